@@ -1,0 +1,150 @@
+// The Store interface: every implementation (SQLite now, PostgreSQL later)
+// runs the one conformance suite in test/store/conformance.ts.
+//
+// Objects are stored as plain Kubernetes-shaped JSON. The store owns the
+// server-set metadata: uid, resourceVersion, generation, creationTimestamp.
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec?: unknown;
+  status?: unknown;
+  [key: string]: unknown;
+}
+
+/** Which collection an object lives in: API group + plural resource name. */
+export interface ResourceType {
+  /** '' for the core group (Namespace, Pod, Event). */
+  group: string;
+  /** Plural, lower case: 'inferenceservices'. */
+  resource: string;
+}
+
+export interface ObjectKey extends ResourceType {
+  /** '' for cluster-scoped kinds. */
+  namespace: string;
+  name: string;
+}
+
+/** Who did it, for the audit log. */
+export interface Actor {
+  /** e.g. 'token:admin', 'controller:isvc', 'cli:alice'. */
+  name: string;
+}
+
+export interface LabelRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values: string[];
+}
+
+export interface ListOptions {
+  /** Omit (or undefined) for all namespaces. */
+  namespace?: string;
+  labelSelector?: LabelRequirement[];
+  /** Exact match on metadata.name (kubectl wait uses fieldSelector=metadata.name=X). */
+  name?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  /** The store revision the list was read at; a watch may start from it. */
+  resourceVersion: string;
+}
+
+export interface WriteOptions {
+  actor: Actor;
+  /** Write only status (status subresource): spec/metadata changes are ignored. */
+  subresource?: 'status';
+  /** Verb recorded in the audit log; defaults to create/update/delete. */
+  verb?: string;
+}
+
+export interface DeleteOptions {
+  actor: Actor;
+  /** Precondition: delete only if the object is still at this version (409 otherwise). */
+  resourceVersion?: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject;
+}
+
+export interface WatchOptions extends ListOptions {
+  /**
+   * Deliver every change after this revision (replayed from history first).
+   * Undefined: only changes from now on. Too old: throws SY_ERR_GONE.
+   */
+  resourceVersion?: string;
+}
+
+export interface AuditRecord {
+  seq: number;
+  time: string;
+  actor: string;
+  verb: string;
+  /** 'group/resource/namespace/name' (empty parts kept). */
+  resource: string;
+  /** sha256 of the canonical JSON before and after, '' when absent. */
+  digestBefore: string;
+  digestAfter: string;
+  /** Free-form evidence (e.g. gate values behind a plan transition). */
+  evidence?: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditEntry {
+  actor: string;
+  verb: string;
+  resource: string;
+  before?: unknown;
+  after?: unknown;
+  evidence?: unknown;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  records: number;
+  /** One line per problem: which seq, and what is wrong (edited, missing, truncated). */
+  problems: string[];
+}
+
+export interface Store {
+  /** Assigns uid, resourceVersion, generation 1 and creationTimestamp. SY_ERR_ALREADY_EXISTS if taken. */
+  create(type: ResourceType, obj: KubeObject, opts: WriteOptions): Promise<KubeObject>;
+  get(key: ObjectKey): Promise<KubeObject | undefined>;
+  list(type: ResourceType, opts?: ListOptions): Promise<ListResult>;
+  /**
+   * Replace an object. If obj.metadata.resourceVersion is set and stale:
+   * SY_ERR_CONFLICT. generation is bumped only when spec changes.
+   * SY_ERR_NOT_FOUND if absent.
+   */
+  update(type: ResourceType, obj: KubeObject, opts: WriteOptions): Promise<KubeObject>;
+  /** Returns the deleted object. SY_ERR_NOT_FOUND if absent. */
+  delete(key: ObjectKey, opts: DeleteOptions): Promise<KubeObject>;
+  /** Calls onEvent for each change in order; returns a function that stops the watch. */
+  watch(type: ResourceType, opts: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<() => void>;
+  /** Appends a record that is not tied to an object write (plan transitions, overrides). */
+  appendAudit(entry: AuditEntry): Promise<AuditRecord>;
+  listAudit(opts?: { sinceSeq?: number; limit?: number }): Promise<AuditRecord[]>;
+  verifyAudit(): Promise<AuditVerification>;
+  close(): Promise<void>;
+}

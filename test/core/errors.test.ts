@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ERRORS, syError } from '../../src/core/errors.ts';
+
+const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+
+test('every catalogue code is documented in docs/errors.md with its status', () => {
+  for (const [code, spec] of Object.entries(ERRORS)) {
+    const row = doc.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
+    assert.ok(row, `${code} missing from docs/errors.md`);
+    assert.match(row, new RegExp(`\\| ${spec.status} \\|`), `${code} documented with a different status`);
+  }
+});
+
+test('docs/errors.md documents no code the catalogue lacks', () => {
+  const documented = [...doc.matchAll(/^\| `(SY_ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+  for (const code of documented) assert.ok(code! in ERRORS, `${code} documented but not in the catalogue`);
+});
+
+test('errors carry status and reason from the catalogue', () => {
+  const err = syError('SY_ERR_CONFLICT', 'stale');
+  assert.equal(err.status, 409);
+  assert.equal(err.reason, 'Conflict');
+  assert.equal(err.code, 'SY_ERR_CONFLICT');
+});
