@@ -12,6 +12,8 @@ export interface PrinterColumn {
   /** 0 shown by default; >0 only with -o wide. */
   priority?: number;
   format?: string;
+  /** Computes the cell when a JSONPath cannot (e.g. Pod READY "1/1"); jsonPath then only documents it. */
+  compute?: (obj: Record<string, unknown>, now: Date) => unknown;
 }
 
 export interface KindInfo {

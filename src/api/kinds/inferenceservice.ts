@@ -1,0 +1,167 @@
+// InferenceService (serving.kserve.io/v1beta1): the KServe fields Switchyard
+// serves. canaryTrafficPercent is range-checked here although KServe is not.
+import { z } from 'zod';
+import { anyObject, condition, container, containerFields, invalid, kindObject, stringMap } from '../common.ts';
+import { objectMetaWith } from '../meta.ts';
+
+export const DEPLOYMENT_MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
+export const TAG_ROUTING_ANNOTATION = 'serving.kserve.io/enable-tag-routing';
+export const DEPLOYMENT_MODES = ['Knative', 'Serverless', 'Standard', 'RawDeployment'] as const;
+
+const ISVC_NAME = '[a-z]([-a-z0-9]*[a-z0-9])?';
+const isvcNameRe = new RegExp(`^${ISVC_NAME}$`);
+
+/** KServe requires a DNS-1035 label: the name becomes part of hosts like NAME-predictor.NS. */
+function isvcNameErrors(name: string): string[] {
+  const errs: string[] = [];
+  if (name.length > 63) errs.push('must be no more than 63 characters');
+  if (!isvcNameRe.test(name)) {
+    errs.push(
+      `a InferenceService name must consist of lower case alphanumeric characters or '-', and must start with alphabetical character. (e.g. "my-name" or "abc-123", regex used for validation is '${ISVC_NAME}')`,
+    );
+  }
+  return errs;
+}
+
+const isvcMeta = objectMetaWith(isvcNameErrors).superRefine((meta, ctx) => {
+  const ann = meta.annotations ?? {};
+  const mode = ann[DEPLOYMENT_MODE_ANNOTATION];
+  if (mode !== undefined && !(DEPLOYMENT_MODES as readonly string[]).includes(mode)) {
+    invalid(ctx, ['annotations', DEPLOYMENT_MODE_ANNOTATION], mode, `supported values: ${DEPLOYMENT_MODES.map((m) => `"${m}"`).join(', ')}`, 'FieldValueNotSupported');
+  }
+  const tags = ann[TAG_ROUTING_ANNOTATION];
+  if (tags !== undefined && tags !== 'true' && tags !== 'false') {
+    invalid(ctx, ['annotations', TAG_ROUTING_ANNOTATION], tags, 'supported values: "true", "false"', 'FieldValueNotSupported');
+  }
+});
+
+export const protocolVersion = z.enum(['v1', 'v2', 'grpc-v2']).describe('Inference protocol: v1 (KServe V1), v2 (Open Inference Protocol over REST) or grpc-v2.');
+
+const modelFormat = z
+  .strictObject({
+    name: z.string().min(1).describe('Name of the model format, e.g. onnx, sklearn, xgboost.'),
+    version: z.string().optional().describe('Version of the model format.'),
+  })
+  .describe('The format of the model; used to pick a ServingRuntime that supports it.');
+
+/** Fields every model spec shares (the new `model:` form and the framework shorthands). */
+const modelFields = {
+  ...containerFields,
+  runtime: z.string().optional().describe('Name of a ServingRuntime or ClusterServingRuntime to use; auto-selected by modelFormat when empty.'),
+  runtimeVersion: z.string().optional(),
+  storageUri: z.string().optional().describe('Where the model artifact lives: pvc://CLAIM/path, file://, http(s)://, s3://, gs://.'),
+  storage: anyObject.optional(),
+  protocolVersion: protocolVersion.default('v1'),
+};
+
+const modelSpec = z.strictObject({ ...modelFields, modelFormat }).describe('The model to serve: format, runtime and artifact location.');
+const frameworkSpec = z.strictObject(modelFields);
+
+const logger = z
+  .strictObject({
+    mode: z.enum(['all', 'request', 'response']).default('all').describe('What to log: all, request or response.'),
+    url: z.string().optional().describe('Sink that receives the logged payloads as CloudEvents.'),
+  })
+  .describe('Payload logging for this component.');
+
+const batcher = z.strictObject({
+  maxBatchSize: z.number().int().min(1).optional(),
+  maxLatency: z.number().int().min(1).optional(),
+  timeout: z.number().int().min(1).optional(),
+});
+
+/** Fields common to predictor, transformer and explainer (KServe ComponentExtensionSpec + PodSpec bits). */
+const componentFields = {
+  minReplicas: z.number().int().min(0).default(1).describe('Minimum number of replicas; 0 allows scale to zero.'),
+  maxReplicas: z.number().int().min(0).optional().describe('Maximum number of replicas for autoscaling.'),
+  scaleMetric: z.enum(['cpu', 'memory', 'concurrency', 'rps']).optional().describe('Metric the autoscaler follows: cpu, memory, concurrency or rps.'),
+  scaleTarget: z.number().int().min(1).optional().describe('Target value of scaleMetric per replica.'),
+  containerConcurrency: z.number().int().min(0).optional().describe('Maximum concurrent requests per replica; 0 means unlimited.'),
+  timeout: z.number().int().min(1).optional().describe('Request timeout in seconds.'),
+  canaryTrafficPercent: z
+    .number()
+    .int()
+    .min(0, { error: 'must be between 0 and 100 (percent of traffic sent to the latest revision)' })
+    .max(100, { error: 'must be between 0 and 100 (percent of traffic sent to the latest revision)' })
+    .optional()
+    .describe('Percent of traffic sent to the latest ready revision; the rest goes to the last rolled-out revision.'),
+  logger: logger.optional(),
+  batcher: batcher.optional(),
+  serviceAccountName: z.string().optional().describe('Service account the component runs as.'),
+  containers: z.array(container).optional().describe('Custom containers (custom predictor, transformer or explainer).'),
+  labels: stringMap.optional(),
+  annotations: stringMap.optional(),
+  nodeSelector: stringMap.optional(),
+  tolerations: z.array(anyObject).optional(),
+  affinity: anyObject.optional(),
+  volumes: z.array(anyObject).optional(),
+  imagePullSecrets: z.array(anyObject).optional(),
+  deploymentStrategy: anyObject.optional(),
+};
+
+const FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
+
+const predictor = z
+  .strictObject({
+    ...componentFields,
+    model: modelSpec.optional(),
+    ...Object.fromEntries(FRAMEWORKS.map((f) => [f, frameworkSpec.optional()])),
+  })
+  .superRefine((p, ctx) => {
+    const set = ['model', 'containers', ...FRAMEWORKS].filter((k) => (p as Record<string, unknown>)[k] !== undefined);
+    if (set.length === 0) invalid(ctx, [], undefined, 'predictor must set model, containers or a framework (e.g. sklearn)', 'FieldValueRequired');
+  })
+  .describe('The model server: required.');
+
+const auxComponent = (what: string) =>
+  z
+    .strictObject({ ...componentFields, ...(what === 'explainer' ? { art: frameworkSpec.optional(), alibi: frameworkSpec.optional() } : {}) })
+    .describe(`Optional ${what}, run in front of (transformer) or beside (explainer) the predictor.`);
+
+export const inferenceServiceSpec = z.strictObject({
+  predictor,
+  transformer: auxComponent('transformer').optional(),
+  explainer: auxComponent('explainer').optional(),
+});
+
+const trafficTarget = z.looseObject({
+  tag: z.string().optional(),
+  revisionName: z.string().optional(),
+  configurationName: z.string().optional(),
+  latestRevision: z.boolean().optional(),
+  percent: z.number().int().optional(),
+  url: z.string().optional(),
+});
+
+const componentStatus = z.looseObject({
+  latestReadyRevision: z.string().optional(),
+  latestCreatedRevision: z.string().optional(),
+  previousRolledoutRevision: z.string().optional(),
+  latestRolledoutRevision: z.string().optional(),
+  traffic: z.array(trafficTarget).optional(),
+  url: z.string().optional(),
+  restUrl: z.string().optional(),
+  grpcUrl: z.string().optional(),
+  address: z.looseObject({ url: z.string().optional() }).optional(),
+});
+
+export const inferenceServiceStatus = z.looseObject({
+  observedGeneration: z.number().int().optional(),
+  url: z.string().optional(),
+  address: z.looseObject({ url: z.string().optional() }).optional(),
+  conditions: z.array(condition).optional(),
+  components: z.record(z.string(), componentStatus).optional(),
+  modelStatus: anyObject.optional(),
+  deploymentMode: z.string().optional(),
+});
+
+export const inferenceServiceSchema = kindObject({
+  apiVersions: ['serving.kserve.io/v1beta1'],
+  kind: 'InferenceService',
+  meta: isvcMeta,
+  spec: inferenceServiceSpec,
+  status: inferenceServiceStatus,
+}).describe('InferenceService is the Schema for the InferenceServices API: a model served by a predictor, with optional transformer and explainer.');
+
+export type InferenceService = z.infer<typeof inferenceServiceSchema>;
+export type InferenceServiceSpec = z.infer<typeof inferenceServiceSpec>;

@@ -1,0 +1,39 @@
+// Pieces shared by the networking.istio.io kinds, with Istio's field names.
+import { z } from 'zod';
+import { exactlyOne, stringMap } from '../common.ts';
+
+/** networking.istio.io is served at v1 (preferred), v1beta1 and v1alpha3 with one schema. */
+export const ISTIO_API_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+
+export const stringMatch = z
+  .strictObject({
+    exact: z.string().optional(),
+    prefix: z.string().optional(),
+    regex: z.string().optional().describe('RE2 regular expression that must match the whole value.'),
+  })
+  .superRefine(exactlyOne(['exact', 'prefix', 'regex'], 'a string match'))
+  .describe('Match a string exactly, by prefix, or by RE2 regex.');
+
+export const portSelector = z.strictObject({ number: z.number().int().min(1).max(65535).describe('Port number.') });
+
+export const destination = z
+  .strictObject({
+    host: z.string().min(1).describe('Service host: a short name, NAME.NAMESPACE.svc.cluster.local, or a ServiceEntry host.'),
+    subset: z.string().optional().describe('A subset named in the DestinationRule for this host.'),
+    port: portSelector.optional(),
+  })
+  .describe('Where the request goes.');
+
+export const percent = z.strictObject({ value: z.number().min(0).max(100).describe('Percentage, 0.0 to 100.0.') });
+
+export const headerOperations = z.strictObject({
+  set: stringMap.optional().describe('Overwrite these headers.'),
+  add: stringMap.optional().describe('Append to these headers.'),
+  remove: z.array(z.string()).optional().describe('Remove these headers.'),
+});
+
+export const headers = z
+  .strictObject({ request: headerOperations.optional(), response: headerOperations.optional() })
+  .describe('Header manipulation for requests and responses.');
+
+export const workloadSelector = z.strictObject({ labels: stringMap.optional() });

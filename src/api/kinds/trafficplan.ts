@@ -1,0 +1,177 @@
+// TrafficPlan (switchyard.dev/v1alpha1): what may move traffic to a candidate,
+// in which phases, judged by which gates, owned by whom, and at what cost.
+import { z } from 'zod';
+import { condition, duration, exactlyOne, invalid, kindObject } from '../common.ts';
+
+export const PLAN_PHASES = ['Pending', 'Progressing', 'Paused', 'Promoted', 'RolledBack', 'Aborted'] as const;
+export const PHASE_KINDS = ['shadow', 'canary', 'blueGreen', 'abTest', 'bandit'] as const;
+
+/** Where a cohort key is read from: exactly one of header, cookie or query parameter. */
+const keySourceFields = {
+  header: z.string().min(1).optional(),
+  cookie: z.string().min(1).optional(),
+  query: z.string().min(1).optional(),
+};
+const keySource = exactlyOne(['header', 'cookie', 'query'], 'a key source');
+
+const target = z
+  .strictObject({
+    inferenceService: z.string().min(1).optional().describe('The InferenceService whose canaryTrafficPercent the plan moves.'),
+    virtualService: z
+      .strictObject({ name: z.string().min(1), route: z.string().optional().describe('Name of the http route whose weights move; the first when empty.') })
+      .optional()
+      .describe('A VirtualService route whose destination weights the plan moves.'),
+  })
+  .superRefine(exactlyOne(['inferenceService', 'virtualService'], 'target'));
+
+const candidate = z
+  .strictObject({
+    storageUri: z.string().min(1).optional().describe('Model artifact of the candidate; becomes the latest revision.'),
+    revision: z.string().min(1).optional().describe('An existing revision (or VirtualService destination) to promote.'),
+  })
+  .superRefine(exactlyOne(['storageUri', 'revision'], 'candidate'));
+
+const owner = z.strictObject({
+  team: z.string().min(1).describe('Team accountable for the rollout.'),
+  canHalt: z.array(z.string()).optional().describe('Groups allowed to pause or kill the plan besides the owner.'),
+});
+
+const cohorts = z.strictObject({
+  unit: z.strictObject(keySourceFields).superRefine(keySource).describe('Randomisation unit: requests with the same key always see the same variant.'),
+  strata: z.array(z.strictObject({ name: z.string().min(1), ...keySourceFields }).superRefine(keySource)).optional().describe('Slices reported (and gated) separately.'),
+  exclude: z
+    .array(
+      z
+        .strictObject({ ...keySourceFields, exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() })
+        .superRefine(keySource),
+    )
+    .optional()
+    .describe('Traffic kept out of the experiment (e.g. synthetic probes); always served by the baseline.'),
+});
+
+const hold = z
+  .strictObject({
+    minRequests: z.number().int().min(0).optional().describe('Candidate requests needed in a step before it can advance.'),
+    passingWindows: z.number().int().min(1).optional().describe('Consecutive passing gate windows needed to advance.'),
+    minDuration: duration.optional().describe('Minimum time spent in a step.'),
+  })
+  .describe('What a step needs before the plan advances.');
+
+const shadow = z.strictObject({
+  percent: z.number().min(0).max(100).describe('Percent of requests copied to the candidate.'),
+  exit: z
+    .strictObject({ pairedRequests: z.number().int().min(1).optional(), maxDuration: duration.optional() })
+    .optional()
+    .describe('When the shadow phase ends.'),
+});
+
+const canary = z
+  .strictObject({
+    steps: z.array(z.number().int().min(1).max(100)).min(1).describe('Canary percentages, ascending, e.g. [1, 10, 50, 100].'),
+    hold: hold.optional(),
+  })
+  .superRefine((c, ctx) => {
+    c.steps.forEach((s, i) => {
+      const prev = c.steps[i - 1];
+      if (prev !== undefined && s <= prev) invalid(ctx, ['steps', i], s, `steps must be strictly ascending (${s} follows ${prev})`);
+    });
+  });
+
+const blueGreen = z.strictObject({
+  preview: z.strictObject({ tag: z.string().optional().describe('Tag host used for preview traffic, default "latest".') }).optional(),
+  hold: hold.optional(),
+});
+
+const abTest = z.strictObject({
+  percent: z.number().min(0).max(100).optional().describe('Share of units assigned to the candidate.'),
+  minRequestsPerArm: z.number().int().min(0).optional(),
+  maxDuration: duration.optional(),
+  hold: hold.optional(),
+});
+
+const bandit = z.strictObject({
+  algorithm: z.enum(['thompson', 'ucb', 'epsilonGreedy']).optional(),
+  reward: z.string().optional().describe('Name of the reward signal fed through the feedback API.'),
+  minPercent: z.number().min(0).max(100).optional().describe('Floor of traffic every arm keeps.'),
+  rewardFreshness: duration.optional().describe('Max age of rewards before the bandit stops updating.'),
+  maxDuration: duration.optional(),
+});
+
+const phase = z
+  .strictObject({ shadow: shadow.optional(), canary: canary.optional(), blueGreen: blueGreen.optional(), abTest: abTest.optional(), bandit: bandit.optional() })
+  .superRefine(exactlyOne([...PHASE_KINDS], 'a phase'));
+
+const gate = z
+  .strictObject({
+    metric: z.string().min(1).describe('errorRate, latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests, reward, or a provider query.'),
+    name: z.string().optional(),
+    max: z.number().optional().describe('Fails when the candidate value is above.'),
+    min: z.number().optional().describe('Fails when the candidate value is below.'),
+    minDelta: z.number().optional().describe('Fails when candidate minus baseline is below.'),
+    maxDelta: z.number().optional().describe('Fails when candidate minus baseline is above.'),
+    bySlice: z.string().optional().describe('Evaluate per stratum of this name.'),
+    provider: z
+      .strictObject({ prometheus: z.strictObject({ query: z.string().min(1), address: z.string().optional() }) })
+      .optional()
+      .describe('Read the metric from an external provider instead of the gateway telemetry.'),
+  })
+  .superRefine((g, ctx) => {
+    if (g.max === undefined && g.min === undefined && g.minDelta === undefined && g.maxDelta === undefined) {
+      invalid(ctx, [], undefined, 'a gate must set at least one of max, min, minDelta, maxDelta', 'FieldValueRequired');
+    }
+  });
+
+export const trafficPlanSpec = z.strictObject({
+  target,
+  candidate,
+  owner,
+  cohorts: cohorts.optional(),
+  phases: z.array(phase).min(1).describe('Ordered phases: shadow, canary, blueGreen, abTest, bandit.'),
+  gates: z.array(gate).optional().describe('Conditions evaluated every window; a failure rolls back.'),
+  window: duration.default('1m').describe('Gate evaluation window (Go duration).'),
+  maxDuration: duration.optional().describe('The plan aborts and rolls back after this long.'),
+  rollback: z
+    .strictObject({
+      onGateFailure: z.boolean().default(true).describe('Roll back automatically when a gate fails.'),
+      keepWarm: duration.optional().describe('How long the rollback target stays warm after promotion.'),
+    })
+    .prefault({})
+    .describe('Rollback behaviour.'),
+  budget: z
+    .strictObject({ maxCostPerHour: z.number().min(0).optional(), maxRequests: z.number().int().min(0).optional() })
+    .optional()
+    .describe('Cost and request budget; the plan halts before exceeding it.'),
+});
+
+const gateStatus = z.looseObject({
+  metric: z.string(),
+  name: z.string().optional(),
+  value: z.number().nullable().optional(),
+  baseline: z.number().nullable().optional(),
+  threshold: z.string().optional(),
+  verdict: z.enum(['pass', 'fail', 'inconclusive', 'nodata', 'error']).optional(),
+});
+
+export const trafficPlanStatus = z.looseObject({
+  phase: z.enum(PLAN_PHASES).optional(),
+  observedGeneration: z.number().int().optional(),
+  phaseIndex: z.number().int().optional(),
+  currentStep: z.number().int().optional(),
+  canaryPercent: z.number().optional(),
+  split: z.record(z.string(), z.number()).optional(),
+  stepRequests: z.number().int().optional(),
+  gates: z.array(gateStatus).optional(),
+  message: z.string().optional(),
+  conditions: z.array(condition).optional(),
+});
+
+export const trafficPlanSchema = kindObject({
+  apiVersions: ['switchyard.dev/v1alpha1'],
+  kind: 'TrafficPlan',
+  spec: trafficPlanSpec,
+  status: trafficPlanStatus,
+}).describe('TrafficPlan moves traffic to a candidate step by step, only while its gates pass, and rolls back on failure.');
+
+export type TrafficPlan = z.infer<typeof trafficPlanSchema>;
+export type TrafficPlanSpec = z.infer<typeof trafficPlanSpec>;
+export type TrafficPlanStatus = z.infer<typeof trafficPlanStatus>;

@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { causesOf, kindOf, loadManifest, validate } from './helpers.ts';
+import { validateObject } from '../../src/api/validate.ts';
+
+test('every example manifest validates', () => {
+  const files = readdirSync(new URL('../../examples/manifests/', import.meta.url)).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.length >= 8);
+  for (const f of files) {
+    const r = validate(loadManifest(f));
+    assert.ok(r.ok, `${f}: ${JSON.stringify(!r.ok && r.causes)}`);
+  }
+});
+
+test('InferenceService canary manifest passes with KServe defaults applied', () => {
+  const r = validate(loadManifest('isvc-iris-canary.yaml'));
+  assert.ok(r.ok);
+  const p = r.value.spec.predictor;
+  assert.equal(p.canaryTrafficPercent, 10);
+  assert.equal(p.model.protocolVersion, 'v1');
+  assert.equal(p.minReplicas, 1);
+  assert.equal(p.model.modelFormat.name, 'onnx');
+  assert.equal(p.model.storageUri, 'pvc://models/iris-v2/');
+});
+
+test('canaryTrafficPercent outside 0..100 is rejected with its path', () => {
+  for (const bad of [101, -1]) {
+    const o = loadManifest('isvc-iris-canary.yaml');
+    o.spec.predictor.canaryTrafficPercent = bad;
+    const causes = causesOf(o);
+    assert.equal(causes.length, 1);
+    assert.equal(causes[0]!.field, 'spec.predictor.canaryTrafficPercent');
+    assert.equal(causes[0]!.reason, 'FieldValueInvalid');
+    assert.match(causes[0]!.message, new RegExp(`^Invalid value: ${bad}: must be between 0 and 100`));
+  }
+  const frac = loadManifest('isvc-iris-canary.yaml');
+  frac.spec.predictor.canaryTrafficPercent = 10.5;
+  assert.equal(causesOf(frac)[0]!.field, 'spec.predictor.canaryTrafficPercent');
+});
+
+test('unknown fields are rejected with kubectl strict wording, at any depth', () => {
+  const o = loadManifest('isvc-iris.yaml');
+  o.spec.foo = 1;
+  o.spec.predictor.model.modelFormat.flavour = 'x';
+  const causes = causesOf(o);
+  assert.deepEqual(
+    causes.map((c) => [c.field, c.reason, c.message]).sort(),
+    [
+      ['spec.foo', 'FieldValueUnknown', 'unknown field "spec.foo"'],
+      ['spec.predictor.model.modelFormat.flavour', 'FieldValueUnknown', 'unknown field "spec.predictor.model.modelFormat.flavour"'],
+    ],
+  );
+  const vs = loadManifest('virtualservice.yaml');
+  vs.spec.http[1].route[0].wieght = 5;
+  assert.deepEqual(causesOf(vs).map((c) => c.message), ['unknown field "spec.http[1].route[0].wieght"']);
+});
+
+test('status accepts fields the server adds, but spec does not', () => {
+  const o = loadManifest('isvc-iris.yaml');
+  o.status = { url: 'http://iris.demo.example.com', somethingNew: { a: 1 } };
+  assert.ok(validate(o).ok);
+});
+
+test('missing required fields are FieldValueRequired', () => {
+  const o = loadManifest('isvc-iris.yaml');
+  delete o.spec.predictor.model.modelFormat.name;
+  const causes = causesOf(o);
+  assert.deepEqual(causes.map((c) => [c.field, c.reason]), [['spec.predictor.model.modelFormat.name', 'FieldValueRequired']]);
+});
+
+test('bad names are rejected with the RFC 1123 messages', () => {
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'Team_A' } };
+  const c = causesOf(ns);
+  assert.equal(c[0]!.field, 'metadata.name');
+  assert.match(c[0]!.message, /^Invalid value: "Team_A": a lowercase RFC 1123 label must consist of/);
+
+  const vs = loadManifest('virtualservice.yaml');
+  vs.metadata.name = 'Router.';
+  assert.match(causesOf(vs)[0]!.message, /a lowercase RFC 1123 subdomain/);
+  vs.metadata.name = 'a'.repeat(254);
+  assert.ok(causesOf(vs).some((x) => x.message.endsWith('must be no more than 253 characters')));
+
+  const isvc = loadManifest('isvc-iris.yaml');
+  isvc.metadata.name = '1iris';
+  assert.match(causesOf(isvc)[0]!.message, /must start with alphabetical character/);
+  isvc.metadata.name = 'iris';
+  isvc.metadata.namespace = 'Demo';
+  assert.equal(causesOf(isvc)[0]!.field, 'metadata.namespace');
+
+  const noName = loadManifest('trafficplan.yaml');
+  delete noName.metadata.name;
+  assert.deepEqual(causesOf(noName).map((x) => [x.field, x.reason]), [['metadata.name', 'FieldValueRequired']]);
+});
+
+test('label keys and values follow Kubernetes rules', () => {
+  const o = loadManifest('isvc-iris.yaml');
+  o.metadata.labels = { 'team/a/b': 'x', ok: 'bad value!' };
+  const causes = causesOf(o);
+  assert.equal(causes.length, 2);
+  assert.ok(causes.every((x) => x.field === 'metadata.labels'));
+  assert.ok(validate({ ...loadManifest('isvc-iris.yaml'), metadata: { name: 'iris', labels: { 'app.kubernetes.io/name': 'iris', empty: '' } } }).ok);
+});
+
+test('deploymentMode annotation accepts the four KServe modes only', () => {
+  for (const mode of ['Knative', 'Serverless', 'Standard', 'RawDeployment']) {
+    const o = loadManifest('isvc-iris.yaml');
+    o.metadata.annotations['serving.kserve.io/deploymentMode'] = mode;
+    assert.ok(validate(o).ok, mode);
+  }
+  const o = loadManifest('isvc-iris.yaml');
+  o.metadata.annotations['serving.kserve.io/deploymentMode'] = 'Raw';
+  const c = causesOf(o);
+  assert.equal(c[0]!.field, 'metadata.annotations[serving.kserve.io/deploymentMode]');
+  assert.equal(c[0]!.reason, 'FieldValueNotSupported');
+});
+
+test('enums report the supported values', () => {
+  const o = loadManifest('isvc-iris.yaml');
+  o.spec.predictor.model.protocolVersion = 'v3';
+  const c = causesOf(o)[0]!;
+  assert.equal(c.field, 'spec.predictor.model.protocolVersion');
+  assert.equal(c.message, 'Unsupported value: "v3": supported values: "v1", "v2", "grpc-v2"');
+});
+
+test('apiVersion and kind must match a served version', () => {
+  const o = loadManifest('virtualservice.yaml');
+  for (const v of ['networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3']) assert.ok(validate({ ...o, apiVersion: v }).ok, v);
+  const info = kindOf(o);
+  const r = validateObject(info, { ...o, apiVersion: 'networking.istio.io/v2' });
+  assert.ok(!r.ok && r.causes[0]!.field === 'apiVersion' && r.causes[0]!.reason === 'FieldValueNotSupported');
+  const k = validateObject(info, { ...o, kind: 'ServiceEntry' });
+  assert.ok(!k.ok && k.causes[0]!.field === 'kind');
+});
+
+test('VirtualService header match, weights and mirror keep Istio names', () => {
+  const r = validate(loadManifest('virtualservice.yaml'));
+  assert.ok(r.ok);
+  const [beta, primary] = r.value.spec.http;
+  assert.deepEqual(beta.match[0].headers['x-cohort'], { exact: 'beta' });
+  assert.deepEqual(primary.route.map((d: any) => d.weight), [90, 10]);
+  assert.equal(primary.mirror.host, 'iris-shadow-predictor.demo.svc.cluster.local');
+  assert.equal(primary.mirrorPercentage.value, 20);
+});
+
+test('a string match sets exactly one of exact, prefix, regex', () => {
+  const o = loadManifest('virtualservice.yaml');
+  o.spec.http[0].match[0].headers['x-cohort'] = { exact: 'a', prefix: 'b' };
+  assert.equal(causesOf(o)[0]!.field, 'spec.http[0].match[0].headers.x-cohort');
+});
+
+test('Istio durations must be Go durations', () => {
+  const o = loadManifest('virtualservice.yaml');
+  o.spec.http[1].timeout = '10 seconds';
+  assert.equal(causesOf(o)[0]!.field, 'spec.http[1].timeout');
+});
+
+test('ServiceEntry defaults resolution to NONE', () => {
+  const o = loadManifest('serviceentry.yaml');
+  delete o.spec.resolution;
+  const r = validate(o);
+  assert.ok(r.ok);
+  assert.equal(r.value.spec.resolution, 'NONE');
+});
+
+test('Splitter weights must sum to 100', () => {
+  const o = loadManifest('inferencegraph.yaml');
+  o.spec.nodes['score-models'].steps[1].weight = 30;
+  const c = causesOf(o);
+  assert.equal(c.length, 1);
+  assert.equal(c[0]!.field, 'spec.nodes.score-models.steps');
+  assert.match(c[0]!.message, /Splitter weights must sum to 100, got 110/);
+});
+
+test('InferenceGraph steps reference existing nodes and default to Soft', () => {
+  const r = validate(loadManifest('inferencegraph.yaml'));
+  assert.ok(r.ok);
+  assert.equal(r.value.spec.nodes.root.steps[0].dependency, 'Soft');
+  const o = loadManifest('inferencegraph.yaml');
+  o.spec.nodes.root.steps[1].nodeName = 'missing';
+  assert.equal(causesOf(o)[0]!.field, 'spec.nodes.root.steps[1].nodeName');
+});
+
+test('ServingRuntime defaults multiModel and disabled to false', () => {
+  const r = validate(loadManifest('servingruntime.yaml'));
+  assert.ok(r.ok);
+  assert.equal(r.value.spec.multiModel, false);
+  assert.equal(r.value.spec.disabled, false);
+});
