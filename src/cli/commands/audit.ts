@@ -1,0 +1,63 @@
+// `switchyard audit verify|log`: the hash-chained audit log, read over the API.
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { alignColumns } from '../table.ts';
+
+const VerificationSchema = z.looseObject({ ok: z.boolean(), records: z.number(), problems: z.array(z.string()).default([]) });
+
+const AuditListSchema = z.looseObject({
+  items: z.array(
+    z.looseObject({
+      seq: z.number(),
+      time: z.string(),
+      actor: z.string(),
+      verb: z.string(),
+      resource: z.string(),
+    }),
+  ),
+});
+
+async function verify(ctx: CliContext): Promise<boolean> {
+  const result = VerificationSchema.parse(await ctx.client().get('/switchyard/v1/audit/verify'));
+  if (result.ok) {
+    ctx.out(`audit chain ok: ${result.records} records`);
+    return true;
+  }
+  ctx.err(`audit chain BROKEN (${result.records} records checked) (SY_ERR_AUDIT_CHAIN_BROKEN)`);
+  for (const problem of result.problems) ctx.err(`  ${problem}`);
+  return false;
+}
+
+/** Record rows as printed by `audit log`. */
+export function auditRows(items: z.infer<typeof AuditListSchema>['items']): string[] {
+  return alignColumns([['SEQ', 'TIME', 'ACTOR', 'VERB', 'RESOURCE'], ...items.map((r) => [String(r.seq), r.time, r.actor, r.verb, r.resource])]);
+}
+
+async function log(ctx: CliContext, opts: { sinceSeq?: string; limit?: string }): Promise<void> {
+  const body = AuditListSchema.parse(
+    await ctx.client().get('/switchyard/v1/audit', { query: { sinceSeq: opts.sinceSeq, limit: opts.limit } }),
+  );
+  if (body.items.length === 0) {
+    ctx.err('No audit records found');
+    return;
+  }
+  ctx.out(auditRows(body.items).join('\n'));
+}
+
+export function registerAudit(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('Inspect the append-only, hash-chained audit log')
+    .addHelpText('after', '\nExamples:\n  switchyard audit verify\n  switchyard audit log --since-seq 100');
+  withGlobalOptions(audit.command('verify'), { namespace: false })
+    .description('Check the audit hash chain; exit 1 and list each problem if a record was edited, deleted or truncated')
+    .addHelpText('after', '\nExample:\n  switchyard audit verify   # audit chain ok: 42 records')
+    .action(run(async (ctx) => verify(ctx)));
+  withGlobalOptions(audit.command('log'), { namespace: false })
+    .description('Print audit records (who did what to which object, and when)')
+    .option('--since-seq <n>', 'only records after this sequence number')
+    .option('--limit <n>', 'at most this many records')
+    .addHelpText('after', '\nExamples:\n  switchyard audit log\n  switchyard audit log --since-seq 120 --limit 20')
+    .action(run(async (ctx, opts: { sinceSeq?: string; limit?: string }) => log(ctx, opts)));
+}

@@ -1,0 +1,96 @@
+// What every client verb shares: the global flags, the connection they
+// resolve to, output streams, and turning thrown errors into exit code 1.
+import type { Command } from 'commander';
+import { syError } from '../core/errors.ts';
+import { ApiClient } from './client.ts';
+import { loadConnection } from './kubeconfig.ts';
+import { formatError } from './status.ts';
+
+export interface GlobalFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  server?: string;
+  token?: string;
+  insecureSkipTlsVerify?: boolean;
+}
+
+export interface CliContext {
+  client(): ApiClient;
+  /** -n, else the context's namespace, else `default`. */
+  namespace(): string;
+  /** True when -n was given on the command line. */
+  namespaceExplicit: boolean;
+  /** A line (newline added if missing). */
+  out(text: string): void;
+  /** Exactly this text, e.g. jsonpath output, which kubectl prints without a newline. */
+  write(text: string): void;
+  err(text: string): void;
+}
+
+/** Adds the connection flags to a verb, so they work after it as kubectl's do. */
+export function withGlobalOptions(cmd: Command, opts: { namespace?: boolean } = {}): Command {
+  cmd
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then .switchyard/kubeconfig)')
+    .option('--server <url>', 'API server URL, overriding the kubeconfig')
+    .option('--token <token>', 'bearer token, overriding the kubeconfig')
+    .option('--insecure-skip-tls-verify', "don't check the server's certificate (unsafe)");
+  if (opts.namespace !== false) cmd.option('-n, --namespace <ns>', 'namespace (default: the context namespace, then "default")');
+  return cmd;
+}
+
+export function contextFor(cmd: Command): CliContext {
+  const flags = cmd.optsWithGlobals<GlobalFlags>();
+  let client: ApiClient | undefined;
+  let contextNamespace: string | undefined;
+  const connect = () => {
+    if (!client) {
+      const conn = loadConnection(flags);
+      contextNamespace = conn.namespace;
+      client = new ApiClient(conn);
+    }
+    return client;
+  };
+  return {
+    client: connect,
+    namespace: () => {
+      if (flags.namespace) return flags.namespace;
+      connect();
+      return contextNamespace ?? 'default';
+    },
+    namespaceExplicit: Boolean(flags.namespace),
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+    write: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+  };
+}
+
+/**
+ * Wraps a verb's action: errors are printed kubectl-style and set exit code 1;
+ * a verb that reports partial failure returns false.
+ */
+export function run<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<boolean | void>) {
+  return async (...args: A) => {
+    const cmd = args[args.length - 1] as Command;
+    const ctx = contextFor(cmd);
+    try {
+      const ok = await fn(ctx, ...args);
+      if (ok === false) process.exitCode = 1;
+    } catch (err) {
+      ctx.err(formatError(err));
+      process.exitCode = 1;
+    }
+  };
+}
+
+/** Parses kubectl durations: 30s, 2m, 1h, 500ms, 1m30s; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  const rest = text.replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n: string, u: string) => {
+    total += Number(n) * unit[u]!;
+    return '';
+  });
+  if (rest !== '' || text === '') throw syError('SY_ERR_CONFIG', `invalid duration "${text}" (use e.g. 30s, 2m, 1h)`);
+  return total;
+}
