@@ -172,10 +172,11 @@ test('Splitter weights must sum to 100', () => {
   assert.match(c[0]!.message, /Splitter weights must sum to 100, got 110/);
 });
 
-test('InferenceGraph steps reference existing nodes and default to Soft', () => {
+test('InferenceGraph steps reference existing nodes; dependency is left unset (absent means Soft)', () => {
   const r = validate(loadManifest('inferencegraph.yaml'));
   assert.ok(r.ok);
-  assert.equal(r.value.spec.nodes.root.steps[0].dependency, 'Soft');
+  // Defaults inside list items would make every client-side apply a "configured" no-op.
+  assert.equal(r.value.spec.nodes.root.steps[0].dependency, undefined);
   const o = loadManifest('inferencegraph.yaml');
   o.spec.nodes.root.steps[1].nodeName = 'missing';
   assert.equal(causesOf(o)[0]!.field, 'spec.nodes.root.steps[1].nodeName');

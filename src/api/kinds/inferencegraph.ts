@@ -14,7 +14,7 @@ const step = z
     data: z.enum(['$request', '$response']).optional().describe('Input of the step: the original request or the previous step response.'),
     weight: z.number().int().min(0).max(100).optional().describe('Percent of traffic for this step in a Splitter node.'),
     condition: z.string().optional().describe('GJSON condition on the request; the step runs only when it matches (Switch).'),
-    dependency: z.enum(['Soft', 'Hard']).default('Soft').describe('Hard: a failing step fails the whole graph.'),
+    dependency: z.enum(['Soft', 'Hard']).optional().describe('Soft (the default when absent) or Hard: a failing Hard step fails the whole graph.'),
   })
   .superRefine((s, ctx) => {
     const targets = ['serviceName', 'serviceUrl', 'nodeName'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);

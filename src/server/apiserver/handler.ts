@@ -1,0 +1,136 @@
+// Dispatches Kubernetes REST requests on stored kinds: verb from method and
+// query, auth check, then Resources; answers objects, lists or Tables.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KindInfo } from '../../api/types.ts';
+import { toTable } from '../../api/table.ts';
+import { syError } from '../../core/errors.ts';
+import { parseLabelSelector } from '../../store/labels.ts';
+import type { KubeObject, Store } from '../../store/types.ts';
+import { isAllowed, type Principal } from '../auth.ts';
+import { decodeBody, mediaType, readBody } from '../http/body.ts';
+import { sendJson, sendStatusSuccess } from '../http/respond.ts';
+import { parseFieldSelector } from './fieldselector.ts';
+import type { Target } from './paths.ts';
+import { Resources, type PatchType, type Scope } from './resources.ts';
+import { serveWatch } from './watch.ts';
+
+export interface HandlerContext {
+  store: Store;
+  resources: Resources;
+  now: () => Date;
+  bodyLimit: number;
+}
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
+};
+
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(req.headers.accept ?? '');
+}
+
+function verbOf(method: string, hasName: boolean, watch: boolean): string {
+  switch (method) {
+    case 'GET': return hasName ? 'get' : watch ? 'watch' : 'list';
+    case 'POST': return 'create';
+    case 'PUT': return 'update';
+    case 'PATCH': return 'patch';
+    case 'DELETE': return hasName ? 'delete' : 'deletecollection';
+    default: return method.toLowerCase();
+  }
+}
+
+function apiVersionOf(info: KindInfo, version: string): string {
+  return info.group === '' ? version : `${info.group}/${version}`;
+}
+
+async function readObject(req: IncomingMessage, ctx: HandlerContext): Promise<{ body: unknown; type: string }> {
+  const type = mediaType(req);
+  return { body: decodeBody(await readBody(req, ctx.bodyLimit), type), type };
+}
+
+export async function handleResource(
+  req: IncomingMessage, res: ServerResponse, url: URL, target: Extract<Target, { type: 'resource' }>,
+  principal: Principal, ctx: HandlerContext,
+): Promise<void> {
+  const { info } = target;
+  const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+  const method = req.method ?? 'GET';
+  const verb = verbOf(method, target.name !== undefined, watch);
+  if (!isAllowed(principal.role, verb, info.plural)) {
+    throw syError('SY_ERR_FORBIDDEN', `${info.plural}${info.group ? `.${info.group}` : ''} is forbidden: ${principal.role} "${principal.name}" cannot ${verb} this resource`, { details: { kind: info.plural, group: info.group } });
+  }
+  if (target.subresource !== undefined && target.subresource !== 'status') {
+    throw syError('SY_ERR_UNKNOWN_KIND', `the server could not find the requested resource: ${info.plural}/${target.subresource}`);
+  }
+  if (target.subresource === 'status' && !info.hasStatus) {
+    throw syError('SY_ERR_UNKNOWN_KIND', `${info.plural} has no status subresource`);
+  }
+  if (info.namespaced && !target.namespace && !(method === 'GET' && target.name === undefined)) {
+    throw syError('SY_ERR_BAD_REQUEST', `${info.plural} are namespaced: the path must name a namespace`);
+  }
+  const scope: Scope = {
+    info, version: target.version, namespace: target.namespace,
+    ...(target.name !== undefined ? { name: target.name } : {}),
+    ...(target.subresource === 'status' ? { subresource: 'status' as const } : {}),
+  };
+  const actor = { name: `${principal.role}:${principal.name}` };
+  const table = wantsTable(req);
+  const one = (obj: KubeObject): unknown => (table ? toTable(info, [obj], { now: ctx.now() }) : obj);
+
+  switch (verb) {
+    case 'get':
+      return sendJson(res, 200, one(await ctx.resources.get(scope)));
+    case 'list':
+    case 'watch': {
+      const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+      const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+      if (verb === 'watch') {
+        const rv = url.searchParams.get('resourceVersion') ?? undefined;
+        const timeout = Number(url.searchParams.get('timeoutSeconds') ?? NaN);
+        return serveWatch(ctx.store, req, res, {
+          scope, labels, fields, encode: (o) => one(ctx.resources.present(scope, o)),
+          ...(rv !== undefined ? { resourceVersion: rv } : {}),
+          ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutSeconds: timeout } : {}),
+        });
+      }
+      const list = await ctx.resources.list(scope, { labels, fields });
+      if (table) return sendJson(res, 200, toTable(info, list.items, { now: ctx.now(), resourceVersion: list.resourceVersion }));
+      return sendJson(res, 200, { apiVersion: apiVersionOf(info, target.version), kind: `${info.kind}List`, metadata: { resourceVersion: list.resourceVersion }, items: list.items });
+    }
+    case 'create': {
+      if (target.subresource) throw syError('SY_ERR_METHOD_NOT_ALLOWED', 'POST is not allowed on a subresource');
+      const { body } = await readObject(req, ctx);
+      return sendJson(res, 201, one(await ctx.resources.create(scope, body, actor)));
+    }
+    case 'update': {
+      const { body } = await readObject(req, ctx);
+      return sendJson(res, 200, one(await ctx.resources.replace(scope, body, actor)));
+    }
+    case 'patch': {
+      const type = mediaType(req);
+      const patchType = PATCH_TYPES[type];
+      if (!patchType) {
+        throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
+      }
+      const body = decodeBody(await readBody(req, ctx.bodyLimit), 'application/json');
+      return sendJson(res, 200, one(await ctx.resources.patch(scope, patchType, body, actor)));
+    }
+    case 'delete': {
+      let rv: string | undefined;
+      if (Number(req.headers['content-length'] ?? 0) > 0) {
+        const { body } = await readObject(req, ctx);
+        const pre = (body as { preconditions?: { resourceVersion?: string } })?.preconditions;
+        rv = pre?.resourceVersion;
+      }
+      const deleted = await ctx.resources.delete(scope, actor, rv);
+      // CRDs answer the deleted object; kubectl prints "<kind> deleted" either way.
+      if (info.group === '') return sendStatusSuccess(res, { name: deleted.metadata.name, kind: info.plural, uid: deleted.metadata.uid });
+      return sendJson(res, 200, deleted);
+    }
+    default:
+      throw syError('SY_ERR_METHOD_NOT_ALLOWED', `${method} is not supported on ${info.plural}`);
+  }
+}

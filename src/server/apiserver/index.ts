@@ -1,0 +1,149 @@
+// The API server: Kubernetes-style REST over the Store, close enough to
+// kube-apiserver that unmodified kubectl works against it.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { KINDS } from '../../api/registry.ts';
+import { openApiV2Document, openApiV3ForPath, openApiV3Index } from '../../api/openapi.ts';
+import { OPENAPI_V2_PROTOBUF, openApiV2Protobuf, wantsOpenApiV2Protobuf } from '../../api/openapi-proto.ts';
+import { syError } from '../../core/errors.ts';
+import type { Store } from '../../store/types.ts';
+import { ROLES, type Principal, type Role, type TokenRegistry } from '../auth.ts';
+import { DEFAULT_BODY_LIMIT, decodeBody, mediaType, readBody } from '../http/body.ts';
+import { requestUrl, sendError, sendJson } from '../http/respond.ts';
+import { apiVersions, group, groupList, resourceList } from './discovery.ts';
+import { handleResource, type HandlerContext } from './handler.ts';
+import { parsePath } from './paths.ts';
+import { Resources } from './resources.ts';
+import { VERSION } from '../../core/version.ts';
+
+export interface ApiServerOptions {
+  store: Store;
+  tokens: TokenRegistry;
+  host?: string;
+  port?: number;
+  now?: () => Date;
+  bodyLimit?: number;
+  /** Serve HTTPS with this certificate (kubectl only sends tokens over TLS). Plain HTTP without it. */
+  tls?: { cert: string; key: string };
+  /** Answers /readyz; the composition root flips it once controllers run. */
+  ready?: () => boolean;
+}
+
+export interface ApiServer {
+  server: Server;
+  port: number;
+  url: string;
+  resources: Resources;
+  close(): Promise<void>;
+}
+
+function serverVersion(): Record<string, string> {
+  const [major = '0', minor = '0'] = VERSION.split('.');
+  return {
+    major, minor, gitVersion: `v${VERSION}`, gitCommit: '', gitTreeState: 'clean', buildDate: '',
+    goVersion: `node${process.versions.node}`, compiler: 'switchyard', platform: `${process.platform}/${process.arch}`,
+  };
+}
+
+async function handleExtension(req: IncomingMessage, res: ServerResponse, url: URL, p: Principal, opts: ApiServerOptions): Promise<void> {
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path === '/switchyard/v1/audit' && req.method === 'GET') {
+    const sinceSeq = Number(url.searchParams.get('sinceSeq') ?? 0);
+    const limit = Number(url.searchParams.get('limit') ?? 1000);
+    return sendJson(res, 200, { items: await opts.store.listAudit({ sinceSeq, limit }) });
+  }
+  if (path === '/switchyard/v1/audit/verify' && req.method === 'GET') {
+    return sendJson(res, 200, await opts.store.verifyAudit());
+  }
+  if (path === '/switchyard/v1/tokens' && req.method === 'POST') {
+    if (p.role !== 'admin') throw syError('SY_ERR_FORBIDDEN', `tokens are forbidden: ${p.role} "${p.name}" cannot create tokens (admin only)`);
+    const body = decodeBody(await readBody(req, 64 * 1024), mediaType(req)) as { role?: unknown; name?: unknown };
+    if (!ROLES.includes(body?.role as Role)) {
+      throw syError('SY_ERR_INVALID', `role must be one of ${ROLES.join(', ')}`, { causes: [{ field: 'role', message: `Unsupported value: ${JSON.stringify(body?.role)}`, reason: 'FieldValueNotSupported' }] });
+    }
+    const name = typeof body.name === 'string' && body.name !== '' ? body.name : `${body.role}-${Date.now().toString(36)}`;
+    const token = opts.tokens.create(body.role as Role, name);
+    await opts.store.appendAudit({ actor: `${p.role}:${p.name}`, verb: 'create', resource: `switchyard.dev/tokens//${name}`, after: { name, role: body.role } });
+    return sendJson(res, 201, { name, role: body.role, token });
+  }
+  throw syError('SY_ERR_NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
+}
+
+// The documents are derived from static schemas: build each once.
+const openApiCache = new Map<string, string | undefined>();
+function cachedJson(key: string, build: () => unknown): string | undefined {
+  if (!openApiCache.has(key)) {
+    const doc = build();
+    openApiCache.set(key, doc === undefined ? undefined : JSON.stringify(doc));
+  }
+  return openApiCache.get(key);
+}
+
+function handleOpenApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  const path = url.pathname.replace(/\/+$/, '');
+  // kubectl 1.27 reads the v2 document as gnostic protobuf for validation and explain.
+  if (path === '/openapi/v2' && wantsOpenApiV2Protobuf(req.headers.accept)) {
+    const body = openApiV2Protobuf();
+    res.writeHead(200, { 'content-type': OPENAPI_V2_PROTOBUF, 'content-length': body.length, vary: 'Accept' });
+    return void res.end(body);
+  }
+  const text = path === '/openapi/v2' ? cachedJson(path, openApiV2Document)
+    : path === '/openapi/v3' ? cachedJson(path, openApiV3Index)
+    : cachedJson(path, () => openApiV3ForPath(path));
+  if (text === undefined) throw syError('SY_ERR_NOT_FOUND', `no OpenAPI document at ${path}`);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const now = opts.now ?? (() => new Date());
+  const resources = new Resources(opts.store, KINDS);
+  const ctx: HandlerContext = { store: opts.store, resources, now, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT };
+  let address = '';
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = requestUrl(req);
+    const path = url.pathname;
+    if (path === '/livez' || path === '/healthz') return void res.end('ok');
+    if (path === '/readyz') {
+      const ready = opts.ready?.() ?? true;
+      res.statusCode = ready ? 200 : 503;
+      return void res.end(ready ? 'ok' : 'not ready');
+    }
+    if (path === '/version') return sendJson(res, 200, serverVersion());
+    const principal = opts.tokens.authenticate(req.headers.authorization);
+    if (path.startsWith('/openapi/')) return handleOpenApi(req, res, url);
+    if (path.startsWith('/switchyard/')) return handleExtension(req, res, url, principal, opts);
+    const target = parsePath(KINDS, path);
+    if (!target) throw syError('SY_ERR_NOT_FOUND', `the server could not find the requested resource (${path})`);
+    switch (target.type) {
+      case 'root': return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/openapi/v2', '/openapi/v3', '/version', '/livez', '/readyz', '/switchyard/v1/audit'] });
+      case 'apiVersions': return sendJson(res, 200, apiVersions(address));
+      case 'groupList': return sendJson(res, 200, groupList(KINDS));
+      case 'group': return sendJson(res, 200, group(KINDS, target.group));
+      case 'resourceList': return sendJson(res, 200, resourceList(KINDS, target.group, target.version));
+      case 'resource': return handleResource(req, res, url, target, principal, ctx);
+    }
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((err) => sendError(res, err));
+  };
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createHttpServer(listener);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8081, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server, port, url: `${opts.tls ? 'https' : 'http'}://${address}`, resources,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,80 @@
+// Bearer tokens with roles. Tokens are stored only as sha256 digests in
+// <data-dir>/tokens.json; the plain token is shown once, when created.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { syError } from '../core/errors.ts';
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const TokenRecord = z.object({
+  name: z.string(),
+  role: z.enum(ROLES),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  created: z.string(),
+});
+const TokenFile = z.object({ tokens: z.array(TokenRecord) });
+type TokenRecord = z.infer<typeof TokenRecord>;
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+const READ_VERBS = new Set(['get', 'list', 'watch']);
+/** What an operator may change besides reading: the traffic-moving verbs live on TrafficPlans. */
+const OPERATOR_RESOURCES = new Set(['trafficplans']);
+
+/** viewer reads; operator also drives TrafficPlans (promote, rollback, pause, kill); admin does all. */
+export function isAllowed(role: Role, verb: string, resource: string): boolean {
+  if (role === 'admin') return true;
+  if (READ_VERBS.has(verb)) return true;
+  return role === 'operator' && OPERATOR_RESOURCES.has(resource);
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class TokenRegistry {
+  private byDigest = new Map<string, TokenRecord>();
+
+  constructor(private readonly file: string) {
+    if (existsSync(file)) {
+      const parsed = TokenFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      if (!parsed.success) throw syError('SY_ERR_CONFIG', `${file} is not a valid token file: ${parsed.error.issues[0]?.message}`);
+      for (const t of parsed.data.tokens) this.byDigest.set(t.sha256, t);
+    }
+  }
+
+  authenticate(header: string | undefined): Principal {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) throw syError('SY_ERR_UNAUTHORIZED', 'Unauthorized: send "Authorization: Bearer <token>" (see <data-dir>/kubeconfig)');
+    const record = this.byDigest.get(digest(match[1]!));
+    if (!record) throw syError('SY_ERR_UNAUTHORIZED', 'Unauthorized: the bearer token is not known to this server');
+    return { name: record.name, role: record.role };
+  }
+
+  /** Creates a token and persists its digest; returns the plain token. */
+  create(role: Role, name: string, now: Date = new Date()): string {
+    if ([...this.byDigest.values()].some((t) => t.name === name)) {
+      throw syError('SY_ERR_ALREADY_EXISTS', `a token named "${name}" already exists`);
+    }
+    const token = `sy_${role}_${randomBytes(24).toString('base64url')}`;
+    const record: TokenRecord = { name, role, sha256: digest(token), created: now.toISOString() };
+    this.byDigest.set(record.sha256, record);
+    this.save();
+    return token;
+  }
+
+  list(): Principal[] {
+    return [...this.byDigest.values()].map(({ name, role }) => ({ name, role }));
+  }
+
+  private save(): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ tokens: [...this.byDigest.values()] }, null, 2), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+}

@@ -1,0 +1,37 @@
+// `switchyard up` on the command line: flags, foreground run, signals.
+import { Command, InvalidArgumentError } from 'commander';
+import { up } from './up.ts';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run Switchyard on this machine in the foreground: API server (kubectl-compatible), controllers and gateway')
+    .option('--data-dir <dir>', 'where the database, tokens, kubeconfig, volumes and logs live', '.switchyard')
+    .option('--api-port <port>', 'API server and dashboard port', port, 8081)
+    .option('--gateway-port <port>', 'inference gateway port', port, 8080)
+    .option('--listen <address>', 'address to bind; loopback unless you mean to expose it', '127.0.0.1')
+    .option('--apply <path...>', 'manifest files or directories to apply once the server is up')
+    .addHelpText('after', `
+Examples:
+  switchyard up                                  # data in ./.switchyard, API on 127.0.0.1:8081
+  switchyard up --apply examples/quickstart      # and apply the quickstart manifests
+  kubectl --kubeconfig .switchyard/kubeconfig get isvc -A`)
+    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[] }) => {
+      const running = await up({ ...opts, ...(opts.apply ? { apply: opts.apply } : {}) });
+      const shutdown = (signal: string): void => {
+        console.log(`${signal}: shutting down`);
+        running.stop().then(() => process.exit(0), (err) => {
+          console.error(err);
+          process.exit(1);
+        });
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+}

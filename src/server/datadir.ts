@@ -1,0 +1,58 @@
+// The data dir (default .switchyard/): database, admin token, kubeconfig,
+// tokens, volumes, logs. Created on first `up`, reused afterwards.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { TokenRegistry } from './auth.ts';
+
+export interface DataDir {
+  root: string;
+  database: string;
+  kubeconfig: string;
+  adminTokenFile: string;
+  volumes: string;
+  logs: string;
+  tls: string;
+}
+
+export function dataDirPaths(dir: string): DataDir {
+  const root = resolve(dir);
+  return {
+    root,
+    database: join(root, 'switchyard.db'),
+    kubeconfig: join(root, 'kubeconfig'),
+    adminTokenFile: join(root, 'admin.token'),
+    volumes: join(root, 'volumes'),
+    logs: join(root, 'logs'),
+    tls: join(root, 'tls'),
+  };
+}
+
+export function prepareDataDir(dir: string): { paths: DataDir; tokens: TokenRegistry; adminToken: string } {
+  const paths = dataDirPaths(dir);
+  for (const d of [paths.root, paths.volumes, paths.logs]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const tokens = new TokenRegistry(join(paths.root, 'tokens.json'));
+  let adminToken: string;
+  if (existsSync(paths.adminTokenFile)) {
+    adminToken = readFileSync(paths.adminTokenFile, 'utf8').trim();
+  } else {
+    adminToken = tokens.create('admin', 'admin');
+    writeFileSync(paths.adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
+  }
+  return { paths, tokens, adminToken };
+}
+
+/** A kubeconfig kubectl reads as is: one cluster, one user with a bearer token, one context. */
+export function writeKubeconfig(file: string, server: string, token: string, caPem?: string): void {
+  const cluster = caPem ? { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : { server };
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'switchyard', cluster }],
+    users: [{ name: 'switchyard-admin', user: { token } }],
+    contexts: [{ name: 'switchyard', context: { cluster: 'switchyard', user: 'switchyard-admin', namespace: 'default' } }],
+    'current-context': 'switchyard',
+    preferences: {},
+  };
+  writeFileSync(file, stringify(config), { mode: 0o600 });
+}

@@ -1,0 +1,44 @@
+// Writing responses the way kube-apiserver does: JSON bodies, and failures as
+// metav1.Status objects carrying the Switchyard error code.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isSwitchyardError, syError, type SwitchyardError } from '../../core/errors.ts';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function statusFor(err: SwitchyardError): Record<string, unknown> {
+  const details: Record<string, unknown> = { ...err.details };
+  if (err.causes.length > 0) details.causes = err.causes;
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: err.message,
+    reason: err.reason,
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+    code: err.status,
+    errorCode: err.code,
+  };
+}
+
+/** Any thrown value becomes a Status; unknown errors are 500 with their message. */
+export function sendError(res: ServerResponse, err: unknown): void {
+  const e = isSwitchyardError(err) ? err : syError('SY_ERR_INTERNAL', (err as Error)?.message ?? String(err));
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, e.status, statusFor(e));
+}
+
+export function sendStatusSuccess(res: ServerResponse, details: Record<string, unknown>): void {
+  sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details });
+}
+
+export function requestUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? '/', 'http://localhost');
+}

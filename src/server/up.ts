@@ -1,0 +1,76 @@
+// `switchyard up`: the composition root for one machine. Opens the data dir
+// and store, starts the API server, applies the given manifests, and shuts
+// everything down cleanly on SIGINT/SIGTERM.
+import { openSqliteStore } from '../store/sqlite/store.ts';
+import type { Store } from '../store/types.ts';
+import { startApiServer, type ApiServer } from './apiserver/index.ts';
+import { applyManifests } from './apply.ts';
+import { prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
+import { KINDS } from '../api/registry.ts';
+import { ensureServingCert } from './tls.ts';
+
+export interface UpOptions {
+  dataDir: string;
+  apiPort: number;
+  gatewayPort: number;
+  listen: string;
+  apply?: string[];
+  log?: (line: string) => void;
+}
+
+export interface Running {
+  api: ApiServer;
+  store: Store;
+  paths: DataDir;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+const SYSTEM = { name: 'system:switchyard' };
+
+async function ensureNamespace(api: ApiServer, name: string): Promise<void> {
+  const info = KINDS.find((k) => k.group === '' && k.plural === 'namespaces')!;
+  try {
+    await api.resources.get({ info, version: 'v1', namespace: '', name });
+  } catch {
+    await api.resources.create({ info, version: 'v1', namespace: '' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, SYSTEM);
+  }
+}
+
+export async function up(opts: UpOptions): Promise<Running> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const { paths, tokens, adminToken } = prepareDataDir(opts.dataDir);
+  const tls = await ensureServingCert(paths.tls, opts.listen);
+  const store = await openSqliteStore({ path: paths.database });
+  let api: ApiServer;
+  try {
+    api = await startApiServer({ store, tokens, tls, host: opts.listen, port: opts.apiPort });
+  } catch (err) {
+    await store.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${opts.apiPort} on ${opts.listen} is in use (another switchyard up?); choose one with --api-port`);
+    }
+    throw err;
+  }
+  writeKubeconfig(paths.kubeconfig, api.url, adminToken, tls.cert);
+  await ensureNamespace(api, 'default');
+  log(`switchyard API server listening on ${api.url}`);
+  log(`kubeconfig: ${paths.kubeconfig}   (kubectl --kubeconfig ${paths.kubeconfig} get isvc -A)`);
+
+  for (const path of opts.apply ?? []) {
+    for (const r of await applyManifests(api.resources, path, SYSTEM)) {
+      log(r.outcome === 'failed' ? `apply ${r.source}: error: ${r.message}` : `apply ${r.source}: ${r.ref} ${r.outcome}`);
+    }
+  }
+
+  let stopped = false;
+  return {
+    api, store, paths, adminToken,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await api.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../src/core/jsonpatch.ts';
+
+test('merge patch merges objects, deletes with null, replaces arrays, leaves input intact', () => {
+  const target = { spec: { a: 1, b: { c: 2 }, list: [1, 2] } };
+  const out = applyMergePatch(target, { spec: { a: null, b: { d: 3 }, list: [9] } });
+  assert.deepEqual(out, { spec: { b: { c: 2, d: 3 }, list: [9] } });
+  assert.deepEqual(target, { spec: { a: 1, b: { c: 2 }, list: [1, 2] } });
+});
+
+test('json patch add/remove/replace/move/copy/test', () => {
+  const doc = { spec: { predictor: { canaryTrafficPercent: 10 }, tags: ['a'] } };
+  const out = applyJsonPatch(doc, [
+    { op: 'replace', path: '/spec/predictor/canaryTrafficPercent', value: 50 },
+    { op: 'add', path: '/spec/tags/-', value: 'b' },
+    { op: 'add', path: '/spec/tags/0', value: 'z' },
+    { op: 'copy', from: '/spec/tags/1', path: '/spec/first' },
+    { op: 'move', from: '/spec/first', path: '/spec/moved' },
+    { op: 'test', path: '/spec/moved', value: 'a' },
+    { op: 'remove', path: '/spec/tags/2' },
+  ]);
+  assert.deepEqual(out, { spec: { predictor: { canaryTrafficPercent: 50 }, tags: ['z', 'a'], moved: 'a' } });
+  assert.equal(doc.spec.predictor.canaryTrafficPercent, 10);
+});
+
+test('json patch fails whole on a bad operation, naming the path', () => {
+  assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'remove', path: '/b' }]), /path "\/b" does not exist/);
+  assert.throws(() => applyJsonPatch({ a: [1] }, [{ op: 'replace', path: '/a/5', value: 1 }]), /out of range/);
+  assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }]), /test operation 0 failed/);
+  assert.throws(() => applyJsonPatch({ a: 1 }, { op: 'add' }), /array of operations/);
+  assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'frobnicate', path: '/a' }]), /unknown op/);
+});
+
+test('strategic merge patch drops $-directives', () => {
+  const out = applyStrategicMergePatch({ metadata: { labels: { a: '1' } } }, { metadata: { labels: { b: '2' } }, $setElementOrder: [] });
+  assert.deepEqual(out, { metadata: { labels: { a: '1', b: '2' } } });
+});
