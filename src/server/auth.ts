@@ -50,9 +50,9 @@ export class TokenRegistry {
 
   authenticate(header: string | undefined): Principal {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) throw syError('SY_ERR_UNAUTHORIZED', 'Unauthorized: send "Authorization: Bearer <token>" (see <data-dir>/kubeconfig)');
+    if (!match) throw syError('SY_ERR_UNAUTHORIZED', 'no bearer token: send "Authorization: Bearer <token>" (see <data-dir>/kubeconfig)');
     const record = this.byDigest.get(digest(match[1]!));
-    if (!record) throw syError('SY_ERR_UNAUTHORIZED', 'Unauthorized: the bearer token is not known to this server');
+    if (!record) throw syError('SY_ERR_UNAUTHORIZED', 'the bearer token is not known to this server');
     return { name: record.name, role: record.role };
   }
 

@@ -14,11 +14,35 @@ import type { Target } from './paths.ts';
 import { Resources, type PatchType, type Scope } from './resources.ts';
 import { serveWatch } from './watch.ts';
 
+/** Reads a local pod's log lines (the supervisor's rotated files). */
+export type PodLogReader = (namespace: string, pod: string, opts: { tailLines?: number; follow?: boolean; signal?: AbortSignal }) => AsyncIterable<string>;
+
 export interface HandlerContext {
   store: Store;
   resources: Resources;
   now: () => Date;
   bodyLimit: number;
+  podLogs?: PodLogReader;
+}
+
+/** GET /api/v1/namespaces/NS/pods/NAME/log: plain text, optionally followed (`kubectl logs -f`). */
+async function servePodLog(req: IncomingMessage, res: ServerResponse, url: URL, scope: Scope, ctx: HandlerContext): Promise<void> {
+  await ctx.resources.get(scope); // 404 for an unknown pod
+  if (!ctx.podLogs) throw syError('SY_ERR_UNAVAILABLE', 'pod logs are not available on this server');
+  const tail = Number(url.searchParams.get('tailLines') ?? NaN);
+  const follow = url.searchParams.get('follow') === 'true';
+  const abort = new AbortController();
+  req.on('close', () => abort.abort());
+  const lines = ctx.podLogs(scope.namespace, scope.name ?? '', { ...(Number.isInteger(tail) && tail >= 0 ? { tailLines: tail } : {}), follow, signal: abort.signal });
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'transfer-encoding': 'chunked' });
+  try {
+    for await (const line of lines) {
+      if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
+    }
+  } catch (err) {
+    if (!abort.signal.aborted) res.write(`error reading log: ${(err as Error).message}\n`);
+  }
+  res.end();
 }
 
 const PATCH_TYPES: Record<string, PatchType> = {
@@ -61,6 +85,10 @@ export async function handleResource(
   const verb = verbOf(method, target.name !== undefined, watch);
   if (!isAllowed(principal.role, verb, info.plural)) {
     throw syError('SY_ERR_FORBIDDEN', `${info.plural}${info.group ? `.${info.group}` : ''} is forbidden: ${principal.role} "${principal.name}" cannot ${verb} this resource`, { details: { kind: info.plural, group: info.group } });
+  }
+  if (target.subresource === 'log' && info.kind === 'Pod' && method === 'GET') {
+    if (!isAllowed(principal.role, 'get', info.plural)) throw syError('SY_ERR_FORBIDDEN', 'pods/log is forbidden');
+    return servePodLog(req, res, url, { info, version: target.version, namespace: target.namespace, name: target.name ?? '' }, ctx);
   }
   if (target.subresource !== undefined && target.subresource !== 'status') {
     throw syError('SY_ERR_UNKNOWN_KIND', `the server could not find the requested resource: ${info.plural}/${target.subresource}`);

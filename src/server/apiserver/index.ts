@@ -12,7 +12,7 @@ import { ROLES, type Principal, type Role, type TokenRegistry } from '../auth.ts
 import { DEFAULT_BODY_LIMIT, decodeBody, mediaType, readBody } from '../http/body.ts';
 import { requestUrl, sendError, sendJson } from '../http/respond.ts';
 import { apiVersions, group, groupList, resourceList } from './discovery.ts';
-import { handleResource, type HandlerContext } from './handler.ts';
+import { handleResource, type HandlerContext, type PodLogReader } from './handler.ts';
 import { parsePath } from './paths.ts';
 import { Resources } from './resources.ts';
 import { VERSION } from '../../core/version.ts';
@@ -26,6 +26,8 @@ export interface ApiServerOptions {
   bodyLimit?: number;
   /** Serve HTTPS with this certificate (kubectl only sends tokens over TLS). Plain HTTP without it. */
   tls?: { cert: string; key: string };
+  /** Serves pods/NAME/log (kubectl logs). */
+  podLogs?: PodLogReader;
   /** Answers /readyz; the composition root flips it once controllers run. */
   ready?: () => boolean;
 }
@@ -99,7 +101,7 @@ function handleOpenApi(req: IncomingMessage, res: ServerResponse, url: URL): voi
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const now = opts.now ?? (() => new Date());
   const resources = new Resources(opts.store, KINDS);
-  const ctx: HandlerContext = { store: opts.store, resources, now, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT };
+  const ctx: HandlerContext = { store: opts.store, resources, now, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, ...(opts.podLogs ? { podLogs: opts.podLogs } : {}) };
   let address = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
