@@ -8,6 +8,7 @@ import { applyManifests } from './apply.ts';
 import { prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
 import { KINDS } from '../api/registry.ts';
 import { ensureServingCert } from './tls.ts';
+import { LocalServing, seedDemoVolume, servingHint } from './local/index.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -42,9 +43,11 @@ export async function up(opts: UpOptions): Promise<Running> {
   const { paths, tokens, adminToken } = prepareDataDir(opts.dataDir);
   const tls = await ensureServingCert(paths.tls, opts.listen);
   const store = await openSqliteStore({ path: paths.database });
+  if (seedDemoVolume(paths.volumes)) log(`demo volume: copied examples/models to ${paths.volumes}/models (pvc://models/...)`);
+  const serving = new LocalServing({ store, dataDir: paths.root, logDir: paths.logs, log });
   let api: ApiServer;
   try {
-    api = await startApiServer({ store, tokens, tls, host: opts.listen, port: opts.apiPort });
+    api = await startApiServer({ store, tokens, tls, host: opts.listen, port: opts.apiPort, podLogs: serving.podLogs });
   } catch (err) {
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -56,12 +59,15 @@ export async function up(opts: UpOptions): Promise<Running> {
   await ensureNamespace(api, 'default');
   log(`switchyard API server listening on ${api.url}`);
   log(`kubeconfig: ${paths.kubeconfig}   (kubectl --kubeconfig ${paths.kubeconfig} get isvc -A)`);
+  await serving.start();
 
   for (const path of opts.apply ?? []) {
     for (const r of await applyManifests(api.resources, path, SYSTEM)) {
       log(r.outcome === 'failed' ? `apply ${r.source}: error: ${r.message}` : `apply ${r.source}: ${r.ref} ${r.outcome}`);
     }
   }
+  const isvcs = (await store.list({ group: 'serving.kserve.io', resource: 'inferenceservices' })).items.slice(0, 3);
+  for (const i of isvcs) log(`isvc ${i.metadata.namespace}/${i.metadata.name}: predict directly on its pod (the gateway comes later):\n${servingHint(paths.kubeconfig, i.metadata.namespace ?? 'default', i.metadata.name).join('\n')}`);
 
   let stopped = false;
   return {
@@ -69,6 +75,7 @@ export async function up(opts: UpOptions): Promise<Running> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      await serving.stop();
       await api.close();
       await store.close();
     },

@@ -1,0 +1,182 @@
+// One reconcile pass of an InferenceService's predictor, as a pure function:
+// from the object (spec + the status this controller wrote before), the
+// runtimes and what the deployer observes, to the next status and the
+// revisions to run or stop. See docs/serving.md.
+//
+// Revisions live in status (the controller's memory across restarts):
+// status.components.predictor.revisions maps each live revision to its
+// template, fingerprint and artifact digest; revisionCounter numbers them.
+import { z } from 'zod';
+import { inferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
+import type { KubeObject } from '../../store/types.ts';
+import { mergeConditions, readyFrom, type ConditionInput } from './conditions.ts';
+import { revisionState, type RevisionState } from './revision-state.ts';
+import { buildTemplate, desiredReplicas, predictorModel, revisionName, selectFor, templateFingerprint } from './template.ts';
+import type { Deployer, RevisionTemplate, RuntimeCandidate } from './types.ts';
+
+const revisionRecord = z.looseObject({
+  fingerprint: z.string(),
+  generation: z.number().optional(),
+  createdAt: z.string(),
+  readyAt: z.string().optional(),
+  digest: z.string().optional(),
+  bytes: z.number().optional(),
+  template: z.custom<RevisionTemplate>((v) => typeof v === 'object' && v !== null && Array.isArray((v as RevisionTemplate).command)),
+});
+export type RevisionRecord = z.infer<typeof revisionRecord>;
+
+const predictorMemory = z.looseObject({
+  latestCreatedRevision: z.string().optional(),
+  latestReadyRevision: z.string().optional(),
+  revisionCounter: z.number().int().min(0).default(0),
+  revisions: z.record(z.string(), revisionRecord).default({}),
+  lastFailureInfo: z.looseObject({ reason: z.string(), message: z.string(), time: z.string().optional() }).optional(),
+});
+
+export interface ReconcileInput {
+  isvc: KubeObject;
+  runtimes: RuntimeCandidate[];
+  deployer: Pick<Deployer, 'observe' | 'running'>;
+  now: Date;
+  /** Ingress domain (KServe's default: example.com). */
+  domain?: string;
+}
+
+export interface ReconcileOutput {
+  status: Record<string, unknown>;
+  ensure: { template: RevisionTemplate; replicas: number }[];
+  stop: string[];
+  /** The revision that became the latest ready one in this pass. */
+  becameReady?: string;
+}
+
+interface Problem {
+  /** Condition reason and KServe FailureInfo reason. */
+  reason: string;
+  message: string;
+  transition: 'InvalidSpec' | 'BlockedByFailedLoad';
+}
+
+const seconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function memoryOf(status: unknown) {
+  const predictor = (status as { components?: { predictor?: unknown } } | undefined)?.components?.predictor;
+  const parsed = predictorMemory.safeParse(predictor ?? {});
+  return parsed.success ? parsed.data : predictorMemory.parse({});
+}
+
+export function reconcile(input: ReconcileInput): ReconcileOutput {
+  const { isvc, now } = input;
+  const name = isvc.metadata.name;
+  const ns = isvc.metadata.namespace ?? 'default';
+  const domain = input.domain ?? 'example.com';
+  const mem = memoryOf(isvc.status);
+  const revisions: Record<string, RevisionRecord> = { ...mem.revisions };
+  let counter = mem.revisionCounter;
+  let latestCreated = mem.latestCreatedRevision !== undefined && revisions[mem.latestCreatedRevision] ? mem.latestCreatedRevision : undefined;
+  let latestReady = mem.latestReadyRevision !== undefined && revisions[mem.latestReadyRevision] ? mem.latestReadyRevision : undefined;
+  let problem: Problem | undefined;
+
+  // 1. What the spec asks for, and whether that is a new revision.
+  const spec = inferenceServiceSpec.safeParse(isvc.spec);
+  if (!spec.success) {
+    problem = { reason: 'InvalidPredictorSpec', message: spec.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '), transition: 'InvalidSpec' };
+  } else {
+    const model = predictorModel(spec.data.predictor);
+    const selection = selectFor(model, input.runtimes);
+    if (selection && !selection.ok) {
+      problem = { reason: selection.reason, message: selection.message, transition: 'InvalidSpec' };
+    } else {
+      const t = buildTemplate({ namespace: ns, isvc: name, predictor: spec.data.predictor, model, ...(selection?.ok ? { runtime: selection.runtime } : {}) });
+      if ('error' in t) {
+        problem = { reason: 'InvalidPredictorSpec', message: t.error, transition: 'InvalidSpec' };
+      } else {
+        const fingerprint = templateFingerprint(t);
+        if (latestCreated === undefined || revisions[latestCreated]!.fingerprint !== fingerprint) {
+          counter += 1;
+          latestCreated = revisionName(name, 'predictor', counter);
+          revisions[latestCreated] = { fingerprint, generation: isvc.metadata.generation ?? 1, createdAt: seconds(now), template: { ...t, revision: latestCreated } };
+        }
+      }
+    }
+  }
+
+  // 2. Observe; the latest created revision takes over once all its replicas are ready.
+  const stateOf = (rev: string): RevisionState => revisionState(input.deployer.observe(rev), desiredReplicas(revisions[rev]!.template));
+  const created = latestCreated === undefined ? undefined : stateOf(latestCreated);
+  let becameReady: string | undefined;
+  if (latestCreated !== undefined && created?.state === 'Loaded' && latestReady !== latestCreated) {
+    latestReady = latestCreated;
+    becameReady = latestCreated;
+    revisions[latestCreated] = { ...revisions[latestCreated]!, readyAt: seconds(now) };
+  }
+  const serving = latestReady === undefined ? undefined : latestReady === latestCreated ? created! : stateOf(latestReady);
+
+  // 3. Run the latest created revision, and the latest ready one until it is replaced; stop the rest.
+  const keep = [...new Set([latestCreated, latestReady].filter((r): r is string => r !== undefined))];
+  for (const rev of Object.keys(revisions)) if (!keep.includes(rev)) delete revisions[rev];
+  for (const rev of keep) {
+    const obs = input.deployer.observe(rev);
+    if (obs?.digest && revisions[rev]!.digest !== obs.digest) revisions[rev] = { ...revisions[rev]!, digest: obs.digest, ...(obs.bytes !== undefined ? { bytes: obs.bytes } : {}) };
+  }
+  const stop = input.deployer.running(ns, name).filter((r) => !keep.includes(r));
+  const ensure = keep.map((rev) => ({ template: revisions[rev]!.template, replicas: desiredReplicas(revisions[rev]!.template) }));
+
+  // 4. Failure of the latest created revision blocks the rollout.
+  if (!problem && created?.state === 'FailedToLoad') {
+    const everReady = revisions[latestCreated!]!.readyAt !== undefined;
+    problem = { reason: everReady ? 'RuntimeUnhealthy' : 'ModelLoadFailed', message: `Revision "${latestCreated}" failed: ${created.detail}`, transition: 'BlockedByFailedLoad' };
+  }
+
+  const predictorReady = predictorCondition(problem, latestCreated, latestReady, created, serving);
+  const ingressReady: ConditionInput = { type: 'IngressReady', status: 'True', reason: 'HostRouting', message: `The gateway routes Host ${name}.${ns}.${domain} (and ${name}-predictor.${ns}.${domain}) to the latest ready revision.` };
+  const conditions = mergeConditions((isvc.status as { conditions?: unknown } | undefined)?.conditions, [predictorReady, ingressReady, readyFrom([predictorReady, ingressReady])], now);
+
+  const prevFailure = mem.lastFailureInfo;
+  const failure = problem && created?.failure && problem.transition === 'BlockedByFailedLoad'
+    ? { reason: problem.reason, location: created.failure.pod, message: created.failure.message, modelRevisionName: latestCreated, ...(created.failure.exitCode !== undefined ? { exitCode: created.failure.exitCode } : {}) }
+    : problem ? { reason: problem.reason, message: problem.message } : undefined;
+  const lastFailureInfo = failure ? { ...failure, time: prevFailure && prevFailure.reason === failure.reason && prevFailure.message === failure.message && prevFailure.time ? prevFailure.time : seconds(now) } : undefined;
+
+  const upToDate = !problem && latestCreated !== undefined && latestCreated === latestReady && created?.state === 'Loaded';
+  const modelStatus = {
+    transitionStatus: problem ? problem.transition : upToDate ? 'UpToDate' : 'InProgress',
+    states: {
+      activeModelState: serving ? (serving.ready > 0 ? 'Loaded' : serving.state) : '',
+      targetModelState: created?.state ?? (problem ? 'FailedToLoad' : 'Pending'),
+    },
+    ...(created ? { copies: { failedCopies: created.failed, totalCopies: created.desired } } : {}),
+    ...(lastFailureInfo ? { lastFailureInfo } : {}),
+  };
+
+  const predictorStatus = {
+    url: `http://${name}-predictor.${ns}.${domain}`,
+    ...(latestCreated ? { latestCreatedRevision: latestCreated } : {}),
+    ...(latestReady ? { latestReadyRevision: latestReady, latestRolledoutRevision: latestReady, traffic: [{ revisionName: latestReady, latestRevision: true, percent: 100 }] } : {}),
+    revisionCounter: counter,
+    revisions,
+    ...(lastFailureInfo ? { lastFailureInfo } : {}),
+  };
+
+  return {
+    status: {
+      observedGeneration: isvc.metadata.generation ?? 1,
+      url: `http://${name}.${ns}.${domain}`,
+      address: { url: `http://${name}.${ns}.svc.cluster.local` },
+      conditions,
+      components: { predictor: predictorStatus },
+      modelStatus,
+      deploymentMode: 'Serverless',
+    },
+    ensure, stop,
+    ...(becameReady ? { becameReady } : {}),
+  };
+}
+
+function predictorCondition(problem: Problem | undefined, latestCreated: string | undefined, latestReady: string | undefined, created: RevisionState | undefined, serving: RevisionState | undefined): ConditionInput {
+  const stillServing = latestReady !== undefined && latestReady !== latestCreated && (serving?.ready ?? 0) > 0 ? ` Revision "${latestReady}" keeps serving.` : '';
+  if (problem) return { type: 'PredictorReady', status: 'False', reason: problem.reason, message: `${problem.message}${stillServing}` };
+  if (latestCreated === undefined || !created) return { type: 'PredictorReady', status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' };
+  if (latestCreated === latestReady && created.ready > 0) return { type: 'PredictorReady', status: 'True' };
+  return { type: 'PredictorReady', status: 'Unknown', reason: latestReady === undefined ? 'RevisionMissing' : 'RevisionNotReady', message: `Revision "${latestCreated}" is not ready yet: ${created.detail}.${stillServing}` };
+}

@@ -1,0 +1,76 @@
+// The state of one revision, read from its pod views the way a person would
+// read `kubectl get pods`: KServe's model states (Pending, Loading, Loaded,
+// FailedToLoad) plus a one-line explanation that names the pod to look at.
+import type { KubeObject } from '../../store/types.ts';
+import type { RevisionObservation } from './types.ts';
+
+export type ModelState = 'Pending' | 'Loading' | 'Loaded' | 'FailedToLoad';
+
+export interface RevisionState {
+  state: ModelState;
+  ready: number;
+  desired: number;
+  failed: number;
+  /** KServe FailureInfo for a failed revision. */
+  failure?: { reason: 'ModelLoadFailed' | 'RuntimeUnhealthy'; message: string; pod: string; exitCode?: number };
+  /** e.g. `0/1 replicas ready; pod X: CrashLoopBackOff (...)`. */
+  detail: string;
+}
+
+type Obj = Record<string, unknown>;
+const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const first = (v: unknown): Obj => rec(Array.isArray(v) ? v[0] : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+interface PodFacts {
+  name: string;
+  namespace: string;
+  state: ModelState;
+  /** Why it is not loaded, for the message. */
+  why?: string;
+  exitCode?: number;
+}
+
+function podFacts(pod: KubeObject): PodFacts {
+  const status = rec(pod.status);
+  const c = first(status.containerStatuses);
+  const init = first(status.initContainerStatuses);
+  const base = { name: pod.metadata.name, namespace: pod.metadata.namespace ?? '' };
+  const waiting = rec(rec(c.state).waiting);
+  const lastExit = rec(rec(c.lastState).terminated).exitCode;
+  const exitCode = typeof lastExit === 'number' ? lastExit : undefined;
+  if (c.ready === true) return { ...base, state: 'Loaded' };
+  const initWaiting = rec(rec(init.state).waiting);
+  if (str(initWaiting.message)) {
+    return { ...base, state: 'FailedToLoad', why: `storage-initializer failed: ${String(initWaiting.message)}` };
+  }
+  if (waiting.reason === 'CrashLoopBackOff') {
+    const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`;
+    return { ...base, state: 'FailedToLoad', why: `CrashLoopBackOff${code}: ${str(waiting.message) ?? 'the container keeps exiting'}`, ...(exitCode === undefined ? {} : { exitCode }) };
+  }
+  if (Object.keys(init).length > 0 && init.ready !== true) return { ...base, state: 'Pending', why: 'fetching the model (storage-initializer)' };
+  if (rec(c.state).running) return { ...base, state: 'Loading', why: 'loading the model (readiness probe not passed yet)' };
+  return { ...base, state: 'Pending', why: str(waiting.reason) ?? 'starting' };
+}
+
+/** `desired` is what the revision should run; Loaded needs all of them ready. */
+export function revisionState(obs: RevisionObservation | undefined, desired: number): RevisionState {
+  const pods = (obs?.pods ?? []).map(podFacts);
+  const ready = pods.filter((p) => p.state === 'Loaded').length;
+  const failedPods = pods.filter((p) => p.state === 'FailedToLoad');
+  const head = `${ready}/${desired} replicas ready`;
+  const notes = pods.filter((p) => p.state !== 'Loaded').map((p) => `pod ${p.name}: ${p.why ?? p.state}`);
+  const detail = notes.length > 0 ? `${head}; ${notes.join('; ')}` : pods.length === 0 ? `${head}; no pods yet` : head;
+  let state: ModelState;
+  if (pods.length > 0 && ready >= desired) state = 'Loaded';
+  else if (failedPods.length > 0 && ready === 0) state = 'FailedToLoad';
+  else if (pods.some((p) => p.state === 'Loading' || p.state === 'Loaded')) state = 'Loading';
+  else state = 'Pending';
+  const bad = failedPods[0];
+  return {
+    state, ready, desired, failed: failedPods.length, detail,
+    ...(state === 'FailedToLoad' && bad
+      ? { failure: { reason: 'ModelLoadFailed' as const, message: `${bad.why ?? 'failed'}; see kubectl logs ${bad.name} -n ${bad.namespace}`, pod: bad.name, ...(bad.exitCode === undefined ? {} : { exitCode: bad.exitCode }) } }
+      : {}),
+  };
+}

@@ -1,0 +1,128 @@
+// From a predictor spec and its runtime to the template of a revision: the
+// command line with KServe-style placeholders, env, readiness path, scaling.
+// The fingerprint of a template decides whether a spec change is a new
+// revision: like a Knative Service template, it covers everything the pods
+// run (model, runtime container, scaling annotations), never traffic
+// (canaryTrafficPercent) nor the InferenceService's own metadata.
+import { sha256Hex } from '../../core/canonical.ts';
+import type { InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
+import { selectRuntime, type ModelFormat, type Selection } from './runtime-select.ts';
+import type { RevisionTemplate, RuntimeCandidate } from './types.ts';
+
+type Predictor = InferenceServiceSpec['predictor'];
+type Container = NonNullable<Predictor['containers']>[number];
+type FrameworkSpec = Omit<NonNullable<Predictor['model']>, 'modelFormat'>;
+
+const FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
+
+/** What the predictor asks to run, whichever of KServe's spellings it uses. */
+export type PredictorModel =
+  | { kind: 'model'; format: ModelFormat; runtime?: string; storageUri?: string; protocolVersion: string; overrides: Container }
+  | { kind: 'container'; container: Container; protocolVersion: string };
+
+export function predictorModel(p: Predictor): PredictorModel {
+  if (p.model) {
+    const { modelFormat, runtime, storageUri, protocolVersion, runtimeVersion: _v, storage: _s, ...overrides } = p.model;
+    return { kind: 'model', format: modelFormat, protocolVersion: protocolVersion ?? 'v1', overrides, ...(runtime ? { runtime } : {}), ...(storageUri ? { storageUri } : {}) };
+  }
+  for (const fw of FRAMEWORKS) {
+    const spec = (p as Record<string, unknown>)[fw] as FrameworkSpec | undefined;
+    if (spec) {
+      const { runtime, storageUri, protocolVersion, runtimeVersion: _v, storage: _s, ...overrides } = spec;
+      return { kind: 'model', format: { name: fw }, protocolVersion: protocolVersion ?? 'v1', overrides, ...(runtime ? { runtime } : {}), ...(storageUri ? { storageUri } : {}) };
+    }
+  }
+  const container = p.containers?.[0] ?? {};
+  return { kind: 'container', container, protocolVersion: 'v1' };
+}
+
+export function selectFor(model: PredictorModel, runtimes: RuntimeCandidate[]): Selection | undefined {
+  if (model.kind !== 'model') return undefined;
+  return selectRuntime({ format: model.format, protocolVersion: model.protocolVersion, ...(model.runtime ? { runtime: model.runtime } : {}) }, runtimes);
+}
+
+function substitute(s: string, name: string): string {
+  return s.replaceAll('{{.Name}}', name);
+}
+
+/** Env as KServe merges containers: the InferenceService's entries win by name. */
+function mergedEnv(base: Container['env'], over: Container['env'], name: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of [...(base ?? []), ...(over ?? [])]) if (e.value !== undefined) env[e.name] = substitute(e.value, name);
+  return env;
+}
+
+function readinessPath(c: Container, protocol: string, name: string): string {
+  const probe = c.readinessProbe as { httpGet?: { path?: unknown } } | undefined;
+  const path = probe?.httpGet?.path;
+  if (typeof path === 'string' && path.startsWith('/')) return substitute(path, name);
+  return protocol === 'v1' ? `/v1/models/${name}` : '/v2/health/ready';
+}
+
+export interface TemplateInput {
+  namespace: string;
+  isvc: string;
+  predictor: Predictor;
+  model: PredictorModel;
+  /** The selected runtime (model form only). */
+  runtime?: RuntimeCandidate;
+}
+
+/** The template minus its revision name. Errors are returned as a message a person can act on. */
+export function buildTemplate(input: TemplateInput): Omit<RevisionTemplate, 'revision'> | { error: string } {
+  const { namespace, isvc: name, predictor: p, model } = input;
+  let container: Container;
+  let runtime: RevisionTemplate['runtime'];
+  let env: Record<string, string>;
+  if (model.kind === 'model') {
+    if (!input.runtime) return { error: 'no runtime was selected' };
+    const base = input.runtime.spec.containers[0]!;
+    const o = model.overrides;
+    // As KServe's strategic merge of the runtime container with the model's: set lists replace.
+    container = { ...base, ...(o.command ? { command: o.command } : {}), ...(o.args ? { args: o.args } : {}), ...(o.workingDir ? { workingDir: o.workingDir } : {}) };
+    runtime = { kind: input.runtime.kind, name: input.runtime.name };
+    env = mergedEnv(base.env, o.env, name);
+  } else {
+    container = model.container;
+    runtime = { kind: 'InferenceService', name };
+    env = mergedEnv(container.env, [], name);
+  }
+  const command = [...(container.command ?? []), ...(container.args ?? [])].map((s) => substitute(s, name));
+  if (command.length === 0) {
+    return { error: `the ${runtime.kind === 'InferenceService' ? 'predictor container' : `runtime ${runtime.name}`} has no command: a local runtime runs container.command (and args) as a process` };
+  }
+  return {
+    namespace, isvc: name, component: 'predictor', runtime, modelName: name,
+    protocolVersion: model.protocolVersion,
+    ...(model.kind === 'model' && model.storageUri ? { storageUri: model.storageUri } : {}),
+    command, env,
+    ...(container.workingDir ? { workingDir: container.workingDir } : {}),
+    readinessPath: readinessPath(container, model.protocolVersion, name),
+    scaling: {
+      minReplicas: p.minReplicas ?? 1,
+      ...(p.maxReplicas !== undefined ? { maxReplicas: p.maxReplicas } : {}),
+      ...(p.scaleMetric !== undefined ? { scaleMetric: p.scaleMetric } : {}),
+      ...(p.scaleTarget !== undefined ? { scaleTarget: p.scaleTarget } : {}),
+      ...(p.containerConcurrency !== undefined ? { containerConcurrency: p.containerConcurrency } : {}),
+    },
+  };
+}
+
+/** Same fingerprint, same revision; any difference in what runs is a new one. */
+export function templateFingerprint(t: Omit<RevisionTemplate, 'revision'>): string {
+  return sha256Hex(t).slice(0, 16);
+}
+
+/** Knative's revision names: NAME-predictor-00001. */
+export function revisionName(isvc: string, component: string, n: number): string {
+  return `${isvc}-${component}-${String(n).padStart(5, '0')}`;
+}
+
+/**
+ * How many replicas a revision runs. The autoscaler (src/controllers/autoscaler)
+ * will replace this with its KPA decision; until then, minReplicas with at
+ * least one replica (scale to zero needs the activator).
+ */
+export function desiredReplicas(revision: Pick<RevisionTemplate, 'scaling'>): number {
+  return Math.max(1, revision.scaling.minReplicas);
+}

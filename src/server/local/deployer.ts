@@ -1,0 +1,125 @@
+// The Deployer port on this machine: a revision is a supervisor replica set
+// whose init hook is the storage initializer. The model is resolved per
+// replica start into <run>/<namespace>/<revision>/model, a symlink the
+// command's {{.ModelDir}} points at, and its digest is kept for the status.
+import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { canonicalJson } from '../../core/canonical.ts';
+import { syError } from '../../core/errors.ts';
+import type { Deployer, RevisionObservation, RevisionTemplate } from '../../controllers/isvc/index.ts';
+import { resolveStorageUri, type Artifact, type ResolveOptions } from '../../runtime/storage/index.ts';
+import type { InitHook, Supervisor } from '../../runtime/supervisor/index.ts';
+
+export interface LocalDeployerOptions {
+  supervisor: Supervisor;
+  dataDir: string;
+  /** Where replica logs go (the data dir's logs/). */
+  logDir: string;
+  /** Where model dir links go; defaults to <dataDir>/run. */
+  runDir?: string;
+  resolve?: (uri: string, opts: ResolveOptions) => Promise<Artifact>;
+}
+
+interface Running {
+  template: RevisionTemplate;
+  replicas: number;
+  digest?: string;
+  bytes?: number;
+}
+
+/** Point `link` at `target`, replacing an older link in one step. */
+function relink(target: string, link: string): void {
+  mkdirSync(dirname(link), { recursive: true });
+  const tmp = `${link}.${process.pid}.${Date.now()}.tmp`;
+  symlinkSync(target, tmp, 'dir');
+  renameSync(tmp, link);
+}
+
+export class LocalDeployer implements Deployer {
+  private readonly revisions = new Map<string, Running>();
+  private readonly runDir: string;
+  private readonly resolve: (uri: string, opts: ResolveOptions) => Promise<Artifact>;
+
+  constructor(private readonly opts: LocalDeployerOptions) {
+    this.runDir = opts.runDir ?? join(opts.dataDir, 'run');
+    this.resolve = opts.resolve ?? resolveStorageUri;
+  }
+
+  ensure(template: RevisionTemplate, replicas: number): void {
+    const known = this.revisions.get(template.revision);
+    if (known && known.template.namespace !== template.namespace) {
+      // The supervisor keys replica sets by revision name alone.
+      throw syError('SY_ERR_CONFLICT', `revision ${template.revision} already runs in namespace ${known.template.namespace}; InferenceServices of the same name in two namespaces cannot run at once yet`);
+    }
+    if (known && canonicalJson(known.template) === canonicalJson(template)) {
+      if (known.replicas !== replicas) {
+        known.replicas = replicas;
+        void this.opts.supervisor.scale(template.revision, replicas);
+      }
+      return;
+    }
+    // Unknown, or a name reused for another template (a status write that never landed): start afresh.
+    if (known) void this.opts.supervisor.stop(template.revision);
+    const entry: Running = { template, replicas };
+    this.revisions.set(template.revision, entry);
+    const modelDir = join(this.runDir, template.namespace, template.revision, 'model');
+    const fill = (s: string) => s.replaceAll('{{.ModelDir}}', modelDir);
+    this.opts.supervisor.ensure({
+      namespace: template.namespace,
+      isvc: template.isvc,
+      component: template.component,
+      revision: template.revision,
+      replicas,
+      command: template.command.map(fill),
+      env: Object.fromEntries(Object.entries(template.env).map(([k, v]) => [k, fill(v)])),
+      readinessPath: template.readinessPath,
+      logDir: this.opts.logDir,
+      ...(template.workingDir ? { cwd: template.workingDir } : {}),
+      ...(template.storageUri ? { init: this.initHook(template.storageUri, modelDir, entry) } : {}),
+    });
+  }
+
+  /** KServe's storage-initializer: fetch (or locate) the artifact before the container starts. */
+  private initHook(uri: string, modelDir: string, entry: Running): InitHook {
+    return async ({ event }) => {
+      event('Pulling', `Fetching model from "${uri}"`);
+      const artifact = await this.resolve(uri, { dataDir: this.opts.dataDir });
+      relink(artifact.modelDir, modelDir);
+      entry.digest = artifact.digest;
+      entry.bytes = artifact.bytes;
+      event('Pulled', `Model "${uri}" ready in ${artifact.modelDir} (${artifact.digest}, ${artifact.bytes} bytes)`);
+    };
+  }
+
+  async stop(revision: string): Promise<void> {
+    const entry = this.revisions.get(revision);
+    if (!entry) return;
+    this.revisions.delete(revision);
+    await this.opts.supervisor.stop(revision);
+    rmSync(join(this.runDir, entry.template.namespace, revision), { recursive: true, force: true });
+  }
+
+  observe(revision: string): RevisionObservation | undefined {
+    const entry = this.revisions.get(revision);
+    if (!entry) return undefined;
+    return {
+      pods: this.opts.supervisor.pods(revision),
+      ...(entry.digest ? { digest: entry.digest } : {}),
+      ...(entry.bytes !== undefined ? { bytes: entry.bytes } : {}),
+    };
+  }
+
+  running(namespace: string, isvc: string): string[] {
+    return [...this.revisions.values()].filter((r) => r.template.namespace === namespace && r.template.isvc === isvc).map((r) => r.template.revision);
+  }
+
+  /** The InferenceService a revision belongs to, as `namespace/name`. */
+  ownerOf(revision: string): string | undefined {
+    const t = this.revisions.get(revision)?.template;
+    return t ? `${t.namespace}/${t.isvc}` : undefined;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.revisions.keys()].map((r) => this.stop(r)));
+  }
+}

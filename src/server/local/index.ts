@@ -1,0 +1,73 @@
+// Local serving, wired: supervisor (replicas as pods) → store (PodSink),
+// deployer (supervisor + storage initializer) → isvc controller. `up`
+// creates one, passes podLogs to the API server, starts it once the API
+// server runs, and stops it before the store closes.
+import { syError } from '../../core/errors.ts';
+import { Supervisor, type SupervisorOptions } from '../../runtime/supervisor/index.ts';
+import type { Actor, Store } from '../../store/types.ts';
+import { ensureBuiltinRuntimes } from './builtin-runtimes.ts';
+import { IsvcController } from './controller.ts';
+import { LocalDeployer } from './deployer.ts';
+import { StorePodSink, removeStalePods } from './pod-sink.ts';
+
+export { BUILTIN_ONNX_RUNTIME, builtinOnnxRuntime } from './builtin-runtimes.ts';
+export { PID_ANNOTATION } from './pod-sink.ts';
+export { seedDemoVolume, servingHint } from './demo.ts';
+
+export const CONTROLLER_ACTOR: Actor = { name: 'controller:isvc' };
+
+export interface LocalServingOptions {
+  store: Store;
+  dataDir: string;
+  logDir: string;
+  domain?: string;
+  log?: (line: string) => void;
+  /** Probe, backoff, grace and the like (tests shorten them). */
+  supervisor?: Omit<SupervisorOptions, 'publish'>;
+}
+
+export class LocalServing {
+  readonly supervisor: Supervisor;
+  readonly sink: StorePodSink;
+  readonly deployer: LocalDeployer;
+  readonly controller: IsvcController;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly opts: LocalServingOptions) {
+    let supervisor: Supervisor | undefined;
+    this.sink = new StorePodSink(opts.store, CONTROLLER_ACTOR, (pod) => supervisor?.pid(pod));
+    supervisor = new Supervisor({ ...opts.supervisor, publish: this.sink });
+    this.supervisor = supervisor;
+    this.deployer = new LocalDeployer({ supervisor, dataDir: opts.dataDir, logDir: opts.logDir });
+    this.controller = new IsvcController({
+      store: opts.store, deployer: this.deployer, actor: CONTROLLER_ACTOR,
+      ...(opts.domain ? { domain: opts.domain } : {}), ...(opts.log ? { log: opts.log } : {}),
+    });
+  }
+
+  /** For the API server's pods/NAME/log (kubectl logs). */
+  readonly podLogs = (namespace: string, pod: string, o: { tailLines?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<string> => {
+    if (this.supervisor.pod(pod)?.metadata.namespace !== namespace) {
+      throw syError('SY_ERR_NOT_FOUND', `pods "${pod}" not found`, { details: { name: pod, kind: 'pods' } });
+    }
+    return this.supervisor.readLog(pod, o);
+  };
+
+  /** Clears pods of a previous run, installs the built-in runtime, starts reconciling. */
+  async start(): Promise<void> {
+    const stale = await removeStalePods(this.opts.store, CONTROLLER_ACTOR);
+    if (stale > 0) this.opts.log?.(`removed ${stale} pod(s) left from a previous run; their replicas are recreated`);
+    await ensureBuiltinRuntimes(this.opts.store, CONTROLLER_ACTOR);
+    this.unsubscribe = this.supervisor.onChange((n) => this.controller.revisionChanged(n.revision));
+    await this.controller.start();
+  }
+
+  /** Stops reconciling and every replica, and waits until their pods are deleted from the store. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.controller.stop();
+    await this.deployer.stopAll();
+    await this.supervisor.stopAll();
+    await this.sink.drain();
+  }
+}
