@@ -9,6 +9,7 @@ import { prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
 import { KINDS } from '../api/registry.ts';
 import { ensureServingCert } from './tls.ts';
 import { LocalServing, seedDemoVolume, servingHint } from './local/index.ts';
+import { startGateway, type Gateway } from '../gateway/server.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -60,6 +61,25 @@ export async function up(opts: UpOptions): Promise<Running> {
   log(`switchyard API server listening on ${api.url}`);
   log(`kubeconfig: ${paths.kubeconfig}   (kubectl --kubeconfig ${paths.kubeconfig} get isvc -A)`);
   await serving.start();
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      host: opts.listen, port: opts.gatewayPort,
+      ingress: serving.ingress.current, endpoints: serving.ingress.endpoints,
+      onDemand: (rev) => serving.autoscaler.poke(rev),
+      onResponse: (r) => serving.autoscaler.countRequest(r.revision),
+    });
+  } catch (err) {
+    await serving.stop();
+    await api.close();
+    await store.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${opts.gatewayPort} on ${opts.listen} is in use; choose one with --gateway-port`);
+    }
+    throw err;
+  }
+  serving.attachGateway(gateway);
+  log(`switchyard gateway listening on http://${opts.listen}:${gateway.port}`);
 
   for (const path of opts.apply ?? []) {
     for (const r of await applyManifests(api.resources, path, SYSTEM)) {
@@ -67,7 +87,7 @@ export async function up(opts: UpOptions): Promise<Running> {
     }
   }
   const isvcs = (await store.list({ group: 'serving.kserve.io', resource: 'inferenceservices' })).items.slice(0, 3);
-  for (const i of isvcs) log(`isvc ${i.metadata.namespace}/${i.metadata.name}: predict directly on its pod (the gateway comes later):\n${servingHint(paths.kubeconfig, i.metadata.namespace ?? 'default', i.metadata.name).join('\n')}`);
+  for (const i of isvcs) log(`isvc ${i.metadata.namespace}/${i.metadata.name}: once Ready, predict through the gateway:\n${servingHint(paths.kubeconfig, i.metadata.namespace ?? 'default', i.metadata.name, gateway.port).join('\n')}`);
 
   let stopped = false;
   return {
@@ -75,6 +95,7 @@ export async function up(opts: UpOptions): Promise<Running> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      await gateway.close(5000);
       await serving.stop();
       await api.close();
       await store.close();

@@ -122,7 +122,7 @@ test('metadata and canaryTrafficPercent changes keep the revision; a predictor s
   assert.equal(predictor(r.out).revisionCounter, 3);
 });
 
-test('the previous ready revision keeps running until the new one is ready, then stops', () => {
+test('the previous revision keeps serving until the new one is ready, then stays warm as the rollback target', () => {
   const d = new FakeDeployer();
   let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
   d.set('iris-predictor-00001', 'ready');
@@ -139,10 +139,18 @@ test('the previous ready revision keeps running until the new one is ready, then
   d.set('iris-predictor-00002', 'ready');
   r = pass(r.obj, d);
   assert.equal(predictor(r.out).latestReadyRevision, 'iris-predictor-00002');
-  assert.deepEqual(r.out.stop, ['iris-predictor-00001']);
-  assert.deepEqual(r.out.ensure.map((e) => e.template.revision), ['iris-predictor-00002']);
-  assert.deepEqual(Object.keys(predictor(r.out).revisions as object), ['iris-predictor-00002']);
+  assert.equal(predictor(r.out).latestRolledoutRevision, 'iris-predictor-00002');
+  assert.equal(predictor(r.out).previousRolledoutRevision, 'iris-predictor-00001');
+  assert.deepEqual(predictor(r.out).traffic, [{ revisionName: 'iris-predictor-00002', latestRevision: true, percent: 100 }]);
+  assert.deepEqual(r.out.stop, []);
+  assert.deepEqual(r.out.ensure.map((e) => e.template.revision).sort(), ['iris-predictor-00001', 'iris-predictor-00002']);
   assert.equal(cond(r.out, 'Ready').status, 'True');
+  // A third revision, once rolled out, retires the first: only the rollback target stays warm.
+  r = pass({ ...isvc(onnx('pvc://models/iris-v3/'), { generation: 3 }), status: r.obj.status }, d);
+  d.set('iris-predictor-00003', 'ready');
+  r = pass(r.obj, d);
+  assert.deepEqual(r.out.stop, ['iris-predictor-00001']);
+  assert.deepEqual(Object.keys(predictor(r.out).revisions as object).sort(), ['iris-predictor-00002', 'iris-predictor-00003']);
 });
 
 test('a crash-looping new revision blocks the rollout with a message naming the pod; the old one keeps serving', () => {

@@ -13,6 +13,7 @@ import { mergeConditions, readyFrom, type ConditionInput } from './conditions.ts
 import { revisionState, type RevisionState } from './revision-state.ts';
 import { buildTemplate, desiredReplicas, predictorModel, revisionName, selectFor, templateFingerprint } from './template.ts';
 import type { Deployer, RevisionTemplate, RuntimeCandidate } from './types.ts';
+import { rollout } from '../traffic/kserve.ts';
 
 const revisionRecord = z.looseObject({
   fingerprint: z.string(),
@@ -28,6 +29,8 @@ export type RevisionRecord = z.infer<typeof revisionRecord>;
 const predictorMemory = z.looseObject({
   latestCreatedRevision: z.string().optional(),
   latestReadyRevision: z.string().optional(),
+  latestRolledoutRevision: z.string().optional(),
+  previousRolledoutRevision: z.string().optional(),
   revisionCounter: z.number().int().min(0).default(0),
   revisions: z.record(z.string(), revisionRecord).default({}),
   lastFailureInfo: z.looseObject({ reason: z.string(), message: z.string(), time: z.string().optional() }).optional(),
@@ -40,6 +43,8 @@ export interface ReconcileInput {
   now: Date;
   /** Ingress domain (KServe's default: example.com). */
   domain?: string;
+  /** Replicas a revision should run now (the autoscaler's answer); defaults to its minimum, at least one. */
+  replicas?: (template: RevisionTemplate) => number;
 }
 
 export interface ReconcileOutput {
@@ -101,8 +106,9 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     }
   }
 
-  // 2. Observe; the latest created revision takes over once all its replicas are ready.
-  const stateOf = (rev: string): RevisionState => revisionState(input.deployer.observe(rev), desiredReplicas(revisions[rev]!.template));
+  // 2. Observe; the latest created revision becomes the latest ready one once all its replicas are ready.
+  const replicasOf = (rev: string): number => (input.replicas ?? desiredReplicas)(revisions[rev]!.template);
+  const stateOf = (rev: string): RevisionState => revisionState(input.deployer.observe(rev), replicasOf(rev));
   const created = latestCreated === undefined ? undefined : stateOf(latestCreated);
   let becameReady: string | undefined;
   if (latestCreated !== undefined && created?.state === 'Loaded' && latestReady !== latestCreated) {
@@ -112,25 +118,49 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   }
   const serving = latestReady === undefined ? undefined : latestReady === latestCreated ? created! : stateOf(latestReady);
 
-  // 3. Run the latest created revision, and the latest ready one until it is replaced; stop the rest.
-  const keep = [...new Set([latestCreated, latestReady].filter((r): r is string => r !== undefined))];
+  // 3. Traffic, as KServe splits it (canaryTrafficPercent, tags, rolled-out bookkeeping).
+  const annotations = isvc.metadata.annotations ?? {};
+  const canary = spec.success ? spec.data.predictor.canaryTrafficPercent : undefined;
+  const routed = rollout({
+    namespace: ns, name, domain, component: 'predictor',
+    ...(canary !== undefined ? { canaryTrafficPercent: canary } : {}),
+    tagRouting: annotations['serving.kserve.io/enable-tag-routing'] === 'true',
+    latestCreatedRevision: latestCreated ?? '',
+    latestReadyRevision: latestReady ?? '',
+    latestRolledoutRevision: mem.latestRolledoutRevision ?? '',
+    previousRolledoutRevision: mem.previousRolledoutRevision ?? '',
+  });
+
+  // 4. Run what takes or may take traffic: the latest created and ready revisions, whatever the
+  //    split names, and the rolled-out pair (the rollback target stays warm). Stop the rest.
+  const wanted = [latestCreated, latestReady, routed.latestRolledoutRevision, routed.previousRolledoutRevision, ...routed.traffic.map((t) => t.revisionName)];
+  const keep = [...new Set(wanted.filter((r): r is string => !!r && revisions[r] !== undefined))];
   for (const rev of Object.keys(revisions)) if (!keep.includes(rev)) delete revisions[rev];
   for (const rev of keep) {
     const obs = input.deployer.observe(rev);
     if (obs?.digest && revisions[rev]!.digest !== obs.digest) revisions[rev] = { ...revisions[rev]!, digest: obs.digest, ...(obs.bytes !== undefined ? { bytes: obs.bytes } : {}) };
   }
   const stop = input.deployer.running(ns, name).filter((r) => !keep.includes(r));
-  const ensure = keep.map((rev) => ({ template: revisions[rev]!.template, replicas: desiredReplicas(revisions[rev]!.template) }));
+  const ensure = keep.map((rev) => ({ template: revisions[rev]!.template, replicas: replicasOf(rev) }));
 
-  // 4. Failure of the latest created revision blocks the rollout.
+  // 5. Failure of the latest created revision blocks the rollout.
   if (!problem && created?.state === 'FailedToLoad') {
     const everReady = revisions[latestCreated!]!.readyAt !== undefined;
     problem = { reason: everReady ? 'RuntimeUnhealthy' : 'ModelLoadFailed', message: `Revision "${latestCreated}" failed: ${created.detail}`, transition: 'BlockedByFailedLoad' };
   }
 
   const predictorReady = predictorCondition(problem, latestCreated, latestReady, created, serving);
-  const ingressReady: ConditionInput = { type: 'IngressReady', status: 'True', reason: 'HostRouting', message: `The gateway routes Host ${name}.${ns}.${domain} (and ${name}-predictor.${ns}.${domain}) to the latest ready revision.` };
-  const conditions = mergeConditions((isvc.status as { conditions?: unknown } | undefined)?.conditions, [predictorReady, ingressReady, readyFrom([predictorReady, ingressReady])], now);
+  const ingressReady: ConditionInput = { type: 'IngressReady', status: 'True' };
+  const routesReady: ConditionInput = routed.traffic.length > 0
+    ? { type: 'RoutesReady', status: 'True' }
+    : { type: 'RoutesReady', status: 'Unknown', reason: 'NoReadyRevision', message: 'No revision is ready yet, so the gateway has nothing to route to.' };
+  const latestDeploymentReady: ConditionInput = !created
+    ? { type: 'LatestDeploymentReady', status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' }
+    : created.state === 'Loaded' ? { type: 'LatestDeploymentReady', status: 'True' }
+    : created.state === 'FailedToLoad' ? { type: 'LatestDeploymentReady', status: 'False', reason: 'RevisionFailed', message: `Revision "${latestCreated}" failed: ${created.detail}` }
+    : { type: 'LatestDeploymentReady', status: 'Unknown', reason: 'Deploying', message: `Revision "${latestCreated}": ${created.detail}` };
+  const conditions = mergeConditions((isvc.status as { conditions?: unknown } | undefined)?.conditions,
+    [predictorReady, ingressReady, latestDeploymentReady, routesReady, readyFrom([predictorReady, ingressReady])], now);
 
   const prevFailure = mem.lastFailureInfo;
   const failure = problem && created?.failure && problem.transition === 'BlockedByFailedLoad'
@@ -152,7 +182,10 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   const predictorStatus = {
     url: `http://${name}-predictor.${ns}.${domain}`,
     ...(latestCreated ? { latestCreatedRevision: latestCreated } : {}),
-    ...(latestReady ? { latestReadyRevision: latestReady, latestRolledoutRevision: latestReady, traffic: [{ revisionName: latestReady, latestRevision: true, percent: 100 }] } : {}),
+    ...(latestReady ? { latestReadyRevision: latestReady } : {}),
+    ...(routed.latestRolledoutRevision ? { latestRolledoutRevision: routed.latestRolledoutRevision } : {}),
+    ...(routed.previousRolledoutRevision ? { previousRolledoutRevision: routed.previousRolledoutRevision } : {}),
+    ...(routed.traffic.length > 0 ? { traffic: routed.traffic } : {}),
     revisionCounter: counter,
     revisions,
     ...(lastFailureInfo ? { lastFailureInfo } : {}),

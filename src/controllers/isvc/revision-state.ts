@@ -62,7 +62,8 @@ export function revisionState(obs: RevisionObservation | undefined, desired: num
   const notes = pods.filter((p) => p.state !== 'Loaded').map((p) => `pod ${p.name}: ${p.why ?? p.state}`);
   const detail = notes.length > 0 ? `${head}; ${notes.join('; ')}` : pods.length === 0 ? `${head}; no pods yet` : head;
   let state: ModelState;
-  if (pods.length > 0 && ready >= desired) state = 'Loaded';
+  // A revision scaled to zero is still ready: the gateway's activator starts a replica on demand.
+  if (ready >= desired && (pods.length > 0 || desired === 0)) state = 'Loaded';
   else if (failedPods.length > 0 && ready === 0) state = 'FailedToLoad';
   else if (pods.some((p) => p.state === 'Loading' || p.state === 'Loaded')) state = 'Loading';
   else state = 'Pending';

@@ -6,7 +6,7 @@
 import { servingRuntimeSpec } from '../../api/kinds/servingruntime.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { isSwitchyardError } from '../../core/errors.ts';
-import { reconcile, type RuntimeCandidate, type RuntimeKind } from '../../controllers/isvc/index.ts';
+import { reconcile, type RevisionTemplate, type RuntimeCandidate, type RuntimeKind } from '../../controllers/isvc/index.ts';
 import type { Actor, KubeObject, Store } from '../../store/types.ts';
 import type { LocalDeployer } from './deployer.ts';
 
@@ -22,6 +22,8 @@ export interface IsvcControllerOptions {
   now?: () => Date;
   domain?: string;
   log?: (line: string) => void;
+  /** Replicas a revision should run (the autoscaler); defaults to its minimum. */
+  replicas?: (template: RevisionTemplate, annotations: Record<string, string>) => number;
 }
 
 export class IsvcController {
@@ -121,7 +123,13 @@ export class IsvcController {
       await Promise.all(deployer.running(namespace, name).map((rev) => deployer.stop(rev)));
       return;
     }
-    const out = reconcile({ isvc, runtimes: await this.runtimes(namespace), deployer, now: this.now(), ...(this.opts.domain ? { domain: this.opts.domain } : {}) });
+    const scale = this.opts.replicas;
+    const annotations = isvc.metadata.annotations ?? {};
+    const out = reconcile({
+      isvc, runtimes: await this.runtimes(namespace), deployer, now: this.now(),
+      ...(this.opts.domain ? { domain: this.opts.domain } : {}),
+      ...(scale ? { replicas: (t: RevisionTemplate) => scale(t, annotations) } : {}),
+    });
     // Status first: a revision runs only once its name is recorded, so a lost write never leaves an unnamed revision running.
     if (canonicalJson(out.status) !== canonicalJson(isvc.status)) {
       await store.update(ISVCS, { ...isvc, status: out.status }, { actor: this.opts.actor, subresource: 'status' });

@@ -14,13 +14,12 @@ export function seedDemoVolume(volumesDir: string, source = EXAMPLE_MODELS): boo
   return true;
 }
 
-/** How to reach a model directly on its pod (the gateway comes later). */
-export function servingHint(kubeconfig: string, namespace: string, name: string): string[] {
+/** How to reach a model through the gateway, KServe-style (Host header), and see its pods. */
+export function servingHint(kubeconfig: string, namespace: string, name: string, gatewayPort: number): string[] {
   const k = `kubectl --kubeconfig ${kubeconfig} -n ${namespace}`;
   return [
     `  ${k} wait --for=condition=Ready isvc/${name} --timeout=60s`,
     `  ${k} get pods -l serving.kserve.io/inferenceservice=${name}`,
-    `  PORT=$(${k} get pods -l serving.kserve.io/inferenceservice=${name} -o jsonpath='{.items[0].spec.containers[0].ports[0].containerPort}')`,
-    `  curl -s http://127.0.0.1:$PORT/v1/models/${name}:predict -d '{"instances": [[6.8, 2.8, 4.8, 1.4]]}'`,
+    `  curl -s -H "Host: ${name}.${namespace}.example.com" http://127.0.0.1:${gatewayPort}/v1/models/${name}:predict -d '{"instances": [[6.8, 2.8, 4.8, 1.4]]}'`,
   ];
 }

@@ -9,6 +9,9 @@ import { ensureBuiltinRuntimes } from './builtin-runtimes.ts';
 import { IsvcController } from './controller.ts';
 import { LocalDeployer } from './deployer.ts';
 import { StorePodSink, removeStalePods } from './pod-sink.ts';
+import { LocalIngress } from './ingress.ts';
+import { LocalAutoscaler } from './autoscaling.ts';
+import type { Gateway } from '../../gateway/server.ts';
 
 export { BUILTIN_ONNX_RUNTIME, builtinOnnxRuntime } from './builtin-runtimes.ts';
 export { PID_ANNOTATION } from './pod-sink.ts';
@@ -31,6 +34,9 @@ export class LocalServing {
   readonly sink: StorePodSink;
   readonly deployer: LocalDeployer;
   readonly controller: IsvcController;
+  readonly ingress: LocalIngress;
+  readonly autoscaler: LocalAutoscaler;
+  private gateway: Gateway | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly opts: LocalServingOptions) {
@@ -39,10 +45,24 @@ export class LocalServing {
     supervisor = new Supervisor({ ...opts.supervisor, publish: this.sink });
     this.supervisor = supervisor;
     this.deployer = new LocalDeployer({ supervisor, dataDir: opts.dataDir, logDir: opts.logDir });
+    this.ingress = new LocalIngress(opts.store, supervisor, opts.domain);
+    this.autoscaler = new LocalAutoscaler({
+      inflight: (rev) => this.gateway?.inflight(rev) ?? 0,
+      ready: (rev) => this.ingress.endpoints.ready(rev),
+      buffered: (rev) => this.ingress.endpoints.buffered(rev),
+      onChange: (rev) => this.controller.revisionChanged(rev),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     this.controller = new IsvcController({
       store: opts.store, deployer: this.deployer, actor: CONTROLLER_ACTOR,
+      replicas: (template, annotations) => this.autoscaler.desired(template, annotations),
       ...(opts.domain ? { domain: opts.domain } : {}), ...(opts.log ? { log: opts.log } : {}),
     });
+  }
+
+  /** The gateway whose in-flight requests drive the autoscaler. */
+  attachGateway(gateway: Gateway): void {
+    this.gateway = gateway;
   }
 
   /** For the API server's pods/NAME/log (kubectl logs). */
@@ -59,12 +79,16 @@ export class LocalServing {
     if (stale > 0) this.opts.log?.(`removed ${stale} pod(s) left from a previous run; their replicas are recreated`);
     await ensureBuiltinRuntimes(this.opts.store, CONTROLLER_ACTOR);
     this.unsubscribe = this.supervisor.onChange((n) => this.controller.revisionChanged(n.revision));
+    await this.ingress.start();
+    this.autoscaler.start();
     await this.controller.start();
   }
 
   /** Stops reconciling and every replica, and waits until their pods are deleted from the store. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.autoscaler.stop();
+    this.ingress.stop();
     await this.controller.stop();
     await this.deployer.stopAll();
     await this.supervisor.stopAll();

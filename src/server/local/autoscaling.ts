@@ -1,0 +1,94 @@
+// Runs the pure KPA decisions once a second for every revision: samples the
+// gateway's in-flight requests (or request rate), asks `decide`, and when a
+// revision's desired count changes, asks the controller to reconcile its
+// InferenceService (which scales the replica set). The gateway's activator
+// pokes a revision at zero so the decision happens at once, not next tick.
+import { decide, initialAutoscalerState, kpaConfigFromInferenceService, record, type AutoscalerState, type KpaConfig } from '../../controllers/autoscaler/index.ts';
+import type { RevisionTemplate } from '../../controllers/isvc/index.ts';
+
+export interface AutoscalingOptions {
+  /** Requests in flight for a revision right now (the gateway). */
+  inflight: (revision: string) => number;
+  ready: (revision: string) => number;
+  buffered: (revision: string) => number;
+  /** The desired count of a revision changed: reconcile its owner. */
+  onChange: (revision: string) => void;
+  now?: () => number;
+  tickMs?: number;
+  log?: (line: string) => void;
+}
+
+interface Tracked {
+  config: KpaConfig;
+  state: AutoscalerState;
+  desired: number;
+  requests: number;
+}
+
+export class LocalAutoscaler {
+  private readonly revisions = new Map<string, Tracked>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: AutoscalingOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The replicas a revision should run now; registers it on first sight (Knative's initial scale: 1). */
+  desired(template: RevisionTemplate, annotations: Record<string, string>): number {
+    const { config } = kpaConfigFromInferenceService(template.scaling, annotations);
+    let t = this.revisions.get(template.revision);
+    if (!t) {
+      const initial = Math.max(1, config.minReplicas);
+      t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0 };
+      this.revisions.set(template.revision, t);
+    }
+    t.config = config;
+    return t.desired;
+  }
+
+  /** A request finished (for the rps metric). */
+  countRequest(revision: string): void {
+    const t = this.revisions.get(revision);
+    if (t) t.requests++;
+  }
+
+  /** The activator holds a request for a revision without a ready replica: decide now. */
+  poke(revision: string): void {
+    const t = this.revisions.get(revision);
+    if (t) this.evaluate(revision, t, false);
+  }
+
+  forget(revision: string): void {
+    this.revisions.delete(revision);
+  }
+
+  start(): void {
+    const tickMs = this.opts.tickMs ?? 1000;
+    this.timer = setInterval(() => {
+      for (const [revision, t] of this.revisions) this.evaluate(revision, t, true);
+    }, tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private evaluate(revision: string, t: Tracked, sample: boolean): void {
+    const now = this.now();
+    if (sample) {
+      // Knative records a sample every second, zeros included: idleness is data.
+      const value = t.config.metric === 'rps' ? t.requests : this.opts.inflight(revision);
+      t.requests = 0;
+      t.state = record(t.state, { at: now, value });
+    }
+    const d = decide(t.state, now, t.config, { ready: this.opts.ready(revision), buffered: this.opts.buffered(revision) });
+    t.state = d.state;
+    if (d.desired !== t.desired) {
+      this.opts.log?.(`autoscaler: ${revision} ${t.desired} → ${d.desired} (${d.reason})`);
+      t.desired = d.desired;
+      this.opts.onChange(revision);
+    }
+  }
+}
