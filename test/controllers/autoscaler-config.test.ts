@@ -124,7 +124,7 @@ test('Standard mode with minReplicas 0 keeps one replica, and says so', () => {
 
 test('unsupported or unknown autoscaling annotations are listed as ignored, other annotations are not', () => {
   const { ignored, problems } = kpaConfigFromInferenceService({}, {
-    [`${A}initial-scale`]: '0',
+    [`${A}initial-scale`]: '2',
     [`${A}scale-down-delay`]: '15m',
     [`${A}class`]: 'hpa.autoscaling.knative.dev',
     [`${A}bogus`]: 'x',
@@ -133,7 +133,7 @@ test('unsupported or unknown autoscaling annotations are listed as ignored, othe
   assert.deepEqual(problems, []);
   assert.deepEqual(ignored, [
     `${A}class: "hpa.autoscaling.knative.dev" — only the KPA runs locally`,
-    `${A}initial-scale: not implemented by the local autoscaler`,
+    `${A}initial-scale: only "0" (start a scale-to-zero revision at zero) is honoured locally`,
     `${A}scale-down-delay: not implemented by the local autoscaler`,
     `${A}bogus: not a Knative autoscaling annotation`,
   ]);

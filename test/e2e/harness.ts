@@ -12,6 +12,8 @@ export const BIN = join(ROOT, 'bin', 'switchyard.js');
 
 export interface Up {
   url: string;
+  /** The inference gateway, e.g. http://127.0.0.1:40123 */
+  gatewayUrl: string;
   dataDir: string;
   kubeconfig: string;
   adminToken: string;
@@ -31,7 +33,7 @@ export async function startUp(args: string[] = [], dataDir = mkdtempSync(join(tm
     const timer = setTimeout(() => reject(new Error(`switchyard up did not start within 30s:\n${out}`)), 30_000);
     const check = (): void => {
       const m = /API server listening on (https?:\/\/\S+)/.exec(out);
-      if (m) {
+      if (m && /gateway listening on/.test(out)) {
         clearTimeout(timer);
         resolve(m[1]!);
       }
@@ -40,8 +42,9 @@ export async function startUp(args: string[] = [], dataDir = mkdtempSync(join(tm
     proc.once('exit', (code) => reject(new Error(`switchyard up exited with ${code}:\n${out}`)));
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const gatewayUrl = /gateway listening on (http:\/\/\S+)/.exec(out)![1]!;
   return {
-    url, dataDir, proc,
+    url, gatewayUrl, dataDir, proc,
     kubeconfig: join(dataDir, 'kubeconfig'),
     adminToken: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
     output: () => out,

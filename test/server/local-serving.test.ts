@@ -71,7 +71,7 @@ const predictor = (obj: KubeObject | undefined) => ((obj?.status as { components
 const podsOf = async (store: Store, revision?: string) =>
   (await store.list(PODS, { namespace: 'ml', labelSelector: [{ key: revision ? 'serving.knative.dev/revision' : 'serving.kserve.io/inferenceservice', operator: 'In', values: [revision ?? 'toy'] }] })).items;
 
-test('a spec change rolls out a new revision; the old one serves until the new one is ready, then its pods go', { timeout: 60_000 }, async () => {
+test('a spec change rolls out a new revision; the old one serves until the new one is ready, then stays warm for rollback', { timeout: 60_000 }, async () => {
   const { store, serving, dir } = await setup();
   try {
     await serving.start();
@@ -105,11 +105,13 @@ test('a spec change rolls out a new revision; the old one serves until the new o
     assert.equal(condition(await getIsvc(store), 'Ready')?.status, 'Unknown');
 
     rmSync(notReady2);
-    await until('revision 2 ready and revision 1 pods gone', async () => {
+    const promoted = await until('revision 2 ready and rolled out', async () => {
       const o = await getIsvc(store);
-      return predictor(o).latestReadyRevision === 'toy-predictor-00002' && condition(o, 'Ready')?.status === 'True' && (await podsOf(store, 'toy-predictor-00001')).length === 0 ? true : undefined;
+      return predictor(o).latestRolledoutRevision === 'toy-predictor-00002' && condition(o, 'Ready')?.status === 'True' ? o : undefined;
     });
-    assert.deepEqual(serving.supervisor.revisions(), ['toy-predictor-00002']);
+    assert.equal(predictor(promoted).previousRolledoutRevision, 'toy-predictor-00001');
+    assert.deepEqual(predictor(promoted).traffic, [{ revisionName: 'toy-predictor-00002', latestRevision: true, percent: 100 }]);
+    assert.deepEqual(serving.supervisor.revisions().sort(), ['toy-predictor-00001', 'toy-predictor-00002'], 'the rollback target stays warm');
 
     // Delete: replicas stop, pods go.
     await store.delete({ ...ISVCS, namespace: 'ml', name: 'toy' }, { actor: ACTOR });

@@ -24,7 +24,8 @@ const KEYS = {
 } as const;
 
 /** Knative annotations this autoscaler does not implement: reported, never silently dropped. */
-const UNSUPPORTED = ['initial-scale', 'initialScale', 'scale-down-delay', 'target-burst-capacity', 'targetBurstCapacity', 'activation-scale', 'min-activate-scale', 'metric-aggregation-algorithm'];
+// initial-scale "0" is honoured by the local autoscaling adapter (a scale-to-zero revision may start at zero).
+const UNSUPPORTED = ['initialScale', 'scale-down-delay', 'target-burst-capacity', 'targetBurstCapacity', 'activation-scale', 'min-activate-scale', 'metric-aggregation-algorithm'];
 
 const KPA_CLASS = 'kpa.autoscaling.knative.dev';
 const WINDOW_MIN_S = 6;
@@ -138,7 +139,9 @@ export function kpaConfigFromInferenceService(
   for (const key of Object.keys(ann)) {
     if (!key.startsWith(AUTOSCALING_PREFIX)) continue;
     const name = key.slice(AUTOSCALING_PREFIX.length);
-    if (UNSUPPORTED.includes(name)) ignored.push(`${key}: not implemented by the local autoscaler`);
+    if (name === 'initial-scale') {
+      if (ann[key] !== '0') ignored.push(`${key}: only "0" (start a scale-to-zero revision at zero) is honoured locally`);
+    } else if (UNSUPPORTED.includes(name)) ignored.push(`${key}: not implemented by the local autoscaler`);
     else if (!Object.values(KEYS).some((names) => (names as readonly string[]).includes(name))) ignored.push(`${key}: not a Knative autoscaling annotation`);
   }
   return { config: c, problems, ignored };

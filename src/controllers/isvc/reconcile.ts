@@ -210,6 +210,7 @@ function predictorCondition(problem: Problem | undefined, latestCreated: string 
   const stillServing = latestReady !== undefined && latestReady !== latestCreated && (serving?.ready ?? 0) > 0 ? ` Revision "${latestReady}" keeps serving.` : '';
   if (problem) return { type: 'PredictorReady', status: 'False', reason: problem.reason, message: `${problem.message}${stillServing}` };
   if (latestCreated === undefined || !created) return { type: 'PredictorReady', status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' };
-  if (latestCreated === latestReady && created.ready > 0) return { type: 'PredictorReady', status: 'True' };
+  // Scaled to zero is ready too: the gateway's activator starts a replica on the first request.
+  if (latestCreated === latestReady && (created.ready > 0 || created.desired === 0)) return { type: 'PredictorReady', status: 'True' };
   return { type: 'PredictorReady', status: 'Unknown', reason: latestReady === undefined ? 'RevisionMissing' : 'RevisionNotReady', message: `Revision "${latestCreated}" is not ready yet: ${created.detail}.${stillServing}` };
 }

@@ -18,6 +18,8 @@ export interface AutoscalingOptions {
   log?: (line: string) => void;
 }
 
+const INITIAL_SCALE = 'autoscaling.knative.dev/initial-scale';
+
 interface Tracked {
   config: KpaConfig;
   state: AutoscalerState;
@@ -34,12 +36,17 @@ export class LocalAutoscaler {
     this.now = opts.now ?? Date.now;
   }
 
-  /** The replicas a revision should run now; registers it on first sight (Knative's initial scale: 1). */
+  /**
+   * The replicas a revision should run now; registers it on first sight with
+   * Knative's initial scale: 1, or 0 when a scale-to-zero revision says
+   * `autoscaling.knative.dev/initial-scale: "0"` (KServe sets it so with minReplicas 0).
+   */
   desired(template: RevisionTemplate, annotations: Record<string, string>): number {
     const { config } = kpaConfigFromInferenceService(template.scaling, annotations);
     let t = this.revisions.get(template.revision);
     if (!t) {
-      const initial = Math.max(1, config.minReplicas);
+      const zeroStart = annotations[INITIAL_SCALE] === '0' && config.minReplicas === 0 && config.mode === 'Knative' && config.enableScaleToZero;
+      const initial = zeroStart ? 0 : Math.max(1, config.minReplicas);
       t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0 };
       this.revisions.set(template.revision, t);
     }
