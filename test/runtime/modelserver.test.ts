@@ -286,3 +286,13 @@ test('one access-log line per request: time, request id, method, path, status, l
   assert.match(logLines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z log-me POST \/v1\/models\/iris:predict 200 \d+\.\d\dms$/);
   assert.match(logLines[1]!, /^\S+ [0-9a-f-]{36} GET \/v1\/models\/nope 404 \d+\.\d\dms$/);
 });
+
+test('successful kubelet-style probes stay out of the access log; failed ones and other clients do not', async () => {
+  logLines.length = 0;
+  await call(iris, '/v2/health/ready', undefined, { 'user-agent': 'kube-probe/switchyard' });
+  await call(iris, '/v2/health/ready');
+  await call(iris, '/v2/models/nope/ready', undefined, { 'user-agent': 'kube-probe/switchyard' });
+  assert.equal(logLines.length, 2);
+  assert.match(logLines[0]!, / GET \/v2\/health\/ready 200 /);
+  assert.match(logLines[1]!, / GET \/v2\/models\/nope\/ready 404 /);
+});

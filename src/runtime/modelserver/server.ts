@@ -143,7 +143,9 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     const method = req.method ?? 'GET';
     const finish = ([status, body]: Answer): void => {
       send(res, status, body, requestId);
-      log.request(requestId, method, path, status, performance.now() - start);
+      // Successful readiness/liveness probes (kubelet's User-Agent) would drown the log twice a second.
+      const probe = status === 200 && req.headers['user-agent']?.startsWith('kube-probe/') === true;
+      if (!probe) log.request(requestId, method, path, status, performance.now() - start);
     };
 
     let target: Answer | PostHandler;

@@ -9,9 +9,13 @@ export interface ProbeResult {
   message?: string;
 }
 
+export const PROBE_USER_AGENT = 'kube-probe/switchyard';
+
 export function httpProbe(port: number, path: string, timeoutMs: number, host = '127.0.0.1'): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    // kubelet's probe User-Agent, so servers can keep probes out of their access logs as they do on Kubernetes.
+    const headers = { 'user-agent': PROBE_USER_AGENT };
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       resolve(status >= 200 && status < 400 ? { ok: true } : { ok: false, message: `HTTP probe failed with statuscode: ${status}` });
