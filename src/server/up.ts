@@ -60,7 +60,6 @@ export async function up(opts: UpOptions): Promise<Running> {
   await ensureNamespace(api, 'default');
   log(`switchyard API server listening on ${api.url}`);
   log(`kubeconfig: ${paths.kubeconfig}   (kubectl --kubeconfig ${paths.kubeconfig} get isvc -A)`);
-  await serving.start();
   let gateway: Gateway;
   try {
     gateway = await startGateway({
@@ -79,6 +78,7 @@ export async function up(opts: UpOptions): Promise<Running> {
     throw err;
   }
   serving.attachGateway(gateway);
+  await serving.start();
   log(`switchyard gateway listening on http://${opts.listen}:${gateway.port}`);
 
   for (const path of opts.apply ?? []) {

@@ -1,19 +1,21 @@
-// One reconcile pass of an InferenceService's predictor, as a pure function:
-// from the object (spec + the status this controller wrote before), the
-// runtimes and what the deployer observes, to the next status and the
-// revisions to run or stop. See docs/serving.md.
+// One reconcile pass of an InferenceService, as a pure function: from the
+// object (spec + the status this controller wrote before), the runtimes and
+// what the deployer observes, to the next status and the revisions to run
+// or stop. Each component (predictor, and optionally transformer and
+// explainer) has its own revisions and traffic; components changed by the
+// same spec change roll out together as one revision set. See docs/serving.md.
 //
 // Revisions live in status (the controller's memory across restarts):
-// status.components.predictor.revisions maps each live revision to its
+// status.components.<component>.revisions maps each live revision to its
 // template, fingerprint and artifact digest; revisionCounter numbers them.
 import { z } from 'zod';
-import { inferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
+import { inferenceServiceSpec, type InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
 import type { KubeObject } from '../../store/types.ts';
 import { mergeConditions, readyFrom, type ConditionInput } from './conditions.ts';
 import { revisionState, type RevisionState } from './revision-state.ts';
-import { buildTemplate, desiredReplicas, predictorModel, revisionName, selectFor, templateFingerprint } from './template.ts';
-import type { Deployer, RevisionTemplate, RuntimeCandidate } from './types.ts';
-import { rollout } from '../traffic/kserve.ts';
+import { buildAuxTemplate, buildTemplate, desiredReplicas, predictorModel, revisionName, selectFor, templateFingerprint } from './template.ts';
+import type { Component, Deployer, RevisionTemplate, RuntimeCandidate } from './types.ts';
+import { rollout, type RolloutStatus } from '../traffic/kserve.ts';
 
 const revisionRecord = z.looseObject({
   fingerprint: z.string(),
@@ -26,7 +28,7 @@ const revisionRecord = z.looseObject({
 });
 export type RevisionRecord = z.infer<typeof revisionRecord>;
 
-const predictorMemory = z.looseObject({
+const componentMemory = z.looseObject({
   latestCreatedRevision: z.string().optional(),
   latestReadyRevision: z.string().optional(),
   latestRolledoutRevision: z.string().optional(),
@@ -35,6 +37,7 @@ const predictorMemory = z.looseObject({
   revisions: z.record(z.string(), revisionRecord).default({}),
   lastFailureInfo: z.looseObject({ reason: z.string(), message: z.string(), time: z.string().optional() }).optional(),
 });
+type ComponentMemory = z.infer<typeof componentMemory>;
 
 export interface ReconcileInput {
   isvc: KubeObject;
@@ -45,6 +48,8 @@ export interface ReconcileInput {
   domain?: string;
   /** Replicas a revision should run now (the autoscaler's answer); defaults to its minimum, at least one. */
   replicas?: (template: RevisionTemplate) => number;
+  /** Where a transformer or explainer reaches the predictor (KServe: NAME-predictor.NAMESPACE). */
+  predictorHost?: (namespace: string, name: string) => string;
 }
 
 export interface ReconcileOutput {
@@ -62,12 +67,61 @@ interface Problem {
   transition: 'InvalidSpec' | 'BlockedByFailedLoad';
 }
 
+/** One component during a pass. */
+interface Pass {
+  component: Component;
+  mem: ComponentMemory;
+  revisions: Record<string, RevisionRecord>;
+  counter: number;
+  latestCreated?: string;
+  latestReady?: string;
+  problem?: Problem;
+  created?: RevisionState;
+  becameReady?: string;
+  canary?: number;
+}
+
+const COMPONENTS: Component[] = ['predictor', 'transformer', 'explainer'];
+const READY_CONDITION: Record<Component, string> = { predictor: 'PredictorReady', transformer: 'TransformerReady', explainer: 'ExplainerReady' };
 const seconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function memoryOf(status: unknown) {
-  const predictor = (status as { components?: { predictor?: unknown } } | undefined)?.components?.predictor;
-  const parsed = predictorMemory.safeParse(predictor ?? {});
-  return parsed.success ? parsed.data : predictorMemory.parse({});
+function memoryOf(status: unknown, component: Component): ComponentMemory {
+  const stored = (status as { components?: Record<string, unknown> } | undefined)?.components?.[component];
+  const parsed = componentMemory.safeParse(stored ?? {});
+  return parsed.success ? parsed.data : componentMemory.parse({});
+}
+
+function startPass(component: Component, status: unknown): Pass {
+  const mem = memoryOf(status, component);
+  const revisions = { ...mem.revisions };
+  const known = (r: string | undefined) => (r !== undefined && revisions[r] ? r : undefined);
+  return { component, mem, revisions, counter: mem.revisionCounter, latestCreated: known(mem.latestCreatedRevision), latestReady: known(mem.latestReadyRevision) };
+}
+
+/** Step 1: what the spec asks this component to run, and whether that is a new revision. */
+function planRevision(pass: Pass, template: Omit<RevisionTemplate, 'revision'> | { error: string } | Problem, isvc: KubeObject, now: Date): void {
+  if ('transition' in template) {
+    pass.problem = template;
+    return;
+  }
+  if ('error' in template) {
+    pass.problem = { reason: `Invalid${pass.component[0]!.toUpperCase()}${pass.component.slice(1)}Spec`, message: template.error, transition: 'InvalidSpec' };
+    return;
+  }
+  const fingerprint = templateFingerprint(template);
+  if (pass.latestCreated === undefined || pass.revisions[pass.latestCreated]!.fingerprint !== fingerprint) {
+    pass.counter += 1;
+    const name = revisionName(isvc.metadata.name, pass.component, pass.counter);
+    pass.latestCreated = name;
+    pass.revisions[name] = { fingerprint, generation: isvc.metadata.generation ?? 1, createdAt: seconds(now), template: { ...template, revision: name } };
+  }
+}
+
+function predictorTemplate(spec: InferenceServiceSpec, runtimes: RuntimeCandidate[], ns: string, name: string): Omit<RevisionTemplate, 'revision'> | { error: string } | Problem {
+  const model = predictorModel(spec.predictor);
+  const selection = selectFor(model, runtimes);
+  if (selection && !selection.ok) return { reason: selection.reason, message: selection.message, transition: 'InvalidSpec' };
+  return buildTemplate({ namespace: ns, isvc: name, predictor: spec.predictor, model, ...(selection?.ok ? { runtime: selection.runtime } : {}) });
 }
 
 export function reconcile(input: ReconcileInput): ReconcileOutput {
@@ -75,101 +129,147 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   const name = isvc.metadata.name;
   const ns = isvc.metadata.namespace ?? 'default';
   const domain = input.domain ?? 'example.com';
-  const mem = memoryOf(isvc.status);
-  const revisions: Record<string, RevisionRecord> = { ...mem.revisions };
-  let counter = mem.revisionCounter;
-  let latestCreated = mem.latestCreatedRevision !== undefined && revisions[mem.latestCreatedRevision] ? mem.latestCreatedRevision : undefined;
-  let latestReady = mem.latestReadyRevision !== undefined && revisions[mem.latestReadyRevision] ? mem.latestReadyRevision : undefined;
-  let problem: Problem | undefined;
-
-  // 1. What the spec asks for, and whether that is a new revision.
   const spec = inferenceServiceSpec.safeParse(isvc.spec);
-  if (!spec.success) {
-    problem = { reason: 'InvalidPredictorSpec', message: spec.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '), transition: 'InvalidSpec' };
-  } else {
-    const model = predictorModel(spec.data.predictor);
-    const selection = selectFor(model, input.runtimes);
-    if (selection && !selection.ok) {
-      problem = { reason: selection.reason, message: selection.message, transition: 'InvalidSpec' };
-    } else {
-      const t = buildTemplate({ namespace: ns, isvc: name, predictor: spec.data.predictor, model, ...(selection?.ok ? { runtime: selection.runtime } : {}) });
-      if ('error' in t) {
-        problem = { reason: 'InvalidPredictorSpec', message: t.error, transition: 'InvalidSpec' };
-      } else {
-        const fingerprint = templateFingerprint(t);
-        if (latestCreated === undefined || revisions[latestCreated]!.fingerprint !== fingerprint) {
-          counter += 1;
-          latestCreated = revisionName(name, 'predictor', counter);
-          revisions[latestCreated] = { fingerprint, generation: isvc.metadata.generation ?? 1, createdAt: seconds(now), template: { ...t, revision: latestCreated } };
-        }
-      }
+  const predictorHost = (input.predictorHost ?? ((n, i) => `${i}-predictor.${n}`))(ns, name);
+
+  // 1. Which components exist, and what each should run.
+  const passes: Pass[] = [];
+  for (const component of COMPONENTS) {
+    const wanted = component === 'predictor' || (spec.success && spec.data[component] !== undefined);
+    const pass = startPass(component, isvc.status);
+    if (!wanted && pass.latestCreated === undefined) continue;
+    passes.push(pass);
+    if (!spec.success) {
+      pass.problem = { reason: 'InvalidSpec', message: spec.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '), transition: 'InvalidSpec' };
+      continue;
+    }
+    if (!wanted) continue; // removed from the spec: its revisions are stopped below
+    pass.canary = spec.data[component]!.canaryTrafficPercent;
+    const template = component === 'predictor'
+      ? predictorTemplate(spec.data, input.runtimes, ns, name)
+      : buildAuxTemplate(ns, name, component, spec.data[component]!, predictorHost);
+    planRevision(pass, template, isvc, now);
+  }
+
+  // 2. Observe. A latest created revision becomes the latest ready one once all its replicas are
+  //    ready — and, as one revision set, only when every component changed by the same spec
+  //    change is ready too (a new transformer never talks to an old predictor alone).
+  const replicasOf = (p: Pass, rev: string): number => (input.replicas ?? desiredReplicas)(p.revisions[rev]!.template);
+  const stateOf = (p: Pass, rev: string): RevisionState => revisionState(input.deployer.observe(rev), replicasOf(p, rev));
+  for (const p of passes) if (p.latestCreated !== undefined) p.created = stateOf(p, p.latestCreated);
+  const pending = passes.filter((p) => p.latestCreated !== undefined && p.latestCreated !== p.latestReady);
+  const generationOf = (p: Pass) => p.revisions[p.latestCreated!]!.generation;
+  for (const p of pending) {
+    const set = pending.filter((q) => generationOf(q) === generationOf(p));
+    if (set.every((q) => q.created?.state === 'Loaded')) {
+      p.latestReady = p.latestCreated;
+      p.becameReady = p.latestCreated;
+      p.revisions[p.latestCreated!] = { ...p.revisions[p.latestCreated!]!, readyAt: seconds(now) };
     }
   }
 
-  // 2. Observe; the latest created revision becomes the latest ready one once all its replicas are ready.
-  const replicasOf = (rev: string): number => (input.replicas ?? desiredReplicas)(revisions[rev]!.template);
-  const stateOf = (rev: string): RevisionState => revisionState(input.deployer.observe(rev), replicasOf(rev));
-  const created = latestCreated === undefined ? undefined : stateOf(latestCreated);
-  let becameReady: string | undefined;
-  if (latestCreated !== undefined && created?.state === 'Loaded' && latestReady !== latestCreated) {
-    latestReady = latestCreated;
-    becameReady = latestCreated;
-    revisions[latestCreated] = { ...revisions[latestCreated]!, readyAt: seconds(now) };
-  }
-  const serving = latestReady === undefined ? undefined : latestReady === latestCreated ? created! : stateOf(latestReady);
-
-  // 3. Traffic, as KServe splits it (canaryTrafficPercent, tags, rolled-out bookkeeping).
+  // 3. Traffic per component, as KServe splits it; 4. run what takes or may take traffic.
   const annotations = isvc.metadata.annotations ?? {};
-  const canary = spec.success ? spec.data.predictor.canaryTrafficPercent : undefined;
-  const routed = rollout({
-    namespace: ns, name, domain, component: 'predictor',
-    ...(canary !== undefined ? { canaryTrafficPercent: canary } : {}),
-    tagRouting: annotations['serving.kserve.io/enable-tag-routing'] === 'true',
-    latestCreatedRevision: latestCreated ?? '',
-    latestReadyRevision: latestReady ?? '',
-    latestRolledoutRevision: mem.latestRolledoutRevision ?? '',
-    previousRolledoutRevision: mem.previousRolledoutRevision ?? '',
-  });
+  const tagRouting = annotations['serving.kserve.io/enable-tag-routing'] === 'true';
+  const ensure: ReconcileOutput['ensure'] = [];
+  const stop: string[] = [];
+  const components: Record<string, unknown> = {};
+  const readies: ConditionInput[] = [];
+  let latestDeploymentReady: ConditionInput = { type: 'LatestDeploymentReady', status: 'True' };
+  let routesReady: ConditionInput = { type: 'RoutesReady', status: 'True' };
+  const removedSpec = (p: Pass) => spec.success && p.component !== 'predictor' && spec.data[p.component] === undefined;
 
-  // 4. Run what takes or may take traffic: the latest created and ready revisions, whatever the
-  //    split names, and the rolled-out pair (the rollback target stays warm). Stop the rest.
-  const wanted = [latestCreated, latestReady, routed.latestRolledoutRevision, routed.previousRolledoutRevision, ...routed.traffic.map((t) => t.revisionName)];
-  const keep = [...new Set(wanted.filter((r): r is string => !!r && revisions[r] !== undefined))];
-  for (const rev of Object.keys(revisions)) if (!keep.includes(rev)) delete revisions[rev];
-  for (const rev of keep) {
-    const obs = input.deployer.observe(rev);
-    if (obs?.digest && revisions[rev]!.digest !== obs.digest) revisions[rev] = { ...revisions[rev]!, digest: obs.digest, ...(obs.bytes !== undefined ? { bytes: obs.bytes } : {}) };
+  for (const p of passes) {
+    if (removedSpec(p)) {
+      stop.push(...Object.keys(p.revisions));
+      continue;
+    }
+    const routed = rollout({
+      namespace: ns, name, domain, component: p.component, tagRouting,
+      ...(p.canary !== undefined ? { canaryTrafficPercent: p.canary } : {}),
+      latestCreatedRevision: p.latestCreated ?? '',
+      latestReadyRevision: p.latestReady ?? '',
+      latestRolledoutRevision: p.mem.latestRolledoutRevision ?? '',
+      previousRolledoutRevision: p.mem.previousRolledoutRevision ?? '',
+    });
+    const wanted = [p.latestCreated, p.latestReady, routed.latestRolledoutRevision, routed.previousRolledoutRevision, ...routed.traffic.map((t) => t.revisionName)];
+    const keep = [...new Set(wanted.filter((r): r is string => !!r && p.revisions[r] !== undefined))];
+    for (const rev of Object.keys(p.revisions)) if (!keep.includes(rev)) delete p.revisions[rev];
+    for (const rev of keep) {
+      const obs = input.deployer.observe(rev);
+      if (obs?.digest && p.revisions[rev]!.digest !== obs.digest) p.revisions[rev] = { ...p.revisions[rev]!, digest: obs.digest, ...(obs.bytes !== undefined ? { bytes: obs.bytes } : {}) };
+      ensure.push({ template: p.revisions[rev]!.template, replicas: replicasOf(p, rev) });
+    }
+
+    if (!p.problem && p.created?.state === 'FailedToLoad') {
+      const everReady = p.revisions[p.latestCreated!]?.readyAt !== undefined;
+      p.problem = { reason: everReady ? 'RuntimeUnhealthy' : 'ModelLoadFailed', message: `Revision "${p.latestCreated}" failed: ${p.created.detail}`, transition: 'BlockedByFailedLoad' };
+    }
+    const serving = p.latestReady === undefined ? undefined : p.latestReady === p.latestCreated ? p.created : stateOf(p, p.latestReady);
+    readies.push(componentCondition(READY_CONDITION[p.component], p, serving));
+    if (latestDeploymentReady.status === 'True') latestDeploymentReady = deploymentCondition(p);
+    if (routed.traffic.length === 0 && routesReady.status === 'True') {
+      routesReady = { type: 'RoutesReady', status: 'Unknown', reason: 'NoReadyRevision', message: `No ${p.component} revision is ready yet, so the gateway has nothing to route to.` };
+    }
+    components[p.component] = componentStatus(p, routed, ns, name, domain, now);
+    if (p.component === 'predictor') components.__serving = serving;
   }
-  const stop = input.deployer.running(ns, name).filter((r) => !keep.includes(r));
-  const ensure = keep.map((rev) => ({ template: revisions[rev]!.template, replicas: replicasOf(rev) }));
+  const running = passes.flatMap((p) => Object.keys(p.revisions));
+  for (const rev of input.deployer.running(ns, name)) if (!running.includes(rev) && !stop.includes(rev)) stop.push(rev);
 
-  // 5. Failure of the latest created revision blocks the rollout.
-  if (!problem && created?.state === 'FailedToLoad') {
-    const everReady = revisions[latestCreated!]!.readyAt !== undefined;
-    problem = { reason: everReady ? 'RuntimeUnhealthy' : 'ModelLoadFailed', message: `Revision "${latestCreated}" failed: ${created.detail}`, transition: 'BlockedByFailedLoad' };
-  }
-
-  const predictorReady = predictorCondition(problem, latestCreated, latestReady, created, serving);
+  const predictor = passes[0]!;
+  const predictorServing = components.__serving as RevisionState | undefined;
+  delete components.__serving;
   const ingressReady: ConditionInput = { type: 'IngressReady', status: 'True' };
-  const routesReady: ConditionInput = routed.traffic.length > 0
-    ? { type: 'RoutesReady', status: 'True' }
-    : { type: 'RoutesReady', status: 'Unknown', reason: 'NoReadyRevision', message: 'No revision is ready yet, so the gateway has nothing to route to.' };
-  const latestDeploymentReady: ConditionInput = !created
-    ? { type: 'LatestDeploymentReady', status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' }
-    : created.state === 'Loaded' ? { type: 'LatestDeploymentReady', status: 'True' }
-    : created.state === 'FailedToLoad' ? { type: 'LatestDeploymentReady', status: 'False', reason: 'RevisionFailed', message: `Revision "${latestCreated}" failed: ${created.detail}` }
-    : { type: 'LatestDeploymentReady', status: 'Unknown', reason: 'Deploying', message: `Revision "${latestCreated}": ${created.detail}` };
   const conditions = mergeConditions((isvc.status as { conditions?: unknown } | undefined)?.conditions,
-    [predictorReady, ingressReady, latestDeploymentReady, routesReady, readyFrom([predictorReady, ingressReady])], now);
+    [...readies, ingressReady, latestDeploymentReady, routesReady, readyFrom([...readies, ingressReady])], now);
+  const becameReady = passes.find((p) => p.becameReady)?.becameReady;
 
-  const prevFailure = mem.lastFailureInfo;
-  const failure = problem && created?.failure && problem.transition === 'BlockedByFailedLoad'
-    ? { reason: problem.reason, location: created.failure.pod, message: created.failure.message, modelRevisionName: latestCreated, ...(created.failure.exitCode !== undefined ? { exitCode: created.failure.exitCode } : {}) }
-    : problem ? { reason: problem.reason, message: problem.message } : undefined;
-  const lastFailureInfo = failure ? { ...failure, time: prevFailure && prevFailure.reason === failure.reason && prevFailure.message === failure.message && prevFailure.time ? prevFailure.time : seconds(now) } : undefined;
+  return {
+    status: {
+      observedGeneration: isvc.metadata.generation ?? 1,
+      url: `http://${name}.${ns}.${domain}`,
+      address: { url: `http://${name}.${ns}.svc.cluster.local` },
+      conditions,
+      components,
+      modelStatus: modelStatus(predictor, predictorServing, (components.predictor as { lastFailureInfo?: unknown }).lastFailureInfo),
+      deploymentMode: 'Serverless',
+    },
+    ensure, stop,
+    ...(becameReady ? { becameReady } : {}),
+  };
+}
 
-  const upToDate = !problem && latestCreated !== undefined && latestCreated === latestReady && created?.state === 'Loaded';
-  const modelStatus = {
+function failureInfo(p: Pass, now: Date): Record<string, unknown> | undefined {
+  const { problem, created } = p;
+  if (!problem) return undefined;
+  const failure = created?.failure && problem.transition === 'BlockedByFailedLoad'
+    ? { reason: problem.reason, location: created.failure.pod, message: created.failure.message, modelRevisionName: p.latestCreated, ...(created.failure.exitCode !== undefined ? { exitCode: created.failure.exitCode } : {}) }
+    : { reason: problem.reason, message: problem.message };
+  const prev = p.mem.lastFailureInfo;
+  const time = prev && prev.reason === failure.reason && prev.message === failure.message && prev.time ? prev.time : seconds(now);
+  return { ...failure, time };
+}
+
+function componentStatus(p: Pass, routed: RolloutStatus, ns: string, name: string, domain: string, now: Date): Record<string, unknown> {
+  const lastFailureInfo = failureInfo(p, now);
+  return {
+    url: `http://${name}-${p.component}.${ns}.${domain}`,
+    ...(p.latestCreated ? { latestCreatedRevision: p.latestCreated } : {}),
+    ...(p.latestReady ? { latestReadyRevision: p.latestReady } : {}),
+    ...(routed.latestRolledoutRevision ? { latestRolledoutRevision: routed.latestRolledoutRevision } : {}),
+    ...(routed.previousRolledoutRevision ? { previousRolledoutRevision: routed.previousRolledoutRevision } : {}),
+    ...(routed.traffic.length > 0 ? { traffic: routed.traffic } : {}),
+    revisionCounter: p.counter,
+    revisions: p.revisions,
+    ...(lastFailureInfo ? { lastFailureInfo } : {}),
+  };
+}
+
+function modelStatus(p: Pass, serving: RevisionState | undefined, lastFailureInfo: unknown): Record<string, unknown> {
+  const { problem, created } = p;
+  const upToDate = !problem && p.latestCreated !== undefined && p.latestCreated === p.latestReady && created?.state === 'Loaded';
+  return {
     transitionStatus: problem ? problem.transition : upToDate ? 'UpToDate' : 'InProgress',
     states: {
       activeModelState: serving ? (serving.ready > 0 ? 'Loaded' : serving.state) : '',
@@ -178,39 +278,23 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     ...(created ? { copies: { failedCopies: created.failed, totalCopies: created.desired } } : {}),
     ...(lastFailureInfo ? { lastFailureInfo } : {}),
   };
-
-  const predictorStatus = {
-    url: `http://${name}-predictor.${ns}.${domain}`,
-    ...(latestCreated ? { latestCreatedRevision: latestCreated } : {}),
-    ...(latestReady ? { latestReadyRevision: latestReady } : {}),
-    ...(routed.latestRolledoutRevision ? { latestRolledoutRevision: routed.latestRolledoutRevision } : {}),
-    ...(routed.previousRolledoutRevision ? { previousRolledoutRevision: routed.previousRolledoutRevision } : {}),
-    ...(routed.traffic.length > 0 ? { traffic: routed.traffic } : {}),
-    revisionCounter: counter,
-    revisions,
-    ...(lastFailureInfo ? { lastFailureInfo } : {}),
-  };
-
-  return {
-    status: {
-      observedGeneration: isvc.metadata.generation ?? 1,
-      url: `http://${name}.${ns}.${domain}`,
-      address: { url: `http://${name}.${ns}.svc.cluster.local` },
-      conditions,
-      components: { predictor: predictorStatus },
-      modelStatus,
-      deploymentMode: 'Serverless',
-    },
-    ensure, stop,
-    ...(becameReady ? { becameReady } : {}),
-  };
 }
 
-function predictorCondition(problem: Problem | undefined, latestCreated: string | undefined, latestReady: string | undefined, created: RevisionState | undefined, serving: RevisionState | undefined): ConditionInput {
+function deploymentCondition(p: Pass): ConditionInput {
+  const { created } = p;
+  if (!created) return { type: 'LatestDeploymentReady', status: 'Unknown', reason: 'RevisionMissing', message: `No ${p.component} revision has been created yet.` };
+  if (created.state === 'Loaded') return { type: 'LatestDeploymentReady', status: 'True' };
+  if (created.state === 'FailedToLoad') return { type: 'LatestDeploymentReady', status: 'False', reason: 'RevisionFailed', message: `Revision "${p.latestCreated}" failed: ${created.detail}` };
+  return { type: 'LatestDeploymentReady', status: 'Unknown', reason: 'Deploying', message: `Revision "${p.latestCreated}": ${created.detail}` };
+}
+
+function componentCondition(type: string, p: Pass, serving: RevisionState | undefined): ConditionInput {
+  const { problem, latestCreated, latestReady, created } = p;
   const stillServing = latestReady !== undefined && latestReady !== latestCreated && (serving?.ready ?? 0) > 0 ? ` Revision "${latestReady}" keeps serving.` : '';
-  if (problem) return { type: 'PredictorReady', status: 'False', reason: problem.reason, message: `${problem.message}${stillServing}` };
-  if (latestCreated === undefined || !created) return { type: 'PredictorReady', status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' };
+  if (problem) return { type, status: 'False', reason: problem.reason, message: `${problem.message}${stillServing}` };
+  if (latestCreated === undefined || !created) return { type, status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' };
   // Scaled to zero is ready too: the gateway's activator starts a replica on the first request.
-  if (latestCreated === latestReady && (created.ready > 0 || created.desired === 0)) return { type: 'PredictorReady', status: 'True' };
-  return { type: 'PredictorReady', status: 'Unknown', reason: latestReady === undefined ? 'RevisionMissing' : 'RevisionNotReady', message: `Revision "${latestCreated}" is not ready yet: ${created.detail}.${stillServing}` };
+  if (latestCreated === latestReady && (created.ready > 0 || created.desired === 0)) return { type, status: 'True' };
+  const waiting = created.state === 'Loaded' ? 'waits for the other components changed with it (one revision set)' : `is not ready yet: ${created.detail}`;
+  return { type, status: 'Unknown', reason: latestReady === undefined ? 'RevisionMissing' : 'RevisionNotReady', message: `Revision "${latestCreated}" ${waiting}.${stillServing}` };
 }

@@ -126,3 +126,39 @@ export function revisionName(isvc: string, component: string, n: number): string
 export function desiredReplicas(revision: Pick<RevisionTemplate, 'scaling'>): number {
   return Math.max(1, revision.scaling.minReplicas);
 }
+
+type AuxSpec = NonNullable<InferenceServiceSpec['transformer']>;
+
+/** KServe appends these to a transformer's or explainer's container args unless the user set them. */
+function withKServeArgs(args: string[], name: string, predictorHost: string): string[] {
+  const out = [...args];
+  if (!out.includes('--model_name')) out.push('--model_name', name);
+  if (!out.includes('--predictor_host')) out.push('--predictor_host', predictorHost);
+  if (!out.includes('--http_port')) out.push('--http_port', '{{.Port}}');
+  return out;
+}
+
+/**
+ * A transformer or explainer: the component's first container run as a local
+ * process that reaches the predictor at `predictorHost`, as KServe wires it.
+ */
+export function buildAuxTemplate(namespace: string, name: string, component: 'transformer' | 'explainer', spec: AuxSpec, predictorHost: string): Omit<RevisionTemplate, 'revision'> | { error: string } {
+  const container = spec.containers?.[0];
+  if (!container) return { error: `spec.${component}.containers[0] is required: a local ${component} runs its container's command as a process` };
+  const base = [...(container.command ?? []), ...(container.args ?? [])];
+  if (base.length === 0) return { error: `spec.${component}.containers[0] has no command: a local ${component} runs container.command (and args) as a process` };
+  const command = withKServeArgs(base, name, predictorHost).map((s) => substitute(s, name));
+  return {
+    namespace, isvc: name, component, runtime: { kind: 'InferenceService', name }, modelName: name, protocolVersion: 'v1',
+    command, env: { ...mergedEnv(container.env, [], name), PREDICTOR_HOST: predictorHost },
+    ...(container.workingDir ? { workingDir: container.workingDir } : {}),
+    readinessPath: readinessPath(container, 'v1', name),
+    scaling: {
+      minReplicas: spec.minReplicas ?? 1,
+      ...(spec.maxReplicas !== undefined ? { maxReplicas: spec.maxReplicas } : {}),
+      ...(spec.scaleMetric !== undefined ? { scaleMetric: spec.scaleMetric } : {}),
+      ...(spec.scaleTarget !== undefined ? { scaleTarget: spec.scaleTarget } : {}),
+      ...(spec.containerConcurrency !== undefined ? { containerConcurrency: spec.containerConcurrency } : {}),
+    },
+  };
+}

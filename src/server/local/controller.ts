@@ -22,6 +22,8 @@ export interface IsvcControllerOptions {
   now?: () => Date;
   domain?: string;
   log?: (line: string) => void;
+  /** Where transformers and explainers reach the predictor (through the gateway). */
+  predictorHost?: (namespace: string, name: string) => string;
   /** Replicas a revision should run (the autoscaler); defaults to its minimum. */
   replicas?: (template: RevisionTemplate, annotations: Record<string, string>) => number;
 }
@@ -128,6 +130,7 @@ export class IsvcController {
     const out = reconcile({
       isvc, runtimes: await this.runtimes(namespace), deployer, now: this.now(),
       ...(this.opts.domain ? { domain: this.opts.domain } : {}),
+      ...(this.opts.predictorHost ? { predictorHost: this.opts.predictorHost } : {}),
       ...(scale ? { replicas: (t: RevisionTemplate) => scale(t, annotations) } : {}),
     });
     // Status first: a revision runs only once its name is recorded, so a lost write never leaves an unnamed revision running.
