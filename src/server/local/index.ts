@@ -56,11 +56,14 @@ export class LocalServing {
     this.controller = new IsvcController({
       store: opts.store, deployer: this.deployer, actor: CONTROLLER_ACTOR,
       replicas: (template, annotations) => this.autoscaler.desired(template, annotations),
+      // The gateway serves each predictor under a path prefix, so a transformer's
+      // http://{predictor_host}/v1/models/NAME:predict reaches the predictor, not itself.
+      predictorHost: (ns, name) => (this.gateway ? `127.0.0.1:${this.gateway.port}/predictor/${ns}/${name}` : `${name}-predictor.${ns}`),
       ...(opts.domain ? { domain: opts.domain } : {}), ...(opts.log ? { log: opts.log } : {}),
     });
   }
 
-  /** The gateway whose in-flight requests drive the autoscaler. */
+  /** The gateway whose in-flight requests drive the autoscaler; attach it before start(). */
   attachGateway(gateway: Gateway): void {
     this.gateway = gateway;
   }
