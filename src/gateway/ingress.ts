@@ -2,6 +2,8 @@
 // in the path) → one revision, chosen per request by the traffic split in
 // status.components.predictor.traffic; tag hosts pin a revision.
 // Compiled once per change into plain maps; routing a request is lookups.
+import type { CompiledGraph } from './graph/compile.ts';
+import type { LoggerSpec } from './logger.ts';
 
 export interface TrafficTarget {
   revisionName: string;
@@ -18,6 +20,8 @@ export interface IngressService {
   scaleFromZero: boolean;
   /** How long the activator holds a request (spec timeout, or the default). */
   activatorTimeoutMs: number;
+  /** spec.predictor.logger with a url: payload copies go there (see logger.ts). */
+  logger?: LoggerSpec;
 }
 
 export interface IngressRoute {
@@ -39,6 +43,8 @@ export interface IngressTable {
   byHost: Map<string, Split>;
   byTagHost: Map<string, IngressRoute>;
   byModel: Map<string, Split[]>;
+  /** InferenceGraphs by host GRAPH.NAMESPACE.<domain>; absent when there are none. */
+  graphs?: Map<string, CompiledGraph>;
 }
 
 function split(service: IngressService): Split {

@@ -2,12 +2,20 @@
 // table), picks a ready replica (or holds the request while one starts, as
 // Knative's activator does), forwards it over a keep-alive pool and streams
 // the answer back with the request id, revision and variant stamped on it.
+// Hosts of InferenceGraphs run the graph router (graph/); services with a
+// payload logger get request/response copies queued to their sink (logger.ts).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { request as undiciRequest } from 'undici';
 import type { EndpointRegistry } from './endpoints.ts';
+import type { StepTarget } from './graph/compile.ts';
+import type { StepResult } from './graph/execute.ts';
+import { serveGraph } from './graph/serve.ts';
 import { routeIngress, type IngressRoute, type IngressTable } from './ingress.ts';
+import { CE_REQUEST, CE_RESPONSE, logsRequest, logsResponse, PayloadLogger, type PayloadEvent, type PayloadLoggerStats } from './logger.ts';
 import { UpstreamPools } from './upstreams.ts';
 
 export interface ResponseRecord {
@@ -35,12 +43,16 @@ export interface GatewayOptions {
   rng?: () => number;
   /** Upper bound on waiting for upstream headers. */
   upstreamTimeoutMs?: number;
+  /** Sends payload-logger events; one is created (and closed with the gateway) when absent. */
+  payloadLogger?: PayloadLogger;
 }
 
 export interface Gateway {
   port: number;
   /** Requests in flight per revision: the concurrency the autoscaler samples. */
   inflight(revision: string): number;
+  /** Payload logger counters: sent, failed, dropped (queue full), queued. */
+  loggerStats(): PayloadLoggerStats;
   /** Stops accepting, waits up to drainMs for in-flight requests, then closes. */
   close(drainMs?: number): Promise<void>;
 }
@@ -57,6 +69,28 @@ function forwardHeaders(headers: IncomingHttpHeaders, requestId: string): Record
   return out;
 }
 
+/** A copy of the response body as it streams past, up to a cap (beyond it the copy is abandoned). */
+function tap(cap: number): { stream: Transform; copy: () => Buffer | undefined } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size <= cap) chunks.push(chunk);
+      done(null, chunk);
+    },
+  });
+  return { stream, copy: () => (size <= cap ? Buffer.concat(chunks) : undefined) };
+}
+
+const LOG_BODY_CAP = 4 * 1024 * 1024;
+
+function jsonResult(status: number, body: unknown): StepResult {
+  return { status, body: Buffer.from(JSON.stringify(body)), contentType: 'application/json' };
+}
+
+const hostOf = (header: string | undefined): string => (header ?? '').replace(/:\d+$/, '').toLowerCase();
+
 function sendError(res: ServerResponse, status: number, message: string, requestId: string): void {
   if (res.headersSent) {
     res.destroy();
@@ -70,6 +104,7 @@ function sendError(res: ServerResponse, status: number, message: string, request
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const pools = new UpstreamPools();
   const rng = opts.rng ?? Math.random;
+  const payloads = opts.payloadLogger ?? new PayloadLogger();
   const inflight = new Map<string, number>();
   const headersTimeout = opts.upstreamTimeoutMs ?? 300_000;
   let active = 0;
@@ -93,26 +128,105 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const header = req.headers['x-request-id'];
-    const requestId = typeof header === 'string' && header !== '' ? header : randomUUID();
-    const result = routeIngress(opts.ingress(), req.headers.host, req.url ?? '/', rng);
-    if (result.kind === 'notFound') return sendError(res, 404, result.message, requestId);
-    if (result.kind === 'noTraffic') return sendError(res, 503, `InferenceService ${result.service.namespace}/${result.service.name} has no ready revision to route to`, requestId);
+  function logPayload(route: IngressRoute, type: PayloadEvent['type'], requestId: string, body: Buffer | undefined, contentType: string | undefined): void {
+    const logger = route.service.logger;
+    if (!logger || body === undefined) return;
+    if (!(type === CE_REQUEST ? logsRequest(logger.mode) : logsResponse(logger.mode))) return;
+    payloads.enqueue({
+      url: logger.url, type, id: requestId, body, contentType: contentType ?? 'application/json',
+      inferenceService: route.service.name, namespace: route.service.namespace, component: 'predictor',
+      endpoint: route.variant === 'latest' && route.service.traffic.some((t) => t.tag === 'prev' && t.percent > 0) ? 'canary' : 'default',
+      source: `${route.revision}-deployment`,
+    });
+  }
+
+  /** A graph step that names an InferenceService: routed and forwarded exactly like a client request. */
+  async function callService(target: Extract<StepTarget, { kind: 'service' }>, body: Buffer, requestId: string, signal: AbortSignal | undefined): Promise<StepResult> {
+    const result = routeIngress(opts.ingress(), target.host, target.path, rng);
+    if (result.kind === 'notFound') return jsonResult(404, { error: result.message });
+    if (result.kind === 'noTraffic') return jsonResult(503, { error: `InferenceService ${target.namespace}/${target.name} has no ready revision to route to` });
     const { route } = result;
+    const started = performance.now();
     let status = 502;
     let buffered = false;
     bump(route.revision, 1);
     try {
       const picked = await originFor(route);
       buffered = picked.buffered;
+      logPayload(route, CE_REQUEST, requestId, body, 'application/json');
+      const upstream = await pools.get(picked.origin).request({
+        path: target.path, method: 'POST', body, headersTimeout, bodyTimeout: headersTimeout,
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        ...(signal ? { signal } : {}),
+      });
+      const out = Buffer.from(await upstream.body.arrayBuffer());
+      status = upstream.statusCode;
+      const ct = upstream.headers['content-type'];
+      const contentType = typeof ct === 'string' ? ct : undefined;
+      logPayload(route, CE_RESPONSE, requestId, out, contentType);
+      return { status, body: out, ...(contentType ? { contentType } : {}) };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      status = (err as { status?: number }).status ?? 502;
+      return jsonResult(status, { error: status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}` });
+    } finally {
+      bump(route.revision, -1);
+      opts.onResponse?.({
+        requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
+        variant: route.variant, status, latencyMs: performance.now() - started, buffered,
+      });
+    }
+  }
+
+  /** A graph step with serviceUrl: a plain POST, as KServe's router makes it. */
+  async function callUrl(url: string, body: Buffer, requestId: string, signal: AbortSignal | undefined): Promise<StepResult> {
+    const r = await undiciRequest(url, {
+      method: 'POST', body, headersTimeout, bodyTimeout: headersTimeout,
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      ...(signal ? { signal } : {}),
+    });
+    const ct = r.headers['content-type'];
+    return { status: r.statusCode, body: Buffer.from(await r.body.arrayBuffer()), ...(typeof ct === 'string' ? { contentType: ct } : {}) };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const header = req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && header !== '' ? header : randomUUID();
+    const table = opts.ingress();
+    // One map lookup, and only when graphs exist: plain service requests pay nothing more.
+    const graph = table.graphs?.size ? table.graphs.get(hostOf(req.headers.host)) : undefined;
+    if (graph) {
+      return serveGraph(req, res, graph, requestId, {
+        rng,
+        call: (target, body, signal) => (target.kind === 'service' ? callService(target, body, requestId, signal) : callUrl(target.url, body, requestId, signal)),
+      });
+    }
+    const result = routeIngress(table, req.headers.host, req.url ?? '/', rng);
+    if (result.kind === 'notFound') return sendError(res, 404, result.message, requestId);
+    if (result.kind === 'noTraffic') return sendError(res, 503, `InferenceService ${result.service.namespace}/${result.service.name} has no ready revision to route to`, requestId);
+    const { route } = result;
+    const logged = route.service.logger !== undefined;
+    let status = 502;
+    let buffered = false;
+    bump(route.revision, 1);
+    try {
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+      const picked = await originFor(route);
+      buffered = picked.buffered;
+      let body: IncomingMessage | Transform | null = hasBody ? req : null;
+      if (logged && hasBody) {
+        // Copy the request as it streams upstream; queue it once the upload is complete.
+        const t = tap(LOG_BODY_CAP);
+        t.stream.once('end', () => logPayload(route, CE_REQUEST, requestId, t.copy(), req.headers['content-type']));
+        pipeline(req, t.stream).catch(() => undefined);
+        body = t.stream;
+      }
       const upstream = await pools.get(picked.origin).request({
         path: req.url ?? '/',
         method: (req.method ?? 'GET') as 'GET',
         headers: forwardHeaders(req.headers, requestId),
-        body: hasBody ? req : null,
+        body,
         headersTimeout,
         bodyTimeout: headersTimeout,
       });
@@ -126,7 +240,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       headers['x-switchyard-revision'] = route.revision;
       if (route.variant) headers['x-switchyard-variant'] = route.variant;
       res.writeHead(status, headers);
-      await pipeline(upstream.body, res);
+      if (logged && hasBody) {
+        const t = tap(LOG_BODY_CAP);
+        await pipeline(upstream.body, t.stream, res);
+        const ct = upstream.headers['content-type'];
+        logPayload(route, CE_RESPONSE, requestId, t.copy(), typeof ct === 'string' ? ct : undefined);
+      } else {
+        await pipeline(upstream.body, res);
+      }
     } catch (err) {
       status = (err as { status?: number }).status ?? 502;
       sendError(res, status, status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}`, requestId);
@@ -149,6 +270,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     port: (server.address() as AddressInfo).port,
     inflight: (revision) => inflight.get(revision) ?? 0,
+    loggerStats: () => payloads.stats(),
     async close(drainMs = 10_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -158,6 +280,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       server.closeAllConnections();
       await closed;
       await pools.close();
+      if (!opts.payloadLogger) await payloads.close(500);
     },
   };
 }

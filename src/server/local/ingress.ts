@@ -1,12 +1,20 @@
 // Feeds the gateway: the ingress table compiled from InferenceService
 // status (traffic split per revision), and the ready replica addresses of
 // each revision from the supervisor. The table is swapped in one assignment.
+// InferenceGraphs compile into the same snapshot (served at GRAPH.NS.<domain>),
+// and their status (url, Ready) is written here: the graph has no pods of its
+// own, so it is ready when every InferenceService it names is.
+import { canonicalJson } from '../../core/canonical.ts';
+import { compileGraph, type CompiledGraph, type GraphSpecInput } from '../../gateway/graph/compile.ts';
 import { compileIngress, type IngressService, type IngressTable, type TrafficTarget } from '../../gateway/ingress.ts';
 import { EndpointRegistry } from '../../gateway/endpoints.ts';
+import type { LoggerMode } from '../../gateway/logger.ts';
 import type { Supervisor } from '../../runtime/supervisor/index.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
+const GRAPHS = { group: 'serving.kserve.io', resource: 'inferencegraphs' };
+const ACTOR = { name: 'controller:inferencegraph' };
 const DEFAULT_ACTIVATOR_TIMEOUT_MS = 60_000;
 
 type Obj = Record<string, unknown>;
@@ -19,12 +27,62 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
   const mode = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'] ?? 'Knative';
   const knative = mode === 'Knative' || mode === 'Serverless';
   const timeout = typeof predictor.timeout === 'number' ? predictor.timeout * 1000 : DEFAULT_ACTIVATOR_TIMEOUT_MS;
+  const logger = rec(predictor.logger);
   return {
     namespace: isvc.metadata.namespace ?? 'default',
     name: isvc.metadata.name,
     traffic,
     scaleFromZero: knative && predictor.minReplicas === 0,
     activatorTimeoutMs: timeout,
+    ...(typeof logger.url === 'string' && logger.url !== '' ? { logger: { mode: (logger.mode ?? 'all') as LoggerMode, url: logger.url } } : {}),
+  };
+}
+
+/** The predictor's protocolVersion (model: or a framework shorthand); v1 when unset. */
+function protocolOf(isvc: KubeObject | undefined): string | undefined {
+  const predictor = rec(rec(isvc?.spec).predictor);
+  for (const v of Object.values(predictor)) {
+    const p = rec(v).protocolVersion;
+    if (typeof p === 'string') return p;
+  }
+  return undefined;
+}
+
+const isReady = (obj: KubeObject | undefined): boolean =>
+  ((rec(obj?.status).conditions ?? []) as Obj[]).some((c) => c.type === 'Ready' && c.status === 'True');
+
+interface GraphCompiled {
+  graph: CompiledGraph | undefined;
+  status: Obj;
+}
+
+/** Compiles one graph and works out its status; a graph that cannot compile is left out of the table. */
+export function compileGraphObject(ig: KubeObject, isvcs: Map<string, KubeObject>, domain: string, now: Date): GraphCompiled {
+  const ns = ig.metadata.namespace ?? 'default';
+  const spec = rec(ig.spec) as unknown as GraphSpecInput;
+  const names = new Set(Object.values(spec.nodes ?? {}).flatMap((n) => n.steps.flatMap((s) => (s.serviceName ? [s.serviceName] : []))));
+  const missing = [...names].filter((n) => !isvcs.has(`${ns}/${n}`));
+  const notReady = [...names].filter((n) => isvcs.has(`${ns}/${n}`) && !isReady(isvcs.get(`${ns}/${n}`)));
+  let graph: CompiledGraph | undefined;
+  let problem = '';
+  try {
+    graph = compileGraph(ns, ig.metadata.name, spec, { domain, protocolOf: (n, name) => protocolOf(isvcs.get(`${n}/${name}`)) });
+  } catch (err) {
+    problem = `the graph does not compile: ${(err as Error).message}`;
+  }
+  if (missing.length) problem = `InferenceService ${missing.join(', ')} not found in namespace ${ns}`;
+  else if (!problem && notReady.length) problem = `InferenceService ${notReady.join(', ')} is not ready`;
+  const old = ((rec(ig.status).conditions ?? []) as Obj[]).find((c) => c.type === 'Ready');
+  const ready = problem === '' ? 'True' : 'False';
+  const reason = problem === '' ? undefined : missing.length ? 'ServiceNotFound' : graph ? 'ServiceNotReady' : 'InvalidGraph';
+  const condition: Obj = {
+    type: 'Ready', status: ready,
+    lastTransitionTime: old && old.status === ready && typeof old.lastTransitionTime === 'string' ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...(reason ? { reason, message: problem } : {}),
+  };
+  return {
+    graph,
+    status: { url: `http://${ig.metadata.name}.${ns}.${domain}`, conditions: [condition], observedGeneration: ig.metadata.generation },
   };
 }
 
@@ -33,11 +91,12 @@ export class LocalIngress {
   private table: IngressTable;
   private version = 0;
   private unwatch: (() => void) | undefined;
+  private unwatchGraphs: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
   private compiling: Promise<void> | undefined;
   private again = false;
 
-  constructor(private readonly store: Store, private readonly supervisor: Supervisor, private readonly domain = 'example.com') {
+  constructor(private readonly store: Store, private readonly supervisor: Supervisor, private readonly domain = 'example.com', private readonly now = () => new Date()) {
     this.table = compileIngress([], domain, 0);
   }
 
@@ -46,11 +105,13 @@ export class LocalIngress {
   async start(): Promise<void> {
     this.unsubscribe = this.supervisor.onChange((n) => this.refreshEndpoints(n.revision));
     this.unwatch = await this.store.watch(ISVCS, {}, () => this.recompile());
+    this.unwatchGraphs = await this.store.watch(GRAPHS, {}, () => this.recompile());
     await this.recompile();
   }
 
   stop(): void {
     this.unwatch?.();
+    this.unwatchGraphs?.();
     this.unsubscribe?.();
   }
 
@@ -69,9 +130,24 @@ export class LocalIngress {
       do {
         this.again = false;
         const { items } = await this.store.list(ISVCS);
-        this.table = compileIngress(items.map(ingressServiceOf), this.domain, ++this.version);
+        const table = compileIngress(items.map(ingressServiceOf), this.domain, ++this.version);
+        const graphs = await this.compileGraphs(items);
+        this.table = graphs.size ? { ...table, graphs } : table;
       } while (this.again);
     })().finally(() => (this.compiling = undefined));
     return this.compiling;
+  }
+
+  private async compileGraphs(isvcList: KubeObject[]): Promise<Map<string, CompiledGraph>> {
+    const isvcs = new Map(isvcList.map((i) => [`${i.metadata.namespace ?? 'default'}/${i.metadata.name}`, i]));
+    const graphs = new Map<string, CompiledGraph>();
+    for (const ig of (await this.store.list(GRAPHS)).items) {
+      const { graph, status } = compileGraphObject(ig, isvcs, this.domain, this.now());
+      if (graph) graphs.set(`${ig.metadata.name}.${ig.metadata.namespace ?? 'default'}.${this.domain}`.toLowerCase(), graph);
+      if (canonicalJson(status) === canonicalJson(ig.status)) continue;
+      // A conflict means the graph changed meanwhile; its watch event compiles again.
+      await this.store.update(GRAPHS, { ...ig, status }, { actor: ACTOR, subresource: 'status' }).catch(() => undefined);
+    }
+    return graphs;
   }
 }

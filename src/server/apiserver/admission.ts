@@ -1,0 +1,82 @@
+// Admission checks that need the store (the schema checks one object alone):
+// an InferenceGraph may only name InferenceServices that exist in its
+// namespace, nodes that exist, and conditions we can evaluate, and its nodes
+// must not call each other in a cycle. Returns causes; the caller turns them
+// into SY_ERR_INVALID.
+import type { Cause } from '../../core/errors.ts';
+import type { KindInfo } from '../../api/types.ts';
+import { compileCondition } from '../../gateway/graph/condition.ts';
+import type { KubeObject, Store } from '../../store/types.ts';
+
+const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
+
+interface StepLike {
+  serviceName?: unknown;
+  nodeName?: unknown;
+  condition?: unknown;
+}
+type Nodes = Record<string, { steps?: StepLike[] }>;
+
+const stepField = (node: string, i: number, field: string): string => `spec.nodes.${node}.steps[${i}].${field}`;
+
+/** Every cycle among nodes (one report per cycle), as paths like ["root", "a", "root"], with the edge that closes it. */
+export function findCycles(nodes: Nodes): { path: string[]; field: string }[] {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const cycles: { path: string[]; field: string }[] = [];
+  const visit = (name: string): void => {
+    state.set(name, 'visiting');
+    stack.push(name);
+    (nodes[name]?.steps ?? []).forEach((s, i) => {
+      if (typeof s.nodeName !== 'string' || nodes[s.nodeName] === undefined) return;
+      const seen = state.get(s.nodeName);
+      if (seen === 'visiting') cycles.push({ path: [...stack.slice(stack.indexOf(s.nodeName)), s.nodeName], field: stepField(name, i, 'nodeName') });
+      else if (seen === undefined) visit(s.nodeName);
+    });
+    stack.pop();
+    state.set(name, 'done');
+  };
+  // Root first, so reported paths start where requests do.
+  for (const name of ['root', ...Object.keys(nodes).filter((n) => n !== 'root')]) {
+    if (nodes[name] !== undefined && !state.has(name)) visit(name);
+  }
+  return cycles;
+}
+
+async function admitGraph(obj: KubeObject, store: Store): Promise<Cause[]> {
+  const causes: Cause[] = [];
+  const nodes = ((obj.spec as { nodes?: Nodes } | undefined)?.nodes ?? {}) as Nodes;
+  const namespace = obj.metadata.namespace ?? 'default';
+  if (nodes.root === undefined) causes.push({ field: 'spec.nodes.root', reason: 'FieldValueRequired', message: 'Required value: the graph must have a node named "root"' });
+  const existing = new Map<string, boolean>();
+  for (const [node, n] of Object.entries(nodes)) {
+    for (const [i, s] of (n.steps ?? []).entries()) {
+      if (typeof s.serviceName === 'string') {
+        if (!existing.has(s.serviceName)) existing.set(s.serviceName, (await store.get({ ...ISVCS, namespace, name: s.serviceName })) !== undefined);
+        if (!existing.get(s.serviceName)) {
+          causes.push({ field: stepField(node, i, 'serviceName'), reason: 'FieldValueNotFound', message: `Not found: InferenceService "${s.serviceName}" does not exist in namespace ${namespace}` });
+        }
+      }
+      if (typeof s.nodeName === 'string' && nodes[s.nodeName] === undefined) {
+        causes.push({ field: stepField(node, i, 'nodeName'), reason: 'FieldValueNotFound', message: `Not found: node "${s.nodeName}" is not in spec.nodes` });
+      }
+      if (typeof s.condition === 'string' && s.condition !== '') {
+        try {
+          compileCondition(s.condition);
+        } catch (err) {
+          causes.push({ field: stepField(node, i, 'condition'), reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(s.condition)}: ${(err as Error).message}` });
+        }
+      }
+    }
+  }
+  for (const c of findCycles(nodes)) {
+    causes.push({ field: c.field, reason: 'FieldValueInvalid', message: `Invalid value: the graph has a cycle: ${c.path.join(' -> ')}` });
+  }
+  return causes;
+}
+
+/** Store-dependent validation of an object about to be created or replaced; [] when it may be stored. */
+export async function admit(kindInfo: KindInfo, obj: KubeObject, store: Store): Promise<Cause[]> {
+  if (kindInfo.group === 'serving.kserve.io' && kindInfo.kind === 'InferenceGraph') return admitGraph(obj, store);
+  return [];
+}
