@@ -7,6 +7,7 @@ import { syError } from '../../core/errors.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../core/jsonpatch.ts';
 import type { Actor, KubeObject, LabelRequirement, ListResult, ObjectKey, Store } from '../../store/types.ts';
 import { matchesFields, nameFromFields, type FieldRequirement } from './fieldselector.ts';
+import { admit as admitWithStore } from './admission.ts';
 
 export interface Scope {
   info: KindInfo;
@@ -77,7 +78,7 @@ export class Resources {
   }
 
   /** Checks apiVersion/kind/namespace/name against the URL and validates the schema. */
-  private admit(scope: Scope, body: unknown, name?: string): KubeObject {
+  private validate(scope: Scope, body: unknown, name?: string): KubeObject {
     const obj = asObject(body);
     const { info } = scope;
     const accepted = info.versions.map((v) => apiVersionOf(info, v));
@@ -114,9 +115,21 @@ export class Resources {
     return result.value as KubeObject;
   }
 
+  /** Schema validation, then the checks that need the store (e.g. an InferenceGraph's services exist). */
+  private async admit(scope: Scope, body: unknown, name?: string): Promise<KubeObject> {
+    const obj = this.validate(scope, body, name);
+    const causes = await admitWithStore(scope.info, obj, this.store);
+    if (causes.length > 0) {
+      throw syError('SY_ERR_INVALID', `${scope.info.kind} "${obj.metadata.name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
+        causes, details: { name: obj.metadata.name, group: scope.info.group, kind: scope.info.kind },
+      });
+    }
+    return obj;
+  }
+
   async create(scope: Scope, body: unknown, actor: Actor): Promise<KubeObject> {
     this.assertWritable(scope);
-    const obj = this.admit(scope, body);
+    const obj = await this.admit(scope, body);
     // Status is a subresource: whatever a client sends in it on create is dropped.
     if (scope.info.hasStatus) delete obj.status;
     // Namespaces are usable as soon as they exist (no namespace controller to activate them).
@@ -144,7 +157,7 @@ export class Resources {
 
   async replace(scope: Scope, body: unknown, actor: Actor): Promise<KubeObject> {
     this.assertWritable(scope);
-    const obj = this.admit(scope, body, scope.name);
+    const obj = await this.admit(scope, body, scope.name);
     const opts = scope.subresource ? { actor, subresource: scope.subresource } : { actor };
     return this.present(scope, await this.store.update(this.storeType(scope), obj, opts));
   }
@@ -158,7 +171,7 @@ export class Resources {
     // Without an explicit precondition in the patch, a patch applies to the version just read.
     patched.metadata.resourceVersion ??= current.metadata.resourceVersion;
     if (!scope.subresource && scope.info.hasStatus) patched.status = current.status;
-    const obj = this.admit(scope, patched, scope.name);
+    const obj = await this.admit(scope, patched, scope.name);
     const opts = scope.subresource ? { actor, subresource: scope.subresource } : { actor };
     return this.present(scope, await this.store.update(this.storeType(scope), obj, opts));
   }
