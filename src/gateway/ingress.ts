@@ -1,7 +1,10 @@
 // InferenceService ingress: Host NAME.NAMESPACE.<domain> (or the model name
 // in the path) → one revision, chosen per request by the traffic split in
-// status.components.predictor.traffic; tag hosts pin a revision.
-// Compiled once per change into plain maps; routing a request is lookups.
+// status.components.<component>.traffic; tag hosts pin a revision. With a
+// transformer the top-level host goes to it, `:explain` goes to the
+// explainer, and /predictor/NAMESPACE/NAME/... reaches the predictor (that is
+// the predictor_host a transformer is given). Compiled once per change into
+// plain maps; routing a request is lookups.
 import type { CompiledGraph } from './graph/compile.ts';
 import type { LoggerSpec } from './logger.ts';
 
@@ -22,6 +25,9 @@ export interface IngressService {
   activatorTimeoutMs: number;
   /** spec.predictor.logger with a url: payload copies go there (see logger.ts). */
   logger?: LoggerSpec;
+  /** Traffic of the transformer and explainer components, when the InferenceService has them. */
+  transformer?: TrafficTarget[];
+  explainer?: TrafficTarget[];
 }
 
 export interface IngressRoute {
@@ -29,6 +35,8 @@ export interface IngressRoute {
   revision: string;
   /** The traffic tag that answered (prev, latest, …) or '' for an untagged split entry. */
   variant: string;
+  /** The upstream path when it differs from the request's (the /predictor/NS/NAME prefix removed). */
+  path?: string;
 }
 
 interface Split {
@@ -38,17 +46,25 @@ interface Split {
   targets: TrafficTarget[];
 }
 
+/** What a host serves: the main split, and the explainer's for `:explain`. */
+interface HostEntry {
+  main: Split;
+  explain?: Split;
+}
+
 export interface IngressTable {
   version: number;
-  byHost: Map<string, Split>;
+  byHost: Map<string, HostEntry>;
   byTagHost: Map<string, IngressRoute>;
-  byModel: Map<string, Split[]>;
+  byModel: Map<string, HostEntry[]>;
+  /** Predictor splits by NAMESPACE/NAME, for the /predictor/NAMESPACE/NAME/ prefix. */
+  byPredictor: Map<string, Split>;
   /** InferenceGraphs by host GRAPH.NAMESPACE.<domain>; absent when there are none. */
   graphs?: Map<string, CompiledGraph>;
 }
 
-function split(service: IngressService): Split {
-  const targets = service.traffic.filter((t) => t.percent > 0);
+function split(service: IngressService, traffic = service.traffic): Split {
+  const targets = traffic.filter((t) => t.percent > 0);
   let sum = 0;
   const bounds = targets.map((t) => (sum += t.percent));
   return { service, bounds, targets };
@@ -59,23 +75,45 @@ function variantOf(t: TrafficTarget): string {
 }
 
 export function compileIngress(services: IngressService[], domain: string, version: number): IngressTable {
-  const byHost = new Map<string, Split>();
+  const byHost = new Map<string, HostEntry>();
   const byTagHost = new Map<string, IngressRoute>();
-  const byModel = new Map<string, Split[]>();
+  const byModel = new Map<string, HostEntry[]>();
+  const byPredictor = new Map<string, Split>();
   for (const s of services) {
-    const sp = split(s);
-    byHost.set(`${s.name}.${s.namespace}.${domain}`, sp);
-    byHost.set(`${s.name}-predictor.${s.namespace}.${domain}`, sp);
-    byHost.set(`${s.name}-predictor-default.${s.namespace}.${domain}`, sp);
-    byModel.set(s.name, [...(byModel.get(s.name) ?? []), sp]);
-    for (const t of s.traffic) {
-      if (!t.tag) continue;
-      const route = { service: s, revision: t.revisionName, variant: t.tag };
-      byTagHost.set(`${t.tag}-${s.name}-predictor.${s.namespace}.${domain}`, route);
-      byTagHost.set(`${t.tag}-${s.name}-predictor-default.${s.namespace}.${domain}`, route);
+    const predictor = split(s);
+    const transformer = s.transformer ? split(s, s.transformer) : undefined;
+    const explainer = s.explainer ? split(s, s.explainer) : undefined;
+    const top: HostEntry = { main: transformer ?? predictor, ...(explainer ? { explain: explainer } : {}) };
+    byHost.set(`${s.name}.${s.namespace}.${domain}`, top);
+    byModel.set(s.name, [...(byModel.get(s.name) ?? []), top]);
+    byPredictor.set(`${s.namespace}/${s.name}`, predictor);
+    const components: [string, Split | undefined, TrafficTarget[] | undefined][] = [
+      ['predictor', predictor, s.traffic], ['transformer', transformer, s.transformer], ['explainer', explainer, s.explainer],
+    ];
+    for (const [component, sp, traffic] of components) {
+      if (!sp) continue;
+      byHost.set(`${s.name}-${component}.${s.namespace}.${domain}`, { main: sp });
+      byHost.set(`${s.name}-${component}-default.${s.namespace}.${domain}`, { main: sp });
+      for (const t of traffic ?? []) {
+        if (!t.tag) continue;
+        const route = { service: s, revision: t.revisionName, variant: t.tag };
+        byTagHost.set(`${t.tag}-${s.name}-${component}.${s.namespace}.${domain}`, route);
+        byTagHost.set(`${t.tag}-${s.name}-${component}-default.${s.namespace}.${domain}`, route);
+      }
     }
   }
-  return { version, byHost, byTagHost, byModel };
+  return { version, byHost, byTagHost, byModel, byPredictor };
+}
+
+const PREDICTOR_PREFIX = '/predictor/';
+
+/** /predictor/NAMESPACE/NAME/rest → the predictor's split and /rest. */
+function predictorPath(table: IngressTable, path: string): { sp: Split; rest: string } | undefined {
+  const ns = path.indexOf('/', PREDICTOR_PREFIX.length);
+  const name = ns < 0 ? -1 : path.indexOf('/', ns + 1);
+  if (name < 0) return undefined;
+  const sp = table.byPredictor.get(path.slice(PREDICTOR_PREFIX.length, name));
+  return sp ? { sp, rest: path.slice(name) } : undefined;
 }
 
 /** The model name KServe's paths carry: /v1/models/NAME[:verb], /v2/models/NAME[/...]. */
@@ -104,20 +142,27 @@ export type IngressResult =
   | { kind: 'noTraffic'; service: IngressService };
 
 export function routeIngress(table: IngressTable, hostHeader: string | undefined, path: string, rng: () => number): IngressResult {
+  if (path.startsWith(PREDICTOR_PREFIX)) {
+    const p = predictorPath(table, path);
+    if (!p) return { kind: 'notFound', message: `no InferenceService predictor at ${path.split('/').slice(0, 4).join('/')}` };
+    const route = choose(p.sp, rng);
+    return route ? { kind: 'route', route: { ...route, path: p.rest } } : { kind: 'noTraffic', service: p.sp.service };
+  }
   const host = (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase();
   const tagged = table.byTagHost.get(host);
   if (tagged) return { kind: 'route', route: tagged };
-  let sp = table.byHost.get(host);
-  if (!sp) {
+  let entry = table.byHost.get(host);
+  if (!entry) {
     const model = modelNameOf(path);
     const candidates = model === undefined ? [] : table.byModel.get(model) ?? [];
-    if (candidates.length === 1) sp = candidates[0];
+    if (candidates.length === 1) entry = candidates[0];
     else if (candidates.length > 1) {
       return { kind: 'notFound', message: `Model with name ${model} exists in several namespaces; send Host: ${model}.<namespace>.<domain>` };
     } else {
       return { kind: 'notFound', message: model ? `Model with name ${model} does not exist.` : `no InferenceService serves host "${host}"` };
     }
   }
-  const route = choose(sp!, rng);
-  return route ? { kind: 'route', route } : { kind: 'noTraffic', service: sp!.service };
+  const sp = entry!.explain && path.endsWith(':explain') ? entry!.explain : entry!.main;
+  const route = choose(sp, rng);
+  return route ? { kind: 'route', route } : { kind: 'noTraffic', service: sp.service };
 }

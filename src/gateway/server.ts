@@ -223,7 +223,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         body = t.stream;
       }
       const upstream = await pools.get(picked.origin).request({
-        path: req.url ?? '/',
+        path: route.path ?? req.url ?? '/',
         method: (req.method ?? 'GET') as 'GET',
         headers: forwardHeaders(req.headers, requestId),
         body,

@@ -23,7 +23,10 @@ const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null ? (v as Ob
 /** The gateway's view of one InferenceService, from its spec and status. */
 export function ingressServiceOf(isvc: KubeObject): IngressService {
   const predictor = rec(rec(isvc.spec).predictor);
-  const traffic = (rec(rec(rec(isvc.status).components).predictor).traffic ?? []) as TrafficTarget[];
+  const components = rec(rec(isvc.status).components);
+  const trafficOf = (c: string) => (rec(components[c]).traffic ?? []) as TrafficTarget[];
+  const traffic = trafficOf('predictor');
+  const spec = rec(isvc.spec);
   const mode = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'] ?? 'Knative';
   const knative = mode === 'Knative' || mode === 'Serverless';
   const timeout = typeof predictor.timeout === 'number' ? predictor.timeout * 1000 : DEFAULT_ACTIVATOR_TIMEOUT_MS;
@@ -35,6 +38,8 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
     scaleFromZero: knative && predictor.minReplicas === 0,
     activatorTimeoutMs: timeout,
     ...(typeof logger.url === 'string' && logger.url !== '' ? { logger: { mode: (logger.mode ?? 'all') as LoggerMode, url: logger.url } } : {}),
+    ...(spec.transformer ? { transformer: trafficOf('transformer') } : {}),
+    ...(spec.explainer ? { explainer: trafficOf('explainer') } : {}),
   };
 }
 
