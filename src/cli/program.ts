@@ -7,6 +7,7 @@ import { registerDelete } from './commands/delete.ts';
 import { registerDescribe } from './commands/describe.ts';
 import { registerGet } from './commands/get.ts';
 import { registerPatch } from './commands/patch.ts';
+import { registerPredictions } from './commands/predictions.ts';
 import { registerReplace } from './commands/replace.ts';
 import { registerToken } from './commands/token.ts';
 import { registerVersion } from './commands/version.ts';
@@ -21,6 +22,7 @@ export function registerClientCommands(program: Command): void {
   registerDelete(program);
   registerWait(program);
   registerAudit(program);
+  registerPredictions(program);
   registerToken(program);
   registerVersion(program);
 }

@@ -41,6 +41,8 @@ export interface GatewayOptions {
   /** Called after each response; must not block (telemetry, prediction log). */
   onResponse?: (record: ResponseRecord) => void;
   rng?: () => number;
+  /** Prometheus exposition for GET /metrics (scraped off the request path, never per request). */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Upper bound on waiting for upstream headers. */
   upstreamTimeoutMs?: number;
   /** Sends payload-logger events; one is created (and closed with the gateway) when absent. */
@@ -189,7 +191,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return { status: r.statusCode, body: Buffer.from(await r.body.arrayBuffer()), ...(typeof ct === 'string' ? { contentType: ct } : {}) };
   }
 
+  async function serveMetrics(res: ServerResponse): Promise<void> {
+    const { contentType, body } = await opts.metrics!();
+    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url === '/metrics' && opts.metrics && req.method === 'GET') return serveMetrics(res);
     const started = performance.now();
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && header !== '' ? header : randomUUID();

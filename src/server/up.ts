@@ -10,6 +10,8 @@ import { KINDS } from '../api/registry.ts';
 import { ensureServingCert } from './tls.ts';
 import { LocalServing, seedDemoVolume, servingHint } from './local/index.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
+import { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
+import { PredictionLog } from '../store/predictions.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -46,10 +48,22 @@ export async function up(opts: UpOptions): Promise<Running> {
   const store = await openSqliteStore({ path: paths.database });
   if (seedDemoVolume(paths.volumes)) log(`demo volume: copied examples/models to ${paths.volumes}/models (pvc://models/...)`);
   const serving = new LocalServing({ store, dataDir: paths.root, logDir: paths.logs, log });
+  // Telemetry and the prediction log are fed after each response, off the request path.
+  const predictions = new PredictionLog({ path: paths.database });
+  const telemetry = new TelemetryRecorder({ predictionsDropped: () => predictions.dropped });
   let api: ApiServer;
   try {
-    api = await startApiServer({ store, tokens, tls, host: opts.listen, port: opts.apiPort, podLogs: serving.podLogs });
+    api = await startApiServer({
+      store, tokens, tls, host: opts.listen, port: opts.apiPort, podLogs: serving.podLogs,
+      telemetry: (q) => {
+        // Sketches stay in-process (the plan controller merges them); the API answers their quantiles.
+        const { latencySketch: _l, scores, ...stats } = telemetry.window({ ...q, sinceMs: Date.now() - q.windowMs });
+        return { ...stats, ...(scores ? { scores: { count: scores.count, p50: scores.getValueAtQuantile(0.5), p90: scores.getValueAtQuantile(0.9) } } : {}) };
+      },
+      predictions: (q) => predictions.query(q),
+    });
   } catch (err) {
+    predictions.close();
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${opts.apiPort} on ${opts.listen} is in use (another switchyard up?); choose one with --api-port`);
@@ -66,11 +80,19 @@ export async function up(opts: UpOptions): Promise<Running> {
       host: opts.listen, port: opts.gatewayPort,
       ingress: serving.ingress.current, endpoints: serving.ingress.endpoints,
       onDemand: (rev) => serving.autoscaler.poke(rev),
-      onResponse: (r) => serving.autoscaler.countRequest(r.revision),
+      onResponse: (r) => {
+        serving.autoscaler.countRequest(r.revision);
+        telemetry.record({ ...r, role: 'primary' });
+        if (predictions.wants(r.namespace, r.service, r.requestId)) {
+          predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, variant: r.variant, revision: r.revision, role: 'primary', status: r.status, latencyMs: r.latencyMs });
+        }
+      },
+      metrics: async () => ({ contentType: telemetry.contentType, body: await telemetry.metricsText() }),
     });
   } catch (err) {
     await serving.stop();
     await api.close();
+    predictions.close();
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${opts.gatewayPort} on ${opts.listen} is in use; choose one with --gateway-port`);
@@ -97,6 +119,7 @@ export async function up(opts: UpOptions): Promise<Running> {
       stopped = true;
       await gateway.close(5000);
       await serving.stop();
+      predictions.close();
       await api.close();
       await store.close();
     },

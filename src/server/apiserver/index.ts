@@ -26,6 +26,10 @@ export interface ApiServerOptions {
   bodyLimit?: number;
   /** Serve HTTPS with this certificate (kubectl only sends tokens over TLS). Plain HTTP without it. */
   tls?: { cert: string; key: string };
+  /** Telemetry windows per variant (the gateway's recorder), for GET /switchyard/v1/namespaces/NS/telemetry. */
+  telemetry?: (q: TelemetryQuery) => unknown;
+  /** The prediction log, for GET /switchyard/v1/namespaces/NS/predictions. */
+  predictions?: (q: PredictionsQuery) => unknown;
   /** Serves pods/NAME/log (kubectl logs). */
   podLogs?: PodLogReader;
   /** Answers /readyz; the composition root flips it once controllers run. */
@@ -48,8 +52,62 @@ function serverVersion(): Record<string, string> {
   };
 }
 
+export interface TelemetryQuery {
+  namespace: string;
+  service: string;
+  revision?: string;
+  variant?: string;
+  role?: 'primary' | 'mirror';
+  windowMs: number;
+}
+
+export interface PredictionsQuery {
+  namespace: string;
+  service?: string;
+  sinceMs?: number;
+  paired: boolean;
+  limit: number;
+}
+
+function positiveNumber(url: URL, name: string, fallback: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw syError('SY_ERR_BAD_REQUEST', `query parameter ${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+function optional(url: URL, name: string): Record<string, string> {
+  const v = url.searchParams.get(name);
+  return v ? { [name]: v } : {};
+}
+
+async function handleNamespaced(url: URL, path: string, opts: ApiServerOptions, res: ServerResponse): Promise<boolean> {
+  const m = /^\/switchyard\/v1\/namespaces\/([^/]+)\/(telemetry|predictions)$/.exec(path);
+  if (!m) return false;
+  const namespace = decodeURIComponent(m[1]!);
+  if (m[2] === 'telemetry') {
+    if (!opts.telemetry) throw syError('SY_ERR_UNAVAILABLE', 'telemetry is not recorded by this server');
+    const service = url.searchParams.get('service');
+    if (!service) throw syError('SY_ERR_BAD_REQUEST', 'query parameter service is required');
+    const role = url.searchParams.get('role');
+    if (role !== null && role !== 'primary' && role !== 'mirror') throw syError('SY_ERR_BAD_REQUEST', `role must be primary or mirror, got "${role}"`);
+    sendJson(res, 200, opts.telemetry({ namespace, service, ...optional(url, 'revision'), ...optional(url, 'variant'), ...(role ? { role } : {}), windowMs: positiveNumber(url, 'windowMs', 60_000) }));
+    return true;
+  }
+  if (!opts.predictions) throw syError('SY_ERR_UNAVAILABLE', 'the prediction log is not kept by this server');
+  const since = url.searchParams.get('sinceMs');
+  sendJson(res, 200, { items: opts.predictions({
+    namespace, ...optional(url, 'service'), paired: url.searchParams.get('paired') === 'true',
+    limit: Math.min(10_000, positiveNumber(url, 'limit', 100)),
+    ...(since !== null ? { sinceMs: positiveNumber(url, 'sinceMs', 0) } : {}),
+  }) });
+  return true;
+}
+
 async function handleExtension(req: IncomingMessage, res: ServerResponse, url: URL, p: Principal, opts: ApiServerOptions): Promise<void> {
   const path = url.pathname.replace(/\/+$/, '');
+  if (req.method === 'GET' && (await handleNamespaced(url, path, opts, res))) return;
   if (path === '/switchyard/v1/audit' && req.method === 'GET') {
     const sinceSeq = Number(url.searchParams.get('sinceSeq') ?? 0);
     const limit = Number(url.searchParams.get('limit') ?? 1000);

@@ -1,0 +1,55 @@
+// `switchyard predictions`: rows of the prediction log, and primary/shadow
+// pairs joined on the request id, read over the API.
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { syError } from '../../core/errors.ts';
+import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { alignColumns } from '../table.ts';
+
+const Row = z.looseObject({
+  requestId: z.string(), time: z.number(), service: z.string(), variant: z.string().nullable(), revision: z.string().nullable(),
+  role: z.string(), status: z.number(), latencyMs: z.number(), output: z.unknown(),
+});
+const Pair = z.object({ primary: Row, mirror: Row.nullable().optional() });
+const Rows = z.looseObject({ items: z.array(z.union([Pair, Row])) });
+type Item = z.infer<typeof Row> | z.infer<typeof Pair>;
+const isPair = (item: Item): item is z.infer<typeof Pair> => 'primary' in item && typeof item.primary === 'object';
+
+/** "5m", "90s", "2h", "1d" → milliseconds. */
+export function parseSince(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw syError('SY_ERR_CONFIG', `--since must be a duration like 30s, 5m, 2h or 1d, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+const short = (v: unknown): string => {
+  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.requestId, r.service, r.revision ?? '', r.variant ?? '', r.role, String(r.status), r.latencyMs.toFixed(1), short(r.output)];
+
+async function list(ctx: CliContext, opts: { service?: string; since: string; paired?: boolean; limit?: string }): Promise<void> {
+  const sinceMs = Date.now() - parseSince(opts.since);
+  const body = Rows.parse(await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
+    query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: opts.paired ? 'true' : undefined, limit: opts.limit },
+  }));
+  if (body.items.length === 0) {
+    ctx.err(`No predictions in namespace ${ctx.namespace()} since ${opts.since} ago`);
+    return;
+  }
+  const header = ['TIME', 'REQUEST ID', 'SERVICE', 'REVISION', 'VARIANT', 'ROLE', 'STATUS', 'LATENCY MS', 'OUTPUT'];
+  const rows = body.items.flatMap((item: Item) => (isPair(item) ? [cells(item.primary), ...(item.mirror ? [cells(item.mirror)] : [])] : [cells(item)]));
+  ctx.out(alignColumns([header, ...rows]).join('\n'));
+}
+
+export function registerPredictions(program: Command): void {
+  withGlobalOptions(program.command('predictions'))
+    .description('Show the prediction log: request id, revision, variant, role, status, latency and output per request')
+    .option('--service <name>', 'only this InferenceService')
+    .option('--since <duration>', 'how far back (30s, 5m, 2h, 1d)', '5m')
+    .option('--paired', 'join primary and shadow (mirror) rows on the request id')
+    .option('--limit <n>', 'at most this many rows (default 100)')
+    .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired')
+    .action(run(async (ctx, opts: { service?: string; since: string; paired?: boolean; limit?: string }) => list(ctx, opts)));
+}
