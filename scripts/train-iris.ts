@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
+import { seededRandom as seeded } from '../src/core/random.ts';
 
 const { onnx } = onnxProto;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,17 +30,6 @@ export function readIris(path = join(root, 'examples/data/iris.csv')): IrisData 
   return { x, y };
 }
 
-/** mulberry32: a tiny seeded PRNG so the initial weights are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Model { mean: number[]; std: number[]; w: number[][]; b: number[] }
 

@@ -7,22 +7,12 @@ import { compileRoutingTable } from '../../src/gateway/routing/compile.ts';
 import { matchRequest } from '../../src/gateway/routing/match.ts';
 import { chooseDestination, chooseRandom, chooseSticky, cookieValue, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf, type Rng } from '../../src/gateway/routing/select.ts';
 import type { CompiledDestination, CompiledMatch, RequestView } from '../../src/gateway/routing/types.ts';
+import { seededRandom as seeded } from '../../src/core/random.ts';
 
 const GW = 'knative-serving/knative-ingress-gateway';
 const HOST = 'churn.ml.example.com';
 const ISVCS = ['stable', 'canary', 'third'].map((name) => ({ namespace: 'ml', name }));
 
-/** mulberry32: a tiny seeded PRNG, uniform on [0, 1). */
-function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function req(path = '/v1/models/churn:predict', headers: Record<string, string> = {}, query: Record<string, string> = {}): RequestView {
   return { method: 'POST', path, host: HOST, headers: (n) => headers[n], query: (n) => query[n] };

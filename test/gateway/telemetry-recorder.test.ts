@@ -2,18 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorClassOf, TelemetryRecorder } from '../../src/gateway/telemetry/recorder.ts';
 import { OutputSampler } from '../../src/gateway/telemetry/sampling.ts';
+import { seededRandom as seeded } from '../../src/core/random.ts';
 
-/** Deterministic uniform [0,1) source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const base = { namespace: 'ml', service: 'fraud', variant: 'default' };
 const T0 = 1_700_000_000_000;

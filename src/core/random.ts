@@ -1,0 +1,14 @@
+// Randomness is passed into decisions; this is the seeded source tests,
+// simulations and the fixture training use so their runs are reproducible.
+
+/** mulberry32: a tiny, fast, seeded PRNG, uniform on [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
