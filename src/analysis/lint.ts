@@ -1,0 +1,109 @@
+// Lint of a TrafficPlan for the seeds' anti-patterns. Each finding says what
+// is wrong and what to do about it; blocking findings make `apply` refuse the
+// plan unless the annotation LINT_OVERRIDE_ANNOTATION lists their ids.
+// The input is loose on purpose: lint also explains half-written files.
+import { goDurationMs } from './cost.ts';
+import { HEALTH_METRICS, OUTPUT_METRICS } from './gates.ts';
+
+export const LINT_OVERRIDE_ANNOTATION = 'switchyard.dev/lint-override';
+
+export interface LintFinding {
+  id: string;
+  severity: 'blocking' | 'warning';
+  message: string;
+  field: string;
+  /** True when the override annotation names this finding. */
+  overridden?: boolean;
+}
+
+type Hold = { minRequests?: number } | undefined;
+interface PlanLike {
+  metadata?: { annotations?: Record<string, string> | undefined };
+  spec?: {
+    owner?: { team?: string } | undefined;
+    cohorts?: { strata?: unknown[] | undefined; exclude?: unknown[] | undefined } | undefined;
+    phases?: Array<{
+      shadow?: { exit?: { pairedRequests?: number; maxDuration?: string } | undefined } | undefined;
+      canary?: { hold?: Hold } | undefined;
+      blueGreen?: { hold?: Hold } | undefined;
+      abTest?: { hold?: Hold; minRequestsPerArm?: number } | undefined;
+      bandit?: { rewardFreshness?: string } | undefined;
+    }> | undefined;
+    gates?: Array<{ metric: string; name?: string; bySlice?: string; provider?: { prometheus?: { query: string } } }> | undefined;
+    candidate?: { revision?: string } | undefined;
+    maxDuration?: string | undefined;
+    rollback?: { onGateFailure?: boolean; keepWarm?: string } | undefined;
+  } | undefined;
+}
+
+/** Ids listed in the override annotation ("no-end, keepwarm-zero"). */
+export function overriddenIds(plan: PlanLike): Set<string> {
+  const text = plan.metadata?.annotations?.[LINT_OVERRIDE_ANNOTATION] ?? '';
+  return new Set(text.split(',').map((s) => s.trim()).filter(Boolean));
+}
+
+// A query that selects the candidate alone returns nothing once the candidate is dead,
+// and nothing is nodata, which never rolls back.
+const CANDIDATE_SELECTOR = /(revision|version|variant|tag)\s*=~?\s*"[^"]*(candidate|canary|latest)[^"]*"/i;
+
+export function lintPlan(plan: PlanLike): LintFinding[] {
+  const spec = plan.spec ?? {};
+  const out: LintFinding[] = [];
+  const find = (id: string, severity: LintFinding['severity'], field: string, message: string) => out.push({ id, severity, field, message });
+  const phases = spec.phases ?? [];
+  const gates = spec.gates ?? [];
+
+  if (!spec.owner?.team) find('no-owner', 'blocking', 'spec.owner.team', 'No owner: name the team accountable for this rollout (spec.owner.team) so someone answers for its pages and decisions.');
+  if (!spec.maxDuration) find('no-end', 'blocking', 'spec.maxDuration', 'No end: set spec.maxDuration (e.g. 24h) so a rollout that never decides is aborted instead of running as a permanent split.');
+
+  if (gates.length === 0) find('no-gates', 'blocking', 'spec.gates', 'No gates: nothing can stop this rollout. Add health gates (errorRate, latencyP99Ms) and output gates (outputPSI, classRateDelta, invalidOutputRate).');
+  else if (!gates.some((g) => OUTPUT_METRICS.has(g.metric))) {
+    const health = gates.every((g) => HEALTH_METRICS.has(g.metric));
+    find('health-only-gates', health ? 'blocking' : 'warning', 'spec.gates', 'Gates only check service health: a model can be fast, stable and wrong. Add a gate on model output, e.g. {metric: classRateDelta, max: 0.05} or {metric: outputPSI, max: 0.2}.');
+  }
+
+  phases.forEach((ph, i) => {
+    const at = `spec.phases[${i}]`;
+    const hold = ph.canary?.hold ?? ph.blueGreen?.hold ?? ph.abTest?.hold;
+    if ((ph.canary || ph.abTest) && !hold?.minRequests && !ph.abTest?.minRequestsPerArm) {
+      find('no-request-budget', 'blocking', `${at}.${ph.canary ? 'canary' : 'abTest'}.hold.minRequests`, 'No request budget: set hold.minRequests so a step advances on enough evidence, not on a quiet minute with a handful of requests.');
+    }
+    if (ph.shadow && !ph.shadow.exit?.pairedRequests && !ph.shadow.exit?.maxDuration) {
+      find('shadow-no-exit', 'blocking', `${at}.shadow.exit`, 'Shadow without exit: set exit.pairedRequests or exit.maxDuration, otherwise the shadow becomes a second production path that costs money forever.');
+    }
+    if (ph.bandit && !ph.bandit.rewardFreshness) {
+      find('bandit-no-reward-freshness', 'blocking', `${at}.bandit.rewardFreshness`, 'Bandit without reward freshness: set rewardFreshness (e.g. 15m) so allocation freezes when rewards are late or missing instead of learning from stale feedback.');
+    }
+  });
+
+  const strata = spec.cohorts?.strata ?? [];
+  if (strata.length === 0 && (spec.cohorts?.exclude ?? []).length === 0) {
+    find('mixed-traffic', 'warning', 'spec.cohorts', 'All traffic types are mixed: add cohorts.strata (e.g. tier) or cohorts.exclude for bots and synthetic probes, or their behaviour will hide each other.');
+  } else if (strata.length > 0 && gates.length > 0 && !gates.some((g) => g.bySlice)) {
+    find('no-slice-gates', 'warning', 'spec.gates', 'Strata are defined but no gate uses bySlice: harm inside one slice can hide behind a good global metric. Add bySlice to an output gate.');
+  }
+
+  if (spec.rollback?.onGateFailure === false) {
+    find('rollback-disabled', 'blocking', 'spec.rollback.onGateFailure', 'Automatic rollback is off: a failing gate only pauses the plan and the candidate keeps its traffic until a person acts. Set rollback.onGateFailure: true.');
+  }
+  gates.forEach((g, i) => {
+    const q = g.provider?.prometheus?.query;
+    const candidateOnly = q !== undefined && (CANDIDATE_SELECTOR.test(q) || (spec.candidate?.revision !== undefined && q.includes(spec.candidate.revision)));
+    if (candidateOnly && !/\bor\b/.test(q)) {
+      find('rollback-depends-on-candidate', 'blocking', `spec.gates[${i}].provider.prometheus.query`, 'This gate query only sees the candidate: if the candidate dies its series vanish, the gate reads nodata and never rolls back. Compare against the baseline or add a fallback (`or vector(1)`) so silence fails.');
+    }
+  });
+
+  const keepWarm = spec.rollback?.keepWarm;
+  if (keepWarm === undefined) find('no-keepwarm', 'warning', 'spec.rollback.keepWarm', 'No keepWarm: the previous revision may scale down at promotion, making rollback a cold deployment. Set rollback.keepWarm (e.g. 24h).');
+  else if ((goDurationMs(keepWarm) ?? 0) === 0) find('keepwarm-zero', 'blocking', 'spec.rollback.keepWarm', 'keepWarm is zero: the rollback target is dropped at promotion, so rolling back means a cold start. Keep it warm for the rollback window (e.g. 24h).');
+
+  const overrides = overriddenIds(plan);
+  for (const f of out) if (overrides.has(f.id)) f.overridden = true;
+  return out;
+}
+
+/** Findings that make apply refuse the plan: blocking and not overridden. */
+export function blockingFindings(findings: readonly LintFinding[]): LintFinding[] {
+  return findings.filter((f) => f.severity === 'blocking' && !f.overridden);
+}

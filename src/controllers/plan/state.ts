@@ -1,0 +1,122 @@
+// The plan state machine's vocabulary: the stored state, what one call
+// observes, the actions it asks actuators to take, and the transitions it
+// reports for the audit log. Everything here is plain JSON so the state can
+// be stored and resumed after a crash.
+import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import { goDurationMs } from '../../analysis/cost.ts';
+import type { GateInput, GateResult, Verdict } from '../../analysis/gates.ts';
+
+export type PlanPhase = 'Pending' | 'Progressing' | 'Paused' | 'Promoted' | 'RolledBack' | 'Aborted';
+export const TERMINAL_PHASES: ReadonlySet<PlanPhase> = new Set(['Promoted', 'RolledBack', 'Aborted']);
+
+export interface PlanState {
+  phase: PlanPhase;
+  /** Index into spec.phases. */
+  phaseIndex: number;
+  /** Index into the canary phase's steps (0 for other phase kinds). */
+  stepIndex: number;
+  /** Candidate's share of live traffic as last set. */
+  canaryPercent: number;
+  startedAt?: number;
+  stepStartedAt?: number;
+  /** Candidate requests counted toward the step's minRequests. */
+  requestsInStep: number;
+  consecutivePassingWindows: number;
+  consecutiveErrors: number;
+  /** End of the last window applied; a window ending at or before it is a replay and ignored. */
+  lastWindowEnd?: number;
+  lastVerdict?: Verdict;
+  /** Latest result of every gate (one per slice for bySlice gates). */
+  gates: GateResult[];
+  finishedAt?: number;
+  message?: string;
+}
+
+export type CommandType = 'promote' | 'rollback' | 'pause' | 'resume' | 'abort' | 'kill';
+export interface Command {
+  type: CommandType;
+  by?: string;
+  reason?: string;
+}
+
+/** One closed window: candidate vs baseline (+ slices, provider results) over [fromMs, toMs). */
+export interface WindowObservation extends GateInput {
+  fromMs: number;
+  toMs: number;
+}
+
+export interface Observation {
+  window?: WindowObservation;
+  commands?: Command[];
+}
+
+export type Action =
+  /** Candidate's share of live traffic (canaryTrafficPercent, or VirtualService weights). */
+  | { type: 'setCanary'; percent: number }
+  /** blueGreen: the candidate answers only on its tag host. */
+  | { type: 'preview'; tag: string }
+  /** The candidate becomes the default revision (KServe: canaryTrafficPercent removed). */
+  | { type: 'promote' }
+  /** Keep a revision's replicas up until untilMs so moving traffic back needs no cold start. */
+  | { type: 'keepWarm'; revision: 'candidate' | 'previous'; untilMs: number };
+
+export interface Evidence {
+  window?: { fromMs: number; toMs: number };
+  verdict?: Verdict;
+  gates: GateResult[];
+  requestsInStep: number;
+  consecutivePassingWindows: number;
+  consecutiveErrors: number;
+  hold: Hold;
+  stepElapsedMs?: number;
+}
+
+export interface Transition {
+  from: PlanPhase;
+  to: PlanPhase;
+  at: number;
+  /** Machine-readable cause: started, advanced, promoted, gate-failed, errors-exceeded, max-duration, or the command. */
+  cause: string;
+  reason: string;
+  by?: string;
+  step: { phaseIndex: number; stepIndex: number; percent: number };
+  evidence: Evidence;
+}
+
+export interface StepResult {
+  state: PlanState;
+  actions: Action[];
+  /** Usually zero or one; a command and a window in one call can yield two. */
+  transitions: Transition[];
+}
+
+/** A step's hold with defaults applied: no request floor, one passing window, no minimum time. */
+export interface Hold {
+  minRequests: number;
+  passingWindows: number;
+  minDurationMs: number;
+}
+
+export function initialState(): PlanState {
+  return { phase: 'Pending', phaseIndex: 0, stepIndex: 0, canaryPercent: 0, requestsInStep: 0, consecutivePassingWindows: 0, consecutiveErrors: 0, gates: [] };
+}
+
+type Phase = TrafficPlanSpec['phases'][number];
+
+export function phaseKind(p: Phase | undefined): string {
+  return p ? (Object.keys(p).find((k) => p[k as keyof Phase] !== undefined) ?? 'unknown') : 'none';
+}
+
+export function holdOf(p: Phase | undefined): Hold {
+  const h = p?.canary?.hold ?? p?.blueGreen?.hold;
+  return { minRequests: h?.minRequests ?? 0, passingWindows: h?.passingWindows ?? 1, minDurationMs: goDurationMs(h?.minDuration) ?? 0 };
+}
+
+/** Percent of live traffic the candidate gets at a phase's step. */
+export function stepPercent(p: Phase | undefined, stepIndex: number): number {
+  return p?.canary ? (p.canary.steps[stepIndex] ?? 100) : 0;
+}
+
+export function stepCount(p: Phase | undefined): number {
+  return p?.canary ? p.canary.steps.length : 1;
+}

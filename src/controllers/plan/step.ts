@@ -1,0 +1,189 @@
+// The TrafficPlan decision core: one pure call per closed window or operator
+// command. It never reads a clock or the store; the caller passes `now`,
+// applies the returned actions and writes the transitions to the audit log.
+//
+// Order inside one call: start a Pending plan; apply commands (kill, abort,
+// rollback and promote end the plan at once); apply the window (a replayed
+// window is ignored; a failing window rolls back); abort past maxDuration;
+// advance when the step's hold is met. docs/plans.md states every rule.
+import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import { goDurationMs } from '../../analysis/cost.ts';
+import { DEFAULT_GATE_OPTIONS, evaluateWindow, type GateOptions, type WindowVerdict } from '../../analysis/gates.ts';
+import {
+  TERMINAL_PHASES, holdOf, phaseKind, stepCount, stepPercent,
+  type Action, type Command, type Evidence, type Observation, type PlanPhase, type PlanState, type StepResult, type Transition, type WindowObservation,
+} from './state.ts';
+
+type Spec = Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'rollback'>;
+
+class Run {
+  readonly actions: Action[] = [];
+  readonly transitions: Transition[] = [];
+  window: { fromMs: number; toMs: number } | undefined;
+  verdict: WindowVerdict | undefined;
+
+  constructor(readonly spec: Spec, public state: PlanState, readonly now: number) {}
+
+  get phaseSpec() {
+    return this.spec.phases[this.state.phaseIndex];
+  }
+
+  evidence(): Evidence {
+    const s = this.state;
+    const e: Evidence = {
+      gates: s.gates, requestsInStep: s.requestsInStep, consecutivePassingWindows: s.consecutivePassingWindows,
+      consecutiveErrors: s.consecutiveErrors, hold: holdOf(this.phaseSpec),
+    };
+    if (this.window) e.window = this.window;
+    if (this.verdict) e.verdict = this.verdict.verdict;
+    if (s.stepStartedAt !== undefined) e.stepElapsedMs = this.now - s.stepStartedAt;
+    return e;
+  }
+
+  move(to: PlanPhase, cause: string, reason: string, by?: string): void {
+    const from = this.state.phase;
+    const s = this.state;
+    const t: Transition = { from, to, at: this.now, cause, reason, step: { phaseIndex: s.phaseIndex, stepIndex: s.stepIndex, percent: s.canaryPercent }, evidence: this.evidence() };
+    if (by !== undefined) t.by = by;
+    this.transitions.push(t);
+    this.state = { ...s, phase: to, message: reason, ...(TERMINAL_PHASES.has(to) ? { finishedAt: this.now } : {}) };
+  }
+
+  setCanary(percent: number): void {
+    this.actions.push({ type: 'setCanary', percent });
+    this.state = { ...this.state, canaryPercent: percent };
+  }
+
+  keepWarm(revision: 'candidate' | 'previous'): void {
+    const ms = goDurationMs(this.spec.rollback.keepWarm) ?? 0;
+    if (ms > 0) this.actions.push({ type: 'keepWarm', revision, untilMs: this.now + ms });
+  }
+
+  /** Traffic back to the baseline; the candidate stays warm so it can be inspected or retried. */
+  rollBack(to: 'RolledBack' | 'Aborted', cause: string, reason: string, by?: string): void {
+    this.move(to, cause, reason, by);
+    this.setCanary(0);
+    this.keepWarm('candidate');
+  }
+
+  promote(cause: string, reason: string, by?: string): void {
+    this.move('Promoted', cause, reason, by);
+    if (this.state.canaryPercent !== 100) this.setCanary(100);
+    this.actions.push({ type: 'promote' });
+    this.keepWarm('previous');
+  }
+
+  /** Enters phase `index` at its first step (or promotes when there is none left). */
+  enterPhase(index: number, cause: string): void {
+    const ph = this.spec.phases[index];
+    if (!ph) return this.promote('promoted', 'the last step passed its gates and hold');
+    this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0 };
+    const kind = phaseKind(ph);
+    if (ph.canary) this.setCanary(stepPercent(ph, 0));
+    else if (ph.blueGreen) {
+      this.actions.push({ type: 'preview', tag: ph.blueGreen.preview?.tag ?? 'latest' });
+      this.setCanary(0);
+    } else {
+      return this.move('Paused', 'unsupported-phase', `phase ${index} (${kind}) is not run by the step logic yet; promote, abort or edit the plan`);
+    }
+    this.move('Progressing', cause, `${kind} phase ${index}, step 0 at ${this.state.canaryPercent}%`);
+  }
+
+  command(c: Command): void {
+    const s = this.state;
+    const by = c.by;
+    const why = (text: string) => (c.reason ? `${text}: ${c.reason}` : text);
+    if (TERMINAL_PHASES.has(s.phase)) return;
+    switch (c.type) {
+      case 'kill': return this.rollBack('RolledBack', 'kill', why('kill switch: traffic moved back to the baseline regardless of gates'), by);
+      case 'rollback': return this.rollBack('RolledBack', 'rollback', why('rolled back by an operator'), by);
+      case 'abort': return this.rollBack('Aborted', 'abort', why('aborted by an operator'), by);
+      case 'promote': return this.promote('promote', why('promoted by an operator, skipping the remaining steps'), by);
+      case 'pause': if (s.phase !== 'Paused') this.move('Paused', 'pause', why('paused by an operator'), by); return;
+      case 'resume':
+        if (s.phase !== 'Paused') return;
+        // Evidence must be fresh after a pause: the passing streak starts again.
+        this.state = { ...s, consecutivePassingWindows: 0 };
+        return this.move(s.startedAt === undefined ? 'Pending' : 'Progressing', 'resume', why('resumed by an operator'), by);
+    }
+  }
+
+  applyWindow(w: WindowObservation, options: GateOptions): void {
+    const s = this.state;
+    if (s.lastWindowEnd !== undefined && w.toMs <= s.lastWindowEnd) return;
+    this.window = { fromMs: w.fromMs, toMs: w.toMs };
+    const v = evaluateWindow(this.spec.gates ?? [], w, s.consecutiveErrors, options);
+    this.verdict = v;
+    // A window that began before this step also holds traffic of the previous split: its
+    // failures count (safety first) but its requests and passes do not.
+    const counts = s.phase === 'Progressing' && s.stepStartedAt !== undefined && w.fromMs >= s.stepStartedAt;
+    this.state = {
+      ...s,
+      lastWindowEnd: w.toMs,
+      lastVerdict: v.verdict,
+      consecutiveErrors: v.consecutiveErrors,
+      gates: v.gates.flatMap((g) => g.results),
+      requestsInStep: s.requestsInStep + (counts ? w.candidate.requests : 0),
+      consecutivePassingWindows: !counts ? s.consecutivePassingWindows : v.verdict === 'pass' ? s.consecutivePassingWindows + 1 : 0,
+    };
+    if (v.verdict !== 'fail') return;
+    const failed = v.gates.filter((g) => g.verdict === 'fail' || g.verdict === 'error').flatMap((g) => g.results.filter((r) => r.verdict === 'fail' || r.verdict === 'error'));
+    const what = failed.map((r) => `${r.gate}${r.slice ? `[${r.slice.name}=${r.slice.value}]` : ''}: ${r.reason}`).join('; ');
+    const cause = v.errorLimitReached && !v.gates.some((g) => g.verdict === 'fail') ? 'errors-exceeded' : 'gate-failed';
+    const reason = cause === 'errors-exceeded' ? `${v.consecutiveErrors} consecutive windows with provider errors (${what})` : `gate failed (${what})`;
+    if (this.spec.rollback.onGateFailure !== false) this.rollBack('RolledBack', cause, reason);
+    else if (this.state.phase !== 'Paused') this.move('Paused', cause, `${reason}; automatic rollback is off`);
+  }
+
+  checkMaxDuration(): void {
+    const max = goDurationMs(this.spec.maxDuration);
+    const started = this.state.startedAt;
+    if (max === undefined || started === undefined || this.now - started < max) return;
+    this.rollBack('Aborted', 'max-duration', `maxDuration ${this.spec.maxDuration} reached without a decision`);
+  }
+
+  /** Advances when minRequests AND passingWindows AND minDuration all hold. */
+  maybeAdvance(): void {
+    const s = this.state;
+    if (s.phase !== 'Progressing' || s.stepStartedAt === undefined) return;
+    const hold = holdOf(this.phaseSpec);
+    const ready = s.requestsInStep >= hold.minRequests && s.consecutivePassingWindows >= hold.passingWindows && this.now - s.stepStartedAt >= hold.minDurationMs;
+    if (!ready) return;
+    const next = s.stepIndex + 1;
+    if (next < stepCount(this.phaseSpec)) {
+      const percent = stepPercent(this.phaseSpec, next);
+      const from = s.canaryPercent;
+      this.move('Progressing', 'advanced', `step ${s.stepIndex} passed; canary ${from}% → ${percent}%`);
+      this.state = { ...this.state, stepIndex: next, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0 };
+      this.setCanary(percent);
+      return;
+    }
+    if (this.phaseSpec?.blueGreen) this.setCanary(100); // the switch: preview → all live traffic
+    if (s.phaseIndex + 1 < this.spec.phases.length) this.enterPhase(s.phaseIndex + 1, 'next-phase');
+    else this.promote('promoted', `the last step passed its gates and hold`);
+  }
+}
+
+/**
+ * One decision: `state` plus what happened since (a closed window, operator
+ * commands) at time `now` → the next state, the actions to apply (in order)
+ * and the transitions to audit. Same inputs, same outputs.
+ */
+export function step(spec: Spec, state: PlanState, observation: Observation, now: number, options: GateOptions = DEFAULT_GATE_OPTIONS): StepResult {
+  const run = new Run(spec, state, now);
+  const commands = observation.commands ?? [];
+  const stops = commands.filter((c) => c.type !== 'pause' && c.type !== 'resume');
+  if (run.state.phase === 'Pending' && stops.length === 0 && !commands.some((c) => c.type === 'pause')) {
+    run.state = { ...run.state, startedAt: now };
+    run.enterPhase(0, 'started');
+  }
+  for (const c of commands) run.command(c);
+  if (run.state.phase === 'Pending' && run.state.startedAt === undefined && commands.some((c) => c.type === 'resume')) {
+    run.state = { ...run.state, startedAt: now };
+    run.enterPhase(0, 'started');
+  }
+  if (observation.window && !TERMINAL_PHASES.has(run.state.phase)) run.applyWindow(observation.window, options);
+  if (!TERMINAL_PHASES.has(run.state.phase)) run.checkMaxDuration();
+  run.maybeAdvance();
+  return { state: run.state, actions: run.actions, transitions: run.transitions };
+}

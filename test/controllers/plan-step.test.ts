@@ -1,0 +1,241 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { trafficPlanSpec, type TrafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
+import type { GateWindow } from '../../src/analysis/gates.ts';
+import { initialState, type Observation, type PlanState, type WindowObservation } from '../../src/controllers/plan/state.ts';
+import { step } from '../../src/controllers/plan/step.ts';
+
+const MIN = 60_000;
+
+function plan(over: Record<string, unknown> = {}): TrafficPlanSpec {
+  return trafficPlanSpec.parse({
+    target: { inferenceService: 'fraud-score' },
+    candidate: { storageUri: 'pvc://models/v2/' },
+    owner: { team: 'risk' },
+    phases: [{ canary: { steps: [10, 50, 100], hold: { minRequests: 1000, passingWindows: 2, minDuration: '5m' } } }],
+    gates: [{ metric: 'errorRate', max: 0.01 }],
+    maxDuration: '2h',
+    rollback: { keepWarm: '1h' },
+    ...over,
+  });
+}
+
+function side(requests: number, errors = 0): GateWindow {
+  return { requests, errors, outputs: requests - errors, invalidOutputs: 0, labels: {}, latency: { p50: undefined, p90: undefined, p99: undefined } };
+}
+/** A window ending at `endMin` minutes; 1000 clean candidate requests unless told otherwise. */
+function win(endMin: number, candidate = side(1000), baseline = side(9000)): WindowObservation {
+  return { fromMs: (endMin - 1) * MIN, toMs: endMin * MIN, candidate, baseline };
+}
+
+function started(spec = plan()): PlanState {
+  return step(spec, initialState(), {}, 0).state;
+}
+
+/** Feeds observations at their window end (or the given time) and returns the last result. */
+function feed(spec: TrafficPlanSpec, state: PlanState, obs: Array<[number, Observation]>) {
+  let r = { state, actions: [] as unknown[], transitions: [] as unknown[] } as ReturnType<typeof step>;
+  for (const [at, o] of obs) r = step(spec, r.state, o, at * MIN);
+  return r;
+}
+
+test('a Pending plan starts at the first step and sets the canary', () => {
+  const r = step(plan(), initialState(), {}, 0);
+  assert.equal(r.state.phase, 'Progressing');
+  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 10 }]);
+  assert.equal(r.transitions[0]?.cause, 'started');
+});
+
+test('a step advances when minRequests, passingWindows and minDuration all hold', () => {
+  const spec = plan();
+  const r = feed(spec, started(spec), [[4, { window: win(4) }], [5, { window: win(5) }]]);
+  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 50 }]);
+  assert.equal(r.state.stepIndex, 1);
+  assert.equal(r.state.requestsInStep, 0);
+  const t = r.transitions[0]!;
+  assert.equal(t.cause, 'advanced');
+  assert.equal(t.evidence.requestsInStep, 2000);
+  assert.equal(t.evidence.consecutivePassingWindows, 2);
+  assert.equal(t.evidence.gates[0]?.threshold, 'max 0.01');
+  assert.deepEqual(t.evidence.window, { fromMs: 4 * MIN, toMs: 5 * MIN });
+});
+
+test('each hold condition alone keeps the step', () => {
+  const spec = plan();
+  const rows: Array<[string, Array<[number, Observation]>]> = [
+    ['minRequests (2 × 400 < 1000)', [[5, { window: win(5, side(400)) }], [6, { window: win(6, side(400)) }], [9, {}]]],
+    ['passingWindows (one window of 3000)', [[6, { window: win(6, side(3000)) }], [9, {}]]],
+    ['minDuration (two windows in 2 minutes)', [[1, { window: win(1) }], [2, { window: win(2) }], [4, {}]]],
+  ];
+  for (const [name, obs] of rows) {
+    const r = feed(spec, started(spec), obs);
+    assert.equal(r.state.stepIndex, 0, name);
+    assert.equal(r.state.canaryPercent, 10, name);
+  }
+  // The minDuration case advances on its own once time passes, with no new window.
+  const waited = feed(spec, started(spec), [[1, { window: win(1) }], [2, { window: win(2) }], [5, {}]]);
+  assert.equal(waited.state.stepIndex, 1);
+});
+
+test('a failing gate rolls back to 0 % and keeps the candidate warm, with the evidence', () => {
+  const spec = plan();
+  const r = feed(spec, started(spec), [[3, { window: win(3, side(1000, 100)) }]]);
+  assert.equal(r.state.phase, 'RolledBack');
+  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 0 }, { type: 'keepWarm', revision: 'candidate', untilMs: 3 * MIN + 3_600_000 }]);
+  const t = r.transitions[0]!;
+  assert.equal(t.cause, 'gate-failed');
+  assert.equal(t.step.percent, 10, 'the step it failed in');
+  assert.equal(t.evidence.verdict, 'fail');
+  assert.equal(t.evidence.gates[0]?.value, 0.1);
+  assert.deepEqual(t.evidence.gates[0]?.samples, { candidate: 1000, baseline: 9000 });
+  assert.match(t.reason, /errorRate/);
+});
+
+test('with onGateFailure false a failure pauses instead of rolling back', () => {
+  const spec = plan({ rollback: { onGateFailure: false, keepWarm: '1h' } });
+  const r = feed(spec, started(spec), [[3, { window: win(3, side(1000, 100)) }]]);
+  assert.equal(r.state.phase, 'Paused');
+  assert.deepEqual(r.actions, []);
+});
+
+test('passing the last step promotes and keeps the previous revision warm', () => {
+  const spec = plan({ phases: [{ canary: { steps: [50, 100], hold: { passingWindows: 1 } } }] });
+  const r1 = feed(spec, started(spec), [[1, { window: win(1) }]]);
+  assert.equal(r1.state.canaryPercent, 100);
+  const r2 = feed(spec, r1.state, [[2, { window: win(2) }]]);
+  assert.equal(r2.state.phase, 'Promoted');
+  assert.deepEqual(r2.actions, [{ type: 'promote' }, { type: 'keepWarm', revision: 'previous', untilMs: 2 * MIN + 3_600_000 }]);
+  assert.equal(r2.transitions[0]?.cause, 'promoted');
+});
+
+test('maxDuration aborts the plan and moves traffic back', () => {
+  const spec = plan();
+  const r = feed(spec, started(spec), [[60, { window: win(60, side(10)) }], [120, {}]]);
+  assert.equal(r.state.phase, 'Aborted');
+  assert.equal(r.actions[0]?.type, 'setCanary');
+  assert.equal(r.transitions[0]?.cause, 'max-duration');
+});
+
+test('nodata never promotes, even with no gates and the hold otherwise met in time', () => {
+  for (const gates of [[{ metric: 'errorRate', max: 0.01 }], []]) {
+    const spec = plan({ gates, phases: [{ canary: { steps: [100] } }] });
+    const obs: Array<[number, Observation]> = Array.from({ length: 30 }, (_, i) => [i + 1, { window: win(i + 1, side(0)) }]);
+    const r = feed(spec, started(spec), obs);
+    assert.equal(r.state.phase, 'Progressing');
+    assert.equal(r.state.lastVerdict, 'nodata');
+  }
+});
+
+test('an inconclusive window holds the step and restarts the passing streak', () => {
+  const spec = plan({ phases: [{ canary: { steps: [10, 100], hold: { passingWindows: 2 } } }] });
+  // 100 clean requests: Wilson upper bound ≈ 2.6 % straddles max 1 %.
+  const r = feed(spec, started(spec), [[1, { window: win(1) }], [2, { window: win(2, side(100)) }], [3, { window: win(3) }]]);
+  assert.equal(r.state.stepIndex, 0);
+  assert.equal(r.state.consecutivePassingWindows, 1);
+});
+
+test('replaying the same window is a no-op', () => {
+  const spec = plan();
+  const once = feed(spec, started(spec), [[3, { window: win(3) }]]);
+  const again = step(spec, once.state, { window: win(3) }, 4 * MIN);
+  assert.deepEqual(again.state, once.state);
+  assert.deepEqual(again.actions, []);
+  assert.deepEqual(again.transitions, []);
+  const older = step(spec, once.state, { window: win(2) }, 4 * MIN);
+  assert.equal(older.state.requestsInStep, 1000);
+});
+
+test('kill works with no observation, from Progressing, Paused or Pending; a finished plan ignores it', () => {
+  const spec = plan();
+  const paused = step(spec, started(spec), { commands: [{ type: 'pause', by: 'alice' }] }, MIN).state;
+  for (const s of [started(spec), paused, initialState()]) {
+    const r = step(spec, s, { commands: [{ type: 'kill', by: 'sre-bob' }] }, 2 * MIN);
+    assert.equal(r.state.phase, 'RolledBack');
+    assert.equal(r.actions[0]?.type, 'setCanary');
+    assert.equal(r.transitions[0]?.cause, 'kill');
+    assert.equal(r.transitions[0]?.by, 'sre-bob');
+    const again = step(spec, r.state, { commands: [{ type: 'kill' }] }, 3 * MIN);
+    assert.deepEqual(again.actions, []);
+    assert.equal(again.state, r.state);
+  }
+});
+
+test('kill wins over a passing window in the same call', () => {
+  const spec = plan({ phases: [{ canary: { steps: [100] } }] });
+  const r = step(spec, started(spec), { commands: [{ type: 'kill' }], window: win(1) }, MIN);
+  assert.equal(r.state.phase, 'RolledBack');
+});
+
+test('pause holds the step; a failure while paused still rolls back; resume continues', () => {
+  const spec = plan({ phases: [{ canary: { steps: [10, 100] } }] });
+  const paused = feed(spec, started(spec), [[1, { commands: [{ type: 'pause' }] }], [2, { window: win(2) }], [3, { window: win(3) }]]);
+  assert.equal(paused.state.phase, 'Paused');
+  assert.equal(paused.state.stepIndex, 0);
+  const failed = step(spec, paused.state, { window: win(4, side(1000, 200)) }, 4 * MIN);
+  assert.equal(failed.state.phase, 'RolledBack');
+  const resumed = feed(spec, paused.state, [[4, { commands: [{ type: 'resume' }] }], [5, { window: win(5) }]]);
+  assert.equal(resumed.state.phase, 'Progressing');
+  assert.equal(resumed.state.stepIndex, 1);
+});
+
+test('provider errors: three in a row hold, the fourth consecutive rolls back', () => {
+  const spec = plan({ gates: [{ metric: 'p95', name: 'prom', max: 300, provider: { prometheus: { query: 'q' } } }] });
+  const errWin = (m: number) => ({ window: { ...win(m), providers: { prom: { error: 'timeout' } } } });
+  const three = feed(spec, started(spec), [[1, errWin(1)], [2, errWin(2)], [3, errWin(3)]]);
+  assert.equal(three.state.phase, 'Progressing');
+  assert.equal(three.state.consecutiveErrors, 3);
+  const four = step(spec, three.state, errWin(4), 4 * MIN);
+  assert.equal(four.state.phase, 'RolledBack');
+  assert.equal(four.transitions[0]?.cause, 'errors-exceeded');
+  const recovered = feed(spec, three.state, [[4, { window: { ...win(4), providers: { prom: { value: 100 } } } }], [5, errWin(5)]]);
+  assert.equal(recovered.state.phase, 'Progressing', 'a clean window resets the count');
+});
+
+test('operator promote and abort end the plan', () => {
+  const spec = plan();
+  const p = step(spec, started(spec), { commands: [{ type: 'promote', by: 'alice' }] }, MIN);
+  assert.equal(p.state.phase, 'Promoted');
+  assert.deepEqual(p.actions.map((a) => a.type), ['setCanary', 'promote', 'keepWarm']);
+  const a = step(spec, started(spec), { commands: [{ type: 'abort' }] }, MIN);
+  assert.equal(a.state.phase, 'Aborted');
+  assert.deepEqual(a.actions[0], { type: 'setCanary', percent: 0 });
+});
+
+test('a window that began before the step started counts for failure but not toward the hold', () => {
+  const spec = plan({ phases: [{ canary: { steps: [10, 50, 100], hold: { passingWindows: 1 } } }] });
+  const advanced = feed(spec, started(spec), [[1, { window: win(1) }]]);
+  assert.equal(advanced.state.stepIndex, 1);
+  const straddle: WindowObservation = { fromMs: 0.5 * MIN, toMs: 1.5 * MIN, candidate: side(1000), baseline: side(9000) };
+  const r = step(spec, advanced.state, { window: straddle }, 1.5 * MIN);
+  assert.equal(r.state.stepIndex, 1);
+  assert.equal(r.state.requestsInStep, 0);
+  const bad = step(spec, advanced.state, { window: { ...straddle, candidate: side(1000, 300) } }, 1.5 * MIN);
+  assert.equal(bad.state.phase, 'RolledBack');
+});
+
+test('blueGreen: preview by tag at 0 %, then switch to 100 % and keep the old revision warm', () => {
+  const spec = plan({ phases: [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 500, passingWindows: 2 } } }] });
+  const s = step(spec, initialState(), {}, 0);
+  assert.deepEqual(s.actions, [{ type: 'preview', tag: 'latest' }, { type: 'setCanary', percent: 0 }]);
+  const r = feed(spec, s.state, [[1, { window: win(1, side(400)) }], [2, { window: win(2, side(400)) }]]);
+  assert.equal(r.state.phase, 'Promoted');
+  assert.deepEqual(r.actions.map((a) => a.type), ['setCanary', 'promote', 'keepWarm']);
+  assert.deepEqual(r.actions[0], { type: 'setCanary', percent: 100 });
+});
+
+test('a phase kind the step logic does not run yet pauses the plan with a message', () => {
+  const spec = plan({ phases: [{ shadow: { percent: 10, exit: { maxDuration: '1h' } } }] });
+  const r = step(spec, initialState(), {}, 0);
+  assert.equal(r.state.phase, 'Paused');
+  assert.match(r.state.message ?? '', /shadow/);
+});
+
+test('the state is plain JSON and survives a store round trip mid-step', () => {
+  const spec = plan();
+  const mid = feed(spec, started(spec), [[4, { window: win(4) }]]).state;
+  const restored = JSON.parse(JSON.stringify(mid)) as PlanState;
+  const a = step(spec, mid, { window: win(5) }, 5 * MIN);
+  const b = step(spec, restored, { window: win(5) }, 5 * MIN);
+  assert.deepEqual(JSON.parse(JSON.stringify(b)), JSON.parse(JSON.stringify(a)));
+  assert.equal(b.state.stepIndex, 1);
+});
