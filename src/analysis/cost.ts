@@ -10,6 +10,7 @@
 // baseline → baseline × (1 + sample × candidateCost / baselineCost).
 // Warm replicas cost replicas × per-replica-hour for every variant kept up.
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
+import { optionalDurationMs } from '../core/duration.ts';
 
 export interface CostInputs {
   /** Requests per second reaching the target. */
@@ -39,17 +40,8 @@ export interface HourlyCost {
   incremental: number;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go duration text ("1h30m", "500ms", "0") in milliseconds; undefined when malformed. */
-export function goDurationMs(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (text === '0') return 0;
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(text)) return undefined;
-  let ms = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return ms;
-}
+/** Optional Go duration → ms (kept as this module's name for its callers). */
+export const goDurationMs = optionalDurationMs;
 
 export function costPerHour(inputs: CostInputs, exposure: Exposure): HourlyCost {
   const perHour = inputs.requestsPerSecond * 3600;

@@ -4,6 +4,9 @@
 // fields win over annotations a user also set. Bad values never throw: they
 // come back as problems for a status condition, and the default is used.
 import { z } from 'zod';
+import { parseGoDuration } from '../../core/duration.ts';
+
+export { parseGoDuration };
 import { DEPLOYMENT_MODE_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
 import { kpaConfig, TARGET_MIN, type KpaConfig, type ScalingMode } from './knobs.ts';
 
@@ -147,17 +150,3 @@ export function kpaConfigFromInferenceService(
   return { config: c, problems, ignored };
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration ("1m30s", "500ms", "0"), which Knative uses for its annotations; ms or undefined. */
-export function parseGoDuration(text: string): number | undefined {
-  const t = text.trim();
-  if (t === '0' || t === '+0' || t === '-0') return 0;
-  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(t);
-  if (!m) return undefined;
-  let total = 0;
-  for (const part of t.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(part[1]) * UNIT_MS[part[2]!]!;
-  }
-  return m[1] === '-' ? -total : total;
-}

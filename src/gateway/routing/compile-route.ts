@@ -6,17 +6,14 @@ import { getBucketRanges } from '../../core/hash.ts';
 import type { destinationResolver } from './destinations.ts';
 import { compileRegex } from './regex.ts';
 import type { CompiledDestination, CompiledFault, CompiledMirror, CompiledRetries, CompiledRewrite, CompiledRoute, HeaderOps, HeaderRules, UnitKeySource } from './types.ts';
+import { parseGoDuration } from '../../core/duration.ts';
 
 type Report = (field: string, message: string) => void;
 type Resolver = ReturnType<typeof destinationResolver>;
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** Go duration ("1.5s", "1m30s", "250ms") to milliseconds; the schema has already checked the syntax. */
 export function durationMs(text: string): number {
-  let total = 0;
-  for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return total;
+  return parseGoDuration(text) ?? 0;
 }
 
 function headerOps(ops: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined): HeaderOps | null {
