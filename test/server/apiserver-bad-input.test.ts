@@ -1,0 +1,94 @@
+// Bad input at the API: each gets a clear Status naming the cause, the right
+// code, and nothing is written (the audit log does not grow).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer, type ApiServer } from '../../src/server/apiserver/index.ts';
+import { TokenRegistry } from '../../src/server/auth.ts';
+import { openSqliteStore } from '../../src/store/sqlite/store.ts';
+import type { Store } from '../../src/store/types.ts';
+
+let dir: string;
+let store: Store;
+let api: ApiServer;
+let admin: string;
+let viewer: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sy-api-'));
+  store = await openSqliteStore({ path: join(dir, 'db.sqlite') });
+  const tokens = new TokenRegistry(join(dir, 'tokens.json'));
+  admin = tokens.create('admin', 'admin');
+  viewer = tokens.create('viewer', 'viewer');
+  api = await startApiServer({ store, tokens, port: 0, bodyLimit: 64 * 1024 });
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
+});
+
+after(async () => {
+  await api.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(method: string, path: string, body?: unknown, opts: { type?: string; token?: string | null; raw?: string } = {}) {
+  const headers: Record<string, string> = { 'content-type': opts.type ?? 'application/json' };
+  if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? admin}`;
+  const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined || opts.raw !== undefined ? { body: opts.raw ?? JSON.stringify(body) } : {}) });
+  return { status: res.status, body: (await res.json()) as { kind?: string; reason?: string; message?: string; errorCode?: string; details?: { causes?: { field: string; reason: string }[] } } };
+}
+
+const SE = '/apis/networking.istio.io/v1/namespaces/ml/serviceentries';
+const se = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'ml' }, spec: { hosts: [`${name}.external`] }, ...extra });
+
+async function auditCount(): Promise<number> {
+  return (await store.verifyAudit()).records;
+}
+
+test('each bad input is refused with its cause, its code, and no write', async () => {
+  const before = await auditCount();
+  const cases: [string, Promise<Awaited<ReturnType<typeof call>>>, number, RegExp, string][] = [
+    ['malformed JSON', call('POST', SE, undefined, { raw: '{"apiVersion": ' }), 400, /invalid JSON/, 'SY_ERR_MALFORMED_BODY'],
+    ['malformed YAML', call('POST', SE, undefined, { raw: 'a: [1, 2\n', type: 'application/yaml' }), 400, /invalid YAML/, 'SY_ERR_MALFORMED_BODY'],
+    ['YAML alias bomb', call('POST', SE, undefined, { type: 'application/yaml', raw: ['a: &a [x,x,x,x,x,x,x,x,x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n') }), 400, /invalid YAML/, 'SY_ERR_MALFORMED_BODY'],
+    ['__proto__ key', call('POST', SE, undefined, { raw: '{"apiVersion":"networking.istio.io/v1","kind":"ServiceEntry","metadata":{"name":"p","__proto__":{"admin":true}},"spec":{"hosts":["x"]}}' }), 400, /forbidden key "__proto__" at metadata.__proto__/, 'SY_ERR_MALFORMED_BODY'],
+    ['constructor key', call('POST', SE, undefined, { raw: '{"apiVersion":"networking.istio.io/v1","kind":"ServiceEntry","metadata":{"name":"p"},"spec":{"hosts":["x"],"constructor":{}}}' }), 400, /forbidden key "constructor"/, 'SY_ERR_MALFORMED_BODY'],
+    ['body over the limit', call('POST', SE, se('big', { metadata: { name: 'big', namespace: 'ml', annotations: { pad: 'x'.repeat(70 * 1024) } } })), 413, /exceeds the limit/, 'SY_ERR_BODY_TOO_LARGE'],
+    ['unknown kind', call('POST', '/apis/networking.istio.io/v1/namespaces/ml/gateways', se('g')), 404, /gateways in networking.istio.io\/v1 is not served/, 'SY_ERR_UNKNOWN_KIND'],
+    ['unknown version', call('GET', '/apis/serving.kserve.io/v9/inferenceservices'), 404, /version "v9" of the API group "serving.kserve.io"/, 'SY_ERR_UNKNOWN_KIND'],
+    ['namespace mismatch', call('POST', SE, { ...se('m'), metadata: { name: 'm', namespace: 'other' } }), 400, /namespace of the provided object \(other\) does not match the namespace sent on the request \(ml\)/, 'SY_ERR_NAMESPACE_MISMATCH'],
+    ['invalid name', call('POST', SE, se('Bad_Name')), 422, /metadata.name/, 'SY_ERR_INVALID_NAME'],
+    ['unknown field', call('POST', SE, se('u', { spec: { hosts: ['u'], bogus: 1 } })), 422, /unknown field "spec.bogus"/, 'SY_ERR_INVALID'],
+    ['missing namespace', call('POST', '/apis/networking.istio.io/v1/namespaces/nowhere/serviceentries', { ...se('n'), metadata: { name: 'n' } }), 404, /namespaces "nowhere" not found/, 'SY_ERR_NAMESPACE_NOT_FOUND'],
+    ['unsupported patch type', call('PATCH', `${SE}/x`, {}, { type: 'application/apply-patch+yaml' }), 415, /accepted media types/, 'SY_ERR_UNSUPPORTED_MEDIA_TYPE'],
+    ['no token', call('GET', SE, undefined, { token: null }), 401, /bearer token/, 'SY_ERR_UNAUTHORIZED'],
+    ['wrong role', call('POST', SE, se('v'), { token: viewer }), 403, /viewer "viewer" cannot create/, 'SY_ERR_FORBIDDEN'],
+  ];
+  for (const [what, pending, status, message, code] of cases) {
+    const r = await pending;
+    assert.equal(r.status, status, `${what}: status`);
+    assert.equal(r.body.kind, 'Status', `${what}: a Status object`);
+    assert.match(r.body.message ?? '', message, `${what}: message`);
+    assert.equal(r.body.errorCode, code, `${what}: code`);
+  }
+  assert.equal(await auditCount(), before, 'nothing was written');
+  assert.equal((await store.list({ group: 'networking.istio.io', resource: 'serviceentries' })).items.length, 0);
+});
+
+test('field causes name the path and the Kubernetes cause type', async () => {
+  const r = await call('POST', SE, se('u', { spec: { hosts: ['u'], bogus: 1 } }));
+  assert.deepEqual(r.body.details?.causes?.map((c) => [c.field, c.reason]), [['spec.bogus', 'FieldValueUnknown']]);
+});
+
+test('a stale resourceVersion is a 409 Conflict and leaves the object as it was', async () => {
+  const created = await call('POST', SE, se('stale'));
+  assert.equal(created.status, 201);
+  const obj = (await call('GET', `${SE}/stale`)).body as unknown as { metadata: { resourceVersion: string; labels?: Record<string, string> } };
+  assert.equal((await call('PATCH', `${SE}/stale`, { metadata: { labels: { a: 'b' } } }, { type: 'application/merge-patch+json' })).status, 200);
+  const stale = await call('PUT', `${SE}/stale`, { ...se('stale'), metadata: { name: 'stale', namespace: 'ml', resourceVersion: obj.metadata.resourceVersion, labels: { c: 'd' } } });
+  assert.equal(stale.status, 409);
+  assert.equal(stale.body.reason, 'Conflict');
+  const now = (await call('GET', `${SE}/stale`)).body as unknown as { metadata: { labels?: Record<string, string> } };
+  assert.deepEqual(now.metadata.labels, { a: 'b' });
+});
