@@ -62,7 +62,7 @@ function wrk(port: number, path: string, seconds: string): { rps: number; p50: s
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
   const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
   if (non2xx) throw new Error(`${non2xx[1]} failed responses:\n${out}`);
-  return { rps, p50: out.match(/50%\s+(\S+)/)?.[1] ?? '?', p99: out.match(/99%\s+(\S+)/)?.[1] ?? '?' };
+  return { rps, p50: out.match(/^\s+50%\s+(\S+)/m)?.[1] ?? '?', p99: out.match(/^\s+99%\s+(\S+)/m)?.[1] ?? '?' };
 }
 
 try {
