@@ -17,12 +17,14 @@ export function registerUpCommand(program: Command): void {
     .option('--gateway-port <port>', 'inference gateway port (KServe-style Host routing to InferenceServices)', port, 8080)
     .option('--listen <address>', 'address to bind; loopback unless you mean to expose it', '127.0.0.1')
     .option('--apply <path...>', 'manifest files or directories to apply once the server is up')
+    .option('--demo', "tell KServe's canary story live once up: v1, v2 at 10 %, the split observed, promotion, rollback")
     .addHelpText('after', `
 Examples:
   switchyard up                                  # data in ./.switchyard, API on 127.0.0.1:8081
   switchyard up --apply examples/quickstart      # and apply the quickstart manifests
+  switchyard up --apply examples/quickstart --demo   # what npm start runs
   kubectl --kubeconfig .switchyard/kubeconfig get isvc -A`)
-    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[] }) => {
+    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; demo?: boolean }) => {
       const running = await up({ ...opts, ...(opts.apply ? { apply: opts.apply } : {}) });
       const shutdown = (signal: string): void => {
         console.log(`${signal}: shutting down`);

@@ -8,6 +8,7 @@ import { applyManifests } from './apply.ts';
 import { prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
 import { KINDS } from '../api/registry.ts';
 import { ensureServingCert } from './tls.ts';
+import { runCanaryStory } from './demo.ts';
 import { LocalServing, seedDemoVolume, servingHint } from './local/index.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
@@ -19,6 +20,8 @@ export interface UpOptions {
   gatewayPort: number;
   listen: string;
   apply?: string[];
+  /** Tell KServe's canary story live once everything is up (npm start). */
+  demo?: boolean;
   log?: (line: string) => void;
 }
 
@@ -110,6 +113,11 @@ export async function up(opts: UpOptions): Promise<Running> {
   }
   const isvcs = (await store.list({ group: 'serving.kserve.io', resource: 'inferenceservices' })).items.slice(0, 3);
   for (const i of isvcs) log(`isvc ${i.metadata.namespace}/${i.metadata.name}: once Ready, predict through the gateway:\n${servingHint(paths.kubeconfig, i.metadata.namespace ?? 'default', i.metadata.name, gateway.port).join('\n')}`);
+
+  if (opts.demo) {
+    const gatewayUrl = `http://${opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen}:${gateway.port}`;
+    void runCanaryStory({ resources: api.resources, gatewayUrl, log }).catch((err: Error) => log(`demo stopped: ${err.message}`));
+  }
 
   let stopped = false;
   return {

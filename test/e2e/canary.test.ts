@@ -56,7 +56,10 @@ describe('KServe canary through the gateway', { concurrency: false }, () => {
     const end = Date.now() + ms;
     for (;;) {
       const v = await fn();
-      if (v !== undefined) return v;
+      if (v !== undefined) {
+        await new Promise((r) => setTimeout(r, 300)); // the gateway swaps in the table compiled from this status
+        return v;
+      }
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 200));
     }
