@@ -20,14 +20,18 @@ predict_counts() { # N [HOST]
 settle() { sleep 2; $K get isvc iris-canary; }
 
 echo "== 1. v1 serving"
+# Start from scratch (npm start's demo leaves an iris-canary behind).
+$K delete isvc iris-canary --ignore-not-found
 $K apply -f iris-v1.yaml
 $K wait --for=condition=Ready isvc/iris-canary --timeout=90s
 settle
 predict_counts 20
 
 echo "== 2. v2 at 10 % (canaryTrafficPercent: 10)"
+ready() { $K get isvc iris-canary -o jsonpath='{.status.components.predictor.latestReadyRevision}'; }
+V1=$(ready)
 $K apply -f iris-v2-canary.yaml
-until [ "$($K get isvc iris-canary -o jsonpath='{.status.components.predictor.latestReadyRevision}')" = iris-canary-predictor-00002 ]; do sleep 1; done
+until [ "$(ready)" != "$V1" ]; do sleep 1; done
 settle
 echo "-- 200 requests: about 10 % answer 0 (v2)"
 predict_counts 200
