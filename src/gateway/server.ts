@@ -5,7 +5,7 @@
 // Hosts of InferenceGraphs run the graph router (graph/); services with a
 // payload logger get request/response copies queued to their sink (logger.ts).
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,17 @@ import { serveGraph } from './graph/serve.ts';
 import { routeIngress, type IngressRoute, type IngressTable } from './ingress.ts';
 import { CE_REQUEST, CE_RESPONSE, logsRequest, logsResponse, PayloadLogger, type PayloadEvent, type PayloadLoggerStats } from './logger.ts';
 import { UpstreamPools } from './upstreams.ts';
+import { forwardHeaders, responseHeaders } from './headers.ts';
+import { streamTo } from './pipe.ts';
+import { MirrorSender, type MirrorRecord } from './mirror.ts';
+import { RetryBudget } from './proxy.ts';
+import { matchVirtualService, requestView, type VsLookup } from './vs-route.ts';
+import { serveVirtualService, type VsContext } from './vs-serve.ts';
+
+export type { MirrorRecord };
+
+/** The ingress table plus, when any VirtualService routes something, its compiled table. */
+export type GatewaySnapshot = IngressTable & { vs?: VsLookup };
 
 export interface ResponseRecord {
   requestId: string;
@@ -28,13 +39,20 @@ export interface ResponseRecord {
   latencyMs: number;
   /** Held by the activator before a replica was ready. */
   buffered: boolean;
+  /** VirtualService route id (namespace/vs/route) and destination host, when a VirtualService routed it. */
+  route?: string;
+  destination?: string;
+  /** Why the gateway answered an error itself (504 timeout, 502/503 upstream). */
+  errorClass?: 'timeout' | 'upstream';
+  /** The answer body (bounded), kept only for mirrored requests so primary and shadow outputs can be paired. */
+  output?: Buffer;
 }
 
 export interface GatewayOptions {
   host?: string;
   port?: number;
   /** The current routing snapshot; the server swaps it in one assignment. */
-  ingress: () => IngressTable;
+  ingress: () => GatewaySnapshot;
   endpoints: EndpointRegistry;
   /** Called when a request arrives for a revision with no ready replica (wakes the autoscaler). */
   onDemand?: (revision: string) => void;
@@ -47,6 +65,12 @@ export interface GatewayOptions {
   upstreamTimeoutMs?: number;
   /** Sends payload-logger events; one is created (and closed with the gateway) when absent. */
   payloadLogger?: PayloadLogger;
+  /** Called when a mirror copy has been answered (or failed); must not block. Paired with the primary by request id. */
+  onMirrorResponse?: (record: MirrorRecord) => void;
+  /** Called for each mirror copy not sent: too_large, overloaded (cap in flight), unavailable (no ready replica). */
+  onMirrorDropped?: (namespace: string, service: string, reason: string) => void;
+  /** Mirror copies: in-flight cap, per-copy deadline, connections per shadow, and the body buffer limit (default 1 MiB). */
+  mirror?: { maxInFlight?: number; timeoutMs?: number; connectionsPerOrigin?: number; bodyLimitBytes?: number };
 }
 
 export interface Gateway {
@@ -57,18 +81,6 @@ export interface Gateway {
   loggerStats(): PayloadLoggerStats;
   /** Stops accepting, waits up to drainMs for in-flight requests, then closes. */
   close(drainMs?: number): Promise<void>;
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host']);
-
-function forwardHeaders(headers: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const key in headers) {
-    const v = headers[key];
-    if (v !== undefined && !HOP_BY_HOP.has(key)) out[key] = v;
-  }
-  out['x-request-id'] = requestId;
-  return out;
 }
 
 /** A copy of the response body as it streams past, up to a cap (beyond it the copy is abandoned). */
@@ -105,6 +117,9 @@ function sendError(res: ServerResponse, status: number, message: string, request
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const pools = new UpstreamPools();
+  const mirrors = new MirrorSender({ ...opts.mirror, ...(opts.onMirrorResponse ? { onResponse: opts.onMirrorResponse } : {}) });
+  const budget = new RetryBudget(() => active);
+  const bufferLimit = opts.mirror?.bodyLimitBytes ?? 1024 * 1024;
   const rng = opts.rng ?? Math.random;
   const payloads = opts.payloadLogger ?? new PayloadLogger();
   const inflight = new Map<string, number>();
@@ -191,6 +206,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return { status: r.statusCode, body: Buffer.from(await r.body.arrayBuffer()), ...(typeof ct === 'string' ? { contentType: ct } : {}) };
   }
 
+  // One context per snapshot, rebuilt only when the snapshot is swapped.
+  let vsCache: { table: GatewaySnapshot; ctx: VsContext } | undefined;
+  function vsContext(table: GatewaySnapshot): VsContext {
+    if (vsCache?.table === table) return vsCache.ctx;
+    const ctx: VsContext = {
+      ingress: table, domain: table.vs!.table.domain, rng, headersTimeoutMs: headersTimeout, budget, pools, mirrors, bufferLimit,
+      originFor, pickReady: (revision) => opts.endpoints.pick(revision), bump,
+      ...(opts.onResponse ? { onResponse: opts.onResponse } : {}),
+      ...(opts.onMirrorDropped ? { onMirrorDropped: opts.onMirrorDropped } : {}),
+    };
+    vsCache = { table, ctx };
+    return ctx;
+  }
+
   async function serveMetrics(res: ServerResponse): Promise<void> {
     const { contentType, body } = await opts.metrics!();
     res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
@@ -210,6 +239,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         rng,
         call: (target, body, signal) => (target.kind === 'service' ? callService(target, body, requestId, signal) : callUrl(target.url, body, requestId, signal)),
       });
+    }
+    if (table.vs !== undefined) {
+      const view = requestView(req);
+      const match = matchVirtualService(table.vs, view);
+      if (match) return serveVirtualService(req, res, match, view, requestId, vsContext(table));
     }
     const result = routeIngress(table, req.headers.host, req.url ?? '/', rng);
     if (result.kind === 'notFound') return sendError(res, 404, result.message, requestId);
@@ -240,11 +274,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         bodyTimeout: headersTimeout,
       });
       status = upstream.statusCode;
-      const headers: Record<string, string | string[]> = {};
-      for (const key in upstream.headers) {
-        const v = upstream.headers[key];
-        if (v !== undefined && !HOP_BY_HOP.has(key)) headers[key] = v;
-      }
+      const headers = responseHeaders(upstream.headers);
       headers['x-request-id'] = requestId;
       headers['x-switchyard-revision'] = route.revision;
       if (route.variant) headers['x-switchyard-variant'] = route.variant;
@@ -255,7 +285,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         const ct = upstream.headers['content-type'];
         logPayload(route, CE_RESPONSE, requestId, t.copy(), typeof ct === 'string' ? ct : undefined);
       } else {
-        await pipeline(upstream.body, res);
+        await streamTo(upstream.body, res);
       }
     } catch (err) {
       status = (err as { status?: number }).status ?? 502;
@@ -288,7 +318,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       server.closeAllConnections();
       await closed;
-      await pools.close();
+      await Promise.all([pools.close(), mirrors.close()]);
       if (!opts.payloadLogger) await payloads.close(500);
     },
   };

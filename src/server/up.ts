@@ -85,11 +85,19 @@ export async function up(opts: UpOptions): Promise<Running> {
       onDemand: (rev) => serving.autoscaler.poke(rev),
       onResponse: (r) => {
         serving.autoscaler.countRequest(r.revision);
-        telemetry.record({ ...r, role: 'primary' });
+        telemetry.record(r); // role defaults to primary; extra fields (output) are ignored
         if (predictions.wants(r.namespace, r.service, r.requestId)) {
-          predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, variant: r.variant, revision: r.revision, role: 'primary', status: r.status, latencyMs: r.latencyMs });
+          predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, ...(r.route ? { route: r.route } : {}), variant: r.variant, revision: r.revision, role: 'primary', status: r.status, latencyMs: r.latencyMs, ...(r.output ? { output: r.output } : {}) });
         }
       },
+      // Mirror answers: recorded under role 'mirror' and logged with the primary's request id for pairing.
+      onMirrorResponse: (r) => {
+        const { output, ...rest } = r;
+        const series = telemetry.series({ ...rest, role: 'mirror' });
+        telemetry.recordTo(series, { ...rest, ...(output && telemetry.wantsOutput(series) ? { responseBody: output } : {}) });
+        predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, ...(r.route ? { route: r.route } : {}), variant: r.variant, revision: r.revision, role: 'mirror', status: r.status, latencyMs: r.latencyMs, ...(output ? { output } : {}) });
+      },
+      onMirrorDropped: (ns, svc, reason) => telemetry.mirrorDropped(ns, svc, reason),
       metrics: async () => ({ contentType: telemetry.contentType, body: await telemetry.metricsText() }),
     });
   } catch (err) {

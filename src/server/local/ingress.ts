@@ -4,16 +4,26 @@
 // InferenceGraphs compile into the same snapshot (served at GRAPH.NS.<domain>),
 // and their status (url, Ready) is written here: the graph has no pods of its
 // own, so it is ready when every InferenceService it names is.
+// VirtualServices, ServiceEntries and DestinationRules compile (with the
+// InferenceServices they name) into the routing table the same snapshot carries.
 import { canonicalJson } from '../../core/canonical.ts';
 import { compileGraph, type CompiledGraph, type GraphSpecInput } from '../../gateway/graph/compile.ts';
 import { compileIngress, type IngressService, type IngressTable, type TrafficTarget } from '../../gateway/ingress.ts';
 import { EndpointRegistry } from '../../gateway/endpoints.ts';
+import { compileRoutingTable, type VirtualServiceInput } from '../../gateway/routing/compile.ts';
+import type { DestinationRuleInput, ServiceEntryInput } from '../../gateway/routing/destinations.ts';
+import type { InferenceServiceInfo, RoutingProblem } from '../../gateway/routing/types.ts';
+import type { GatewaySnapshot } from '../../gateway/server.ts';
+import { vsLookup } from '../../gateway/vs-route.ts';
 import type { LoggerMode } from '../../gateway/logger.ts';
 import type { Supervisor } from '../../runtime/supervisor/index.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
 const GRAPHS = { group: 'serving.kserve.io', resource: 'inferencegraphs' };
+const VIRTUAL_SERVICES = { group: 'networking.istio.io', resource: 'virtualservices' };
+const SERVICE_ENTRIES = { group: 'networking.istio.io', resource: 'serviceentries' };
+const DESTINATION_RULES = { group: 'networking.istio.io', resource: 'destinationrules' };
 const ACTOR = { name: 'controller:inferencegraph' };
 const DEFAULT_ACTIVATOR_TIMEOUT_MS = 60_000;
 
@@ -51,6 +61,16 @@ function protocolOf(isvc: KubeObject | undefined): string | undefined {
     if (typeof p === 'string') return p;
   }
   return undefined;
+}
+
+/** What the routing compiler needs of an InferenceService: its live predictor revisions and their labels. */
+export function routingServiceOf(isvc: KubeObject): InferenceServiceInfo {
+  const predictor = rec(rec(rec(isvc.status).components).predictor);
+  const names = new Set<string>();
+  for (const t of (predictor.traffic ?? []) as TrafficTarget[]) names.add(t.revisionName);
+  for (const k of ['latestCreatedRevision', 'latestReadyRevision']) if (typeof predictor[k] === 'string') names.add(predictor[k] as string);
+  const labels = { ...(isvc.metadata.labels ?? {}) };
+  return { namespace: isvc.metadata.namespace ?? 'default', name: isvc.metadata.name, revisions: [...names].map((name) => ({ name, labels })) };
 }
 
 const isReady = (obj: KubeObject | undefined): boolean =>
@@ -93,7 +113,10 @@ export function compileGraphObject(ig: KubeObject, isvcs: Map<string, KubeObject
 
 export class LocalIngress {
   readonly endpoints = new EndpointRegistry();
-  private table: IngressTable;
+  private table: GatewaySnapshot;
+  /** Problems of the last VirtualService compile (unknown hosts, refused regexes, ...). */
+  problems: readonly RoutingProblem[] = [];
+  private unwatchRouting: Array<() => void> = [];
   private version = 0;
   private unwatch: (() => void) | undefined;
   private unwatchGraphs: (() => void) | undefined;
@@ -105,18 +128,21 @@ export class LocalIngress {
     this.table = compileIngress([], domain, 0);
   }
 
-  readonly current = (): IngressTable => this.table;
+  readonly current = (): GatewaySnapshot => this.table;
 
   async start(): Promise<void> {
     this.unsubscribe = this.supervisor.onChange((n) => this.refreshEndpoints(n.revision));
     this.unwatch = await this.store.watch(ISVCS, {}, () => this.recompile());
     this.unwatchGraphs = await this.store.watch(GRAPHS, {}, () => this.recompile());
+    for (const kind of [VIRTUAL_SERVICES, SERVICE_ENTRIES, DESTINATION_RULES]) this.unwatchRouting.push(await this.store.watch(kind, {}, () => this.recompile()));
     await this.recompile();
   }
 
   stop(): void {
     this.unwatch?.();
     this.unwatchGraphs?.();
+    for (const u of this.unwatchRouting) u();
+    this.unwatchRouting = [];
     this.unsubscribe?.();
   }
 
@@ -137,10 +163,38 @@ export class LocalIngress {
         const { items } = await this.store.list(ISVCS);
         const table = compileIngress(items.map(ingressServiceOf), this.domain, ++this.version);
         const graphs = await this.compileGraphs(items);
-        this.table = graphs.size ? { ...table, graphs } : table;
+        const withGraphs = graphs.size ? { ...table, graphs } : table;
+        // Swap the InferenceService table at once (keeping the VirtualServices of the previous
+        // snapshot, which resolve against whatever table is current), then again with them recompiled.
+        this.table = this.table.vs ? { ...withGraphs, vs: this.table.vs } : withGraphs;
+        const vs = await this.compileRouting(items, table.version);
+        this.table = vs ? { ...withGraphs, vs } : withGraphs;
       } while (this.again);
-    })().finally(() => (this.compiling = undefined));
+    })().finally(() => {
+      this.compiling = undefined;
+      // A change that arrived after the loop's last check but before this point would otherwise be lost.
+      if (this.again) void this.recompile();
+    });
     return this.compiling;
+  }
+
+  /** The VirtualService table, or undefined when no VirtualService exists (the plain path stays one check). */
+  private async compileRouting(isvcs: KubeObject[], version: number): Promise<GatewaySnapshot['vs']> {
+    const virtualServices = (await this.store.list(VIRTUAL_SERVICES)).items as unknown as VirtualServiceInput[];
+    if (virtualServices.length === 0) {
+      this.problems = [];
+      return undefined;
+    }
+    const routing = compileRoutingTable({
+      virtualServices,
+      serviceEntries: (await this.store.list(SERVICE_ENTRIES)).items as unknown as ServiceEntryInput[],
+      destinationRules: (await this.store.list(DESTINATION_RULES)).items as unknown as DestinationRuleInput[],
+      inferenceServices: isvcs.map(routingServiceOf),
+      domain: this.domain,
+      version,
+    });
+    this.problems = routing.problems;
+    return vsLookup(routing);
   }
 
   private async compileGraphs(isvcList: KubeObject[]): Promise<Map<string, CompiledGraph>> {

@@ -1,0 +1,215 @@
+// Benchmark: the Switchyard gateway against nginx on the same machine, same
+// run, alternating. Upstreams are minimal node:http servers (constant JSON),
+// each in its own process. Targets (wrk -c32):
+//   (a) upstream A directly;
+//   (b) Switchyard: VirtualService 90/10 weighted split between ServiceEntry
+//       upstreams A and B, telemetry + prediction log on (and off, for the cost);
+//   (c) nginx (worker_processes 1, split_clients 90/10, keepalive upstreams);
+//   (d) Switchyard and nginx with a 100 % mirror to upstream C.
+// Plus added p50 latency at concurrency 1 (Switchyard split vs direct).
+// Run: node --import tsx bench/gateway.ts [--duration 5] [--rounds 3] [--connections 32]
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: {
+  duration: { type: 'string', default: '5' },
+  rounds: { type: 'string', default: '3' },
+  connections: { type: 'string', default: '32' },
+} });
+const root = join(import.meta.dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'sy-bench-gw-'));
+const BODY = '{"instances":[[6.8,2.8,4.8,1.4]]}';
+
+for (const tool of ['wrk', 'nginx']) {
+  try {
+    execFileSync('which', [tool]);
+  } catch {
+    console.error(`${tool} not found: apt-get install -y ${tool}`);
+    process.exit(1);
+  }
+}
+
+const upstreamSource = `
+import { createServer } from 'node:http';
+const body = '{"predictions":[1]}';
+const headers = ['content-type', 'application/json', 'content-length', String(body.length)];
+const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, headers); res.end(body); }); });
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.error('PORT ' + server.address().port));
+`;
+
+const gatewaySource = (a: number, b: number, c: number, telemetry: boolean) => `
+import { startGateway } from './src/gateway/server.ts';
+import { EndpointRegistry } from './src/gateway/endpoints.ts';
+import { compileIngress } from './src/gateway/ingress.ts';
+import { compileRoutingTable } from './src/gateway/routing/compile.ts';
+import { vsLookup } from './src/gateway/vs-route.ts';
+import { TelemetryRecorder } from './src/gateway/telemetry/recorder.ts';
+import { PredictionLog } from './src/store/predictions.ts';
+const se = (name, port) => ({ metadata: { namespace: 'bench', name }, spec: { hosts: [name + '.internal'], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '127.0.0.1', ports: { http: port } }] } });
+const gw = ['knative-serving/knative-ingress-gateway'];
+const split = [{ destination: { host: 'a.internal' }, weight: 90 }, { destination: { host: 'b.internal' }, weight: 10 }];
+const routing = compileRoutingTable({ domain: 'example.com', version: 1, inferenceServices: [], destinationRules: [],
+  serviceEntries: [se('a', ${a}), se('b', ${b}), se('c', ${c})],
+  virtualServices: [
+    { metadata: { namespace: 'bench', name: 'split' }, spec: { hosts: ['split.bench.example.com'], gateways: gw, http: [{ route: split }] } },
+    { metadata: { namespace: 'bench', name: 'mirror' }, spec: { hosts: ['mirror.bench.example.com'], gateways: gw, http: [{ route: split, mirror: { host: 'c.internal' } }] } },
+  ] });
+if (routing.problems.length) throw new Error(JSON.stringify(routing.problems));
+const snapshot = { ...compileIngress([], 'example.com', 1), vs: vsLookup(routing) };
+let hooks = {};
+if (${telemetry}) {
+  const predictions = new PredictionLog({ path: ${JSON.stringify(join(work, 'predictions.db'))} });
+  const telemetry = new TelemetryRecorder({ predictionsDropped: () => predictions.dropped });
+  hooks = {
+    onResponse: (r) => {
+      const { output, ...rec } = r;
+      telemetry.record({ ...rec, role: 'primary' });
+      predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant, revision: r.revision, role: 'primary', status: r.status, latencyMs: r.latencyMs, ...(output ? { output } : {}) });
+    },
+    onMirrorResponse: (r) => {
+      const { output, ...rec } = r;
+      telemetry.record({ ...rec, role: 'mirror' });
+      predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant, revision: r.revision, role: 'mirror', status: r.status, latencyMs: r.latencyMs, ...(output ? { output } : {}) });
+    },
+    onMirrorDropped: (ns, svc, reason) => telemetry.mirrorDropped(ns, svc, reason),
+  };
+}
+const g = await startGateway({ port: 0, ingress: () => snapshot, endpoints: new EndpointRegistry(), ...hooks });
+console.error('PORT ' + g.port);
+`;
+
+const nginxConf = (a: number, b: number, c: number, splitPort: number, mirrorPort: number) => `
+worker_processes 1;
+pid ${work}/nginx.pid;
+error_log ${work}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${work}/body;
+  proxy_temp_path ${work}/proxy;
+  fastcgi_temp_path ${work}/fastcgi;
+  uwsgi_temp_path ${work}/uwsgi;
+  scgi_temp_path ${work}/scgi;
+  upstream a { server 127.0.0.1:${a}; keepalive 64; }
+  upstream b { server 127.0.0.1:${b}; keepalive 64; }
+  upstream c { server 127.0.0.1:${c}; keepalive 64; }
+  split_clients "$request_id" $backend { 90% a; * b; }
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  server {
+    listen 127.0.0.1:${splitPort};
+    location / { proxy_pass http://$backend; }
+  }
+  server {
+    listen 127.0.0.1:${mirrorPort};
+    location / { mirror /mirror; mirror_request_body on; proxy_pass http://$backend; }
+    location = /mirror { internal; proxy_pass http://c$request_uri; }
+  }
+}
+`;
+
+function waitForPort(child: ChildProcess, name: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      const m = err.match(/PORT (\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited ${code}: ${err}`)));
+  });
+}
+
+async function startNode(name: string, source: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  return { child, port: await waitForPort(child, name) };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+interface Result { rps: number; p50ms: number; p99ms: number }
+
+const ms = (s: string | undefined): number => {
+  const m = /([\d.]+)(us|ms|s)/.exec(s ?? '');
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+};
+
+function wrk(port: number, host: string, seconds: string, connections: string): Result {
+  const script = join(work, `post-${host}.lua`);
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = '${BODY}'\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Host"] = "${host}"\n`);
+  const out = execFileSync('wrk', ['-t', '1', '-c', connections, '-d', `${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${port}/v1/models/iris:predict`], { encoding: 'utf8' });
+  const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
+  if (non2xx) throw new Error(`${non2xx[1]} failed responses from ${host}:${port}:\n${out}`);
+  return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms(out.match(/50%\s+(\S+)/)?.[1]), p99ms: ms(out.match(/99%\s+(\S+)/)?.[1]) };
+}
+
+const children: ChildProcess[] = [];
+try {
+  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startNode(`upstream ${n}`, upstreamSource)));
+  children.push(a!.child, b!.child, c!.child);
+  const syOn = await startNode('switchyard (telemetry on)', gatewaySource(a!.port, b!.port, c!.port, true));
+  const syOff = await startNode('switchyard (telemetry off)', gatewaySource(a!.port, b!.port, c!.port, false));
+  children.push(syOn.child, syOff.child);
+  const [splitPort, mirrorPort] = [await freePort(), await freePort()];
+  writeFileSync(join(work, 'nginx.conf'), nginxConf(a!.port, b!.port, c!.port, splitPort, mirrorPort));
+  const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(nginx);
+  await new Promise((r) => setTimeout(r, 500));
+
+  const targets = [
+    { key: 'a', name: '(a) upstream directly', port: a!.port, host: 'upstream' },
+    { key: 'b', name: '(b) Switchyard 90/10 split, telemetry + prediction log', port: syOn.port, host: 'split.bench.example.com' },
+    { key: 'b0', name: '(b) Switchyard 90/10 split, no telemetry', port: syOff.port, host: 'split.bench.example.com' },
+    { key: 'c', name: '(c) nginx split_clients 90/10', port: splitPort, host: 'split' },
+    { key: 'd', name: '(d) Switchyard split + 100 % mirror, telemetry', port: syOn.port, host: 'mirror.bench.example.com' },
+    { key: 'dn', name: '(d) nginx split + 100 % mirror', port: mirrorPort, host: 'mirror' },
+  ];
+  const results = new Map<string, Result[]>(targets.map((t) => [t.key, []]));
+  for (const t of targets) wrk(t.port, t.host, '1', values.connections); // warm-up (JIT, pools)
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const t of targets) {
+      const r = wrk(t.port, t.host, values.duration, values.connections);
+      results.get(t.key)!.push(r);
+      console.log(`round ${round}  ${t.name.padEnd(56)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms`);
+    }
+  }
+  // Added latency at concurrency 1: Switchyard's split vs the upstream directly, alternating.
+  const c1 = { direct: [] as number[], sy: [] as number[] };
+  for (let round = 0; round < Number(values.rounds); round++) {
+    c1.direct.push(wrk(a!.port, 'upstream', values.duration, '1').p50ms);
+    c1.sy.push(wrk(syOn.port, 'split.bench.example.com', values.duration, '1').p50ms);
+  }
+
+  const median = (all: number[]) => {
+    const xs = all.filter(Number.isFinite).sort((x, y) => x - y);
+    return xs.length ? xs[Math.floor(xs.length / 2)]! : NaN;
+  };
+  const rps = (k: string) => median(results.get(k)!.map((r) => r.rps));
+  console.log(`\nwrk -t1 -c${values.connections} -d${values.duration}s, ${values.rounds} alternating rounds, median req/s:`);
+  console.log('| target | req/s (median) | runs | p50 ms | p99 ms |\n|---|---|---|---|---|');
+  for (const t of targets) {
+    const rs = results.get(t.key)!;
+    console.log(`| ${t.name} | ${rps(t.key).toFixed(0)} | ${rs.map((r) => r.rps.toFixed(0)).join(', ')} | ${median(rs.map((r) => r.p50ms)).toFixed(2)} | ${median(rs.map((r) => r.p99ms)).toFixed(2)} |`);
+  }
+  console.log('\n| ratio | value | target |\n|---|---|---|');
+  console.log(`| Switchyard split (telemetry on) / nginx split | ${(rps('b') / rps('c')).toFixed(2)} | ≥ 0.6 (aim 0.8) |`);
+  console.log(`| Switchyard mirror / nginx mirror | ${(rps('d') / rps('dn')).toFixed(2)} | ≥ 1.5 |`);
+  console.log(`| telemetry + prediction log cost (1 − on/off) | ${((1 - rps('b') / rps('b0')) * 100).toFixed(1)} % | ≤ 10 % |`);
+  console.log(`| added p50 at concurrency 1 (median of ${values.rounds}) | ${(median(c1.sy) - median(c1.direct)).toFixed(3)} ms (${median(c1.sy).toFixed(3)} vs ${median(c1.direct).toFixed(3)}) | ≤ 0.3 ms |`);
+} finally {
+  for (const ch of children) ch.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  rmSync(work, { recursive: true, force: true });
+}
