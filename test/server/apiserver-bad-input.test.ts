@@ -92,3 +92,30 @@ test('a stale resourceVersion is a 409 Conflict and leaves the object as it was'
   const now = (await call('GET', `${SE}/stale`)).body as unknown as { metadata: { labels?: Record<string, string> } };
   assert.deepEqual(now.metadata.labels, { a: 'b' });
 });
+
+test('a TrafficPlan with blocking lint findings is refused; an audited override lets it in', async () => {
+  const TP = '/apis/switchyard.dev/v1alpha1/namespaces/ml/trafficplans';
+  const plan = (annotations?: Record<string, string>) => ({
+    apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan',
+    metadata: { name: 'health-only', namespace: 'ml', ...(annotations ? { annotations } : {}) },
+    spec: {
+      target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://models/iris-v2/' }, owner: { team: 'risk' },
+      phases: [{ canary: { steps: [10, 100], hold: { minRequests: 1000, passingWindows: 2 } } }],
+      gates: [{ metric: 'errorRate', max: 0.01 }], maxDuration: '24h', rollback: { onGateFailure: true, keepWarm: '24h' },
+    },
+  });
+  const refused = await call('POST', TP, plan());
+  assert.equal(refused.status, 422);
+  assert.equal(refused.body.errorCode, 'SY_ERR_INVALID');
+  assert.match(refused.body.message ?? '', /lint health-only-gates/);
+  assert.equal(refused.body.details?.causes?.[0]?.field, 'spec.gates');
+
+  const accepted = await call('POST', TP, plan({ 'switchyard.dev/lint-override': 'health-only-gates' }));
+  assert.equal(accepted.status, 201);
+  const audit = await store.listAudit({ limit: 1000 });
+  const override = audit.find((r) => r.verb === 'lint-override');
+  assert.ok(override, 'the override is in the audit log');
+  assert.equal(override.resource, 'switchyard.dev/trafficplans/ml/health-only');
+  assert.deepEqual(override.evidence, { overridden: ['health-only-gates'] });
+  assert.equal(override.actor, 'admin:admin');
+});

@@ -7,6 +7,7 @@ import type { Cause } from '../../core/errors.ts';
 import type { KindInfo } from '../../api/types.ts';
 import { compileCondition } from '../../gateway/graph/condition.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
+import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan } from '../../analysis/lint.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
 
@@ -75,8 +76,26 @@ async function admitGraph(obj: KubeObject, store: Store): Promise<Cause[]> {
   return causes;
 }
 
+/**
+ * A TrafficPlan with blocking lint findings (the seeds' anti-patterns: no end,
+ * health-only gates, no request budget, ...) is refused unless the
+ * switchyard.dev/lint-override annotation names them.
+ */
+function admitPlan(obj: KubeObject): Cause[] {
+  return blockingFindings(lintPlan(obj as Parameters<typeof lintPlan>[0])).map((f) => ({
+    field: f.field, reason: 'FieldValueInvalid', message: `${f.message} (lint ${f.id}; to accept it, list it in the ${LINT_OVERRIDE_ANNOTATION} annotation)`,
+  }));
+}
+
+/** Lint findings an object's override annotation silenced: the API server audits them with the write. */
+export function overriddenFindings(kindInfo: KindInfo, obj: KubeObject): string[] {
+  if (kindInfo.group !== 'switchyard.dev' || kindInfo.kind !== 'TrafficPlan') return [];
+  return lintPlan(obj as Parameters<typeof lintPlan>[0]).filter((f) => f.overridden && f.severity === 'blocking').map((f) => f.id);
+}
+
 /** Store-dependent validation of an object about to be created or replaced; [] when it may be stored. */
 export async function admit(kindInfo: KindInfo, obj: KubeObject, store: Store): Promise<Cause[]> {
   if (kindInfo.group === 'serving.kserve.io' && kindInfo.kind === 'InferenceGraph') return admitGraph(obj, store);
+  if (kindInfo.group === 'switchyard.dev' && kindInfo.kind === 'TrafficPlan') return admitPlan(obj);
   return [];
 }

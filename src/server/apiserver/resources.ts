@@ -7,7 +7,7 @@ import { syError } from '../../core/errors.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../core/jsonpatch.ts';
 import type { Actor, KubeObject, LabelRequirement, ListResult, ObjectKey, Store } from '../../store/types.ts';
 import { matchesFields, nameFromFields, type FieldRequirement } from './fieldselector.ts';
-import { admit as admitWithStore } from './admission.ts';
+import { admit as admitWithStore, overriddenFindings } from './admission.ts';
 
 export interface Scope {
   info: KindInfo;
@@ -127,6 +127,17 @@ export class Resources {
     return obj;
   }
 
+  /** An override of blocking lint findings is a decision: it goes into the audit log with its evidence. */
+  private async auditOverride(scope: Scope, obj: KubeObject, actor: Actor): Promise<void> {
+    const ids = overriddenFindings(scope.info, obj);
+    if (ids.length === 0) return;
+    await this.store.appendAudit({
+      actor: actor.name, verb: 'lint-override',
+      resource: `${scope.info.group}/${scope.info.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+      evidence: { overridden: ids },
+    });
+  }
+
   async create(scope: Scope, body: unknown, actor: Actor): Promise<KubeObject> {
     this.assertWritable(scope);
     const obj = await this.admit(scope, body);
@@ -135,7 +146,9 @@ export class Resources {
     // Namespaces are usable as soon as they exist (no namespace controller to activate them).
     if (scope.info.group === '' && scope.info.kind === 'Namespace') obj.status = { phase: 'Active' };
     await this.assertNamespaceExists(scope);
-    return this.present(scope, await this.store.create(this.storeType(scope), obj, { actor }));
+    const created = await this.store.create(this.storeType(scope), obj, { actor });
+    await this.auditOverride(scope, created, actor);
+    return this.present(scope, created);
   }
 
   async get(scope: Scope): Promise<KubeObject> {
@@ -157,9 +170,14 @@ export class Resources {
 
   async replace(scope: Scope, body: unknown, actor: Actor): Promise<KubeObject> {
     this.assertWritable(scope);
-    const obj = await this.admit(scope, body, scope.name);
+    return this.update(scope, await this.admit(scope, body, scope.name), actor);
+  }
+
+  private async update(scope: Scope, obj: KubeObject, actor: Actor): Promise<KubeObject> {
     const opts = scope.subresource ? { actor, subresource: scope.subresource } : { actor };
-    return this.present(scope, await this.store.update(this.storeType(scope), obj, opts));
+    const updated = await this.store.update(this.storeType(scope), obj, opts);
+    if (!scope.subresource) await this.auditOverride(scope, updated, actor);
+    return this.present(scope, updated);
   }
 
   async patch(scope: Scope, type: PatchType, patch: unknown, actor: Actor): Promise<KubeObject> {
@@ -171,9 +189,7 @@ export class Resources {
     // Without an explicit precondition in the patch, a patch applies to the version just read.
     patched.metadata.resourceVersion ??= current.metadata.resourceVersion;
     if (!scope.subresource && scope.info.hasStatus) patched.status = current.status;
-    const obj = await this.admit(scope, patched, scope.name);
-    const opts = scope.subresource ? { actor, subresource: scope.subresource } : { actor };
-    return this.present(scope, await this.store.update(this.storeType(scope), obj, opts));
+    return this.update(scope, await this.admit(scope, patched, scope.name), actor);
   }
 
   async delete(scope: Scope, actor: Actor, resourceVersion?: string): Promise<KubeObject> {
