@@ -17,6 +17,8 @@ const ROW = '{"instances": [[6.8, 2.8, 4.8, 1.4]]}'; // v1 answers 1 (versicolor
 interface DemoDeps {
   resources: Resources;
   gatewayUrl: string;
+  /** Resolves once the gateway's routing table reflects the status just read. */
+  routingSettled: () => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -25,10 +27,8 @@ function load(file: string): KubeObject {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The gateway recompiles its table from the status write just seen; give it a moment to swap. */
-const ROUTE_PROPAGATION_MS = 300;
 
-export async function runCanaryStory({ resources, gatewayUrl, log }: DemoDeps): Promise<void> {
+export async function runCanaryStory({ resources, gatewayUrl, routingSettled, log }: DemoDeps): Promise<void> {
   const v1 = load('iris-v1.yaml');
   const info = findByKind(v1.apiVersion, v1.kind)!;
   const scope: Scope = { info, version: 'v1beta1', namespace: v1.metadata.namespace!, name: v1.metadata.name };
@@ -37,7 +37,7 @@ export async function runCanaryStory({ resources, gatewayUrl, log }: DemoDeps): 
   const until = async (what: string, ok: (p: Record<string, unknown>) => boolean): Promise<void> => {
     for (let i = 0; i < 600; i++) {
       if (ok(await predictor())) {
-        await sleep(ROUTE_PROPAGATION_MS);
+        await routingSettled();
         return;
       }
       await sleep(100);

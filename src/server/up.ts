@@ -124,7 +124,7 @@ export async function up(opts: UpOptions): Promise<Running> {
 
   if (opts.demo) {
     const gatewayUrl = `http://${opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen}:${gateway.port}`;
-    void runCanaryStory({ resources: api.resources, gatewayUrl, log }).catch((err: Error) => log(`demo stopped: ${err.message}`));
+    void runCanaryStory({ resources: api.resources, gatewayUrl, routingSettled: () => serving.ingress.settled(), log }).catch((err: Error) => log(`demo stopped: ${err.message}`));
   }
 
   let stopped = false;

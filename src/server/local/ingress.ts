@@ -152,6 +152,11 @@ export class LocalIngress {
   }
 
   /** Coalesces bursts of status writes into one compile. */
+  /** Resolves once the table reflects every change seen so far (a compile in progress has swapped in). */
+  async settled(): Promise<void> {
+    while (this.compiling) await this.compiling;
+  }
+
   private recompile(): Promise<void> {
     if (this.compiling) {
       this.again = true;
