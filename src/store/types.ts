@@ -72,6 +72,8 @@ export interface WriteOptions {
   subresource?: 'status';
   /** Verb recorded in the audit log; defaults to create/update/delete. */
   verb?: string;
+  /** Evidence stored with the write's audit record, in the same transaction (e.g. a plan transition). */
+  evidence?: unknown;
 }
 
 export interface DeleteOptions {

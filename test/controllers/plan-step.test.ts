@@ -239,3 +239,27 @@ test('the state is plain JSON and survives a store round trip mid-step', () => {
   assert.deepEqual(JSON.parse(JSON.stringify(b)), JSON.parse(JSON.stringify(a)));
   assert.equal(b.state.stepIndex, 1);
 });
+
+test('budget: a step that would exceed maxCostPerHour pauses the plan instead of moving traffic', () => {
+  const spec = trafficPlanSpec.parse({ target: { inferenceService: 'x' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' }, phases: [{ canary: { steps: [10, 50] } }] });
+  const over = (_p: number, s: number) => (s === 1 ? 'step 1 would cost 50/h, budget 40/h' : undefined);
+  let r = step(spec, initialState(), {}, 0, undefined, { overBudget: over });
+  assert.equal(r.state.phase, 'Progressing');
+  assert.equal(r.state.canaryPercent, 10);
+  // The hold is met (one passing window); moving on would break the budget.
+  r = step(spec, { ...r.state, consecutivePassingWindows: 1 }, {}, 2000, undefined, { overBudget: over });
+  assert.equal(r.state.phase, 'Paused');
+  assert.equal(r.state.canaryPercent, 10, 'traffic does not move past the budget');
+  assert.deepEqual(r.actions, []);
+  assert.equal(r.transitions[0]?.cause, 'budget');
+});
+
+test('budget: a plan whose first step is over budget never moves traffic, and resume retries that step', () => {
+  const spec = trafficPlanSpec.parse({ target: { inferenceService: 'x' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' }, phases: [{ canary: { steps: [10] } }] });
+  let r = step(spec, initialState(), {}, 0, undefined, { overBudget: () => 'too expensive' });
+  assert.equal(r.state.phase, 'Paused');
+  assert.deepEqual(r.actions, []);
+  r = step(spec, r.state, { commands: [{ type: 'resume', by: 'alice' }] }, 10, undefined, { overBudget: () => undefined });
+  assert.equal(r.state.phase, 'Progressing');
+  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 10 }]);
+});

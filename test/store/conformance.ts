@@ -340,6 +340,15 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         assert.deepEqual(await store.verifyAudit(), { ok: true, records: 5, problems: [] });
       }));
 
+    test('a write can carry evidence into its own audit record', () =>
+      withStore(async (store) => {
+        const v1 = await store.create(ISVC, isvc('p'), admin);
+        await store.update(ISVC, { ...v1, status: { phase: 'RolledBack' } }, { actor: { name: 'controller:plan' }, subresource: 'status', verb: 'plan/gate-failed', evidence: { gate: 'errorRate', value: 0.2 } });
+        const log = await store.listAudit();
+        assert.deepEqual(log.map((r) => [r.verb, r.evidence]), [['create', undefined], ['plan/gate-failed', { gate: 'errorRate', value: 0.2 }]]);
+        assert.equal((await store.verifyAudit()).ok, true);
+      }));
+
     test('an empty store verifies', () =>
       withStore(async (store) => {
         assert.deepEqual(await store.verifyAudit(), { ok: true, records: 0, problems: [] });

@@ -141,7 +141,24 @@ export const trafficPlanSpec = z.strictObject({
     .strictObject({ maxCostPerHour: z.number().min(0).optional(), maxRequests: z.number().int().min(0).optional() })
     .optional()
     .describe('Cost and request budget; the plan halts before exceeding it.'),
+  cost: z
+    .strictObject({
+      perRequest: z.number().min(0).describe("Baseline inference cost of one request (any currency)."),
+      candidatePerRequest: z.number().min(0).optional().describe("Candidate's cost of one request; defaults to perRequest."),
+      perReplicaHour: z.number().min(0).optional().describe('Cost of one warm replica for one hour.'),
+      requestsPerSecond: z.number().min(0).optional().describe('Expected request rate; the controller uses the observed rate when it has one.'),
+      posture: z.enum(['comparison', 'split']).optional().describe('comparison: baseline answers all and the candidate its share too; split: each request goes to one model.'),
+    })
+    .optional()
+    .describe('Prices for `switchyard plan cost` and budget.maxCostPerHour.'),
 });
+
+/** One-shot operator commands are annotations (kubectl annotate/patch work too); the controller consumes and removes them. */
+export const COMMAND_ANNOTATION = 'switchyard.dev/command';
+export const COMMAND_REASON_ANNOTATION = 'switchyard.dev/command-reason';
+/** Stamped by the API server with the authenticated user who set the command (clients cannot forge it). */
+export const COMMAND_BY_ANNOTATION = 'switchyard.dev/command-by';
+export const PLAN_COMMANDS = ['promote', 'rollback', 'pause', 'resume', 'abort', 'kill'] as const;
 
 const gateStatus = z.looseObject({
   metric: z.string(),
@@ -150,6 +167,8 @@ const gateStatus = z.looseObject({
   baseline: z.number().nullable().optional(),
   threshold: z.string().optional(),
   verdict: z.enum(['pass', 'fail', 'inconclusive', 'nodata', 'error']).optional(),
+  slice: z.string().optional(),
+  reason: z.string().optional(),
 });
 
 export const trafficPlanStatus = z.looseObject({
@@ -160,6 +179,18 @@ export const trafficPlanStatus = z.looseObject({
   canaryPercent: z.number().optional(),
   split: z.record(z.string(), z.number()).optional(),
   stepRequests: z.number().int().optional(),
+  /** The step's hold: requests, passing windows and time needed to advance. */
+  stepMinRequests: z.number().int().optional(),
+  passingWindows: z.number().int().optional(),
+  requiredPassingWindows: z.number().int().optional(),
+  stepStartedAt: z.string().optional(),
+  startedAt: z.string().optional(),
+  steps: z.array(z.number()).optional(),
+  candidateRevision: z.string().optional(),
+  baselineRevision: z.string().optional(),
+  lastWindow: z.strictObject({ from: z.string(), to: z.string(), verdict: z.string() }).optional(),
+  /** Stored controller state (resumed after a restart). */
+  state: z.record(z.string(), z.unknown()).optional(),
   gates: z.array(gateStatus).optional(),
   message: z.string().optional(),
   conditions: z.array(condition).optional(),

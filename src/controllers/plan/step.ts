@@ -16,13 +16,26 @@ import {
 
 type Spec = Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'rollback'>;
 
+export interface StepHooks {
+  /** Why moving to (phaseIndex, stepIndex) would exceed budget.maxCostPerHour; undefined when within budget. */
+  overBudget?: (phaseIndex: number, stepIndex: number) => string | undefined;
+}
+
 class Run {
   readonly actions: Action[] = [];
   readonly transitions: Transition[] = [];
   window: { fromMs: number; toMs: number } | undefined;
   verdict: WindowVerdict | undefined;
 
-  constructor(readonly spec: Spec, public state: PlanState, readonly now: number) {}
+  constructor(readonly spec: Spec, public state: PlanState, readonly now: number, readonly hooks: StepHooks = {}) {}
+
+  /** Pauses instead of moving to (phaseIndex, stepIndex) when that step would break the cost budget. */
+  overBudget(phaseIndex: number, stepIndex: number): boolean {
+    const why = this.hooks.overBudget?.(phaseIndex, stepIndex);
+    if (why === undefined) return false;
+    if (this.state.phase !== 'Paused') this.move('Paused', 'budget', why);
+    return true;
+  }
 
   get phaseSpec() {
     return this.spec.phases[this.state.phaseIndex];
@@ -77,6 +90,7 @@ class Run {
   enterPhase(index: number, cause: string): void {
     const ph = this.spec.phases[index];
     if (!ph) return this.promote('promoted', 'the last step passed its gates and hold');
+    if (this.overBudget(index, 0)) return;
     this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0 };
     const kind = phaseKind(ph);
     if (ph.canary) this.setCanary(stepPercent(ph, 0));
@@ -104,7 +118,10 @@ class Run {
         if (s.phase !== 'Paused') return;
         // Evidence must be fresh after a pause: the passing streak starts again.
         this.state = { ...s, consecutivePassingWindows: 0 };
-        return this.move(s.startedAt === undefined ? 'Pending' : 'Progressing', 'resume', why('resumed by an operator'), by);
+        this.move(s.startedAt === undefined ? 'Pending' : 'Progressing', 'resume', why('resumed by an operator'), by);
+        // Paused before its first step took traffic (e.g. by the budget): enter that step now.
+        if (s.startedAt !== undefined && s.stepStartedAt === undefined) this.enterPhase(s.phaseIndex, 'resume');
+        return;
     }
   }
 
@@ -151,6 +168,7 @@ class Run {
     if (!ready) return;
     const next = s.stepIndex + 1;
     if (next < stepCount(this.phaseSpec)) {
+      if (this.overBudget(s.phaseIndex, next)) return;
       const percent = stepPercent(this.phaseSpec, next);
       const from = s.canaryPercent;
       this.move('Progressing', 'advanced', `step ${s.stepIndex} passed; canary ${from}% → ${percent}%`);
@@ -169,8 +187,8 @@ class Run {
  * commands) at time `now` → the next state, the actions to apply (in order)
  * and the transitions to audit. Same inputs, same outputs.
  */
-export function step(spec: Spec, state: PlanState, observation: Observation, now: number, options: GateOptions = DEFAULT_GATE_OPTIONS): StepResult {
-  const run = new Run(spec, state, now);
+export function step(spec: Spec, state: PlanState, observation: Observation, now: number, options: GateOptions = DEFAULT_GATE_OPTIONS, hooks: StepHooks = {}): StepResult {
+  const run = new Run(spec, state, now, hooks);
   const commands = observation.commands ?? [];
   const stops = commands.filter((c) => c.type !== 'pause' && c.type !== 'resume');
   if (run.state.phase === 'Pending' && stops.length === 0 && !commands.some((c) => c.type === 'pause')) {

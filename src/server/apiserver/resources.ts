@@ -7,7 +7,7 @@ import { syError } from '../../core/errors.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../core/jsonpatch.ts';
 import type { Actor, KubeObject, LabelRequirement, ListResult, ObjectKey, Store } from '../../store/types.ts';
 import { matchesFields, nameFromFields, type FieldRequirement } from './fieldselector.ts';
-import { admit as admitWithStore, overriddenFindings } from './admission.ts';
+import { admit as admitWithStore, overriddenFindings, stampPlanCommand } from './admission.ts';
 
 export interface Scope {
   info: KindInfo;
@@ -146,6 +146,7 @@ export class Resources {
     // Namespaces are usable as soon as they exist (no namespace controller to activate them).
     if (scope.info.group === '' && scope.info.kind === 'Namespace') obj.status = { phase: 'Active' };
     await this.assertNamespaceExists(scope);
+    stampPlanCommand(scope.info, obj, undefined, actor);
     const created = await this.store.create(this.storeType(scope), obj, { actor });
     await this.auditOverride(scope, created, actor);
     return this.present(scope, created);
@@ -175,6 +176,7 @@ export class Resources {
 
   private async update(scope: Scope, obj: KubeObject, actor: Actor): Promise<KubeObject> {
     const opts = scope.subresource ? { actor, subresource: scope.subresource } : { actor };
+    if (!scope.subresource && scope.info.kind === 'TrafficPlan') stampPlanCommand(scope.info, obj, await this.store.get(this.key(scope)), actor);
     const updated = await this.store.update(this.storeType(scope), obj, opts);
     if (!scope.subresource) await this.auditOverride(scope, updated, actor);
     return this.present(scope, updated);

@@ -171,7 +171,7 @@ export class SqliteStore implements Store {
       next.metadata.resourceVersion = String(revision);
       this.s.updateObject.run(revision, JSON.stringify(next), key.group, key.resource, key.namespace, key.name);
       const verb = opts.verb ?? (opts.subresource === 'status' ? 'update/status' : 'update');
-      this.audit.append({ actor: opts.actor.name, verb, resource: auditResource(key), before: stored, after: next });
+      this.audit.append({ actor: opts.actor.name, verb, resource: auditResource(key), before: stored, after: next, ...(opts.evidence === undefined ? {} : { evidence: opts.evidence }) });
       return { result: next, change: this.recordChange(key, 'MODIFIED', next, revision, stored) };
     });
   }

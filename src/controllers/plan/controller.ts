@@ -1,0 +1,213 @@
+// The TrafficPlan controller: for every plan, once per tick and at once on
+// an operator command, it reads the target and the latest closed telemetry
+// window, asks the pure step logic what to do, stores the decision (status
+// with its evidence in the audit record of the same write), then makes the
+// target match. Nothing lives only in memory: after a restart the plan
+// resumes from status.state at the same step, with its timers and counts.
+import {
+  COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS,
+} from '../../api/kinds/trafficplan.ts';
+import { budgetExceeded, type CostInputs } from '../../analysis/cost.ts';
+import { DEFAULT_GATE_OPTIONS, type GateOptions } from '../../analysis/gates.ts';
+import type { Store } from '../../store/types.ts';
+import { IsvcTarget } from './isvc-target.ts';
+import { nextWindow, observeWindow, type ObserveDeps } from './observe.ts';
+import { presentStatus, windowMsOf, type StoredState } from './present.ts';
+import { TERMINAL_PHASES, initialState, type Command, type CommandType, type PlanState, type Transition } from './state.ts';
+import { step, type StepHooks } from './step.ts';
+import { PLAN_ACTOR, updateWithRetry, type Desired, type PlanTarget, type TargetView, type TrafficPlan } from './target.ts';
+import { VsTarget } from './vs-target.ts';
+
+const PLANS = { group: 'switchyard.dev', resource: 'trafficplans' };
+
+export interface PlanControllerOptions extends ObserveDeps {
+  store: Store;
+  now?: () => number;
+  /** How often every plan is looked at (default 1 s); commands are acted on at once. */
+  tickMs?: number;
+  gateOptions?: GateOptions;
+  log?: (line: string) => void;
+}
+
+function commandOf(plan: TrafficPlan): Command | undefined {
+  const a = plan.metadata.annotations ?? {};
+  const type = a[COMMAND_ANNOTATION];
+  if (!type || !(PLAN_COMMANDS as readonly string[]).includes(type)) return undefined;
+  return { type: type as CommandType, ...(a[COMMAND_BY_ANNOTATION] ? { by: a[COMMAND_BY_ANNOTATION] } : {}), ...(a[COMMAND_REASON_ANNOTATION] ? { reason: a[COMMAND_REASON_ANNOTATION] } : {}) };
+}
+
+/** The split a plan state asks of its target. */
+export function desiredOf(plan: TrafficPlan, state: PlanState): Desired {
+  const phase = plan.spec.phases[state.phaseIndex];
+  const preview = phase?.blueGreen ? (phase.blueGreen.preview?.tag ?? 'latest') : undefined;
+  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}) };
+}
+
+function costInputs(plan: TrafficPlan, view: TargetView | undefined, observedRps: number | undefined): CostInputs | undefined {
+  const c = plan.spec.cost;
+  if (!c) return undefined;
+  return {
+    requestsPerSecond: observedRps ?? c.requestsPerSecond ?? 0, baselineCostPerRequest: c.perRequest,
+    ...(c.candidatePerRequest !== undefined ? { candidateCostPerRequest: c.candidatePerRequest } : {}),
+    baselineReplicas: view?.replicas?.baseline ?? 1, candidateReplicas: view?.replicas?.candidate ?? 1,
+    costPerReplicaHour: c.perReplicaHour ?? 0, ...(c.posture ? { posture: c.posture } : {}),
+  };
+}
+
+export class PlanController {
+  private readonly now: () => number;
+  private readonly targets: { isvc: PlanTarget; vs: PlanTarget };
+  private timer: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
+  /** One pass at a time: ticks and commands queue behind each other, so a plan is never stepped twice at once. */
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly opts: PlanControllerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.targets = { isvc: new IsvcTarget(opts.store), vs: new VsTarget(opts.store) };
+  }
+
+  async start(): Promise<void> {
+    this.unwatch = await this.opts.store.watch(PLANS, {}, (e) => {
+      if (e.type !== 'DELETED' && commandOf(e.object as TrafficPlan)) this.enqueue(() => this.reconcile(e.object as TrafficPlan));
+      else if (e.type === 'ADDED') this.enqueue(() => this.reconcile(e.object as TrafficPlan));
+    });
+    this.timer = setInterval(() => this.enqueue(() => this.tick()), this.opts.tickMs ?? 1000);
+    this.timer.unref();
+    this.enqueue(() => this.tick());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unwatch?.();
+    await this.queue;
+  }
+
+  /** Resolves once every pass queued so far has run (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.queue = this.queue.then(() => (this.stopped ? undefined : work())).catch((err: Error) => this.opts.log?.(`plan controller: ${err.message}`));
+  }
+
+  private async tick(): Promise<void> {
+    const { items } = await this.opts.store.list(PLANS);
+    for (const plan of items as unknown as TrafficPlan[]) {
+      try {
+        await this.reconcile(plan);
+      } catch (err) {
+        this.opts.log?.(`trafficplan ${plan.metadata.namespace}/${plan.metadata.name}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private targetOf(plan: TrafficPlan): PlanTarget {
+    return plan.spec.target.virtualService ? this.targets.vs : this.targets.isvc;
+  }
+
+  /** One decision for one plan: read the latest object first, so a queued pass never acts on a stale copy. */
+  async reconcile(seen: TrafficPlan): Promise<void> {
+    const key = { ...PLANS, namespace: seen.metadata.namespace ?? 'default', name: seen.metadata.name };
+    const plan = (await this.opts.store.get(key)) as unknown as TrafficPlan | undefined;
+    if (!plan) return;
+    const stored = (plan.status?.state as StoredState | undefined) ?? { plan: initialState(), target: {} };
+    const command = commandOf(plan);
+    const target = this.targetOf(plan);
+    const now = this.now();
+
+    if (TERMINAL_PHASES.has(stored.plan.phase)) {
+      if (!stored.settled) await this.settle(plan, stored, target);
+      if (command) await this.consumeCommand(plan, command.type);
+      return;
+    }
+
+    const view = await target.observe(plan, stored.target);
+    const stopping = command !== undefined && command.type !== 'pause' && command.type !== 'resume';
+    if (view.blocked && stored.plan.phase === 'Pending' && !stopping) {
+      await this.writeStatus(plan, { ...stored, target: view.memo }, view, [], now, view.blocked);
+      if (command) await this.consumeCommand(plan, command.type);
+      return;
+    }
+
+    const span = nextWindow(stored.plan, windowMsOf(plan.spec), now);
+    const window = span ? await observeWindow(plan.spec, view, span, this.opts) : undefined;
+    const rps = window ? (window.candidate.requests + window.baseline.requests) / ((span!.toMs - span!.fromMs) / 1000) : undefined;
+    const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
+
+    let next: StoredState = { plan: result.state, target: view.memo };
+    await this.writeStatus(plan, next, view, result.transitions, now);
+    for (const t of result.transitions) this.opts.log?.(`trafficplan ${key.namespace}/${key.name}: ${t.from} → ${t.to} (${t.cause}) ${t.reason}`);
+    if (command) await this.consumeCommand(plan, command.type);
+
+    // Level-based: re-assert the split every pass once the plan has started.
+    if (result.state.startedAt !== undefined && !view.blocked) {
+      const memo = await target.apply(plan, next.target, desiredOf(plan, result.state));
+      const settled = TERMINAL_PHASES.has(result.state.phase);
+      if (memo !== next.target || settled) {
+        next = { ...next, target: memo, ...(settled ? { settled: true } : {}) };
+        await this.writeStatus(plan, next, view, [], now);
+      }
+    }
+  }
+
+  /** A finished plan whose last split may not have reached the target (crash, conflict): write it. */
+  private async settle(plan: TrafficPlan, stored: StoredState, target: PlanTarget): Promise<void> {
+    const memo = await target.apply(plan, stored.target, desiredOf(plan, stored.plan));
+    await this.writeStatus(plan, { ...stored, target: memo, settled: true }, undefined, [], this.now());
+  }
+
+  private budgetHook(plan: TrafficPlan, view: TargetView, rps: number | undefined): StepHooks {
+    const max = plan.spec.budget?.maxCostPerHour;
+    const inputs = costInputs(plan, view, rps);
+    if (max === undefined || !inputs) return {};
+    return {
+      overBudget: (phaseIndex, stepIndex) => {
+        const check = budgetExceeded(plan.spec, inputs, phaseIndex, stepIndex);
+        return check.exceeded ? `phase ${phaseIndex} step ${stepIndex} would cost ${check.perHour.toFixed(2)}/h at ${inputs.requestsPerSecond.toFixed(1)} req/s, over budget.maxCostPerHour ${max}` : undefined;
+      },
+    };
+  }
+
+  /**
+   * Stores status; the first transition's evidence rides in the same write's
+   * audit record (one transaction), any further one gets its own record.
+   */
+  private async writeStatus(plan: TrafficPlan, stored: StoredState, view: TargetView | undefined, transitions: Transition[], now: number, blocked?: string): Promise<void> {
+    const key = { ...PLANS, namespace: plan.metadata.namespace ?? 'default', name: plan.metadata.name };
+    const [first, ...rest] = transitions;
+    for (let attempt = 0; ; attempt++) {
+      const current = (await this.opts.store.get(key)) as unknown as TrafficPlan | undefined;
+      if (!current) return;
+      const status = presentStatus(current.spec, stored, view, current.status, current.metadata.generation, transitions, now, blocked);
+      try {
+        await this.opts.store.update(PLANS, { ...(current as object), status } as never, {
+          actor: first?.by ? { name: first.by } : PLAN_ACTOR, subresource: 'status',
+          ...(first ? { verb: `plan/${first.cause}`, evidence: first } : {}),
+        });
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SY_ERR_CONFLICT' || attempt >= 4) throw err;
+      }
+    }
+    const resource = `${PLANS.group}/${PLANS.resource}/${key.namespace}/${key.name}`;
+    for (const t of rest) await this.opts.store.appendAudit({ actor: t.by ?? PLAN_ACTOR.name, verb: `plan/${t.cause}`, resource, evidence: t });
+  }
+
+  /** Removes the command annotations once the command is decided (whatever its outcome). */
+  private async consumeCommand(plan: TrafficPlan, type: CommandType): Promise<void> {
+    const key = { ...PLANS, namespace: plan.metadata.namespace ?? 'default', name: plan.metadata.name };
+    await updateWithRetry(this.opts.store, key, (obj) => {
+      const a = obj.metadata.annotations;
+      // A different command set meanwhile is left for the next pass.
+      if (!a || a[COMMAND_ANNOTATION] !== type) return false;
+      delete a[COMMAND_ANNOTATION];
+      delete a[COMMAND_REASON_ANNOTATION];
+      delete a[COMMAND_BY_ANNOTATION];
+      return true;
+    }, 'plan/command-consumed');
+  }
+}

@@ -1,0 +1,108 @@
+// An InferenceService as a plan target, moved with KServe's own fields so
+// `kubectl get isvc` stays true: the candidate's storageUri becomes the
+// predictor's, canaryTrafficPercent carries the step, promotion removes the
+// field (KServe's documented promotion) and rollback writes 0, which pins
+// all traffic to the previously rolled-out revision — no request reaches
+// the candidate, dead or alive.
+import { TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import type { Store } from '../../store/types.ts';
+import { updateWithRetry, type Desired, type TrafficPlan, type PlanTarget, type TargetMemo, type TargetView } from './target.ts';
+
+const ISVC = { group: 'serving.kserve.io', resource: 'inferenceservices' };
+const FRAMEWORKS = ['sklearn', 'xgboost', 'lightgbm', 'tensorflow', 'pytorch', 'onnx', 'triton', 'pmml', 'huggingface', 'paddle'];
+
+interface PredictorStatus {
+  latestCreatedRevision?: string;
+  latestReadyRevision?: string;
+  latestRolledoutRevision?: string;
+  previousRolledoutRevision?: string;
+  traffic?: Array<{ revisionName?: string; percent?: number; tag?: string }>;
+}
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The predictor block that holds storageUri: `model`, else the first framework block KServe knows. */
+function modelBlock(spec: Obj): Obj | undefined {
+  const p = spec?.predictor as Obj | undefined;
+  if (!p) return undefined;
+  if (p.model) return p.model as Obj;
+  for (const fw of FRAMEWORKS) if (p[fw]) return p[fw] as Obj;
+  return undefined;
+}
+
+function predictorStatus(obj: Obj): PredictorStatus {
+  return (obj.status?.components?.predictor ?? {}) as PredictorStatus;
+}
+
+export class IsvcTarget implements PlanTarget {
+  constructor(private readonly store: Store) {}
+
+  private key(plan: TrafficPlan) {
+    return { ...ISVC, namespace: plan.metadata.namespace ?? 'default', name: plan.spec.target.inferenceService! };
+  }
+
+  async observe(plan: TrafficPlan, memo: TargetMemo): Promise<TargetView> {
+    const key = this.key(plan);
+    const obj = (await this.store.get(key)) as Obj | undefined;
+    if (!obj) return { memo, blocked: `InferenceService ${key.namespace}/${key.name} not found`, split: {} };
+    if (!plan.spec.candidate.storageUri) return { memo, blocked: 'an InferenceService target needs candidate.storageUri (candidate.revision is for VirtualService targets)', split: {} };
+    const model = modelBlock(obj.spec);
+    if (!model) return { memo, blocked: `InferenceService ${key.name} has no predictor model with a storageUri to replace`, split: {} };
+    if (!memo.applied && model.storageUri === plan.spec.candidate.storageUri) {
+      return { memo, blocked: `candidate.storageUri ${plan.spec.candidate.storageUri} is what InferenceService ${key.name} already serves: there is nothing to compare`, split: {} };
+    }
+    const ps = predictorStatus(obj);
+    const next: TargetMemo = { ...memo };
+    // The baseline is what serves before the plan touches anything.
+    if (!next.baselineRevision) {
+      const base = ps.latestRolledoutRevision || ps.latestReadyRevision;
+      if (!base) return { memo, blocked: `InferenceService ${key.name} has no ready revision to compare against yet`, split: {} };
+      next.baselineRevision = base;
+    }
+    // The candidate is the revision created from the candidate's storageUri.
+    if (next.applied && !next.candidateRevision && ps.latestCreatedRevision && ps.latestCreatedRevision !== next.baselineRevision) {
+      next.candidateRevision = ps.latestCreatedRevision;
+    }
+    const split: Record<string, number> = {};
+    for (const t of ps.traffic ?? []) if (t.revisionName) split[t.revisionName] = (split[t.revisionName] ?? 0) + (t.percent ?? 0);
+    const ns = key.namespace;
+    return {
+      memo: next, split,
+      baseline: { namespace: ns, service: key.name, revision: next.baselineRevision },
+      ...(next.candidateRevision ? { candidate: { namespace: ns, service: key.name, revision: next.candidateRevision } } : {}),
+      replicas: { baseline: Math.max(1, Number(obj.spec?.predictor?.minReplicas ?? 1)), candidate: Math.max(1, Number(obj.spec?.predictor?.minReplicas ?? 1)) },
+    };
+  }
+
+  async apply(plan: TrafficPlan, memo: TargetMemo, desired: Desired): Promise<TargetMemo> {
+    // Nothing was ever written and nothing should be: a plan stopped before it started leaves the target alone.
+    if (!memo.applied && desired.percent === 0 && !desired.previewTag) return memo;
+    const uri = plan.spec.candidate.storageUri!;
+    await updateWithRetry(this.store, this.key(plan), (obj) => {
+      const spec = obj.spec as Obj;
+      const model = modelBlock(spec);
+      if (!model) throw new Error('the InferenceService lost its predictor model');
+      let changed = false;
+      if (model.storageUri !== uri) {
+        model.storageUri = uri;
+        changed = true;
+      }
+      const predictor = spec.predictor as Obj;
+      if (desired.promoted) {
+        if (predictor.canaryTrafficPercent !== undefined) {
+          delete predictor.canaryTrafficPercent;
+          changed = true;
+        }
+      } else if (predictor.canaryTrafficPercent !== desired.percent) {
+        predictor.canaryTrafficPercent = desired.percent;
+        changed = true;
+      }
+      if (desired.previewTag && obj.metadata.annotations?.[TAG_ROUTING_ANNOTATION] !== 'true') {
+        obj.metadata.annotations = { ...obj.metadata.annotations, [TAG_ROUTING_ANNOTATION]: 'true' };
+        changed = true;
+      }
+      return changed;
+    }, 'patch');
+    return { ...memo, applied: true };
+  }
+}

@@ -1,0 +1,86 @@
+// What a TrafficPlan moves traffic on. A target reads where traffic is and
+// which revisions are candidate and baseline, and writes the split the plan
+// state asks for. Writes are level-based and idempotent: the controller
+// re-asserts the desired split every tick, so a crash between deciding and
+// acting is repaired on restart without repeating a step.
+import type { TrafficPlanSpec, TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
+import type { ObjectMeta, Store } from '../../store/types.ts';
+
+/** A stored TrafficPlan with its spec already validated (and defaulted) by the API server. */
+export interface TrafficPlan {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec: TrafficPlanSpec;
+  status?: TrafficPlanStatus;
+}
+
+/** Which telemetry series belong to one side of the comparison. */
+export interface SeriesFilter {
+  namespace: string;
+  service: string;
+  revision?: string;
+  variant?: string;
+  route?: string;
+  destination?: string;
+}
+
+/** What the controller remembers about the target across restarts (stored in status.state.target). */
+export interface TargetMemo {
+  baselineRevision?: string;
+  candidateRevision?: string;
+  /** The candidate has been written into the target (from then on a rollback must write 0). */
+  applied?: boolean;
+}
+
+export interface TargetView {
+  memo: TargetMemo;
+  /** Why the plan cannot act yet (target missing, no rolled-out revision); undefined when it can. */
+  blocked?: string;
+  /** The split as the target shows it now: revision → percent. */
+  split: Record<string, number>;
+  candidate?: SeriesFilter;
+  baseline?: SeriesFilter;
+  /** Requests per replica-hour pricing needs replica counts. */
+  replicas?: { baseline: number; candidate: number };
+}
+
+/** The split the plan state asks for. */
+export interface Desired {
+  /** Candidate's share of live traffic. */
+  percent: number;
+  /** The candidate becomes the default (KServe: canaryTrafficPercent removed). */
+  promoted: boolean;
+  /** blueGreen: the candidate answers on its tag host. */
+  previewTag?: string;
+}
+
+export interface PlanTarget {
+  /** Reads the target and refines the memo (e.g. learns the candidate's revision name once it exists). */
+  observe(plan: TrafficPlan, memo: TargetMemo): Promise<TargetView>;
+  /** Writes the desired split; returns the memo to store. A no-op when the target already matches. */
+  apply(plan: TrafficPlan, memo: TargetMemo, desired: Desired): Promise<TargetMemo>;
+}
+
+export const PLAN_ACTOR = { name: 'system:plan-controller' };
+
+/** Reads, changes and writes an object, retrying when someone else wrote it in between. */
+export async function updateWithRetry(
+  store: Store,
+  key: { group: string; resource: string; namespace: string; name: string },
+  change: (obj: Record<string, unknown> & { metadata: { annotations?: Record<string, string> } }) => boolean,
+  verb: string,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await store.get(key);
+    if (!current) throw new Error(`${key.resource} ${key.namespace}/${key.name} not found`);
+    const next = structuredClone(current) as Parameters<typeof change>[0];
+    if (!change(next)) return;
+    try {
+      await store.update(key, next as never, { actor: PLAN_ACTOR, verb });
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SY_ERR_CONFLICT' || attempt >= 4) throw err;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+// A VirtualService http route as a plan target: the plan moves the route's
+// destination weights, as one would by hand with kubectl. The candidate is
+// the destination whose subset or host is candidate.revision; every other
+// destination is the baseline and shares the rest in the proportions it had
+// when the plan started (restored exactly on rollback).
+import type { Store } from '../../store/types.ts';
+import { updateWithRetry, type Desired, type PlanTarget, type SeriesFilter, type TargetMemo, type TargetView, type TrafficPlan } from './target.ts';
+
+const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
+
+interface Dest {
+  destination: { host: string; subset?: string };
+  weight?: number;
+}
+interface HttpRoute {
+  name?: string;
+  route?: Dest[];
+}
+type VsObj = { metadata: { namespace?: string; name: string }; spec: { http?: HttpRoute[] } };
+
+export interface VsMemo extends TargetMemo {
+  /** Weights of the baseline destinations before the plan (index in route → weight). */
+  baselineWeights?: Record<string, number>;
+}
+
+function findRoute(spec: VsObj['spec'], name: string | undefined): { route: HttpRoute; index: number } | undefined {
+  const http = spec.http ?? [];
+  const index = name === undefined ? 0 : http.findIndex((r) => r.name === name);
+  const route = http[index];
+  return route ? { route, index } : undefined;
+}
+
+const shortHost = (h: string) => h.split('.')[0] ?? h;
+const isCandidate = (d: Dest, rev: string) => d.destination.subset === rev || d.destination.host === rev || shortHost(d.destination.host) === rev;
+
+/** Telemetry identity of a destination, as the gateway records it (src/gateway/vs-serve.ts). */
+function filterOf(ns: string, routeId: string, d: Dest): SeriesFilter {
+  const host = d.destination.host;
+  const svc = host.match(/^([^.]+?)(?:-predictor(?:-default)?)?\.([^.]+)\.svc\.cluster\.local$/);
+  const base = svc ? { namespace: svc[2]!, service: svc[1]! } : { namespace: ns, service: host };
+  return { ...base, route: routeId, destination: host, ...(d.destination.subset ? { variant: d.destination.subset } : {}) };
+}
+
+export class VsTarget implements PlanTarget {
+  constructor(private readonly store: Store) {}
+
+  private key(plan: TrafficPlan) {
+    return { ...VS, namespace: plan.metadata.namespace ?? 'default', name: plan.spec.target.virtualService!.name };
+  }
+
+  async observe(plan: TrafficPlan, memo: VsMemo): Promise<TargetView> {
+    const key = this.key(plan);
+    const vs = (await this.store.get(key)) as unknown as VsObj | undefined;
+    if (!vs) return { memo, blocked: `VirtualService ${key.namespace}/${key.name} not found`, split: {} };
+    const routeName = plan.spec.target.virtualService!.route;
+    const found = findRoute(vs.spec, routeName);
+    if (!found) return { memo, blocked: `VirtualService ${key.name} has no http route ${routeName ?? '(first)'}`, split: {} };
+    const dests = found.route.route ?? [];
+    const rev = plan.spec.candidate.revision;
+    if (!rev) return { memo, blocked: 'a VirtualService target needs candidate.revision: the subset or host of the candidate destination', split: {} };
+    const cand = dests.find((d) => isCandidate(d, rev));
+    const base = dests.find((d) => !isCandidate(d, rev));
+    if (!cand || !base) return { memo, blocked: `route ${routeName ?? '(first)'} of VirtualService ${key.name} needs a destination for the candidate ${rev} and one for the baseline`, split: {} };
+    const next: VsMemo = { ...memo, candidateRevision: rev, baselineRevision: base.destination.subset ?? base.destination.host };
+    next.baselineWeights ??= Object.fromEntries(dests.flatMap((d, i) => (isCandidate(d, rev) ? [] : [[String(i), d.weight ?? (dests.length === 1 ? 100 : 0)]])));
+    const total = dests.reduce((a, d) => a + (d.weight ?? 0), 0) || 1;
+    const split = Object.fromEntries(dests.map((d) => [d.destination.subset ?? d.destination.host, Math.round(((d.weight ?? 0) / total) * 100)]));
+    const routeId = `${key.namespace}/${key.name}/${found.route.name ?? found.index}`;
+    return { memo: next, split, candidate: filterOf(key.namespace, routeId, cand), baseline: filterOf(key.namespace, routeId, base) };
+  }
+
+  async apply(plan: TrafficPlan, memo: VsMemo, desired: Desired): Promise<TargetMemo> {
+    if (!memo.applied && desired.percent === 0) return memo;
+    const rev = plan.spec.candidate.revision!;
+    await updateWithRetry(this.store, this.key(plan), (obj) => {
+      const found = findRoute((obj as unknown as VsObj).spec, plan.spec.target.virtualService!.route);
+      if (!found?.route.route) throw new Error('the VirtualService route the plan moves is gone');
+      const dests = found.route.route;
+      const percent = desired.promoted ? 100 : desired.percent;
+      const weights = memo.baselineWeights ?? {};
+      const baseTotal = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
+      let changed = false;
+      let given = 0;
+      const baseIdx = dests.map((d, i) => (isCandidate(d, rev) ? -1 : i)).filter((i) => i >= 0);
+      dests.forEach((d, i) => {
+        let w: number;
+        if (isCandidate(d, rev)) w = percent;
+        else if (i === baseIdx.at(-1)) w = 100 - percent - given; // the last baseline destination takes the rounding remainder
+        else {
+          w = Math.floor(((100 - percent) * (weights[String(i)] ?? 0)) / baseTotal);
+          given += w;
+        }
+        if (d.weight !== w) {
+          d.weight = w;
+          changed = true;
+        }
+      });
+      return changed;
+    }, 'patch');
+    return { ...memo, applied: true };
+  }
+}

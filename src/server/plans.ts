@@ -1,0 +1,21 @@
+// Wires the TrafficPlan controller to this process's gateway telemetry: the
+// controller reads windows through plain functions, so it never imports the
+// gateway (L2 modules stay apart) and tests can feed it known traffic.
+import { PlanController } from '../controllers/plan/controller.ts';
+import type { ProviderReader } from '../controllers/plan/observe.ts';
+import type { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
+import type { Store } from '../store/types.ts';
+
+export function startPlanController(opts: { store: Store; telemetry: TelemetryRecorder; providers?: ProviderReader; tickMs?: number; log?: (line: string) => void }): PlanController {
+  const controller = new PlanController({
+    store: opts.store,
+    // [fromMs, toMs): the recorder reads every bucket overlapping [sinceMs, nowMs], so stop just before toMs.
+    readWindow: ({ fromMs, toMs, ...q }) => opts.telemetry.window({ ...q, sinceMs: fromMs }, toMs - 1),
+    listSlices: (q) => opts.telemetry.sliceValues(q),
+    ...(opts.providers ? { providers: opts.providers } : {}),
+    ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  void controller.start();
+  return controller;
+}

@@ -1,0 +1,193 @@
+// The plan controller against a real SQLite store, an injected clock and
+// windows built from known traffic: it moves canaryTrafficPercent step by
+// step, promotes, rolls back on a failing gate, obeys kill at once, audits
+// every transition with its evidence and resumes after a restart.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../src/store/sqlite/store.ts';
+import type { KubeObject, Store } from '../../src/store/types.ts';
+import { newSketch, quantiles } from '../../src/analysis/sketch.ts';
+import type { WindowStats } from '../../src/analysis/windows.ts';
+import { PlanController } from '../../src/controllers/plan/controller.ts';
+import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
+import type { WindowReader } from '../../src/controllers/plan/observe.ts';
+
+const ISVC = { group: 'serving.kserve.io', resource: 'inferenceservices' };
+const PLANS = { group: 'switchyard.dev', resource: 'trafficplans' };
+const admin = { actor: { name: 'admin' } };
+
+/** `n` requests with `errors` server errors and labels split as given. */
+function stats(n: number, errors: number, labels: Record<string, number>): WindowStats {
+  const sk = newSketch();
+  for (let i = 0; i < n; i++) sk.accept(20 + (i % 10));
+  const outputs = Object.values(labels).reduce((a, b) => a + b, 0);
+  return {
+    fromMs: 0, toMs: 0, truncated: false, requests: n, errors, errorsByClass: { '4xx': 0, '5xx': errors, timeout: 0, upstream: 0 },
+    errorRate: n ? errors / n : undefined, latency: quantiles(sk), latencySketch: sk, outputs, invalidOutputs: 0,
+    invalidOutputRate: outputs ? 0 : undefined, labels, scores: undefined,
+  };
+}
+
+const SAME = { a: 600, b: 300, c: 100 };
+
+async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-plan-'));
+  const store = await openSqliteStore({ path: join(dir, 'db.sqlite') });
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function seed(store: Store, planExtra: Record<string, unknown> = {}) {
+  await store.create(ISVC, {
+    apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'iris', namespace: 'default' },
+    spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/v1' } } },
+    status: { components: { predictor: { latestCreatedRevision: 'iris-predictor-00001', latestReadyRevision: 'iris-predictor-00001', latestRolledoutRevision: 'iris-predictor-00001' } } },
+  } as KubeObject, admin);
+  const spec = trafficPlanSpec.parse({
+    target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://models/v2' }, owner: { team: 'ml' },
+    phases: [{ canary: { steps: [10, 50], hold: { minRequests: 100, passingWindows: 1 } } }],
+    gates: [{ metric: 'errorRate', max: 0.05 }, { metric: 'classRateDelta', max: 0.1 }],
+    window: '10s', maxDuration: '1h', rollback: { keepWarm: '1h' }, ...planExtra,
+  });
+  await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'iris-v2', namespace: 'default' }, spec } as KubeObject, admin);
+}
+
+const isvc = async (store: Store) => (await store.get({ ...ISVC, namespace: 'default', name: 'iris' })) as KubeObject & { spec: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+const plan = async (store: Store) => (await store.get({ ...PLANS, namespace: 'default', name: 'iris-v2' })) as KubeObject & { status: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What the isvc controller would do once the candidate revision exists. */
+async function candidateCreated(store: Store): Promise<void> {
+  const o = await isvc(store);
+  (o.status as any).components.predictor.latestCreatedRevision = 'iris-predictor-00002'; // eslint-disable-line @typescript-eslint/no-explicit-any
+  await store.update(ISVC, o, { ...admin, subresource: 'status' });
+}
+
+function harness(store: Store, candidate: () => WindowStats, clock: { t: number }) {
+  const readWindow: WindowReader = (q) => (q.revision === 'iris-predictor-00002' ? candidate() : stats(2000, 0, { a: 1200, b: 600, c: 200 }));
+  return new PlanController({ store, readWindow, now: () => clock.t });
+}
+
+test('a healthy candidate is moved step by step and promoted; each transition is audited with its evidence', () =>
+  withStore(async (store) => {
+    await seed(store);
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    await ctl.reconcile(await plan(store));
+    let o = await isvc(store);
+    assert.equal(o.spec.predictor.model.storageUri, 'pvc://models/v2');
+    assert.equal(o.spec.predictor.canaryTrafficPercent, 10);
+    assert.equal((await plan(store)).status.phase, 'Progressing');
+    await candidateCreated(store);
+
+    clock.t = 1_010_400; // the window [1_000_000, 1_010_000) has closed
+    await ctl.reconcile(await plan(store));
+    let p = await plan(store);
+    assert.equal(p.status.candidateRevision, 'iris-predictor-00002');
+    assert.equal(p.status.currentStep, 1, JSON.stringify(p.status.gates));
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 50);
+
+    // The window straddling the move to 50 % holds traffic of both splits: it does not count.
+    clock.t = 1_020_400;
+    await ctl.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.phase, 'Progressing');
+    clock.t = 1_030_400;
+    await ctl.reconcile(await plan(store));
+    p = await plan(store);
+    assert.equal(p.status.phase, 'Promoted');
+    o = await isvc(store);
+    assert.equal(o.spec.predictor.canaryTrafficPercent, undefined, 'promotion removes canaryTrafficPercent, as KServe documents');
+
+    const audit = (await store.listAudit()).filter((r) => r.verb.startsWith('plan/'));
+    assert.deepEqual(audit.map((r) => r.verb), ['plan/started', 'plan/advanced', 'plan/promoted']);
+    const advanced = audit[1]!.evidence as { evidence: { requestsInStep: number; gates: Array<{ metric: string; verdict: string }> } };
+    assert.equal(advanced.evidence.requestsInStep, 200);
+    assert.deepEqual(advanced.evidence.gates.map((g) => [g.metric, g.verdict]), [['errorRate', 'pass'], ['classRateDelta', 'pass']]);
+    assert.equal((await store.verifyAudit()).ok, true);
+  }));
+
+test('a candidate whose outputs shift is rolled back by its gate, and traffic returns to the baseline', () =>
+  withStore(async (store) => {
+    await seed(store);
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(300, 0, { a: 60, b: 120, c: 120 }), clock);
+    await ctl.reconcile(await plan(store));
+    await candidateCreated(store);
+    clock.t = 1_010_400;
+    await ctl.reconcile(await plan(store));
+    const p = await plan(store);
+    assert.equal(p.status.phase, 'RolledBack');
+    assert.match(p.status.message, /classRateDelta/);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 0);
+    const failed = p.status.gates.find((g: { metric: string }) => g.metric === 'classRateDelta');
+    assert.equal(failed.verdict, 'fail');
+  }));
+
+test('kill acts at once, without a window, and names who pulled it', () =>
+  withStore(async (store) => {
+    await seed(store);
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(0, 0, {}), clock);
+    await ctl.reconcile(await plan(store));
+    await candidateCreated(store);
+    const p = await plan(store);
+    p.metadata.annotations = { 'switchyard.dev/command': 'kill', 'switchyard.dev/command-by': 'oncall-sre', 'switchyard.dev/command-reason': 'pager' };
+    await store.update(PLANS, p, admin);
+    clock.t = 1_000_500;
+    await ctl.reconcile(await plan(store));
+    const after = await plan(store);
+    assert.equal(after.status.phase, 'RolledBack');
+    assert.match(after.status.message, /kill switch.*pager/);
+    assert.equal(after.metadata.annotations?.['switchyard.dev/command'], undefined, 'the command is consumed');
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 0);
+    const killed = (await store.listAudit()).find((r) => r.verb === 'plan/kill');
+    assert.equal(killed?.actor, 'oncall-sre');
+  }));
+
+test('after a restart the plan resumes at its step with its request count; no step is done twice', () =>
+  withStore(async (store) => {
+    await seed(store, { phases: [{ canary: { steps: [10, 50], hold: { minRequests: 300, passingWindows: 1 } } }] });
+    const clock = { t: 1_000_000 };
+    const first = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    await first.reconcile(await plan(store));
+    await candidateCreated(store);
+    clock.t = 1_010_400;
+    await first.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.stepRequests, 200);
+    // A new controller (process restarted): same store, nothing in memory.
+    const second = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    await second.reconcile(await plan(store)); // same window again: a replay, ignored
+    assert.equal((await plan(store)).status.stepRequests, 200);
+    assert.equal((await plan(store)).status.currentStep, 0);
+    clock.t = 1_020_400;
+    await second.reconcile(await plan(store));
+    const p = await plan(store);
+    assert.equal(p.status.currentStep, 1);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 50);
+    const verbs = (await store.listAudit()).filter((r) => r.verb.startsWith('plan/')).map((r) => r.verb);
+    assert.deepEqual(verbs, ['plan/started', 'plan/advanced']);
+  }));
+
+test('a plan over its cost budget pauses instead of moving traffic', () =>
+  withStore(async (store) => {
+    await seed(store, { budget: { maxCostPerHour: 8 }, cost: { perRequest: 0.001, requestsPerSecond: 1, perReplicaHour: 1 } });
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    await ctl.reconcile(await plan(store));
+    const p = await plan(store);
+    assert.equal(p.status.phase, 'Progressing', p.status.message);
+    clock.t = 1_010_400;
+    await candidateCreated(store);
+    // 2200 req / 10 s observed = 220 req/s → the 50 % step costs far more than 8/h.
+    await ctl.reconcile(await plan(store));
+    const after = await plan(store);
+    assert.equal(after.status.phase, 'Paused');
+    assert.match(after.status.message, /budget/);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10);
+  }));
