@@ -145,6 +145,23 @@ function constantModel(k: number): Model {
   };
 }
 
+/**
+ * A model that loads and reports ready but fails every inference: it
+ * reshapes [N,4] into [7], which no batch size satisfies. The stand-in for a
+ * candidate that is up on HTTP and answers 500.
+ */
+export function failingOnnx(): Uint8Array {
+  const graph = onnx.GraphProto.create({
+    name: 'fails_at_inference',
+    initializer: [onnx.TensorProto.create({ name: 'bad_shape', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [7] })],
+    node: [onnx.NodeProto.create({ opType: 'Reshape', input: ['input', 'bad_shape'], output: ['label'], name: 'reshape' })],
+    input: [valueInfo('input', onnx.TensorProto.DataType.FLOAT, ['N', FEATURES])],
+    output: [valueInfo('label', onnx.TensorProto.DataType.FLOAT, [7])],
+  });
+  const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], producerName: 'switchyard-train-iris', producerVersion: '1', docString: 'Always fails at inference (Reshape [N,4] to [7])', graph });
+  return onnx.ModelProto.encode(model).finish();
+}
+
 function write(name: string, bytes: Uint8Array): void {
   const path = join(root, 'examples/models', name, 'model.onnx');
   mkdirSync(dirname(path), { recursive: true });
@@ -166,6 +183,7 @@ function main(): void {
     write(v.name, toOnnx(model, `Multinomial logistic regression on iris (Fisher 1936); seed ${v.seed}, ${v.iterations} iterations; label: 0 setosa, 1 versicolor, 2 virginica`));
   }
   CLASSES.forEach((cls, k) => write(`const-${cls}`, toOnnx(constantModel(k), `Constant classifier: always ${cls} (${k})`)));
+  write('fails-at-inference', failingOnnx());
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -110,7 +110,7 @@ export class PlanController {
   }
 
   /** One decision for one plan: read the latest object first, so a queued pass never acts on a stale copy. */
-  async reconcile(seen: TrafficPlan): Promise<void> {
+  async reconcile(seen: { metadata: { name: string; namespace?: string } }): Promise<void> {
     const key = { ...PLANS, namespace: seen.metadata.namespace ?? 'default', name: seen.metadata.name };
     const plan = (await this.opts.store.get(key)) as unknown as TrafficPlan | undefined;
     if (!plan) return;
@@ -208,6 +208,6 @@ export class PlanController {
       delete a[COMMAND_REASON_ANNOTATION];
       delete a[COMMAND_BY_ANNOTATION];
       return true;
-    }, 'plan/command-consumed');
+    }, 'consume-command');
   }
 }

@@ -27,6 +27,8 @@ export type ProviderReader = (gates: GateSpec[], ctx: ProviderContext) => Promis
 
 /** Responses still in flight when a window closes are recorded a little later: wait this long before reading it. */
 export const WINDOW_GRACE_MS = 300;
+/** How far back a silent baseline is read for its reference distribution, in windows. */
+export const REFERENCE_WINDOWS = 10;
 
 export function emptyWindow(fromMs: number, toMs: number): WindowStats {
   const latencySketch = newSketch();
@@ -55,7 +57,13 @@ export async function observeWindow(
 ): Promise<WindowObservation> {
   const side = (f: SeriesFilter | undefined, slice?: Record<string, string>): WindowStats =>
     f ? deps.readWindow({ ...f, ...(slice ? { slice } : {}), ...span }) : emptyWindow(span.fromMs, span.toMs);
-  const obs: WindowObservation = { ...span, candidate: side(view.candidate), baseline: side(view.baseline) };
+  let baseline = side(view.baseline);
+  // At 100 % (or while a blueGreen preview has no baseline traffic) the baseline is silent: compare
+  // against its last REFERENCE_WINDOWS windows instead, the reference it had before traffic moved.
+  if (baseline.requests === 0 && view.baseline) {
+    baseline = deps.readWindow({ ...view.baseline, fromMs: span.toMs - REFERENCE_WINDOWS * (span.toMs - span.fromMs), toMs: span.toMs });
+  }
+  const obs: WindowObservation = { ...span, candidate: side(view.candidate), baseline };
   const gates = spec.gates ?? [];
   const strata = [...new Set(gates.flatMap((g) => (g.bySlice ? [g.bySlice] : [])))];
   const base = view.baseline ?? view.candidate;

@@ -1,0 +1,252 @@
+// TrafficPlans end to end: real `switchyard up`, real ONNX models, real
+// kubectl, generated load through the gateway. A behaviourally identical
+// candidate is promoted through every step; a candidate healthy on HTTP
+// but answering one class is rolled back by outputPSI in its first step; a
+// candidate answering 500 is rolled back by errorRate; kill works with the
+// candidate's process stopped (hung); kill -9 of the whole process mid-step
+// resumes at the same step with its counts.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { apiFetch, kubectl, removeDir, ROOT, startUp, type Up } from './harness.ts';
+
+const K = '1.33';
+const CENTERS = [[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]];
+
+interface PlanStatus {
+  phase?: string; currentStep?: number; canaryPercent?: number; stepRequests?: number; stepStartedAt?: string; message?: string;
+  candidateRevision?: string; baselineRevision?: string; gates?: Array<{ metric: string; verdict: string; value?: number }>;
+}
+
+function isvcYaml(name: string, storageUri: string): string {
+  return JSON.stringify({
+    apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'default' },
+    spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri } } },
+  });
+}
+
+function planYaml(name: string, target: string, storageUri: string, o: { steps: number[]; minRequests: number; gates: object[]; window?: string }): string {
+  return JSON.stringify({
+    apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name, namespace: 'default' },
+    spec: {
+      target: { inferenceService: target }, candidate: { storageUri }, owner: { team: 'ml-platform', canHalt: ['sre'] },
+      phases: [{ canary: { steps: o.steps, hold: { minRequests: o.minRequests, passingWindows: 1 } } }],
+      gates: o.gates, window: o.window ?? '2s', maxDuration: '10m', rollback: { onGateFailure: true, keepWarm: '1h' },
+    },
+  });
+}
+
+const HEALTH = [{ metric: 'errorRate', max: 0.05 }, { metric: 'latencyP99Ms', max: 2000 }];
+const PSI = { metric: 'outputPSI', max: 0.2 };
+
+/** Requests with rows drawn around the three iris class centres, `concurrency` at a time, until stopped. */
+function startLoad(up: Up, host: string, concurrency = 4) {
+  const pool = new Pool(up.gatewayUrl, { connections: concurrency });
+  const seen = { total: 0, byStatus: new Map<number, number>(), byRevision: new Map<string, number>() };
+  let stopped = false;
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const one = async () => {
+    while (!stopped) {
+      const c = CENTERS[Math.floor(rand() * 3)]!;
+      const row = c.map((v) => Math.round((v + (rand() - 0.5) * 0.4) * 100) / 100);
+      try {
+        const res = await pool.request({ path: `/v1/models/${host.split('.')[0]}:predict`, method: 'POST', headers: { host, 'content-type': 'application/json' }, body: JSON.stringify({ instances: [row] }), headersTimeout: 5000, bodyTimeout: 5000 });
+        await res.body.arrayBuffer();
+        seen.total++;
+        seen.byStatus.set(res.statusCode, (seen.byStatus.get(res.statusCode) ?? 0) + 1);
+        const rev = res.headers['x-switchyard-revision'] as string;
+        seen.byRevision.set(rev, (seen.byRevision.get(rev) ?? 0) + 1);
+      } catch {
+        seen.byStatus.set(0, (seen.byStatus.get(0) ?? 0) + 1);
+      }
+    }
+  };
+  const workers = Array.from({ length: concurrency }, one);
+  return {
+    seen,
+    async stop() {
+      stopped = true;
+      await Promise.all(workers);
+      await pool.close();
+    },
+  };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 90_000, log?: () => string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${log ? `: ${log()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('TrafficPlan end to end', { concurrency: false }, () => {
+  let up: Up;
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const r = await kubectl(K, up, args, input === undefined ? {} : { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const planStatus = async (name: string): Promise<PlanStatus> => {
+    const res = await apiFetch(up, `/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans/${name}`);
+    return ((await res.json()) as { status?: PlanStatus }).status ?? {};
+  };
+  const isvcSpec = async (name: string) => JSON.parse(await ok(['get', 'isvc', name, '-o', 'json'])) as { spec: { predictor: { canaryTrafficPercent?: number } }; status: { components: { predictor: { latestRolledoutRevision?: string } } } };
+  const auditOf = async (name: string) => {
+    const res = await apiFetch(up, '/switchyard/v1/audit?limit=100000');
+    const body = (await res.json()) as { items: Array<{ verb: string; actor: string; resource: string; evidence?: { step: { stepIndex: number; percent: number }; evidence: { requestsInStep: number } } }> };
+    return body.items.filter((r) => r.resource === `switchyard.dev/trafficplans/default/${name}` && r.verb.startsWith('plan/'));
+  };
+  const serve = async (name: string, uri: string) => {
+    await ok(['apply', '-f', '-'], isvcYaml(name, uri));
+    await ok(['wait', '--for=condition=Ready', `isvc/${name}`, '--timeout=60s']);
+  };
+  const waitPhase = (name: string, phases: string[], ms = 120_000) =>
+    until(`plan ${name} to reach ${phases.join('|')}`, async () => {
+      const s = await planStatus(name);
+      return s.phase && phases.includes(s.phase) ? s : undefined;
+    }, ms, () => up.output().split('\n').filter((l) => l.includes(name)).slice(-5).join('\n'));
+
+  before(async () => {
+    up = await startUp();
+    // A behaviourally identical candidate: the same model under another path (so another revision).
+    cpSync(join(ROOT, 'examples/models/iris-v1'), join(up.dataDir, 'volumes/models/iris-v1-copy'), { recursive: true });
+  });
+  after(async () => {
+    await up.stop();
+    removeDir(up.dataDir);
+  });
+
+  test('an identical candidate is promoted through every step, audited step by step', async () => {
+    await serve('iris-a', 'pvc://models/iris-v1/');
+    const load = startLoad(up, 'iris-a.default.example.com');
+    try {
+      await ok(['apply', '-f', '-'], planYaml('iris-a-v2', 'iris-a', 'pvc://models/iris-v1-copy/', { steps: [25, 50, 100], minRequests: 150, gates: [...HEALTH, PSI] }));
+      const done = await waitPhase('iris-a-v2', ['Promoted', 'RolledBack', 'Aborted', 'Paused']);
+      assert.equal(done.phase, 'Promoted', done.message);
+      const isvc = await isvcSpec('iris-a');
+      assert.equal(isvc.spec.predictor.canaryTrafficPercent, undefined, 'promotion removes canaryTrafficPercent');
+      assert.equal(isvc.status.components.predictor.latestRolledoutRevision, done.candidateRevision);
+      const audit = await auditOf('iris-a-v2');
+      assert.deepEqual(audit.map((r) => r.verb), ['plan/started', 'plan/advanced', 'plan/advanced', 'plan/promoted']);
+      assert.deepEqual(audit.map((r) => r.evidence!.step.percent), [25, 25, 50, 100]);
+      for (const r of audit.slice(1)) assert.ok(r.evidence!.evidence.requestsInStep >= 150, 'each step met its request budget');
+    } finally {
+      await load.stop();
+    }
+    assert.deepEqual([...load.seen.byStatus.keys()], [200], 'no request failed during the rollout');
+  });
+
+  test('a candidate healthy on HTTP with shifted outputs is rolled back by outputPSI in its first step', async () => {
+    await serve('iris-b', 'pvc://models/iris-v1/');
+    const load = startLoad(up, 'iris-b.default.example.com');
+    try {
+      await ok(['apply', '-f', '-'], planYaml('iris-b-v2', 'iris-b', 'pvc://models/const-setosa/', { steps: [25, 50, 100], minRequests: 150, gates: [...HEALTH, PSI], window: '3s' }));
+      const done = await waitPhase('iris-b-v2', ['Promoted', 'RolledBack', 'Aborted']);
+      assert.equal(done.phase, 'RolledBack', done.message);
+      assert.match(done.message ?? '', /outputPSI/);
+      assert.equal(done.currentStep, 0, 'rolled back within the first step');
+      assert.equal(done.gates?.find((g) => g.metric === 'errorRate')?.verdict, 'pass', 'healthy on HTTP');
+      assert.equal((await isvcSpec('iris-b')).spec.predictor.canaryTrafficPercent, 0);
+      const rolled = (await auditOf('iris-b-v2')).at(-1)!;
+      assert.equal(rolled.verb, 'plan/gate-failed');
+      assert.equal(rolled.evidence!.step.stepIndex, 0);
+    } finally {
+      await load.stop();
+    }
+    assert.deepEqual([...load.seen.byStatus.keys()], [200]);
+  });
+
+  test('a candidate answering 500 is rolled back by errorRate, and traffic returns to the baseline', async () => {
+    await serve('iris-c', 'pvc://models/iris-v1/');
+    const load = startLoad(up, 'iris-c.default.example.com');
+    try {
+      await ok(['apply', '-f', '-'], planYaml('iris-c-v2', 'iris-c', 'pvc://models/fails-at-inference/', { steps: [25, 50, 100], minRequests: 150, gates: [...HEALTH, PSI] }));
+      const done = await waitPhase('iris-c-v2', ['Promoted', 'RolledBack', 'Aborted']);
+      assert.equal(done.phase, 'RolledBack', done.message);
+      assert.match(done.message ?? '', /errorRate/);
+      assert.ok(load.seen.byStatus.get(500)! > 0, 'the candidate did answer 500 while it had traffic');
+      const before = load.seen.byStatus.get(500)!;
+      await new Promise((r) => setTimeout(r, 1500));
+      const mark = load.seen.byStatus.get(500)!;
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(load.seen.byStatus.get(500), mark, `no 500 after the rollback settled (${before} before)`);
+    } finally {
+      await load.stop();
+    }
+  });
+
+  test('kill moves traffic back at once while the candidate process is hung', async () => {
+    await serve('iris-d', 'pvc://models/iris-v1/');
+    const load = startLoad(up, 'iris-d.default.example.com', 2);
+    let pid: number | undefined;
+    try {
+      await ok(['apply', '-f', '-'], planYaml('iris-d-v2', 'iris-d', 'pvc://models/iris-v1-copy/', { steps: [50, 100], minRequests: 1_000_000, gates: [...HEALTH, PSI] }));
+      const s = await until('the candidate to take traffic', async () => {
+        const st = await planStatus('iris-d-v2');
+        return st.candidateRevision && (load.seen.byRevision.get(st.candidateRevision) ?? 0) > 20 ? st : undefined;
+      });
+      pid = Number(execFileSync('pgrep', ['-f', `default/${s.candidateRevision}/model`]).toString().trim().split('\n')[0]);
+      process.kill(pid, 'SIGSTOP'); // hung: accepts connections, never answers
+      await new Promise((r) => setTimeout(r, 500));
+      const started = Date.now();
+      await ok(['annotate', 'tp', 'iris-d-v2', 'switchyard.dev/command=kill', 'switchyard.dev/command-reason=candidate hung', '--overwrite']);
+      const killed = await waitPhase('iris-d-v2', ['RolledBack'], 10_000);
+      const tookMs = Date.now() - started;
+      assert.match(killed.message ?? '', /kill switch.*candidate hung/);
+      assert.ok(tookMs < 5000, `kill took ${tookMs} ms`);
+      assert.equal((await isvcSpec('iris-d')).spec.predictor.canaryTrafficPercent, 0);
+      const audit = (await auditOf('iris-d-v2')).at(-1)!;
+      assert.equal(audit.verb, 'plan/kill');
+      assert.equal(audit.actor, 'admin:admin', 'the audit names who pulled the switch (role:name)');
+      // New requests are answered by the baseline while the candidate is still stopped.
+      await new Promise((r) => setTimeout(r, 500));
+      const pool = new Pool(up.gatewayUrl);
+      for (let i = 0; i < 30; i++) {
+        const res = await pool.request({ path: '/v1/models/iris-d:predict', method: 'POST', headers: { host: 'iris-d.default.example.com' }, body: JSON.stringify({ instances: [CENTERS[1]] }), headersTimeout: 3000 });
+        await res.body.arrayBuffer();
+        assert.equal(res.statusCode, 200);
+        assert.equal(res.headers['x-switchyard-revision'], killed.baselineRevision);
+      }
+      await pool.close();
+    } finally {
+      if (pid) process.kill(pid, 'SIGCONT');
+      await load.stop();
+    }
+  });
+
+  test('kill -9 mid-step: traffic stays put, and the plan resumes at the same step with its counts', async () => {
+    await serve('iris-e', 'pvc://models/iris-v1/');
+    let load = startLoad(up, 'iris-e.default.example.com');
+    await ok(['apply', '-f', '-'], planYaml('iris-e-v2', 'iris-e', 'pvc://models/iris-v1-copy/', { steps: [20, 100], minRequests: 600, gates: [...HEALTH, PSI] }));
+    const mid = await until('requests to count in step 0', async () => {
+      const st = await planStatus('iris-e-v2');
+      return st.phase === 'Progressing' && st.currentStep === 0 && (st.stepRequests ?? 0) > 0 ? st : undefined;
+    });
+    await load.stop();
+    up.proc.kill('SIGKILL');
+    await up.stop();
+    up = await startUp([], up.dataDir);
+    const resumed = await planStatus('iris-e-v2');
+    assert.equal(resumed.currentStep, 0);
+    assert.equal(resumed.stepStartedAt, mid.stepStartedAt, 'the step timer survives');
+    assert.ok((resumed.stepRequests ?? 0) >= mid.stepRequests!, 'the request count survives');
+    assert.equal((await isvcSpec('iris-e')).spec.predictor.canaryTrafficPercent, 20, 'traffic stayed where it was');
+    await ok(['wait', '--for=condition=Ready', 'isvc/iris-e', '--timeout=60s']);
+    load = startLoad(up, 'iris-e.default.example.com');
+    try {
+      const done = await waitPhase('iris-e-v2', ['Promoted', 'RolledBack', 'Aborted']);
+      assert.equal(done.phase, 'Promoted', done.message);
+    } finally {
+      await load.stop();
+    }
+    const verbs = (await auditOf('iris-e-v2')).map((r) => r.verb);
+    assert.deepEqual(verbs, ['plan/started', 'plan/advanced', 'plan/promoted'], 'no step done twice');
+  });
+});
