@@ -208,9 +208,10 @@ function provided(gate: GateSpec, r: ProviderResult | undefined): Measure {
   const samples = { candidate: 0, baseline: 0 };
   if (!r) return { kind: 'error', reason: `no result from the ${gate.provider ? 'provider' : 'metric source'} for ${gate.metric}`, samples };
   if (r.error !== undefined) return { kind: 'error', reason: `provider failed: ${r.error}`, samples };
-  if (r.value === undefined || !Number.isFinite(r.value)) return { kind: 'nodata', reason: 'the provider returned no value', samples };
+  // NaN is "no value"; ±Infinity is a value (a histogram_quantile past the last bucket) and must be able to fail.
+  if (r.value === undefined || Number.isNaN(r.value)) return { kind: 'nodata', reason: 'the provider returned no value', samples };
   const m: Measure = { kind: 'ok', value: r.value, interval: [r.value, r.value], samples };
-  if (r.baseline !== undefined && Number.isFinite(r.baseline)) {
+  if (r.baseline !== undefined && !Number.isNaN(r.baseline)) {
     m.baseline = r.baseline;
     m.deltaInterval = [r.value - r.baseline, r.value - r.baseline];
   }

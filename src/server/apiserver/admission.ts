@@ -6,6 +6,7 @@
 import type { Cause } from '../../core/errors.ts';
 import type { KindInfo } from '../../api/types.ts';
 import { compileCondition } from '../../gateway/graph/condition.ts';
+import { checkQueryTemplate } from '../../kube/promql.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan } from '../../analysis/lint.ts';
 import { COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS } from '../../api/kinds/trafficplan.ts';
@@ -86,6 +87,12 @@ function admitPlan(obj: KubeObject): Cause[] {
   const causes: Cause[] = blockingFindings(lintPlan(obj as Parameters<typeof lintPlan>[0])).map((f) => ({
     field: f.field, reason: 'FieldValueInvalid', message: `${f.message} (lint ${f.id}; to accept it, list it in the ${LINT_OVERRIDE_ANNOTATION} annotation)`,
   }));
+  const gates = ((obj.spec as { gates?: Array<{ provider?: { prometheus?: { query?: string } } }> } | undefined)?.gates ?? []);
+  gates.forEach((g, i) => {
+    const q = g.provider?.prometheus?.query;
+    const problem = typeof q === 'string' ? checkQueryTemplate(q) : undefined;
+    if (problem) causes.push({ field: `spec.gates[${i}].provider.prometheus.query`, reason: 'FieldValueInvalid', message: `Invalid value: ${problem}` });
+  });
   const command = obj.metadata.annotations?.[COMMAND_ANNOTATION];
   if (command !== undefined && !(PLAN_COMMANDS as readonly string[]).includes(command)) {
     causes.push({ field: `metadata.annotations[${COMMAND_ANNOTATION}]`, reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(command)}: supported values: ${PLAN_COMMANDS.map((c) => `"${c}"`).join(', ')}` });
