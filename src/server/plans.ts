@@ -3,8 +3,16 @@
 // gateway (L2 modules stay apart) and tests can feed it known traffic.
 import { PlanController } from '../controllers/plan/controller.ts';
 import type { ProviderReader } from '../controllers/plan/observe.ts';
+import { prometheusProviderResults } from '../kube/prometheus.ts';
 import type { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
 import type { Store } from '../store/types.ts';
+
+/** Gates with `provider.prometheus`: instant queries evaluated at the window's end (SWITCHYARD_PROMETHEUS_URL or the gate's address). */
+const prometheusReader: ProviderReader = (gates, ctx) =>
+  prometheusProviderResults(gates, {
+    namespace: ctx.namespace, service: ctx.service, candidate: ctx.candidateRevision ?? '', baseline: ctx.baselineRevision,
+    window: ctx.windowMs, now: () => ctx.atMs,
+  });
 
 export function startPlanController(opts: { store: Store; telemetry: TelemetryRecorder; providers?: ProviderReader; tickMs?: number; log?: (line: string) => void }): PlanController {
   const controller = new PlanController({
@@ -12,7 +20,7 @@ export function startPlanController(opts: { store: Store; telemetry: TelemetryRe
     // [fromMs, toMs): the recorder reads every bucket overlapping [sinceMs, nowMs], so stop just before toMs.
     readWindow: ({ fromMs, toMs, ...q }) => opts.telemetry.window({ ...q, sinceMs: fromMs }, toMs - 1),
     listSlices: (q) => opts.telemetry.sliceValues(q),
-    ...(opts.providers ? { providers: opts.providers } : {}),
+    providers: opts.providers ?? prometheusReader,
     ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
