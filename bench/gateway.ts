@@ -49,6 +49,7 @@ import { compileRoutingTable } from './src/gateway/routing/compile.ts';
 import { vsLookup } from './src/gateway/vs-route.ts';
 import { TelemetryRecorder } from './src/gateway/telemetry/recorder.ts';
 import { PredictionLog } from './src/store/predictions.ts';
+import { gatewayObservers } from './src/gateway/telemetry/hooks.ts';
 const se = (name, port) => ({ metadata: { namespace: 'bench', name }, spec: { hosts: [name + '.internal'], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '127.0.0.1', ports: { http: port } }] } });
 const gw = ['knative-serving/knative-ingress-gateway'];
 const split = [{ destination: { host: 'a.internal' }, weight: 90 }, { destination: { host: 'b.internal' }, weight: 10 }];
@@ -64,19 +65,8 @@ let hooks = {};
 if (${telemetry}) {
   const predictions = new PredictionLog({ path: ${JSON.stringify(join(work, 'predictions.db'))} });
   const telemetry = new TelemetryRecorder({ predictionsDropped: () => predictions.dropped });
-  hooks = {
-    onResponse: (r) => {
-      const { output, ...rec } = r;
-      telemetry.record({ ...rec, role: 'primary' });
-      predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant, revision: r.revision, role: 'primary', status: r.status, latencyMs: r.latencyMs, ...(output ? { output } : {}) });
-    },
-    onMirrorResponse: (r) => {
-      const { output, ...rec } = r;
-      telemetry.record({ ...rec, role: 'mirror' });
-      predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant, revision: r.revision, role: 'mirror', status: r.status, latencyMs: r.latencyMs, ...(output ? { output } : {}) });
-    },
-    onMirrorDropped: (ns, svc, reason) => telemetry.mirrorDropped(ns, svc, reason),
-  };
+  // Exactly what \`switchyard up\` wires (output sampling, telemetry, prediction log).
+  hooks = gatewayObservers(telemetry, predictions);
 }
 const g = await startGateway({ port: 0, ingress: () => snapshot, endpoints: new EndpointRegistry(), ...hooks });
 console.error('PORT ' + g.port);

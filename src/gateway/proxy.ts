@@ -67,6 +67,11 @@ function failureOf(err: unknown): Failure {
   return CONNECT_CODES.has(code) ? 'connect-failure' : 'reset';
 }
 
+/** The gateway's answer when an upstream failed before sending headers, as Envoy words it. */
+export function resetBeforeHeaders(err: unknown): ProxyError {
+  return new ProxyError(503, `upstream connect error or disconnect/reset before headers. reset reason: ${failureOf(err) === 'connect-failure' ? 'connection failure' : 'connection termination'}`, 'upstream');
+}
+
 export interface ExchangeRequest {
   /** The origin of this attempt (a retry may pick another replica); throws ProxyError when none. */
   pick: () => Promise<{ dispatcher: Dispatcher; origin: string }>;

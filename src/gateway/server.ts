@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request as undiciRequest } from 'undici';
 import type { EndpointRegistry } from './endpoints.ts';
@@ -18,7 +18,8 @@ import { routeIngress, type IngressRoute, type IngressTable } from './ingress.ts
 import { CE_REQUEST, CE_RESPONSE, logsRequest, logsResponse, PayloadLogger, type PayloadEvent, type PayloadLoggerStats } from './logger.ts';
 import { UpstreamPools } from './upstreams.ts';
 import { forwardHeaders, responseHeaders } from './headers.ts';
-import { streamTo } from './pipe.ts';
+import { forward } from './forward.ts';
+import { BodyCopy, bufferBody } from './capture.ts';
 import { MirrorSender, type MirrorRecord } from './mirror.ts';
 import { RetryBudget } from './proxy.ts';
 import { matchVirtualService, requestView, type VsLookup } from './vs-route.ts';
@@ -44,9 +45,20 @@ export interface ResponseRecord {
   destination?: string;
   /** Why the gateway answered an error itself (504 timeout, 502/503 upstream). */
   errorClass?: 'timeout' | 'upstream';
-  /** The answer body (bounded), kept only for mirrored requests so primary and shadow outputs can be paired. */
+  /**
+   * The answer body, up to outputCapBytes: copied only when `wantsOutput` sampled the request
+   * (`sampled`) or a mirror was sent (so primary and shadow outputs can be paired). Absent when
+   * larger than the cap, when the exchange failed mid-body, or when not copied.
+   */
   output?: Buffer;
+  /** The request body, up to outputCapBytes, for sampled requests (instance count, prediction log input). */
+  input?: Buffer;
+  /** `wantsOutput` said yes: the output is meant for output telemetry (a mirrored request's copy may not be). */
+  sampled?: boolean;
 }
+
+/** What identifies a response's series before it is sent: the fields of its ResponseRecord known up front. */
+export type ResponseIdentity = Pick<ResponseRecord, 'namespace' | 'service' | 'revision' | 'variant' | 'route' | 'destination'>;
 
 export interface GatewayOptions {
   host?: string;
@@ -58,6 +70,15 @@ export interface GatewayOptions {
   onDemand?: (revision: string) => void;
   /** Called after each response; must not block (telemetry, prediction log). */
   onResponse?: (record: ResponseRecord) => void;
+  /**
+   * Asked once per request before it is sent, when its identity is known: copy the request and
+   * response bodies (up to outputCapBytes) into the ResponseRecord? Must be cheap (a sampler);
+   * unsampled requests stay on the zero-copy streaming path. The argument is the record being
+   * built, so a hook may key a cache on its fields but must not keep it.
+   */
+  wantsOutput?: (id: ResponseIdentity) => boolean;
+  /** Bound on copied bodies (default 64 KiB, telemetry's maxBodyBytes); over it the copy is abandoned. */
+  outputCapBytes?: number;
   rng?: () => number;
   /** Prometheus exposition for GET /metrics (scraped off the request path, never per request). */
   metrics?: () => Promise<{ contentType: string; body: string }>;
@@ -120,6 +141,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const mirrors = new MirrorSender({ ...opts.mirror, ...(opts.onMirrorResponse ? { onResponse: opts.onMirrorResponse } : {}) });
   const budget = new RetryBudget(() => active);
   const bufferLimit = opts.mirror?.bodyLimitBytes ?? 1024 * 1024;
+  const outputCap = opts.outputCapBytes ?? 65_536;
   const rng = opts.rng ?? Math.random;
   const payloads = opts.payloadLogger ?? new PayloadLogger();
   const inflight = new Map<string, number>();
@@ -164,12 +186,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (result.kind === 'noTraffic') return jsonResult(503, { error: `InferenceService ${target.namespace}/${target.name} has no ready revision to route to` });
     const { route } = result;
     const started = performance.now();
-    let status = 502;
-    let buffered = false;
+    const rec: ResponseRecord = {
+      requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
+      variant: route.variant, status: 502, latencyMs: 0, buffered: false,
+    };
+    // Graph steps hold both bodies whole anyway: a sampled step only keeps them.
+    const sampled = opts.wantsOutput?.(rec) === true;
+    if (sampled && body.length <= outputCap) rec.input = body;
     bump(route.revision, 1);
     try {
       const picked = await originFor(route);
-      buffered = picked.buffered;
+      rec.buffered = picked.buffered;
       logPayload(route, CE_REQUEST, requestId, body, 'application/json');
       const upstream = await pools.get(picked.origin).request({
         path: target.path, method: 'POST', body, headersTimeout, bodyTimeout: headersTimeout,
@@ -177,21 +204,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         ...(signal ? { signal } : {}),
       });
       const out = Buffer.from(await upstream.body.arrayBuffer());
-      status = upstream.statusCode;
+      rec.status = upstream.statusCode;
+      if (sampled && out.length <= outputCap) rec.output = out;
       const ct = upstream.headers['content-type'];
       const contentType = typeof ct === 'string' ? ct : undefined;
       logPayload(route, CE_RESPONSE, requestId, out, contentType);
-      return { status, body: out, ...(contentType ? { contentType } : {}) };
+      return { status: rec.status, body: out, ...(contentType ? { contentType } : {}) };
     } catch (err) {
       if (signal?.aborted) throw err;
-      status = (err as { status?: number }).status ?? 502;
-      return jsonResult(status, { error: status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}` });
+      rec.status = (err as { status?: number }).status ?? 502;
+      return jsonResult(rec.status, { error: rec.status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}` });
     } finally {
       bump(route.revision, -1);
-      opts.onResponse?.({
-        requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
-        variant: route.variant, status, latencyMs: performance.now() - started, buffered,
-      });
+      if (sampled) rec.sampled = true;
+      rec.latencyMs = performance.now() - started;
+      opts.onResponse?.(rec);
     }
   }
 
@@ -212,8 +239,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (vsCache?.table === table) return vsCache.ctx;
     const ctx: VsContext = {
       ingress: table, domain: table.vs!.table.domain, rng, headersTimeoutMs: headersTimeout, budget, pools, mirrors, bufferLimit,
-      originFor, pickReady: (revision) => opts.endpoints.pick(revision), bump,
+      originFor, pickReady: (revision) => opts.endpoints.pick(revision), bump, outputCap,
       ...(opts.onResponse ? { onResponse: opts.onResponse } : {}),
+      ...(opts.wantsOutput ? { wantsOutput: opts.wantsOutput } : {}),
       ...(opts.onMirrorDropped ? { onMirrorDropped: opts.onMirrorDropped } : {}),
     };
     vsCache = { table, ctx };
@@ -250,52 +278,81 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (result.kind === 'noTraffic') return sendError(res, 503, `InferenceService ${result.service.namespace}/${result.service.name} has no ready revision to route to`, requestId);
     const { route } = result;
     const logged = route.service.logger !== undefined;
-    let status = 502;
-    let buffered = false;
+    const rec: ResponseRecord = {
+      requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
+      variant: route.variant, status: 502, latencyMs: 0, buffered: false,
+    };
+    const sampled = opts.wantsOutput?.(rec) === true;
+    let outCopy: BodyCopy | undefined;
     bump(route.revision, 1);
     try {
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
       const picked = await originFor(route);
-      buffered = picked.buffered;
-      let body: IncomingMessage | Transform | null = hasBody ? req : null;
+      rec.buffered = picked.buffered;
+      let body: IncomingMessage | Transform | Readable | Buffer | null = hasBody ? req : null;
+      let reqTap: ReturnType<typeof tap> | undefined;
       if (logged && hasBody) {
         // Copy the request as it streams upstream; queue it once the upload is complete.
-        const t = tap(LOG_BODY_CAP);
+        const t = (reqTap = tap(LOG_BODY_CAP));
         t.stream.once('end', () => logPayload(route, CE_REQUEST, requestId, t.copy(), req.headers['content-type']));
         pipeline(req, t.stream).catch(() => undefined);
         body = t.stream;
+      } else if (sampled && hasBody) {
+        // Sampled for output telemetry: the request is read whole (bounded) so its instances can be counted.
+        body = await bufferBody(req, outputCap);
+        if (Buffer.isBuffer(body)) rec.input = body;
+      }
+      const path = route.path ?? req.url ?? '/';
+      const method = req.method ?? 'GET';
+      if (!logged || !hasBody) {
+        // The hot path: streamed straight through undici's dispatch into res.
+        const extra = route.variant
+          ? ['x-request-id', requestId, 'x-switchyard-revision', route.revision, 'x-switchyard-variant', route.variant]
+          : ['x-request-id', requestId, 'x-switchyard-revision', route.revision];
+        const r = await forward(res, {
+          dispatcher: pools.get(picked.origin), path, method, headers: forwardHeaders(req.headers, requestId), body,
+          timeoutMs: headersTimeout, extra, ops: null, captureBytes: sampled ? outputCap : 0,
+        });
+        rec.status = r.status;
+        if (r.output !== undefined) rec.output = r.output;
+        return;
       }
       const upstream = await pools.get(picked.origin).request({
-        path: route.path ?? req.url ?? '/',
-        method: (req.method ?? 'GET') as 'GET',
+        path,
+        method: method as 'GET',
         headers: forwardHeaders(req.headers, requestId),
         body,
         headersTimeout,
         bodyTimeout: headersTimeout,
       });
-      status = upstream.statusCode;
+      rec.status = upstream.statusCode;
       const headers = responseHeaders(upstream.headers);
       headers['x-request-id'] = requestId;
       headers['x-switchyard-revision'] = route.revision;
       if (route.variant) headers['x-switchyard-variant'] = route.variant;
-      res.writeHead(status, headers);
-      if (logged && hasBody) {
-        const t = tap(LOG_BODY_CAP);
-        await pipeline(upstream.body, t.stream, res);
-        const ct = upstream.headers['content-type'];
-        logPayload(route, CE_RESPONSE, requestId, t.copy(), typeof ct === 'string' ? ct : undefined);
-      } else {
-        await streamTo(upstream.body, res);
+      res.writeHead(rec.status, headers);
+      if (sampled) {
+        outCopy = new BodyCopy(upstream.body, outputCap);
+        if (reqTap) {
+          const input = reqTap.copy();
+          if (input !== undefined && input.length <= outputCap) rec.input = input;
+        }
       }
+      // With a payload logger: both bodies are copied for its events.
+      const t = tap(LOG_BODY_CAP);
+      await pipeline(upstream.body, t.stream, res);
+      const ct = upstream.headers['content-type'];
+      logPayload(route, CE_RESPONSE, requestId, t.copy(), typeof ct === 'string' ? ct : undefined);
+      const output = outCopy?.take();
+      if (output !== undefined) rec.output = output;
     } catch (err) {
-      status = (err as { status?: number }).status ?? 502;
-      sendError(res, status, status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}`, requestId);
+      rec.status = (err as { status?: number }).status ?? 502;
+      sendError(res, rec.status, rec.status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}`, requestId);
     } finally {
       bump(route.revision, -1);
-      opts.onResponse?.({
-        requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
-        variant: route.variant, status, latencyMs: performance.now() - started, buffered,
-      });
+      if (sampled) rec.sampled = true;
+      rec.latencyMs = performance.now() - started;
+      opts.onResponse?.(rec);
     }
   }
 

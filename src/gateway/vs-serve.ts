@@ -4,15 +4,17 @@
 // request id, revision and variant stamped on it, and mirror copies sent
 // beside the primary on their own pools.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { BodyCopy, bufferBody } from './capture.ts';
 import { forwardHeaders, responseHeaders } from './headers.ts';
 import { streamTo } from './pipe.ts';
 import type { IngressRoute, IngressTable } from './ingress.ts';
 import type { MirrorSender } from './mirror.ts';
-import { exchange, NO_HEALTHY_UPSTREAM, ProxyError, type RetryBudget } from './proxy.ts';
+import { exchange, NO_HEALTHY_UPSTREAM, ProxyError, resetBeforeHeaders, type RetryBudget } from './proxy.ts';
+import { forward, ForwardError } from './forward.ts';
 import { chooseDestination, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf } from './routing/select.ts';
 import type { CompiledMatch, CompiledRoute, RequestView, Target } from './routing/types.ts';
-import type { ResponseRecord } from './server.ts';
+import type { ResponseIdentity, ResponseRecord } from './server.ts';
 import type { UpstreamPools } from './upstreams.ts';
 import { applyHeaderOps, modelPathFor, resolveTarget, shadowHost, type HeaderMap, type Upstream } from './vs-route.ts';
 
@@ -30,7 +32,10 @@ export interface VsContext {
   /** A ready replica without waiting: mirrors never wake a revision or hold for the activator. */
   pickReady(revision: string): string | undefined;
   bump(revision: string, by: number): void;
+  /** Bound on the request and response copies kept in the ResponseRecord. */
+  outputCap: number;
   onResponse?: (r: ResponseRecord) => void;
+  wantsOutput?: (id: ResponseIdentity) => boolean;
   onMirrorDropped?: (namespace: string, service: string, reason: string) => void;
 }
 
@@ -47,49 +52,17 @@ function identityOf(t: Target, vsNamespace: string): Identity {
   return { namespace: vsNamespace, service: t.host, revision: '', variant: t.kind === 'serviceEntry' ? (t.subset ?? '') : '' };
 }
 
+function setIdentity(rec: ResponseRecord, id: Identity): Identity {
+  rec.namespace = id.namespace;
+  rec.service = id.service;
+  rec.revision = id.revision;
+  rec.variant = id.variant;
+  return id;
+}
+
 function identityOfUpstream(u: Exclude<Upstream, { kind: 'none' }>): Identity {
   if (u.kind === 'origin') return u;
   return { namespace: u.route.service.namespace, service: u.route.service.name, revision: u.route.revision, variant: u.route.variant };
-}
-
-/** Reads the body into one Buffer up to `limit`; beyond it, a stream of what was read and the rest. */
-function bufferBody(req: IncomingMessage, limit: number): Promise<Buffer | Readable> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (c: Buffer) => {
-      size += c.length;
-      chunks.push(c);
-      if (size <= limit) return;
-      cleanup();
-      req.pause();
-      const rest = new PassThrough();
-      for (const ch of chunks) rest.write(ch);
-      req.pipe(rest);
-      resolve(rest);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (e: Error) => {
-      cleanup();
-      reject(e);
-    };
-    const onClose = () => {
-      if (!req.complete) onError(new Error('the client closed the request'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
 }
 
 function reply(res: ServerResponse, status: number, text: string, requestId: string): void {
@@ -100,9 +73,6 @@ function reply(res: ServerResponse, status: number, text: string, requestId: str
   res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), 'x-request-id': requestId });
   res.end(text);
 }
-
-/** Primary answers kept for pairing with mirror answers. */
-const OUTPUT_CAP = 65_536;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -133,14 +103,15 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
   const started = performance.now();
   const route = match.route;
   const { rng } = ctx;
-  let id: Identity = { namespace: route.namespace, service: route.virtualService, revision: '', variant: '' };
-  let destination: string | undefined;
-  let status = 503;
-  let errorClass: ResponseRecord['errorClass'];
-  let buffered = false;
+  // Filled in as the request goes; handed to onResponse as it is.
+  const rec: ResponseRecord = {
+    requestId, namespace: route.namespace, service: route.virtualService, revision: '', variant: '', route: route.id,
+    status: 503, latencyMs: 0, buffered: false,
+  };
   let bumped: string | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let output: Buffer | undefined;
+  let sampled = false;
+  let outCopy: BodyCopy | undefined;
   let mask = 0;
   let deadline: AbortController | null = null;
   try {
@@ -148,16 +119,17 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     if (delay > 0) await sleep(delay);
     const abort = faultAbortStatus(route, rng);
     if (abort > 0) {
-      status = abort;
+      rec.status = abort;
       return reply(res, abort, 'fault filter abort', requestId);
     }
     const dest = chooseDestination(route, route.unitKey !== null ? unitKeyOf(route, view) : undefined, rng);
     if (dest === null) return reply(res, 503, NO_HEALTHY_UPSTREAM, requestId);
-    destination = dest.target.host;
-    id = identityOf(dest.target, route.namespace);
+    rec.destination = dest.target.host;
+    setIdentity(rec, identityOf(dest.target, route.namespace));
     const first = resolveTarget(dest.target, ctx.ingress, ctx.domain, route.namespace, rng);
     if (first.kind === 'none') return reply(res, 503, NO_HEALTHY_UPSTREAM, requestId);
-    id = identityOfUpstream(first);
+    const id = setIdentity(rec, identityOfUpstream(first));
+    sampled = ctx.wantsOutput?.(rec) === true;
     // Counted in flight like any request (graceful close waits for it; the retry budget scales with it).
     bumped = first.kind === 'revision' ? first.route.revision : `serviceentry/${first.service}`;
     ctx.bump(bumped, 1);
@@ -177,6 +149,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     let body: Buffer | Readable | null = hasBody ? req : null;
     // Buffered (up to the limit) so it can be mirrored and retried; for small inference payloads it is also cheaper than streaming.
     if (hasBody) body = await bufferBody(req, ctx.bufferLimit);
+    if (sampled && Buffer.isBuffer(body) && body.length <= ctx.outputCap) rec.input = body;
     if (mask !== 0) {
       if (body === null || Buffer.isBuffer(body)) {
         const copy = body;
@@ -191,6 +164,44 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
       }
     }
 
+    if (route.retries === null && route.timeoutMs === null) {
+      // No retry or timeout policy: one exchange, streamed straight into res (forward.ts).
+      let origin: string;
+      if (first.kind === 'origin') {
+        origin = first.origin;
+      } else {
+        try {
+          const picked = await ctx.originFor(first.route);
+          rec.buffered ||= picked.buffered;
+          origin = picked.origin;
+        } catch (err) {
+          throw new ProxyError(503, (err as Error).message, 'upstream');
+        }
+      }
+      const extra = ['x-request-id', requestId];
+      if (id.revision) extra.push('x-switchyard-revision', id.revision);
+      if (id.variant) extra.push('x-switchyard-variant', id.variant);
+      extra.push('x-switchyard-route', route.id);
+      const routeOps = route.headers?.response;
+      const destOps = dest.headers?.response;
+      try {
+        const r = await forward(res, {
+          dispatcher: ctx.pools.get(origin), path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
+          ops: routeOps || destOps ? [routeOps, destOps] : null,
+          // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
+          captureBytes: sampled || mask !== 0 ? ctx.outputCap : 0,
+        });
+        rec.status = r.status;
+        if (r.output !== undefined) rec.output = r.output;
+      } catch (err) {
+        if (!(err instanceof ForwardError)) throw err;
+        if (!err.started) throw resetBeforeHeaders(err.cause);
+        rec.status = err.status;
+        throw err;
+      }
+      return;
+    }
+
     deadline = route.timeoutMs !== null ? new AbortController() : null;
     if (deadline !== null) timer = setTimeout(() => deadline!.abort(), route.timeoutMs!);
     let attempt = 0;
@@ -201,7 +212,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
         if (up.kind === 'origin') return { dispatcher: ctx.pools.get(up.origin), origin: up.origin };
         try {
           const picked = await ctx.originFor(up.route);
-          buffered ||= picked.buffered;
+          rec.buffered ||= picked.buffered;
           return { dispatcher: ctx.pools.get(picked.origin), origin: picked.origin };
         } catch (err) {
           throw new ProxyError(503, (err as Error).message, 'upstream');
@@ -210,7 +221,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
       path, method, headers, body, signal: deadline?.signal ?? null, retries: route.retries, budget: ctx.budget,
       headersTimeoutMs: route.timeoutMs ?? ctx.headersTimeoutMs, rng,
     });
-    status = ex.response.statusCode;
+    rec.status = ex.response.statusCode;
     const out = responseHeaders(ex.response.headers);
     out['x-request-id'] = requestId;
     if (id.revision) out['x-switchyard-revision'] = id.revision;
@@ -218,41 +229,32 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     out['x-switchyard-route'] = route.id;
     applyHeaderOps(out, route.headers?.response);
     applyHeaderOps(out, dest.headers?.response);
-    res.writeHead(status, out);
-    if (mask !== 0) {
-      // Mirrored requests keep the primary's answer too (bounded), so the prediction log can pair outputs.
-      const chunks: Buffer[] = [];
-      let size = 0;
-      ex.response.body.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= OUTPUT_CAP) chunks.push(c);
-      });
-      await streamTo(ex.response.body, res);
-      if (size <= OUTPUT_CAP) output = Buffer.concat(chunks, size);
-    } else {
-      await streamTo(ex.response.body, res);
-    }
+    res.writeHead(rec.status, out);
+    // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
+    if (sampled || mask !== 0) outCopy = new BodyCopy(ex.response.body, ctx.outputCap);
+    await streamTo(ex.response.body, res);
+    const output = outCopy?.take();
+    if (output !== undefined) rec.output = output;
   } catch (err) {
     if (err instanceof ProxyError) {
-      status = err.status;
-      errorClass = err.errorClass;
+      rec.status = err.status;
+      rec.errorClass = err.errorClass;
       reply(res, err.status, err.message, requestId);
     } else if (!res.headersSent) {
-      status = 502;
-      errorClass = 'upstream';
+      rec.status = 502;
+      rec.errorClass = 'upstream';
       reply(res, 502, `upstream failed: ${(err as Error).message}`, requestId);
     } else {
       // Mid-body: the route timeout, or the upstream or client went away. Nothing can be retried now.
-      errorClass = deadline?.signal.aborted ? 'timeout' : 'upstream';
+      rec.errorClass = deadline?.signal.aborted ? 'timeout' : 'upstream';
       res.destroy();
     }
   } finally {
     clearTimeout(timer);
     if (bumped !== undefined) ctx.bump(bumped, -1);
-    ctx.onResponse?.({
-      requestId, ...id, route: route.id, ...(destination ? { destination } : {}), status,
-      latencyMs: performance.now() - started, buffered, ...(errorClass ? { errorClass } : {}), ...(output ? { output } : {}),
-    });
+    if (sampled) rec.sampled = true;
+    rec.latencyMs = performance.now() - started;
+    ctx.onResponse?.(rec);
   }
 }
 

@@ -9,10 +9,13 @@ import { prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
 import { KINDS } from '../api/registry.ts';
 import { ensureServingCert } from './tls.ts';
 import { runCanaryStory } from './demo.ts';
+import { runPlanStory } from './plan-demo.ts';
 import { LocalServing, seedDemoVolume, servingHint } from './local/index.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
+import { gatewayObservers } from '../gateway/telemetry/hooks.ts';
 import { PredictionLog } from '../store/predictions.ts';
+import { startPlanController } from './plans.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -53,7 +56,9 @@ export async function up(opts: UpOptions): Promise<Running> {
   const serving = new LocalServing({ store, dataDir: paths.root, logDir: paths.logs, log });
   // Telemetry and the prediction log are fed after each response, off the request path.
   const predictions = new PredictionLog({ path: paths.database });
-  const telemetry = new TelemetryRecorder({ predictionsDropped: () => predictions.dropped });
+  // 1 s buckets: plan windows (spec.window) are whole seconds and read bucket-aligned.
+  const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
+  const observers = gatewayObservers(telemetry, predictions);
   let api: ApiServer;
   try {
     api = await startApiServer({
@@ -66,7 +71,7 @@ export async function up(opts: UpOptions): Promise<Running> {
       predictions: (q) => predictions.query(q),
     });
   } catch (err) {
-    predictions.close();
+    await predictions.close();
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${opts.apiPort} on ${opts.listen} is in use (another switchyard up?); choose one with --api-port`);
@@ -83,27 +88,17 @@ export async function up(opts: UpOptions): Promise<Running> {
       host: opts.listen, port: opts.gatewayPort,
       ingress: serving.ingress.current, endpoints: serving.ingress.endpoints,
       onDemand: (rev) => serving.autoscaler.poke(rev),
+      // Telemetry (outputs sampled per series, copied by the gateway) and the prediction log: src/gateway/telemetry/hooks.ts.
+      ...observers,
       onResponse: (r) => {
         serving.autoscaler.countRequest(r.revision);
-        telemetry.record(r); // role defaults to primary; extra fields (output) are ignored
-        if (predictions.wants(r.namespace, r.service, r.requestId)) {
-          predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, ...(r.route ? { route: r.route } : {}), variant: r.variant, revision: r.revision, role: 'primary', status: r.status, latencyMs: r.latencyMs, ...(r.output ? { output: r.output } : {}) });
-        }
+        observers.onResponse(r);
       },
-      // Mirror answers: recorded under role 'mirror' and logged with the primary's request id for pairing.
-      onMirrorResponse: (r) => {
-        const { output, ...rest } = r;
-        const series = telemetry.series({ ...rest, role: 'mirror' });
-        telemetry.recordTo(series, { ...rest, ...(output && telemetry.wantsOutput(series) ? { responseBody: output } : {}) });
-        predictions.enqueue({ requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, ...(r.route ? { route: r.route } : {}), variant: r.variant, revision: r.revision, role: 'mirror', status: r.status, latencyMs: r.latencyMs, ...(output ? { output } : {}) });
-      },
-      onMirrorDropped: (ns, svc, reason) => telemetry.mirrorDropped(ns, svc, reason),
-      metrics: async () => ({ contentType: telemetry.contentType, body: await telemetry.metricsText() }),
     });
   } catch (err) {
     await serving.stop();
     await api.close();
-    predictions.close();
+    await predictions.close();
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${opts.gatewayPort} on ${opts.listen} is in use; choose one with --gateway-port`);
@@ -112,6 +107,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   }
   serving.attachGateway(gateway);
   await serving.start();
+  const plans = startPlanController({ store, telemetry, log });
   log(`switchyard gateway listening on http://${opts.listen}:${gateway.port}`);
 
   for (const path of opts.apply ?? []) {
@@ -124,7 +120,9 @@ export async function up(opts: UpOptions): Promise<Running> {
 
   if (opts.demo) {
     const gatewayUrl = `http://${opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen}:${gateway.port}`;
-    void runCanaryStory({ resources: api.resources, gatewayUrl, routingSettled: () => serving.ingress.settled(), log }).catch((err: Error) => log(`demo stopped: ${err.message}`));
+    void runCanaryStory({ resources: api.resources, gatewayUrl, routingSettled: () => serving.ingress.settled(), log })
+      .then(() => runPlanStory({ resources: api.resources, gatewayUrl, log }))
+      .catch((err: Error) => log(`demo stopped: ${err.message}`));
   }
 
   let stopped = false;
@@ -133,9 +131,10 @@ export async function up(opts: UpOptions): Promise<Running> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      await plans.stop();
       await gateway.close(5000);
       await serving.stop();
-      predictions.close();
+      await predictions.close();
       await api.close();
       await store.close();
     },

@@ -1,14 +1,17 @@
 // The prediction log: one row per sampled (request, role) — what answered,
 // how, and what it said — in a `predictions` table of the store's SQLite
-// file, through its own connection. The gateway only enqueues (O(1), never
-// waits); a timer writes batches in one transaction each. A full queue drops
-// the entry and counts it. Sampling hashes the request id, so a primary and
+// file. The gateway only enqueues (O(1), never waits); a timer (or a full
+// batch) hands the queue to a worker thread that owns its own connection and
+// writes one transaction per batch, so SQLite never blocks the event loop. A
+// full queue (counting rows the worker has not written yet) drops the entry
+// and counts it. Sampling hashes the request id, so a primary and
 // its mirror are kept or dropped together and can be paired later.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { parseJsonPath } from '../api/jsonpath.ts';
-import { syError } from '../core/errors.ts';
 import { hash } from '../core/hash.ts';
+import { openPredictionsDb, Policies, type WriterConfig } from './predictions-write.ts';
+import type { WorkerReply, WorkerRequest } from './predictions-worker.ts';
 
 export type PredictionRole = 'primary' | 'mirror';
 
@@ -50,185 +53,130 @@ export const PredictionLogConfig = z.object({
 });
 export type PredictionLogConfig = z.input<typeof PredictionLogConfig>;
 
-export const REDACTED = '[redacted]';
-type Steps = ReturnType<typeof parseJsonPath>;
+export { openPredictionsDb, redact, REDACTED } from './predictions-write.ts';
 
-function compilePaths(paths: readonly string[]): Steps[] {
-  return paths.map((p) => {
-    const steps = parseJsonPath(p);
-    if (steps.some((s) => s.kind === 'filter')) throw syError('SY_ERR_CONFIG', `prediction log redaction path ${p}: filters are not supported, use fields, [n] and [*]`);
-    return steps;
-  });
-}
-
-/** Replaces whatever each path selects in `root` (in place) with "[redacted]"; a path that selects the root redacts it all. */
-export function redact(root: unknown, paths: readonly Steps[]): unknown {
-  for (const steps of paths) {
-    if (steps.length === 0) return REDACTED;
-    let nodes: unknown[] = [root];
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i]!;
-      const last = i === steps.length - 1;
-      const next: unknown[] = [];
-      for (const n of nodes) {
-        if (typeof n !== 'object' || n === null) continue;
-        const rec = n as Record<string, unknown>;
-        const keys: Array<string | number> =
-          step.kind === 'field' ? (Object.hasOwn(rec, step.name) ? [step.name] : [])
-          : step.kind === 'index' ? (Array.isArray(n) && step.index < n.length && step.index >= -n.length ? [step.index < 0 ? n.length + step.index : step.index] : [])
-          : Array.isArray(n) ? n.map((_, k) => k) : Object.keys(rec);
-        for (const k of keys) {
-          if (last) (rec as Record<string | number, unknown>)[k] = REDACTED;
-          else next.push((rec as Record<string | number, unknown>)[k]);
-        }
-      }
-      nodes = next;
-    }
-  }
-  return root;
-}
-
-function bodyText(body: Uint8Array | string | undefined, paths: readonly Steps[], maxBytes: number): string | null {
-  if (body === undefined) return null;
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (size > maxBytes) return JSON.stringify(`[too large: ${size} bytes]`);
-  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  try {
-    return JSON.stringify(redact(JSON.parse(text), paths));
-  } catch {
-    // Not JSON: redaction cannot see inside it, so with any path configured the text is not kept.
-    return JSON.stringify(paths.length > 0 ? REDACTED : text);
-  }
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS predictions (
-  request_id TEXT NOT NULL, time INTEGER NOT NULL, namespace TEXT NOT NULL, service TEXT NOT NULL,
-  route TEXT, variant TEXT, revision TEXT, digest TEXT, role TEXT NOT NULL, status INTEGER NOT NULL,
-  latency_ms REAL NOT NULL, output TEXT, input TEXT, cohort TEXT);
-CREATE INDEX IF NOT EXISTS predictions_service_time ON predictions (namespace, service, time);
-CREATE INDEX IF NOT EXISTS predictions_request ON predictions (request_id, role);
-CREATE INDEX IF NOT EXISTS predictions_time ON predictions (time);`;
-
-/** Opens (or shares) the store's database file for the prediction log: WAL, and a short busy wait. */
-export function openPredictionsDb(path: string): Database.Database {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 1000');
-  db.exec(SCHEMA);
-  return db;
-}
-
-interface ServicePolicy {
-  rate: number;
-  request: Steps[];
-  response: Steps[];
+/** The worker's entry, loaded through tsx's loader (workers do not inherit it in Node 20). */
+function startWriter(path: string, cfg: WriterConfig): Worker {
+  const entry = new URL('./predictions-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true, workerData: { path, cfg } });
 }
 
 export class PredictionLog {
+  /** A connection for queries (the API's); writes go through the worker's own. */
   readonly db: Database.Database;
   private readonly cfg: z.output<typeof PredictionLogConfig>;
-  private readonly policies = new Map<string, Map<string, ServicePolicy>>();
-  private readonly defaultPolicy: ServicePolicy;
+  private readonly policies: Policies;
   private queue: PredictionEntry[] = [];
   private scheduled = false;
   private readonly timer: NodeJS.Timeout;
-  private readonly insert: Database.Statement;
-  private lastPruneMs = 0;
-  /** Entries dropped: queue full, or their batch failed to write. */
+  private readonly worker: Worker;
+  /** Rows posted to the worker and not yet answered: they count against maxQueue. */
+  private inFlight = 0;
+  private seq = 0;
+  /** The answer to the last batch posted. */
+  private tail: Promise<number> = Promise.resolve(0);
+  private readonly waiting = new Map<number, { rows: number; done: (written: number) => void }>();
+  private closing: Promise<void> | undefined;
+  private broken = false;
+  /** Entries dropped: queue full, their batch failed to write, or the writer died. */
   dropped = 0;
   written = 0;
   lastError: Error | undefined;
 
   constructor(opts: { path: string } & PredictionLogConfig, private readonly now: () => number = Date.now) {
     this.cfg = PredictionLogConfig.parse(opts);
+    this.policies = new Policies(this.cfg);
+    // Opened (schema created) here first, so the worker and queries never race on it.
     this.db = openPredictionsDb(opts.path);
-    this.insert = this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.defaultPolicy = { rate: this.cfg.sampleRate, request: compilePaths(this.cfg.redact.request), response: compilePaths(this.cfg.redact.response) };
-    for (const [key, p] of Object.entries(this.cfg.services)) {
-      const [ns, svc] = key.split('/');
-      if (!ns || !svc) throw syError('SY_ERR_CONFIG', `prediction log service key ${key} must be "namespace/service"`);
-      const redaction = p.redact ?? this.cfg.redact;
-      let m = this.policies.get(ns);
-      if (!m) this.policies.set(ns, (m = new Map()));
-      m.set(svc, { rate: p.sampleRate ?? this.cfg.sampleRate, request: compilePaths(redaction.request), response: compilePaths(redaction.response) });
-    }
-    this.timer = setInterval(() => this.flush(), this.cfg.flushIntervalMs);
+    this.worker = startWriter(opts.path, this.cfg);
+    this.worker.unref();
+    this.worker.on('message', (m: WorkerReply) => this.answered(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', () => this.fail(new Error('the prediction log writer exited')));
+    this.timer = setInterval(() => void this.post(), this.cfg.flushIntervalMs);
     this.timer.unref();
-  }
-
-  private policy(namespace: string, service: string): ServicePolicy {
-    return this.policies.get(namespace)?.get(service) ?? this.defaultPolicy;
   }
 
   /** Whether this request is in the service's sample (same answer for its primary and mirror rows). */
   wants(namespace: string, service: string, requestId: string): boolean {
-    const rate = this.policy(namespace, service).rate;
+    const rate = this.policies.of(namespace, service).rate;
     if (rate >= 1) return true;
     if (rate <= 0) return false;
     return (hash('predictions', requestId, 2) ?? 1) < rate;
   }
 
+  /** Entries not yet written: queued here or being written by the worker. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.inFlight;
   }
 
   /** Queues one entry if sampled; false when it was sampled out or dropped. Never writes or waits. */
   enqueue(e: PredictionEntry): boolean {
     if (!this.wants(e.namespace, e.service, e.requestId)) return false;
-    if (this.queue.length >= this.cfg.maxQueue) {
+    if (this.broken || this.closing || this.queue.length + this.inFlight >= this.cfg.maxQueue) {
       this.dropped++;
       return false;
     }
     this.queue.push(e);
     if (this.queue.length >= this.cfg.batchSize && !this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => void this.post());
     }
     return true;
   }
 
-  /** Writes everything queued, batchSize rows per transaction; returns rows written. */
-  flush(): number {
+  /** Hands what is queued to the worker; resolves with the rows of it written (0 when nothing was queued). */
+  private post(): Promise<number> {
     this.scheduled = false;
-    const batch = this.queue;
-    if (batch.length === 0) return 0;
+    const rows = this.queue;
+    if (rows.length === 0 || this.broken) return Promise.resolve(0);
     this.queue = [];
-    let done = 0;
-    const write = this.db.transaction((rows: PredictionEntry[]) => {
-      for (const e of rows) {
-        const p = this.policy(e.namespace, e.service);
-        this.insert.run(e.requestId, e.time, e.namespace, e.service, e.route ?? null, e.variant ?? null, e.revision ?? null, e.digest ?? null,
-          e.role, e.status, e.latencyMs, bodyText(e.output, p.response, this.cfg.maxBodyBytes), bodyText(e.input, p.request, this.cfg.maxBodyBytes),
-          e.cohort ? JSON.stringify(e.cohort) : null);
-      }
+    const seq = ++this.seq;
+    this.inFlight += rows.length;
+    // Referenced only while a batch is being written: an idle log never keeps the process alive.
+    if (this.waiting.size === 0) this.worker.ref();
+    this.tail = new Promise((done) => {
+      this.waiting.set(seq, { rows: rows.length, done });
+      this.worker.postMessage({ seq, rows, nowMs: this.now() } satisfies WorkerRequest);
     });
-    for (let i = 0; i < batch.length; i += this.cfg.batchSize) {
-      const rows = batch.slice(i, i + this.cfg.batchSize);
-      try {
-        write(rows);
-        done += rows.length;
-      } catch (err) {
-        this.dropped += rows.length;
-        this.lastError = err as Error;
-      }
-    }
-    this.written += done;
-    this.prune();
-    return done;
+    return this.tail;
   }
 
-  private prune(): void {
-    const now = this.now();
-    if (now - this.lastPruneMs < 60_000) return;
-    this.lastPruneMs = now;
-    try {
-      this.db.prepare('DELETE FROM predictions WHERE time < ?').run(now - this.cfg.retentionMs);
-    } catch (err) {
-      this.lastError = err as Error;
+  private answered(m: WorkerReply): void {
+    if ('closed' in m) return;
+    const w = this.waiting.get(m.seq);
+    if (!w) return;
+    this.waiting.delete(m.seq);
+    if (this.waiting.size === 0 && !this.closing) this.worker.unref();
+    this.inFlight -= w.rows;
+    this.written += m.written;
+    this.dropped += m.failed;
+    if (m.error !== undefined) this.lastError = new Error(m.error);
+    w.done(m.written);
+  }
+
+  private fail(err: Error): void {
+    if (this.broken) return;
+    this.broken = true;
+    if (!this.closing) this.lastError = err;
+    for (const w of this.waiting.values()) {
+      this.dropped += w.rows;
+      w.done(0);
     }
+    this.waiting.clear();
+    this.inFlight = 0;
+    this.dropped += this.queue.length;
+    this.queue = [];
+  }
+
+  /** Writes everything queued; resolves once it (and every batch before it) is written, with the rows of it written. */
+  async flush(): Promise<number> {
+    const n = this.post();
+    // The worker answers in order, so the last batch posted being written means all are.
+    await this.tail;
+    return n;
   }
 
   query(q: PredictionQuery & { paired: true }): PredictionPair[];
@@ -237,11 +185,20 @@ export class PredictionLog {
     return queryPredictions(this.db, q);
   }
 
-  /** Flushes what is queued and closes the connection. */
-  close(): void {
-    clearInterval(this.timer);
-    this.flush();
-    this.db.close();
+  /** Writes what is queued, stops the worker and closes the connections. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      await this.flush();
+      if (!this.broken) {
+        this.worker.ref();
+        const closed = new Promise<void>((r) => this.worker.once('exit', () => r()));
+        this.worker.postMessage({ close: true } satisfies WorkerRequest);
+        await closed;
+      }
+      this.db.close();
+    })();
+    return this.closing;
   }
 }
 

@@ -11,12 +11,16 @@ test('requests, errors and latency per revision match the traffic sent', { timeo
     const isvc = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'iris', namespace: 'default' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/iris-v1/' } } } };
     assert.equal((await kubectl('1.33', up, ['apply', '-f', '-'], { input: JSON.stringify(isvc) })).code, 0);
     assert.equal((await kubectl('1.33', up, ['wait', '--for=condition=Ready', 'isvc/iris', '--timeout=60s'])).code, 0);
-    const send = async (model: string) => {
-      const res = await request(`${up.gatewayUrl}/v1/models/${model}:predict`, { method: 'POST', headers: { host: 'iris.default.example.com' }, body: '{"instances":[[6.8,2.8,4.8,1.4]]}' });
-      await res.body.text();
+    // Labels the clients saw, to compare with the output telemetry (every response is sampled by default).
+    const seen: Record<string, number> = {};
+    const inputs = [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2], [7.7, 3.0, 6.1, 2.3]];
+    const send = async (model: string, i = 0) => {
+      const res = await request(`${up.gatewayUrl}/v1/models/${model}:predict`, { method: 'POST', headers: { host: 'iris.default.example.com' }, body: JSON.stringify({ instances: [inputs[i % 3]] }) });
+      const text = await res.body.text();
+      if (res.statusCode === 200) for (const l of (JSON.parse(text) as { predictions: unknown[] }).predictions) seen[String(l)] = (seen[String(l)] ?? 0) + 1;
       return res.statusCode;
     };
-    for (let i = 0; i < 40; i++) assert.equal(await send('iris'), 200);
+    for (let i = 0; i < 40; i++) assert.equal(await send('iris', i), 200);
     for (let i = 0; i < 5; i++) assert.equal(await send('other'), 404); // the model server's 404, through the iris revision
 
     const metrics = await (await fetch(`${up.gatewayUrl}/metrics`)).text();
@@ -26,8 +30,13 @@ test('requests, errors and latency per revision match the traffic sent', { timeo
     assert.match(metrics, new RegExp(`^switchyard_request_duration_seconds_count\\{${labels}\\} 45$`, 'm'));
     assert.match(metrics, /^# TYPE switchyard_request_duration_seconds histogram$/m);
 
-    const window = (await (await apiFetch(up, '/switchyard/v1/namespaces/default/telemetry?service=iris&windowMs=600000')).json()) as { requests: number; errors: number; errorsByClass: Record<string, number>; latency: { p50: number; p99: number } };
+    const window = (await (await apiFetch(up, '/switchyard/v1/namespaces/default/telemetry?service=iris&windowMs=600000')).json()) as { requests: number; errors: number; errorsByClass: Record<string, number>; latency: { p50: number; p99: number }; outputs: number; invalidOutputs: number; labels: Record<string, number> };
     assert.equal(window.requests, 45);
+    // Output telemetry of primary traffic: the 40 answers' labels, exactly; the model server's 404s are not outputs.
+    assert.equal(window.outputs, 40);
+    assert.equal(window.invalidOutputs, 0);
+    assert.deepEqual(window.labels, seen);
+    assert.ok(Object.keys(seen).length >= 2, `the rows should get different labels: ${JSON.stringify(seen)}`);
     assert.equal(window.errors, 0);
     assert.equal(window.errorsByClass['4xx'], 5);
     assert.ok(window.latency.p50 > 0 && window.latency.p99 >= window.latency.p50);

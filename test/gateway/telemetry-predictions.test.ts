@@ -30,21 +30,22 @@ const count = (path: string) => {
   }
 };
 
-test('enqueue returns at once; rows are written in batches off the caller path', async (t) => {
+test('enqueue returns at once; rows are written in batches by the writer thread', async (t) => {
   const path = tempDb(t);
   const log = new PredictionLog({ path, batchSize: 50, flushIntervalMs: 60_000 }, clock);
   t.after(() => log.close());
   for (let i = 0; i < 120; i++) assert.equal(log.enqueue(entry(i)), true);
   assert.equal(count(path), 0, 'nothing is written synchronously by enqueue');
   assert.equal(log.queued, 120);
-  await tick();
-  assert.equal(count(path), 120);
+  // A full batch is handed to the writer on the next turn of the loop; the rest waits for the timer.
+  for (let i = 0; i < 200 && log.written < 120; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(log.written, 120);
-  // Below a batch, the interval timer (or close) writes the rest.
-  log.enqueue(entry(200));
-  await tick();
   assert.equal(count(path), 120);
-  assert.equal(log.flush(), 1);
+  assert.equal(log.queued, 0);
+  log.enqueue(entry(200));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(count(path), 120);
+  assert.equal(await log.flush(), 1);
   const [row] = log.query({ namespace: 'ml', service: 'fraud', limit: 1 });
   assert.deepEqual(row, {
     requestId: 'req-200', time: T0 + 200, namespace: 'ml', service: 'fraud', route: 'default', variant: 'default', revision: 'fraud-predictor-00001',
@@ -68,7 +69,7 @@ test('a flood is bounded by the queue and counted as dropped; enqueue never awai
   assert.equal(log.queued, 1000);
   assert.equal(log.dropped, 19_000);
   assert.ok(ms < 500, `20k enqueues took ${ms.toFixed(0)} ms`);
-  assert.equal(log.flush(), 1000);
+  assert.equal(await log.flush(), 1000);
   assert.equal(count(path), 1000);
   assert.equal(log.enqueue(entry(99_999)), true, 'room again after a flush');
 });
@@ -87,7 +88,7 @@ test('redaction replaces the configured JSON paths, per service', async (t) => {
   }));
   log.enqueue(entry(2, { service: 'secret', output: '{"predictions":[1]}' }));
   log.enqueue(entry(3, { output: 'not json at all' })); // redaction configured: unparseable text is not kept
-  log.flush();
+  await log.flush();
   const rows = log.query({ namespace: 'ml', limit: 10 });
   const byId = new Map(rows.map((r) => [r.requestId, r]));
   assert.deepEqual(byId.get('req-1')!.input, { instances: [{ email: '[redacted]', amount: 5 }, { email: '[redacted]', amount: 7 }] });
@@ -106,7 +107,7 @@ test('paired query joins primary and mirror rows on request id', async (t) => {
     if (i % 2 === 0) log.enqueue(entry(i, { time: T0 + i + 5, role: 'mirror', revision: 'fraud-predictor-00002', latencyMs: 9, output: '{"predictions":[7]}' }));
   }
   log.enqueue(entry(50, { service: 'other', role: 'primary' }));
-  log.flush();
+  await log.flush();
   const pairs = log.query({ namespace: 'ml', service: 'fraud', paired: true, limit: 100 });
   assert.deepEqual(pairs.map((p) => p.requestId), ['req-8', 'req-6', 'req-4', 'req-2', 'req-0']);
   assert.equal(pairs[0]!.primary.role, 'primary');
@@ -150,12 +151,38 @@ test('a redaction path with a filter is refused at construction', (t) => {
   assert.throws(() => new PredictionLog({ path, redact: { response: ["$.predictions[?(@.x=='y')]"] } }), /SY_ERR_CONFIG|filters are not supported/);
 });
 
-test('rows older than the retention are pruned when a batch is written', (t) => {
+test('rows older than the retention are pruned when a batch is written', async (t) => {
   const path = tempDb(t);
   const log = new PredictionLog({ path, flushIntervalMs: 60_000, retentionMs: 30_000 }, clock);
   t.after(() => log.close());
   log.enqueue(entry(0, { time: T0 + 10_000 })); // 50 s old at the clock
   log.enqueue(entry(1, { time: T0 + 40_000 })); // 20 s old
-  log.flush();
+  await log.flush();
   assert.deepEqual(log.query({ namespace: 'ml' }).map((r) => r.requestId), ['req-1']);
+});
+
+test('rows the writer has not answered yet count against maxQueue', async (t) => {
+  const path = tempDb(t);
+  const log = new PredictionLog({ path, maxQueue: 100, batchSize: 60, flushIntervalMs: 60_000 }, clock);
+  t.after(() => log.close());
+  for (let i = 0; i < 60; i++) log.enqueue(entry(i));
+  await tick(); // 60 handed to the writer
+  let accepted = 0;
+  for (let i = 60; i < 200; i++) if (log.enqueue(entry(i))) accepted++;
+  // However far the writer got, queued + in flight never exceeded 100.
+  assert.ok(accepted >= 40 && accepted <= 100, `accepted ${accepted}`);
+  assert.equal(log.dropped, 140 - accepted);
+  await log.flush();
+  assert.equal(count(path), 60 + accepted);
+  assert.equal(log.written + log.dropped, 200);
+});
+
+test('close writes what is queued and is idempotent; a closed log drops', async (t) => {
+  const path = tempDb(t);
+  const log = new PredictionLog({ path, flushIntervalMs: 60_000 }, clock);
+  for (let i = 0; i < 7; i++) log.enqueue(entry(i));
+  await Promise.all([log.close(), log.close()]);
+  assert.equal(count(path), 7);
+  assert.equal(log.enqueue(entry(8)), false);
+  assert.equal(log.dropped, 1);
 });

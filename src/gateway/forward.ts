@@ -1,0 +1,156 @@
+// One upstream exchange streamed straight into the client response through
+// undici's dispatch handler API: no response stream object, no pipe, no
+// parsed header object — the upstream's raw headers go to res.writeHead as a
+// flat list. This is the hot path of every request without a retry or timeout
+// policy (the InferenceService ingress, and VirtualService routes without
+// `retries`/`timeout`); routes with a policy go through proxy.ts `exchange`.
+// The handler is a class, not closures: tsx's keepNames would otherwise
+// define a `name` on every closure of every request.
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { HOP_BY_HOP } from './headers.ts';
+import type { HeaderOps } from './routing/types.ts';
+import { applyHeaderOps, type HeaderMap } from './vs-route.ts';
+
+export interface Forward {
+  dispatcher: Dispatcher;
+  path: string;
+  method: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer | Readable | null;
+  /** Bound on waiting for the status line, and between body chunks. */
+  timeoutMs: number;
+  /** Response headers the gateway adds (flat name, value, …), after the upstream's. */
+  extra: string[];
+  /** VirtualService response header rules, applied in order (null entries skipped). */
+  ops: ReadonlyArray<HeaderOps | null | undefined> | null;
+  /** Bytes of the response body to keep (0: none); beyond it the copy is abandoned. */
+  captureBytes: number;
+}
+
+export interface Forwarded {
+  status: number;
+  /** The response body, when captured and within the bound. */
+  output: Buffer | undefined;
+}
+
+/** A failure of the exchange; `started` (with the upstream's status) when the response had already begun towards the client. */
+export class ForwardError extends Error {
+  constructor(cause: Error, readonly started: boolean, readonly status: number) {
+    super(cause.message, { cause });
+  }
+}
+
+/** Our own response headers replace the upstream's of the same name. */
+function isExtra(extra: string[], lower: string): boolean {
+  for (let i = 0; i < extra.length; i += 2) if (extra[i] === lower) return true;
+  return false;
+}
+
+class Handler implements Dispatcher.DispatchHandler {
+  private abortFn: ((err?: Error) => void) | null = null;
+  private resumeFn: (() => void) | null = null;
+  private status = 0;
+  private chunks: Buffer[] | null;
+  private size = 0;
+  private done = false;
+  private onDrain: (() => void) | null = null;
+  private readonly onClose: () => void;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly f: Forward,
+    private readonly resolve: (r: Forwarded) => void,
+    private readonly reject: (e: ForwardError) => void,
+  ) {
+    this.chunks = f.captureBytes > 0 ? [] : null;
+    this.onClose = this.closed.bind(this);
+    res.once('close', this.onClose);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    // The client left before the upstream connection was ready.
+    if (this.done) abort(new Error('the client closed the connection'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    this.status = status;
+    this.resumeFn = resume;
+    const flat: string[] = [];
+    const extra = this.f.extra;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toString('latin1');
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || isExtra(extra, lower)) continue;
+      flat.push(name, raw[i + 1]!.toString('latin1'));
+    }
+    for (let i = 0; i < extra.length; i++) flat.push(extra[i]!);
+    const ops = this.f.ops;
+    if (ops === null) {
+      this.res.writeHead(status, flat);
+    } else {
+      // Header rules need names to look up: an object, lower-case names (as proxy.ts' path has them).
+      const h: HeaderMap = {};
+      for (let i = 0; i < flat.length; i += 2) {
+        const k = flat[i]!.toLowerCase();
+        const old = h[k];
+        h[k] = old === undefined ? flat[i + 1]! : Array.isArray(old) ? [...old, flat[i + 1]!] : [old, flat[i + 1]!];
+      }
+      for (const o of ops) applyHeaderOps(h, o);
+      this.res.writeHead(status, h);
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.chunks !== null) {
+      this.size += chunk.length;
+      if (this.size > this.f.captureBytes) this.chunks = null;
+      else this.chunks.push(chunk);
+    }
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', (this.onDrain ??= this.drained.bind(this)));
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.off('close', this.onClose);
+    this.res.end();
+    const c = this.chunks;
+    this.resolve({ status: this.status, output: c === null ? undefined : c.length === 1 ? c[0]! : Buffer.concat(c, this.size) });
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.off('close', this.onClose);
+    this.reject(new ForwardError(err, this.res.headersSent, this.status));
+  }
+
+  private drained(): void {
+    this.resumeFn?.();
+  }
+
+  /** The client went away before the answer was complete: stop reading the upstream. */
+  private closed(): void {
+    if (this.done) return;
+    const err = new Error('the client closed the connection');
+    if (this.abortFn) this.abortFn(err);
+    else this.onError(err);
+  }
+}
+
+/** Sends the request and streams the answer to `res`; resolves once the answer is written, rejects with a ForwardError. */
+export function forward(res: ServerResponse, f: Forward): Promise<Forwarded> {
+  return new Promise((resolve, reject) => {
+    const handler = new Handler(res, f, resolve, reject);
+    f.dispatcher.dispatch({
+      path: f.path, method: f.method as Dispatcher.HttpMethod, headers: f.headers, body: f.body,
+      headersTimeout: f.timeoutMs, bodyTimeout: f.timeoutMs,
+    }, handler);
+  });
+}
