@@ -191,3 +191,54 @@ test('a plan over its cost budget pauses instead of moving traffic', () =>
     assert.match(after.status.message, /budget/);
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10);
   }));
+
+test('blueGreen: the candidate is deployed at 0 % with its tag host on, judged on preview traffic, then switched', () =>
+  withStore(async (store) => {
+    await seed(store, { phases: [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 100, passingWindows: 1 } } }] });
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    await ctl.reconcile(await plan(store));
+    const o = await isvc(store);
+    assert.equal(o.spec.predictor.canaryTrafficPercent, 0, 'no live traffic during preview');
+    assert.equal(o.spec.predictor.model.storageUri, 'pvc://models/v2');
+    assert.equal(o.metadata.annotations?.['serving.kserve.io/enable-tag-routing'], 'true', 'the preview answers on its tag host');
+    await candidateCreated(store);
+    clock.t = 1_010_400;
+    await ctl.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.phase, 'Promoted');
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, undefined, 'switched: the candidate takes all traffic');
+  }));
+
+test('a VirtualService target: weights move between the baseline and candidate destinations, and return on rollback', () =>
+  withStore(async (store) => {
+    const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
+    await store.create(VS, {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'scoring', namespace: 'default' },
+      spec: { hosts: ['scoring.example.com'], http: [{ name: 'main', route: [
+        { destination: { host: 'triton.models.internal', subset: 'v1' }, weight: 100 },
+        { destination: { host: 'triton.models.internal', subset: 'v2' }, weight: 0 },
+      ] }] },
+    } as KubeObject, admin);
+    const spec = trafficPlanSpec.parse({
+      target: { virtualService: { name: 'scoring', route: 'main' } }, candidate: { revision: 'v2' }, owner: { team: 'ml' },
+      phases: [{ canary: { steps: [10, 50], hold: { minRequests: 100 } } }], gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s',
+    });
+    await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'iris-v2', namespace: 'default' }, spec } as KubeObject, admin);
+    const clock = { t: 1_000_000 };
+    const asked: Array<Record<string, unknown>> = [];
+    const ctl = new PlanController({
+      store, now: () => clock.t,
+      readWindow: (q) => {
+        asked.push(q);
+        return q.variant === 'v2' ? stats(200, 60, {}) : stats(2000, 0, {});
+      },
+    });
+    const weights = async () => ((await store.get({ ...VS, namespace: 'default', name: 'scoring' })) as any).spec.http[0].route.map((r: { weight: number }) => r.weight); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await ctl.reconcile(await plan(store));
+    assert.deepEqual(await weights(), [90, 10]);
+    clock.t = 1_010_400;
+    await ctl.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.phase, 'RolledBack', 'a 30 % error rate fails the gate');
+    assert.deepEqual(await weights(), [100, 0]);
+    assert.deepEqual(asked.find((q) => q.variant === 'v2'), { namespace: 'default', service: 'triton.models.internal', route: 'default/scoring/main', destination: 'triton.models.internal', variant: 'v2', fromMs: 1_000_000, toMs: 1_010_000 });
+  }));
