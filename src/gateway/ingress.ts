@@ -7,6 +7,7 @@
 // plain maps; routing a request is lookups.
 import type { CompiledGraph } from './graph/compile.ts';
 import type { LoggerSpec } from './logger.ts';
+import { isExcluded, strataOf, unitBucket, type KeyReader, type ServiceCohorts } from './cohorts.ts';
 
 export interface TrafficTarget {
   revisionName: string;
@@ -28,6 +29,8 @@ export interface IngressService {
   /** Traffic of the transformer and explainer components, when the InferenceService has them. */
   transformer?: TrafficTarget[];
   explainer?: TrafficTarget[];
+  /** An active TrafficPlan's cohorts: exclusions, sticky units, strata (see cohorts.ts). */
+  cohorts?: ServiceCohorts;
 }
 
 export interface IngressRoute {
@@ -37,6 +40,8 @@ export interface IngressRoute {
   variant: string;
   /** The upstream path when it differs from the request's (the /predictor/NS/NAME prefix removed). */
   path?: string;
+  /** Strata values of the request, when the service has cohorts (telemetry slices). */
+  cohort?: Record<string, string>;
 }
 
 interface Split {
@@ -61,6 +66,8 @@ export interface IngressTable {
   byPredictor: Map<string, Split>;
   /** InferenceGraphs by host GRAPH.NAMESPACE.<domain>; absent when there are none. */
   graphs?: Map<string, CompiledGraph>;
+  /** Some service has cohorts: only then does the gateway build a key reader per request. */
+  hasCohorts?: boolean;
 }
 
 function split(service: IngressService, traffic = service.traffic): Split {
@@ -102,7 +109,7 @@ export function compileIngress(services: IngressService[], domain: string, versi
       }
     }
   }
-  return { version, byHost, byTagHost, byModel, byPredictor };
+  return { version, byHost, byTagHost, byModel, byPredictor, ...(services.some((s) => s.cohorts) ? { hasCohorts: true } : {}) };
 }
 
 const PREDICTOR_PREFIX = '/predictor/';
@@ -122,10 +129,17 @@ export function modelNameOf(path: string): string | undefined {
   return m ? decodeURIComponent(m[1]!) : undefined;
 }
 
-function choose(sp: Split, rng: () => number): IngressRoute | undefined {
+function choose(sp: Split, rng: () => number, read?: KeyReader): IngressRoute | undefined {
+  const c = sp.service.cohorts;
+  if (c && read) return chooseInCohorts(sp, c, read, rng);
+  return chooseAt(sp, rng());
+}
+
+/** The target at fraction x ∈ [0, 1) of the split's cumulative bounds. */
+function chooseAt(sp: Split, fraction: number): IngressRoute | undefined {
   const total = sp.bounds[sp.bounds.length - 1];
   if (total === undefined) return undefined;
-  const x = rng() * total;
+  const x = fraction * total;
   for (let i = 0; i < sp.bounds.length; i++) {
     if (x < sp.bounds[i]!) {
       const t = sp.targets[i]!;
@@ -136,16 +150,35 @@ function choose(sp: Split, rng: () => number): IngressRoute | undefined {
   return { service: sp.service, revision: t.revisionName, variant: variantOf(t) };
 }
 
+/**
+ * Excluded requests go to the baseline (the split's entry that is not the
+ * latest revision); a unit key picks by its bucket — the latest revision's
+ * share comes first in KServe's traffic list, so a unit inside a 10 % canary
+ * is still inside at 50 %; otherwise at random.
+ */
+function chooseInCohorts(sp: Split, c: ServiceCohorts, read: KeyReader, rng: () => number): IngressRoute | undefined {
+  let route: IngressRoute | undefined;
+  if (isExcluded(c, read)) {
+    const t = sp.targets.find((x) => !x.latestRevision) ?? sp.targets[sp.targets.length - 1];
+    route = t ? { service: sp.service, revision: t.revisionName, variant: variantOf(t) } : undefined;
+  } else {
+    route = chooseAt(sp, unitBucket(c, read) ?? rng());
+  }
+  const cohort = route && strataOf(c, read);
+  return cohort ? { ...route!, cohort } : route;
+}
+
 export type IngressResult =
   | { kind: 'route'; route: IngressRoute }
   | { kind: 'notFound'; message: string }
   | { kind: 'noTraffic'; service: IngressService };
 
-export function routeIngress(table: IngressTable, hostHeader: string | undefined, path: string, rng: () => number): IngressResult {
+/** `read` gives the request's keys for services with cohorts; without it cohorts are ignored (graph steps). */
+export function routeIngress(table: IngressTable, hostHeader: string | undefined, path: string, rng: () => number, read?: KeyReader): IngressResult {
   if (path.startsWith(PREDICTOR_PREFIX)) {
     const p = predictorPath(table, path);
     if (!p) return { kind: 'notFound', message: `no InferenceService predictor at ${path.split('/').slice(0, 4).join('/')}` };
-    const route = choose(p.sp, rng);
+    const route = choose(p.sp, rng, read);
     return route ? { kind: 'route', route: { ...route, path: p.rest } } : { kind: 'noTraffic', service: p.sp.service };
   }
   const host = (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase();
@@ -163,6 +196,6 @@ export function routeIngress(table: IngressTable, hostHeader: string | undefined
     }
   }
   const sp = entry!.explain && path.endsWith(':explain') ? entry!.explain : entry!.main;
-  const route = choose(sp, rng);
+  const route = choose(sp, rng, read);
   return route ? { kind: 'route', route } : { kind: 'noTraffic', service: sp.service };
 }

@@ -15,6 +15,7 @@ import type { StepTarget } from './graph/compile.ts';
 import type { StepResult } from './graph/execute.ts';
 import { serveGraph } from './graph/serve.ts';
 import { routeIngress, type IngressRoute, type IngressTable } from './ingress.ts';
+import { requestKeyReader } from './cohorts.ts';
 import { CE_REQUEST, CE_RESPONSE, logsRequest, logsResponse, PayloadLogger, type PayloadEvent, type PayloadLoggerStats } from './logger.ts';
 import { UpstreamPools } from './upstreams.ts';
 import { forwardHeaders, responseHeaders } from './headers.ts';
@@ -31,6 +32,8 @@ export type { MirrorRecord };
 export type GatewaySnapshot = IngressTable & { vs?: VsLookup };
 
 export interface ResponseRecord {
+  /** Strata values of the request when an active TrafficPlan defines strata (telemetry slices). */
+  cohort?: Record<string, string>;
   requestId: string;
   namespace: string;
   service: string;
@@ -58,7 +61,7 @@ export interface ResponseRecord {
 }
 
 /** What identifies a response's series before it is sent: the fields of its ResponseRecord known up front. */
-export type ResponseIdentity = Pick<ResponseRecord, 'namespace' | 'service' | 'revision' | 'variant' | 'route' | 'destination'>;
+export type ResponseIdentity = Pick<ResponseRecord, 'namespace' | 'service' | 'revision' | 'variant' | 'route' | 'destination' | 'cohort'>;
 
 export interface GatewayOptions {
   host?: string;
@@ -273,7 +276,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const match = matchVirtualService(table.vs, view);
       if (match) return serveVirtualService(req, res, match, view, requestId, vsContext(table));
     }
-    const result = routeIngress(table, req.headers.host, req.url ?? '/', rng);
+    // Only tables with a plan's cohorts pay for a key reader (exclusions, sticky units, strata).
+    const result = routeIngress(table, req.headers.host, req.url ?? '/', rng, table.hasCohorts ? requestKeyReader(req.headers, req.url ?? '/') : undefined);
     if (result.kind === 'notFound') return sendError(res, 404, result.message, requestId);
     if (result.kind === 'noTraffic') return sendError(res, 503, `InferenceService ${result.service.namespace}/${result.service.name} has no ready revision to route to`, requestId);
     const { route } = result;
@@ -282,6 +286,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
       variant: route.variant, status: 502, latencyMs: 0, buffered: false,
     };
+    if (route.cohort) rec.cohort = route.cohort;
     const sampled = opts.wantsOutput?.(rec) === true;
     let outCopy: BodyCopy | undefined;
     bump(route.revision, 1);

@@ -229,7 +229,7 @@ test('a VirtualService target: weights move between the baseline and candidate d
     const ctl = new PlanController({
       store, now: () => clock.t,
       readWindow: (q) => {
-        asked.push(q);
+        asked.push({ ...q });
         return q.variant === 'v2' ? stats(200, 60, {}) : stats(2000, 0, {});
       },
     });
@@ -241,4 +241,31 @@ test('a VirtualService target: weights move between the baseline and candidate d
     assert.equal((await plan(store)).status.phase, 'RolledBack', 'a 30 % error rate fails the gate');
     assert.deepEqual(await weights(), [100, 0]);
     assert.deepEqual(asked.find((q) => q.variant === 'v2'), { namespace: 'default', service: 'triton.models.internal', route: 'default/scoring/main', destination: 'triton.models.internal', variant: 'v2', fromMs: 1_000_000, toMs: 1_010_000 });
+  }));
+
+test('a bySlice gate is judged per stratum value and names the slice that failed', () =>
+  withStore(async (store) => {
+    await seed(store, {
+      cohorts: { unit: { header: 'x-user-id' }, strata: [{ name: 'tier', header: 'x-tier' }] },
+      gates: [{ metric: 'errorRate', max: 0.05, bySlice: 'tier' }, { metric: 'outputPSI', max: 0.2 }],
+    });
+    const clock = { t: 1_000_000 };
+    const ctl = new PlanController({
+      store, now: () => clock.t,
+      listSlices: () => ['free', 'gold'],
+      readWindow: (q) => {
+        const cand = q.revision === 'iris-predictor-00002';
+        if (q.slice?.tier === 'gold') return cand ? stats(100, 30, {}) : stats(500, 0, {});
+        if (q.slice?.tier === 'free') return cand ? stats(100, 0, {}) : stats(500, 0, {});
+        return cand ? stats(200, 30, SAME) : stats(1000, 0, SAME);
+      },
+    });
+    await ctl.reconcile(await plan(store));
+    await candidateCreated(store);
+    clock.t = 1_010_400;
+    await ctl.reconcile(await plan(store));
+    const p = await plan(store);
+    assert.equal(p.status.phase, 'RolledBack');
+    assert.match(p.status.message, /errorRate\[tier=gold\]/);
+    assert.deepEqual(p.status.gates.filter((g: { slice?: string }) => g.slice).map((g: { slice: string; verdict: string }) => [g.slice, g.verdict]), [['tier=free', 'pass'], ['tier=gold', 'fail']]);
   }));

@@ -9,6 +9,7 @@
 import { canonicalJson } from '../../core/canonical.ts';
 import { compileGraph, type CompiledGraph, type GraphSpecInput } from '../../gateway/graph/compile.ts';
 import { compileIngress, type IngressService, type IngressTable, type TrafficTarget } from '../../gateway/ingress.ts';
+import { compileCohorts, type CohortSpec, type ServiceCohorts } from '../../gateway/cohorts.ts';
 import { EndpointRegistry } from '../../gateway/endpoints.ts';
 import { compileRoutingTable, type VirtualServiceInput } from '../../gateway/routing/compile.ts';
 import type { DestinationRuleInput, ServiceEntryInput } from '../../gateway/routing/destinations.ts';
@@ -111,6 +112,26 @@ export function compileGraphObject(ig: KubeObject, isvcs: Map<string, KubeObject
   };
 }
 
+const TRAFFIC_PLANS = { group: 'switchyard.dev', resource: 'trafficplans' };
+const FINISHED = new Set(['Promoted', 'RolledBack', 'Aborted']);
+
+/** Cohort specs of running plans, by the InferenceService they target (NAMESPACE/NAME → [salt, spec]). */
+function planCohortSpecs(plans: KubeObject[]): Map<string, [string, CohortSpec]> {
+  const out = new Map<string, [string, CohortSpec]>();
+  for (const p of plans) {
+    const spec = p.spec as { target?: { inferenceService?: string }; cohorts?: CohortSpec } | undefined;
+    const phase = (p.status as { phase?: string } | undefined)?.phase;
+    if (!spec?.target?.inferenceService || !spec.cohorts || (phase && FINISHED.has(phase))) continue;
+    const ns = p.metadata.namespace ?? 'default';
+    out.set(`${ns}/${spec.target.inferenceService}`, [`${ns}/${p.metadata.name}`, spec.cohorts]);
+  }
+  return out;
+}
+
+function planCohorts(plans: KubeObject[]): Map<string, ServiceCohorts> {
+  return new Map([...planCohortSpecs(plans)].map(([k, [salt, spec]]) => [k, compileCohorts(salt, spec)]));
+}
+
 export class LocalIngress {
   readonly endpoints = new EndpointRegistry();
   private table: GatewaySnapshot;
@@ -135,6 +156,17 @@ export class LocalIngress {
     this.unwatch = await this.store.watch(ISVCS, {}, () => this.recompile());
     this.unwatchGraphs = await this.store.watch(GRAPHS, {}, () => this.recompile());
     for (const kind of [VIRTUAL_SERVICES, SERVICE_ENTRIES, DESTINATION_RULES]) this.unwatchRouting.push(await this.store.watch(kind, {}, () => this.recompile()));
+    // Plans write status every second; only a change of which cohorts apply needs a new table.
+    let fingerprint = '';
+    this.unwatchRouting.push(await this.store.watch(TRAFFIC_PLANS, {}, () => {
+      void this.store.list(TRAFFIC_PLANS).then(({ items }) => {
+        const next = JSON.stringify([...planCohortSpecs(items)]);
+        if (next !== fingerprint) {
+          fingerprint = next;
+          void this.recompile();
+        }
+      });
+    }));
     await this.recompile();
   }
 
@@ -166,7 +198,13 @@ export class LocalIngress {
       do {
         this.again = false;
         const { items } = await this.store.list(ISVCS);
-        const table = compileIngress(items.map(ingressServiceOf), this.domain, ++this.version);
+        const cohorts = planCohorts((await this.store.list(TRAFFIC_PLANS)).items);
+        const services = items.map((i) => {
+          const s = ingressServiceOf(i);
+          const c = cohorts.get(`${s.namespace}/${s.name}`);
+          return c ? { ...s, cohorts: c } : s;
+        });
+        const table = compileIngress(services, this.domain, ++this.version);
         const graphs = await this.compileGraphs(items);
         const withGraphs = graphs.size ? { ...table, graphs } : table;
         // Swap the InferenceService table at once (keeping the VirtualServices of the previous
