@@ -263,3 +263,12 @@ test('budget: a plan whose first step is over budget never moves traffic, and re
   assert.equal(r.state.phase, 'Progressing');
   assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 10 }]);
 });
+
+test('budget.maxRequests: a plan that used up its candidate requests without a decision ends Aborted, traffic back', () => {
+  const spec = plan({ budget: { maxRequests: 2500 }, phases: [{ canary: { steps: [10, 50], hold: { minRequests: 100000 } } }] });
+  const r = feed(spec, started(spec), [[1, { window: win(1) }], [2, { window: win(2) }], [3, { window: win(3) }]]);
+  assert.equal(r.state.phase, 'Aborted');
+  assert.equal(r.state.requestsTotal, 3000);
+  assert.equal(r.transitions[0]?.cause, 'request-budget');
+  assert.deepEqual(r.actions[0], { type: 'setCanary', percent: 0 });
+});

@@ -21,6 +21,8 @@ export interface PlanState {
   stepStartedAt?: number;
   /** Candidate requests counted toward the step's minRequests. */
   requestsInStep: number;
+  /** Candidate requests over the whole plan (budget.maxRequests); absent in states stored before it existed. */
+  requestsTotal?: number;
   consecutivePassingWindows: number;
   consecutiveErrors: number;
   /** End of the last window applied; a window ending at or before it is a replay and ignored. */

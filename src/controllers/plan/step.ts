@@ -14,7 +14,7 @@ import {
   type Action, type Command, type Evidence, type Observation, type PlanPhase, type PlanState, type StepResult, type Transition, type WindowObservation,
 } from './state.ts';
 
-type Spec = Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'rollback'>;
+type Spec = Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'rollback'> & Partial<Pick<TrafficPlanSpec, 'budget'>>;
 
 export interface StepHooks {
   /** Why moving to (phaseIndex, stepIndex) would exceed budget.maxCostPerHour; undefined when within budget. */
@@ -141,6 +141,7 @@ class Run {
       consecutiveErrors: v.consecutiveErrors,
       gates: v.gates.flatMap((g) => g.results),
       requestsInStep: s.requestsInStep + (counts ? w.candidate.requests : 0),
+      requestsTotal: (s.requestsTotal ?? 0) + w.candidate.requests,
       consecutivePassingWindows: !counts ? s.consecutivePassingWindows : v.verdict === 'pass' ? s.consecutivePassingWindows + 1 : 0,
     };
     if (v.verdict !== 'fail') return;
@@ -150,6 +151,14 @@ class Run {
     const reason = cause === 'errors-exceeded' ? `${v.consecutiveErrors} consecutive windows with provider errors (${what})` : `gate failed (${what})`;
     if (this.spec.rollback.onGateFailure !== false) this.rollBack('RolledBack', cause, reason);
     else if (this.state.phase !== 'Paused') this.move('Paused', cause, `${reason}; automatic rollback is off`);
+  }
+
+  /** budget.maxRequests: the candidate may not serve more; used up without a decision, the plan ends like maxDuration. */
+  checkRequestBudget(): void {
+    const max = this.spec.budget?.maxRequests;
+    const used = this.state.requestsTotal ?? 0;
+    if (max === undefined || used < max) return;
+    this.rollBack('Aborted', 'request-budget', `budget.maxRequests ${max} used up (${used} candidate requests) without a decision`);
   }
 
   checkMaxDuration(): void {
@@ -202,6 +211,7 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
   }
   if (observation.window && !TERMINAL_PHASES.has(run.state.phase)) run.applyWindow(observation.window, options);
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkMaxDuration();
+  if (!TERMINAL_PHASES.has(run.state.phase)) run.checkRequestBudget();
   run.maybeAdvance();
   return { state: run.state, actions: run.actions, transitions: run.transitions };
 }
