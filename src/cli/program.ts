@@ -6,7 +6,9 @@ import { registerAudit } from './commands/audit.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerDescribe } from './commands/describe.ts';
 import { registerGet } from './commands/get.ts';
+import { registerLint } from './commands/lint.ts';
 import { registerPatch } from './commands/patch.ts';
+import { registerPlan } from './commands/plan.ts';
 import { registerPredictions } from './commands/predictions.ts';
 import { registerReplace } from './commands/replace.ts';
 import { registerToken } from './commands/token.ts';
@@ -23,6 +25,8 @@ export function registerClientCommands(program: Command): void {
   registerWait(program);
   registerAudit(program);
   registerPredictions(program);
+  registerPlan(program);
+  registerLint(program);
   registerToken(program);
   registerVersion(program);
 }

@@ -53,7 +53,7 @@ export function presentStatus(
     currentStep: s.stepIndex,
     ...(phaseSpec?.canary ? { steps: phaseSpec.canary.steps } : {}),
     canaryPercent: s.canaryPercent,
-    split: view && Object.keys(view.split).length > 0 ? view.split : (previous?.split ?? {}),
+    split: splitOf(s, memo, view, previous),
     stepRequests: s.requestsInStep,
     stepMinRequests: hold.minRequests,
     passingWindows: s.consecutivePassingWindows,
@@ -74,6 +74,18 @@ export function presentStatus(
     state: stored as unknown as Record<string, unknown>,
   };
   return status;
+}
+
+/**
+ * The split the plan has set: baseline and candidate shares from the state once both revisions
+ * are known (the target's own status catches up a moment later), else what the target shows.
+ */
+function splitOf(s: PlanState, memo: TargetMemo, view: TargetView | undefined, previous: TrafficPlanStatus | undefined): Record<string, number> {
+  if (memo.baselineRevision && memo.candidateRevision && s.startedAt !== undefined) {
+    const p = s.phase === 'Promoted' ? 100 : s.canaryPercent;
+    return { [memo.baselineRevision]: 100 - p, [memo.candidateRevision]: p };
+  }
+  return view && Object.keys(view.split).length > 0 ? view.split : (previous?.split ?? {});
 }
 
 function round(x: number): number {

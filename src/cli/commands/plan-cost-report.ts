@@ -1,0 +1,126 @@
+// The numbers and the table `switchyard plan cost` prints: pure functions of
+// the plan and the resolved prices (src/analysis/cost.ts does the pricing).
+import { humanDuration } from '../../api/age.ts';
+import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import { budgetExceeded, costPerHour, planCost, type CostInputs, type Exposure } from '../../analysis/cost.ts';
+import { alignColumns } from '../table.ts';
+
+/** A TrafficPlan that passed the schema (defaults applied). */
+export interface ValidPlan {
+  metadata: { name: string; namespace?: string };
+  spec: TrafficPlanSpec;
+}
+
+export interface CostRow {
+  /** 0-based, as in status.phaseIndex / currentStep. */
+  phaseIndex: number;
+  stepIndex: number;
+  exposure: string;
+  /** null when the step has no end (e.g. an abTest without maxDuration, or no traffic to collect minRequests). */
+  hours: number | null;
+  perHour: number;
+  incrementalPerHour: number;
+  cost: number | null;
+  overBudget: boolean;
+}
+
+export interface CostReport {
+  plan: { name: string; namespace?: string };
+  inputs: CostInputs;
+  sources: Record<string, string>;
+  baselineOnlyPerHour: number;
+  steps: CostRow[];
+  keepWarm: { duration?: string; hours: number; cost: number };
+  totalHours: number | null;
+  totalCost: number | null;
+  peakPerHour: number;
+  budget: { maxCostPerHour?: number; exceeded: boolean; firstOverBudget?: { phaseIndex: number; stepIndex: number; exposure: string; perHour: number } };
+}
+
+/** JSON-friendly: Infinity becomes null, float noise (54.00000000000001) is rounded away. */
+const finite = (x: number): number | null => (Number.isFinite(x) ? round(x) : null);
+const round = (x: number): number => Number(x.toPrecision(12));
+
+export function exposureText(e: Exposure): string {
+  if (e.kind === 'canary') return `canary ${e.percent}%`;
+  if (e.kind === 'shadow') return `shadow ${e.percent}%`;
+  return e.kind;
+}
+
+export function costReport(plan: ValidPlan, inputs: CostInputs, sources: Record<string, string>): CostReport {
+  const spec = plan.spec;
+  const priced = planCost(spec, inputs);
+  const steps: CostRow[] = priced.steps.map((s) => ({
+    phaseIndex: s.phaseIndex, stepIndex: s.stepIndex, exposure: exposureText(s.exposure),
+    hours: finite(s.hours), perHour: round(s.perHour.total), incrementalPerHour: round(s.perHour.incremental),
+    // A step that costs nothing per hour costs nothing however long it lasts.
+    cost: s.perHour.total === 0 ? 0 : finite(s.cost),
+    overBudget: budgetExceeded(spec, inputs, s.phaseIndex, s.stepIndex).exceeded,
+  }));
+  const first = steps.find((s) => s.overBudget);
+  const max = spec.budget?.maxCostPerHour;
+  return {
+    plan: { name: plan.metadata.name, ...(plan.metadata.namespace ? { namespace: plan.metadata.namespace } : {}) },
+    inputs, sources,
+    baselineOnlyPerHour: round(costPerHour(inputs, { kind: 'baseline' }).total),
+    steps,
+    keepWarm: { ...(spec.rollback.keepWarm ? { duration: spec.rollback.keepWarm } : {}), hours: round(priced.keepWarm.hours), cost: round(priced.keepWarm.cost) },
+    totalHours: finite(priced.totalHours),
+    totalCost: steps.some((s) => s.cost === null) ? null : finite(priced.totalCost),
+    peakPerHour: round(priced.peakPerHour),
+    budget: {
+      ...(max !== undefined ? { maxCostPerHour: max } : {}),
+      exceeded: first !== undefined,
+      ...(first ? { firstOverBudget: { phaseIndex: first.phaseIndex, stepIndex: first.stepIndex, exposure: first.exposure, perHour: first.perHour } } : {}),
+    },
+  };
+}
+
+/** Money: two decimals from 1 up, three significant digits below (per-request prices are tiny). */
+export function money(x: number | null): string {
+  if (x === null) return 'unbounded';
+  if (x === 0) return '0';
+  return Math.abs(x) >= 1 ? x.toFixed(2) : String(Number(x.toPrecision(3)));
+}
+
+export function hoursText(h: number | null): string {
+  if (h === null) return 'unbounded';
+  if (h > 0 && h * 3_600_000 < 1000) return '<1s';
+  return humanDuration(Math.round(h * 3_600_000));
+}
+
+function stepLabel(r: CostReport, row: CostRow): string {
+  const inPhase = r.steps.filter((s) => s.phaseIndex === row.phaseIndex).length;
+  return inPhase > 1 ? `${row.stepIndex + 1}/${inPhase}` : '-';
+}
+
+export function formatCostReport(r: CostReport): string {
+  const i = r.inputs;
+  const src = (key: string) => (r.sources[key] ? ` (${r.sources[key]})` : '');
+  const lines = [
+    `TrafficPlan ${r.plan.name}${r.plan.namespace ? ` (namespace ${r.plan.namespace})` : ''}, posture ${i.posture ?? 'comparison'}${src('posture')}`,
+    `  rate:      ${i.requestsPerSecond} req/s${src('requestsPerSecond')}`,
+    `  prices:    ${money(i.baselineCostPerRequest)} per request${src('perRequest')}, candidate ${money(i.candidateCostPerRequest ?? i.baselineCostPerRequest)}${src('candidatePerRequest')}, ${money(i.costPerReplicaHour)} per replica-hour${src('perReplicaHour')}`,
+    `  replicas:  baseline ${i.baselineReplicas}${src('baselineReplicas')}, candidate ${i.candidateReplicas}${src('candidateReplicas')}`,
+    `  baseline alone costs ${money(r.baselineOnlyPerHour)}/h`,
+    '',
+  ];
+  const rows = r.steps.map((s) => [
+    String(s.phaseIndex + 1), stepLabel(r, s), s.exposure, hoursText(s.hours), money(s.perHour), `+${money(s.incrementalPerHour)}`, money(s.cost),
+    s.overBudget ? 'OVER BUDGET' : '',
+  ]);
+  lines.push(...alignColumns([['PHASE', 'STEP', 'EXPOSURE', 'DURATION', 'PER HOUR', 'EXTRA/H', 'COST', ''], ...rows]));
+  lines.push('');
+  if (r.keepWarm.hours > 0) lines.push(`keep warm:  ${money(r.keepWarm.cost)} (baseline replicas for rollback.keepWarm ${r.keepWarm.duration})`);
+  else lines.push('keep warm:  0 (no rollback.keepWarm: rollback after promotion is a cold start)');
+  lines.push(`total:      ${money(r.totalCost)} over ${hoursText(r.totalHours)}, peak ${money(r.peakPerHour)}/h`);
+  const b = r.budget;
+  if (b.maxCostPerHour === undefined) lines.push('budget:     no budget.maxCostPerHour set');
+  else if (b.firstOverBudget) {
+    const f = b.firstOverBudget;
+    const row = r.steps.find((s) => s.phaseIndex === f.phaseIndex && s.stepIndex === f.stepIndex)!;
+    const step = stepLabel(r, row) === '-' ? '' : ` step ${stepLabel(r, row)}`;
+    lines.push(`budget:     EXCEEDED: phase ${f.phaseIndex + 1}${step} (${f.exposure}) would cost ${money(f.perHour)}/h, over budget.maxCostPerHour ${b.maxCostPerHour}; the controller pauses the plan before that step${r.baselineOnlyPerHour > b.maxCostPerHour ? ` (the baseline alone already costs ${money(r.baselineOnlyPerHour)}/h)` : ''}`);
+  } else lines.push(`budget:     within budget.maxCostPerHour ${b.maxCostPerHour} (peak ${money(r.peakPerHour)}/h)`);
+  return lines.join('\n');
+}

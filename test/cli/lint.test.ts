@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { formatPlanLint, lintManifests } from '../../src/cli/commands/lint.ts';
+import { parseManifests } from '../../src/cli/manifests.ts';
+
+const good = readFileSync(new URL('../../examples/plans/iris-v2.yaml', import.meta.url), 'utf8');
+const bad = readFileSync(new URL('../../examples/plans/anti-patterns.yaml', import.meta.url), 'utf8');
+const lint = (text: string, file = 'plan.yaml') => lintManifests(parseManifests(text, file));
+
+test('a complete plan passes with no finding', () => {
+  const report = lint(good);
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.plans.map((p) => [p.name, p.findings.length, p.errors.length]), [['iris-v2', 0, 0]]);
+  assert.match(formatPlanLint(report.plans[0]!), /=> 0 blocking, 0 warnings: ok to apply$/);
+});
+
+test('each anti-pattern is named with its field and what to do, and blocks', () => {
+  const report = lint(bad, 'bad.yaml');
+  assert.equal(report.ok, false);
+  const plan = report.plans[0]!;
+  assert.deepEqual(plan.findings.map((f) => f.id).sort(), ['health-only-gates', 'keepwarm-zero', 'mixed-traffic', 'no-end', 'no-request-budget', 'shadow-no-exit']);
+  assert.equal(plan.blocking, 5);
+  const text = formatPlanLint(plan);
+  assert.match(text, /^bad\.yaml: TrafficPlan fraud-v2 \(namespace risk\)$/m);
+  assert.match(text, /^ {2}BLOCKING\s+no-end\s+spec\.maxDuration$/m);
+  assert.match(text, /^ {6}No end: set spec\.maxDuration/m);
+  assert.match(text, /^ {2}BLOCKING\s+no-request-budget\s+spec\.phases\[1\]\.canary\.hold\.minRequests$/m);
+  assert.match(text, /^ {2}warning\s+mixed-traffic\s+spec\.cohorts$/m);
+  assert.match(text, /=> 5 blocking, 1 warning: apply refuses this plan/);
+  // Blocking findings come first.
+  assert.ok(text.indexOf('BLOCKING') < text.indexOf('warning '));
+});
+
+test('findings listed in the override annotation are shown as overridden and stop blocking', () => {
+  const ids = 'no-end, health-only-gates, no-request-budget, shadow-no-exit, keepwarm-zero';
+  const overridden = bad.replace('  namespace: risk\n', `  namespace: risk\n  annotations: {switchyard.dev/lint-override: "${ids}"}\n`);
+  const report = lint(overridden);
+  assert.equal(report.ok, true);
+  const text = formatPlanLint(report.plans[0]!);
+  assert.match(text, /^ {2}overridden\s+no-end\s+spec\.maxDuration$/m);
+  assert.match(text, /\(blocking, listed in the switchyard\.dev\/lint-override annotation\) No end/);
+  assert.match(text, /=> 0 blocking, 1 warning, 5 overridden: ok to apply/);
+});
+
+test('schema errors name the field, and the plan is still explained', () => {
+  const broken = good.replace('steps: [5, 25, 50, 100]', 'steps: [50, 25]').replace('minRequests: 2000', 'minRequest: 2000').replace('maxDuration: 24h', 'maxDuration: 1 day');
+  const report = lint(broken);
+  assert.equal(report.ok, false);
+  const plan = report.plans[0]!;
+  assert.deepEqual(plan.errors.map((e) => e.field).sort(), ['spec.maxDuration', 'spec.phases[0].canary.hold.minRequest', 'spec.phases[0].canary.steps[1]']);
+  assert.ok(plan.findings.some((f) => f.id === 'no-request-budget'), 'the typo also reads as a missing request budget');
+  assert.match(formatPlanLint(plan), /invalid: the API server would reject it[\s\S]*spec\.maxDuration\s+Invalid value: "1 day"/);
+});
+
+test('other kinds are skipped with a note, unreadable documents fail', () => {
+  const isvc = 'apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: iris}\nspec: {}\n';
+  const report = lint(`${isvc}---\n${good}`, 'all.yaml');
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.skipped, [{ source: 'all.yaml#1', note: 'all.yaml#1: InferenceService iris skipped: lint checks TrafficPlans only' }]);
+  const unreadable = lint(`${good}---\nkind: TrafficPlan\nmetadata: {name: x}\n`, 'two.yaml');
+  assert.equal(unreadable.ok, false);
+  assert.equal(unreadable.unreadable[0]!.source, 'two.yaml#2');
+  assert.match(unreadable.unreadable[0]!.error.message, /apiVersion is required/);
+});

@@ -1,0 +1,101 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { formatNumber, isTerminal, progressBar, redrawPrefix, renderPlanStatus, screenRows, stepDescription, type PlanObject } from '../../src/cli/plan-view.ts';
+
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+const spec = {
+  target: { inferenceService: 'fraud-score' },
+  owner: { team: 'risk' },
+  phases: [{ canary: { steps: [1, 10, 50, 100], hold: { minRequests: 5000, passingWindows: 2, minDuration: '10m' } } }],
+  maxDuration: '24h',
+};
+
+const progressing: PlanObject = {
+  metadata: { name: 'fraud-v2', namespace: 'risk' },
+  spec,
+  status: {
+    phase: 'Progressing', phaseIndex: 0, currentStep: 1, steps: [1, 10, 50, 100], canaryPercent: 10,
+    split: { 'fraud-score-predictor-00001': 90, 'fraud-score-predictor-00002': 10 },
+    stepRequests: 2600, stepMinRequests: 5000, passingWindows: 1, requiredPassingWindows: 2,
+    stepStartedAt: '2026-11-22T09:55:48Z', startedAt: '2026-11-22T09:29:00Z',
+    candidateRevision: 'fraud-score-predictor-00002', baselineRevision: 'fraud-score-predictor-00001',
+    lastWindow: { from: '2026-11-22T09:58:00Z', to: '2026-11-22T09:59:00Z', verdict: 'pass' },
+    gates: [
+      { metric: 'errorRate', value: 0.0021, baseline: 0.0019, threshold: 'max 0.01', verdict: 'pass', reason: '[0.001, 0.004] within max 0.01' },
+      { metric: 'outputPSI', name: 'psi-gold', slice: 'tier=gold', value: 0.31234567, baseline: null, threshold: 'max 0.2', verdict: 'fail', reason: 'above max 0.2' },
+    ],
+    message: 'canary phase 0, step 1 at 10%',
+    conditions: [{ type: 'Progressing', status: 'True', reason: 'Advanced', lastTransitionTime: '2026-11-22T09:55:48Z' }],
+  },
+};
+
+test('a progressing canary shows its step, split, request budget, windows, time and gates', () => {
+  const text = renderPlanStatus(progressing, { now: NOW });
+  const line = (label: string) => text.split('\n').find((l) => l.startsWith(`${label}:`)) ?? '';
+  assert.equal(line('Phase'), 'Phase:      Progressing, canary step 2/4 at 10%');
+  assert.equal(line('Target'), 'Target:     InferenceService fraud-score');
+  assert.equal(line('Split'), 'Split:      fraud-score-predictor-00001 (baseline) 90%, fraud-score-predictor-00002 (candidate) 10%');
+  assert.equal(line('Requests'), `Requests:   [${'#'.repeat(16)}${'-'.repeat(14)}]  2600/5000 (52%)`);
+  assert.equal(line('Windows'), 'Windows:    1/2 consecutive passing; last 09:58:00-09:59:00: pass');
+  assert.equal(line('Time'), 'Time:       4m12s in step (minDuration 10m), 31m since start (maxDuration 24h)');
+  const gates = text.slice(text.indexOf('Gates:')).split('\n');
+  assert.match(gates[1]!, /^ {2}GATE\s+CANDIDATE\s+BASELINE\s+THRESHOLD\s+VERDICT\s+REASON$/);
+  assert.match(gates[2]!, /^ {2}errorRate\s+0\.0021\s+0\.0019\s+max 0\.01\s+pass\s+\[0\.001, 0\.004\] within max 0\.01$/);
+  assert.match(gates[3]!, /^ {2}psi-gold \(outputPSI\) \[tier=gold\]\s+0\.3123\s+-\s+max 0\.2\s+fail\s+above max 0\.2$/);
+  assert.match(text, /Progressing\s+True\s+Advanced\s+4m12s ago/);
+  assert.doesNotMatch(text, /\x1b\[/, 'no ANSI codes without colour');
+});
+
+test('colour is only added on request, and failing gates are red', () => {
+  const text = renderPlanStatus(progressing, { now: NOW, color: true });
+  assert.match(text, /\x1b\[31m {0}psi-gold.*fail.*\x1b\[0m/);
+  assert.match(text, /\x1b\[32merrorRate.*pass.*\x1b\[0m/);
+});
+
+test('the minDuration is marked met once the step has lasted it', () => {
+  assert.match(renderPlanStatus(progressing, { now: NOW + 5 * 60_000 }), /9m12s in step \(minDuration 10m\),/);
+  assert.match(renderPlanStatus(progressing, { now: NOW + 6 * 60_000 }), /10m in step \(minDuration 10m, met\),/);
+});
+
+test('a finished plan drops progress lines and says where it ended', () => {
+  const done: PlanObject = { ...progressing, status: { ...progressing.status, phase: 'RolledBack', canaryPercent: 0, message: 'kill switch: traffic moved back to the baseline regardless of gates: INC-1' } };
+  const text = renderPlanStatus(done, { now: NOW });
+  assert.match(text, /^Phase: {6}RolledBack \(ended in canary step 2\/4\), candidate now at 0%$/m);
+  assert.doesNotMatch(text, /^(Requests|Windows|Time):/m);
+  assert.match(text, /^Message: {4}kill switch: .*INC-1$/m);
+  assert.equal(isTerminal(done), true);
+  assert.equal(isTerminal(progressing), false);
+});
+
+test('a plan the controller has not seen yet, and a pending command, are said plainly', () => {
+  const fresh: PlanObject = { metadata: { name: 'p', annotations: { 'switchyard.dev/command': 'kill', 'switchyard.dev/command-by': 'alice', 'switchyard.dev/command-reason': 'PSI alarm' } }, spec };
+  const text = renderPlanStatus(fresh, { now: NOW });
+  assert.match(text, /^Phase: {6}Pending \(the controller has not reported on this plan yet\)$/m);
+  assert.match(text, /^Command: {4}kill by alice \(PSI alarm\), not yet acted on by the controller$/m);
+  assert.match(text, /<no gate evaluated yet>/);
+  assert.match(text, /^Requests: {3}0 requests \(no request budget in this step\)$/m);
+});
+
+test('step descriptions name the phase kind, and the phase when there are several', () => {
+  const multi: PlanObject = { spec: { phases: [{ shadow: { percent: 25 } }, { canary: { steps: [5, 50, 100] } }] }, status: { phaseIndex: 1, currentStep: 0, canaryPercent: 5 } };
+  assert.equal(stepDescription(multi), 'phase 2/2: canary step 1/3 at 5%');
+  assert.equal(stepDescription({ ...multi, status: { phaseIndex: 0 } }), 'phase 1/2: shadow copying 25% to the candidate');
+  assert.equal(stepDescription({ spec: { phases: [{ blueGreen: {} }] }, status: { canaryPercent: 0 } }), 'blueGreen preview (0% live)');
+});
+
+test('progress bars are clamped and numbers are short', () => {
+  assert.equal(progressBar(0, 100, 10), '[----------]  0/100 (0%)');
+  assert.equal(progressBar(250, 100, 10), '[##########]  250/100 (100%)');
+  assert.equal(progressBar(7, 0, 10), '7 requests (no request budget in this step)');
+  assert.equal(formatNumber(0.000123456), '0.0001235');
+  assert.equal(formatNumber(512), '512');
+  assert.equal(formatNumber(null), '-');
+});
+
+test('redrawing moves up over exactly the rows the previous block took, wrapped lines included', () => {
+  assert.equal(redrawPrefix(undefined, 80), '');
+  const block = `${'x'.repeat(100)}\nshort\n\x1b[32m${'y'.repeat(80)}\x1b[0m`;
+  assert.equal(screenRows(block, 80), 4);
+  assert.equal(redrawPrefix(block, 80), '\x1b[4F\x1b[0J');
+  assert.equal(redrawPrefix(block, 80, 4), '\x1b[H\x1b[2J', 'taller than the screen: clear it instead');
+});
