@@ -149,6 +149,16 @@ test('a string match sets exactly one of exact, prefix, regex', () => {
   assert.equal(causesOf(o)[0]!.field, 'spec.http[0].match[0].headers.x-cohort');
 });
 
+test('header and query matches accept {} (presence, as Istio); uri does not', () => {
+  const o = loadManifest('virtualservice.yaml');
+  o.spec.http[0].match[0].headers['x-cohort'] = {};
+  o.spec.http[0].match[0].withoutHeaders = { 'x-bot': {} };
+  o.spec.http[0].match[0].queryParams = { debug: {} };
+  assert.ok(validate(o).ok);
+  o.spec.http[0].match[0].uri = {};
+  assert.equal(causesOf(o)[0]!.field, 'spec.http[0].match[0].uri');
+});
+
 test('Istio durations must be Go durations', () => {
   const o = loadManifest('virtualservice.yaml');
   o.spec.http[1].timeout = '10 seconds';

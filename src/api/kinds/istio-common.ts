@@ -14,6 +14,19 @@ export const stringMatch = z
   .superRefine(exactlyOne(['exact', 'prefix', 'regex'], 'a string match'))
   .describe('Match a string exactly, by prefix, or by RE2 regex.');
 
+/** Header and query parameter matches also accept `{}`: Istio then checks only that the key is present. */
+export const presenceMatch = z
+  .strictObject({
+    exact: z.string().optional(),
+    prefix: z.string().optional(),
+    regex: z.string().optional().describe('RE2 regular expression that must match the whole value.'),
+  })
+  .superRefine((v, ctx) => {
+    const set = (['exact', 'prefix', 'regex'] as const).filter((k) => v[k] !== undefined);
+    if (set.length > 1) ctx.addIssue({ code: 'custom', message: `a string match must set at most one of exact, prefix, regex, got ${set.join(' and ')}`, path: [], params: { reason: 'FieldValueInvalid' } });
+  })
+  .describe('Match exactly, by prefix, or by RE2 regex; {} matches when the key is present.');
+
 export const portSelector = z.strictObject({ number: z.number().int().min(1).max(65535).describe('Port number.') });
 
 export const destination = z

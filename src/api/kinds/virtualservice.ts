@@ -2,7 +2,7 @@
 // names — matches, weighted destinations, mirrors, rewrites, retries, faults.
 import { z } from 'zod';
 import { anyObject, duration, kindObject } from '../common.ts';
-import { destination, headers, ISTIO_API_VERSIONS, percent, stringMatch } from './istio-common.ts';
+import { destination, headers, ISTIO_API_VERSIONS, percent, presenceMatch, stringMatch } from './istio-common.ts';
 
 const matchRequest = z
   .strictObject({
@@ -11,9 +11,9 @@ const matchRequest = z
     scheme: stringMatch.optional(),
     method: stringMatch.optional().describe('Match on the HTTP method.'),
     authority: stringMatch.optional(),
-    headers: z.record(z.string(), stringMatch).optional().describe('Header name (lower case) to match; all must match.'),
-    withoutHeaders: z.record(z.string(), stringMatch).optional().describe('Headers that must NOT match.'),
-    queryParams: z.record(z.string(), stringMatch).optional().describe('Query parameters to match.'),
+    headers: z.record(z.string(), presenceMatch).optional().describe('Header name (lower case) to match; all must match. {} checks presence.'),
+    withoutHeaders: z.record(z.string(), presenceMatch).optional().describe('Headers that must NOT match ({}: must be absent).'),
+    queryParams: z.record(z.string(), presenceMatch).optional().describe('Query parameters to match. {} checks presence.'),
     port: z.number().int().optional(),
     sourceLabels: z.record(z.string(), z.string()).optional(),
     sourceNamespace: z.string().optional(),
