@@ -144,4 +144,23 @@ describe('VirtualService routing through the gateway', { concurrency: false }, (
     assert.deepEqual(JSON.parse(r.text).predictions, ['external']);
     assert.equal(seenByScorer.at(-1), 'POST /score scorer.default.example.com');
   });
+
+  test('what compiling a VirtualService found is on its status: Reconciled, and each problem with its field', async () => {
+    const broken = {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'broken', namespace: 'default' },
+      spec: { hosts: ['broken.default.example.com'], http: [{ route: [{ destination: { host: 'nowhere.default.svc.cluster.local' } }] }] },
+    };
+    await ok(['apply', '-f', '-'], JSON.stringify(broken));
+    const status = await until('the broken VirtualService status', async () => {
+      const s = JSON.parse(await ok(['get', 'vs', 'broken', '-o', 'jsonpath={.status}']) || '{}');
+      return s.conditions ? s : undefined;
+    }, 10_000);
+    assert.equal(status.conditions[0].type, 'Reconciled');
+    assert.equal(status.conditions[0].status, 'False');
+    assert.equal(status.validationMessages[0].field, 'spec.http[0].route[0].destination.host');
+    assert.match(status.validationMessages[0].message, /nowhere/);
+    const good = JSON.parse(await ok(['get', 'vs', 'scorer', '-o', 'jsonpath={.status}']));
+    assert.equal(good.conditions[0].status, 'True');
+    await ok(['delete', 'vs', 'broken']);
+  });
 });

@@ -237,7 +237,32 @@ export class LocalIngress {
       version,
     });
     this.problems = routing.problems;
+    await this.writeRoutingStatus(virtualServices as unknown as KubeObject[], routing.problems);
     return vsLookup(routing);
+  }
+
+  /**
+   * What compiling found goes where users look (`kubectl describe vs`): a Reconciled condition and,
+   * as istioctl analyze reports them, one validation message per problem with its field.
+   */
+  private async writeRoutingStatus(virtualServices: KubeObject[], problems: readonly RoutingProblem[]): Promise<void> {
+    for (const vs of virtualServices) {
+      const ns = vs.metadata.namespace ?? 'default';
+      const mine = problems.filter((p) => p.namespace === ns && p.name === vs.metadata.name);
+      const previous = (vs.status as { conditions?: Array<{ status?: string; lastTransitionTime?: string }> } | undefined)?.conditions?.[0];
+      const ok = mine.length === 0 ? 'True' : 'False';
+      const status = {
+        observedGeneration: vs.metadata.generation,
+        conditions: [{
+          type: 'Reconciled', status: ok, reason: ok === 'True' ? 'Compiled' : 'RoutingProblems',
+          message: ok === 'True' ? 'all routes compiled into the gateway' : `${mine.length} problem(s); the affected routes answer 503 or are skipped`,
+          lastTransitionTime: previous?.status === ok && previous.lastTransitionTime ? previous.lastTransitionTime : this.now().toISOString(),
+        }],
+        ...(mine.length > 0 ? { validationMessages: mine.map((p) => ({ level: 'ERROR', type: { name: 'RoutingProblem' }, field: p.field, message: p.message })) } : {}),
+      };
+      if (canonicalJson(status) === canonicalJson(vs.status)) continue;
+      await this.store.update(VIRTUAL_SERVICES, { ...vs, status }, { actor: ACTOR, subresource: 'status' }).catch(() => undefined);
+    }
   }
 
   private async compileGraphs(isvcList: KubeObject[]): Promise<Map<string, CompiledGraph>> {
