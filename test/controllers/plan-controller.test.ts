@@ -269,3 +269,39 @@ test('a bySlice gate is judged per stratum value and names the slice that failed
     assert.match(p.status.message, /errorRate\[tier=gold\]/);
     assert.deepEqual(p.status.gates.filter((g: { slice?: string }) => g.slice).map((g: { slice: string; verdict: string }) => [g.slice, g.verdict]), [['tier=free', 'pass'], ['tier=gold', 'fail']]);
   }));
+
+test('candidate.revision: a revision deployed at 0 % (deployment is not exposure) is moved without touching storageUri', () =>
+  withStore(async (store) => {
+    await seed(store);
+    const o = await isvc(store);
+    o.spec.predictor.model.storageUri = 'pvc://models/v2';
+    o.spec.predictor.canaryTrafficPercent = 0;
+    (o.status as any).components.predictor = { latestCreatedRevision: 'iris-predictor-00002', latestReadyRevision: 'iris-predictor-00002', latestRolledoutRevision: 'iris-predictor-00001' }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await store.update(ISVC, o, admin);
+    await store.update(ISVC, { ...(await isvc(store)), status: o.status }, { ...admin, subresource: 'status' });
+    const p = await plan(store);
+    (p as any).spec.candidate = { revision: 'iris-predictor-00002' }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await store.update(PLANS, p, admin);
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    await ctl.reconcile(await plan(store));
+    const after = await isvc(store);
+    assert.equal(after.spec.predictor.canaryTrafficPercent, 10);
+    assert.equal(after.spec.predictor.model.storageUri, 'pvc://models/v2');
+    const st = (await plan(store)).status;
+    assert.deepEqual([st.candidateRevision, st.baselineRevision], ['iris-predictor-00002', 'iris-predictor-00001']);
+  }));
+
+test('a candidate.revision that is not the latest revision is explained, and nothing moves', () =>
+  withStore(async (store) => {
+    await seed(store);
+    const p = await plan(store);
+    (p as any).spec.candidate = { revision: 'iris-predictor-00007' }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await store.update(PLANS, p, admin);
+    const ctl = harness(store, () => stats(0, 0, {}), { t: 1_000_000 });
+    await ctl.reconcile(await plan(store));
+    const st = (await plan(store)).status;
+    assert.equal(st.phase, 'Pending');
+    assert.match(st.message, /waiting: candidate.revision iris-predictor-00007 is not the latest revision/);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, undefined);
+  }));

@@ -45,17 +45,26 @@ export class IsvcTarget implements PlanTarget {
     const key = this.key(plan);
     const obj = (await this.store.get(key)) as Obj | undefined;
     if (!obj) return { memo, blocked: `InferenceService ${key.namespace}/${key.name} not found`, split: {} };
-    if (!plan.spec.candidate.storageUri) return { memo, blocked: 'an InferenceService target needs candidate.storageUri (candidate.revision is for VirtualService targets)', split: {} };
-    const model = modelBlock(obj.spec);
-    if (!model) return { memo, blocked: `InferenceService ${key.name} has no predictor model with a storageUri to replace`, split: {} };
-    if (!memo.applied && model.storageUri === plan.spec.candidate.storageUri) {
-      return { memo, blocked: `candidate.storageUri ${plan.spec.candidate.storageUri} is what InferenceService ${key.name} already serves: there is nothing to compare`, split: {} };
-    }
     const ps = predictorStatus(obj);
+    const { storageUri, revision } = plan.spec.candidate;
+    const model = modelBlock(obj.spec);
+    if (storageUri !== undefined) {
+      if (!model) return { memo, blocked: `InferenceService ${key.name} has no predictor model with a storageUri to replace`, split: {} };
+      if (!memo.applied && model.storageUri === storageUri) {
+        return { memo, blocked: `candidate.storageUri ${storageUri} is what InferenceService ${key.name} already serves: there is nothing to compare`, split: {} };
+      }
+    } else if (revision !== undefined && !memo.candidateRevision) {
+      // Deployed but not exposed: the candidate must be the latest revision, ready, with no traffic yet moved by hand.
+      if (ps.latestCreatedRevision !== revision) {
+        return { memo, blocked: `candidate.revision ${revision} is not the latest revision of InferenceService ${key.name} (${ps.latestCreatedRevision || 'none'}); KServe can only split between the latest revision and the previously rolled-out one`, split: {} };
+      }
+      if (ps.latestRolledoutRevision === revision) return { memo, blocked: `candidate.revision ${revision} already serves all traffic: there is nothing to compare`, split: {} };
+    }
     const next: TargetMemo = { ...memo };
+    if (revision !== undefined && !next.candidateRevision && ps.latestCreatedRevision === revision) next.candidateRevision = revision;
     // The baseline is what serves before the plan touches anything.
     if (!next.baselineRevision) {
-      const base = ps.latestRolledoutRevision || ps.latestReadyRevision;
+      const base = revision !== undefined ? (ps.latestRolledoutRevision || ps.previousRolledoutRevision) : (ps.latestRolledoutRevision || ps.latestReadyRevision);
       if (!base) return { memo, blocked: `InferenceService ${key.name} has no ready revision to compare against yet`, split: {} };
       next.baselineRevision = base;
     }
@@ -77,15 +86,17 @@ export class IsvcTarget implements PlanTarget {
   async apply(plan: TrafficPlan, memo: TargetMemo, desired: Desired): Promise<TargetMemo> {
     // Nothing was ever written and nothing should be: a plan stopped before it started leaves the target alone.
     if (!memo.applied && desired.percent === 0 && !desired.previewTag) return memo;
-    const uri = plan.spec.candidate.storageUri!;
+    const uri = plan.spec.candidate.storageUri;
     await updateWithRetry(this.store, this.key(plan), (obj) => {
       const spec = obj.spec as Obj;
-      const model = modelBlock(spec);
-      if (!model) throw new Error('the InferenceService lost its predictor model');
       let changed = false;
-      if (model.storageUri !== uri) {
-        model.storageUri = uri;
-        changed = true;
+      if (uri !== undefined) {
+        const model = modelBlock(spec);
+        if (!model) throw new Error('the InferenceService lost its predictor model');
+        if (model.storageUri !== uri) {
+          model.storageUri = uri;
+          changed = true;
+        }
       }
       const predictor = spec.predictor as Obj;
       if (desired.promoted) {
