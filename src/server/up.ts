@@ -58,7 +58,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   const predictions = new PredictionLog({ path: paths.database });
   // 1 s buckets: plan windows (spec.window) are whole seconds and read bucket-aligned.
   const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
-  const observers = gatewayObservers(telemetry, predictions);
+  const observers = gatewayObservers(telemetry, predictions, (revision) => serving.deployer.observe(revision)?.digest);
   let api: ApiServer;
   try {
     api = await startApiServer({

@@ -107,12 +107,14 @@ describe('VirtualService routing through the gateway', { concurrency: false }, (
     const pairs = await until('the mirror pairs in the prediction log', async () => {
       const res = await apiFetch(up, '/switchyard/v1/namespaces/default/predictions?paired=true&service=iris-v1&limit=100');
       assert.equal(res.status, 200);
-      const body = (await res.json()) as { items: { requestId: string; primary: { service: string; revision: string; output: unknown }; mirror: { service: string; status: number; revision: string; output: unknown } }[] };
+      const body = (await res.json()) as { items: { requestId: string; primary: { service: string; revision: string; digest?: string; output: unknown }; mirror: { service: string; status: number; revision: string; digest?: string; output: unknown } }[] };
       const got = body.items.filter((p) => ids.includes(p.requestId));
       return got.length === ids.length ? got : undefined;
     });
     for (const p of pairs) {
       assert.equal(p.primary.revision, 'iris-v1-predictor-00001');
+      assert.match(p.primary.digest ?? '', /^sha256:[0-9a-f]{64}$/, 'rows name the artifact that answered');
+      assert.notEqual(p.mirror.digest, p.primary.digest);
       assert.deepEqual(p.primary.output, { predictions: [1] });
       assert.equal(p.mirror.service, 'iris-shadow');
       assert.equal(p.mirror.status, 200);

@@ -23,30 +23,30 @@ export function recordResponse(telemetry: TelemetryRecorder, r: ResponseRecord):
   const s = telemetry.series(r);
   // A mirrored request's copy that was not sampled is there for pairing only, not for analysis.
   if (r.sampled !== true || r.output === undefined) telemetry.recordTo(s, r);
-  else telemetry.recordTo(s, { status: r.status, latencyMs: r.latencyMs, ...(r.errorClass ? { errorClass: r.errorClass } : {}), responseBody: r.output, ...(r.input ? { requestBody: r.input } : {}) });
+  else telemetry.recordTo(s, { status: r.status, latencyMs: r.latencyMs, errorClass: r.errorClass, responseBody: r.output, requestBody: r.input });
 }
 
-export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: PredictionLog): GatewayObservers {
+/** `digestOf` names the artifact a revision serves (sha256:…), for the prediction log's rows. */
+export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: PredictionLog, digestOf?: (revision: string) => string | undefined): GatewayObservers {
+  const digest = (revision: string): string | undefined => (revision && digestOf ? digestOf(revision) : undefined);
   return {
     wantsOutput: (id) => telemetry.wantsOutput(id),
     outputCapBytes: telemetry.maxBodyBytes,
     onResponse: (r) => {
       recordResponse(telemetry, r);
-      if (predictions?.wants(r.namespace, r.service, r.requestId)) {
-        predictions.enqueue({
-          requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, ...(r.route ? { route: r.route } : {}),
-          variant: r.variant, revision: r.revision, role: 'primary', status: r.status, latencyMs: r.latencyMs,
-          ...(r.output ? { output: r.output } : {}), ...(r.input ? { input: r.input } : {}),
-        });
-      }
+      // Absent fields stay undefined (written as NULL): no conditional spreads on the per-request path.
+      predictions?.enqueue({
+        requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant,
+        revision: r.revision, digest: digest(r.revision), role: 'primary', status: r.status, latencyMs: r.latencyMs, output: r.output, input: r.input,
+      });
     },
     onMirrorResponse: (r) => {
-      const { output, ...rest } = r;
-      const series = telemetry.series({ ...rest, role: 'mirror' });
-      telemetry.recordTo(series, { ...rest, ...(output && telemetry.wantsOutput(series) ? { responseBody: output } : {}) });
+      const series = telemetry.series({ namespace: r.namespace, service: r.service, revision: r.revision, variant: r.variant, role: 'mirror', route: r.route, destination: r.destination });
+      const analyse = r.output !== undefined && telemetry.wantsOutput(series);
+      telemetry.recordTo(series, { status: r.status, latencyMs: r.latencyMs, errorClass: r.errorClass, responseBody: analyse ? r.output : undefined });
       predictions?.enqueue({
-        requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, ...(r.route ? { route: r.route } : {}),
-        variant: r.variant, revision: r.revision, role: 'mirror', status: r.status, latencyMs: r.latencyMs, ...(output ? { output } : {}),
+        requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant,
+        revision: r.revision, digest: digest(r.revision), role: 'mirror', status: r.status, latencyMs: r.latencyMs, output: r.output,
       });
     },
     onMirrorDropped: (ns, svc, reason) => telemetry.mirrorDropped(ns, svc, reason),
