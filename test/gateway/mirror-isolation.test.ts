@@ -4,7 +4,9 @@
 // mirror, measured in the same run: every load worker alternates between the
 // mirrored host and the plain one request by request, so a stall of this
 // shared machine (GC, other processes) lands on both sides alike and the
-// comparison isolates what the mirror does to its own request. What a bad
+// comparison isolates what the mirror does to its own request. A p99 is a
+// tail statistic, so the run is done in three rounds and the median of the
+// rounds' ratios is what must stay within 10 %. What a bad
 // shadow could cost everyone (copies piling up) is bounded by the in-flight
 // cap, which the hanging and not-reading cases must reach. The upstreams run
 // in a child process (as real model servers would), the gateway and the load
@@ -85,8 +87,9 @@ async function gatewayWithShadow(shadow: string, mirrored: MirrorRecord[], dropp
 }
 
 const CONCURRENCY = 16;
-/** Requests per side; p99 is then the 10th slowest. */
-const PER_SIDE = 1000;
+/** Requests per side and round; p99 is then the 7th slowest. */
+const PER_SIDE = 700;
+const ROUNDS = 3;
 const BODY = JSON.stringify({ instances: Array.from({ length: 32 }, (_, i) => [i, i + 1, i + 2, i + 3]) });
 
 /** 2 × PER_SIDE requests at CONCURRENCY, alternating hosts request by request; latencies (ms) per host and statuses. */
@@ -115,15 +118,20 @@ describe('a bad shadow does not hurt the primary', () => {
       const gw = await gatewayWithShadow(shadow, mirrored, dropped);
       const pool = new Pool(`http://127.0.0.1:${gw.port}`, { connections: CONCURRENCY });
       try {
-        const base: number[] = [];
-        const withMirror: number[] = [];
         const statuses = new Map<number, number>();
         await pool.request({ path: '/', method: 'POST', headers: { host: 'plain.ns.example.com' }, body: BODY }).then((r) => r.body.dump()); // warm-up
-        await interleaved(pool, ['plain.ns.example.com', 'mirrored.ns.example.com'], [base, withMirror], statuses);
-        assert.deepEqual([...statuses], [[200, 2 * PER_SIDE]]);
-        const [a, b] = [p99(base), p99(withMirror)];
-        t.diagnostic(`p99 without mirror ${a.toFixed(2)} ms, with a ${shadow} shadow ${b.toFixed(2)} ms; copies answered ${mirrored.length}, dropped ${dropped.length}`);
-        assert.ok(b <= a * 1.1, `p99 without mirror ${a.toFixed(2)} ms, with a ${shadow} shadow ${b.toFixed(2)} ms`);
+        const rounds: Array<[number, number]> = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const base: number[] = [];
+          const withMirror: number[] = [];
+          await interleaved(pool, ['plain.ns.example.com', 'mirrored.ns.example.com'], [base, withMirror], statuses);
+          rounds.push([p99(base), p99(withMirror)]);
+        }
+        assert.deepEqual([...statuses], [[200, 2 * PER_SIDE * ROUNDS]]);
+        const ratio = rounds.map(([a, b]) => b / a).sort((x, y) => x - y)[Math.floor(ROUNDS / 2)]!;
+        const text = rounds.map(([a, b]) => `${a.toFixed(2)} → ${b.toFixed(2)} ms`).join(', ');
+        t.diagnostic(`p99 without → with a ${shadow} shadow per round: ${text}; median ratio ${ratio.toFixed(3)}; copies answered ${mirrored.length}, dropped ${dropped.length}`);
+        assert.ok(ratio <= 1.1, `p99 without → with a ${shadow} shadow per round: ${text} (median ratio ${ratio.toFixed(3)})`);
         // The shadow really was exercised (copies answered, failed, or still held).
         if (shadow === 'down') assert.ok(mirrored.length > 0 && mirrored.every((m) => m.status === 502 && m.errorClass === 'upstream'));
         if (shadow === 'erroring') assert.ok(mirrored.length > 0 && mirrored.every((m) => m.status === 500));
