@@ -224,12 +224,17 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
   test('kill -9 mid-step: traffic stays put, and the plan resumes at the same step with its counts', async () => {
     await serve('iris-e', 'pvc://models/iris-v1/');
     let load = startLoad(up, 'iris-e.default.example.com');
-    await ok(['apply', '-f', '-'], planYaml('iris-e-v2', 'iris-e', 'pvc://models/iris-v1-copy/', { steps: [20, 100], minRequests: 600, gates: [...HEALTH, PSI] }));
-    const mid = await until('requests to count in step 0', async () => {
-      const st = await planStatus('iris-e-v2');
-      return st.phase === 'Progressing' && st.currentStep === 0 && (st.stepRequests ?? 0) > 0 ? st : undefined;
-    });
-    await load.stop();
+    let last: PlanStatus = {};
+    let mid: PlanStatus;
+    try {
+      await ok(['apply', '-f', '-'], planYaml('iris-e-v2', 'iris-e', 'pvc://models/iris-v1-copy/', { steps: [20, 100], minRequests: 600, gates: [...HEALTH, PSI] }));
+      mid = await until('requests to count in step 0', async () => {
+        const st = (last = await planStatus('iris-e-v2'));
+        return st.phase === 'Progressing' && st.currentStep === 0 && (st.stepRequests ?? 0) > 0 ? st : undefined;
+      }, 90_000, () => `${JSON.stringify({ ...last, state: undefined })}; load ${JSON.stringify([...load.seen.byRevision])}`);
+    } finally {
+      await load.stop();
+    }
     up.proc.kill('SIGKILL');
     await up.stop();
     up = await startUp([], up.dataDir);
