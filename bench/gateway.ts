@@ -9,7 +9,7 @@
 // Plus added p50 latency at concurrency 1 (Switchyard split vs direct).
 // Run: node --import tsx bench/gateway.ts [--duration 5] [--rounds 3] [--connections 32]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -128,7 +128,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Result { rps: number; p50ms: number; p99ms: number }
+interface Result { rps: number; p50ms: number; p99ms: number; requests: number; cpuUs?: number }
+
+/** CPU time (user + system, all threads) of the processes, in µs: Linux /proc, clock ticks of 10 ms. */
+function cpuUs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks * 10_000;
+}
+
+/** nginx's worker processes (children of the master we started). */
+const childPids = (pid: number): number[] => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 
 const ms = (s: string | undefined): number => {
   const m = /([\d.]+)(us|ms|s)/.exec(s ?? '');
@@ -142,7 +156,7 @@ function wrk(port: number, host: string, seconds: string, connections: string): 
   const out = execFileSync('wrk', ['-t', '1', '-c', connections, '-d', `${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${port}/v1/models/iris:predict`], { encoding: 'utf8' });
   const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
   if (non2xx) throw new Error(`${non2xx[1]} failed responses from ${host}:${port}:\n${out}`);
-  return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms(out.match(/50%\s+(\S+)/)?.[1]), p99ms: ms(out.match(/99%\s+(\S+)/)?.[1]) };
+  return { requests: Number(out.match(/(\d+) requests in/)?.[1]), rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms(out.match(/50%\s+(\S+)/)?.[1]), p99ms: ms(out.match(/99%\s+(\S+)/)?.[1]) };
 }
 
 const children: ChildProcess[] = [];
@@ -159,20 +173,23 @@ try {
   await new Promise((r) => setTimeout(r, 500));
 
   const targets = [
-    { key: 'a', name: '(a) upstream directly', port: a!.port, host: 'upstream' },
-    { key: 'b', name: '(b) Switchyard 90/10 split, telemetry + prediction log', port: syOn.port, host: 'split.bench.example.com' },
-    { key: 'b0', name: '(b) Switchyard 90/10 split, no telemetry', port: syOff.port, host: 'split.bench.example.com' },
-    { key: 'c', name: '(c) nginx split_clients 90/10', port: splitPort, host: 'split' },
-    { key: 'd', name: '(d) Switchyard split + 100 % mirror, telemetry', port: syOn.port, host: 'mirror.bench.example.com' },
-    { key: 'dn', name: '(d) nginx split + 100 % mirror', port: mirrorPort, host: 'mirror' },
+    { key: 'a', name: '(a) upstream directly', port: a!.port, host: 'upstream', pids: [] as number[] },
+    { key: 'b', name: '(b) Switchyard 90/10 split, telemetry + prediction log', port: syOn.port, host: 'split.bench.example.com', pids: [syOn.child.pid!] },
+    { key: 'b0', name: '(b) Switchyard 90/10 split, no telemetry', port: syOff.port, host: 'split.bench.example.com', pids: [syOff.child.pid!] },
+    { key: 'c', name: '(c) nginx split_clients 90/10', port: splitPort, host: 'split', pids: childPids(nginx.pid!) },
+    { key: 'd', name: '(d) Switchyard split + 100 % mirror, telemetry', port: syOn.port, host: 'mirror.bench.example.com', pids: [syOn.child.pid!] },
+    { key: 'dn', name: '(d) nginx split + 100 % mirror', port: mirrorPort, host: 'mirror', pids: childPids(nginx.pid!) },
   ];
   const results = new Map<string, Result[]>(targets.map((t) => [t.key, []]));
   for (const t of targets) wrk(t.port, t.host, '1', values.connections); // warm-up (JIT, pools)
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const t of targets) {
+      // The proxy's own CPU per request (all its threads) is steadier than req/s on a shared machine.
+      const cpu0 = t.pids.length ? cpuUs(t.pids) : 0;
       const r = wrk(t.port, t.host, values.duration, values.connections);
+      if (t.pids.length) r.cpuUs = (cpuUs(t.pids) - cpu0) / r.requests;
       results.get(t.key)!.push(r);
-      console.log(`round ${round}  ${t.name.padEnd(56)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms`);
+      console.log(`round ${round}  ${t.name.padEnd(56)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.cpuUs !== undefined ? `  proxy CPU ${r.cpuUs.toFixed(1)} µs/req` : ''}`);
     }
   }
   // Added latency at concurrency 1: Switchyard's split vs the upstream directly, alternating.
@@ -188,15 +205,17 @@ try {
   };
   const rps = (k: string) => median(results.get(k)!.map((r) => r.rps));
   console.log(`\nwrk -t1 -c${values.connections} -d${values.duration}s, ${values.rounds} alternating rounds, median req/s:`);
-  console.log('| target | req/s (median) | runs | p50 ms | p99 ms |\n|---|---|---|---|---|');
+  console.log('| target | req/s (median) | runs | p50 ms | p99 ms | proxy CPU µs/req (median) |\n|---|---|---|---|---|---|');
+  const cpu = (k: string) => median(results.get(k)!.map((r) => r.cpuUs ?? NaN));
   for (const t of targets) {
     const rs = results.get(t.key)!;
-    console.log(`| ${t.name} | ${rps(t.key).toFixed(0)} | ${rs.map((r) => r.rps.toFixed(0)).join(', ')} | ${median(rs.map((r) => r.p50ms)).toFixed(2)} | ${median(rs.map((r) => r.p99ms)).toFixed(2)} |`);
+    console.log(`| ${t.name} | ${rps(t.key).toFixed(0)} | ${rs.map((r) => r.rps.toFixed(0)).join(', ')} | ${median(rs.map((r) => r.p50ms)).toFixed(2)} | ${median(rs.map((r) => r.p99ms)).toFixed(2)} | ${t.pids.length ? cpu(t.key).toFixed(1) : '–'} |`);
   }
   console.log('\n| ratio | value | target |\n|---|---|---|');
   console.log(`| Switchyard split (telemetry on) / nginx split | ${(rps('b') / rps('c')).toFixed(2)} | ≥ 0.6 (aim 0.8) |`);
   console.log(`| Switchyard mirror / nginx mirror | ${(rps('d') / rps('dn')).toFixed(2)} | ≥ 1.5 |`);
-  console.log(`| telemetry + prediction log cost (1 − on/off) | ${((1 - rps('b') / rps('b0')) * 100).toFixed(1)} % | ≤ 10 % |`);
+  console.log(`| telemetry + prediction log cost (1 − on/off) | ${((1 - rps('b') / rps('b0')) * 100).toFixed(1)} % (CPU per request: +${((cpu('b') / cpu('b0') - 1) * 100).toFixed(1)} %) | ≤ 10 % |`);
+  console.log(`| proxy CPU per request, Switchyard split / nginx split | ${(cpu('b') / cpu('c')).toFixed(2)} | – |`);
   console.log(`| added p50 at concurrency 1 (median of ${values.rounds}) | ${(median(c1.sy) - median(c1.direct)).toFixed(3)} ms (${median(c1.sy).toFixed(3)} vs ${median(c1.direct).toFixed(3)}) | ≤ 0.3 ms |`);
 } finally {
   for (const ch of children) ch.kill('SIGTERM');

@@ -4,7 +4,7 @@
 // flight are capped (beyond it the copy is dropped and counted); each copy has
 // a deadline; the response is drained, never reaches the client, and is handed
 // to a hook for telemetry and the prediction log (paired by request id).
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 
 export interface MirrorRecord {
   requestId: string;
@@ -49,8 +49,8 @@ export class MirrorSender {
   private inFlight = 0;
   private readonly max: number;
   private readonly connections: number;
-  private readonly timeoutMs: number;
-  private readonly capture: number;
+  readonly timeoutMs: number;
+  readonly capture: number;
 
   constructor(private readonly opts: MirrorOptions = {}) {
     this.max = opts.maxInFlight ?? 256;
@@ -76,40 +76,25 @@ export class MirrorSender {
   send(copy: MirrorCopy): boolean {
     if (this.inFlight >= this.max) return false;
     this.inFlight++;
-    void this.run(copy).finally(() => this.inFlight--);
+    const h = new MirrorHandler(this, copy);
+    try {
+      this.pool(copy.origin).dispatch({
+        path: copy.path, method: copy.method as Dispatcher.HttpMethod, headers: copy.headers, body: copy.body,
+        headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
+      }, h);
+    } catch (err) {
+      h.onError(err as Error);
+    }
     return true;
   }
 
-  private async run(copy: MirrorCopy): Promise<void> {
-    const started = performance.now();
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    let status = 502;
-    let errorClass: MirrorRecord['errorClass'];
-    let output: Buffer | undefined;
+  /** Called once per copy by its handler. */
+  finished(copy: MirrorCopy, status: number, latencyMs: number, errorClass: MirrorRecord['errorClass'], output: Buffer | undefined): void {
+    this.inFlight--;
     try {
-      const r = await this.pool(copy.origin).request({
-        path: copy.path, method: copy.method as 'POST', headers: copy.headers, body: copy.body,
-        headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, signal,
-      });
-      status = r.statusCode;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of r.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size <= this.capture) chunks.push(chunk);
-      }
-      if (size <= this.capture) output = Buffer.concat(chunks);
-    } catch (err) {
-      const timedOut = signal.aborted || /timeout/i.test((err as { code?: string }).code ?? '');
-      // A shadow that answered and then broke off still answered; only its record shows it.
-      if (timedOut) status = 504;
-      errorClass = timedOut ? 'timeout' : 'upstream';
-      output = undefined;
-    }
-    try {
-      this.opts.onResponse?.({ ...copy.record, status, latencyMs: performance.now() - started, ...(errorClass ? { errorClass } : {}), ...(output ? { output } : {}) });
+      this.opts.onResponse?.({ ...copy.record, status, latencyMs, ...(errorClass ? { errorClass } : {}), ...(output ? { output } : {}) });
     } catch {
-      // A failing hook must not become an unhandled rejection.
+      // A failing hook must not break the gateway.
     }
   }
 
@@ -117,5 +102,69 @@ export class MirrorSender {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
     this.pools.clear();
+  }
+}
+
+/**
+ * One copy, drained through undici's dispatch handler API: the body is read
+ * (up to the capture bound) and dropped, never streamed anywhere; a timer is
+ * the copy's deadline, connect to last byte.
+ */
+class MirrorHandler implements Dispatcher.DispatchHandler {
+  private readonly started = performance.now();
+  private abortFn: ((err?: Error) => void) | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private timedOut = false;
+  private status = 502;
+  private chunks: Buffer[] | null = [];
+  private size = 0;
+  private done = false;
+
+  constructor(private readonly sender: MirrorSender, private readonly copy: MirrorCopy) {
+    this.timer = setTimeout(this.deadline.bind(this), sender.timeoutMs);
+  }
+
+  private deadline(): void {
+    this.timedOut = true;
+    const err = Object.assign(new Error('mirror deadline'), { code: 'UND_ERR_ABORTED' });
+    if (this.abortFn) this.abortFn(err);
+    else this.onError(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    if (this.done) abort(new Error('mirror deadline'));
+  }
+
+  onHeaders(status: number): boolean {
+    this.status = status;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.chunks !== null) {
+      this.size += chunk.length;
+      if (this.size > this.sender.capture) this.chunks = null;
+      else this.chunks.push(chunk);
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    const c = this.chunks;
+    const output = c === null ? undefined : c.length === 1 ? c[0]! : Buffer.concat(c, this.size);
+    this.sender.finished(this.copy, this.status, performance.now() - this.started, undefined, output);
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    const timedOut = this.timedOut || /timeout/i.test((err as { code?: string }).code ?? '');
+    // A shadow that answered and then broke off still answered; only its record shows it.
+    this.sender.finished(this.copy, timedOut ? 504 : this.status, performance.now() - this.started, timedOut ? 'timeout' : 'upstream', undefined);
   }
 }

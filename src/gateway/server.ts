@@ -4,7 +4,6 @@
 // the answer back with the request id, revision and variant stamped on it.
 // Hosts of InferenceGraphs run the graph router (graph/); services with a
 // payload logger get request/response copies queued to their sink (logger.ts).
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Transform, type Readable } from 'node:stream';
@@ -20,6 +19,7 @@ import { CE_REQUEST, CE_RESPONSE, logsRequest, logsResponse, PayloadLogger, type
 import { UpstreamPools } from './upstreams.ts';
 import { forwardHeaders, responseHeaders } from './headers.ts';
 import { forward } from './forward.ts';
+import { requestIdV7 } from './request-id.ts';
 import { BodyCopy, bufferBody } from './capture.ts';
 import { MirrorSender, type MirrorRecord } from './mirror.ts';
 import { RetryBudget } from './proxy.ts';
@@ -261,7 +261,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (req.url === '/metrics' && opts.metrics && req.method === 'GET') return serveMetrics(res);
     const started = performance.now();
     const header = req.headers['x-request-id'];
-    const requestId = typeof header === 'string' && header !== '' ? header : randomUUID();
+    const requestId = typeof header === 'string' && header !== '' ? header : requestIdV7();
     const table = opts.ingress();
     // One map lookup, and only when graphs exist: plain service requests pay nothing more.
     const graph = table.graphs?.size ? table.graphs.get(hostOf(req.headers.host)) : undefined;

@@ -27,24 +27,37 @@ export function vsLookup(table: RoutingTable): VsLookup | undefined {
   return Object.freeze({ table, gateways: Object.freeze(gateways) });
 }
 
-/** The view of a request the matchers read; the query string is parsed only if a matcher asks. */
+/**
+ * The view of a request the matchers read; the query string is parsed only if
+ * a matcher asks. A class rather than closures: under tsx's keepNames every
+ * closure would get a `name` defined on it, per request.
+ */
+class IncomingView implements RequestView {
+  readonly method: string;
+  readonly path: string;
+  readonly host: string;
+  private params: URLSearchParams | undefined;
+
+  constructor(private readonly req: IncomingMessage, private readonly url: string, private readonly q: number) {
+    this.method = req.method ?? 'GET';
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.host = req.headers.host ?? '';
+  }
+
+  headers(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  }
+
+  query(name: string): string | undefined {
+    this.params ??= new URLSearchParams(this.q < 0 ? '' : this.url.slice(this.q + 1));
+    return this.params.get(name) ?? undefined;
+  }
+}
+
 export function requestView(req: IncomingMessage): RequestView {
   const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  let params: URLSearchParams | undefined;
-  return {
-    method: req.method ?? 'GET',
-    path: q < 0 ? url : url.slice(0, q),
-    host: req.headers.host ?? '',
-    headers: (name) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v.join(',') : v;
-    },
-    query: (name) => {
-      params ??= new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-      return params.get(name) ?? undefined;
-    },
-  };
+  return new IncomingView(req, url, url.indexOf('?'));
 }
 
 /** First matching block over the gateways in order; undefined falls back to the InferenceService ingress. */

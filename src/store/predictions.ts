@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { hash } from '../core/hash.ts';
-import { openPredictionsDb, Policies, type WriterConfig } from './predictions-write.ts';
+import { encodeRow, openPredictionsDb, Policies, type WriterConfig } from './predictions-write.ts';
 import type { WorkerReply, WorkerRequest } from './predictions-worker.ts';
 
 export type PredictionRole = 'primary' | 'mirror';
@@ -133,13 +133,15 @@ export class PredictionLog {
     const rows = this.queue;
     if (rows.length === 0 || this.broken) return Promise.resolve(0);
     this.queue = [];
+    const flat: unknown[] = [];
+    for (const e of rows) encodeRow(e, flat);
     const seq = ++this.seq;
     this.inFlight += rows.length;
     // Referenced only while a batch is being written: an idle log never keeps the process alive.
     if (this.waiting.size === 0) this.worker.ref();
     this.tail = new Promise((done) => {
       this.waiting.set(seq, { rows: rows.length, done });
-      this.worker.postMessage({ seq, rows, nowMs: this.now() } satisfies WorkerRequest);
+      this.worker.postMessage({ seq, rows: flat, nowMs: this.now() } satisfies WorkerRequest);
     });
     return this.tail;
   }

@@ -48,7 +48,11 @@ function snapshot(): GatewaySnapshot {
   const routing = compileRoutingTable({
     domain: 'example.com', version: 1, inferenceServices: [], destinationRules: [],
     serviceEntries: [{ metadata: { namespace: 'ml', name: 'ext' }, spec: { hosts: ['ext.internal'], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '127.0.0.1', ports: { http: up.port } }] } }],
-    virtualServices: [{ metadata: { namespace: 'ml', name: 'ext' }, spec: { hosts: ['ext.ml.example.com'], gateways: GW, http: [{ route: [{ destination: { host: 'ext.internal' } }] }] } }],
+    virtualServices: [
+      { metadata: { namespace: 'ml', name: 'ext' }, spec: { hosts: ['ext.ml.example.com'], gateways: GW, http: [{ route: [{ destination: { host: 'ext.internal' } }] }] } },
+      // A retry policy takes the other exchange path (proxy.ts), which copies bodies its own way.
+      { metadata: { namespace: 'ml', name: 'retried' }, spec: { hosts: ['retried.ml.example.com'], gateways: GW, http: [{ retries: { attempts: 2, retryOn: '5xx' }, route: [{ destination: { host: 'ext.internal' } }] }] } },
+    ],
   });
   assert.deepEqual(routing.problems, []);
   return { ...ingress, vs: vsLookup(routing) };
@@ -98,6 +102,7 @@ async function knownTraffic(g: Gateway, host: string): Promise<Record<string, nu
 const paths = [
   { name: 'InferenceService ingress', host: 'iris.ml.example.com', series: { namespace: 'ml', service: 'iris', revision: 'iris-predictor-00001' } },
   { name: 'VirtualService to a ServiceEntry', host: 'ext.ml.example.com', series: { namespace: 'ml', service: 'ext.internal', route: 'ml/ext/0', destination: 'ext.internal' } },
+  { name: 'VirtualService with retries', host: 'retried.ml.example.com', series: { namespace: 'ml', service: 'ext.internal', route: 'ml/retried/0', destination: 'ext.internal' } },
 ];
 
 for (const p of paths) {
