@@ -275,6 +275,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const view = requestView(req);
       const match = matchVirtualService(table.vs, view);
       if (match) return serveVirtualService(req, res, match, view, requestId, vsContext(table));
+      if (match === null) return sendError(res, 404, `no route of the VirtualServices for host "${hostOf(req.headers.host)}" matches ${req.method} ${view.path}`, requestId);
     }
     // Only tables with a plan's cohorts pay for a key reader (exclusions, sticky units, strata).
     const result = routeIngress(table, req.headers.host, req.url ?? '/', rng, table.hasCohorts ? requestKeyReader(req.headers, req.url ?? '/') : undefined);

@@ -60,15 +60,21 @@ export function requestView(req: IncomingMessage): RequestView {
   return new IncomingView(req, url, url.indexOf('?'));
 }
 
-/** First matching block over the gateways in order; undefined falls back to the InferenceService ingress. */
-export function matchVirtualService(lookup: VsLookup, req: RequestView): CompiledMatch | undefined {
+/**
+ * First matching block over the gateways in order. undefined: no
+ * VirtualService claims the host (the InferenceService ingress answers);
+ * null: one does but none of its routes match — Envoy answers 404 (NR) then.
+ */
+export function matchVirtualService(lookup: VsLookup, req: RequestView): CompiledMatch | undefined | null {
+  let claimed = false;
   for (const g of lookup.gateways) {
     const routes = routesForHost(lookup.table, g, req.host);
     if (routes === undefined) continue;
+    claimed = true;
     const m = firstMatch(routes, req);
     if (m !== undefined) return m;
   }
-  return undefined;
+  return claimed ? null : undefined;
 }
 
 /** Where a chosen destination sends this request. */

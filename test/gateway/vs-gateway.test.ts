@@ -109,6 +109,7 @@ before(async () => {
         { name: 'gold', match: [{ headers: { 'x-tier': { exact: 'gold' } } }], route: [{ destination: { host: 'iris-v2-predictor.ns.svc.cluster.local' } }] },
         { name: 'default', route: [{ destination: { host: 'iris-v1-predictor.ns.svc.cluster.local' } }] },
       ]),
+      vs('strict', 'strict.ns.example.com', [{ name: 'v1-only', match: [{ uri: { prefix: '/v1/' } }], route: [{ destination: { host: 'scorer.internal.example.com' } }] }]),
       vs('external', 'scorer.ns.example.com', [
         { name: 'rewrite', match: [{ uri: { prefix: '/old/' } }], rewrite: { uri: '/v1/models/x:', authority: 'scorer.internal' }, route: [{ destination: { host: 'scorer.internal.example.com' } }] },
         {
@@ -179,6 +180,13 @@ describe('VirtualService routing in the gateway', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.name, 'v2');
     assert.equal(r.headers['x-switchyard-route'], undefined);
+  });
+
+  it('answers 404 on a claimed host when none of its routes match, as Envoy does', async () => {
+    assert.equal((await call('strict.ns.example.com', '/v1/models/x:predict')).status, 200);
+    const r = await call('strict.ns.example.com', '/v2/models/x/infer');
+    assert.equal(r.status, 404);
+    assert.match(JSON.stringify(r.json), /no route of the VirtualServices for host \\"strict.ns.example.com\\" matches POST \/v2\/models\/x\/infer/);
   });
 
   it('sends ServiceEntry destinations to their endpoints, rewriting uri prefix and authority', async () => {
