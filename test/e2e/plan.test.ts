@@ -28,12 +28,12 @@ function isvcYaml(name: string, storageUri: string): string {
   });
 }
 
-function planYaml(name: string, target: string, storageUri: string, o: { steps: number[]; minRequests: number; gates: object[]; window?: string }): string {
+function planYaml(name: string, target: string, storageUri: string, o: { steps: number[]; minRequests: number; gates: object[]; window?: string; minDuration?: string }): string {
   return JSON.stringify({
     apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name, namespace: 'default' },
     spec: {
       target: { inferenceService: target }, candidate: { storageUri }, owner: { team: 'ml-platform', canHalt: ['sre'] },
-      phases: [{ canary: { steps: o.steps, hold: { minRequests: o.minRequests, passingWindows: 1 } } }],
+      phases: [{ canary: { steps: o.steps, hold: { minRequests: o.minRequests, passingWindows: 1, ...(o.minDuration ? { minDuration: o.minDuration } : {}) } } }],
       gates: o.gates, window: o.window ?? '2s', maxDuration: '10m', rollback: { onGateFailure: true, keepWarm: '1h' },
     },
   });
@@ -227,7 +227,7 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
     let last: PlanStatus = {};
     let mid: PlanStatus;
     try {
-      await ok(['apply', '-f', '-'], planYaml('iris-e-v2', 'iris-e', 'pvc://models/iris-v1-copy/', { steps: [20, 100], minRequests: 600, gates: [...HEALTH, PSI] }));
+      await ok(['apply', '-f', '-'], planYaml('iris-e-v2', 'iris-e', 'pvc://models/iris-v1-copy/', { steps: [20, 100], minRequests: 600, minDuration: '20s', gates: [...HEALTH, PSI] }));
       mid = await until('requests to count in step 0', async () => {
         const st = (last = await planStatus('iris-e-v2'));
         return st.phase === 'Progressing' && st.currentStep === 0 && (st.stepRequests ?? 0) > 0 ? st : undefined;
