@@ -14,9 +14,19 @@ const AuditListSchema = z.looseObject({
       actor: z.string(),
       verb: z.string(),
       resource: z.string(),
+      evidence: z.unknown().optional(),
     }),
   ),
 });
+
+/** One line of what a record's evidence says: a plan transition's move and reason, an override's ids. */
+export function evidenceSummary(evidence: unknown): string {
+  if (evidence === undefined || evidence === null || typeof evidence !== 'object') return '';
+  const e = evidence as { from?: string; to?: string; reason?: string; step?: { percent?: number }; overridden?: string[] };
+  if (e.from && e.to) return `${e.from} → ${e.to} at ${e.step?.percent ?? 0}%: ${e.reason ?? ''}`;
+  if (Array.isArray(e.overridden)) return `overridden: ${e.overridden.join(', ')}`;
+  return '';
+}
 
 async function verify(ctx: CliContext): Promise<boolean> {
   const result = VerificationSchema.parse(await ctx.client().get('/switchyard/v1/audit/verify'));
@@ -31,13 +41,18 @@ async function verify(ctx: CliContext): Promise<boolean> {
 
 /** Record rows as printed by `audit log`. */
 export function auditRows(items: z.infer<typeof AuditListSchema>['items']): string[] {
-  return alignColumns([['SEQ', 'TIME', 'ACTOR', 'VERB', 'RESOURCE'], ...items.map((r) => [String(r.seq), r.time, r.actor, r.verb, r.resource])]);
+  return alignColumns([['SEQ', 'TIME', 'ACTOR', 'VERB', 'RESOURCE', 'DETAIL'], ...items.map((r) => [String(r.seq), r.time, r.actor, r.verb, r.resource, evidenceSummary(r.evidence)])]);
 }
 
-async function log(ctx: CliContext, opts: { sinceSeq?: string; limit?: string }): Promise<void> {
+async function log(ctx: CliContext, opts: { sinceSeq?: string; limit?: string; output?: string }): Promise<void> {
   const body = AuditListSchema.parse(
     await ctx.client().get('/switchyard/v1/audit', { query: { sinceSeq: opts.sinceSeq, limit: opts.limit } }),
   );
+  if (opts.output === 'json') {
+    ctx.out(JSON.stringify(body.items, null, 2));
+    return;
+  }
+  if (opts.output !== undefined) throw new Error(`unknown output format "${opts.output}": use -o json (every record with its evidence) or omit -o`);
   if (body.items.length === 0) {
     ctx.err('No audit records found');
     return;
@@ -58,6 +73,7 @@ export function registerAudit(program: Command): void {
     .description('Print audit records (who did what to which object, and when)')
     .option('--since-seq <n>', 'only records after this sequence number')
     .option('--limit <n>', 'at most this many records')
-    .addHelpText('after', '\nExamples:\n  switchyard audit log\n  switchyard audit log --since-seq 120 --limit 20')
-    .action(run(async (ctx, opts: { sinceSeq?: string; limit?: string }) => log(ctx, opts)));
+    .option('-o, --output <format>', 'json: every record with its full evidence (gate values, windows, thresholds, request counts)')
+    .addHelpText('after', '\nExamples:\n  switchyard audit log\n  switchyard audit log --since-seq 120 --limit 20\n  switchyard audit log -o json | jq \'.[] | select(.verb | startswith("plan/"))\'')
+    .action(run(async (ctx, opts: { sinceSeq?: string; limit?: string; output?: string }) => log(ctx, opts)));
 }
