@@ -43,7 +43,7 @@ const HEALTH = [{ metric: 'errorRate', max: 0.05 }, { metric: 'latencyP99Ms', ma
 const PSI = { metric: 'outputPSI', max: 0.2 };
 
 /** Requests with rows drawn around the three iris class centres, `concurrency` at a time, until stopped. */
-function startLoad(up: Up, host: string, concurrency = 4) {
+function startLoad(up: Up, host: string, concurrency = 4, model = host.split('.')[0]!) {
   const pool = new Pool(up.gatewayUrl, { connections: concurrency });
   const seen = { total: 0, byStatus: new Map<number, number>(), byRevision: new Map<string, number>() };
   let stopped = false;
@@ -54,7 +54,7 @@ function startLoad(up: Up, host: string, concurrency = 4) {
       const c = CENTERS[Math.floor(rand() * 3)]!;
       const row = c.map((v) => Math.round((v + (rand() - 0.5) * 0.4) * 100) / 100);
       try {
-        const res = await pool.request({ path: `/v1/models/${host.split('.')[0]}:predict`, method: 'POST', headers: { host, 'content-type': 'application/json' }, body: JSON.stringify({ instances: [row] }), headersTimeout: 5000, bodyTimeout: 5000 });
+        const res = await pool.request({ path: `/v1/models/${model}:predict`, method: 'POST', headers: { host, 'content-type': 'application/json' }, body: JSON.stringify({ instances: [row] }), headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.arrayBuffer();
         seen.total++;
         seen.byStatus.set(res.statusCode, (seen.byStatus.get(res.statusCode) ?? 0) + 1);
@@ -219,6 +219,36 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
       if (pid) process.kill(pid, 'SIGCONT');
       await load.stop();
     }
+  });
+
+  test('blueGreen: the candidate is judged on preview traffic through its tag host, then takes all traffic at once', async () => {
+    await serve('iris-f', 'pvc://models/iris-v1/');
+    const live = startLoad(up, 'iris-f.default.example.com', 2);
+    const preview = startLoad(up, 'latest-iris-f-predictor.default.example.com', 2, 'iris-f');
+    try {
+      const plan = JSON.parse(planYaml('iris-f-v2', 'iris-f', 'pvc://models/iris-v1-copy/', { steps: [100], minRequests: 200, gates: [...HEALTH, PSI] }));
+      plan.spec.phases = [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 200, passingWindows: 2 } } }];
+      await ok(['apply', '-f', '-'], JSON.stringify(plan));
+      const previewing = await until('the preview to serve the candidate', async () => {
+        const st = await planStatus('iris-f-v2');
+        return st.candidateRevision && (preview.seen.byRevision.get(st.candidateRevision) ?? 0) > 50 ? st : undefined;
+      }, 90_000, () => JSON.stringify({ preview: [...preview.seen.byRevision], status: [...preview.seen.byStatus], live: [...live.seen.byRevision] }));
+      const liveBefore = live.seen.byRevision.get(previewing.candidateRevision!) ?? 0;
+      const done = await waitPhase('iris-f-v2', ['Promoted', 'RolledBack', 'Aborted']);
+      assert.equal(done.phase, 'Promoted', done.message);
+      assert.equal(liveBefore, 0, 'live traffic never reached the candidate during the preview');
+      await new Promise((r) => setTimeout(r, 1500));
+      const mark = live.seen.byRevision.get(done.candidateRevision!) ?? 0;
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.ok((live.seen.byRevision.get(done.candidateRevision!) ?? 0) > mark, 'after the switch live traffic reaches the candidate');
+      const audit = await auditOf('iris-f-v2');
+      assert.deepEqual(audit.map((r) => r.verb), ['plan/started', 'plan/promoted']);
+      assert.ok(audit[1]!.evidence!.evidence.requestsInStep >= 200, 'judged on enough preview requests');
+    } finally {
+      await Promise.all([live.stop(), preview.stop()]);
+    }
+    assert.deepEqual([...live.seen.byStatus.keys()], [200]);
+    assert.deepEqual([...preview.seen.byStatus.keys()], [200]);
   });
 
   test('kill -9 mid-step: traffic stays put, and the plan resumes at the same step with its counts', async () => {
