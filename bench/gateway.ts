@@ -7,7 +7,7 @@
 //   (c) nginx (worker_processes 1, split_clients 90/10, keepalive upstreams);
 //   (d) Switchyard and nginx with a 100 % mirror to upstream C.
 // Plus added p50 latency at concurrency 1 (Switchyard split vs direct).
-// Run: node --import tsx bench/gateway.ts [--duration 5] [--rounds 3] [--connections 32]
+// Run: node --import tsx bench/gateway.ts [--duration 5] [--rounds 3] [--connections 32] [--workers N]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,10 @@ const { values } = parseArgs({ options: {
   duration: { type: 'string', default: '5' },
   rounds: { type: 'string', default: '3' },
   connections: { type: 'string', default: '32' },
+  // Also measure the gateway as N cluster workers sharing the port (each with its own telemetry and log).
+  workers: { type: 'string', default: '1' },
 } });
+const WORKERS = Number(values.workers);
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'sy-bench-gw-'));
 const BODY = '{"instances":[[6.8,2.8,4.8,1.4]]}';
@@ -41,15 +44,20 @@ server.keepAliveTimeout = 65000;
 server.listen(0, '127.0.0.1', () => console.error('PORT ' + server.address().port));
 `;
 
-const gatewaySource = (a: number, b: number, c: number, telemetry: boolean) => `
-import { startGateway } from './src/gateway/server.ts';
-import { EndpointRegistry } from './src/gateway/endpoints.ts';
-import { compileIngress } from './src/gateway/ingress.ts';
-import { compileRoutingTable } from './src/gateway/routing/compile.ts';
-import { vsLookup } from './src/gateway/vs-route.ts';
-import { TelemetryRecorder } from './src/gateway/telemetry/recorder.ts';
-import { PredictionLog } from './src/store/predictions.ts';
-import { gatewayObservers } from './src/gateway/telemetry/hooks.ts';
+const gatewaySource = (a: number, b: number, c: number, telemetry: boolean, workers = 1) => `
+import cluster from 'node:cluster';
+if (${workers} > 1 && cluster.isPrimary) {
+  let n = 0;
+  for (let i = 0; i < ${workers}; i++) cluster.fork().on('message', (m) => { if (++n === ${workers}) console.error('PORT ' + m); });
+} else {
+const { startGateway } = await import('${root}/src/gateway/server.ts');
+const { EndpointRegistry } = await import('${root}/src/gateway/endpoints.ts');
+const { compileIngress } = await import('${root}/src/gateway/ingress.ts');
+const { compileRoutingTable } = await import('${root}/src/gateway/routing/compile.ts');
+const { vsLookup } = await import('${root}/src/gateway/vs-route.ts');
+const { TelemetryRecorder } = await import('${root}/src/gateway/telemetry/recorder.ts');
+const { PredictionLog } = await import('${root}/src/store/predictions.ts');
+const { gatewayObservers } = await import('${root}/src/gateway/telemetry/hooks.ts');
 const se = (name, port) => ({ metadata: { namespace: 'bench', name }, spec: { hosts: [name + '.internal'], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '127.0.0.1', ports: { http: port } }] } });
 const gw = ['knative-serving/knative-ingress-gateway'];
 const split = [{ destination: { host: 'a.internal' }, weight: 90 }, { destination: { host: 'b.internal' }, weight: 10 }];
@@ -63,13 +71,14 @@ if (routing.problems.length) throw new Error(JSON.stringify(routing.problems));
 const snapshot = { ...compileIngress([], 'example.com', 1), vs: vsLookup(routing) };
 let hooks = {};
 if (${telemetry}) {
-  const predictions = new PredictionLog({ path: ${JSON.stringify(join(work, 'predictions.db'))} });
+  const predictions = new PredictionLog({ path: ${JSON.stringify(join(work, 'predictions'))} + (cluster.worker?.id ?? 0) + '-${workers}.db' });
   const telemetry = new TelemetryRecorder({ predictionsDropped: () => predictions.dropped });
   // Exactly what \`switchyard up\` wires (output sampling, telemetry, prediction log).
   hooks = gatewayObservers(telemetry, predictions);
 }
 const g = await startGateway({ port: 0, ingress: () => snapshot, endpoints: new EndpointRegistry(), ...hooks });
-console.error('PORT ' + g.port);
+if (cluster.isWorker) process.send(g.port); else console.error('PORT ' + g.port);
+}
 `;
 
 const nginxConf = (a: number, b: number, c: number, splitPort: number, mirrorPort: number) => `
@@ -114,8 +123,12 @@ function waitForPort(child: ChildProcess, name: string): Promise<number> {
   });
 }
 
+let scripts = 0;
 async function startNode(name: string, source: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  // A file, not -e: cluster workers re-run the primary's script.
+  const file = join(work, `process-${++scripts}.mjs`);
+  writeFileSync(file, source);
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   return { child, port: await waitForPort(child, name) };
 }
 
@@ -156,7 +169,7 @@ function wrk(port: number, host: string, seconds: string, connections: string): 
   const out = execFileSync('wrk', ['-t', '1', '-c', connections, '-d', `${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${port}/v1/models/iris:predict`], { encoding: 'utf8' });
   const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
   if (non2xx) throw new Error(`${non2xx[1]} failed responses from ${host}:${port}:\n${out}`);
-  return { requests: Number(out.match(/(\d+) requests in/)?.[1]), rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms(out.match(/50%\s+(\S+)/)?.[1]), p99ms: ms(out.match(/99%\s+(\S+)/)?.[1]) };
+  return { requests: Number(out.match(/(\d+) requests in/)?.[1]), rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms(out.match(/^\s*50%\s+(\S+)/m)?.[1]), p99ms: ms(out.match(/^\s*99%\s+(\S+)/m)?.[1]) };
 }
 
 const children: ChildProcess[] = [];
@@ -165,7 +178,8 @@ try {
   children.push(a!.child, b!.child, c!.child);
   const syOn = await startNode('switchyard (telemetry on)', gatewaySource(a!.port, b!.port, c!.port, true));
   const syOff = await startNode('switchyard (telemetry off)', gatewaySource(a!.port, b!.port, c!.port, false));
-  children.push(syOn.child, syOff.child);
+  const syOnN = WORKERS > 1 ? await startNode(`switchyard (${WORKERS} workers, telemetry on)`, gatewaySource(a!.port, b!.port, c!.port, true, WORKERS)) : undefined;
+  children.push(syOn.child, syOff.child, ...(syOnN ? [syOnN.child] : []));
   const [splitPort, mirrorPort] = [await freePort(), await freePort()];
   writeFileSync(join(work, 'nginx.conf'), nginxConf(a!.port, b!.port, c!.port, splitPort, mirrorPort));
   const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -175,6 +189,10 @@ try {
   const targets = [
     { key: 'a', name: '(a) upstream directly', port: a!.port, host: 'upstream', pids: [] as number[] },
     { key: 'b', name: '(b) Switchyard 90/10 split, telemetry + prediction log', port: syOn.port, host: 'split.bench.example.com', pids: [syOn.child.pid!] },
+    ...(syOnN ? [
+      { key: 'bN', name: `(b) Switchyard 90/10 split, ${WORKERS} workers, telemetry`, port: syOnN.port, host: 'split.bench.example.com', pids: [syOnN.child.pid!, ...childPids(syOnN.child.pid!)] },
+      { key: 'dN', name: `(d) Switchyard split + mirror, ${WORKERS} workers, telemetry`, port: syOnN.port, host: 'mirror.bench.example.com', pids: [syOnN.child.pid!, ...childPids(syOnN.child.pid!)] },
+    ] : []),
     { key: 'b0', name: '(b) Switchyard 90/10 split, no telemetry', port: syOff.port, host: 'split.bench.example.com', pids: [syOff.child.pid!] },
     { key: 'c', name: '(c) nginx split_clients 90/10', port: splitPort, host: 'split', pids: childPids(nginx.pid!) },
     { key: 'd', name: '(d) Switchyard split + 100 % mirror, telemetry', port: syOn.port, host: 'mirror.bench.example.com', pids: [syOn.child.pid!] },
@@ -214,6 +232,7 @@ try {
   console.log('\n| ratio | value | target |\n|---|---|---|');
   console.log(`| Switchyard split (telemetry on) / nginx split | ${(rps('b') / rps('c')).toFixed(2)} | ≥ 0.6 (aim 0.8) |`);
   console.log(`| Switchyard mirror / nginx mirror | ${(rps('d') / rps('dn')).toFixed(2)} | ≥ 1.5 |`);
+  if (syOnN) console.log(`| ${WORKERS} workers / 1 process (split, mirror) | ${(rps('bN') / rps('b')).toFixed(2)}, ${(rps('dN') / rps('d')).toFixed(2)} | – |`);
   console.log(`| telemetry + prediction log cost (1 − on/off) | ${((1 - rps('b') / rps('b0')) * 100).toFixed(1)} % (CPU per request: +${((cpu('b') / cpu('b0') - 1) * 100).toFixed(1)} %) | ≤ 10 % |`);
   console.log(`| proxy CPU per request, Switchyard split / nginx split | ${(cpu('b') / cpu('c')).toFixed(2)} | – |`);
   console.log(`| added p50 at concurrency 1 (median of ${values.rounds}) | ${(median(c1.sy) - median(c1.direct)).toFixed(3)} ms (${median(c1.sy).toFixed(3)} vs ${median(c1.direct).toFixed(3)}) | ≤ 0.3 ms |`);
