@@ -115,6 +115,18 @@ test('deploymentMode annotation accepts the four KServe modes only', () => {
   assert.equal(c[0]!.reason, 'FieldValueNotSupported');
 });
 
+test('the keep-warm annotation takes a JSON map of revision to RFC 3339 time', () => {
+  const o = loadManifest('isvc-iris.yaml');
+  o.metadata.annotations['switchyard.dev/keep-warm-until'] = '{"iris-predictor-00002":"2026-12-07T10:00:00Z"}';
+  assert.ok(validate(o).ok);
+  for (const [bad, why] of [['{"iris-predictor-00002":"tomorrow"}', /revision "iris-predictor-00002": "tomorrow" is not an RFC 3339 time/], ['[1]', /JSON object/], ['not json', /JSON object/]] as const) {
+    o.metadata.annotations['switchyard.dev/keep-warm-until'] = bad;
+    const c = causesOf(o)[0]!;
+    assert.equal(c.field, 'metadata.annotations[switchyard.dev/keep-warm-until]');
+    assert.match(c.message, why);
+  }
+});
+
 test('enums report the supported values', () => {
   const o = loadManifest('isvc-iris.yaml');
   o.spec.predictor.model.protocolVersion = 'v3';

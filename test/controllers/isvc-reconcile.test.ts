@@ -153,6 +153,38 @@ test('the previous revision keeps serving until the new one is ready, then stays
   assert.deepEqual(Object.keys(predictor(r.out).revisions as object).sort(), ['iris-predictor-00002', 'iris-predictor-00003']);
 });
 
+test('keep-warm: a revision with no traffic may scale to zero only after its keep-warm time, and is looked at again then', () => {
+  const d = new FakeDeployer();
+  let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
+  d.set('iris-predictor-00001', 'ready');
+  ({ obj } = pass(obj, d));
+  let r = pass({ ...isvc(onnx('pvc://models/iris-v2/'), { generation: 2 }), status: obj.status }, d);
+  d.set('iris-predictor-00002', 'ready');
+  r = pass(r.obj, d);
+  assert.equal(predictor(r.out).previousRolledoutRevision, 'iris-predictor-00001');
+  const asked: Array<[string, boolean]> = [];
+  const run = (o: KubeObject, until: Record<string, string>) => {
+    clock += 1000;
+    const withAnn = { ...o, metadata: { ...o.metadata, annotations: { 'switchyard.dev/keep-warm-until': JSON.stringify(until) } } };
+    asked.length = 0;
+    return reconcile({ isvc: withAnn, runtimes: [ONNX], deployer: d, now: new Date(clock), replicas: (t, x) => (asked.push([t.revision, x?.coldAllowed === true]), 1) });
+  };
+  // The previous revision (no traffic) before its time: warm, and a requeue for the moment it ends.
+  let out = run(r.obj, { 'iris-predictor-00001': new Date(clock + 60_000).toISOString() });
+  assert.deepEqual(asked.filter(([rev]) => rev === 'iris-predictor-00001').map(([, c]) => c), [false]);
+  assert.ok(out.requeueAfterMs! > 58_000 && out.requeueAfterMs! <= 60_000, String(out.requeueAfterMs));
+  // After it: it may go cold; the serving revision never, whatever the annotation says.
+  out = run(r.obj, { 'iris-predictor-00001': new Date(clock - 1).toISOString(), 'iris-predictor-00002': new Date(clock - 1).toISOString() });
+  assert.deepEqual(Object.fromEntries(asked.filter(([rev]) => rev !== undefined)), { 'iris-predictor-00001': true, 'iris-predictor-00002': false });
+  assert.equal(out.requeueAfterMs, undefined);
+  // Rolled back to it (canaryTrafficPercent 0 after promotion): it carries traffic again, so it is warm.
+  const back = { ...r.obj, spec: { predictor: onnx('pvc://models/iris-v2/', { canaryTrafficPercent: 0 }) } };
+  const settled = run({ ...back, status: run(back, {}).status }, {}); // rollback after promotion settles in two passes
+  out = run({ ...back, status: settled.status }, { 'iris-predictor-00001': new Date(clock - 1).toISOString() });
+  assert.ok((predictor(out).traffic as Array<{ revisionName: string; percent: number }>).some((t) => t.revisionName === 'iris-predictor-00001' && t.percent === 100));
+  assert.deepEqual(asked.filter(([rev]) => rev === 'iris-predictor-00001').map(([, c]) => c), [false]);
+});
+
 test('a crash-looping new revision blocks the rollout with a message naming the pod; the old one keeps serving', () => {
   const d = new FakeDeployer();
   let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);

@@ -103,6 +103,8 @@ test('a healthy candidate is moved step by step and promoted; each transition is
     assert.equal(p.status.phase, 'Promoted');
     o = await isvc(store);
     assert.equal(o.spec.predictor.canaryTrafficPercent, undefined, 'promotion removes canaryTrafficPercent, as KServe documents');
+    // The old baseline is the rollback target: warm for rollback.keepWarm (1h) from the promotion.
+    assert.deepEqual(JSON.parse(o.metadata.annotations!['switchyard.dev/keep-warm-until']!), { 'iris-predictor-00001': new Date(1_030_400 + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z') });
 
     const audit = (await store.listAudit()).filter((r) => r.verb.startsWith('plan/'));
     assert.deepEqual(audit.map((r) => r.verb), ['plan/started', 'plan/advanced', 'plan/promoted']);
@@ -127,6 +129,9 @@ test('a candidate whose outputs shift is rolled back by its gate, and traffic re
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 0);
     const failed = p.status.gates.find((g: { metric: string }) => g.metric === 'classRateDelta');
     assert.equal(failed.verdict, 'fail');
+    // The candidate stays warm for rollback.keepWarm (1h) from the rollback, then may scale to zero.
+    const warm = JSON.parse((await isvc(store)).metadata.annotations!['switchyard.dev/keep-warm-until']!);
+    assert.deepEqual(warm, { 'iris-predictor-00002': new Date(Math.floor((1_010_400 + 3_600_000) / 1000) * 1000).toISOString().replace('.000Z', 'Z') });
   }));
 
 test('kill acts at once, without a window, and names who pulled it', () =>

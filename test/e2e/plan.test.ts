@@ -21,20 +21,20 @@ interface PlanStatus {
   candidateRevision?: string; baselineRevision?: string; gates?: Array<{ metric: string; verdict: string; value?: number }>;
 }
 
-function isvcYaml(name: string, storageUri: string): string {
+function isvcYaml(name: string, storageUri: string, annotations?: Record<string, string>): string {
   return JSON.stringify({
-    apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'default' },
+    apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'default', ...(annotations ? { annotations } : {}) },
     spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri } } },
   });
 }
 
-function planYaml(name: string, target: string, storageUri: string, o: { steps: number[]; minRequests: number; gates: object[]; window?: string; minDuration?: string }): string {
+function planYaml(name: string, target: string, storageUri: string, o: { steps: number[]; minRequests: number; gates: object[]; window?: string; minDuration?: string; keepWarm?: string }): string {
   return JSON.stringify({
     apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name, namespace: 'default' },
     spec: {
       target: { inferenceService: target }, candidate: { storageUri }, owner: { team: 'ml-platform', canHalt: ['sre'] },
       phases: [{ canary: { steps: o.steps, hold: { minRequests: o.minRequests, passingWindows: 1, ...(o.minDuration ? { minDuration: o.minDuration } : {}) } } }],
-      gates: o.gates, window: o.window ?? '2s', maxDuration: '10m', rollback: { onGateFailure: true, keepWarm: '1h' },
+      gates: o.gates, window: o.window ?? '2s', maxDuration: '10m', rollback: { onGateFailure: true, keepWarm: o.keepWarm ?? '1h' },
     },
   });
 }
@@ -103,8 +103,8 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
     const body = (await res.json()) as { items: Array<{ verb: string; actor: string; resource: string; evidence?: { step: { stepIndex: number; percent: number }; evidence: { requestsInStep: number } } }> };
     return body.items.filter((r) => r.resource === `switchyard.dev/trafficplans/default/${name}` && r.verb.startsWith('plan/'));
   };
-  const serve = async (name: string, uri: string) => {
-    await ok(['apply', '-f', '-'], isvcYaml(name, uri));
+  const serve = async (name: string, uri: string, annotations?: Record<string, string>) => {
+    await ok(['apply', '-f', '-'], isvcYaml(name, uri, annotations));
     await ok(['wait', '--for=condition=Ready', `isvc/${name}`, '--timeout=60s']);
   };
   const waitPhase = (name: string, phases: string[], ms = 120_000) =>
@@ -143,11 +143,12 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
     assert.deepEqual([...load.seen.byStatus.keys()], [200], 'no request failed during the rollout');
   });
 
-  test('a candidate healthy on HTTP with shifted outputs is rolled back by outputPSI in its first step', async () => {
-    await serve('iris-b', 'pvc://models/iris-v1/');
+  test('a candidate healthy on HTTP with shifted outputs is rolled back by outputPSI in its first step, and scales to zero after keepWarm', async () => {
+    // A 6 s autoscaling window (Knative's least) so the cold candidate is seen idle soon after keepWarm ends.
+    await serve('iris-b', 'pvc://models/iris-v1/', { 'autoscaling.knative.dev/window': '6s' });
     const load = startLoad(up, 'iris-b.default.example.com');
     try {
-      await ok(['apply', '-f', '-'], planYaml('iris-b-v2', 'iris-b', 'pvc://models/const-setosa/', { steps: [25, 50, 100], minRequests: 150, gates: [...HEALTH, PSI], window: '3s' }));
+      await ok(['apply', '-f', '-'], planYaml('iris-b-v2', 'iris-b', 'pvc://models/const-setosa/', { steps: [25, 50, 100], minRequests: 150, gates: [...HEALTH, PSI], window: '3s', keepWarm: '5s' }));
       const done = await waitPhase('iris-b-v2', ['Promoted', 'RolledBack', 'Aborted']);
       assert.equal(done.phase, 'RolledBack', done.message);
       assert.match(done.message ?? '', /outputPSI/);
@@ -157,6 +158,11 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
       const rolled = (await auditOf('iris-b-v2')).at(-1)!;
       assert.equal(rolled.verb, 'plan/gate-failed');
       assert.equal(rolled.evidence!.step.stepIndex, 0);
+      // Warm for keepWarm, then, with no traffic, scaled to zero as Knative does (Knative's 30 s grace included).
+      const pods = async (rev: string) => (await ok(['get', 'pods', '-l', `serving.knative.dev/revision=${rev}`, '-o', 'name'])).split('\n').filter(Boolean).length;
+      assert.equal(await pods(done.candidateRevision!), 1, 'warm right after the rollback');
+      await until('the cold candidate to scale to zero', async () => ((await pods(done.candidateRevision!)) === 0 ? true : undefined), 90_000);
+      assert.equal(await pods(done.baselineRevision!), 1, 'the baseline keeps serving');
     } finally {
       await load.stop();
     }

@@ -7,6 +7,33 @@ import { objectMetaWith } from '../meta.ts';
 export const DEPLOYMENT_MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
 export const TAG_ROUTING_ANNOTATION = 'serving.kserve.io/enable-tag-routing';
 export const DEPLOYMENT_MODES = ['Knative', 'Serverless', 'Standard', 'RawDeployment'] as const;
+/**
+ * Revisions kept warm until a time, as JSON `{"REVISION": "RFC 3339 time"}` (a TrafficPlan's
+ * rollback.keepWarm writes it). Past its time a revision that carries no traffic may scale to
+ * zero, as Knative does with revisions no route sends traffic to; the activator still wakes it.
+ */
+export const KEEP_WARM_ANNOTATION = 'switchyard.dev/keep-warm-until';
+
+export type KeepWarm = { ok: true; until: Record<string, number> } | { ok: false; error: string };
+
+/** The keep-warm deadlines (epoch ms by revision), or why the annotation is not valid. */
+export function parseKeepWarm(value: string | undefined): KeepWarm {
+  if (value === undefined || value === '') return { ok: true, until: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return { ok: false, error: 'must be a JSON object of revision name to RFC 3339 time, e.g. {"fraud-predictor-00002":"2026-12-07T10:00:00Z"}' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, error: 'must be a JSON object of revision name to RFC 3339 time' };
+  const out: Record<string, number> = {};
+  for (const [rev, at] of Object.entries(parsed)) {
+    const ms = typeof at === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(at) ? Date.parse(at) : NaN;
+    if (!Number.isFinite(ms)) return { ok: false, error: `revision "${rev}": "${String(at)}" is not an RFC 3339 time` };
+    out[rev] = ms;
+  }
+  return { ok: true, until: out };
+}
 
 const ISVC_NAME = '[a-z]([-a-z0-9]*[a-z0-9])?';
 const isvcNameRe = new RegExp(`^${ISVC_NAME}$`);
@@ -33,6 +60,8 @@ const isvcMeta = objectMetaWith(isvcNameErrors).superRefine((meta, ctx) => {
   if (tags !== undefined && tags !== 'true' && tags !== 'false') {
     invalid(ctx, ['annotations', TAG_ROUTING_ANNOTATION], tags, 'supported values: "true", "false"', 'FieldValueNotSupported');
   }
+  const warm = parseKeepWarm(ann[KEEP_WARM_ANNOTATION]);
+  if (!warm.ok) invalid(ctx, ['annotations', KEEP_WARM_ANNOTATION], ann[KEEP_WARM_ANNOTATION], warm.error, 'FieldValueInvalid');
 });
 
 export const protocolVersion = z.enum(['v1', 'v2', 'grpc-v2']).describe('Inference protocol: v1 (KServe V1), v2 (Open Inference Protocol over REST) or grpc-v2.');

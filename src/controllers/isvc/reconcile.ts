@@ -9,7 +9,7 @@
 // status.components.<component>.revisions maps each live revision to its
 // template, fingerprint and artifact digest; revisionCounter numbers them.
 import { z } from 'zod';
-import { inferenceServiceSpec, type InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
+import { inferenceServiceSpec, KEEP_WARM_ANNOTATION, parseKeepWarm, type InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
 import type { KubeObject } from '../../store/types.ts';
 import { mergeConditions, readyFrom, type ConditionInput } from './conditions.ts';
 import { revisionState, type RevisionState } from './revision-state.ts';
@@ -46,8 +46,11 @@ export interface ReconcileInput {
   now: Date;
   /** Ingress domain (KServe's default: example.com). */
   domain?: string;
-  /** Replicas a revision should run now (the autoscaler's answer); defaults to its minimum, at least one. */
-  replicas?: (template: RevisionTemplate) => number;
+  /**
+   * Replicas a revision should run now (the autoscaler's answer); defaults to its minimum, at least one.
+   * `coldAllowed`: the revision carries no traffic and its keep-warm time has passed, so it may scale to zero.
+   */
+  replicas?: (template: RevisionTemplate, o?: { coldAllowed: boolean }) => number;
   /** Where a transformer or explainer reaches the predictor (KServe: NAME-predictor.NAMESPACE). */
   predictorHost?: (namespace: string, name: string) => string;
 }
@@ -58,6 +61,8 @@ export interface ReconcileOutput {
   stop: string[];
   /** The revision that became the latest ready one in this pass. */
   becameReady?: string;
+  /** Reconcile again after this long: a keep-warm time (KEEP_WARM_ANNOTATION) is still to come. */
+  requeueAfterMs?: number;
 }
 
 interface Problem {
@@ -154,7 +159,8 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   // 2. Observe. A latest created revision becomes the latest ready one once all its replicas are
   //    ready — and, as one revision set, only when every component changed by the same spec
   //    change is ready too (a new transformer never talks to an old predictor alone).
-  const replicasOf = (p: Pass, rev: string): number => (input.replicas ?? desiredReplicas)(p.revisions[rev]!.template);
+  const replicasOf = (p: Pass, rev: string, coldAllowed = false): number =>
+    input.replicas ? input.replicas(p.revisions[rev]!.template, { coldAllowed }) : desiredReplicas(p.revisions[rev]!.template);
   const stateOf = (p: Pass, rev: string): RevisionState => revisionState(input.deployer.observe(rev), replicasOf(p, rev));
   for (const p of passes) if (p.latestCreated !== undefined) p.created = stateOf(p, p.latestCreated);
   const pending = passes.filter((p) => p.latestCreated !== undefined && p.latestCreated !== p.latestReady);
@@ -171,6 +177,9 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   // 3. Traffic per component, as KServe splits it; 4. run what takes or may take traffic.
   const annotations = isvc.metadata.annotations ?? {};
   const tagRouting = annotations['serving.kserve.io/enable-tag-routing'] === 'true';
+  const warm = parseKeepWarm(annotations[KEEP_WARM_ANNOTATION]);
+  const warmUntil = warm.ok ? warm.until : {};
+  let requeueAt: number | undefined;
   const ensure: ReconcileOutput['ensure'] = [];
   const stop: string[] = [];
   const components: Record<string, unknown> = {};
@@ -198,7 +207,11 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     for (const rev of keep) {
       const obs = input.deployer.observe(rev);
       if (obs?.digest && p.revisions[rev]!.digest !== obs.digest) p.revisions[rev] = { ...p.revisions[rev]!, digest: obs.digest, ...(obs.bytes !== undefined ? { bytes: obs.bytes } : {}) };
-      ensure.push({ template: p.revisions[rev]!.template, replicas: replicasOf(p, rev) });
+      // A revision with no traffic is kept warm until its keep-warm time, then treated as Knative treats unrouted revisions.
+      const until = warmUntil[rev];
+      const idle = until !== undefined && !routed.traffic.some((t) => t.revisionName === rev && t.percent > 0);
+      if (idle && until > now.getTime()) requeueAt = Math.min(requeueAt ?? Infinity, until);
+      ensure.push({ template: p.revisions[rev]!.template, replicas: replicasOf(p, rev, idle && until <= now.getTime()) });
     }
 
     if (!p.problem && p.created?.state === 'FailedToLoad') {
@@ -237,6 +250,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     },
     ensure, stop,
     ...(becameReady ? { becameReady } : {}),
+    ...(requeueAt !== undefined ? { requeueAfterMs: requeueAt - now.getTime() } : {}),
   };
 }
 

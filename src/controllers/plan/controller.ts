@@ -7,7 +7,7 @@
 import {
   COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS,
 } from '../../api/kinds/trafficplan.ts';
-import { budgetExceeded, type CostInputs } from '../../analysis/cost.ts';
+import { budgetExceeded, goDurationMs, type CostInputs } from '../../analysis/cost.ts';
 import { DEFAULT_GATE_OPTIONS, type GateOptions } from '../../analysis/gates.ts';
 import type { Store } from '../../store/types.ts';
 import { IsvcTarget } from './isvc-target.ts';
@@ -40,7 +40,12 @@ function commandOf(plan: TrafficPlan): Command | undefined {
 export function desiredOf(plan: TrafficPlan, state: PlanState): Desired {
   const phase = plan.spec.phases[state.phaseIndex];
   const preview = phase?.blueGreen ? (phase.blueGreen.preview?.tag ?? 'latest') : undefined;
-  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}) };
+  // Rolled back: the candidate stays warm to be inspected or retried; promoted: the old baseline, for a fast rollback.
+  const warmMs = goDurationMs(plan.spec.rollback.keepWarm);
+  const keepWarm = warmMs !== undefined && state.finishedAt !== undefined && TERMINAL_PHASES.has(state.phase)
+    ? { role: state.phase === 'Promoted' ? 'baseline' as const : 'candidate' as const, untilMs: state.finishedAt + warmMs }
+    : undefined;
+  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}), ...(keepWarm ? { keepWarm } : {}) };
 }
 
 function costInputs(plan: TrafficPlan, view: TargetView | undefined, observedRps: number | undefined): CostInputs | undefined {

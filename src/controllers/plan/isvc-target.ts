@@ -4,7 +4,7 @@
 // field (KServe's documented promotion) and rollback writes 0, which pins
 // all traffic to the previously rolled-out revision — no request reaches
 // the candidate, dead or alive.
-import { TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import { KEEP_WARM_ANNOTATION, parseKeepWarm, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
 import type { Store } from '../../store/types.ts';
 import { updateWithRetry, type Desired, type TrafficPlan, type PlanTarget, type TargetMemo, type TargetView } from './target.ts';
 
@@ -111,6 +111,17 @@ export class IsvcTarget implements PlanTarget {
       if (desired.previewTag && obj.metadata.annotations?.[TAG_ROUTING_ANNOTATION] !== 'true') {
         obj.metadata.annotations = { ...obj.metadata.annotations, [TAG_ROUTING_ANNOTATION]: 'true' };
         changed = true;
+      }
+      const warmRevision = desired.keepWarm && (desired.keepWarm.role === 'candidate' ? memo.candidateRevision : memo.baselineRevision);
+      if (warmRevision) {
+        const until = new Date(desired.keepWarm!.untilMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const known = parseKeepWarm(obj.metadata.annotations?.[KEEP_WARM_ANNOTATION]);
+        const next = Object.fromEntries(Object.entries(known.ok ? known.until : {}).map(([r, ms]) => [r, new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')]));
+        if (next[warmRevision] !== until) {
+          next[warmRevision] = until;
+          obj.metadata.annotations = { ...obj.metadata.annotations, [KEEP_WARM_ANNOTATION]: JSON.stringify(next) };
+          changed = true;
+        }
       }
       return changed;
     }, 'patch');

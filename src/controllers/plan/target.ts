@@ -53,6 +53,8 @@ export interface Desired {
   promoted: boolean;
   /** blueGreen: the candidate answers on its tag host. */
   previewTag?: string;
+  /** A finished plan: the revision that lost its traffic stays warm until then (rollback.keepWarm), then may scale to zero. */
+  keepWarm?: { role: 'candidate' | 'baseline'; untilMs: number };
 }
 
 export interface PlanTarget {

@@ -40,9 +40,12 @@ export class LocalAutoscaler {
    * The replicas a revision should run now; registers it on first sight with
    * Knative's initial scale: 1, or 0 when a scale-to-zero revision says
    * `autoscaling.knative.dev/initial-scale: "0"` (KServe sets it so with minReplicas 0).
+   * `coldAllowed`: the revision carries no traffic and is past its keep-warm time, so, as Knative
+   * does with revisions no route points at, its minimum is zero: idle, it scales to zero.
    */
-  desired(template: RevisionTemplate, annotations: Record<string, string>): number {
-    const { config } = kpaConfigFromInferenceService(template.scaling, annotations);
+  desired(template: RevisionTemplate, annotations: Record<string, string>, coldAllowed = false): number {
+    const { config: configured } = kpaConfigFromInferenceService(template.scaling, annotations);
+    const config = coldAllowed && configured.mode === 'Knative' ? { ...configured, minReplicas: 0, enableScaleToZero: true } : configured;
     let t = this.revisions.get(template.revision);
     if (!t) {
       const zeroStart = annotations[INITIAL_SCALE] === '0' && config.minReplicas === 0 && config.mode === 'Knative' && config.enableScaleToZero;

@@ -25,7 +25,7 @@ export interface IsvcControllerOptions {
   /** Where transformers and explainers reach the predictor (through the gateway). */
   predictorHost?: (namespace: string, name: string) => string;
   /** Replicas a revision should run (the autoscaler); defaults to its minimum. */
-  replicas?: (template: RevisionTemplate, annotations: Record<string, string>) => number;
+  replicas?: (template: RevisionTemplate, annotations: Record<string, string>, o?: { coldAllowed: boolean }) => number;
 }
 
 export class IsvcController {
@@ -131,7 +131,7 @@ export class IsvcController {
       isvc, runtimes: await this.runtimes(namespace), deployer, now: this.now(),
       ...(this.opts.domain ? { domain: this.opts.domain } : {}),
       ...(this.opts.predictorHost ? { predictorHost: this.opts.predictorHost } : {}),
-      ...(scale ? { replicas: (t: RevisionTemplate) => scale(t, annotations) } : {}),
+      ...(scale ? { replicas: (t: RevisionTemplate, o?: { coldAllowed: boolean }) => scale(t, annotations, o) } : {}),
     });
     // Status first: a revision runs only once its name is recorded, so a lost write never leaves an unnamed revision running.
     if (canonicalJson(out.status) !== canonicalJson(isvc.status)) {
@@ -151,6 +151,8 @@ export class IsvcController {
       }
     }
     if (out.becameReady) this.announce(isvc, out.becameReady);
+    // A keep-warm time to come: look again then (capped so a far deadline does not overflow the timer).
+    if (out.requeueAfterMs !== undefined) this.retryLater(key, Math.min(out.requeueAfterMs + 50, 2 ** 31 - 1));
   }
 
   private announce(isvc: KubeObject, revision: string): void {

@@ -55,7 +55,7 @@ export class LocalServing {
     });
     this.controller = new IsvcController({
       store: opts.store, deployer: this.deployer, actor: CONTROLLER_ACTOR,
-      replicas: (template, annotations) => this.autoscaler.desired(template, annotations),
+      replicas: (template, annotations, o) => this.autoscaler.desired(template, annotations, o?.coldAllowed === true),
       // The gateway serves each predictor under a path prefix, so a transformer's
       // http://{predictor_host}/v1/models/NAME:predict reaches the predictor, not itself.
       predictorHost: (ns, name) => (this.gateway ? `127.0.0.1:${this.gateway.port}/predictor/${ns}/${name}` : `${name}-predictor.${ns}`),

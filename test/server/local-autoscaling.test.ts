@@ -1,0 +1,41 @@
+// The local autoscaler's keep-warm rule: a revision past its keep-warm time
+// with no traffic (coldAllowed) has a minimum of zero, so idle it scales to
+// zero as Knative scales unrouted revisions; otherwise minReplicas holds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalAutoscaler } from '../../src/server/local/autoscaling.ts';
+import type { RevisionTemplate } from '../../src/controllers/isvc/index.ts';
+
+const template = (revision: string): RevisionTemplate => ({
+  namespace: 'ml', isvc: 'iris', component: 'predictor', revision, runtime: { kind: 'ClusterServingRuntime', name: 'switchyard-onnx' },
+  modelName: 'iris', protocolVersion: 'v1', command: ['x'], env: {}, readinessPath: '/', scaling: { minReplicas: 1 },
+});
+
+/** Runs `seconds` one-second ticks of simulated time with no traffic; returns the desired counts then. */
+async function idleFor(seconds: number, cold: Record<string, boolean>): Promise<Record<string, number>> {
+  let now = 0;
+  const changed: string[] = [];
+  const scaler = new LocalAutoscaler({ inflight: () => 0, ready: () => 1, buffered: () => 0, onChange: (r) => changed.push(r), now: () => now, tickMs: 1 });
+  for (const rev of Object.keys(cold)) scaler.desired(template(rev), {}, cold[rev]);
+  scaler.start();
+  try {
+    // Each tick advances the clock one second (ticks, not wall time, drive the decisions).
+    for (let s = 0; s < seconds; s++) {
+      now += 1000;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  } finally {
+    scaler.stop();
+  }
+  return Object.fromEntries(Object.keys(cold).map((rev) => [rev, scaler.desired(template(rev), {}, cold[rev])]));
+}
+
+test('a revision past its keep-warm time with no traffic scales to zero when idle; a warm one keeps its minimum', async () => {
+  const desired = await idleFor(150, { 'iris-predictor-00001': true, 'iris-predictor-00002': false });
+  assert.deepEqual(desired, { 'iris-predictor-00001': 0, 'iris-predictor-00002': 1 });
+});
+
+test('a cold-allowed revision is not scaled down before the stable window has seen it idle', async () => {
+  const desired = await idleFor(20, { 'iris-predictor-00001': true });
+  assert.equal(desired['iris-predictor-00001'], 1);
+});
