@@ -19,6 +19,13 @@ export interface ServiceCohorts {
   exclude: ReadonlyArray<{ source: KeySource; matches: (value: string | undefined) => boolean }>;
 }
 
+/**
+ * The telemetry slice that marks excluded requests: they are real traffic (in /metrics) but not
+ * part of the experiment, so plan windows leave them out of the baseline. A stratum name never
+ * contains '/', so it cannot clash.
+ */
+export const EXCLUDED_SLICE = 'switchyard.dev/excluded';
+
 /** Reads a key from the request being routed. */
 export type KeyReader = (source: KeySource) => string | undefined;
 

@@ -7,7 +7,7 @@
 // plain maps; routing a request is lookups.
 import type { CompiledGraph } from './graph/compile.ts';
 import type { LoggerSpec } from './logger.ts';
-import { isExcluded, strataOf, unitBucket, type KeyReader, type ServiceCohorts } from './cohorts.ts';
+import { EXCLUDED_SLICE, isExcluded, strataOf, unitBucket, type KeyReader, type ServiceCohorts } from './cohorts.ts';
 
 export interface TrafficTarget {
   revisionName: string;
@@ -157,13 +157,11 @@ function chooseAt(sp: Split, fraction: number): IngressRoute | undefined {
  * is still inside at 50 %; otherwise at random.
  */
 function chooseInCohorts(sp: Split, c: ServiceCohorts, read: KeyReader, rng: () => number): IngressRoute | undefined {
-  let route: IngressRoute | undefined;
   if (isExcluded(c, read)) {
     const t = sp.targets.find((x) => !x.latestRevision) ?? sp.targets[sp.targets.length - 1];
-    route = t ? { service: sp.service, revision: t.revisionName, variant: variantOf(t) } : undefined;
-  } else {
-    route = chooseAt(sp, unitBucket(c, read) ?? rng());
+    return t ? { service: sp.service, revision: t.revisionName, variant: variantOf(t), cohort: { ...strataOf(c, read), [EXCLUDED_SLICE]: 'true' } } : undefined;
   }
+  const route = chooseAt(sp, unitBucket(c, read) ?? rng());
   const cohort = route && strataOf(c, read);
   return cohort ? { ...route!, cohort } : route;
 }

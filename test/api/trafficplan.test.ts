@@ -77,3 +77,11 @@ test('status phase is one of the plan phases; unknown status fields are kept', (
   o.status.phase = 'Done';
   assert.equal(causesOf(o)[0]!.field, 'status.phase');
 });
+
+test('a stratum name cannot contain "/" (the excluded-traffic slice is reserved)', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.cohorts.strata[0].name = 'switchyard.dev/excluded';
+  const c = causesOf(o)[0]!;
+  assert.equal(c.field, 'spec.cohorts.strata[0].name');
+  assert.match(c.message, /does not contain "\/"/);
+});

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileIngress, routeIngress, type IngressService } from '../../src/gateway/ingress.ts';
-import { compileCohorts, requestKeyReader } from '../../src/gateway/cohorts.ts';
+import { compileCohorts, EXCLUDED_SLICE, requestKeyReader } from '../../src/gateway/cohorts.ts';
 import { seededRandom } from '../../src/core/random.ts';
 
 function service(canary: number): IngressService {
@@ -29,6 +29,8 @@ const route = (canary: number, headers: Record<string, string>, rng = Math.rando
 
 test('excluded traffic (synthetic probes) is always served by the baseline', () => {
   for (let i = 0; i < 200; i++) assert.equal(route(90, { 'user-agent': 'probe/1.0', 'x-user-id': `u${i}` }).revision, 'iris-predictor-00001');
+  // Marked, so telemetry keeps them out of the experiment's baseline; strata still label them.
+  assert.deepEqual(route(90, { 'user-agent': 'probe/1.0', 'x-tier': 'gold' }).cohort, { tier: 'gold', [EXCLUDED_SLICE]: 'true' });
   assert.equal(compileIngress([service(50)], 'example.com', 1).hasCohorts, true);
 });
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorClassOf, TelemetryRecorder } from '../../src/gateway/telemetry/recorder.ts';
 import { OutputSampler } from '../../src/gateway/telemetry/sampling.ts';
+import { EXCLUDED_SLICE } from '../../src/gateway/cohorts.ts';
 import { seededRandom as seeded } from '../../src/core/random.ts';
 
 
@@ -73,6 +74,18 @@ test('mirror and primary, routes and cohort slices are separate series that wind
   assert.equal(shadowGold.requests, 100);
   assert.equal(shadowGold.errorRate, 1);
   assert.deepEqual(tel.sliceValues({ namespace: 'ml', service: 'fraud', stratum: 'tier' }), ['bronze', 'gold', 'silver']);
+});
+
+test('requests a plan excludes stay out of windows (and out of the baseline) unless asked for', () => {
+  const tel = new TelemetryRecorder({ now: () => T0 });
+  const rev = { ...base, revision: 'fraud-predictor-00001' };
+  for (let i = 0; i < 90; i++) tel.record({ ...rev, status: 200, latencyMs: 10, cohort: { tier: 'gold' } });
+  for (let i = 0; i < 10; i++) tel.record({ ...rev, status: 500, latencyMs: 10, cohort: { tier: 'gold', [EXCLUDED_SLICE]: 'true' } });
+  const w = tel.window({ namespace: 'ml', service: 'fraud', revision: 'fraud-predictor-00001' });
+  assert.equal(w.requests, 90);
+  assert.equal(w.errorRate, 0, 'the excluded probes\' errors do not reach the baseline');
+  assert.equal(tel.window({ namespace: 'ml', service: 'fraud', slice: { tier: 'gold' } }).requests, 90);
+  assert.equal(tel.window({ namespace: 'ml', service: 'fraud', slice: { [EXCLUDED_SLICE]: 'true' } }).requests, 10);
 });
 
 test('cohort slices beyond the cap share one __other__ slice', () => {

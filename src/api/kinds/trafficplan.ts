@@ -38,7 +38,7 @@ const owner = z.strictObject({
 
 const cohorts = z.strictObject({
   unit: z.strictObject(keySourceFields).superRefine(keySource).describe('Randomisation unit: requests with the same key always see the same variant.'),
-  strata: z.array(z.strictObject({ name: z.string().min(1), ...keySourceFields }).superRefine(keySource)).optional().describe('Slices reported (and gated) separately.'),
+  strata: z.array(z.strictObject({ name: z.string().min(1).regex(/^[^/]+$/, 'a stratum name does not contain "/"'), ...keySourceFields }).superRefine(keySource)).optional().describe('Slices reported (and gated) separately.'),
   exclude: z
     .array(
       z

@@ -7,6 +7,7 @@ import { retainedFromMs, WindowAccumulator, WindowRing, windowSpan, type ErrorCl
 import { TelemetryMetrics, type PromSeries, type Role } from './metrics.ts';
 import { analyseOutput, countInstances } from './outputs.ts';
 import { OutputSampler } from './sampling.ts';
+import { EXCLUDED_SLICE } from '../cohorts.ts';
 
 export type { Role };
 
@@ -64,7 +65,7 @@ export interface WindowQuery {
   role?: Role;
   route?: string;
   destination?: string;
-  /** Only series whose cohort has all these strata values. */
+  /** Only series whose cohort has all these strata values. Excluded requests (EXCLUDED_SLICE) only when asked for by it. */
   slice?: Readonly<Record<string, string>>;
   /** Absolute start (epoch ms); otherwise the last windowMs (default 60 s). */
   sinceMs?: number;
@@ -205,6 +206,8 @@ export class TelemetryRecorder {
       if ((q.revision !== undefined && a.revision !== q.revision) || (q.variant !== undefined && a.variant !== q.variant)) return false;
       if ((q.route !== undefined && a.route !== q.route) || (q.destination !== undefined && a.destination !== q.destination)) return false;
       if (q.slice) for (const k in q.slice) if (a.cohort?.[k] !== q.slice[k]) return false;
+      // Requests a plan's cohorts exclude are not part of the experiment: left out unless asked for.
+      if (a.cohort?.[EXCLUDED_SLICE] !== undefined && q.slice?.[EXCLUDED_SLICE] === undefined) return false;
       return true;
     });
   }
