@@ -5,7 +5,7 @@
 // ids keep the prediction log's pairing index (mirror rows by request id)
 // appending at its end instead of dirtying a random page per row, and an id
 // costs two string concatenations instead of a random UUID's formatting.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const HEX3: string[] = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'));
 
@@ -14,11 +14,18 @@ let prefix = '';
 let suffix = '';
 let counter = 0;
 
+// Random bytes drawn 4 KiB at a time: one call to the CSPRNG per 512 tails, not one per millisecond.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
 /** `-Vxxx-xxxxxxxxxxxx` with the RFC 4122 variant bits (10) and 62 random bits. */
 function randomTail(): string {
-  const b = randomBytes(8);
-  b[0] = (b[0]! & 0x3f) | 0x80;
-  const hex = b.toString('hex');
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  pool[poolAt] = (pool[poolAt]! & 0x3f) | 0x80;
+  const hex = pool.toString('hex', poolAt, (poolAt += 8));
   return `-${hex.slice(0, 4)}-${hex.slice(4)}`;
 }
 
