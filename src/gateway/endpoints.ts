@@ -1,5 +1,6 @@
 // Ready replica addresses per revision, and the activator's wait for one.
 // The server feeds it from the supervisor; the proxy reads it per request.
+// Revisions are keyed by revisionKey(namespace, revision), as routes carry it.
 
 export interface EndpointWaiter {
   resolve: (origin: string) => void;

@@ -5,6 +5,7 @@
 // explainer, and /predictor/NAMESPACE/NAME/... reaches the predictor (that is
 // the predictor_host a transformer is given). Compiled once per change into
 // plain maps; routing a request is lookups.
+import { revisionKey } from '../core/revision-key.ts';
 import type { CompiledGraph } from './graph/compile.ts';
 import type { LoggerSpec } from './logger.ts';
 import { EXCLUDED_SLICE, isExcluded, strataOf, unitBucket, type KeyReader, type ServiceCohorts } from './cohorts.ts';
@@ -36,6 +37,8 @@ export interface IngressService {
 export interface IngressRoute {
   service: IngressService;
   revision: string;
+  /** revisionKey(namespace, revision): what ready endpoints, in-flight counts and the autoscaler know it by. */
+  key: string;
   /** The traffic tag that answered (prev, latest, …) or '' for an untagged split entry. */
   variant: string;
   /** The upstream path when it differs from the request's (the /predictor/NS/NAME prefix removed). */
@@ -49,6 +52,8 @@ interface Split {
   /** Cumulative percent bounds, parallel to targets. */
   bounds: number[];
   targets: TrafficTarget[];
+  /** The route of each target, built once per table (routing a request allocates none). */
+  routes: IngressRoute[];
 }
 
 /** What a host serves: the main split, and the explainer's for `:explain`. */
@@ -70,15 +75,19 @@ export interface IngressTable {
   hasCohorts?: boolean;
 }
 
+function variantOf(t: TrafficTarget): string {
+  return t.tag ?? (t.latestRevision ? 'latest' : '');
+}
+
+function routeOf(service: IngressService, t: TrafficTarget, variant = variantOf(t)): IngressRoute {
+  return { service, revision: t.revisionName, key: revisionKey(service.namespace, t.revisionName), variant };
+}
+
 function split(service: IngressService, traffic = service.traffic): Split {
   const targets = traffic.filter((t) => t.percent > 0);
   let sum = 0;
   const bounds = targets.map((t) => (sum += t.percent));
-  return { service, bounds, targets };
-}
-
-function variantOf(t: TrafficTarget): string {
-  return t.tag ?? (t.latestRevision ? 'latest' : '');
+  return { service, bounds, targets, routes: targets.map((t) => routeOf(service, t)) };
 }
 
 export function compileIngress(services: IngressService[], domain: string, version: number): IngressTable {
@@ -103,7 +112,7 @@ export function compileIngress(services: IngressService[], domain: string, versi
       byHost.set(`${s.name}-${component}-default.${s.namespace}.${domain}`, { main: sp });
       for (const t of traffic ?? []) {
         if (!t.tag) continue;
-        const route = { service: s, revision: t.revisionName, variant: t.tag };
+        const route = routeOf(s, t, t.tag);
         byTagHost.set(`${t.tag}-${s.name}-${component}.${s.namespace}.${domain}`, route);
         byTagHost.set(`${t.tag}-${s.name}-${component}-default.${s.namespace}.${domain}`, route);
       }
@@ -140,14 +149,8 @@ function chooseAt(sp: Split, fraction: number): IngressRoute | undefined {
   const total = sp.bounds[sp.bounds.length - 1];
   if (total === undefined) return undefined;
   const x = fraction * total;
-  for (let i = 0; i < sp.bounds.length; i++) {
-    if (x < sp.bounds[i]!) {
-      const t = sp.targets[i]!;
-      return { service: sp.service, revision: t.revisionName, variant: variantOf(t) };
-    }
-  }
-  const t = sp.targets[sp.targets.length - 1]!;
-  return { service: sp.service, revision: t.revisionName, variant: variantOf(t) };
+  for (let i = 0; i < sp.bounds.length; i++) if (x < sp.bounds[i]!) return sp.routes[i];
+  return sp.routes[sp.routes.length - 1];
 }
 
 /**
@@ -158,8 +161,9 @@ function chooseAt(sp: Split, fraction: number): IngressRoute | undefined {
  */
 function chooseInCohorts(sp: Split, c: ServiceCohorts, read: KeyReader, rng: () => number): IngressRoute | undefined {
   if (isExcluded(c, read)) {
-    const t = sp.targets.find((x) => !x.latestRevision) ?? sp.targets[sp.targets.length - 1];
-    return t ? { service: sp.service, revision: t.revisionName, variant: variantOf(t), cohort: { ...strataOf(c, read), [EXCLUDED_SLICE]: 'true' } } : undefined;
+    const i = sp.targets.findIndex((x) => !x.latestRevision);
+    const route = sp.routes[i < 0 ? sp.routes.length - 1 : i];
+    return route ? { ...route, cohort: { ...strataOf(c, read), [EXCLUDED_SLICE]: 'true' } } : undefined;
   }
   const route = chooseAt(sp, unitBucket(c, read) ?? rng());
   const cohort = route && strataOf(c, read);

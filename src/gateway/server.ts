@@ -70,7 +70,7 @@ export interface GatewayOptions {
   ingress: () => GatewaySnapshot;
   endpoints: EndpointRegistry;
   /** Called when a request arrives for a revision with no ready replica (wakes the autoscaler). */
-  onDemand?: (revision: string) => void;
+  onDemand?: (key: string) => void;
   /** Called after each response; must not block (telemetry, prediction log). */
   onResponse?: (record: ResponseRecord) => void;
   /**
@@ -100,7 +100,8 @@ export interface GatewayOptions {
 export interface Gateway {
   port: number;
   /** Requests in flight per revision: the concurrency the autoscaler samples. */
-  inflight(revision: string): number;
+  /** Requests in flight to a revision, by revisionKey(namespace, revision). */
+  inflight(key: string): number;
   /** Payload logger counters: sent, failed, dropped (queue full), queued. */
   loggerStats(): PayloadLoggerStats;
   /** Stops accepting, waits up to drainMs for in-flight requests, then closes. */
@@ -152,19 +153,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let active = 0;
   let idle: (() => void) | undefined;
 
-  const bump = (revision: string, by: number): void => {
-    inflight.set(revision, (inflight.get(revision) ?? 0) + by);
+  // In-flight requests by route key (revisionKey), for the autoscaler and graceful close.
+  const bump = (key: string, by: number): void => {
+    inflight.set(key, (inflight.get(key) ?? 0) + by);
     active += by;
     if (active === 0) idle?.();
   };
 
   async function originFor(route: IngressRoute): Promise<{ origin: string; buffered: boolean }> {
-    const ready = opts.endpoints.pick(route.revision);
+    const ready = opts.endpoints.pick(route.key);
     if (ready) return { origin: ready, buffered: false };
     if (!route.service.scaleFromZero) throw Object.assign(new Error(`no ready replica of revision ${route.revision}`), { status: 503 });
-    opts.onDemand?.(route.revision);
+    opts.onDemand?.(route.key);
     try {
-      return { origin: await opts.endpoints.waitFor(route.revision, route.service.activatorTimeoutMs), buffered: true };
+      return { origin: await opts.endpoints.waitFor(route.key, route.service.activatorTimeoutMs), buffered: true };
     } catch (err) {
       throw Object.assign(err as Error, { status: 503 });
     }
@@ -196,7 +198,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // Graph steps hold both bodies whole anyway: a sampled step only keeps them.
     const sampled = opts.wantsOutput?.(rec) === true;
     if (sampled && body.length <= outputCap) rec.input = body;
-    bump(route.revision, 1);
+    bump(route.key, 1);
     try {
       const picked = await originFor(route);
       rec.buffered = picked.buffered;
@@ -218,7 +220,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       rec.status = (err as { status?: number }).status ?? 502;
       return jsonResult(rec.status, { error: rec.status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}` });
     } finally {
-      bump(route.revision, -1);
+      bump(route.key, -1);
       if (sampled) rec.sampled = true;
       rec.latencyMs = performance.now() - started;
       opts.onResponse?.(rec);
@@ -242,7 +244,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (vsCache?.table === table) return vsCache.ctx;
     const ctx: VsContext = {
       ingress: table, domain: table.vs!.table.domain, rng, headersTimeoutMs: headersTimeout, budget, pools, mirrors, bufferLimit,
-      originFor, pickReady: (revision) => opts.endpoints.pick(revision), bump, outputCap,
+      originFor, pickReady: (key) => opts.endpoints.pick(key), bump, outputCap,
       ...(opts.onResponse ? { onResponse: opts.onResponse } : {}),
       ...(opts.wantsOutput ? { wantsOutput: opts.wantsOutput } : {}),
       ...(opts.onMirrorDropped ? { onMirrorDropped: opts.onMirrorDropped } : {}),
@@ -290,7 +292,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (route.cohort) rec.cohort = route.cohort;
     const sampled = opts.wantsOutput?.(rec) === true;
     let outCopy: BodyCopy | undefined;
-    bump(route.revision, 1);
+    bump(route.key, 1);
     try {
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
       const picked = await originFor(route);
@@ -355,7 +357,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       rec.status = (err as { status?: number }).status ?? 502;
       sendError(res, rec.status, rec.status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}`, requestId);
     } finally {
-      bump(route.revision, -1);
+      bump(route.key, -1);
       if (sampled) rec.sampled = true;
       rec.latencyMs = performance.now() - started;
       opts.onResponse?.(rec);
@@ -371,7 +373,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   return {
     port: (server.address() as AddressInfo).port,
-    inflight: (revision) => inflight.get(revision) ?? 0,
+    inflight: (key) => inflight.get(key) ?? 0,
     loggerStats: () => payloads.stats(),
     async close(drainMs = 10_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

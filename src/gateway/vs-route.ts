@@ -3,6 +3,7 @@
 // something the proxy can send to — an InferenceService revision (through the
 // ingress split, the endpoint registry and the activator) or a ServiceEntry
 // origin. Pure lookups over immutable snapshots; randomness is passed in.
+import { revisionKey } from '../core/revision-key.ts';
 import type { IncomingMessage } from 'node:http';
 import { routeIngress, type IngressRoute, type IngressTable } from './ingress.ts';
 import { firstMatch, routesForHost } from './routing/match.ts';
@@ -114,7 +115,7 @@ export function resolveTarget(target: Target, ingress: IngressTable, domain: str
     // A DestinationRule subset: its revisions, uniformly (they are usually one).
     if (target.revisions.length === 0) return { kind: 'none', reason: `subset ${target.subset} selects no revision` };
     const revision = target.revisions[Math.min(target.revisions.length - 1, Math.floor(rng() * target.revisions.length))]!;
-    return { kind: 'revision', route: { service, revision, variant: target.subset ?? '' } };
+    return { kind: 'revision', route: { service, revision, key: revisionKey(service.namespace, revision), variant: target.subset ?? '' } };
   }
   if (r.kind === 'noTraffic') return { kind: 'none', reason: `InferenceService ${target.namespace}/${target.name} has no ready revision to route to` };
   return { kind: 'revision', route: r.route };

@@ -30,7 +30,7 @@ export interface VsContext {
   bufferLimit: number;
   originFor(route: IngressRoute): Promise<{ origin: string; buffered: boolean }>;
   /** A ready replica without waiting: mirrors never wake a revision or hold for the activator. */
-  pickReady(revision: string): string | undefined;
+  pickReady(key: string): string | undefined;
   bump(revision: string, by: number): void;
   /** Bound on the request and response copies kept in the ResponseRecord. */
   outputCap: number;
@@ -83,7 +83,7 @@ function sendMirrors(ctx: VsContext, route: CompiledRoute, mask: number, body: B
     const id = identityOf(target, route.namespace);
     const up = resolveTarget(target, ctx.ingress, ctx.domain, route.namespace, ctx.rng);
     // A shadow is never woken or waited for: no ready replica, no copy.
-    const origin = up.kind === 'origin' ? up.origin : up.kind === 'revision' ? ctx.pickReady(up.route.revision) : undefined;
+    const origin = up.kind === 'origin' ? up.origin : up.kind === 'revision' ? ctx.pickReady(up.route.key) : undefined;
     if (up.kind === 'none' || origin === undefined) {
       ctx.onMirrorDropped?.(id.namespace, id.service, 'unavailable');
       continue;
@@ -131,7 +131,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     const id = setIdentity(rec, identityOfUpstream(first));
     sampled = ctx.wantsOutput?.(rec) === true;
     // Counted in flight like any request (graceful close waits for it; the retry budget scales with it).
-    bumped = first.kind === 'revision' ? first.route.revision : `serviceentry/${first.service}`;
+    bumped = first.kind === 'revision' ? first.route.key : `serviceentry/${first.service}`;
     ctx.bump(bumped, 1);
 
     const method = req.method ?? 'GET';

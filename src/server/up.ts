@@ -1,6 +1,7 @@
 // `switchyard up`: the composition root for one machine. Opens the data dir
 // and store, starts the API server, applies the given manifests, and shuts
 // everything down cleanly on SIGINT/SIGTERM.
+import { revisionKey } from '../core/revision-key.ts';
 import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
@@ -58,7 +59,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   const predictions = new PredictionLog({ path: paths.database });
   // 1 s buckets: plan windows (spec.window) are whole seconds and read bucket-aligned.
   const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
-  const observers = gatewayObservers(telemetry, predictions, (revision) => serving.deployer.observe(revision)?.digest);
+  const observers = gatewayObservers(telemetry, predictions, (namespace, revision) => serving.deployer.observe(namespace, revision)?.digest);
   let api: ApiServer;
   try {
     api = await startApiServer({
@@ -87,11 +88,11 @@ export async function up(opts: UpOptions): Promise<Running> {
     gateway = await startGateway({
       host: opts.listen, port: opts.gatewayPort,
       ingress: serving.ingress.current, endpoints: serving.ingress.endpoints,
-      onDemand: (rev) => serving.autoscaler.poke(rev),
+      onDemand: (key) => serving.autoscaler.poke(key),
       // Telemetry (outputs sampled per series, copied by the gateway) and the prediction log: src/gateway/telemetry/hooks.ts.
       ...observers,
       onResponse: (r) => {
-        serving.autoscaler.countRequest(r.revision);
+        serving.autoscaler.countRequest(revisionKey(r.namespace, r.revision));
         observers.onResponse(r);
       },
     });

@@ -30,7 +30,7 @@ function isvc(uri: string, transformerArgs: string[] | undefined, generation: nu
 class Deployer {
   readonly ready = new Set<string>();
   readonly runningRevs = new Set<string>();
-  observe(rev: string): RevisionObservation | undefined {
+  observe(_ns: string, rev: string): RevisionObservation | undefined {
     if (!this.runningRevs.has(rev)) return undefined;
     const t = '2026-01-01T00:00:00Z';
     return { pods: [podObject({ podName: `${rev}-p`, namespace: 'ml', uid: 'u', labels: {}, createdAt: t, nodeName: 'n', command: ['x'], port: 1, hasInit: false, initDone: true, running: true, ready: this.ready.has(rev), readySince: t, restartCount: 0, startedAt: t })] };

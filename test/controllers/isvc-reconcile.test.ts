@@ -44,7 +44,7 @@ class FakeDeployer {
   set(rev: string, ...states: PodState[]): void {
     this.obs.set(rev, { pods: states.map((s, i) => pod(rev, s, i)), digest: 'sha256:abc', bytes: 10 });
   }
-  observe(rev: string) { return this.obs.get(rev); }
+  observe(_ns: string, rev: string) { return this.obs.get(rev); }
   running(): string[] { return [...this.obs.keys()]; }
   /** Apply the output as the controller would. */
   apply(out: ReconcileOutput): void {

@@ -128,6 +128,20 @@ describe('KServe canary through the gateway', { concurrency: false }, () => {
     assert.match(ready.message, /does-not-exist/);
   });
 
+  test('the same InferenceService name in two namespaces: both run and each host reaches its own', async () => {
+    await ok(['create', 'namespace', 'team-b']);
+    const other = JSON.parse(isvc('pvc://models/const-virginica/'));
+    other.metadata.namespace = 'team-b';
+    await ok(['apply', '-f', '-'], JSON.stringify(other));
+    await ok(['wait', '--for=condition=Ready', 'isvc/iris', '-n', 'team-b', '--timeout=60s']);
+    const b = await predict('iris.team-b.example.com');
+    assert.deepEqual([b.status, b.label, b.revision], [200, 2, 'iris-predictor-00001'], 'team-b answers with its own model');
+    assert.equal((await predict('iris.default.example.com')).status, 200, 'default/iris keeps serving');
+    assert.equal((await ok(['get', 'pods', '-n', 'team-b', '-l', 'serving.kserve.io/inferenceservice=iris', '-o', 'name'])).trim().split('\n').length, 1);
+    await ok(['delete', 'isvc', 'iris', '-n', 'team-b']);
+    assert.equal((await predict('iris.default.example.com')).status, 200, 'default/iris still serves after team-b is gone');
+  });
+
   test('scale from zero: buffered requests all succeed once a replica is ready', async () => {
     await ok(['apply', '-f', '-'], isvc('pvc://models/iris-v1/', { minReplicas: 0, annotations: { 'autoscaling.knative.dev/initial-scale': '0' } }, 'cold'));
     await ok(['wait', '--for=condition=Ready', 'isvc/cold', '--timeout=60s']);

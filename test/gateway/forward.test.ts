@@ -42,7 +42,7 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const endpoints = new EndpointRegistry();
-  endpoints.set('m-predictor-00001', [`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`]);
+  endpoints.set('ns/m-predictor-00001', [`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`]);
   const table = compileIngress([{ namespace: 'ns', name: 'm', scaleFromZero: false, activatorTimeoutMs: 1000, traffic: [{ revisionName: 'm-predictor-00001', percent: 100, latestRevision: true }] }], 'example.com', 1);
   gw = await startGateway({ port: 0, ingress: () => table, endpoints, onResponse: (r) => records.push(r) });
 });
@@ -94,5 +94,5 @@ test('a client leaving mid-answer ends the upstream exchange and frees the reque
   assert.ok(hanging);
   for (let i = 0; i < 100 && records.length === before; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(records.length, before + 1);
-  assert.equal(gw.inflight('m-predictor-00001'), 0);
+  assert.equal(gw.inflight('ns/m-predictor-00001'), 0);
 });

@@ -60,7 +60,7 @@ let rngValue = 0.5;
 before(async () => {
   for (const n of ['a', 'b', 'c', 'd']) models[n] = await model(n);
   models.broken = await model('broken', true);
-  for (const n of ['a', 'b', 'c', 'broken']) endpoints.set(`${n}-predictor-00001`, [models[n]!.origin]);
+  for (const n of ['a', 'b', 'c', 'broken']) endpoints.set(`ns/${n}-predictor-00001`, [models[n]!.origin]);
   const services = ['a', 'b', 'c', 'broken', 'down'].map(svc);
   const graphs = new Map(Object.entries(GRAPHS).map(([name, spec]) => {
     const fixed = JSON.parse(JSON.stringify(spec).replace('URL_D', `${models.d!.origin}/v1/models/d:predict`)) as GraphSpecInput;

@@ -64,7 +64,7 @@ before(async () => {
     svc('dead', { mode: 'all', url: refusedUrl }),
   ];
   const endpoints = new EndpointRegistry();
-  for (const s of services) endpoints.set(s.traffic[0]!.revisionName, [origin]);
+  for (const s of services) endpoints.set(`${s.namespace}/${s.traffic[0]!.revisionName}`, [origin]);
   const table = compileIngress(services, 'example.com', 1);
   gw = await startGateway({ port: 0, ingress: () => table, endpoints, payloadLogger: payloads });
 });

@@ -62,7 +62,7 @@ const se = (name: string, host: string, port: number): ServiceEntryInput => ({
 
 before(async () => {
   [primary, shadowA, shadowB, shadowIsvc, hanging] = await Promise.all([recorder('primary'), recorder('a'), recorder('b'), recorder('isvc'), recorder('hanging', { hang: true })]);
-  endpoints.set('shadow-model-predictor-00001', [`http://127.0.0.1:${shadowIsvc.port}`]);
+  endpoints.set('ns/shadow-model-predictor-00001', [`http://127.0.0.1:${shadowIsvc.port}`]);
   const dest = (host: string) => ({ destination: { host } });
   const routing = compileRoutingTable({
     domain: 'example.com', version: 1,

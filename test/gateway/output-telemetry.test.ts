@@ -62,7 +62,7 @@ async function withGateway(opts: { sampleRate: number; maxBodyBytes?: number }, 
   const telemetry = new TelemetryRecorder({ sampleRate: opts.sampleRate, maxSamplesPerSecond: 100_000, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
   const hooks = gatewayObservers(telemetry);
   const endpoints = new EndpointRegistry();
-  endpoints.set('iris-predictor-00001', [`http://127.0.0.1:${up.port}`]);
+  endpoints.set('ml/iris-predictor-00001', [`http://127.0.0.1:${up.port}`]);
   const table = snapshot();
   const records: ResponseRecord[] = [];
   const g = await startGateway({

@@ -40,8 +40,8 @@ const demanded: string[] = [];
 before(async () => {
   v1 = await upstream('v1');
   v2 = await upstream('v2');
-  endpoints.set('iris-predictor-00001', [v1.origin]);
-  endpoints.set('iris-predictor-00002', [v2.origin]);
+  endpoints.set('ns/iris-predictor-00001', [v1.origin]);
+  endpoints.set('ns/iris-predictor-00002', [v2.origin]);
   const table = compileIngress(services, 'example.com', 1);
   gw = await startGateway({ port: 0, ingress: () => table, endpoints, onResponse: (r) => records.push(r), onDemand: (rev) => demanded.push(rev) });
 });
@@ -111,8 +111,8 @@ test('a revision with no ready replica is 503 (Standard), or held until one is r
   const cold = await upstream('cold');
   const pending = Array.from({ length: 5 }, () => call('cold.ns.example.com'));
   await new Promise((r) => setTimeout(r, 300));
-  assert.ok(demanded.includes('cold-predictor-00001'), 'the autoscaler was poked');
-  endpoints.set('cold-predictor-00001', [cold.origin]);
+  assert.ok(demanded.includes('ns/cold-predictor-00001'), 'the autoscaler was poked');
+  endpoints.set('ns/cold-predictor-00001', [cold.origin]);
   const answers = await Promise.all(pending);
   assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
   assert.ok(records.some((r) => r.revision === 'cold-predictor-00001' && r.buffered));
@@ -122,13 +122,13 @@ test('a revision with no ready replica is 503 (Standard), or held until one is r
 test('close() drains in-flight requests before stopping', async () => {
   const slow = await upstream('slow', 400);
   const endpoints2 = new EndpointRegistry();
-  endpoints2.set('iris-predictor-00001', [slow.origin]);
-  endpoints2.set('iris-predictor-00002', [slow.origin]);
+  endpoints2.set('ns/iris-predictor-00001', [slow.origin]);
+  endpoints2.set('ns/iris-predictor-00002', [slow.origin]);
   const table = compileIngress(services, 'example.com', 1);
   const g = await startGateway({ port: 0, ingress: () => table, endpoints: endpoints2 });
   const inflight = request(`http://127.0.0.1:${g.port}/v1/models/iris:predict`, { method: 'POST', headers: { host: 'iris.ns.example.com' }, body: '{}' });
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(g.inflight('iris-predictor-00001') + g.inflight('iris-predictor-00002'), 1);
+  assert.equal(g.inflight('ns/iris-predictor-00001') + g.inflight('ns/iris-predictor-00002'), 1);
   await g.close(5000);
   const done = await inflight;
   assert.equal(done.statusCode, 200);

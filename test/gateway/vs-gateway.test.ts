@@ -97,8 +97,8 @@ function build(virtualServices: VirtualServiceInput[], serviceEntries: ServiceEn
 before(async () => {
   [v1, v2, ext] = await Promise.all([upstream('v1'), upstream('v2'), upstream('ext')]);
   dead = await deadPort();
-  endpoints.set('iris-v1-predictor-00001', [`http://127.0.0.1:${v1.port}`]);
-  endpoints.set('iris-v2-predictor-00001', [`http://127.0.0.1:${v2.port}`]);
+  endpoints.set('ns/iris-v1-predictor-00001', [`http://127.0.0.1:${v1.port}`]);
+  endpoints.set('ns/iris-v2-predictor-00001', [`http://127.0.0.1:${v2.port}`]);
   const se = (name: string, host: string, ports: number[]): ServiceEntryInput => ({
     metadata: { namespace: 'ns', name },
     spec: { hosts: [host], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: ports.map((p) => ({ address: '127.0.0.1', ports: { http: p } })) },

@@ -91,8 +91,8 @@ before(async () => {
   slow = await upstream(120);
   fast = await upstream(0);
   const endpoints = new EndpointRegistry();
-  endpoints.set(CANDIDATE, [slow.origin]);
-  endpoints.set(BASELINE, [fast.origin]);
+  endpoints.set(`ns/${CANDIDATE}`, [slow.origin]);
+  endpoints.set(`ns/${BASELINE}`, [fast.origin]);
   const table = compileIngress([{ namespace: 'ns', name: 'iris', scaleFromZero: false, activatorTimeoutMs: 1000, traffic: [
     { revisionName: CANDIDATE, percent: 10, tag: 'latest', latestRevision: true },
     { revisionName: BASELINE, percent: 90, tag: 'prev', latestRevision: false },

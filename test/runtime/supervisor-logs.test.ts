@@ -22,7 +22,7 @@ test('logs are written per pod, rotated at the size limit and readable in order 
     namespace: 'default', isvc: 'iris', component: 'predictor', revision: 'iris-predictor-00001', replicas: 1,
     command: fixtureCommand(), env: { LOG_LINES: '200' }, readinessPath: '/v2/health/ready', logDir,
   });
-  const { podName } = await waitFor('ready', () => sup.endpoints('iris-predictor-00001')[0]);
+  const { podName } = await waitFor('ready', () => sup.endpoints('default/iris-predictor-00001')[0]);
   const base = join(logDir, `${podName}.log`);
   let lines: string[] = [];
   for (let i = 0; i < 100 && !/listening/.test(lines.at(-1) ?? ''); i++) {
@@ -57,7 +57,7 @@ test('follow streams new lines until aborted, and ends when the pod stops', asyn
     namespace: 'default', isvc: 'iris', component: 'predictor', revision: 'iris-predictor-00001', replicas: 1,
     command: fixtureCommand(), env: { ACCESS_LOG: '1' }, readinessPath: '/v2/health/ready', logDir,
   });
-  const { podName, port } = await waitFor('ready', () => sup.endpoints('iris-predictor-00001')[0]);
+  const { podName, port } = await waitFor('ready', () => sup.endpoints('default/iris-predictor-00001')[0]);
 
   // Twenty requests write past several rotations while we follow.
   const abort = new AbortController();

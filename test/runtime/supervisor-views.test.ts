@@ -89,7 +89,7 @@ test('the init hook runs before the container, reports download events and is re
       event('Pulled', 'Model pvc://models/iris ready (sha256:abc)');
     },
   });
-  const { podName: pod } = await waitFor('ready', () => sup.endpoints('iris-predictor-00001')[0]);
+  const { podName: pod } = await waitFor('ready', () => sup.endpoints('default/iris-predictor-00001')[0]);
   assert.equal(calls, 2);
   assert.equal(sink.eventsFor(pod, 'Downloading').at(-1)!.count, 2, 'the second attempt counts on the same event');
   assert.equal(sink.eventsFor(pod, 'Failed')[0]!.type, 'Warning');

@@ -19,7 +19,7 @@ test('replicas become ready, serve on their ports and appear as KServe-labelled 
   const { sink, sup, base } = setup();
   t.after(() => sup.stopAll());
   sup.ensure({ ...base, replicas: 2 });
-  const eps = await waitFor('2 ready endpoints', () => sup.endpoints(base.revision).length === 2 && sup.endpoints(base.revision));
+  const eps = await waitFor('2 ready endpoints', () => sup.endpoints(`default/${base.revision}`).length === 2 && sup.endpoints(`default/${base.revision}`));
   assert.notEqual(eps[0]!.port, eps[1]!.port);
   for (const ep of eps) {
     assert.match(ep.podName, /^iris-predictor-00001-deployment-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
@@ -54,8 +54,8 @@ test('stop() terminates the children, SIGKILL after the grace period, and delete
   const { sink, sup, base } = setup({ graceMs: 300 });
   sup.ensure({ ...base, replicas: 1 });
   sup.ensure({ ...base, revision: 'iris-predictor-00002', replicas: 1, env: { IGNORE_SIGTERM: '1' } });
-  const polite = await waitFor('ready', () => sup.endpoints(base.revision)[0]);
-  const stubborn = await waitFor('ready', () => sup.endpoints('iris-predictor-00002')[0]);
+  const polite = await waitFor('ready', () => sup.endpoints(`default/${base.revision}`)[0]);
+  const stubborn = await waitFor('ready', () => sup.endpoints('default/iris-predictor-00002')[0]);
   const pids = [sup.pid(polite.podName)!, sup.pid(stubborn.podName)!];
   assert.ok(pids.every((p) => p > 0 && !pidGone(p)));
   const t0 = Date.now();
@@ -66,14 +66,14 @@ test('stop() terminates the children, SIGKILL after the grace period, and delete
   assert.ok(pids.every(pidGone), 'no child survives stop()');
   assert.deepEqual(sink.deleted.sort(), [`default/${polite.podName}`, `default/${stubborn.podName}`].sort());
   assert.equal(sink.eventsFor(polite.podName, 'Killing').length, 1);
-  assert.deepEqual(sup.endpoints(base.revision), []);
+  assert.deepEqual(sup.endpoints(`default/${base.revision}`), []);
 });
 
 test('a SIGKILLed replica restarts with restartCount+1 while the other keeps serving', async (t) => {
   const { sink, sup, base } = setup({ backoff: { initialMs: 300, maxMs: 2000 } });
   t.after(() => sup.stopAll());
   sup.ensure({ ...base, replicas: 2 });
-  const [victim, survivor] = await waitFor('2 ready', () => sup.endpoints(base.revision).length === 2 && sup.endpoints(base.revision));
+  const [victim, survivor] = await waitFor('2 ready', () => sup.endpoints(`default/${base.revision}`).length === 2 && sup.endpoints(`default/${base.revision}`));
   const oldPid = sup.pid(victim!.podName)!;
 
   let stop = false;
@@ -91,10 +91,10 @@ test('a SIGKILLed replica restarts with restartCount+1 while the other keeps ser
     }
   })();
   const seenWithoutVictim: boolean[] = [];
-  const unsubscribe = sup.onChange(() => seenWithoutVictim.push(!sup.endpoints(base.revision).some((e) => e.podName === victim!.podName)));
+  const unsubscribe = sup.onChange(() => seenWithoutVictim.push(!sup.endpoints(`default/${base.revision}`).some((e) => e.podName === victim!.podName)));
 
   process.kill(oldPid, 'SIGKILL');
-  await waitFor('victim back and ready', () => sup.endpoints(base.revision).length === 2 && sup.pid(victim!.podName) !== oldPid, 10_000);
+  await waitFor('victim back and ready', () => sup.endpoints(`default/${base.revision}`).length === 2 && sup.pid(victim!.podName) !== oldPid, 10_000);
   stop = true;
   await traffic;
   unsubscribe();
@@ -111,7 +111,7 @@ test('a SIGKILLed replica restarts with restartCount+1 while the other keeps ser
   assert.equal(containerStatus(sink.pods.get(survivor!.podName)!).restartCount, 0);
   assert.equal(sink.eventsFor(victim!.podName, 'BackOff').length, 1);
   // The port survives the restart, as a pod keeps its IP.
-  assert.equal(sup.endpoints(base.revision).find((e) => e.podName === victim!.podName)?.port, victim!.port);
+  assert.equal(sup.endpoints(`default/${base.revision}`).find((e) => e.podName === victim!.podName)?.port, victim!.port);
 });
 
 test('a command that exits at once goes into CrashLoopBackOff with doubling delays', async (t) => {
@@ -137,7 +137,7 @@ test('a command that exits at once goes into CrashLoopBackOff with doubling dela
   assert.equal(containerStatus(last).lastState.terminated?.exitCode ?? containerStatus(last).state.terminated?.exitCode, 3);
   assert.equal(sink.eventsFor(pod, 'BackOff').at(-1)?.type, 'Warning');
   assert.ok(Number(sink.eventsFor(pod, 'BackOff').at(-1)?.count) >= 4, 'repeated BackOff events aggregate into one count');
-  assert.deepEqual(sup.endpoints(base.revision), []);
+  assert.deepEqual(sup.endpoints(`default/${base.revision}`), []);
 });
 
 test('a replica whose readiness fails is running but not an endpoint, and follows the probe', async (t) => {
@@ -149,7 +149,7 @@ test('a replica whose readiness fails is running but not an endpoint, and follow
   const pod = await waitFor('a pod', () => [...sink.pods.keys()][0]);
   const says503 = (e: KubeObject) => e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 503';
   await waitFor('3 probes answered 503', () => Number(sink.eventsFor(pod, 'Unhealthy').filter(says503).at(-1)?.count ?? 0) >= 3);
-  assert.deepEqual(sup.endpoints(base.revision), []);
+  assert.deepEqual(sup.endpoints(`default/${base.revision}`), []);
   let view = sink.pods.get(pod)!;
   assert.equal(containerStatus(view).started, true);
   assert.equal(containerStatus(view).ready, false);
@@ -157,11 +157,11 @@ test('a replica whose readiness fails is running but not an endpoint, and follow
   assert.ok(sup.pid(pod));
 
   const notices: number[] = [];
-  sup.onChange(() => notices.push(sup.endpoints(base.revision).length));
+  sup.onChange(() => notices.push(sup.endpoints(`default/${base.revision}`).length));
   rmSync(flag);
-  await waitFor('ready', () => sup.endpoints(base.revision).length === 1);
+  await waitFor('ready', () => sup.endpoints(`default/${base.revision}`).length === 1);
   writeFileSync(flag, '');
-  await waitFor('not ready again', () => sup.endpoints(base.revision).length === 0);
+  await waitFor('not ready again', () => sup.endpoints(`default/${base.revision}`).length === 0);
   view = sink.pods.get(pod)!;
   assert.equal(conditionOf(view, 'Ready'), 'False');
   assert.equal(containerStatus(view).restartCount, 0, 'readiness failures do not restart the container');

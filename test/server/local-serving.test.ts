@@ -38,9 +38,9 @@ async function setup(): Promise<{ store: Store; serving: LocalServing; dir: stri
   return { store, serving, dir, lines };
 }
 
-function fixtureRuntime(format: string): KubeObject {
+function fixtureRuntime(format: string, namespace = 'ml'): KubeObject {
   return {
-    apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name: `fixture-${format}`, namespace: 'ml' },
+    apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name: `fixture-${format}`, namespace },
     spec: {
       supportedModelFormats: [{ name: format, autoSelect: true }], protocolVersions: ['v2'],
       containers: [{ name: 'kserve-container', command: [process.execPath, FIXTURE], args: ['--port', '{{.Port}}', '--name', '{{.Name}}'] }],
@@ -48,9 +48,9 @@ function fixtureRuntime(format: string): KubeObject {
   };
 }
 
-function isvc(format: string, env: Record<string, string>, storageUri?: string): KubeObject {
+function isvc(format: string, env: Record<string, string>, storageUri?: string, namespace = 'ml'): KubeObject {
   return {
-    apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'toy', namespace: 'ml' },
+    apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'toy', namespace },
     spec: { predictor: { model: { modelFormat: { name: format }, protocolVersion: 'v2', ...(storageUri ? { storageUri } : {}), env: Object.entries(env).map(([name, value]) => ({ name, value })) } } },
   };
 }
@@ -111,12 +111,40 @@ test('a spec change rolls out a new revision; the old one serves until the new o
     });
     assert.equal(predictor(promoted).previousRolledoutRevision, 'toy-predictor-00001');
     assert.deepEqual(predictor(promoted).traffic, [{ revisionName: 'toy-predictor-00002', latestRevision: true, percent: 100 }]);
-    assert.deepEqual(serving.supervisor.revisions().sort(), ['toy-predictor-00001', 'toy-predictor-00002'], 'the rollback target stays warm');
+    assert.deepEqual(serving.supervisor.revisions().sort(), ['ml/toy-predictor-00001', 'ml/toy-predictor-00002'], 'the rollback target stays warm');
 
     // Delete: replicas stop, pods go.
     await store.delete({ ...ISVCS, namespace: 'ml', name: 'toy' }, { actor: ACTOR });
     await until('pods deleted', async () => ((await podsOf(store)).length === 0 ? true : undefined));
     assert.deepEqual(serving.supervisor.revisions(), []);
+  } finally {
+    await serving.stop();
+    await store.close();
+  }
+});
+
+test('InferenceServices of the same name in two namespaces run at once, each with its own replicas and endpoints', { timeout: 60_000 }, async () => {
+  const { store, serving } = await setup();
+  try {
+    await serving.start();
+    for (const ns of ['ml', 'team-b']) {
+      await store.create(RUNTIMES, fixtureRuntime('toy', ns), { actor: ACTOR });
+      await store.create(ISVCS, isvc('toy', {}, undefined, ns), { actor: ACTOR });
+    }
+    for (const ns of ['ml', 'team-b']) {
+      await until(`${ns}/toy ready`, async () => {
+        const o = await store.get({ ...ISVCS, namespace: ns, name: 'toy' });
+        return condition(o, 'Ready')?.status === 'True' ? o : undefined;
+      });
+    }
+    assert.deepEqual(serving.supervisor.revisions().sort(), ['ml/toy-predictor-00001', 'team-b/toy-predictor-00001']);
+    const ports = ['ml', 'team-b'].map((ns) => serving.ingress.endpoints.pick(`${ns}/toy-predictor-00001`));
+    assert.ok(ports[0] && ports[1] && ports[0] !== ports[1], `two replicas, two endpoints: ${ports.join(', ')}`);
+    // Deleting one leaves the other running.
+    await store.delete({ ...ISVCS, namespace: 'team-b', name: 'toy' }, { actor: ACTOR });
+    await until('team-b stopped', async () => (serving.supervisor.revisions().length === 1 ? true : undefined));
+    assert.deepEqual(serving.supervisor.revisions(), ['ml/toy-predictor-00001']);
+    assert.equal(condition(await getIsvc(store), 'Ready')?.status, 'True');
   } finally {
     await serving.stop();
     await store.close();

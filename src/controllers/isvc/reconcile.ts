@@ -161,7 +161,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   //    change is ready too (a new transformer never talks to an old predictor alone).
   const replicasOf = (p: Pass, rev: string, coldAllowed = false): number =>
     input.replicas ? input.replicas(p.revisions[rev]!.template, { coldAllowed }) : desiredReplicas(p.revisions[rev]!.template);
-  const stateOf = (p: Pass, rev: string): RevisionState => revisionState(input.deployer.observe(rev), replicasOf(p, rev));
+  const stateOf = (p: Pass, rev: string): RevisionState => revisionState(input.deployer.observe(ns, rev), replicasOf(p, rev));
   for (const p of passes) if (p.latestCreated !== undefined) p.created = stateOf(p, p.latestCreated);
   const pending = passes.filter((p) => p.latestCreated !== undefined && p.latestCreated !== p.latestReady);
   const generationOf = (p: Pass) => p.revisions[p.latestCreated!]!.generation;
@@ -205,7 +205,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     const keep = [...new Set(wanted.filter((r): r is string => !!r && p.revisions[r] !== undefined))];
     for (const rev of Object.keys(p.revisions)) if (!keep.includes(rev)) delete p.revisions[rev];
     for (const rev of keep) {
-      const obs = input.deployer.observe(rev);
+      const obs = input.deployer.observe(ns, rev);
       if (obs?.digest && p.revisions[rev]!.digest !== obs.digest) p.revisions[rev] = { ...p.revisions[rev]!, digest: obs.digest, ...(obs.bytes !== undefined ? { bytes: obs.bytes } : {}) };
       // A revision with no traffic is kept warm until its keep-warm time, then treated as Knative treats unrouted revisions.
       const until = warmUntil[rev];

@@ -54,9 +54,9 @@ export interface RevisionObservation {
 export interface Deployer {
   /** Run the revision (if not yet) with this many replicas. A running revision's template never changes. */
   ensure(template: RevisionTemplate, replicas: number): void;
-  stop(revision: string): Promise<void>;
-  /** undefined when the revision is not running. */
-  observe(revision: string): RevisionObservation | undefined;
+  stop(namespace: string, revision: string): Promise<void>;
+  /** undefined when the revision is not running. Revision names repeat across namespaces. */
+  observe(namespace: string, revision: string): RevisionObservation | undefined;
   /** Revisions currently running for an InferenceService. */
   running(namespace: string, isvc: string): string[];
 }

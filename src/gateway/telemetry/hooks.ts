@@ -27,8 +27,8 @@ export function recordResponse(telemetry: TelemetryRecorder, r: ResponseRecord):
 }
 
 /** `digestOf` names the artifact a revision serves (sha256:…), for the prediction log's rows. */
-export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: PredictionLog, digestOf?: (revision: string) => string | undefined): GatewayObservers {
-  const digest = (revision: string): string | undefined => (revision && digestOf ? digestOf(revision) : undefined);
+export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: PredictionLog, digestOf?: (namespace: string, revision: string) => string | undefined): GatewayObservers {
+  const digest = (namespace: string, revision: string): string | undefined => (revision && digestOf ? digestOf(namespace, revision) : undefined);
   return {
     wantsOutput: (id) => telemetry.wantsOutput(id),
     outputCapBytes: telemetry.maxBodyBytes,
@@ -37,7 +37,7 @@ export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: Pre
       // Absent fields stay undefined (written as NULL): no conditional spreads on the per-request path.
       predictions?.enqueue({
         requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant,
-        revision: r.revision, digest: digest(r.revision), role: 'primary', status: r.status, latencyMs: r.latencyMs, output: r.output, input: r.input,
+        revision: r.revision, digest: digest(r.namespace, r.revision), role: 'primary', status: r.status, latencyMs: r.latencyMs, output: r.output, input: r.input,
       });
     },
     onMirrorResponse: (r) => {
@@ -46,7 +46,7 @@ export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: Pre
       telemetry.recordTo(series, { status: r.status, latencyMs: r.latencyMs, errorClass: r.errorClass, responseBody: analyse ? r.output : undefined });
       predictions?.enqueue({
         requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant,
-        revision: r.revision, digest: digest(r.revision), role: 'mirror', status: r.status, latencyMs: r.latencyMs, output: r.output,
+        revision: r.revision, digest: digest(r.namespace, r.revision), role: 'mirror', status: r.status, latencyMs: r.latencyMs, output: r.output,
       });
     },
     onMirrorDropped: (ns, svc, reason) => telemetry.mirrorDropped(ns, svc, reason),

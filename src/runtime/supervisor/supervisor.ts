@@ -1,4 +1,5 @@
 // The supervisor: one replica set per revision, kept at its desired size,
+// keyed by revisionKey(namespace, revision) (names repeat across namespaces),
 // publishing each replica as a read-only Pod (and Events) through a sink the
 // server wires to the store, and telling the routing layer when the set of
 // ready endpoints changes.
@@ -8,6 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { syError } from '../../core/errors.ts';
+import { revisionKey } from '../../core/revision-key.ts';
 import type { KubeObject } from '../../store/types.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { DEFAULT_ROTATION, readLogLines, type RotationPolicy } from './logs.ts';
@@ -63,6 +65,9 @@ export interface Endpoint {
 }
 
 export interface ChangeNotice {
+  /** revisionKey(namespace, revision) of the replica set. */
+  key: string;
+  namespace: string;
   revision: string;
   podName: string;
 }
@@ -111,13 +116,14 @@ export class Supervisor {
       });
     }
     const spec = parsed.data;
-    if (!this.sets.has(spec.revision)) this.sets.set(spec.revision, { spec, replicas: [] });
-    void this.scale(spec.revision, spec.replicas);
+    const key = revisionKey(spec.namespace, spec.revision);
+    if (!this.sets.has(key)) this.sets.set(key, { spec, replicas: [] });
+    void this.scale(key, spec.replicas);
   }
 
-  /** Resolves once removed replicas have stopped. */
-  async scale(revision: string, n: number): Promise<void> {
-    const set = this.setOf(revision);
+  /** Resolves once removed replicas have stopped. `key` is revisionKey(namespace, revision). */
+  async scale(key: string, n: number): Promise<void> {
+    const set = this.setOf(key);
     set.spec.replicas = n;
     while (set.replicas.length < n) this.addReplica(set);
     if (set.replicas.length <= n) return;
@@ -128,32 +134,33 @@ export class Supervisor {
     await Promise.all(doomed.map((r) => this.removeReplica(set, r)));
   }
 
-  async stop(revision: string): Promise<void> {
-    const set = this.sets.get(revision);
+  async stop(key: string): Promise<void> {
+    const set = this.sets.get(key);
     if (!set) return;
-    this.sets.delete(revision);
+    this.sets.delete(key);
     const doomed = set.replicas;
     set.replicas = [];
     await Promise.all(doomed.map((r) => this.removeReplica(set, r)));
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.sets.keys()].map((rev) => this.stop(rev)));
+    await Promise.all([...this.sets.keys()].map((key) => this.stop(key)));
   }
 
+  /** Keys (revisionKey) of the replica sets. */
   revisions(): string[] {
     return [...this.sets.keys()];
   }
 
   /** Ready replicas only: what the routing layer may send traffic to. */
-  endpoints(revision: string): Endpoint[] {
-    const set = this.sets.get(revision);
+  endpoints(key: string): Endpoint[] {
+    const set = this.sets.get(key);
     return set ? set.replicas.filter((r) => r.isReady).map((r) => ({ port: r.port, podName: r.podName })) : [];
   }
 
-  /** Pod views of a revision's replicas, or of all. */
-  pods(revision?: string): KubeObject[] {
-    const sets = revision === undefined ? [...this.sets.values()] : [this.sets.get(revision)].filter((s) => s !== undefined);
+  /** Pod views of a revision's replicas (by revisionKey), or of all. */
+  pods(key?: string): KubeObject[] {
+    const sets = key === undefined ? [...this.sets.values()] : [this.sets.get(key)].filter((s) => s !== undefined);
     return sets.flatMap((s) => s.replicas.map((r) => podObject(r.snapshot())));
   }
 
@@ -184,9 +191,9 @@ export class Supervisor {
     return join(spec.logDir, `${pod}.log`);
   }
 
-  private setOf(revision: string): ReplicaSet {
-    const set = this.sets.get(revision);
-    if (!set) throw syError('SY_ERR_NOT_FOUND', `revision "${revision}" has no replica set`);
+  private setOf(key: string): ReplicaSet {
+    const set = this.sets.get(key);
+    if (!set) throw syError('SY_ERR_NOT_FOUND', `revision "${key}" has no replica set`);
     return set;
   }
 
@@ -205,7 +212,7 @@ export class Supervisor {
       rotation: this.rotation, probe: this.probe, backoff: this.backoff, now: this.now,
       onUpdate: () => {
         this.call(() => this.opts.publish.upsertPod(podObject(replica.snapshot())));
-        this.changes.emit('change', { revision: spec.revision, podName: pod });
+        this.changes.emit('change', { key: revisionKey(spec.namespace, spec.revision), namespace: spec.namespace, revision: spec.revision, podName: pod });
       },
       onEvent: (reason, message, type, container) => {
         this.emitEvent({ ...involved, ...(container ? { fieldPath: 'spec.containers{kserve-container}' } : {}) }, reason, message, type);
@@ -223,7 +230,7 @@ export class Supervisor {
     this.byPod.delete(replica.podName);
     for (const key of [...this.events.keys()]) if (key.startsWith(`${replica.podName}\n`)) this.events.delete(key);
     this.call(() => this.opts.publish.deletePod(set.spec.namespace, replica.podName));
-    this.changes.emit('change', { revision: set.spec.revision, podName: replica.podName });
+    this.changes.emit('change', { key: revisionKey(set.spec.namespace, set.spec.revision), namespace: set.spec.namespace, revision: set.spec.revision, podName: replica.podName });
   }
 
   /** Repeats of the same reason and message on a pod update one Event's count, as the kubelet's recorder does. */

@@ -5,14 +5,16 @@
 // pokes a revision at zero so the decision happens at once, not next tick.
 import { decide, initialAutoscalerState, kpaConfigFromInferenceService, record, type AutoscalerState, type KpaConfig } from '../../controllers/autoscaler/index.ts';
 import type { RevisionTemplate } from '../../controllers/isvc/index.ts';
+import { revisionKey } from '../../core/revision-key.ts';
 
+/** Revisions are identified by revisionKey(namespace, revision) throughout. */
 export interface AutoscalingOptions {
   /** Requests in flight for a revision right now (the gateway). */
-  inflight: (revision: string) => number;
-  ready: (revision: string) => number;
-  buffered: (revision: string) => number;
+  inflight: (key: string) => number;
+  ready: (key: string) => number;
+  buffered: (key: string) => number;
   /** The desired count of a revision changed: reconcile its owner. */
-  onChange: (revision: string) => void;
+  onChange: (key: string) => void;
   now?: () => number;
   tickMs?: number;
   log?: (line: string) => void;
@@ -46,37 +48,38 @@ export class LocalAutoscaler {
   desired(template: RevisionTemplate, annotations: Record<string, string>, coldAllowed = false): number {
     const { config: configured } = kpaConfigFromInferenceService(template.scaling, annotations);
     const config = coldAllowed && configured.mode === 'Knative' ? { ...configured, minReplicas: 0, enableScaleToZero: true } : configured;
-    let t = this.revisions.get(template.revision);
+    const key = revisionKey(template.namespace, template.revision);
+    let t = this.revisions.get(key);
     if (!t) {
       const zeroStart = annotations[INITIAL_SCALE] === '0' && config.minReplicas === 0 && config.mode === 'Knative' && config.enableScaleToZero;
       const initial = zeroStart ? 0 : Math.max(1, config.minReplicas);
       t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0 };
-      this.revisions.set(template.revision, t);
+      this.revisions.set(key, t);
     }
     t.config = config;
     return t.desired;
   }
 
   /** A request finished (for the rps metric). */
-  countRequest(revision: string): void {
-    const t = this.revisions.get(revision);
+  countRequest(key: string): void {
+    const t = this.revisions.get(key);
     if (t) t.requests++;
   }
 
   /** The activator holds a request for a revision without a ready replica: decide now. */
-  poke(revision: string): void {
-    const t = this.revisions.get(revision);
-    if (t) this.evaluate(revision, t, false);
+  poke(key: string): void {
+    const t = this.revisions.get(key);
+    if (t) this.evaluate(key, t, false);
   }
 
-  forget(revision: string): void {
-    this.revisions.delete(revision);
+  forget(key: string): void {
+    this.revisions.delete(key);
   }
 
   start(): void {
     const tickMs = this.opts.tickMs ?? 1000;
     this.timer = setInterval(() => {
-      for (const [revision, t] of this.revisions) this.evaluate(revision, t, true);
+      for (const [key, t] of this.revisions) this.evaluate(key, t, true);
     }, tickMs);
     this.timer.unref();
   }
@@ -85,20 +88,20 @@ export class LocalAutoscaler {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private evaluate(revision: string, t: Tracked, sample: boolean): void {
+  private evaluate(key: string, t: Tracked, sample: boolean): void {
     const now = this.now();
     if (sample) {
       // Knative records a sample every second, zeros included: idleness is data.
-      const value = t.config.metric === 'rps' ? t.requests : this.opts.inflight(revision);
+      const value = t.config.metric === 'rps' ? t.requests : this.opts.inflight(key);
       t.requests = 0;
       t.state = record(t.state, { at: now, value });
     }
-    const d = decide(t.state, now, t.config, { ready: this.opts.ready(revision), buffered: this.opts.buffered(revision) });
+    const d = decide(t.state, now, t.config, { ready: this.opts.ready(key), buffered: this.opts.buffered(key) });
     t.state = d.state;
     if (d.desired !== t.desired) {
-      this.opts.log?.(`autoscaler: ${revision} ${t.desired} → ${d.desired} (${d.reason})`);
+      this.opts.log?.(`autoscaler: ${key} ${t.desired} → ${d.desired} (${d.reason})`);
       t.desired = d.desired;
-      this.opts.onChange(revision);
+      this.opts.onChange(key);
     }
   }
 }

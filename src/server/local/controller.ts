@@ -50,9 +50,9 @@ export class IsvcController {
     await this.enqueueAll();
   }
 
-  /** A replica of this revision changed state. */
-  revisionChanged(revision: string): void {
-    const owner = this.opts.deployer.ownerOf(revision);
+  /** A replica of this revision (by revisionKey) changed state. */
+  revisionChanged(key: string): void {
+    const owner = this.opts.deployer.ownerOf(key);
     if (owner) this.enqueue(owner);
   }
 
@@ -122,7 +122,7 @@ export class IsvcController {
     const isvc = await store.get({ ...ISVCS, namespace, name });
     if (!isvc) {
       // Deleted: its replicas stop and the sink deletes their pods.
-      await Promise.all(deployer.running(namespace, name).map((rev) => deployer.stop(rev)));
+      await Promise.all(deployer.running(namespace, name).map((rev) => deployer.stop(namespace, rev)));
       return;
     }
     const scale = this.opts.replicas;
@@ -137,7 +137,7 @@ export class IsvcController {
     if (canonicalJson(out.status) !== canonicalJson(isvc.status)) {
       await store.update(ISVCS, { ...isvc, status: out.status }, { actor: this.opts.actor, subresource: 'status' });
     }
-    for (const rev of out.stop) void deployer.stop(rev).catch((err) => this.log(`isvc controller: stopping ${rev}: ${(err as Error).message}`));
+    for (const rev of out.stop) void deployer.stop(namespace, rev).catch((err) => this.log(`isvc controller: stopping ${rev}: ${(err as Error).message}`));
     for (const { template, replicas } of out.ensure) {
       try {
         deployer.ensure(template, replicas);
@@ -156,7 +156,7 @@ export class IsvcController {
   }
 
   private announce(isvc: KubeObject, revision: string): void {
-    const pod = this.opts.deployer.observe(revision)?.pods[0];
+    const pod = this.opts.deployer.observe(isvc.metadata.namespace ?? 'default', revision)?.pods[0];
     const port = ((pod?.spec as { containers?: { ports?: { containerPort?: number }[] }[] } | undefined)?.containers?.[0]?.ports?.[0])?.containerPort;
     const where = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
     this.log(`isvc ${where}: revision ${revision} is ready${port ? `; pod ${pod!.metadata.name} serves on http://127.0.0.1:${port}/v1/models/${isvc.metadata.name}` : ''}`);

@@ -5,7 +5,7 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../../core/canonical.ts';
-import { syError } from '../../core/errors.ts';
+import { revisionKey } from '../../core/revision-key.ts';
 import type { Deployer, RevisionObservation, RevisionTemplate } from '../../controllers/isvc/index.ts';
 import { resolveStorageUri, type Artifact, type ResolveOptions } from '../../runtime/storage/index.ts';
 import type { InitHook, Supervisor } from '../../runtime/supervisor/index.ts';
@@ -46,22 +46,19 @@ export class LocalDeployer implements Deployer {
   }
 
   ensure(template: RevisionTemplate, replicas: number): void {
-    const known = this.revisions.get(template.revision);
-    if (known && known.template.namespace !== template.namespace) {
-      // The supervisor keys replica sets by revision name alone.
-      throw syError('SY_ERR_CONFLICT', `revision ${template.revision} already runs in namespace ${known.template.namespace}; InferenceServices of the same name in two namespaces cannot run at once yet`);
-    }
+    const key = revisionKey(template.namespace, template.revision);
+    const known = this.revisions.get(key);
     if (known && canonicalJson(known.template) === canonicalJson(template)) {
       if (known.replicas !== replicas) {
         known.replicas = replicas;
-        void this.opts.supervisor.scale(template.revision, replicas);
+        void this.opts.supervisor.scale(key, replicas);
       }
       return;
     }
     // Unknown, or a name reused for another template (a status write that never landed): start afresh.
-    if (known) void this.opts.supervisor.stop(template.revision);
+    if (known) void this.opts.supervisor.stop(key);
     const entry: Running = { template, replicas };
-    this.revisions.set(template.revision, entry);
+    this.revisions.set(key, entry);
     const modelDir = join(this.runDir, template.namespace, template.revision, 'model');
     const fill = (s: string) => s.replaceAll('{{.ModelDir}}', modelDir);
     this.opts.supervisor.ensure({
@@ -91,19 +88,21 @@ export class LocalDeployer implements Deployer {
     };
   }
 
-  async stop(revision: string): Promise<void> {
-    const entry = this.revisions.get(revision);
+  async stop(namespace: string, revision: string): Promise<void> {
+    const key = revisionKey(namespace, revision);
+    const entry = this.revisions.get(key);
     if (!entry) return;
-    this.revisions.delete(revision);
-    await this.opts.supervisor.stop(revision);
-    rmSync(join(this.runDir, entry.template.namespace, revision), { recursive: true, force: true });
+    this.revisions.delete(key);
+    await this.opts.supervisor.stop(key);
+    rmSync(join(this.runDir, namespace, revision), { recursive: true, force: true });
   }
 
-  observe(revision: string): RevisionObservation | undefined {
-    const entry = this.revisions.get(revision);
+  observe(namespace: string, revision: string): RevisionObservation | undefined {
+    const key = revisionKey(namespace, revision);
+    const entry = this.revisions.get(key);
     if (!entry) return undefined;
     return {
-      pods: this.opts.supervisor.pods(revision),
+      pods: this.opts.supervisor.pods(key),
       ...(entry.digest ? { digest: entry.digest } : {}),
       ...(entry.bytes !== undefined ? { bytes: entry.bytes } : {}),
     };
@@ -113,13 +112,13 @@ export class LocalDeployer implements Deployer {
     return [...this.revisions.values()].filter((r) => r.template.namespace === namespace && r.template.isvc === isvc).map((r) => r.template.revision);
   }
 
-  /** The InferenceService a revision belongs to, as `namespace/name`. */
-  ownerOf(revision: string): string | undefined {
-    const t = this.revisions.get(revision)?.template;
+  /** The InferenceService a revision (by revisionKey) belongs to, as `namespace/name`. */
+  ownerOf(key: string): string | undefined {
+    const t = this.revisions.get(key)?.template;
     return t ? `${t.namespace}/${t.isvc}` : undefined;
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.revisions.keys()].map((r) => this.stop(r)));
+    await Promise.all([...this.revisions.values()].map((r) => this.stop(r.template.namespace, r.template.revision)));
   }
 }

@@ -47,10 +47,10 @@ export class LocalServing {
     this.deployer = new LocalDeployer({ supervisor, dataDir: opts.dataDir, logDir: opts.logDir });
     this.ingress = new LocalIngress(opts.store, supervisor, opts.domain);
     this.autoscaler = new LocalAutoscaler({
-      inflight: (rev) => this.gateway?.inflight(rev) ?? 0,
-      ready: (rev) => this.ingress.endpoints.ready(rev),
-      buffered: (rev) => this.ingress.endpoints.buffered(rev),
-      onChange: (rev) => this.controller.revisionChanged(rev),
+      inflight: (key) => this.gateway?.inflight(key) ?? 0,
+      ready: (key) => this.ingress.endpoints.ready(key),
+      buffered: (key) => this.ingress.endpoints.buffered(key),
+      onChange: (key) => this.controller.revisionChanged(key),
       ...(opts.log ? { log: opts.log } : {}),
     });
     this.controller = new IsvcController({
@@ -81,7 +81,7 @@ export class LocalServing {
     const stale = await removeStalePods(this.opts.store, CONTROLLER_ACTOR);
     if (stale > 0) this.opts.log?.(`removed ${stale} pod(s) left from a previous run; their replicas are recreated`);
     await ensureBuiltinRuntimes(this.opts.store, CONTROLLER_ACTOR);
-    this.unsubscribe = this.supervisor.onChange((n) => this.controller.revisionChanged(n.revision));
+    this.unsubscribe = this.supervisor.onChange((n) => this.controller.revisionChanged(n.key));
     await this.ingress.start();
     this.autoscaler.start();
     await this.controller.start();

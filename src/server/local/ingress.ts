@@ -152,7 +152,7 @@ export class LocalIngress {
   readonly current = (): GatewaySnapshot => this.table;
 
   async start(): Promise<void> {
-    this.unsubscribe = this.supervisor.onChange((n) => this.refreshEndpoints(n.revision));
+    this.unsubscribe = this.supervisor.onChange((n) => this.refreshEndpoints(n.key));
     this.unwatch = await this.store.watch(ISVCS, {}, () => this.recompile());
     this.unwatchGraphs = await this.store.watch(GRAPHS, {}, () => this.recompile());
     for (const kind of [VIRTUAL_SERVICES, SERVICE_ENTRIES, DESTINATION_RULES]) this.unwatchRouting.push(await this.store.watch(kind, {}, () => this.recompile()));
@@ -178,9 +178,10 @@ export class LocalIngress {
     this.unsubscribe?.();
   }
 
-  private refreshEndpoints(revision: string): void {
-    const origins = this.supervisor.endpoints(revision).map((e) => `http://127.0.0.1:${e.port}`);
-    this.endpoints.set(revision, origins);
+  /** `key`: revisionKey(namespace, revision), as the gateway's routes carry it. */
+  private refreshEndpoints(key: string): void {
+    const origins = this.supervisor.endpoints(key).map((e) => `http://127.0.0.1:${e.port}`);
+    this.endpoints.set(key, origins);
   }
 
   /** Coalesces bursts of status writes into one compile. */
