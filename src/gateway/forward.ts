@@ -27,12 +27,16 @@ export interface Forward {
   ops: ReadonlyArray<HeaderOps | null | undefined> | null;
   /** Bytes of the response body to keep (0: none); beyond it the copy is abandoned. */
   captureBytes: number;
+  /** An upstream answering this status (e.g. 503, to be retried) is drained, not sent to the client; 0: none. */
+  holdStatus?: number;
 }
 
 export interface Forwarded {
   status: number;
   /** The response body, when captured and within the bound. */
   output: Buffer | undefined;
+  /** The answer had holdStatus: nothing was written to the client. */
+  held: boolean;
 }
 
 /** A failure of the exchange; `started` (with the upstream's status) when the response had already begun towards the client. */
@@ -55,6 +59,7 @@ class Handler implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] | null;
   private size = 0;
   private done = false;
+  private held = false;
   private onDrain: (() => void) | null = null;
   private readonly onClose: () => void;
 
@@ -78,6 +83,8 @@ class Handler implements Dispatcher.DispatchHandler {
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     this.status = status;
     this.resumeFn = resume;
+    // Held for a retry: read to the end (the connection stays reusable), write nothing.
+    if (status === this.f.holdStatus) return (this.held = true);
     const flat: string[] = [];
     const extra = this.f.extra;
     for (let i = 0; i < raw.length; i += 2) {
@@ -105,6 +112,7 @@ class Handler implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.held) return true;
     if (this.chunks !== null) {
       this.size += chunk.length;
       if (this.size > this.f.captureBytes) this.chunks = null;
@@ -119,16 +127,17 @@ class Handler implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.res.off('close', this.onClose);
+    if (this.held) return this.resolve({ status: this.status, output: undefined, held: true });
     this.res.end();
     const c = this.chunks;
-    this.resolve({ status: this.status, output: c === null ? undefined : c.length === 1 ? c[0]! : Buffer.concat(c, this.size) });
+    this.resolve({ status: this.status, output: c === null ? undefined : c.length === 1 ? c[0]! : Buffer.concat(c, this.size), held: false });
   }
 
   onError(err: Error): void {
     if (this.done) return;
     this.done = true;
     this.res.off('close', this.onClose);
-    this.reject(new ForwardError(err, this.res.headersSent, this.status));
+    this.reject(new ForwardError(err, this.res.headersSent, this.held ? 0 : this.status));
   }
 
   private drained(): void {

@@ -67,6 +67,11 @@ function failureOf(err: unknown): Failure {
   return CONNECT_CODES.has(code) ? 'connect-failure' : 'reset';
 }
 
+/** A failure to connect (as opposed to a reset after connecting): what retryOn connect-failure covers. */
+export function isConnectFailure(err: unknown): boolean {
+  return failureOf(err) === 'connect-failure';
+}
+
 /** The gateway's answer when an upstream failed before sending headers, as Envoy words it. */
 export function resetBeforeHeaders(err: unknown): ProxyError {
   return new ProxyError(503, `upstream connect error or disconnect/reset before headers. reset reason: ${failureOf(err) === 'connect-failure' ? 'connection failure' : 'connection termination'}`, 'upstream');

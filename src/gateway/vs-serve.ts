@@ -10,7 +10,8 @@ import { forwardHeaders, responseHeaders } from './headers.ts';
 import { streamTo } from './pipe.ts';
 import type { IngressRoute, IngressTable } from './ingress.ts';
 import type { MirrorSender } from './mirror.ts';
-import { exchange, NO_HEALTHY_UPSTREAM, ProxyError, resetBeforeHeaders, type RetryBudget } from './proxy.ts';
+import { exchange, isConnectFailure, NO_HEALTHY_UPSTREAM, ProxyError, resetBeforeHeaders, type RetryBudget } from './proxy.ts';
+import { ISTIO_DEFAULT_RETRIES } from './routing/compile-route.ts';
 import { forward, ForwardError } from './forward.ts';
 import { chooseDestination, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf } from './routing/select.ts';
 import type { CompiledMatch, CompiledRoute, RequestView, Target } from './routing/types.ts';
@@ -99,6 +100,16 @@ function sendMirrors(ctx: VsContext, route: CompiledRoute, mask: number, body: B
   }
 }
 
+/** A retry's endpoint: another than the one that failed when there is one (Envoy's previous_hosts predicate, 5 selection attempts). */
+function anotherOrigin(failed: Extract<Upstream, { kind: 'origin' }>, target: Target, namespace: string, ctx: VsContext): Exclude<Upstream, { kind: 'none' }> {
+  for (let i = 0; i < 5; i++) {
+    const next = resolveTarget(target, ctx.ingress, ctx.domain, namespace, ctx.rng);
+    if (next.kind === 'none') return failed;
+    if (next.kind !== 'origin' || next.origin !== failed.origin) return next;
+  }
+  return failed;
+}
+
 export async function serveVirtualService(req: IncomingMessage, res: ServerResponse, match: CompiledMatch, view: RequestView, requestId: string, ctx: VsContext): Promise<void> {
   const started = performance.now();
   const route = match.route;
@@ -165,41 +176,66 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     }
 
     if (route.retries === null && route.timeoutMs === null) {
-      // No retry or timeout policy: one exchange, streamed straight into res (forward.ts).
-      let origin: string;
-      if (first.kind === 'origin') {
-        origin = first.origin;
-      } else {
-        try {
-          const picked = await ctx.originFor(first.route);
-          rec.buffered ||= picked.buffered;
-          origin = picked.origin;
-        } catch (err) {
-          throw new ProxyError(503, (err as Error).message, 'upstream');
-        }
-      }
+      // No retry or timeout policy: exchanges streamed straight into res (forward.ts), under Istio's
+      // default policy — up to 2 retries on a connect failure or a 503, the body being buffered.
       const extra = ['x-request-id', requestId];
       if (id.revision) extra.push('x-switchyard-revision', id.revision);
       if (id.variant) extra.push('x-switchyard-variant', id.variant);
       extra.push('x-switchyard-route', route.id);
       const routeOps = route.headers?.response;
       const destOps = dest.headers?.response;
-      try {
-        const r = await forward(res, {
-          dispatcher: ctx.pools.get(origin), path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
-          ops: routeOps || destOps ? [routeOps, destOps] : null,
-          // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
-          captureBytes: sampled || mask !== 0 ? ctx.outputCap : 0,
-        });
-        rec.status = r.status;
-        if (r.output !== undefined) rec.output = r.output;
-      } catch (err) {
-        if (!(err instanceof ForwardError)) throw err;
-        if (!err.started) throw resetBeforeHeaders(err.cause);
-        rec.status = err.status;
-        throw err;
+      const replayable = body === null || Buffer.isBuffer(body);
+      let up = first;
+      // A retry holds a share of the retry budget until its own exchange is over (proxy.ts RetryBudget).
+      let retrying = false;
+      for (let attempt = 0; ; attempt++) {
+        const mayRetry = replayable && attempt < ISTIO_DEFAULT_RETRIES.attempts;
+        let retry = false;
+        try {
+          let origin: string;
+          if (up.kind === 'origin') {
+            origin = up.origin;
+          } else {
+            try {
+              const picked = await ctx.originFor(up.route);
+              rec.buffered ||= picked.buffered;
+              origin = picked.origin;
+            } catch (err) {
+              throw new ProxyError(503, (err as Error).message, 'upstream');
+            }
+          }
+          const r = await forward(res, {
+            dispatcher: ctx.pools.get(origin), path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
+            ops: routeOps || destOps ? [routeOps, destOps] : null,
+            // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
+            captureBytes: sampled || mask !== 0 ? ctx.outputCap : 0,
+            holdStatus: mayRetry ? 503 : 0,
+          });
+          rec.status = r.status;
+          if (!r.held) {
+            if (r.output !== undefined) rec.output = r.output;
+            return;
+          }
+          // A held 503 with the retry budget spent: the client gets the 503, in the gateway's words.
+          if (!ctx.budget.tryAcquire()) throw new ProxyError(503, 'upstream answered 503 and the retry budget is spent', 'upstream');
+          retry = true;
+        } catch (err) {
+          if (!(err instanceof ForwardError)) throw err;
+          if (err.started) {
+            rec.status = err.status;
+            throw err;
+          }
+          if (!(mayRetry && isConnectFailure(err.cause) && ctx.budget.tryAcquire())) throw resetBeforeHeaders(err.cause);
+          retry = true;
+        } finally {
+          if (retrying) ctx.budget.release();
+          retrying = retry;
+        }
+        // Envoy's backoff: full jitter over 25 ms × 2^n; the next try may pick another endpoint.
+        await sleep(rng() * 25 * 2 ** attempt);
+        if (res.destroyed) return; // the client left during the backoff
+        if (up.kind === 'origin') up = anotherOrigin(up, dest.target, route.namespace, ctx);
       }
-      return;
     }
 
     deadline = route.timeoutMs !== null ? new AbortController() : null;

@@ -123,6 +123,9 @@ before(async () => {
         { name: 'gateway-error', match: [{ uri: { prefix: '/gwerr' } }], retries: { attempts: 3, retryOn: 'gateway-error' }, route: [{ destination: { host: 'scorer.internal.example.com' } }] },
         { name: 'no-retry', match: [{ uri: { prefix: '/noretry' } }], retries: { attempts: 2, retryOn: 'connect-failure' }, route: [{ destination: { host: 'scorer.internal.example.com' } }] },
         { name: 'dead', match: [{ uri: { prefix: '/dead' } }], retries: { attempts: 3, retryOn: 'connect-failure' }, route: [{ destination: { host: 'dead.internal.example.com' } }] },
+        { name: 'istio-default', match: [{ uri: { prefix: '/istio-default' } }], route: [{ destination: { host: 'scorer.internal.example.com' } }] },
+        { name: 'retries-off', match: [{ uri: { prefix: '/retries-off' } }], retries: { attempts: 0 }, route: [{ destination: { host: 'scorer.internal.example.com' } }] },
+        { name: 'half-dead', match: [{ uri: { prefix: '/half-dead' } }], route: [{ destination: { host: 'half.internal.example.com' } }] },
         { name: 'abort', match: [{ uri: { prefix: '/abort' } }], fault: { abort: { httpStatus: 418, percentage: { value: 100 } } }, route: [{ destination: { host: 'scorer.internal.example.com' } }] },
         { name: 'delay', match: [{ uri: { prefix: '/delay' } }], fault: { delay: { fixedDelay: '150ms', percentage: { value: 100 } } }, route: [{ destination: { host: 'scorer.internal.example.com' } }] },
         { name: 'unknown', match: [{ uri: { prefix: '/nowhere' } }], route: [{ destination: { host: 'scorer.internal.example.com' }, weight: 0 }, { destination: { host: 'iris-v1-predictor.ns.svc.cluster.local' }, weight: 0 }] },
@@ -135,7 +138,7 @@ before(async () => {
         },
       ], { 'switchyard.dev/unit-key': 'header:x-user-id' }),
     ],
-    [se('scorer', 'scorer.internal.example.com', [ext.port]), se('dead', 'dead.internal.example.com', [dead])],
+    [se('scorer', 'scorer.internal.example.com', [ext.port]), se('dead', 'dead.internal.example.com', [dead]), se('half', 'half.internal.example.com', [dead, ext.port])],
   );
   gw = await startGateway({ port: 0, ingress: () => snapshot, endpoints, onResponse: (r) => records.push(r) });
 });
@@ -250,6 +253,26 @@ describe('VirtualService routing in the gateway', () => {
     const r = await call('scorer.ns.example.com', '/dead');
     assert.equal(r.status, 503);
     assert.match(r.text, /connection failure/);
+  });
+
+  it("applies Istio's default policy to routes without retries: 2 retries on 503 or a connect failure, the body replayed", async () => {
+    const a = await call('scorer.ns.example.com', '/istio-default', { 'x-request-id': 'default-503', 'x-test-fail-first': '2' });
+    assert.deepEqual([a.status, a.json.attempt, a.json.bytes], [200, 3, 25], 'the third try answers, with the whole body');
+    const b = await call('scorer.ns.example.com', '/istio-default', { 'x-request-id': 'default-exhaust', 'x-test-fail-first': '5' });
+    assert.equal(b.status, 503);
+    assert.equal(ext.attempts.get('default-exhaust'), 3, 'at most 3 tries; the last 503 goes to the client as it was');
+    assert.equal(b.json.name, 'ext');
+    const c = await call('scorer.ns.example.com', '/istio-default', { 'x-request-id': 'default-500', 'x-test-status': '500' });
+    assert.equal(c.status, 500);
+    assert.equal(ext.attempts.get('default-500'), 1, '500 is not retriable by default');
+    // Two endpoints, one refusing connections: every request is answered by the live one.
+    for (let i = 0; i < 20; i++) assert.equal((await call('scorer.ns.example.com', '/half-dead')).status, 200);
+  });
+
+  it('retries: {attempts: 0} turns the default policy off', async () => {
+    const r = await call('scorer.ns.example.com', '/retries-off', { 'x-request-id': 'off-503', 'x-test-fail-first': '1' });
+    assert.equal(r.status, 503);
+    assert.equal(ext.attempts.get('off-503'), 1);
   });
 
   it('injects aborts and delays', async () => {

@@ -27,11 +27,16 @@ export function headerRules(h: HttpRoute['headers']): HeaderRules | null {
   return Object.freeze({ request: headerOps(h.request), response: headerOps(h.response) });
 }
 
-/** Istio's default when a route sets no `retries` (the proxy decides whether to apply it). */
+/**
+ * Istio's default when a route sets no `retries`: 2 retries on connect-failure, refused-stream,
+ * unavailable, cancelled and retriable-status-codes with 503 as the retriable code. Over HTTP/1.1
+ * only connect failures and 503 apply (the others are HTTP/2 and gRPC conditions). The gateway's
+ * fast path applies it (vs-serve.ts); `retries: {attempts: 0}` turns it off.
+ */
 export const ISTIO_DEFAULT_RETRIES: CompiledRetries = Object.freeze({
   attempts: 2,
   perTryTimeoutMs: null,
-  retryOn: Object.freeze(['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes']),
+  retryOn: Object.freeze(['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes', '503']),
 });
 
 function rewriteOf(r: HttpRoute['rewrite'], field: string, report: Report): CompiledRewrite | null {
