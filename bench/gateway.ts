@@ -81,6 +81,26 @@ if (cluster.isWorker) process.send(g.port); else console.error('PORT ' + g.port)
 }
 `;
 
+// The issue's reference point: a naive Node proxy (node:http server, undici request, pipe) doing
+// the same 90/10 split and nothing else — no routing table, request id, telemetry or log.
+const naiveProxySource = (a: number, b: number) => `
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+const { Pool } = createRequire(${JSON.stringify(join(root, 'package.json'))})('undici');
+const pools = [new Pool('http://127.0.0.1:${a}', { connections: 64 }), new Pool('http://127.0.0.1:${b}', { connections: 64 })];
+const server = createServer(async (req, res) => {
+  try {
+    const up = await pools[Math.random() < 0.9 ? 0 : 1].request({ path: req.url, method: req.method, headers: req.headers, body: req });
+    res.writeHead(up.statusCode, up.headers);
+    up.body.pipe(res);
+  } catch (err) {
+    res.writeHead(502).end(String(err));
+  }
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.error('PORT ' + server.address().port));
+`;
+
 const nginxConf = (a: number, b: number, c: number, splitPort: number, mirrorPort: number) => `
 worker_processes 1;
 pid ${work}/nginx.pid;
@@ -178,6 +198,8 @@ try {
   children.push(a!.child, b!.child, c!.child);
   const syOn = await startNode('switchyard (telemetry on)', gatewaySource(a!.port, b!.port, c!.port, true));
   const syOff = await startNode('switchyard (telemetry off)', gatewaySource(a!.port, b!.port, c!.port, false));
+  const naive = await startNode('naive node proxy', naiveProxySource(a!.port, b!.port));
+  children.push(naive.child);
   const syOnN = WORKERS > 1 ? await startNode(`switchyard (${WORKERS} workers, telemetry on)`, gatewaySource(a!.port, b!.port, c!.port, true, WORKERS)) : undefined;
   children.push(syOn.child, syOff.child, ...(syOnN ? [syOnN.child] : []));
   const [splitPort, mirrorPort] = [await freePort(), await freePort()];
@@ -195,6 +217,7 @@ try {
     ] : []),
     { key: 'b0', name: '(b) Switchyard 90/10 split, no telemetry', port: syOff.port, host: 'split.bench.example.com', pids: [syOff.child.pid!] },
     { key: 'c', name: '(c) nginx split_clients 90/10', port: splitPort, host: 'split', pids: childPids(nginx.pid!) },
+    { key: 'n', name: '(ref) naive node:http + undici proxy, 90/10', port: naive.port, host: 'split', pids: [naive.child.pid!] },
     { key: 'd', name: '(d) Switchyard split + 100 % mirror, telemetry', port: syOn.port, host: 'mirror.bench.example.com', pids: [syOn.child.pid!] },
     { key: 'dn', name: '(d) nginx split + 100 % mirror', port: mirrorPort, host: 'mirror', pids: childPids(nginx.pid!) },
   ];
@@ -231,6 +254,8 @@ try {
   }
   console.log('\n| ratio | value | target |\n|---|---|---|');
   console.log(`| Switchyard split (telemetry on) / nginx split | ${(rps('b') / rps('c')).toFixed(2)} | ≥ 0.6 (aim 0.8) |`);
+  console.log(`| naive node proxy split / nginx split (the issue measured ≈ 0.5) | ${(rps('n') / rps('c')).toFixed(2)} | – |`);
+  console.log(`| Switchyard split (telemetry on) / naive node proxy | ${(rps('b') / rps('n')).toFixed(2)} | – |`);
   console.log(`| Switchyard mirror / nginx mirror | ${(rps('d') / rps('dn')).toFixed(2)} | ≥ 1.5 |`);
   if (syOnN) console.log(`| ${WORKERS} workers / 1 process (split, mirror) | ${(rps('bN') / rps('b')).toFixed(2)}, ${(rps('dN') / rps('d')).toFixed(2)} | – |`);
   console.log(`| telemetry + prediction log cost (1 − on/off) | ${((1 - rps('b') / rps('b0')) * 100).toFixed(1)} % (CPU per request: +${((cpu('b') / cpu('b0') - 1) * 100).toFixed(1)} %) | ≤ 10 % |`);
