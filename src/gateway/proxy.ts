@@ -34,7 +34,7 @@ export class RetryBudget {
   }
 }
 
-type Failure = 'connect-failure' | 'reset' | 'per-try-timeout';
+export type Failure = 'connect-failure' | 'reset' | 'per-try-timeout';
 
 /** Whether retryOn covers an upstream status (0 = no status) or a failure. Numeric entries are retriable status codes (Istio). */
 export function retriable(retryOn: readonly string[], status: number, failure?: Failure): boolean {
@@ -61,15 +61,16 @@ export function retriable(retryOn: readonly string[], status: number, failure?: 
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
 
-function failureOf(err: unknown): Failure {
+/** What went wrong with an exchange that got no status: a refused connection or a reset. */
+export function failureOf(err: unknown): Failure {
   const e = err as { code?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
   return CONNECT_CODES.has(code) ? 'connect-failure' : 'reset';
 }
 
-/** A failure to connect (as opposed to a reset after connecting): what retryOn connect-failure covers. */
-export function isConnectFailure(err: unknown): boolean {
-  return failureOf(err) === 'connect-failure';
+/** Envoy's retry backoff: full jitter over 25 ms × 2^attempt, capped at 250 ms. */
+export function backoffMs(attempt: number, rng: () => number): number {
+  return rng() * Math.min(250, 25 * 2 ** attempt);
 }
 
 /** The gateway's answer when an upstream failed before sending headers, as Envoy words it. */
@@ -160,8 +161,7 @@ export async function exchange(x: ExchangeRequest): Promise<Exchange> {
       response.body.dump().catch(() => undefined);
       route?.removeEventListener('abort', onRouteAbort);
     }
-    // Envoy's backoff: full jitter over 25 ms × 2^n, capped at 250 ms.
-    await sleep(x.rng() * Math.min(250, 25 * 2 ** attempt), route);
+    await sleep(backoffMs(attempt, x.rng), route);
     if (route?.aborted) {
       x.budget.release();
       throw new ProxyError(504, UPSTREAM_TIMEOUT, 'timeout');

@@ -10,7 +10,7 @@ import { forwardHeaders, responseHeaders } from './headers.ts';
 import { streamTo } from './pipe.ts';
 import type { IngressRoute, IngressTable } from './ingress.ts';
 import type { MirrorSender } from './mirror.ts';
-import { exchange, isConnectFailure, NO_HEALTHY_UPSTREAM, ProxyError, resetBeforeHeaders, type RetryBudget } from './proxy.ts';
+import { backoffMs, exchange, failureOf, NO_HEALTHY_UPSTREAM, ProxyError, resetBeforeHeaders, retriable, type RetryBudget } from './proxy.ts';
 import { ISTIO_DEFAULT_RETRIES } from './routing/compile-route.ts';
 import { forward, ForwardError } from './forward.ts';
 import { chooseDestination, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf } from './routing/select.ts';
@@ -100,6 +100,9 @@ function sendMirrors(ctx: VsContext, route: CompiledRoute, mask: number, body: B
   }
 }
 
+/** The status Istio's default policy retries (503): held by forward.ts while a retry is possible. */
+const DEFAULT_RETRY_STATUS = Number(ISTIO_DEFAULT_RETRIES.retryOn.find((c) => /^\d{3}$/.test(c)));
+
 /** A retry's endpoint: another than the one that failed when there is one (Envoy's previous_hosts predicate, 5 selection attempts). */
 function anotherOrigin(failed: Extract<Upstream, { kind: 'origin' }>, target: Target, namespace: string, ctx: VsContext): Exclude<Upstream, { kind: 'none' }> {
   for (let i = 0; i < 5; i++) {
@@ -177,7 +180,9 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
 
     if (route.retries === null && route.timeoutMs === null) {
       // No retry or timeout policy: exchanges streamed straight into res (forward.ts), under Istio's
-      // default policy — up to 2 retries on a connect failure or a 503, the body being buffered.
+      // default policy (ISTIO_DEFAULT_RETRIES: over HTTP/1.1, a refused connection or a 503), the
+      // body being buffered. A 503 is held, not written, while a retry is still possible.
+      const policy = ISTIO_DEFAULT_RETRIES;
       const extra = ['x-request-id', requestId];
       if (id.revision) extra.push('x-switchyard-revision', id.revision);
       if (id.variant) extra.push('x-switchyard-variant', id.variant);
@@ -189,7 +194,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
       // A retry holds a share of the retry budget until its own exchange is over (proxy.ts RetryBudget).
       let retrying = false;
       for (let attempt = 0; ; attempt++) {
-        const mayRetry = replayable && attempt < ISTIO_DEFAULT_RETRIES.attempts;
+        const mayRetry = replayable && attempt < policy.attempts;
         let retry = false;
         try {
           let origin: string;
@@ -209,7 +214,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
             ops: routeOps || destOps ? [routeOps, destOps] : null,
             // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
             captureBytes: sampled || mask !== 0 ? ctx.outputCap : 0,
-            holdStatus: mayRetry ? 503 : 0,
+            holdStatus: mayRetry ? DEFAULT_RETRY_STATUS : 0,
           });
           rec.status = r.status;
           if (!r.held) {
@@ -225,14 +230,14 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
             rec.status = err.status;
             throw err;
           }
-          if (!(mayRetry && isConnectFailure(err.cause) && ctx.budget.tryAcquire())) throw resetBeforeHeaders(err.cause);
+          if (!(mayRetry && retriable(policy.retryOn, 0, failureOf(err.cause)) && ctx.budget.tryAcquire())) throw resetBeforeHeaders(err.cause);
           retry = true;
         } finally {
           if (retrying) ctx.budget.release();
           retrying = retry;
         }
-        // Envoy's backoff: full jitter over 25 ms × 2^n; the next try may pick another endpoint.
-        await sleep(rng() * 25 * 2 ** attempt);
+        // The next try may pick another endpoint.
+        await sleep(backoffMs(attempt, rng));
         if (res.destroyed) return; // the client left during the backoff
         if (up.kind === 'origin') up = anotherOrigin(up, dest.target, route.namespace, ctx);
       }
@@ -243,8 +248,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     let attempt = 0;
     const ex = await exchange({
       pick: async () => {
-        const up = attempt++ === 0 || first.kind === 'revision' ? first : resolveTarget(dest.target, ctx.ingress, ctx.domain, route.namespace, rng);
-        if (up.kind === 'none') throw new ProxyError(503, NO_HEALTHY_UPSTREAM, 'upstream');
+        const up = attempt++ === 0 || first.kind === 'revision' ? first : anotherOrigin(first, dest.target, route.namespace, ctx);
         if (up.kind === 'origin') return { dispatcher: ctx.pools.get(up.origin), origin: up.origin };
         try {
           const picked = await ctx.originFor(up.route);

@@ -1,7 +1,6 @@
 // `switchyard up`: the composition root for one machine. Opens the data dir
 // and store, starts the API server, applies the given manifests, and shuts
 // everything down cleanly on SIGINT/SIGTERM.
-import { revisionKey } from '../core/revision-key.ts';
 import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
@@ -92,7 +91,7 @@ export async function up(opts: UpOptions): Promise<Running> {
       // Telemetry (outputs sampled per series, copied by the gateway) and the prediction log: src/gateway/telemetry/hooks.ts.
       ...observers,
       onResponse: (r) => {
-        serving.autoscaler.countRequest(revisionKey(r.namespace, r.revision));
+        serving.autoscaler.countRequest(r.namespace, r.revision);
         observers.onResponse(r);
       },
     });

@@ -63,6 +63,14 @@ function pass(obj: KubeObject, d: FakeDeployer, runtimes = [ONNX]): { obj: KubeO
 const cond = (o: ReconcileOutput, type: string) => (o.status.conditions as { type: string; status: string; reason?: string; message?: string; lastTransitionTime: string }[]).find((c) => c.type === type)!;
 const predictor = (o: ReconcileOutput) => (o.status.components as { predictor: Record<string, unknown> }).predictor;
 
+/** iris-predictor-00001 deployed and ready: where a rollout starts. */
+function v1Ready(d: FakeDeployer): KubeObject {
+  let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
+  d.set('iris-predictor-00001', 'ready');
+  ({ obj } = pass(obj, d));
+  return obj;
+}
+
 test('the first pass creates NAME-predictor-00001 with one replica and reports it loading', () => {
   const d = new FakeDeployer();
   const { out } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
@@ -98,9 +106,7 @@ test('a ready replica makes the revision latest ready, Ready True and the model 
 
 test('reconciling an unchanged world changes nothing, transition times included', () => {
   const d = new FakeDeployer();
-  let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
-  d.set('iris-predictor-00001', 'ready');
-  ({ obj } = pass(obj, d));
+  const obj = v1Ready(d);
   const again = pass(obj, d).out;
   assert.deepEqual(again.status, obj.status);
   assert.equal(again.becameReady, undefined);
@@ -108,9 +114,7 @@ test('reconciling an unchanged world changes nothing, transition times included'
 
 test('metadata and canaryTrafficPercent changes keep the revision; a predictor spec change makes the next one', () => {
   const d = new FakeDeployer();
-  let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
-  d.set('iris-predictor-00001', 'ready');
-  ({ obj } = pass(obj, d));
+  const obj = v1Ready(d);
   const relabelled = { ...isvc(onnx('pvc://models/iris-v1/', { canaryTrafficPercent: 10 }), { generation: 2, labels: { team: 'a' } }), status: obj.status };
   let r = pass(relabelled, d);
   assert.equal(predictor(r.out).latestCreatedRevision, 'iris-predictor-00001');
@@ -124,9 +128,7 @@ test('metadata and canaryTrafficPercent changes keep the revision; a predictor s
 
 test('the previous revision keeps serving until the new one is ready, then stays warm as the rollback target', () => {
   const d = new FakeDeployer();
-  let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
-  d.set('iris-predictor-00001', 'ready');
-  ({ obj } = pass(obj, d));
+  const obj = v1Ready(d);
   let r = pass({ ...isvc(onnx('pvc://models/iris-v2/'), { generation: 2 }), status: obj.status }, d);
   assert.deepEqual(r.out.ensure.map((e) => e.template.revision).sort(), ['iris-predictor-00001', 'iris-predictor-00002']);
   assert.deepEqual(r.out.stop, []);
@@ -155,9 +157,7 @@ test('the previous revision keeps serving until the new one is ready, then stays
 
 test('keep-warm: a revision with no traffic may scale to zero only after its keep-warm time, and is looked at again then', () => {
   const d = new FakeDeployer();
-  let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
-  d.set('iris-predictor-00001', 'ready');
-  ({ obj } = pass(obj, d));
+  const obj = v1Ready(d);
   let r = pass({ ...isvc(onnx('pvc://models/iris-v2/'), { generation: 2 }), status: obj.status }, d);
   d.set('iris-predictor-00002', 'ready');
   r = pass(r.obj, d);
@@ -187,9 +187,7 @@ test('keep-warm: a revision with no traffic may scale to zero only after its kee
 
 test('a crash-looping new revision blocks the rollout with a message naming the pod; the old one keeps serving', () => {
   const d = new FakeDeployer();
-  let { obj } = pass(isvc(onnx('pvc://models/iris-v1/')), d);
-  d.set('iris-predictor-00001', 'ready');
-  ({ obj } = pass(obj, d));
+  const obj = v1Ready(d);
   let r = pass({ ...isvc(onnx('pvc://models/broken/'), { generation: 2 }), status: obj.status }, d);
   d.set('iris-predictor-00002', 'crash');
   r = pass(r.obj, d);

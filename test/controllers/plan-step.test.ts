@@ -81,7 +81,8 @@ test('a failing gate rolls back to 0 % and keeps the candidate warm, with the ev
   const spec = plan();
   const r = feed(spec, started(spec), [[3, { window: win(3, side(1000, 100)) }]]);
   assert.equal(r.state.phase, 'RolledBack');
-  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 0 }, { type: 'keepWarm', revision: 'candidate', untilMs: 3 * MIN + 3_600_000 }]);
+  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 0 }]);
+  assert.equal(r.state.finishedAt, 3 * MIN, 'keep-warm is counted from here (controller.ts desiredOf)');
   const t = r.transitions[0]!;
   assert.equal(t.cause, 'gate-failed');
   assert.equal(t.step.percent, 10, 'the step it failed in');
@@ -104,7 +105,7 @@ test('passing the last step promotes and keeps the previous revision warm', () =
   assert.equal(r1.state.canaryPercent, 100);
   const r2 = feed(spec, r1.state, [[2, { window: win(2) }]]);
   assert.equal(r2.state.phase, 'Promoted');
-  assert.deepEqual(r2.actions, [{ type: 'promote' }, { type: 'keepWarm', revision: 'previous', untilMs: 2 * MIN + 3_600_000 }]);
+  assert.deepEqual(r2.actions, [{ type: 'promote' }]);
   assert.equal(r2.transitions[0]?.cause, 'promoted');
 });
 
@@ -195,7 +196,7 @@ test('operator promote and abort end the plan', () => {
   const spec = plan();
   const p = step(spec, started(spec), { commands: [{ type: 'promote', by: 'alice' }] }, MIN);
   assert.equal(p.state.phase, 'Promoted');
-  assert.deepEqual(p.actions.map((a) => a.type), ['setCanary', 'promote', 'keepWarm']);
+  assert.deepEqual(p.actions.map((a) => a.type), ['setCanary', 'promote']);
   const a = step(spec, started(spec), { commands: [{ type: 'abort' }] }, MIN);
   assert.equal(a.state.phase, 'Aborted');
   assert.deepEqual(a.actions[0], { type: 'setCanary', percent: 0 });
@@ -219,7 +220,7 @@ test('blueGreen: preview by tag at 0 %, then switch to 100 % and keep the old re
   assert.deepEqual(s.actions, [{ type: 'preview', tag: 'latest' }, { type: 'setCanary', percent: 0 }]);
   const r = feed(spec, s.state, [[1, { window: win(1, side(400)) }], [2, { window: win(2, side(400)) }]]);
   assert.equal(r.state.phase, 'Promoted');
-  assert.deepEqual(r.actions.map((a) => a.type), ['setCanary', 'promote', 'keepWarm']);
+  assert.deepEqual(r.actions.map((a) => a.type), ['setCanary', 'promote']);
   assert.deepEqual(r.actions[0], { type: 'setCanary', percent: 100 });
 });
 

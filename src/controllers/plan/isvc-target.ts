@@ -30,6 +30,11 @@ function modelBlock(spec: Obj): Obj | undefined {
   return undefined;
 }
 
+/** Whole seconds, as Kubernetes writes times. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function predictorStatus(obj: Obj): PredictorStatus {
   return (obj.status?.components?.predictor ?? {}) as PredictorStatus;
 }
@@ -114,9 +119,9 @@ export class IsvcTarget implements PlanTarget {
       }
       const warmRevision = desired.keepWarm && (desired.keepWarm.role === 'candidate' ? memo.candidateRevision : memo.baselineRevision);
       if (warmRevision) {
-        const until = new Date(desired.keepWarm!.untilMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const until = rfc3339(desired.keepWarm!.untilMs);
         const known = parseKeepWarm(obj.metadata.annotations?.[KEEP_WARM_ANNOTATION]);
-        const next = Object.fromEntries(Object.entries(known.ok ? known.until : {}).map(([r, ms]) => [r, new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')]));
+        const next = Object.fromEntries(Object.entries(known.ok ? known.until : {}).map(([r, ms]) => [r, rfc3339(ms)]));
         if (next[warmRevision] !== until) {
           next[warmRevision] = until;
           obj.metadata.annotations = { ...obj.metadata.annotations, [KEEP_WARM_ANNOTATION]: JSON.stringify(next) };

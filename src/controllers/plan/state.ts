@@ -58,9 +58,7 @@ export type Action =
   /** blueGreen: the candidate answers only on its tag host. */
   | { type: 'preview'; tag: string }
   /** The candidate becomes the default revision (KServe: canaryTrafficPercent removed). */
-  | { type: 'promote' }
-  /** Keep a revision's replicas up until untilMs so moving traffic back needs no cold start. */
-  | { type: 'keepWarm'; revision: 'candidate' | 'previous'; untilMs: number };
+  | { type: 'promote' };
 
 export interface Evidence {
   window?: { fromMs: number; toMs: number };

@@ -67,23 +67,16 @@ class Run {
     this.state = { ...this.state, canaryPercent: percent };
   }
 
-  keepWarm(revision: 'candidate' | 'previous'): void {
-    const ms = goDurationMs(this.spec.rollback.keepWarm) ?? 0;
-    if (ms > 0) this.actions.push({ type: 'keepWarm', revision, untilMs: this.now + ms });
-  }
-
-  /** Traffic back to the baseline; the candidate stays warm so it can be inspected or retried. */
+  /** Traffic back to the baseline. The candidate stays warm for rollback.keepWarm from finishedAt (controller.ts desiredOf). */
   rollBack(to: 'RolledBack' | 'Aborted', cause: string, reason: string, by?: string): void {
     this.move(to, cause, reason, by);
     this.setCanary(0);
-    this.keepWarm('candidate');
   }
 
   promote(cause: string, reason: string, by?: string): void {
     this.move('Promoted', cause, reason, by);
     if (this.state.canaryPercent !== 100) this.setCanary(100);
     this.actions.push({ type: 'promote' });
-    this.keepWarm('previous');
   }
 
   /** Enters phase `index` at its first step (or promotes when there is none left). */

@@ -31,6 +31,8 @@ interface Tracked {
 
 export class LocalAutoscaler {
   private readonly revisions = new Map<string, Tracked>();
+  /** The same entries by namespace, then revision: counting a response builds no key string. */
+  private readonly byNamespace = new Map<string, Map<string, Tracked>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -55,14 +57,17 @@ export class LocalAutoscaler {
       const initial = zeroStart ? 0 : Math.max(1, config.minReplicas);
       t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0 };
       this.revisions.set(key, t);
+      let names = this.byNamespace.get(template.namespace);
+      if (!names) this.byNamespace.set(template.namespace, (names = new Map()));
+      names.set(template.revision, t);
     }
     t.config = config;
     return t.desired;
   }
 
-  /** A request finished (for the rps metric). */
-  countRequest(key: string): void {
-    const t = this.revisions.get(key);
+  /** A request finished (for the rps metric); called once per response. */
+  countRequest(namespace: string, revision: string): void {
+    const t = this.byNamespace.get(namespace)?.get(revision);
     if (t) t.requests++;
   }
 
@@ -72,8 +77,9 @@ export class LocalAutoscaler {
     if (t) this.evaluate(key, t, false);
   }
 
-  forget(key: string): void {
-    this.revisions.delete(key);
+  forget(namespace: string, revision: string): void {
+    this.revisions.delete(revisionKey(namespace, revision));
+    this.byNamespace.get(namespace)?.delete(revision);
   }
 
   start(): void {
