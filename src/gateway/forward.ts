@@ -1,20 +1,20 @@
 // One upstream exchange streamed straight into the client response through
-// undici's dispatch handler API: no response stream object, no pipe, no
-// parsed header object — the upstream's raw headers go to res.writeHead as a
-// flat list. This is the hot path of every request without a retry or timeout
+// the gateway's HTTP/1.1 client (h1/pool.ts): no response stream object, no
+// pipe, no parsed header object — the upstream's headers go to res.writeHead
+// as a flat list. This is the hot path of every request without a retry or timeout
 // policy (the InferenceService ingress, and VirtualService routes without
 // `retries`/`timeout`); routes with a policy go through proxy.ts `exchange`.
 // The handler is a class, not closures: tsx's keepNames would otherwise
 // define a `name` on every closure of every request.
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { Upstream, UpstreamHandler } from './h1/types.ts';
 import { HOP_BY_HOP } from './headers.ts';
 import type { HeaderOps } from './routing/types.ts';
 import { applyHeaderOps, type HeaderMap } from './vs-route.ts';
 
 export interface Forward {
-  dispatcher: Dispatcher;
+  dispatcher: Upstream;
   path: string;
   method: string;
   headers: Record<string, string | string[]>;
@@ -52,7 +52,7 @@ function isExtra(extra: string[], lower: string): boolean {
   return false;
 }
 
-class Handler implements Dispatcher.DispatchHandler {
+class Handler implements UpstreamHandler {
   private abortFn: ((err?: Error) => void) | null = null;
   private resumeFn: (() => void) | null = null;
   private status = 0;
@@ -80,7 +80,7 @@ class Handler implements Dispatcher.DispatchHandler {
     if (this.done) abort(new Error('the client closed the connection'));
   }
 
-  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+  onHeaders(status: number, raw: string[], resume: () => void): boolean {
     this.status = status;
     this.resumeFn = resume;
     // Held for a retry: read to the end (the connection stays reusable), write nothing.
@@ -88,10 +88,10 @@ class Handler implements Dispatcher.DispatchHandler {
     const flat: string[] = [];
     const extra = this.f.extra;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!.toString('latin1');
+      const name = raw[i]!;
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower) || isExtra(extra, lower)) continue;
-      flat.push(name, raw[i + 1]!.toString('latin1'));
+      flat.push(name, raw[i + 1]!);
     }
     for (let i = 0; i < extra.length; i++) flat.push(extra[i]!);
     const ops = this.f.ops;
@@ -157,9 +157,6 @@ class Handler implements Dispatcher.DispatchHandler {
 export function forward(res: ServerResponse, f: Forward): Promise<Forwarded> {
   return new Promise((resolve, reject) => {
     const handler = new Handler(res, f, resolve, reject);
-    f.dispatcher.dispatch({
-      path: f.path, method: f.method as Dispatcher.HttpMethod, headers: f.headers, body: f.body,
-      headersTimeout: f.timeoutMs, bodyTimeout: f.timeoutMs,
-    }, handler);
+    f.dispatcher.dispatch({ path: f.path, method: f.method, headers: f.headers, body: f.body, headersTimeout: f.timeoutMs, bodyTimeout: f.timeoutMs }, handler);
   });
 }

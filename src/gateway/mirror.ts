@@ -4,7 +4,8 @@
 // flight are capped (beyond it the copy is dropped and counted); each copy has
 // a deadline; the response is drained, never reaches the client, and is handed
 // to a hook for telemetry and the prediction log (paired by request id).
-import { Pool, type Dispatcher } from 'undici';
+import { H1Pool } from './h1/pool.ts';
+import type { UpstreamHandler } from './h1/types.ts';
 
 export interface MirrorRecord {
   requestId: string;
@@ -45,7 +46,7 @@ export interface MirrorCopy {
 }
 
 export class MirrorSender {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, H1Pool>();
   private inFlight = 0;
   private readonly max: number;
   private readonly connections: number;
@@ -63,10 +64,10 @@ export class MirrorSender {
     return this.inFlight;
   }
 
-  private pool(origin: string): Pool {
+  private pool(origin: string): H1Pool {
     let p = this.pools.get(origin);
     if (!p) {
-      p = new Pool(origin, { connections: this.connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: Math.min(this.timeoutMs, 5_000) });
+      p = new H1Pool(origin, { connections: this.connections, keepAliveTimeoutMs: 30_000, connectTimeoutMs: Math.min(this.timeoutMs, 5_000) });
       this.pools.set(origin, p);
     }
     return p;
@@ -79,7 +80,7 @@ export class MirrorSender {
     const h = new MirrorHandler(this, copy);
     try {
       this.pool(copy.origin).dispatch({
-        path: copy.path, method: copy.method as Dispatcher.HttpMethod, headers: copy.headers, body: copy.body,
+        path: copy.path, method: copy.method, headers: copy.headers, body: copy.body,
         headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
       }, h);
     } catch (err) {
@@ -106,11 +107,11 @@ export class MirrorSender {
 }
 
 /**
- * One copy, drained through undici's dispatch handler API: the body is read
+ * One copy, drained through the gateway's HTTP/1.1 client: the body is read
  * (up to the capture bound) and dropped, never streamed anywhere; a timer is
  * the copy's deadline, connect to last byte.
  */
-class MirrorHandler implements Dispatcher.DispatchHandler {
+class MirrorHandler implements UpstreamHandler {
   private readonly started = performance.now();
   private abortFn: ((err?: Error) => void) | null = null;
   private readonly timer: NodeJS.Timeout;

@@ -318,7 +318,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           ? ['x-request-id', requestId, 'x-switchyard-revision', route.revision, 'x-switchyard-variant', route.variant]
           : ['x-request-id', requestId, 'x-switchyard-revision', route.revision];
         const r = await forward(res, {
-          dispatcher: pools.get(picked.origin), path, method, headers: forwardHeaders(req.headers, requestId), body,
+          dispatcher: pools.stream(picked.origin), path, method, headers: forwardHeaders(req.headers, requestId), body,
           timeoutMs: headersTimeout, extra, ops: null, captureBytes: sampled ? outputCap : 0,
         });
         rec.status = r.status;

@@ -210,7 +210,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
             }
           }
           const r = await forward(res, {
-            dispatcher: ctx.pools.get(origin), path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
+            dispatcher: ctx.pools.stream(origin), path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
             ops: routeOps || destOps ? [routeOps, destOps] : null,
             // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
             captureBytes: sampled || mask !== 0 ? ctx.outputCap : 0,
