@@ -41,8 +41,8 @@ export interface MirrorCopy {
   method: string;
   headers: Record<string, string | string[]>;
   body: Buffer | null;
-  /** Identity for the record; status and latency are filled in. */
-  record: Omit<MirrorRecord, 'status' | 'latencyMs' | 'output' | 'errorClass'>;
+  /** The copy's record: its identity now; status, latency and output are filled in when the copy is over. */
+  record: MirrorRecord;
 }
 
 export class MirrorSender {
@@ -93,7 +93,13 @@ export class MirrorSender {
   finished(copy: MirrorCopy, status: number, latencyMs: number, errorClass: MirrorRecord['errorClass'], output: Buffer | undefined): void {
     this.inFlight--;
     try {
-      this.opts.onResponse?.({ ...copy.record, status, latencyMs, ...(errorClass ? { errorClass } : {}), ...(output ? { output } : {}) });
+      // The copy's own record, completed in place: one object per copy, no spreads on this path.
+      const r = copy.record;
+      r.status = status;
+      r.latencyMs = latencyMs;
+      if (errorClass) r.errorClass = errorClass;
+      if (output) r.output = output;
+      this.opts.onResponse?.(r);
     } catch {
       // A failing hook must not break the gateway.
     }

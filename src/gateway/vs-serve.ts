@@ -94,7 +94,7 @@ function sendMirrors(ctx: VsContext, route: CompiledRoute, mask: number, body: B
       origin, method, body,
       path: up.kind === 'revision' ? modelPathFor(path, up.route.service.name) : path,
       headers: { ...headers, host: shadowHost(typeof headers.host === 'string' ? headers.host : target.host) },
-      record: { requestId, ...who, route: route.id, destination: target.host },
+      record: { requestId, namespace: who.namespace, service: who.service, revision: who.revision, variant: who.variant, route: route.id, destination: target.host, status: 0, latencyMs: 0 },
     });
     if (!sent) ctx.onMirrorDropped?.(who.namespace, who.service, 'overloaded');
   }

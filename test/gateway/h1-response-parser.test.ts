@@ -91,7 +91,9 @@ test('Transfer-Encoding overrides Content-Length and leaves the connection unusa
 });
 
 test('repeated equal Content-Length values are one; different ones are an error', () => {
-  assert.equal(parse('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok').body, 'ok');
+  assert.equal(parse('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2 ,2\r\n\r\nok').body, 'ok');
+  assert.throws(() => parse('HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok'), /invalid Content-Length/);
+  assert.throws(() => parse('HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n'), /invalid Content-Length/);
   assert.throws(() => parse('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok'), /invalid Content-Length/);
   assert.throws(() => parse('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n'), /invalid Content-Length/);
 });

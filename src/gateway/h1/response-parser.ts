@@ -32,9 +32,35 @@ const enum State { Head, Length, ChunkSize, ChunkData, ChunkDataEnd, Trailers, U
 
 const CRLF = 0x0a0d; // little-endian "\r\n" as readUInt16LE sees it
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 const MAX_HEAD = 65_536;
 const MAX_CHUNK_LINE = 4_096;
+
+/** `HTTP/1.0 ` or `HTTP/1.1 `, three digits, then the end or a space (the reason may be empty). */
+function isStatusLine(text: string, eol: number): boolean {
+  if (eol < 12 || !text.startsWith('HTTP/1.') || text.charCodeAt(8) !== 32) return false;
+  const minor = text.charCodeAt(7);
+  if (minor !== 48 && minor !== 49) return false;
+  for (let i = 9; i < 12; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return eol === 12 || text.charCodeAt(12) === 32;
+}
+
+/** A Content-Length value (a list of equal values counts as one) against what an earlier field said (-1: none). */
+function contentLength(value: string, earlier: number): number {
+  const comma = value.indexOf(',');
+  if (comma >= 0) return contentLength(value.slice(comma + 1).trim(), contentLength(value.slice(0, comma).trim(), earlier));
+  let n = 0;
+  let ok = value.length > 0 && value.length <= 15;
+  for (let i = 0; ok && i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    ok = c >= 48 && c <= 57;
+    n = n * 10 + (c - 48);
+  }
+  if (!ok || (earlier >= 0 && n !== earlier)) throw new ResponseParseError(`the upstream sent an invalid Content-Length: ${JSON.stringify(value)}`);
+  return n;
+}
 
 export class ResponseParser {
   private state = State.Done;
@@ -132,38 +158,37 @@ export class ResponseParser {
   }
 
   private parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]!);
-    if (m === null) throw new ResponseParseError(`the upstream's status line is not HTTP/1.x: ${JSON.stringify(lines[0]!.slice(0, 64))}`);
-    const http10 = m[1] === '0';
-    const status = Number(m[2]);
+    // Walked with indexOf over one string: no array of lines, no match objects (this runs per response).
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    if (!isStatusLine(text, eol)) throw new ResponseParseError(`the upstream's status line is not HTTP/1.x: ${JSON.stringify(text.slice(0, Math.min(eol, 64)))}`);
+    const http10 = text.charCodeAt(7) === 48;
+    const status = (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48);
     const headers: string[] = [];
     let length = -1;
     let chunked = false;
     let coded = false;
     let close = http10;
     let hintMs = 0;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) {
+    for (let at = eol + 2; at < text.length; at = eol + 2) {
+      eol = text.indexOf('\r\n', at);
+      if (eol < 0) eol = text.length;
+      const first = text.charCodeAt(at);
+      if (first === 32 || first === 9) {
         // obs-fold: a user agent replaces it with a space (RFC 9112 §5.2).
         if (headers.length === 0) throw new ResponseParseError('the upstream sent a folded line before any header field');
-        headers[headers.length - 1] += ' ' + line.trim();
+        headers[headers.length - 1] += ' ' + text.slice(at, eol).trim();
         continue;
       }
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!TOKEN.test(name)) throw new ResponseParseError(`the upstream sent a malformed header line: ${JSON.stringify(line.slice(0, 64))}`);
-      const value = line.slice(colon + 1).trim();
+      const colon = text.indexOf(':', at);
+      const name = colon > at && colon < eol ? text.slice(at, colon) : '';
+      if (!TOKEN.test(name)) throw new ResponseParseError(`the upstream sent a malformed header line: ${JSON.stringify(text.slice(at, Math.min(eol, at + 64)))}`);
+      const value = text.slice(colon + 1, eol).trim();
       headers.push(name, value);
       switch (name.length) {
         case 14:
           if (name.toLowerCase() !== 'content-length') break;
-          for (const part of value.split(',')) {
-            const v = part.trim();
-            if (!/^\d{1,15}$/.test(v) || (length >= 0 && Number(v) !== length)) throw new ResponseParseError(`the upstream sent an invalid Content-Length: ${JSON.stringify(value)}`);
-            length = Number(v);
-          }
+          length = contentLength(value, length);
           break;
         case 17:
           if (name.toLowerCase() !== 'transfer-encoding') break;
