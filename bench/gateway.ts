@@ -6,13 +6,15 @@
 //       upstreams A and B, telemetry + prediction log on (and off, for the cost);
 //   (c) nginx (worker_processes 1, split_clients 90/10, keepalive upstreams);
 //   (d) Switchyard and nginx with a 100 % mirror to upstream C.
-// Plus added p50 latency at concurrency 1 (Switchyard split vs direct).
+// Plus added p50 latency at concurrency 1 (Switchyard split vs direct), and
+// reference processes doing the same split and nothing else (gateway-refs.ts).
 // Run: node --import tsx bench/gateway.ts [--duration 5] [--rounds 3] [--connections 32] [--workers N]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dispatchProxySource, h1ProxySource, helloSource, naiveProxySource } from './gateway-refs.ts';
 
 const { values } = parseArgs({ options: {
   duration: { type: 'string', default: '5' },
@@ -79,26 +81,6 @@ if (${telemetry}) {
 const g = await startGateway({ port: 0, ingress: () => snapshot, endpoints: new EndpointRegistry(), ...hooks });
 if (cluster.isWorker) process.send(g.port); else console.error('PORT ' + g.port);
 }
-`;
-
-// The issue's reference point: a naive Node proxy (node:http server, undici request, pipe) doing
-// the same 90/10 split and nothing else — no routing table, request id, telemetry or log.
-const naiveProxySource = (a: number, b: number) => `
-import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
-const { Pool } = createRequire(${JSON.stringify(join(root, 'package.json'))})('undici');
-const pools = [new Pool('http://127.0.0.1:${a}', { connections: 64 }), new Pool('http://127.0.0.1:${b}', { connections: 64 })];
-const server = createServer(async (req, res) => {
-  try {
-    const up = await pools[Math.random() < 0.9 ? 0 : 1].request({ path: req.url, method: req.method, headers: req.headers, body: req });
-    res.writeHead(up.statusCode, up.headers);
-    up.body.pipe(res);
-  } catch (err) {
-    res.writeHead(502).end(String(err));
-  }
-});
-server.keepAliveTimeout = 65000;
-server.listen(0, '127.0.0.1', () => console.error('PORT ' + server.address().port));
 `;
 
 const nginxConf = (a: number, b: number, c: number, splitPort: number, mirrorPort: number) => `
@@ -198,8 +180,11 @@ try {
   children.push(a!.child, b!.child, c!.child);
   const syOn = await startNode('switchyard (telemetry on)', gatewaySource(a!.port, b!.port, c!.port, true));
   const syOff = await startNode('switchyard (telemetry off)', gatewaySource(a!.port, b!.port, c!.port, false));
-  const naive = await startNode('naive node proxy', naiveProxySource(a!.port, b!.port));
-  children.push(naive.child);
+  const naive = await startNode('naive node proxy', naiveProxySource(root, a!.port, b!.port));
+  const viaDispatch = await startNode('node:http + undici dispatch proxy', dispatchProxySource(root, a!.port, b!.port));
+  const viaH1 = await startNode('node:http + h1 client proxy', h1ProxySource(root, a!.port, b!.port));
+  const hello = await startNode('node:http answering', helloSource);
+  children.push(naive.child, viaDispatch.child, viaH1.child, hello.child);
   const syOnN = WORKERS > 1 ? await startNode(`switchyard (${WORKERS} workers, telemetry on)`, gatewaySource(a!.port, b!.port, c!.port, true, WORKERS)) : undefined;
   children.push(syOn.child, syOff.child, ...(syOnN ? [syOnN.child] : []));
   const [splitPort, mirrorPort] = [await freePort(), await freePort()];
@@ -218,6 +203,9 @@ try {
     { key: 'b0', name: '(b) Switchyard 90/10 split, no telemetry', port: syOff.port, host: 'split.bench.example.com', pids: [syOff.child.pid!] },
     { key: 'c', name: '(c) nginx split_clients 90/10', port: splitPort, host: 'split', pids: childPids(nginx.pid!) },
     { key: 'n', name: '(ref) naive node:http + undici proxy, 90/10', port: naive.port, host: 'split', pids: [naive.child.pid!] },
+    { key: 'nd', name: '(ref) node:http + undici dispatch, 90/10, nothing else', port: viaDispatch.port, host: 'split', pids: [viaDispatch.child.pid!] },
+    { key: 'nh', name: "(ref) node:http + the gateway's h1 client, 90/10, nothing else", port: viaH1.port, host: 'split', pids: [viaH1.child.pid!] },
+    { key: 'h', name: '(floor) node:http answering itself, no upstream', port: hello.port, host: 'hello', pids: [hello.child.pid!] },
     { key: 'd', name: '(d) Switchyard split + 100 % mirror, telemetry', port: syOn.port, host: 'mirror.bench.example.com', pids: [syOn.child.pid!] },
     { key: 'dn', name: '(d) nginx split + 100 % mirror', port: mirrorPort, host: 'mirror', pids: childPids(nginx.pid!) },
   ];
@@ -256,6 +244,10 @@ try {
   console.log(`| Switchyard split (telemetry on) / nginx split | ${(rps('b') / rps('c')).toFixed(2)} | ≥ 0.6 (aim 0.8) |`);
   console.log(`| naive node proxy split / nginx split (the issue measured ≈ 0.5) | ${(rps('n') / rps('c')).toFixed(2)} | – |`);
   console.log(`| Switchyard split (telemetry on) / naive node proxy | ${(rps('b') / rps('n')).toFixed(2)} | – |`);
+  console.log(`| the gateway's h1 client / undici dispatch, same minimal proxy (req/s; CPU per request) | ${(rps('nh') / rps('nd')).toFixed(2)}; ${(cpu('nh') / cpu('nd')).toFixed(2)} | – |`);
+  console.log(`| minimal proxy with the h1 client / nginx split | ${(rps('nh') / rps('c')).toFixed(2)} | – |`);
+  console.log(`| Switchyard split (telemetry on) / minimal proxy with the h1 client (what routing, ids, telemetry and the log cost) | ${(rps('b') / rps('nh')).toFixed(2)} | – |`);
+  console.log(`| node:http answering itself / nginx proxying (CPU per request) | ${(cpu('h') / cpu('c')).toFixed(2)} | – |`);
   console.log(`| Switchyard mirror / nginx mirror | ${(rps('d') / rps('dn')).toFixed(2)} | ≥ 1.5 |`);
   if (syOnN) console.log(`| ${WORKERS} workers / 1 process (split, mirror) | ${(rps('bN') / rps('b')).toFixed(2)}, ${(rps('dN') / rps('d')).toFixed(2)} | – |`);
   console.log(`| telemetry + prediction log cost (1 − on/off) | ${((1 - rps('b') / rps('b0')) * 100).toFixed(1)} % (CPU per request: +${((cpu('b') / cpu('b0') - 1) * 100).toFixed(1)} %) | ≤ 10 % |`);

@@ -61,6 +61,7 @@ class Handler implements UpstreamHandler {
   private done = false;
   private held = false;
   private onDrain: (() => void) | null = null;
+  private waiting = false;
   private readonly onClose: () => void;
 
   constructor(
@@ -119,7 +120,11 @@ class Handler implements UpstreamHandler {
       else this.chunks.push(chunk);
     }
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', (this.onDrain ??= this.drained.bind(this)));
+    // One listener however many slices arrive before the drain.
+    if (!this.waiting) {
+      this.waiting = true;
+      this.res.once('drain', (this.onDrain ??= this.drained.bind(this)));
+    }
     return false;
   }
 
@@ -141,6 +146,7 @@ class Handler implements UpstreamHandler {
   }
 
   private drained(): void {
+    this.waiting = false;
     this.resumeFn?.();
   }
 

@@ -313,7 +313,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const path = route.path ?? req.url ?? '/';
       const method = req.method ?? 'GET';
       if (!logged || !hasBody) {
-        // The hot path: streamed straight through undici's dispatch into res.
+        // The hot path: streamed straight into res through the gateway's upstream client (h1/).
         const extra = route.variant
           ? ['x-request-id', requestId, 'x-switchyard-revision', route.revision, 'x-switchyard-variant', route.variant]
           : ['x-request-id', requestId, 'x-switchyard-revision', route.revision];

@@ -113,12 +113,13 @@ test('bodies: a Buffer goes with its length, a stream with the given length or c
   await pool.close();
 });
 
-test('a header value that could split the request is refused and nothing is sent', async () => {
+test('a header or target that could split the request is refused and nothing is sent', async () => {
   let requests = 0;
   const up = await httpServer((req, res) => { requests++; echo(req, res); });
   const pool = new H1Pool(up.origin);
   await assert.rejects(call(pool, { headers: { 'x-evil': 'a\r\nx-injected: 1' } }), (err: Error & { code?: string }) => err.code === 'UND_ERR_INVALID_ARG' && /x-evil/.test(err.message));
   await assert.rejects(call(pool, { headers: { 'bad name': 'x' } }), /invalid request header "bad name"/);
+  await assert.rejects(call(pool, { path: '/v1/models/a b HTTP/1.1\r\nx-injected: 1\r\n\r\nGET /' }), /invalid request target/);
   assert.equal(requests, 0);
   assert.equal((await call(pool, {})).status, 200, 'the pool still works');
   await pool.close();
@@ -235,4 +236,24 @@ test('close() lets exchanges in flight finish and refuses new ones; destroy() fa
   await new Promise((r) => setTimeout(r, 20));
   await other.destroy();
   await assert.rejects(doomed);
+});
+
+test('https origins speak TLS and verify the certificate: a self-signed upstream is refused, as undici refused it', async () => {
+  const { ensureServingCert } = await import('../../src/server/tls.ts');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer: createHttpsServer } = await import('node:https');
+  const dir = mkdtempSync(join(tmpdir(), 'sy-h1-tls-'));
+  const { cert, key } = await ensureServingCert(dir, '127.0.0.1');
+  rmSync(dir, { recursive: true, force: true });
+  let requests = 0;
+  const s = createHttpsServer({ cert, key }, (req, res) => { requests++; echo(req, res); });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const pool = new H1Pool(`https://127.0.0.1:${(s.address() as AddressInfo).port}`);
+  const err = await call(pool, {}).catch((e: Error) => e);
+  assert.match(String((err as { code?: string }).code), /SELF_SIGNED|UNABLE_TO_VERIFY/);
+  assert.equal(requests, 0);
+  await pool.close();
 });

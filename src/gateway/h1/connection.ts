@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
-import { aborted, bodyTimeout, connectTimeout, headersTimeout, invalidHeader, socketClosed } from './errors.ts';
+import { aborted, bodyTimeout, connectTimeout, headersTimeout, invalidHeader, invalidTarget, socketClosed } from './errors.ts';
 import type { UpstreamHandler, UpstreamRequest } from './types.ts';
 
 export interface ConnectionOwner {
@@ -28,12 +28,15 @@ export interface ConnectionOwner {
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
+/** A request target is visible ASCII (RFC 9112 §3.2); anything else would break the request line. */
+const BAD_TARGET = /[^\x21-\x7e\x80-\xff]/;
 /** Framing is the connection's: these request headers are never copied. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** Builds the request head; throws when a header could split the message. */
 export function requestHead(req: UpstreamRequest, authority: string, framing: string): string {
+  if (BAD_TARGET.test(req.path) || req.path === '') throw invalidTarget(req.path);
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
   let host = false;
   const h = req.headers;

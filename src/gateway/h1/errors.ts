@@ -15,3 +15,4 @@ export const connectTimeout = (ms: number): UpstreamError => new UpstreamError(`
 export const aborted = (): UpstreamError => new UpstreamError('the request was aborted', 'UND_ERR_ABORTED');
 export const poolClosed = (): UpstreamError => new UpstreamError('the upstream pool is closed', 'UND_ERR_DESTROYED');
 export const invalidHeader = (name: string): UpstreamError => new UpstreamError(`invalid request header ${JSON.stringify(name)}: names must be tokens and values must not contain CR, LF or NUL`, 'UND_ERR_INVALID_ARG');
+export const invalidTarget = (path: string): UpstreamError => new UpstreamError(`invalid request target ${JSON.stringify(path.slice(0, 64))}: it must be visible characters without spaces`, 'UND_ERR_INVALID_ARG');
