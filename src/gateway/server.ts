@@ -18,11 +18,12 @@ import { requestKeyReader } from './cohorts.ts';
 import { CE_REQUEST, CE_RESPONSE, logsRequest, logsResponse, PayloadLogger, type PayloadEvent, type PayloadLoggerStats } from './logger.ts';
 import { UpstreamPools } from './upstreams.ts';
 import { forwardHeaders, responseHeaders } from './headers.ts';
-import { forward } from './forward.ts';
+import { ForwardError } from './forward.ts';
+import { forwardWithDefaultRetries } from './default-retry.ts';
 import { requestIdV7 } from './request-id.ts';
 import { BodyCopy, bufferBody } from './capture.ts';
 import { MirrorSender, type MirrorRecord } from './mirror.ts';
-import { RetryBudget } from './proxy.ts';
+import { ProxyError, RetryBudget } from './proxy.ts';
 import { matchVirtualService, requestView, type VsLookup } from './vs-route.ts';
 import { serveVirtualService, type VsContext } from './vs-serve.ts';
 
@@ -172,6 +173,22 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  /** A retry's replica: another than the one that failed when there is one (Envoy's previous_hosts), woken if none is ready. */
+  async function retryOrigin(route: IngressRoute, rec: ResponseRecord, failed: string): Promise<string> {
+    for (let i = 0; i < 5; i++) {
+      const next = opts.endpoints.pick(route.key);
+      if (next === undefined) break;
+      if (next !== failed) return next;
+    }
+    try {
+      const picked = await originFor(route);
+      rec.buffered ||= picked.buffered;
+      return picked.origin;
+    } catch (err) {
+      throw new ProxyError(503, (err as Error).message, 'upstream');
+    }
+  }
+
   function logPayload(route: IngressRoute, type: PayloadEvent['type'], requestId: string, body: Buffer | undefined, contentType: string | undefined): void {
     const logger = route.service.logger;
     if (!logger || body === undefined) return;
@@ -305,22 +322,27 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         t.stream.once('end', () => logPayload(route, CE_REQUEST, requestId, t.copy(), req.headers['content-type']));
         pipeline(req, t.stream).catch(() => undefined);
         body = t.stream;
-      } else if (sampled && hasBody) {
-        // Sampled for output telemetry: the request is read whole (bounded) so its instances can be counted.
-        body = await bufferBody(req, outputCap);
-        if (Buffer.isBuffer(body)) rec.input = body;
+      } else if (hasBody) {
+        // Buffered up to the limit, as Envoy buffers for its retries: a refused connection or a 503 can be
+        // retried on another replica (default-retry.ts); sampled requests also count their instances.
+        body = await bufferBody(req, bufferLimit);
+        if (sampled && Buffer.isBuffer(body) && body.length <= outputCap) rec.input = body;
       }
       const path = route.path ?? req.url ?? '/';
       const method = req.method ?? 'GET';
       if (!logged || !hasBody) {
-        // The hot path: streamed straight into res through the gateway's upstream client (h1/).
+        // The hot path: streamed straight into res through the gateway's upstream client (h1/),
+        // under Istio's default retries, as KServe's ingress VirtualService is.
         const extra = route.variant
           ? ['x-request-id', requestId, 'x-switchyard-revision', route.revision, 'x-switchyard-variant', route.variant]
           : ['x-request-id', requestId, 'x-switchyard-revision', route.revision];
-        const r = await forward(res, {
-          dispatcher: pools.stream(picked.origin), path, method, headers: forwardHeaders(req.headers, requestId), body,
+        let tried = picked.origin;
+        const r = await forwardWithDefaultRetries(res, {
+          origin: async (attempt) => (attempt === 0 ? tried : (tried = await retryOrigin(route, rec, tried))),
+          pools, budget, rng, path, method, headers: forwardHeaders(req.headers, requestId), body,
           timeoutMs: headersTimeout, extra, ops: null, captureBytes: sampled ? outputCap : 0,
         });
+        if (r === undefined) return; // the client left during a backoff
         rec.status = r.status;
         if (r.output !== undefined) rec.output = r.output;
         return;
@@ -354,8 +376,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const output = outCopy?.take();
       if (output !== undefined) rec.output = output;
     } catch (err) {
-      rec.status = (err as { status?: number }).status ?? 502;
-      sendError(res, rec.status, rec.status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}`, requestId);
+      if (err instanceof ProxyError) {
+        // Nothing was written: no replica, or every attempt failed before an answer (Envoy's words).
+        rec.status = err.status;
+        rec.errorClass = err.errorClass;
+        sendError(res, err.status, err.message, requestId);
+      } else if (err instanceof ForwardError && err.started) {
+        // The answer had begun: it can only be cut short.
+        rec.status = err.status;
+        rec.errorClass = 'upstream';
+        res.destroy();
+      } else {
+        rec.status = (err as { status?: number }).status || 502;
+        sendError(res, rec.status, rec.status === 503 ? (err as Error).message : `upstream of revision ${route.revision} failed: ${(err as Error).message}`, requestId);
+      }
     } finally {
       bump(route.key, -1);
       if (sampled) rec.sampled = true;
@@ -364,7 +398,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  // A request that fails in an unforeseen way is that request's failure, not the gateway's.
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      console.error(`gateway: ${req.method} ${req.headers.host ?? ''}${req.url ?? ''} failed: ${(err as Error)?.stack ?? String(err)}`);
+      if (res.headersSent) res.destroy();
+      else sendError(res, 500, 'internal gateway error', String(req.headers['x-request-id'] ?? ''));
+    });
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

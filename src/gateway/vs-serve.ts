@@ -10,9 +10,9 @@ import { forwardHeaders, responseHeaders } from './headers.ts';
 import { streamTo } from './pipe.ts';
 import type { IngressRoute, IngressTable } from './ingress.ts';
 import type { MirrorSender } from './mirror.ts';
-import { backoffMs, exchange, failureOf, NO_HEALTHY_UPSTREAM, ProxyError, resetBeforeHeaders, retriable, type RetryBudget } from './proxy.ts';
-import { ISTIO_DEFAULT_RETRIES } from './routing/compile-route.ts';
-import { forward, ForwardError } from './forward.ts';
+import { exchange, NO_HEALTHY_UPSTREAM, ProxyError, type RetryBudget } from './proxy.ts';
+import { forwardWithDefaultRetries } from './default-retry.ts';
+import { ForwardError } from './forward.ts';
 import { chooseDestination, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf } from './routing/select.ts';
 import type { CompiledMatch, CompiledRoute, RequestView, Target } from './routing/types.ts';
 import type { ResponseIdentity, ResponseRecord } from './server.ts';
@@ -100,9 +100,6 @@ function sendMirrors(ctx: VsContext, route: CompiledRoute, mask: number, body: B
   }
 }
 
-/** The status Istio's default policy retries (503): held by forward.ts while a retry is possible. */
-const DEFAULT_RETRY_STATUS = Number(ISTIO_DEFAULT_RETRIES.retryOn.find((c) => /^\d{3}$/.test(c)));
-
 /** A retry's endpoint: another than the one that failed when there is one (Envoy's previous_hosts predicate, 5 selection attempts). */
 function anotherOrigin(failed: Extract<Upstream, { kind: 'origin' }>, target: Target, namespace: string, ctx: VsContext): Exclude<Upstream, { kind: 'none' }> {
   for (let i = 0; i < 5; i++) {
@@ -180,66 +177,40 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
 
     if (route.retries === null && route.timeoutMs === null) {
       // No retry or timeout policy: exchanges streamed straight into res (forward.ts), under Istio's
-      // default policy (ISTIO_DEFAULT_RETRIES: over HTTP/1.1, a refused connection or a 503), the
-      // body being buffered. A 503 is held, not written, while a retry is still possible.
-      const policy = ISTIO_DEFAULT_RETRIES;
+      // default policy (default-retry.ts), the body being buffered.
       const extra = ['x-request-id', requestId];
       if (id.revision) extra.push('x-switchyard-revision', id.revision);
       if (id.variant) extra.push('x-switchyard-variant', id.variant);
       extra.push('x-switchyard-route', route.id);
       const routeOps = route.headers?.response;
       const destOps = dest.headers?.response;
-      const replayable = body === null || Buffer.isBuffer(body);
       let up = first;
-      // A retry holds a share of the retry budget until its own exchange is over (proxy.ts RetryBudget).
-      let retrying = false;
-      for (let attempt = 0; ; attempt++) {
-        const mayRetry = replayable && attempt < policy.attempts;
-        let retry = false;
-        try {
-          let origin: string;
-          if (up.kind === 'origin') {
-            origin = up.origin;
-          } else {
+      try {
+        const r = await forwardWithDefaultRetries(res, {
+          // A retry may pick another endpoint (Envoy's previous_hosts).
+          origin: async (attempt) => {
+            if (attempt > 0 && up.kind === 'origin') up = anotherOrigin(up, dest.target, route.namespace, ctx);
+            if (up.kind === 'origin') return up.origin;
             try {
               const picked = await ctx.originFor(up.route);
               rec.buffered ||= picked.buffered;
-              origin = picked.origin;
+              return picked.origin;
             } catch (err) {
               throw new ProxyError(503, (err as Error).message, 'upstream');
             }
-          }
-          const r = await forward(res, {
-            dispatcher: ctx.pools.stream(origin), path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
-            ops: routeOps || destOps ? [routeOps, destOps] : null,
-            // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
-            captureBytes: sampled || mask !== 0 ? ctx.outputCap : 0,
-            holdStatus: mayRetry ? DEFAULT_RETRY_STATUS : 0,
-          });
-          rec.status = r.status;
-          if (!r.held) {
-            if (r.output !== undefined) rec.output = r.output;
-            return;
-          }
-          // A held 503 with the retry budget spent: the client gets the 503, in the gateway's words.
-          if (!ctx.budget.tryAcquire()) throw new ProxyError(503, 'upstream answered 503 and the retry budget is spent', 'upstream');
-          retry = true;
-        } catch (err) {
-          if (!(err instanceof ForwardError)) throw err;
-          if (err.started) {
-            rec.status = err.status;
-            throw err;
-          }
-          if (!(mayRetry && retriable(policy.retryOn, 0, failureOf(err.cause)) && ctx.budget.tryAcquire())) throw resetBeforeHeaders(err.cause);
-          retry = true;
-        } finally {
-          if (retrying) ctx.budget.release();
-          retrying = retry;
-        }
-        // The next try may pick another endpoint.
-        await sleep(backoffMs(attempt, rng));
-        if (res.destroyed) return; // the client left during the backoff
-        if (up.kind === 'origin') up = anotherOrigin(up, dest.target, route.namespace, ctx);
+          },
+          pools: ctx.pools, budget: ctx.budget, rng, path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
+          ops: routeOps || destOps ? [routeOps, destOps] : null,
+          // Sampled requests keep the answer for output telemetry; mirrored ones so the prediction log can pair outputs.
+          captureBytes: sampled || mask !== 0 ? ctx.outputCap : 0,
+        });
+        if (r === undefined) return; // the client left during a backoff
+        rec.status = r.status;
+        if (r.output !== undefined) rec.output = r.output;
+        return;
+      } catch (err) {
+        if (err instanceof ForwardError) rec.status = err.status;
+        throw err;
       }
     }
 
