@@ -2,7 +2,9 @@
 // their own connection, and the request id always travels upstream.
 import type { IncomingHttpHeaders } from 'node:http';
 
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host']);
+// `expect` too: the gateway answers 100-continue itself and sends the body on, as Envoy does by
+// default (proxy_100_continue off) — and undici refuses a request that carries it.
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host', 'expect']);
 
 export function forwardHeaders(headers: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

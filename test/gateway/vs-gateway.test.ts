@@ -3,7 +3,7 @@
 // and ServiceEntry destinations, rewrite, header rules, timeout, retries,
 // faults and sticky choice. Upstreams are real node:http servers on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
@@ -161,7 +161,34 @@ async function call(host: string, path = '/v1/models/iris:predict', headers: Rec
   return { status: res.statusCode, headers: res.headers, text, json, ms: performance.now() - started };
 }
 
+/** A POST whose client waits for 100 Continue before sending the body (curl does so for large bodies). */
+function callExpecting100(host: string, path: string): Promise<{ status: number; json: Record<string, unknown>; continued: boolean }> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest({ host: '127.0.0.1', port: gw.port, path, method: 'POST', headers: { host, 'content-type': 'application/json', expect: '100-continue' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) as Record<string, unknown>, continued }));
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end('{"instances":[[1,2,3,4]]}');
+    });
+    req.on('error', reject);
+  });
+}
+
 describe('VirtualService routing in the gateway', () => {
+  it('answers Expect: 100-continue itself and forwards the body without it, on every path', async () => {
+    // The InferenceService ingress, a route under Istio's default retries, and a route with a retry policy (undici).
+    for (const [host, path] of [['iris-v1.ns.example.com', '/v1/models/iris-v1:predict'], ['scorer.ns.example.com', '/retries-off'], ['scorer.ns.example.com', '/retry']] as const) {
+      const r = await callExpecting100(host, path);
+      assert.equal(r.status, 200, `${host}${path}`);
+      assert.ok(r.continued, 'the client was told to go on');
+      assert.equal(r.json.bytes, 25, 'the whole body arrived');
+      assert.equal((r.json.headers as Record<string, string>).expect, undefined, 'Expect is not forwarded');
+    }
+  });
+
   it('routes a header cohort to v2 and everyone else to the safe default v1, stamping revision and route', async () => {
     const gold = await call('iris.ns.example.com', '/v1/models/iris:predict', { 'x-tier': 'gold' });
     assert.equal(gold.status, 200);
