@@ -119,6 +119,7 @@ test('a header or target that could split the request is refused and nothing is 
   const pool = new H1Pool(up.origin);
   await assert.rejects(call(pool, { headers: { 'x-evil': 'a\r\nx-injected: 1' } }), (err: Error & { code?: string }) => err.code === 'UND_ERR_INVALID_ARG' && /x-evil/.test(err.message));
   await assert.rejects(call(pool, { headers: { 'bad name': 'x' } }), /invalid request header "bad name"/);
+  await assert.rejects(call(pool, { headers: { 'x-unicode': 'caf\u00e9 \u2603' } }), /invalid request header "x-unicode"/);
   await assert.rejects(call(pool, { path: '/v1/models/a b HTTP/1.1\r\nx-injected: 1\r\n\r\nGET /' }), /invalid request target/);
   assert.equal(requests, 0);
   assert.equal((await call(pool, {})).status, 200, 'the pool still works');

@@ -27,7 +27,8 @@ export interface ConnectionOwner {
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\r\n\0]/;
+/** Field values are visible latin1, space and tab (what node:http accepts): no CR, LF, NUL or other controls. */
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** A request target is visible ASCII (RFC 9112 §3.2); anything else would break the request line. */
 const BAD_TARGET = /[^\x21-\x7e\x80-\xff]/;
 /** Framing is the connection's: these request headers are never copied. */

@@ -14,5 +14,5 @@ export const bodyTimeout = (ms: number): UpstreamError => new UpstreamError(`no 
 export const connectTimeout = (ms: number): UpstreamError => new UpstreamError(`connect timed out after ${ms} ms`, 'UND_ERR_CONNECT_TIMEOUT');
 export const aborted = (): UpstreamError => new UpstreamError('the request was aborted', 'UND_ERR_ABORTED');
 export const poolClosed = (): UpstreamError => new UpstreamError('the upstream pool is closed', 'UND_ERR_DESTROYED');
-export const invalidHeader = (name: string): UpstreamError => new UpstreamError(`invalid request header ${JSON.stringify(name)}: names must be tokens and values must not contain CR, LF or NUL`, 'UND_ERR_INVALID_ARG');
+export const invalidHeader = (name: string): UpstreamError => new UpstreamError(`invalid request header ${JSON.stringify(name)}: names must be tokens and values visible characters, spaces or tabs`, 'UND_ERR_INVALID_ARG');
 export const invalidTarget = (path: string): UpstreamError => new UpstreamError(`invalid request target ${JSON.stringify(path.slice(0, 64))}: it must be visible characters without spaces`, 'UND_ERR_INVALID_ARG');
