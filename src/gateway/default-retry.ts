@@ -36,7 +36,9 @@ export async function forwardWithDefaultRetries(res: ServerResponse, f: DefaultR
     const mayRetry = replayable && attempt < policy.attempts;
     let retry = false;
     try {
-      const origin = await f.origin(attempt);
+      // Awaited only when it is a promise (waking a revision): most picks are a plain endpoint.
+      const picked = f.origin(attempt);
+      const origin = typeof picked === 'string' ? picked : await picked;
       const r = await forward(res, {
         dispatcher: f.pools.stream(origin), path: f.path, method: f.method, headers: f.headers, body: f.body,
         timeoutMs: f.timeoutMs, extra: f.extra, ops: f.ops, captureBytes: f.captureBytes, holdStatus: mayRetry ? RETRY_STATUS : 0,

@@ -338,7 +338,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           : ['x-request-id', requestId, 'x-switchyard-revision', route.revision];
         let tried = picked.origin;
         const r = await forwardWithDefaultRetries(res, {
-          origin: async (attempt) => (attempt === 0 ? tried : (tried = await retryOrigin(route, rec, tried))),
+          origin: (attempt) => (attempt === 0 ? tried : retryOrigin(route, rec, tried).then((o) => (tried = o))),
           pools, budget, rng, path, method, headers: forwardHeaders(req.headers, requestId), body,
           timeoutMs: headersTimeout, extra, ops: null, captureBytes: sampled ? outputCap : 0,
         });

@@ -66,6 +66,17 @@ function identityOfUpstream(u: Exclude<Upstream, { kind: 'none' }>): Identity {
   return { namespace: u.route.service.namespace, service: u.route.service.name, revision: u.route.revision, variant: u.route.variant };
 }
 
+/** A ready replica of the revision, or one the activator wakes; none in time is a 503. */
+async function revisionOrigin(ctx: VsContext, route: IngressRoute, rec: ResponseRecord): Promise<string> {
+  try {
+    const picked = await ctx.originFor(route);
+    rec.buffered ||= picked.buffered;
+    return picked.origin;
+  } catch (err) {
+    throw new ProxyError(503, (err as Error).message, 'upstream');
+  }
+}
+
 function reply(res: ServerResponse, status: number, text: string, requestId: string): void {
   if (res.headersSent) {
     res.destroy();
@@ -188,16 +199,9 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
       try {
         const r = await forwardWithDefaultRetries(res, {
           // A retry may pick another endpoint (Envoy's previous_hosts).
-          origin: async (attempt) => {
+          origin: (attempt) => {
             if (attempt > 0 && up.kind === 'origin') up = anotherOrigin(up, dest.target, route.namespace, ctx);
-            if (up.kind === 'origin') return up.origin;
-            try {
-              const picked = await ctx.originFor(up.route);
-              rec.buffered ||= picked.buffered;
-              return picked.origin;
-            } catch (err) {
-              throw new ProxyError(503, (err as Error).message, 'upstream');
-            }
+            return up.kind === 'origin' ? up.origin : revisionOrigin(ctx, up.route, rec);
           },
           pools: ctx.pools, budget: ctx.budget, rng, path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
           ops: routeOps || destOps ? [routeOps, destOps] : null,
