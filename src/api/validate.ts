@@ -72,6 +72,12 @@ function issueToCauses(issue: Issue, root: unknown, base: readonly PropertyKey[]
     case 'invalid_format':
     case 'not_multiple_of':
       return [{ field, reason: 'FieldValueInvalid', message: `Invalid value: ${show(value)}: ${issue.message}` }];
+    case 'invalid_key': {
+      // A record key that its key schema refuses: say what the key must be, not zod's "Invalid key in record".
+      const key = issue.path[issue.path.length - 1];
+      const inner = (issue as { issues?: readonly Issue[] }).issues?.[0]?.message ?? issue.message;
+      return [{ field, reason: 'FieldValueInvalid', message: `Invalid value: ${show(key)}: ${inner}` }];
+    }
     case 'invalid_union': {
       // Report the alternative that came closest (fewest issues).
       const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];

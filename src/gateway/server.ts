@@ -161,32 +161,31 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (active === 0) idle?.();
   };
 
-  async function originFor(route: IngressRoute): Promise<{ origin: string; buffered: boolean }> {
+  /**
+   * A ready replica of the revision, or one the activator wakes (the record is then marked
+   * `buffered`); none ready and none woken in time is a ProxyError 503.
+   */
+  async function originFor(route: IngressRoute, rec: ResponseRecord): Promise<string> {
     const ready = opts.endpoints.pick(route.key);
-    if (ready) return { origin: ready, buffered: false };
-    if (!route.service.scaleFromZero) throw Object.assign(new Error(`no ready replica of revision ${route.revision}`), { status: 503 });
+    if (ready) return ready;
+    if (!route.service.scaleFromZero) throw new ProxyError(503, `no ready replica of revision ${route.revision}`, 'upstream');
     opts.onDemand?.(route.key);
+    rec.buffered = true;
     try {
-      return { origin: await opts.endpoints.waitFor(route.key, route.service.activatorTimeoutMs), buffered: true };
+      return await opts.endpoints.waitFor(route.key, route.service.activatorTimeoutMs);
     } catch (err) {
-      throw Object.assign(err as Error, { status: 503 });
+      throw new ProxyError(503, (err as Error).message, 'upstream');
     }
   }
 
   /** A retry's replica: another than the one that failed when there is one (Envoy's previous_hosts), woken if none is ready. */
-  async function retryOrigin(route: IngressRoute, rec: ResponseRecord, failed: string): Promise<string> {
+  function retryOrigin(route: IngressRoute, rec: ResponseRecord, failed: string): string | Promise<string> {
     for (let i = 0; i < 5; i++) {
       const next = opts.endpoints.pick(route.key);
       if (next === undefined) break;
       if (next !== failed) return next;
     }
-    try {
-      const picked = await originFor(route);
-      rec.buffered ||= picked.buffered;
-      return picked.origin;
-    } catch (err) {
-      throw new ProxyError(503, (err as Error).message, 'upstream');
-    }
+    return originFor(route, rec);
   }
 
   function logPayload(route: IngressRoute, type: PayloadEvent['type'], requestId: string, body: Buffer | undefined, contentType: string | undefined): void {
@@ -217,10 +216,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (sampled && body.length <= outputCap) rec.input = body;
     bump(route.key, 1);
     try {
-      const picked = await originFor(route);
-      rec.buffered = picked.buffered;
+      const origin = await originFor(route, rec);
       logPayload(route, CE_REQUEST, requestId, body, 'application/json');
-      const upstream = await pools.get(picked.origin).request({
+      const upstream = await pools.get(origin).request({
         path: target.path, method: 'POST', body, headersTimeout, bodyTimeout: headersTimeout,
         headers: { 'content-type': 'application/json', 'x-request-id': requestId },
         ...(signal ? { signal } : {}),
@@ -312,8 +310,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     bump(route.key, 1);
     try {
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-      const picked = await originFor(route);
-      rec.buffered = picked.buffered;
+      const origin = await originFor(route, rec);
       let body: IncomingMessage | Transform | Readable | Buffer | null = hasBody ? req : null;
       let reqTap: ReturnType<typeof tap> | undefined;
       if (logged && hasBody) {
@@ -336,9 +333,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         const extra = route.variant
           ? ['x-request-id', requestId, 'x-switchyard-revision', route.revision, 'x-switchyard-variant', route.variant]
           : ['x-request-id', requestId, 'x-switchyard-revision', route.revision];
-        let tried = picked.origin;
+        let tried = origin;
         const r = await forwardWithDefaultRetries(res, {
-          origin: (attempt) => (attempt === 0 ? tried : retryOrigin(route, rec, tried).then((o) => (tried = o))),
+          origin: (attempt) => {
+            if (attempt === 0) return tried;
+            const next = retryOrigin(route, rec, tried);
+            return typeof next === 'string' ? (tried = next) : next.then((o) => (tried = o));
+          },
           pools, budget, rng, path, method, headers: forwardHeaders(req.headers, requestId), body,
           timeoutMs: headersTimeout, extra, ops: null, captureBytes: sampled ? outputCap : 0,
         });
@@ -347,7 +348,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (r.output !== undefined) rec.output = r.output;
         return;
       }
-      const upstream = await pools.get(picked.origin).request({
+      const upstream = await pools.get(origin).request({
         path,
         method: method as 'GET',
         headers: forwardHeaders(req.headers, requestId),

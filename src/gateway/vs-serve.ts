@@ -29,7 +29,8 @@ export interface VsContext {
   mirrors: MirrorSender;
   /** Request bodies up to this size are buffered so they can be mirrored and retried. */
   bufferLimit: number;
-  originFor(route: IngressRoute): Promise<{ origin: string; buffered: boolean }>;
+  /** A ready replica, or one the activator wakes (marking the record `buffered`); a ProxyError 503 when none. */
+  originFor(route: IngressRoute, rec: ResponseRecord): Promise<string>;
   /** A ready replica without waiting: mirrors never wake a revision or hold for the activator. */
   pickReady(key: string): string | undefined;
   bump(revision: string, by: number): void;
@@ -64,17 +65,6 @@ function setIdentity(rec: ResponseRecord, id: Identity): Identity {
 function identityOfUpstream(u: Exclude<Upstream, { kind: 'none' }>): Identity {
   if (u.kind === 'origin') return u;
   return { namespace: u.route.service.namespace, service: u.route.service.name, revision: u.route.revision, variant: u.route.variant };
-}
-
-/** A ready replica of the revision, or one the activator wakes; none in time is a 503. */
-async function revisionOrigin(ctx: VsContext, route: IngressRoute, rec: ResponseRecord): Promise<string> {
-  try {
-    const picked = await ctx.originFor(route);
-    rec.buffered ||= picked.buffered;
-    return picked.origin;
-  } catch (err) {
-    throw new ProxyError(503, (err as Error).message, 'upstream');
-  }
 }
 
 function reply(res: ServerResponse, status: number, text: string, requestId: string): void {
@@ -201,7 +191,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
           // A retry may pick another endpoint (Envoy's previous_hosts).
           origin: (attempt) => {
             if (attempt > 0 && up.kind === 'origin') up = anotherOrigin(up, dest.target, route.namespace, ctx);
-            return up.kind === 'origin' ? up.origin : revisionOrigin(ctx, up.route, rec);
+            return up.kind === 'origin' ? up.origin : ctx.originFor(up.route, rec);
           },
           pools: ctx.pools, budget: ctx.budget, rng, path, method, headers, body, timeoutMs: ctx.headersTimeoutMs, extra,
           ops: routeOps || destOps ? [routeOps, destOps] : null,
@@ -224,14 +214,8 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     const ex = await exchange({
       pick: async () => {
         const up = attempt++ === 0 || first.kind === 'revision' ? first : anotherOrigin(first, dest.target, route.namespace, ctx);
-        if (up.kind === 'origin') return { dispatcher: ctx.pools.get(up.origin), origin: up.origin };
-        try {
-          const picked = await ctx.originFor(up.route);
-          rec.buffered ||= picked.buffered;
-          return { dispatcher: ctx.pools.get(picked.origin), origin: picked.origin };
-        } catch (err) {
-          throw new ProxyError(503, (err as Error).message, 'upstream');
-        }
+        const origin = up.kind === 'origin' ? up.origin : await ctx.originFor(up.route, rec);
+        return { dispatcher: ctx.pools.get(origin), origin };
       },
       path, method, headers, body, signal: deadline?.signal ?? null, retries: route.retries, budget: ctx.budget,
       headersTimeoutMs: route.timeoutMs ?? ctx.headersTimeoutMs, rng,

@@ -155,6 +155,22 @@ test('VirtualService header match, weights and mirror keep Istio names', () => {
   assert.equal(primary.mirrorPercentage.value, 20);
 });
 
+test('header rules must be valid HTTP: the field is named, nothing that could split a request gets in', () => {
+  const o = loadManifest('virtualservice.yaml');
+  o.spec.http[1].headers = { request: { set: { 'x-team': 'ml platform\t1' } }, response: { remove: ['x-upstream-secret'] } };
+  assert.ok(validate(o).ok);
+  o.spec.http[1].headers.request.set = { 'x-team': 'a\r\nx-injected: 1' };
+  const [value] = causesOf(o);
+  assert.equal(value!.field, 'spec.http[1].headers.request.set.x-team');
+  assert.match(value!.message, /must be an HTTP header value/);
+  o.spec.http[1].headers.request.set = { 'x team': 'a' };
+  assert.deepEqual(causesOf(o)[0], { field: 'spec.http[1].headers.request.set[x team]', reason: 'FieldValueInvalid', message: `Invalid value: "x team": must be an HTTP header name: letters, digits and !#$%&'*+-.^_\`|~` });
+  o.spec.http[1].headers.request = { add: { 'x-snowman': '\u2603' } };
+  assert.equal(causesOf(o)[0]!.field, 'spec.http[1].headers.request.add.x-snowman');
+  o.spec.http[1].headers.request = { remove: ['bad:name'] };
+  assert.equal(causesOf(o)[0]!.field, 'spec.http[1].headers.request.remove[0]');
+});
+
 test('a string match sets exactly one of exact, prefix, regex', () => {
   const o = loadManifest('virtualservice.yaml');
   o.spec.http[0].match[0].headers['x-cohort'] = { exact: 'a', prefix: 'b' };

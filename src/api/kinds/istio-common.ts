@@ -39,10 +39,14 @@ export const destination = z
 
 export const percent = z.strictObject({ value: z.number().min(0).max(100).describe('Percentage, 0.0 to 100.0.') });
 
+/** RFC 9110 field names are tokens and values visible characters, spaces and tabs: anything else would break the message. */
+const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "must be an HTTP header name: letters, digits and !#$%&'*+-.^_`|~");
+const headerValues = z.record(headerName, z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be an HTTP header value: visible characters, spaces and tabs, no line breaks or control characters'));
+
 export const headerOperations = z.strictObject({
-  set: stringMap.optional().describe('Overwrite these headers.'),
-  add: stringMap.optional().describe('Append to these headers.'),
-  remove: z.array(z.string()).optional().describe('Remove these headers.'),
+  set: headerValues.optional().describe('Overwrite these headers.'),
+  add: headerValues.optional().describe('Append to these headers.'),
+  remove: z.array(headerName).optional().describe('Remove these headers.'),
 });
 
 export const headers = z

@@ -106,9 +106,12 @@ export class Connection implements ResponseSink {
     if (this.connected) this.send();
   }
 
+  /** Closes the connection and leaves the pool at once (never to be picked from its idle list again). */
   destroy(): void {
+    if (this.gone) return;
     this.gone = true;
     this.socket.destroy();
+    this.owner.remove(this);
   }
 
   private onConnected(): void {
@@ -190,7 +193,6 @@ export class Connection implements ResponseSink {
       this.owner.release(this, this.hintMs);
     } else {
       this.destroy();
-      this.owner.remove(this);
     }
     h.onComplete();
   }
@@ -223,7 +225,7 @@ export class Connection implements ResponseSink {
   }
 
   private onSocketTimeout(): void {
-    if (this.handler === null) return this.destroy(); // idle too long (onSocketClose removes it)
+    if (this.handler === null) return this.destroy(); // idle too long
     const req = this.req!;
     if (!this.connected) return this.fail(connectTimeout(this.owner.connectTimeoutMs));
     this.fail(this.parser.headed ? bodyTimeout(req.bodyTimeout) : headersTimeout(req.headersTimeout));
@@ -244,7 +246,6 @@ export class Connection implements ResponseSink {
     this.handler = null;
     this.req = null;
     this.destroy();
-    this.owner.remove(this);
     if (h === null || req === null) return;
     // A kept-alive connection the upstream had already closed: nothing reached it, so sending again is safe.
     const stale = this.reused && !this.answered && this.connected && (req.body === null || Buffer.isBuffer(req.body)) && isSocketFailure(err);

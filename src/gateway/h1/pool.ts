@@ -125,7 +125,8 @@ export class H1Pool implements Upstream, ConnectionOwner {
   /** Closes idle connections past their keep-alive; stops when none is idle. */
   private sweep(): void {
     const now = performance.now();
-    for (const c of this.idle) if (c.idleUntil <= now) c.destroy(); // its close event removes it
+    // Backwards: a destroyed connection leaves the idle list at once.
+    for (let i = this.idle.length - 1; i >= 0; i--) if (this.idle[i]!.idleUntil <= now) this.idle[i]!.destroy();
     if (this.idle.length === 0) this.stopSweeping();
   }
 

@@ -101,23 +101,15 @@ export class ResponseParser {
     while (at < data.length) {
       switch (this.state) {
         case State.Head: at = this.head(data, at); break;
-        case State.Length: {
-          const n = Math.min(this.remaining, data.length - at);
-          this.remaining -= n;
-          this.sink!.onBody(data.subarray(at, at + n));
-          at += n;
+        case State.Length:
+          at = this.counted(data, at);
           if (this.remaining === 0) this.end();
           break;
-        }
         case State.ChunkSize: at = this.chunkSize(data, at); break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, data.length - at);
-          this.remaining -= n;
-          this.sink!.onBody(data.subarray(at, at + n));
-          at += n;
+        case State.ChunkData:
+          at = this.counted(data, at);
           if (this.remaining === 0) this.state = State.ChunkDataEnd;
           break;
-        }
         case State.ChunkDataEnd: at = this.chunkDataEnd(data, at); break;
         case State.Trailers: at = this.trailers(data, at); break;
         case State.UntilClose:
@@ -128,6 +120,14 @@ export class ResponseParser {
           throw new ResponseParseError('the upstream sent bytes after a complete response');
       }
     }
+  }
+
+  /** Hands on up to `remaining` body bytes from `at` (a Content-Length body or one chunk's data). */
+  private counted(data: Buffer, at: number): number {
+    const n = Math.min(this.remaining, data.length - at);
+    this.remaining -= n;
+    this.sink!.onBody(data.subarray(at, at + n));
+    return at + n;
   }
 
   /** The connection closed: completes a close-delimited body; throws when a response was cut short. */
