@@ -12,3 +12,47 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A standard normal draw (Box–Muller). */
+export function normalDraw(rand: () => number): number {
+  const u = Math.max(rand(), Number.MIN_VALUE);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/**
+ * Binomial(n, p): exact inversion while the smaller tail's mean is under 50,
+ * else the normal approximation rounded and clamped (simulations of large
+ * request counts, where the difference is far below the noise).
+ */
+export function binomial(rand: () => number, n: number, p: number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  const flip = p > 0.5;
+  const q = flip ? 1 - p : p;
+  if (n * q < 50) {
+    let k = 0;
+    let pk = Math.pow(1 - q, n);
+    let cdf = pk;
+    const u = rand();
+    while (u > cdf && k < n) {
+      pk *= ((n - k) / (k + 1)) * (q / (1 - q));
+      k++;
+      cdf += pk;
+    }
+    return flip ? n - k : k;
+  }
+  const k = Math.min(n, Math.max(0, Math.round(n * q + normalDraw(rand) * Math.sqrt(n * q * (1 - q)))));
+  return flip ? n - k : k;
+}
+
+/** Multinomial counts of n draws over `probs` (summing to 1), by sequential conditional binomials. */
+export function multinomial(rand: () => number, n: number, probs: readonly number[]): number[] {
+  let left = n;
+  let mass = 1;
+  return probs.map((p, i) => {
+    const k = i === probs.length - 1 ? left : binomial(rand, left, mass > 0 ? Math.min(1, p / mass) : 0);
+    left -= k;
+    mass -= p;
+    return k;
+  });
+}
