@@ -1,160 +1,191 @@
 // Decision-quality benchmark for the TrafficPlan core: simulated rollouts
-// driven straight through gates + step logic (pure functions, simulated clock).
-//   A/A:   candidate identical to baseline → how often is it wrongly rolled back?
-//   shift: candidate's class rates moved by 10 points → how often is it rolled
-//          back within the first step's request budget?
+// driven straight through the real gates and step logic (pure functions,
+// simulated clock), at several traffic levels.
+//   A/A        candidate identical to the baseline: how often is it wrongly
+//              rolled back, and how often promoted within maxDuration?
+//   errors     error rate 3× the gate's fail threshold
+//   shift      class rates moved by 10 points
+//   latency    every latency doubled (p99 ×2)
+//   psi        output distribution with PSI 0.3 against the baseline's
 // Each window carries N requests split by the canary percentage; labels,
-// errors and latencies are drawn as counts (multinomial / binomial), so a
-// rollout of millions of requests costs microseconds. Seeded: same output every run.
-// Run: node --import tsx bench/decisions.ts [--rollouts 100] [--requests 50000] [--seed 7]
+// errors and latencies are drawn as counts (binomial / multinomial), so a
+// rollout of millions of requests costs little. Seeded: same output every run.
+// Run: node --import tsx bench/decisions.ts [--rollouts 200] [--levels 2000,20000,200000] [--seed 7]
 import { parseArgs } from 'node:util';
-import { seededRandom } from '../src/core/random.ts';
-import { newSketch, quantiles } from '../src/analysis/sketch.ts';
-import { RECOMMENDED_GATES, type GateWindow } from '../src/analysis/gates.ts';
+import { binomial, multinomial, seededRandom } from '../src/core/random.ts';
+import { RECOMMENDED_GATES, alphaShares } from '../src/analysis/gates.ts';
+import { oneProportionSampleSize } from '../src/analysis/fixed-horizon.ts';
+import { normalQuantile, normalCdf } from '../src/analysis/special.ts';
+import type { SideEvidence } from '../src/analysis/evidence.ts';
 import { trafficPlanSpec, type TrafficPlanSpec } from '../src/api/kinds/trafficplan.ts';
-import { initialState, type PlanState } from '../src/controllers/plan/state.ts';
+import { initialState } from '../src/controllers/plan/state.ts';
 import { step } from '../src/controllers/plan/step.ts';
 
+
 const { values } = parseArgs({ options: {
-  rollouts: { type: 'string', default: '100' },
-  requests: { type: 'string', default: '50000' },
+  rollouts: { type: 'string', default: '200' },
+  levels: { type: 'string', default: '2000,20000,200000' },
   seed: { type: 'string', default: '7' },
 } });
 const ROLLOUTS = Number(values.rollouts);
-const N = Number(values.requests);
+const LEVELS = values.levels.split(',').map(Number);
 const WINDOW_MS = 60_000;
-const MAX_WINDOWS = 300;
+const MIN_REQUESTS = 5000;
 
 export const BENCH_PLAN: TrafficPlanSpec = trafficPlanSpec.parse({
   target: { inferenceService: 'fraud-score' },
   candidate: { storageUri: 'pvc://models/v2/' },
   owner: { team: 'risk' },
-  phases: [{ canary: { steps: [1, 10, 50, 100], hold: { minRequests: 2000, passingWindows: 2 } } }],
+  phases: [{ canary: { steps: [1, 10, 50, 100], hold: { minRequests: MIN_REQUESTS, passingWindows: 2 } } }],
   gates: RECOMMENDED_GATES,
   window: '1m',
   maxDuration: '24h',
   rollback: { onGateFailure: true, keepWarm: '24h' },
 });
+const MAX_WINDOWS = 24 * 60;
+const ALPHA = alphaShares(BENCH_PLAN);
 
-const CLASSES = ['a', 'b', 'c'];
 const BASE_RATES = [0.6, 0.3, 0.1];
 const ERROR_RATE = 0.002;
-// Latency: lognormal, median 40 ms, σ 0.5 (p99 ≈ 128 ms), discretised into 200 equal-mass bins.
-const LATENCY_BINS = Array.from({ length: 200 }, (_, i) => 40 * Math.exp(0.5 * normalQuantile((i + 0.5) / 200)));
+const LATENCY_MEDIAN = 40;
+const LATENCY_SIGMA = 0.5;
+// Latency: lognormal, median 40 ms, σ 0.5 (p99 ≈ 128 ms), discretised on a grid of 2 % steps in
+// latency from 4 σ below to 5 σ above the median.
+const STEP = Math.log(1.02);
+const GRID = Array.from({ length: Math.ceil((9 * LATENCY_SIGMA) / STEP) }, (_, i) => -4 * LATENCY_SIGMA + i * STEP);
+const LATENCY_BINS = GRID.map((x) => LATENCY_MEDIAN * Math.exp(x + STEP / 2));
+const EQUAL = GRID.map((x, i) => (i === GRID.length - 1 ? 1 : normalCdf((x + STEP) / LATENCY_SIGMA)) - (i === 0 ? 0 : normalCdf(x / LATENCY_SIGMA)));
 
-function normalQuantile(p: number): number {
-  // Acklam's rational approximation (|error| < 1.2e-9), enough for bin centres.
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const q = Math.min(p, 1 - p);
-  if (q < 0.02425) {
-    const r = Math.sqrt(-2 * Math.log(q));
-    const x = (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1);
-    return p < 0.5 ? x : -x;
-  }
-  const r = (p - 0.5) ** 2;
-  const s = p - 0.5;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * s) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+interface Truth {
+  errorRate: number;
+  classRates: number[];
+  latencyFactor: number;
 }
+const BASELINE: Truth = { errorRate: ERROR_RATE, classRates: BASE_RATES, latencyFactor: 1 };
 
-/** Binomial(n, p): exact inversion when the mean is small, normal approximation (rounded, clamped) otherwise. */
-function binomial(rand: () => number, n: number, p: number): number {
-  if (n <= 0 || p <= 0) return 0;
-  if (p >= 1) return n;
-  const mean = n * Math.min(p, 1 - p);
-  if (mean < 50) {
-    const flip = p > 0.5;
-    const q = flip ? 1 - p : p;
-    let k = 0;
-    let pk = Math.pow(1 - q, n);
-    let cdf = pk;
-    const u = rand();
-    while (u > cdf && k < n) {
-      pk *= ((n - k) / (k + 1)) * (q / (1 - q));
-      k++;
-      cdf += pk;
-    }
-    return flip ? n - k : k;
-  }
-  const u1 = Math.max(rand(), 1e-12);
-  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rand());
-  return Math.min(n, Math.max(0, Math.round(n * p + z * Math.sqrt(n * p * (1 - p)))));
-}
-
-/** Multinomial counts by sequential conditional binomials. */
-function multinomial(rand: () => number, n: number, probs: readonly number[]): number[] {
-  let left = n;
-  let mass = 1;
-  return probs.map((p, i) => {
-    const k = i === probs.length - 1 ? left : binomial(rand, left, mass > 0 ? Math.min(1, p / mass) : 0);
-    left -= k;
-    mass -= p;
-    return k;
-  });
-}
-
-function side(rand: () => number, requests: number, classRates: readonly number[]): GateWindow {
-  const errors = binomial(rand, requests, ERROR_RATE);
+function side(rand: () => number, requests: number, t: Truth): SideEvidence {
+  const errors = binomial(rand, requests, t.errorRate);
   const outputs = requests - errors;
   const labels: Record<string, number> = {};
-  multinomial(rand, outputs, classRates).forEach((k, i) => { if (k > 0) labels[CLASSES[i]!] = k; });
-  const sketch = newSketch();
-  multinomial(rand, requests, LATENCY_BINS.map(() => 1 / LATENCY_BINS.length)).forEach((k, i) => { if (k > 0) sketch.accept(LATENCY_BINS[i]!, k); });
-  return { requests, errors, outputs, invalidOutputs: 0, labels, latency: quantiles(sketch), latencySketch: sketch };
+  multinomial(rand, outputs, t.classRates).forEach((k, i) => { if (k > 0) labels[`c${i}`] = k; });
+  const latency: Array<[number, number]> = [];
+  multinomial(rand, requests, EQUAL).forEach((k, i) => { if (k > 0) latency.push([LATENCY_BINS[i]! * t.latencyFactor, k]); });
+  return { requests, errors, outputs, invalidOutputs: 0, labels, latency };
 }
 
 interface Outcome {
-  phase: PlanState['phase'];
-  windows: number;
-  /** Rolled back in the first step before its request budget (minRequests) was exceeded. */
-  withinFirstBudget: boolean;
+  phase: string;
+  /** Candidate requests when the gates decided: the rollback, or the first look in the first step at which every gate passed. */
+  decidedAt?: number;
+  firstStep: boolean;
+  withinBudget: boolean;
+  gate?: string;
 }
 
-function rollout(rand: () => number, candidateRates: readonly number[]): Outcome {
+function rollout(rand: () => number, n: number, truth: Truth): Outcome {
   let t = 0;
   let state = step(BENCH_PLAN, initialState(), {}, t).state;
-  let reference: GateWindow | undefined;
-  const budget = BENCH_PLAN.phases[0]!.canary!.hold!.minRequests!;
+  let firstPassAt: number | undefined;
+  let served = 0;
   for (let w = 1; w <= MAX_WINDOWS; w++) {
-    const pct = state.canaryPercent;
-    const nc = binomial(rand, N, pct / 100);
-    const candidate = side(rand, nc, candidateRates);
-    // At 100 % the baseline serves nothing; the last baseline window with traffic is the reference.
-    const baseline = N - nc > 0 ? side(rand, N - nc, BASE_RATES) : reference!;
-    reference = baseline;
+    const nc = binomial(rand, n, state.canaryPercent / 100);
+    served += nc;
     const before = state;
-    state = step(BENCH_PLAN, state, { window: { fromMs: t, toMs: t + WINDOW_MS, candidate, baseline } }, t + WINDOW_MS).state;
+    const window = { fromMs: t, toMs: t + WINDOW_MS, candidate: side(rand, nc, truth), baseline: side(rand, n - nc, BASELINE) };
+    state = step(BENCH_PLAN, state, { window }, t + WINDOW_MS).state;
     t += WINDOW_MS;
+    if (firstPassAt === undefined && before.stepIndex === 0 && state.lastVerdict === 'pass') firstPassAt = served;
     if (state.phase === 'RolledBack' || state.phase === 'Promoted' || state.phase === 'Aborted') {
-      return { phase: state.phase, windows: w, withinFirstBudget: state.phase === 'RolledBack' && before.stepIndex === 0 && before.requestsInStep < budget };
+      const gate = state.gates.find((g) => g.verdict === 'fail')?.gate;
+      const first = before.stepIndex === 0;
+      return {
+        phase: state.phase, firstStep: first && state.phase === 'RolledBack', withinBudget: first && state.phase === 'RolledBack' && before.requestsInStep + nc <= MIN_REQUESTS,
+        ...(state.phase === 'RolledBack' ? { decidedAt: served } : firstPassAt !== undefined ? { decidedAt: firstPassAt } : {}), ...(gate ? { gate } : {}),
+      };
     }
   }
-  return { phase: state.phase, windows: MAX_WINDOWS, withinFirstBudget: false };
+  return { phase: state.phase, firstStep: false, withinBudget: false, ...(firstPassAt !== undefined ? { decidedAt: firstPassAt } : {}) };
 }
 
-function shifted(rand: () => number): number[] {
-  // Move 10 points of class share from one class (with at least 10 points) to another.
-  const from = rand() < 0.75 ? 0 : 1;
-  const choices = [0, 1, 2].filter((i) => i !== from);
-  const to = choices[Math.floor(rand() * choices.length)]!;
-  const rates = [...BASE_RATES];
-  rates[from]! -= 0.1;
-  rates[to]! += 0.1;
-  return rates;
+/** Class rates at PSI `target` from the baseline's: mass moved from the first class to the last. */
+function psiShift(target: number): number[] {
+  const psi = (r: number[]) => r.reduce((a, c, i) => a + (c - BASE_RATES[i]!) * Math.log(c / BASE_RATES[i]!), 0);
+  let lo = 0;
+  let hi = 0.55;
+  for (let i = 0; i < 60; i++) {
+    const m = (lo + hi) / 2;
+    if (psi([BASE_RATES[0]! - m, BASE_RATES[1]!, BASE_RATES[2]! + m]) < target) lo = m;
+    else hi = m;
+  }
+  return [BASE_RATES[0]! - lo, BASE_RATES[1]!, BASE_RATES[2]! + lo];
 }
+
+// Fixed-horizon sample sizes for the same decisions: one look, the same α per gate, power 0.8.
+const P99 = LATENCY_MEDIAN * Math.exp(LATENCY_SIGMA * normalQuantile(0.99));
+const slowerThan = (ms: number, factor: number) => 1 - normalCdf(Math.log(ms / (LATENCY_MEDIAN * factor)) / LATENCY_SIGMA);
+const classes = BASE_RATES.length;
+// The baseline is taken as known (it has 99 times the candidate's data in the first step).
+const FIXED: Record<string, (truth: Truth) => number> = {
+  errorRate: (t) => oneProportionSampleSize(0.01, t.errorRate, ALPHA.step, 0.8),
+  latencyP99Ms: (t) => oneProportionSampleSize(0.01, slowerThan(1.5 * P99, t.latencyFactor), ALPHA.step / 4, 0.8),
+  // Every class within 5 points (A/A), or the class that moved beyond 5 points (the easiest one to show).
+  classRateDelta: (t) => {
+    const each = t.classRates.map((c, i) => {
+      const b = BASE_RATES[i]!;
+      const moved = Math.abs(c - b) > 0.05;
+      const edge = b + 0.05 * (c >= b ? 1 : -1);
+      return { moved, n: oneProportionSampleSize(moved ? edge : b + 0.05, c, ALPHA.step / (2 * classes), 0.8) };
+    });
+    const moved = each.filter((e) => e.moved);
+    return moved.length > 0 ? Math.min(...moved.map((e) => e.n)) : Math.max(...each.map((e) => e.n));
+  },
+};
+
+const SCENARIOS: Array<{ name: string; truth: (rand: () => number) => Truth; bad: boolean }> = [
+  { name: 'A/A', truth: () => BASELINE, bad: false },
+  { name: 'errors 3%', truth: () => ({ ...BASELINE, errorRate: 0.03 }), bad: true },
+  { name: 'shift 10pt', truth: (rand) => {
+    const from = rand() < 0.75 ? 0 : 1;
+    const to = [0, 1, 2].filter((i) => i !== from)[Math.floor(rand() * 2)]!;
+    const rates = [...BASE_RATES];
+    rates[from]! -= 0.1;
+    rates[to]! += 0.1;
+    return { ...BASELINE, classRates: rates };
+  }, bad: true },
+  { name: 'p99 ×2', truth: () => ({ ...BASELINE, latencyFactor: 2 }), bad: true },
+  { name: 'PSI 0.3', truth: () => ({ ...BASELINE, classRates: psiShift(0.3) }), bad: true },
+];
+
+const pct = (k: number, of: number) => `${((100 * k) / of).toFixed(1).padStart(5)} %`;
+const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+const mode = (xs: string[]) => [...xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1])[0]?.[0];
 
 const started = performance.now();
+console.log(`decisions: ${ROLLOUTS} rollouts per scenario, steps [1,10,50,100], hold {minRequests: ${MIN_REQUESTS}, passingWindows: 2}, window 1m, maxDuration 24h, α 0.05`);
+console.log(`gates: ${RECOMMENDED_GATES.map((g) => `${g.metric} ${Object.entries(g).filter(([k]) => k !== 'metric').map(([k, v]) => `${k} ${v}`).join(' ')}`).join('; ')}`);
+console.log(`α per gate and step ${ALPHA.step.toPrecision(3)}, per fail-fast window ${ALPHA.window.toPrecision(3)}`);
+console.log('requests/min  scenario     rolled back  promoted  undecided  first step  in budget  median cand. requests to decide  fixed-horizon n (gate)');
+console.log('(decide: the rollback, or for A/A the first look at which every gate passed; looks come once a window, so a decision waits for the window it falls in)');
 const rand = seededRandom(Number(values.seed));
-const aa = Array.from({ length: ROLLOUTS }, () => rollout(rand, BASE_RATES));
-const shift = Array.from({ length: ROLLOUTS }, () => rollout(rand, shifted(rand)));
-const count = (xs: Outcome[], f: (o: Outcome) => boolean) => xs.filter(f).length;
-const pct = (k: number) => `${((100 * k) / ROLLOUTS).toFixed(1)} %`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
-console.log(`decisions: ${ROLLOUTS} rollouts per scenario, ${N} requests per 1-minute window, steps [1,10,50,100], hold {minRequests: 2000, passingWindows: 2}`);
-console.log(`gates: ${RECOMMENDED_GATES.map((g) => `${g.metric} max ${g.max}`).join(', ')}`);
-console.log(`A/A   false rollbacks: ${pct(count(aa, (o) => o.phase === 'RolledBack'))} (target ≤ 5 %); promoted ${pct(count(aa, (o) => o.phase === 'Promoted'))}, median ${median(aa.filter((o) => o.phase === 'Promoted').map((o) => o.windows))} windows; undecided after ${MAX_WINDOWS} windows ${pct(count(aa, (o) => o.phase === 'Progressing'))}`);
-console.log(`shift rolled back within the first step's budget: ${pct(count(shift, (o) => o.withinFirstBudget))} (target ≥ 95 %); rolled back at all ${pct(count(shift, (o) => o.phase === 'RolledBack'))}; promoted ${pct(count(shift, (o) => o.phase === 'Promoted'))}`);
-console.log(`took ${((performance.now() - started) / 1000).toFixed(2)} s`);
+for (const n of LEVELS) {
+  for (const sc of SCENARIOS) {
+    const outs: Outcome[] = [];
+    const truths: Truth[] = [];
+    for (let i = 0; i < ROLLOUTS; i++) {
+      const truth = sc.truth(rand);
+      truths.push(truth);
+      outs.push(rollout(rand, n, truth));
+    }
+    const count = (f: (o: Outcome) => boolean) => outs.filter(f).length;
+    const decided = outs.filter((o) => (sc.bad ? o.phase === 'RolledBack' : o.decidedAt !== undefined)).map((o) => o.decidedAt!);
+    const gate = sc.bad ? mode(outs.flatMap((o) => (o.gate ? [o.gate] : []))) : 'classRateDelta';
+    const fixed = gate && FIXED[gate] ? Math.ceil(median(truths.map((t) => FIXED[gate]!(t)))) : undefined;
+    const med = median(decided);
+    console.log([
+      String(n).padStart(12), sc.name.padEnd(11), pct(count((o) => o.phase === 'RolledBack'), ROLLOUTS).padStart(11), pct(count((o) => o.phase === 'Promoted'), ROLLOUTS).padStart(8),
+      pct(count((o) => o.phase === 'Progressing' || o.phase === 'Paused'), ROLLOUTS).padStart(9), pct(count((o) => o.firstStep), ROLLOUTS).padStart(10), pct(count((o) => o.withinBudget), ROLLOUTS).padStart(9),
+      String(Number.isNaN(med) ? '—' : med).padStart(32), `${fixed ?? '—'} (${gate ?? '—'})${fixed && !Number.isNaN(med) ? ` ×${(med / fixed).toFixed(2)}` : ''}`.padStart(24),
+    ].join('  '));
+  }
+}
+console.log(`took ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -81,15 +81,22 @@ export interface PlanCost {
 
 type Hold = { minRequests?: number; passingWindows?: number; minDuration?: string } | undefined;
 
-function stepHours(hold: Hold, windowMs: number, candidateRps: number): number {
+function stepHours(hold: Hold, windowMs: number, candidateRps: number, decision = 0): number {
   const byTime = goDurationMs(hold?.minDuration) ?? 0;
   const byWindows = (hold?.passingWindows ?? 1) * windowMs;
-  const byRequests = hold?.minRequests ? (candidateRps > 0 ? (hold.minRequests / candidateRps) * 1000 : Infinity) : 0;
+  const requests = Math.max(hold?.minRequests ?? 0, decision);
+  const byRequests = requests > 0 ? (candidateRps > 0 ? (requests / candidateRps) * 1000 : Infinity) : 0;
   return Math.max(byTime, byWindows, byRequests) / 3_600_000;
 }
 
-/** Every step of every phase with its expected duration and cost (shadow ends at its exit; abTest/bandit run to their maxDuration). */
-export function planCost(spec: Pick<TrafficPlanSpec, 'phases' | 'window' | 'rollback'>, inputs: CostInputs): PlanCost {
+/** Candidate requests a step's gates need before they can pass (forecast.ts); undefined when unknown. */
+export type DecisionRequests = (phaseIndex: number, stepIndex: number) => number | undefined;
+
+/**
+ * Every step of every phase with its expected duration and cost (shadow ends at its exit; abTest/bandit
+ * run to their maxDuration). With `decisions`, a canary step also lasts until its gates can pass.
+ */
+export function planCost(spec: Pick<TrafficPlanSpec, 'phases' | 'window' | 'rollback'>, inputs: CostInputs, decisions?: DecisionRequests): PlanCost {
   const windowMs = goDurationMs(spec.window) ?? 60_000;
   const rps = inputs.requestsPerSecond;
   const steps: StepCost[] = [];
@@ -98,7 +105,7 @@ export function planCost(spec: Pick<TrafficPlanSpec, 'phases' | 'window' | 'roll
     steps.push({ phaseIndex, stepIndex, exposure, hours, perHour, cost: perHour.total * hours });
   };
   spec.phases.forEach((ph, i) => {
-    if (ph.canary) ph.canary.steps.forEach((pct, s) => add(i, s, { kind: 'canary', percent: pct }, stepHours(ph.canary!.hold, windowMs, (rps * pct) / 100)));
+    if (ph.canary) ph.canary.steps.forEach((pct, s) => add(i, s, { kind: 'canary', percent: pct }, stepHours(ph.canary!.hold, windowMs, (rps * pct) / 100, decisions?.(i, s))));
     else if (ph.blueGreen) add(i, 0, { kind: 'blueGreen' }, stepHours({ ...ph.blueGreen.hold, minRequests: undefined }, windowMs, 0));
     else if (ph.shadow) {
       const byPairs = ph.shadow.exit?.pairedRequests ? ph.shadow.exit.pairedRequests / ((rps * ph.shadow.percent) / 100) / 3600 : Infinity;

@@ -2,8 +2,10 @@
 // is wrong and what to do about it; blocking findings make `apply` refuse the
 // plan unless the annotation LINT_OVERRIDE_ANNOTATION lists their ids.
 // The input is loose on purpose: lint also explains half-written files.
+import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
 import { goDurationMs } from './cost.ts';
-import { HEALTH_METRICS, OUTPUT_METRICS } from './gates.ts';
+import { forecastPlan, type StepForecast } from './forecast.ts';
+import { HEALTH_METRICS, OUTPUT_METRICS, alphaShares } from './gates.ts';
 
 export const LINT_OVERRIDE_ANNOTATION = 'switchyard.dev/lint-override';
 
@@ -29,7 +31,7 @@ interface PlanLike {
       abTest?: { hold?: Hold; minRequestsPerArm?: number } | undefined;
       bandit?: { rewardFreshness?: string } | undefined;
     }> | undefined;
-    gates?: Array<{ metric: string; name?: string; bySlice?: string; provider?: { prometheus?: { query: string } } }> | undefined;
+    gates?: Array<{ metric: string; name?: string; bySlice?: string; provider?: { prometheus?: { query?: string | undefined; events?: string | undefined } } }> | undefined;
     candidate?: { revision?: string } | undefined;
     maxDuration?: string | undefined;
     rollback?: { onGateFailure?: boolean; keepWarm?: string } | undefined;
@@ -87,10 +89,11 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
     find('rollback-disabled', 'blocking', 'spec.rollback.onGateFailure', 'Automatic rollback is off: a failing gate only pauses the plan and the candidate keeps its traffic until a person acts. Set rollback.onGateFailure: true.');
   }
   gates.forEach((g, i) => {
-    const q = g.provider?.prometheus?.query;
+    const field = g.provider?.prometheus?.query !== undefined ? 'query' : 'events';
+    const q = g.provider?.prometheus?.query ?? g.provider?.prometheus?.events;
     const candidateOnly = q !== undefined && (CANDIDATE_SELECTOR.test(q) || (spec.candidate?.revision !== undefined && q.includes(spec.candidate.revision)));
     if (candidateOnly && !/\bor\b/.test(q)) {
-      find('rollback-depends-on-candidate', 'blocking', `spec.gates[${i}].provider.prometheus.query`, 'This gate query only sees the candidate: if the candidate dies its series vanish, the gate reads nodata and never rolls back. Compare against the baseline or add a fallback (`or vector(1)`) so silence fails.');
+      find('rollback-depends-on-candidate', 'blocking', `spec.gates[${i}].provider.prometheus.${field}`, 'This gate query only sees the candidate: if the candidate dies its series vanish, the gate reads nodata and never rolls back. Compare against the baseline or add a fallback (`or vector(1)`) so silence fails.');
     }
   });
 
@@ -106,4 +109,44 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
 /** Findings that make apply refuse the plan: blocking and not overridden. */
 export function blockingFindings(findings: readonly LintFinding[]): LintFinding[] {
   return findings.filter((f) => f.severity === 'blocking' && !f.overridden);
+}
+
+/** A plan's predicted decisions: per step what its gates need, and findings where a step cannot decide in time. */
+export interface DecisionLint {
+  rps?: number;
+  steps: StepForecast[];
+  findings: LintFinding[];
+}
+
+const hoursOf = (s: number) => (s < 120 ? `${Math.round(s)}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`);
+
+/**
+ * What the gates need before each step can pass, for a clean candidate equal
+ * to its baseline (forecast.ts), at `rps` requests per second in total.
+ * Warns when the whole run cannot fit in maxDuration, when budget.maxRequests
+ * runs out first, or when a gate can never pass.
+ */
+export function decisionLint(spec: TrafficPlanSpec, rps: number | undefined): DecisionLint {
+  const steps = forecastPlan(spec, alphaShares(spec), rps);
+  const findings: LintFinding[] = [];
+  const find = (id: string, field: string, message: string) => findings.push({ id, severity: 'warning', field, message });
+  for (const s of steps) {
+    for (const g of s.gates) {
+      if (g.moreRequests !== undefined) continue;
+      const i = (spec.gates ?? []).findIndex((x) => (x.name ?? x.metric) === g.gate);
+      find('gate-cannot-pass', `spec.gates[${i}]`, `Gate ${g.gate} cannot pass even for a candidate equal to its baseline (${g.reason}). Loosen its threshold or give it a pass band that a healthy model meets.`);
+    }
+  }
+  const seconds = steps.reduce((a, s) => a + (s.seconds ?? 0), 0);
+  const max = goDurationMs(spec.maxDuration);
+  if (rps !== undefined && max !== undefined && seconds * 1000 > max) {
+    const slow = [...steps].sort((a, b) => (b.seconds ?? 0) - (a.seconds ?? 0))[0]!;
+    find('undecidable-in-max-duration', 'spec.maxDuration', `At ${rps} req/s the gates need about ${hoursOf(seconds)} to pass every step, longer than maxDuration ${spec.maxDuration}: the plan would abort without a decision. The slowest is phase ${slow.phaseIndex + 1} step ${slow.stepIndex + 1} at ${slow.percent}%: ${slow.requests} candidate requests (gate ${slow.slowest}), about ${hoursOf(slow.seconds ?? 0)}. Raise maxDuration, start with a larger first step, or widen the slowest gate's threshold.`);
+  }
+  const requests = steps.reduce((a, s) => a + (s.requests ?? 0), 0);
+  const budget = spec.budget?.maxRequests;
+  if (budget !== undefined && requests > budget) {
+    find('undecidable-in-request-budget', 'spec.budget.maxRequests', `The gates need about ${requests} candidate requests to pass every step, more than budget.maxRequests ${budget}: the plan would abort without a decision. Raise the budget or widen the slowest gates' thresholds.`);
+  }
+  return { ...(rps !== undefined ? { rps } : {}), steps, findings };
 }

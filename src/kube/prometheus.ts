@@ -6,7 +6,8 @@
 // at once; a query that succeeds without a number (empty result, NaN) yields no
 // value, i.e. nodata. Nothing here throws for a failed query.
 import { z } from 'zod';
-import { gateKey, type GateSpec, type ProviderResult } from '../analysis/gates.ts';
+import { gateKey, type GateSpec } from '../analysis/gates.ts';
+import type { Counts, ProviderResult } from '../analysis/gate-providers.ts';
 import { renderQuery, usesRevision } from './promql.ts';
 
 /** Where the Prometheus address comes from when a gate names none. */
@@ -140,9 +141,9 @@ async function side(query: string, revision: string, address: string, ctx: Prome
   return queryPrometheus(address, rendered.query, { timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.now ? { now: ctx.now } : {}) });
 }
 
-async function gateResult(gate: GateSpec, query: string, address: string | undefined, ctx: PrometheusContext): Promise<ProviderResult> {
-  if (!address) return { error: `no Prometheus address: set provider.prometheus.address on the gate or ${PROMETHEUS_URL_ENV}` };
-  const timeoutMs = ctx.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+type PromProvider = NonNullable<NonNullable<GateSpec['provider']>['prometheus']>;
+
+async function valueResult(gate: GateSpec, query: string, address: string, ctx: PrometheusContext, timeoutMs: number): Promise<ProviderResult> {
   const wantBaseline = ctx.baseline !== undefined && usesRevision(query);
   const [c, b] = await Promise.all([
     side(query, ctx.candidate, address, ctx, timeoutMs),
@@ -150,12 +151,39 @@ async function gateResult(gate: GateSpec, query: string, address: string | undef
   ]);
   if (c.error !== undefined) return { error: `candidate query: ${c.error}` };
   // A failed baseline query only matters to thresholds that compare against it.
-  const needsBaseline = gate.maxDelta !== undefined || gate.minDelta !== undefined;
+  const needsBaseline = gate.maxDelta !== undefined || gate.minDelta !== undefined || gate.maxRelativeDelta !== undefined || gate.minRelativeDelta !== undefined;
   if (b.error !== undefined && needsBaseline) return { error: `baseline query: ${b.error}` };
   const r: ProviderResult = {};
   if (c.value !== undefined) r.value = c.value;
   if (b.value !== undefined) r.baseline = b.value;
   return r;
+}
+
+/** events and total for one revision; counts of an empty window are 0 (no series: nothing happened). */
+async function countsOf(p: PromProvider, revision: string, address: string, ctx: PrometheusContext, timeoutMs: number): Promise<Counts | { error: string }> {
+  const [e, t] = await Promise.all([side(p.events!, revision, address, ctx, timeoutMs), side(p.total!, revision, address, ctx, timeoutMs)]);
+  const bad = e.error !== undefined ? `events query: ${e.error}` : t.error !== undefined ? `total query: ${t.error}` : undefined;
+  if (bad) return { error: bad };
+  const total = Math.max(0, Number.isFinite(t.value) ? t.value! : 0);
+  const events = Math.min(total, Math.max(0, Number.isFinite(e.value) ? e.value! : 0));
+  return { events, total };
+}
+
+async function countResult(p: PromProvider, address: string, ctx: PrometheusContext, timeoutMs: number): Promise<ProviderResult> {
+  const wantBaseline = ctx.baseline !== undefined && usesRevision(p.events!) && usesRevision(p.total!);
+  const [c, b] = await Promise.all([
+    countsOf(p, ctx.candidate, address, ctx, timeoutMs),
+    wantBaseline ? countsOf(p, ctx.baseline!, address, ctx, timeoutMs) : Promise.resolve(undefined),
+  ]);
+  if ('error' in c) return { error: `candidate ${c.error}` };
+  if (b && 'error' in b) return { error: `baseline ${b.error}` };
+  return { counts: { candidate: c, ...(b ? { baseline: b } : {}) } };
+}
+
+async function gateResult(gate: GateSpec, p: PromProvider, address: string | undefined, ctx: PrometheusContext): Promise<ProviderResult> {
+  if (!address) return { error: `no Prometheus address: set provider.prometheus.address on the gate or ${PROMETHEUS_URL_ENV}` };
+  const timeoutMs = ctx.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  return p.query !== undefined ? valueResult(gate, p.query, address, ctx, timeoutMs) : countResult(p, address, ctx, timeoutMs);
 }
 
 /**
@@ -169,7 +197,7 @@ export async function prometheusProviderResults(gates: readonly GateSpec[], ctx:
   const entries = await Promise.all(
     gates.flatMap((g) => {
       const p = g.provider?.prometheus;
-      return p ? [gateResult(g, p.query, p.address ?? fallback, ctx).then((r) => [gateKey(g), r] as const)] : [];
+      return p ? [gateResult(g, p, p.address ?? fallback, ctx).then((r) => [gateKey(g), r] as const)] : [];
     }),
   );
   return Object.fromEntries(entries);

@@ -1,172 +1,199 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  combineWindow, evaluateGate, evaluateWindow, newcombe, wilson, worstVerdict,
-  type GateEvaluation, type GateSpec, type GateWindow, type Verdict,
+  alphaShares, combineLook, evaluateGate, evaluateLook, thresholdText, worstVerdict,
+  type GateAlpha, type GateEvaluation, type GateInput, type GateSpec, type Verdict,
 } from '../../src/analysis/gates.ts';
-import { newSketch } from '../../src/analysis/sketch.ts';
+import type { SideEvidence } from '../../src/analysis/evidence.ts';
+import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
+import { seededRandom, binomial } from '../../src/core/random.ts';
+import { side } from './helpers.ts';
 
-function win(o: { requests: number; errors?: number; labels?: Record<string, number>; invalid?: number; p99?: number }): GateWindow {
-  return {
-    requests: o.requests, errors: o.errors ?? 0, outputs: o.requests - (o.errors ?? 0), invalidOutputs: o.invalid ?? 0,
-    labels: o.labels ?? {}, latency: { p50: undefined, p90: undefined, p99: o.p99 },
-  };
-}
-const verdictOf = (gate: GateSpec, candidate: GateWindow, baseline: GateWindow) => evaluateGate(gate, { candidate, baseline }).verdict;
+const A: GateAlpha = { step: 0.01, window: 0.001 };
+const verdictOf = (gate: GateSpec, candidate: SideEvidence, baseline: SideEvidence, alpha = A) => evaluateGate(gate, { step: { candidate, baseline } }, alpha).verdict;
+const resultOf = (gate: GateSpec, input: GateInput, alpha = A) => evaluateGate(gate, input, alpha).results[0]!;
 
-test('Wilson bounds match the published values for 0/10 and 5/10 (z = 1.96)', () => {
-  const [lo0, hi0] = wilson(0, 10, 1.96);
-  assert.equal(lo0, 0);
-  assert.ok(Math.abs(hi0 - 0.2775) < 1e-4);
-  const [lo5, hi5] = wilson(5, 10, 1.96);
-  assert.ok(Math.abs(lo5 - 0.2366) < 1e-4 && Math.abs(hi5 - 0.7634) < 1e-4);
-});
-
-test("Newcombe's interval for 56/70 − 48/80 matches his paper (0.0524, 0.3339)", () => {
-  const [lo, hi] = newcombe(56, 70, 48, 80, 1.96);
-  assert.ok(Math.abs(lo - 0.0524) < 1e-3 && Math.abs(hi - 0.3339) < 1e-3, `${lo} ${hi}`);
-});
-
-test('errorRate: pass, fail and inconclusive depend on where the interval lies', () => {
+test('errorRate: pass, fail and inconclusive depend on where the step\'s sequence lies', () => {
   const gate: GateSpec = { metric: 'errorRate', max: 0.01 };
-  const base = win({ requests: 10_000, errors: 20 });
+  const base = side({ requests: 10_000, errors: 20 });
   const rows: Array<[number, number, Verdict]> = [
-    [5000, 5, 'pass'], // 0.1 %: whole interval under 1 %
-    [5000, 150, 'fail'], // 3 %: whole interval over 1 %
-    [100, 0, 'inconclusive'], // 0/100: upper bound ≈ 2.6 % straddles 1 %
-    [1000, 10, 'inconclusive'], // exactly at the threshold
+    [5000, 5, 'pass'], // 0.1 %
+    [5000, 150, 'fail'], // 3 %
+    [100, 0, 'inconclusive'], // too few to tell
+    [5000, 50, 'inconclusive'], // exactly at the threshold
     [0, 0, 'nodata'],
   ];
-  for (const [n, e, want] of rows) assert.equal(verdictOf(gate, win({ requests: n, errors: e }), base), want, `${e}/${n}`);
+  for (const [n, e, want] of rows) assert.equal(verdictOf(gate, side({ requests: n, errors: e }), base), want, `${e}/${n}`);
 });
 
-test('errorRate maxDelta compares against the baseline; without baseline data it is nodata', () => {
-  const gate: GateSpec = { metric: 'errorRate', maxDelta: 0.005 };
-  assert.equal(verdictOf(gate, win({ requests: 20_000, errors: 400 }), win({ requests: 20_000, errors: 40 })), 'fail');
-  assert.equal(verdictOf(gate, win({ requests: 20_000, errors: 40 }), win({ requests: 20_000, errors: 40 })), 'pass');
-  assert.equal(verdictOf(gate, win({ requests: 20_000, errors: 40 }), win({ requests: 0 })), 'nodata');
+test('evidence accumulates: clean requests a window at a time never pass one window, but the step passes', () => {
+  const gate: GateSpec = { metric: 'errorRate', max: 0.01 };
+  const window = side({ requests: 200 });
+  assert.equal(verdictOf(gate, window, side({ requests: 20_000 })), 'inconclusive');
+  // Nine such windows added up: 1,800 clean requests prove the rate is under 1 %.
+  const r = resultOf(gate, { step: { candidate: side({ requests: 1800 }), baseline: side({ requests: 180_000 }) }, window: { candidate: window, baseline: side({ requests: 20_000 }) } });
+  assert.equal(r.verdict, 'pass');
+  assert.deepEqual(r.samples, { candidate: 1800, baseline: 180_000 });
+  assert.equal(r.window?.samples, 200);
+  assert.ok(r.interval![1] < 0.01 && r.interval![0] === 0);
+});
+
+test('a pass band: between the pass and the fail threshold the step holds', () => {
+  const gate: GateSpec = { metric: 'errorRate', max: 0.01, pass: { max: 0.005 } };
+  const base = side({ requests: 100_000, errors: 100 });
+  assert.equal(verdictOf(gate, side({ requests: 50_000, errors: 100 }), base), 'pass'); // 0.2 %
+  assert.equal(verdictOf(gate, side({ requests: 50_000, errors: 350 }), base), 'inconclusive'); // 0.7 %: surely over 0.5 %, surely under 1 %
+  assert.equal(verdictOf(gate, side({ requests: 50_000, errors: 800 }), base), 'fail'); // 1.6 %
+  assert.equal(thresholdText(gate), 'max 0.01 (pass 0.005)');
+});
+
+test('deltas: absolute and relative against the baseline; nodata without baseline data', () => {
+  const abs: GateSpec = { metric: 'errorRate', maxDelta: 0.005 };
+  assert.equal(verdictOf(abs, side({ requests: 20_000, errors: 400 }), side({ requests: 20_000, errors: 40 })), 'fail');
+  assert.equal(verdictOf(abs, side({ requests: 20_000, errors: 40 }), side({ requests: 20_000, errors: 40 })), 'pass');
+  assert.equal(verdictOf(abs, side({ requests: 20_000, errors: 40 }), side({ requests: 0 })), 'nodata');
+  const rel: GateSpec = { metric: 'errorRate', maxRelativeDelta: 0.5 };
+  assert.equal(verdictOf(rel, side({ requests: 50_000, errors: 1500 }), side({ requests: 50_000, errors: 500 })), 'fail'); // 3 % vs 1 %: +200 %
+  assert.equal(verdictOf(rel, side({ requests: 50_000, errors: 500 }), side({ requests: 50_000, errors: 500 })), 'pass');
 });
 
 test('invalidOutputRate is judged over analysed outputs', () => {
   const gate: GateSpec = { metric: 'invalidOutputRate', max: 0.01 };
-  assert.equal(verdictOf(gate, win({ requests: 2000, invalid: 200 }), win({ requests: 2000 })), 'fail');
-  assert.equal(verdictOf(gate, win({ requests: 2000, invalid: 0 }), win({ requests: 2000 })), 'pass');
+  assert.equal(verdictOf(gate, side({ requests: 2000, invalid: 200 }), side({ requests: 2000 })), 'fail');
+  assert.equal(verdictOf(gate, side({ requests: 2000, invalid: 0 }), side({ requests: 2000 })), 'pass');
 });
 
-test('latency quantile gates: point values without a sketch, nodata below 1/(1−q) requests', () => {
+test('latency quantiles are exceedance rates: p99 ≤ T means at most 1 % of requests slower than T', () => {
   const gate: GateSpec = { metric: 'latencyP99Ms', max: 500 };
-  assert.equal(verdictOf(gate, win({ requests: 1000, p99: 800 }), win({ requests: 1000, p99: 100 })), 'fail');
-  assert.equal(verdictOf(gate, win({ requests: 1000, p99: 120 }), win({ requests: 1000, p99: 100 })), 'pass');
-  assert.equal(verdictOf(gate, win({ requests: 50, p99: 900 }), win({ requests: 1000, p99: 100 })), 'nodata');
+  const fast = (n: number) => side({ requests: n, latency: [[40, n * 0.995], [120, n * 0.005]] });
+  const slow = (n: number) => side({ requests: n, latency: [[40, n * 0.95], [800, n * 0.05]] }); // 5 % over 500 ms
+  assert.equal(verdictOf(gate, fast(2000), fast(20_000)), 'pass');
+  assert.equal(verdictOf(gate, slow(2000), fast(20_000)), 'fail');
+  assert.equal(verdictOf(gate, fast(50), fast(20_000)), 'inconclusive');
+  const r = resultOf(gate, { step: { candidate: slow(2000), baseline: fast(20_000) } });
+  assert.equal(r.value, 800);
+  assert.match(r.reason, /5 % \[.*\] of candidate requests slower than 500 ms \(p99 needs under 1 %\)/);
 });
 
-test('latency with a sketch uses order-statistic bounds: a tail near the threshold is inconclusive', () => {
-  const sketchOf = (values: number[]) => {
-    const s = newSketch();
-    for (const v of values) s.accept(v);
-    return s;
-  };
-  // 1000 requests: 985 fast, 15 at 600 ms: p99 is 600 but rank 0.99 − 1.645·√(0.0099/1000) ≈ 0.985 is still fast.
-  const values = [...Array.from({ length: 985 }, () => 50), ...Array.from({ length: 15 }, () => 600)];
-  const s = sketchOf(values);
-  const candidate: GateWindow = { ...win({ requests: 1000 }), latency: { p50: 50, p90: 50, p99: s.getValueAtQuantile(0.99) }, latencySketch: s };
-  assert.equal(verdictOf({ metric: 'latencyP99Ms', max: 500 }, candidate, win({ requests: 1000, p99: 60 })), 'inconclusive');
-  const slow = sketchOf(Array.from({ length: 1000 }, (_, i) => (i < 900 ? 50 : 700)));
-  const c2: GateWindow = { ...win({ requests: 1000 }), latency: { p50: 50, p90: 50, p99: slow.getValueAtQuantile(0.99) }, latencySketch: slow };
-  assert.equal(verdictOf({ metric: 'latencyP99Ms', max: 500 }, c2, win({ requests: 1000, p99: 60 })), 'fail');
+test('a relative latency gate catches a doubled p99 that is still under the absolute limit', () => {
+  const gate: GateSpec = { metric: 'latencyP99Ms', max: 500, maxRelativeDelta: 0.5 };
+  const shape = (n: number, f: number) => side({ requests: n, latency: [[40 * f, n * 0.9], [80 * f, n * 0.095], [120 * f, n * 0.005]] });
+  assert.equal(verdictOf(gate, shape(3000, 2), shape(30_000, 1)), 'fail');
+  assert.equal(verdictOf(gate, shape(3000, 1), shape(30_000, 1)), 'pass');
 });
 
-test('outputPSI: needs 200 outputs per side, then fails on a large shift and passes on the same distribution', () => {
+test('outputPSI and classRateDelta: identical distributions pass with enough outputs, shifted ones fail', () => {
+  const psi: GateSpec = { metric: 'outputPSI', max: 0.2 };
+  const crd: GateSpec = { metric: 'classRateDelta', max: 0.05 };
+  const dist = (n: number, shares: number[]) => side({ requests: n, labels: Object.fromEntries(shares.map((s, i) => [`c${i}`, Math.round(n * s)])) });
+  const base = dist(100_000, [0.6, 0.3, 0.1]);
+  assert.equal(verdictOf(psi, dist(3000, [0.6, 0.3, 0.1]), base), 'pass');
+  assert.equal(verdictOf(psi, dist(3000, [0.3, 0.3, 0.4]), base), 'fail');
+  assert.equal(verdictOf(psi, dist(30, [0.6, 0.3, 0.1]), base), 'inconclusive');
+  assert.equal(verdictOf(crd, dist(6000, [0.6, 0.3, 0.1]), base), 'pass');
+  assert.equal(verdictOf(crd, dist(6000, [0.5, 0.4, 0.1]), base), 'fail');
+  assert.equal(verdictOf(crd, dist(300, [0.6, 0.3, 0.1]), base), 'inconclusive');
+  assert.equal(verdictOf(psi, side({ requests: 100 }), base), 'nodata');
+});
+
+test('outputPSI on scores bins them on the baseline deciles', () => {
   const gate: GateSpec = { metric: 'outputPSI', max: 0.2 };
-  const base = win({ requests: 1000, labels: { a: 500, b: 500 } });
-  assert.equal(verdictOf(gate, win({ requests: 100, labels: { a: 90, b: 10 } }), base), 'nodata');
-  assert.equal(verdictOf(gate, win({ requests: 400, labels: { a: 320, b: 80 } }), base), 'fail'); // PSI 0.416
-  assert.equal(verdictOf(gate, win({ requests: 400, labels: { a: 200, b: 200 } }), base), 'pass');
+  const scores = (n: number, shift: number) => Array.from({ length: 50 }, (_, i): [number, number] => [i / 50 + shift, n / 50]);
+  assert.equal(verdictOf(gate, side({ requests: 5000, scores: scores(5000, 0) }), side({ requests: 50_000, scores: scores(50_000, 0) })), 'pass');
+  assert.equal(verdictOf(gate, side({ requests: 5000, scores: scores(5000, 0.5) }), side({ requests: 50_000, scores: scores(50_000, 0) })), 'fail');
 });
 
-test('outputPSI falls back to score sketches when there are no labels', () => {
-  const sk = (f: (i: number) => number) => {
-    const s = newSketch();
-    for (let i = 0; i < 1000; i++) s.accept(f(i));
-    return s;
-  };
-  const base = { ...win({ requests: 1000 }), scores: sk((i) => i / 1000) };
-  const same = { ...win({ requests: 1000 }), scores: sk((i) => i / 1000) };
-  const moved = { ...win({ requests: 1000 }), scores: sk((i) => 0.5 + i / 2000) };
-  assert.equal(verdictOf({ metric: 'outputPSI', max: 0.2 }, same, base), 'pass');
-  assert.equal(verdictOf({ metric: 'outputPSI', max: 0.2 }, moved, base), 'fail');
-});
-
-test('classRateDelta: the largest class-share difference as a fraction, judged on its interval', () => {
-  const gate: GateSpec = { metric: 'classRateDelta', max: 0.05 };
-  const base = win({ requests: 10_000, labels: { a: 6000, b: 3000, c: 1000 } });
-  const r = evaluateGate(gate, { candidate: win({ requests: 2000, labels: { a: 1000, b: 800, c: 200 } }), baseline: base }).results[0]!;
+test('fail-fast: a sudden failure in the latest window fails although the step\'s evidence is clean', () => {
+  const gate: GateSpec = { metric: 'errorRate', max: 0.01 };
+  const step = { candidate: side({ requests: 10_000, errors: 10 }), baseline: side({ requests: 90_000, errors: 90 }) };
+  const burst = { candidate: side({ requests: 200, errors: 60 }), baseline: side({ requests: 1800, errors: 2 }) };
+  const r = resultOf(gate, { step, window: burst });
   assert.equal(r.verdict, 'fail');
-  assert.ok(Math.abs(r.value! - 0.1) < 1e-12, 'a 10-point shift reads 0.1');
-  assert.equal(verdictOf(gate, win({ requests: 2000, labels: { a: 1200, b: 600, c: 200 } }), base), 'pass');
-  assert.equal(verdictOf(gate, win({ requests: 100, labels: { a: 50, b: 40, c: 10 } }), base), 'inconclusive');
-  assert.equal(verdictOf(gate, win({ requests: 20, labels: { a: 20 } }), base), 'nodata');
+  assert.match(r.reason, /^last window alone:/);
+  // Output metrics are not judged on single windows.
+  const psi = resultOf({ metric: 'outputPSI', max: 0.2 }, { step, window: burst });
+  assert.notEqual(psi.verdict, 'fail');
 });
 
-test('requests gate reads the candidate count; min fails a starved candidate', () => {
-  assert.equal(verdictOf({ metric: 'requests', min: 100 }, win({ requests: 10 }), win({ requests: 1000 })), 'fail');
-  assert.equal(verdictOf({ metric: 'requests', min: 100 }, win({ requests: 500 }), win({ requests: 1000 })), 'pass');
-});
-
-test('provider gates: a failed query is error, an empty answer nodata, a value is judged', () => {
-  const gate: GateSpec = { metric: 'p95', name: 'prom-p95', max: 300, provider: { prometheus: { query: 'q' } } };
-  const pair = { candidate: win({ requests: 100 }), baseline: win({ requests: 100 }) };
-  assert.equal(evaluateGate(gate, { ...pair, providers: { 'prom-p95': { error: 'connection refused' } } }).verdict, 'error');
-  assert.equal(evaluateGate(gate, { ...pair, providers: {} }).verdict, 'error');
-  assert.equal(evaluateGate(gate, { ...pair, providers: { 'prom-p95': {} } }).verdict, 'nodata');
-  assert.equal(evaluateGate(gate, { ...pair, providers: { 'prom-p95': { value: 400 } } }).verdict, 'fail');
-  assert.equal(evaluateGate(gate, { ...pair, providers: { 'prom-p95': { value: 200 } } }).verdict, 'pass');
-});
-
-test('bySlice: any failing slice fails the gate; slices without data are skipped unless all lack data', () => {
+test('bySlice: each slice judged on its own evidence; a failing slice fails the gate; empty slices are skipped', () => {
   const gate: GateSpec = { metric: 'errorRate', max: 0.01, bySlice: 'tier' };
-  const ok = { candidate: win({ requests: 5000, errors: 5 }), baseline: win({ requests: 5000, errors: 5 }) };
-  const bad = { candidate: win({ requests: 5000, errors: 500 }), baseline: win({ requests: 5000, errors: 5 }) };
-  const empty = { candidate: win({ requests: 0 }), baseline: win({ requests: 10 }) };
-  const global = { candidate: win({ requests: 10_000, errors: 10 }), baseline: win({ requests: 10_000, errors: 10 }) };
-  const failing = evaluateGate(gate, { ...global, slices: { tier: { free: ok, premium: bad } } });
-  assert.equal(failing.verdict, 'fail');
-  assert.deepEqual(failing.results.map((r) => [r.slice?.value, r.verdict]), [['free', 'pass'], ['premium', 'fail']]);
-  assert.equal(evaluateGate(gate, { ...global, slices: { tier: { free: ok, rare: empty } } }).verdict, 'pass');
-  assert.equal(evaluateGate(gate, { ...global, slices: { tier: { rare: empty } } }).verdict, 'nodata');
-  assert.equal(evaluateGate(gate, global).verdict, 'nodata', 'no slice data at all');
+  const good = { candidate: side({ requests: 5000 }), baseline: side({ requests: 5000 }) };
+  const bad = { candidate: side({ requests: 5000, errors: 300 }), baseline: side({ requests: 5000 }) };
+  const empty = { candidate: side({ requests: 0 }), baseline: side({ requests: 10 }) };
+  const e = evaluateGate(gate, { step: { ...good, slices: { tier: { free: good, gold: bad, rare: empty } } } }, A);
+  assert.equal(e.verdict, 'fail');
+  assert.deepEqual(e.results.map((r) => `${r.slice?.value}:${r.verdict}`), ['free:pass', 'gold:fail', 'rare:nodata']);
+  // Three slices share the gate's α.
+  assert.ok(Math.abs(e.results[0]!.alpha! - A.step / 3) < 1e-15);
 });
 
-const ev = (...vs: Verdict[]): GateEvaluation[] => vs.map((v, i) => ({ gate: `g${i}`, verdict: v, results: [] }));
+test('provider counts are a rate over the step; provider values a sequential mean over windows', () => {
+  const counts: GateSpec = { metric: 'promErrors', max: 0.01, provider: { prometheus: { events: 'e', total: 't' } } };
+  const ok = { kind: 'counts' as const, candidate: { events: 2, total: 5000 }, baseline: { events: 20, total: 50_000 } };
+  const input = (providers: Record<string, never> | object, result: object = { counts: {} }): GateInput => ({
+    step: { candidate: side({ requests: 1 }), baseline: side({ requests: 1 }), providers: providers as never },
+    window: { candidate: side({ requests: 1 }), baseline: side({ requests: 1 }), providers: { promErrors: result as never, p99: result as never } },
+  });
+  assert.equal(resultOf(counts, input({ promErrors: ok })).verdict, 'pass');
+  assert.equal(resultOf(counts, input({ promErrors: { ...ok, candidate: { events: 200, total: 5000 } } })).verdict, 'fail');
+  // A provider error in the window is an error, whatever the step's evidence says.
+  assert.equal(resultOf(counts, input({ promErrors: ok }, { error: 'down' })).verdict, 'error');
 
-test('Argo combination: failure wins, then error, inconclusive, nodata, pass', () => {
-  const rows: Array<[Verdict[], Verdict]> = [
-    [['pass', 'pass'], 'pass'],
-    [['pass', 'fail', 'error'], 'fail'],
-    [['pass', 'error', 'inconclusive'], 'error'],
-    [['pass', 'inconclusive', 'nodata'], 'inconclusive'],
-    [['pass', 'nodata'], 'nodata'],
-    [[], 'pass'],
-  ];
-  for (const [vs, want] of rows) assert.equal(combineWindow(ev(...vs), 100, 0).verdict, want, vs.join(','));
-  assert.equal(worstVerdict([]), 'nodata');
+  const values: GateSpec = { metric: 'p99', max: 0.5, provider: { prometheus: { query: 'q' } } };
+  const m = (n: number, mean: number, sd: number) => ({ n, mean, m2: sd * sd * (n - 1) });
+  const ev = (n: number, mean: number, sd: number) => ({ p99: { kind: 'values', value: m(n, mean, sd), delta: m(0, 0, 0), relative: m(0, 0, 0) } });
+  assert.equal(resultOf(values, input(ev(2, 0.1, 0.01), { value: 0.1 })).verdict, 'inconclusive'); // fewer than 3 windows
+  assert.equal(resultOf(values, input(ev(10, 0.1, 0.01), { value: 0.1 })).verdict, 'pass');
+  assert.equal(resultOf(values, input(ev(10, 0.9, 0.01), { value: 0.9 })).verdict, 'fail');
+  // +Inf (histogram_quantile past the last bucket) fails an upper threshold at once.
+  const inf = resultOf(values, input(ev(10, 0.1, 0.01), { value: Infinity }));
+  assert.equal(inf.verdict, 'fail');
+  assert.match(inf.reason, /Infinity/);
 });
 
-test('a window without candidate requests is nodata even with no gates', () => {
-  assert.equal(combineWindow([], 0, 0).verdict, 'nodata');
-  assert.equal(evaluateWindow([], { candidate: win({ requests: 0 }), baseline: win({ requests: 100 }) }, 0).verdict, 'nodata');
+test('alphaShares: Bonferroni over steps × gates, and over windows for fail-fast gates', () => {
+  const spec = trafficPlanSpec.parse({
+    target: { inferenceService: 's' }, candidate: { revision: 'r' }, owner: { team: 't' },
+    phases: [{ canary: { steps: [10, 50, 100] } }], window: '1m', maxDuration: '2h',
+    gates: [{ metric: 'errorRate', max: 0.01 }, { metric: 'outputPSI', max: 0.2 }],
+  });
+  const a = alphaShares(spec);
+  assert.ok(Math.abs(a.step - (0.8 * 0.05) / (3 * 2)) < 1e-15);
+  assert.ok(Math.abs(a.window - (0.2 * 0.05) / (120 * 1)) < 1e-15);
+  const noFast = alphaShares({ ...spec, gates: [{ metric: 'outputPSI', max: 0.2 }], alpha: 0.01 });
+  assert.deepEqual(noFast, { step: 0.01 / 3, window: 0 });
 });
 
-test('errors count toward the consecutive-error limit (4) and only then fail; a clean window resets the count', () => {
-  let errors = 0;
-  const seen: Verdict[] = [];
-  for (let i = 0; i < 4; i++) {
-    const v = combineWindow(ev('pass', 'error'), 100, errors);
-    errors = v.consecutiveErrors;
-    seen.push(v.verdict);
+test('A/A at the fail threshold: looking every window, a gate falsely fails at most α of the time', () => {
+  // The hardest null: the true rate equals the fail threshold. 400 steps of 60 windows, 300 requests each.
+  const rand = seededRandom(21);
+  const gate: GateSpec = { metric: 'errorRate', max: 0.01 };
+  const alpha: GateAlpha = { step: 0.05, window: 0 };
+  const runs = 400;
+  let failed = 0;
+  for (let r = 0; r < runs; r++) {
+    let errors = 0;
+    for (let w = 1; w <= 60; w++) {
+      errors += binomial(rand, 300, 0.01);
+      if (verdictOf(gate, side({ requests: 300 * w, errors }), side({ requests: 1 }), alpha) === 'fail') {
+        failed++;
+        break;
+      }
+    }
   }
-  assert.deepEqual(seen, ['error', 'error', 'error', 'fail']);
-  assert.equal(combineWindow(ev('pass', 'error'), 100, 3).errorLimitReached, true);
-  assert.equal(combineWindow(ev('pass'), 100, 3).consecutiveErrors, 0);
-  assert.equal(combineWindow(ev('error'), 100, 1, { z: 1.645, minPsiOutputs: 200, minClassOutputs: 30, consecutiveErrorLimit: 2 }).verdict, 'fail');
+  assert.ok(failed / runs <= 0.05 + 3 * Math.sqrt((0.05 * 0.95) / runs), `${failed}/${runs}`);
+});
+
+test('verdicts combine with Argo\'s rules: failure wins, errors count to a limit, silence never passes', () => {
+  const ev = (...vs: Verdict[]): GateEvaluation[] => vs.map((v, i) => ({ gate: `g${i}`, verdict: v, results: [] }));
+  assert.equal(worstVerdict(['pass', 'nodata', 'inconclusive']), 'inconclusive');
+  assert.equal(combineLook(ev('pass', 'fail', 'error'), 100, 0).verdict, 'fail');
+  assert.equal(combineLook(ev('pass', 'error'), 100, 0).verdict, 'error');
+  const limit = combineLook(ev('error'), 100, 3);
+  assert.equal(limit.verdict, 'fail');
+  assert.ok(limit.errorLimitReached);
+  assert.equal(combineLook(ev('pass'), 0, 0).verdict, 'nodata');
+  assert.equal(combineLook([], 10, 0).verdict, 'pass');
+  const look = evaluateLook([{ metric: 'errorRate', max: 0.01 }], { step: { candidate: side({ requests: 9000 }), baseline: side({ requests: 9000 }) }, window: { candidate: side({ requests: 0 }), baseline: side({ requests: 100 }) } }, A, 0);
+  assert.equal(look.verdict, 'nodata');
 });

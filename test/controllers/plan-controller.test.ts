@@ -70,7 +70,7 @@ async function candidateCreated(store: Store): Promise<void> {
 }
 
 function harness(store: Store, candidate: () => WindowStats, clock: { t: number }) {
-  const readWindow: WindowReader = (q) => (q.revision === 'iris-predictor-00002' ? candidate() : stats(2000, 0, { a: 1200, b: 600, c: 200 }));
+  const readWindow: WindowReader = (q) => (q.revision === 'iris-predictor-00002' ? candidate() : stats(20_000, 0, { a: 12_000, b: 6000, c: 2000 }));
   return new PlanController({ store, readWindow, now: () => clock.t });
 }
 
@@ -78,7 +78,7 @@ test('a healthy candidate is moved step by step and promoted; each transition is
   withStore(async (store) => {
     await seed(store);
     const clock = { t: 1_000_000 };
-    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    const ctl = harness(store, () => stats(1000, 0, SAME), clock);
     await ctl.reconcile(await plan(store));
     let o = await isvc(store);
     assert.equal(o.spec.predictor.model.storageUri, 'pvc://models/v2');
@@ -109,7 +109,7 @@ test('a healthy candidate is moved step by step and promoted; each transition is
     const audit = (await store.listAudit()).filter((r) => r.verb.startsWith('plan/'));
     assert.deepEqual(audit.map((r) => r.verb), ['plan/started', 'plan/advanced', 'plan/promoted']);
     const advanced = audit[1]!.evidence as { evidence: { requestsInStep: number; gates: Array<{ metric: string; verdict: string }> } };
-    assert.equal(advanced.evidence.requestsInStep, 200);
+    assert.equal(advanced.evidence.requestsInStep, 1000);
     assert.deepEqual(advanced.evidence.gates.map((g) => [g.metric, g.verdict]), [['errorRate', 'pass'], ['classRateDelta', 'pass']]);
     assert.equal((await store.verifyAudit()).ok, true);
   }));
@@ -157,18 +157,20 @@ test('kill acts at once, without a window, and names who pulled it', () =>
 
 test('after a restart the plan resumes at its step with its request count; no step is done twice', () =>
   withStore(async (store) => {
-    await seed(store, { phases: [{ canary: { steps: [10, 50], hold: { minRequests: 300, passingWindows: 1 } } }] });
+    await seed(store, { phases: [{ canary: { steps: [10, 50], hold: { minRequests: 1000, passingWindows: 1 } } }] });
     const clock = { t: 1_000_000 };
-    const first = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    const window = () => stats(600, 0, { a: 360, b: 180, c: 60 });
+    const first = harness(store, window, clock);
     await first.reconcile(await plan(store));
     await candidateCreated(store);
     clock.t = 1_010_400;
     await first.reconcile(await plan(store));
-    assert.equal((await plan(store)).status.stepRequests, 200);
+    assert.equal((await plan(store)).status.stepRequests, 600);
     // A new controller (process restarted): same store, nothing in memory.
-    const second = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    const second = harness(store, window, clock);
     await second.reconcile(await plan(store)); // same window again: a replay, ignored
-    assert.equal((await plan(store)).status.stepRequests, 200);
+    assert.equal((await plan(store)).status.stepRequests, 600);
+    assert.equal((await plan(store)).status.evidence.candidateRequests, 600, 'the step\'s evidence was stored, not lost with the process');
     assert.equal((await plan(store)).status.currentStep, 0);
     clock.t = 1_020_400;
     await second.reconcile(await plan(store));
@@ -183,13 +185,13 @@ test('a plan over its cost budget pauses instead of moving traffic', () =>
   withStore(async (store) => {
     await seed(store, { budget: { maxCostPerHour: 8 }, cost: { perRequest: 0.001, requestsPerSecond: 1, perReplicaHour: 1 } });
     const clock = { t: 1_000_000 };
-    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    const ctl = harness(store, () => stats(1000, 0, SAME), clock);
     await ctl.reconcile(await plan(store));
     const p = await plan(store);
     assert.equal(p.status.phase, 'Progressing', p.status.message);
     clock.t = 1_010_400;
     await candidateCreated(store);
-    // 2200 req / 10 s observed = 220 req/s → the 50 % step costs far more than 8/h.
+    // 21000 req / 10 s observed = 2100 req/s → the 50 % step costs far more than 8/h.
     await ctl.reconcile(await plan(store));
     const after = await plan(store);
     assert.equal(after.status.phase, 'Paused');
@@ -201,7 +203,7 @@ test('blueGreen: the candidate is deployed at 0 % with its tag host on, judged o
   withStore(async (store) => {
     await seed(store, { phases: [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 100, passingWindows: 1 } } }] });
     const clock = { t: 1_000_000 };
-    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    const ctl = harness(store, () => stats(1000, 0, SAME), clock);
     await ctl.reconcile(await plan(store));
     const o = await isvc(store);
     assert.equal(o.spec.predictor.canaryTrafficPercent, 0, 'no live traffic during preview');
@@ -260,9 +262,9 @@ test('a bySlice gate is judged per stratum value and names the slice that failed
       listSlices: () => ['free', 'gold'],
       readWindow: (q) => {
         const cand = q.revision === 'iris-predictor-00002';
-        if (q.slice?.tier === 'gold') return cand ? stats(100, 30, {}) : stats(500, 0, {});
-        if (q.slice?.tier === 'free') return cand ? stats(100, 0, {}) : stats(500, 0, {});
-        return cand ? stats(200, 30, SAME) : stats(1000, 0, SAME);
+        if (q.slice?.tier === 'gold') return cand ? stats(500, 150, {}) : stats(5000, 0, {});
+        if (q.slice?.tier === 'free') return cand ? stats(500, 0, {}) : stats(5000, 0, {});
+        return cand ? stats(1000, 150, SAME) : stats(10_000, 0, SAME);
       },
     });
     await ctl.reconcile(await plan(store));

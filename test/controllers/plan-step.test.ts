@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trafficPlanSpec, type TrafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
-import type { GateWindow } from '../../src/analysis/gates.ts';
+import type { SideEvidence } from '../../src/analysis/evidence.ts';
 import { initialState, type Observation, type PlanState, type WindowObservation } from '../../src/controllers/plan/state.ts';
 import { step } from '../../src/controllers/plan/step.ts';
+import { desiredOf } from '../../src/controllers/plan/controller.ts';
+import { side as evidence } from '../analysis/helpers.ts';
 
 const MIN = 60_000;
 
@@ -20,9 +22,11 @@ function plan(over: Record<string, unknown> = {}): TrafficPlanSpec {
   });
 }
 
-function side(requests: number, errors = 0): GateWindow {
-  return { requests, errors, outputs: requests - errors, invalidOutputs: 0, labels: {}, latency: { p50: undefined, p90: undefined, p99: undefined } };
+function side(requests: number, errors = 0): SideEvidence {
+  return evidence({ requests, errors });
 }
+/** What the controller makes the target look like for a state. */
+const target = (spec: TrafficPlanSpec, state: PlanState) => desiredOf({ apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'p', namespace: 'ns' }, spec } as never, state);
 /** A window ending at `endMin` minutes; 1000 clean candidate requests unless told otherwise. */
 function win(endMin: number, candidate = side(1000), baseline = side(9000)): WindowObservation {
   return { fromMs: (endMin - 1) * MIN, toMs: endMin * MIN, candidate, baseline };
@@ -34,7 +38,7 @@ function started(spec = plan()): PlanState {
 
 /** Feeds observations at their window end (or the given time) and returns the last result. */
 function feed(spec: TrafficPlanSpec, state: PlanState, obs: Array<[number, Observation]>) {
-  let r = { state, actions: [] as unknown[], transitions: [] as unknown[] } as ReturnType<typeof step>;
+  let r = { state, transitions: [] as unknown[] } as ReturnType<typeof step>;
   for (const [at, o] of obs) r = step(spec, r.state, o, at * MIN);
   return r;
 }
@@ -42,16 +46,19 @@ function feed(spec: TrafficPlanSpec, state: PlanState, obs: Array<[number, Obser
 test('a Pending plan starts at the first step and sets the canary', () => {
   const r = step(plan(), initialState(), {}, 0);
   assert.equal(r.state.phase, 'Progressing');
-  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 10 }]);
+  assert.equal(r.state.canaryPercent, 10);
+  assert.deepEqual(target(plan(), r.state), { percent: 10, promoted: false });
   assert.equal(r.transitions[0]?.cause, 'started');
 });
 
 test('a step advances when minRequests, passingWindows and minDuration all hold', () => {
   const spec = plan();
   const r = feed(spec, started(spec), [[4, { window: win(4) }], [5, { window: win(5) }]]);
-  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 50 }]);
+  assert.equal(r.state.canaryPercent, 50);
   assert.equal(r.state.stepIndex, 1);
   assert.equal(r.state.requestsInStep, 0);
+  assert.equal(r.state.evidence?.candidate.requests, 0, 'the new split starts with fresh evidence');
+  assert.equal(r.state.evidence?.sinceMs, 5 * MIN);
   const t = r.transitions[0]!;
   assert.equal(t.cause, 'advanced');
   assert.equal(t.evidence.requestsInStep, 2000);
@@ -81,7 +88,7 @@ test('a failing gate rolls back to 0 % and keeps the candidate warm, with the ev
   const spec = plan();
   const r = feed(spec, started(spec), [[3, { window: win(3, side(1000, 100)) }]]);
   assert.equal(r.state.phase, 'RolledBack');
-  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 0 }]);
+  assert.equal(r.state.canaryPercent, 0);
   assert.equal(r.state.finishedAt, 3 * MIN, 'keep-warm is counted from here (controller.ts desiredOf)');
   const t = r.transitions[0]!;
   assert.equal(t.cause, 'gate-failed');
@@ -96,7 +103,7 @@ test('with onGateFailure false a failure pauses instead of rolling back', () => 
   const spec = plan({ rollback: { onGateFailure: false, keepWarm: '1h' } });
   const r = feed(spec, started(spec), [[3, { window: win(3, side(1000, 100)) }]]);
   assert.equal(r.state.phase, 'Paused');
-  assert.deepEqual(r.actions, []);
+  assert.equal(r.state.canaryPercent, 10, 'traffic stays where it was');
 });
 
 test('passing the last step promotes and keeps the previous revision warm', () => {
@@ -105,7 +112,7 @@ test('passing the last step promotes and keeps the previous revision warm', () =
   assert.equal(r1.state.canaryPercent, 100);
   const r2 = feed(spec, r1.state, [[2, { window: win(2) }]]);
   assert.equal(r2.state.phase, 'Promoted');
-  assert.deepEqual(r2.actions, [{ type: 'promote' }]);
+  assert.equal(target(spec, r2.state).promoted, true);
   assert.equal(r2.transitions[0]?.cause, 'promoted');
 });
 
@@ -113,7 +120,7 @@ test('maxDuration aborts the plan and moves traffic back', () => {
   const spec = plan();
   const r = feed(spec, started(spec), [[60, { window: win(60, side(10)) }], [120, {}]]);
   assert.equal(r.state.phase, 'Aborted');
-  assert.equal(r.actions[0]?.type, 'setCanary');
+  assert.equal(r.state.canaryPercent, 0);
   assert.equal(r.transitions[0]?.cause, 'max-duration');
 });
 
@@ -127,12 +134,37 @@ test('nodata never promotes, even with no gates and the hold otherwise met in ti
   }
 });
 
-test('an inconclusive window holds the step and restarts the passing streak', () => {
+test('an inconclusive look holds the step and restarts the passing streak', () => {
   const spec = plan({ phases: [{ canary: { steps: [10, 100], hold: { passingWindows: 2 } } }] });
-  // 100 clean requests: Wilson upper bound ≈ 2.6 % straddles max 1 %.
-  const r = feed(spec, started(spec), [[1, { window: win(1) }], [2, { window: win(2, side(100)) }], [3, { window: win(3) }]]);
+  // 1000 clean requests pass; 20 errors in the next 1000 put the step's rate at exactly 1 %: undecided.
+  const r = feed(spec, started(spec), [[1, { window: win(1) }], [2, { window: win(2, side(1000, 20)) }]]);
+  assert.equal(r.state.lastVerdict, 'inconclusive');
+  assert.equal(r.state.consecutivePassingWindows, 0);
   assert.equal(r.state.stepIndex, 0);
-  assert.equal(r.state.consecutivePassingWindows, 1);
+});
+
+test('evidence accumulates over the step: windows too small to decide alone add up to a pass', () => {
+  const spec = plan({ phases: [{ canary: { steps: [10, 100], hold: { passingWindows: 1 } } }] });
+  const obs: Array<[number, Observation]> = Array.from({ length: 4 }, (_, i) => [i + 1, { window: win(i + 1, side(200)) }]);
+  const early = feed(spec, started(spec), obs.slice(0, 3));
+  assert.equal(early.state.lastVerdict, 'inconclusive', '600 clean requests are not yet enough');
+  assert.equal(early.state.evidence?.windows, 3);
+  const later = feed(spec, started(spec), obs);
+  assert.equal(later.state.stepIndex, 1, '800 clean requests over four windows are');
+  const t = later.transitions.find((x) => x.cause === 'advanced')!;
+  assert.equal(t.evidence.gates[0]?.samples.candidate, 800);
+  assert.equal(t.evidence.gates[0]?.window?.samples, 200);
+  assert.ok(t.evidence.alpha!.step > 0);
+});
+
+test('at 100 % the baseline serves nothing: the previous step\'s baseline is kept as the reference', () => {
+  const spec = plan({ phases: [{ canary: { steps: [50, 100], hold: { passingWindows: 1 } } }], gates: [{ metric: 'errorRate', maxDelta: 0.01 }] });
+  const at100 = feed(spec, started(spec), [[1, { window: win(1, side(5000), side(5000)) }]]);
+  assert.equal(at100.state.canaryPercent, 100);
+  assert.equal(at100.state.evidence?.baseline.requests, 5000);
+  assert.equal(at100.state.evidence?.reference, true);
+  const r = feed(spec, at100.state, [[2, { window: win(2, side(10_000), side(0)) }]]);
+  assert.equal(r.state.phase, 'Promoted');
 });
 
 test('replaying the same window is a no-op', () => {
@@ -140,7 +172,6 @@ test('replaying the same window is a no-op', () => {
   const once = feed(spec, started(spec), [[3, { window: win(3) }]]);
   const again = step(spec, once.state, { window: win(3) }, 4 * MIN);
   assert.deepEqual(again.state, once.state);
-  assert.deepEqual(again.actions, []);
   assert.deepEqual(again.transitions, []);
   const older = step(spec, once.state, { window: win(2) }, 4 * MIN);
   assert.equal(older.state.requestsInStep, 1000);
@@ -152,11 +183,11 @@ test('kill works with no observation, from Progressing, Paused or Pending; a fin
   for (const s of [started(spec), paused, initialState()]) {
     const r = step(spec, s, { commands: [{ type: 'kill', by: 'sre-bob' }] }, 2 * MIN);
     assert.equal(r.state.phase, 'RolledBack');
-    assert.equal(r.actions[0]?.type, 'setCanary');
+    assert.equal(r.state.canaryPercent, 0);
     assert.equal(r.transitions[0]?.cause, 'kill');
     assert.equal(r.transitions[0]?.by, 'sre-bob');
     const again = step(spec, r.state, { commands: [{ type: 'kill' }] }, 3 * MIN);
-    assert.deepEqual(again.actions, []);
+    assert.deepEqual(again.transitions, []);
     assert.equal(again.state, r.state);
   }
 });
@@ -196,10 +227,10 @@ test('operator promote and abort end the plan', () => {
   const spec = plan();
   const p = step(spec, started(spec), { commands: [{ type: 'promote', by: 'alice' }] }, MIN);
   assert.equal(p.state.phase, 'Promoted');
-  assert.deepEqual(p.actions.map((a) => a.type), ['setCanary', 'promote']);
+  assert.deepEqual(target(spec, p.state), { percent: 100, promoted: true, keepWarm: { role: 'baseline', untilMs: MIN + 3_600_000 } });
   const a = step(spec, started(spec), { commands: [{ type: 'abort' }] }, MIN);
   assert.equal(a.state.phase, 'Aborted');
-  assert.deepEqual(a.actions[0], { type: 'setCanary', percent: 0 });
+  assert.deepEqual(target(spec, a.state), { percent: 0, promoted: false, keepWarm: { role: 'candidate', untilMs: MIN + 3_600_000 } });
 });
 
 test('a window that began before the step started counts for failure but not toward the hold', () => {
@@ -217,11 +248,11 @@ test('a window that began before the step started counts for failure but not tow
 test('blueGreen: preview by tag at 0 %, then switch to 100 % and keep the old revision warm', () => {
   const spec = plan({ phases: [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 500, passingWindows: 2 } } }] });
   const s = step(spec, initialState(), {}, 0);
-  assert.deepEqual(s.actions, [{ type: 'preview', tag: 'latest' }, { type: 'setCanary', percent: 0 }]);
-  const r = feed(spec, s.state, [[1, { window: win(1, side(400)) }], [2, { window: win(2, side(400)) }]]);
+  assert.deepEqual(target(spec, s.state), { percent: 0, promoted: false, previewTag: 'latest' });
+  const r = feed(spec, s.state, [[1, { window: win(1, side(700)) }], [2, { window: win(2, side(700)) }]]);
   assert.equal(r.state.phase, 'Promoted');
-  assert.deepEqual(r.actions.map((a) => a.type), ['setCanary', 'promote']);
-  assert.deepEqual(r.actions[0], { type: 'setCanary', percent: 100 });
+  assert.equal(r.state.canaryPercent, 100);
+  assert.equal(target(spec, r.state).promoted, true);
 });
 
 test('a phase kind the step logic does not run yet pauses the plan with a message', () => {
@@ -251,7 +282,6 @@ test('budget: a step that would exceed maxCostPerHour pauses the plan instead of
   r = step(spec, { ...r.state, consecutivePassingWindows: 1 }, {}, 2000, undefined, { overBudget: over });
   assert.equal(r.state.phase, 'Paused');
   assert.equal(r.state.canaryPercent, 10, 'traffic does not move past the budget');
-  assert.deepEqual(r.actions, []);
   assert.equal(r.transitions[0]?.cause, 'budget');
 });
 
@@ -259,10 +289,11 @@ test('budget: a plan whose first step is over budget never moves traffic, and re
   const spec = trafficPlanSpec.parse({ target: { inferenceService: 'x' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' }, phases: [{ canary: { steps: [10] } }] });
   let r = step(spec, initialState(), {}, 0, undefined, { overBudget: () => 'too expensive' });
   assert.equal(r.state.phase, 'Paused');
-  assert.deepEqual(r.actions, []);
+  assert.equal(r.state.canaryPercent, 0);
+  assert.equal(r.state.stepStartedAt, undefined, 'the first step never took traffic');
   r = step(spec, r.state, { commands: [{ type: 'resume', by: 'alice' }] }, 10, undefined, { overBudget: () => undefined });
   assert.equal(r.state.phase, 'Progressing');
-  assert.deepEqual(r.actions, [{ type: 'setCanary', percent: 10 }]);
+  assert.equal(r.state.canaryPercent, 10);
 });
 
 test('budget.maxRequests: a plan that used up its candidate requests without a decision ends Aborted, traffic back', () => {
@@ -271,5 +302,5 @@ test('budget.maxRequests: a plan that used up its candidate requests without a d
   assert.equal(r.state.phase, 'Aborted');
   assert.equal(r.state.requestsTotal, 3000);
   assert.equal(r.transitions[0]?.cause, 'request-budget');
-  assert.deepEqual(r.actions[0], { type: 'setCanary', percent: 0 });
+  assert.equal(r.state.canaryPercent, 0);
 });

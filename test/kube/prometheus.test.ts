@@ -12,7 +12,9 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { evaluateWindow, type GateSpec, type GateWindow } from '../../src/analysis/gates.ts';
+import { evaluateLook, type GateAlpha, type GateSpec, type ProviderResult } from '../../src/analysis/gates.ts';
+import { emptySide } from '../../src/analysis/evidence.ts';
+import { addWindow, newStepEvidence } from '../../src/analysis/step-evidence.ts';
 import { EndpointRegistry } from '../../src/gateway/endpoints.ts';
 import { compileIngress } from '../../src/gateway/ingress.ts';
 import { startGateway, type Gateway } from '../../src/gateway/server.ts';
@@ -143,7 +145,15 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const emptyWindow: GateWindow = { requests: 0, errors: 0, outputs: 0, invalidOutputs: 0, labels: {}, latency: { p50: undefined, p90: undefined, p99: undefined } };
+const ALPHA: GateAlpha = { step: 0.01, window: 0 };
+
+/** The gates judged after `windows` windows that each returned these provider results (one request each on the gateway's side). */
+function judged(gates: GateSpec[], results: Record<string, ProviderResult>, windows = 1) {
+  const w = { fromMs: 0, toMs: 1, candidate: { ...emptySide(), requests: 1 }, baseline: emptySide(), providers: results };
+  let step = newStepEvidence(0);
+  for (let i = 0; i < windows; i++) step = addWindow(step, w);
+  return evaluateLook(gates, { step, window: w }, ALPHA, 0);
+}
 
 const ctx = (over: Partial<PrometheusContext> = {}): PrometheusContext => ({
   namespace: 'ns', service: 'iris', candidate: CANDIDATE, baseline: BASELINE, window: '30s', defaultAddress: address, timeoutMs: 3000, ...over,
@@ -155,8 +165,22 @@ test('the 5xx rate of the candidate and of the baseline are the rates of the kno
   assert.equal(r.error, undefined);
   assert.ok(Math.abs(r.value! - 10 / 200) < 1e-9, `candidate ${r.value}`);
   assert.ok(Math.abs(r.baseline! - 1 / 100) < 1e-9, `baseline ${r.baseline}`);
-  // 0.05 − 0.01 = 0.04 exceeds maxDelta 0.02: the gate fails on the provider's numbers.
-  assert.equal(evaluateWindow(gates, { candidate: emptyWindow, baseline: emptyWindow, providers: { 'prom-errors': r } }, 0).gates[0]!.verdict, 'fail');
+  // 0.05 − 0.01 = 0.04 exceeds maxDelta 0.02: once enough windows agree, the gate fails on the provider's numbers.
+  assert.equal(judged(gates, { 'prom-errors': r }, 1).gates[0]!.verdict, 'inconclusive', 'one window is not enough to judge a mean of values');
+  assert.equal(judged(gates, { 'prom-errors': r }, 5).gates[0]!.verdict, 'fail');
+});
+
+test('events and total are counted per revision and judged as a rate over the step', { skip: SKIP }, async () => {
+  const count = (code: string) => `sum(increase(switchyard_requests_total{${SEL}${code}}[{{window}}]))`;
+  const gates: GateSpec[] = [{ metric: 'errorRate', name: 'prom-5xx', max: 0.01, provider: { prometheus: { events: count(',code=~"5.."'), total: count('') } } }];
+  const r = (await prometheusProviderResults(gates, ctx()))['prom-5xx']!;
+  assert.equal(r.error, undefined);
+  // increase() extrapolates to the window's edges, so the counts are close to, not exactly, 10 of 200 and 1 of 100.
+  const c = r.counts!.candidate;
+  assert.ok(Math.abs(c.events / c.total - 10 / 200) < 0.01 && c.total > 150, `candidate ${JSON.stringify(c)}`);
+  assert.ok(r.counts!.baseline!.total > 70, `baseline ${JSON.stringify(r.counts!.baseline)}`);
+  // 5 % errors against a 1 % limit: a few windows of such counts fail the gate.
+  assert.equal(judged(gates, { 'prom-5xx': r }, 5).gates[0]!.verdict, 'fail');
 });
 
 test('p99 latency from the duration histogram puts the 120 ms candidate in its bucket and the baseline below', { skip: SKIP }, async () => {
@@ -176,8 +200,7 @@ test('an empty result and a NaN are nodata, not errors', { skip: SKIP }, async (
   ];
   const rs = await prometheusProviderResults(gates, ctx({ candidate: 'no-such-revision', baseline: 'nor-this-one' }));
   assert.deepEqual(rs, { absent: {}, nan: {} });
-  const w = evaluateWindow(gates, { candidate: { ...emptyWindow, requests: 1 }, baseline: emptyWindow, providers: rs }, 0);
-  assert.deepEqual(w.gates.map((g) => g.verdict), ['nodata', 'nodata']);
+  assert.deepEqual(judged(gates, rs, 3).gates.map((g) => g.verdict), ['nodata', 'nodata']);
 });
 
 test('the evaluation time is sent: before any scrape the same query has no data', { skip: SKIP }, async () => {
@@ -189,7 +212,7 @@ test('malformed PromQL is an error verdict that counts toward the error limit, n
   const gates: GateSpec[] = [{ metric: 'broken', max: 1, provider: { prometheus: { query: 'sum(rate(switchyard_requests_total[{{window}}]' } } }];
   const rs = await prometheusProviderResults(gates, ctx());
   assert.match(rs.broken!.error!, /candidate query: prometheus http:\/\/127\.0\.0\.1:\d+: bad_data: .*parse error/);
-  const w = evaluateWindow(gates, { candidate: { ...emptyWindow, requests: 1 }, baseline: emptyWindow, providers: rs }, 0);
+  const w = judged(gates, rs);
   assert.equal(w.verdict, 'error');
   assert.equal(w.consecutiveErrors, 1);
 });

@@ -101,23 +101,69 @@ const phase = z
   .strictObject({ shadow: shadow.optional(), canary: canary.optional(), blueGreen: blueGreen.optional(), abTest: abTest.optional(), bandit: bandit.optional() })
   .superRefine(exactlyOne([...PHASE_KINDS], 'a phase'));
 
+/** Metrics the gateway's telemetry answers; any other metric needs a provider. */
+export const BUILTIN_GATE_METRICS = ['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'invalidOutputRate', 'outputPSI', 'classRateDelta', 'requests'] as const;
+/** Metrics whose value already compares the candidate with the baseline. */
+const COMPARISON_METRICS = new Set(['outputPSI', 'classRateDelta']);
+const THRESHOLD_KINDS = ['max', 'min', 'maxDelta', 'minDelta', 'maxRelativeDelta', 'minRelativeDelta'] as const;
+
+const thresholds = {
+  max: z.number().optional().describe('Fails when the candidate value is surely above.'),
+  min: z.number().optional().describe('Fails when the candidate value is surely below.'),
+  maxDelta: z.number().optional().describe('Fails when candidate minus baseline is surely above.'),
+  minDelta: z.number().optional().describe('Fails when candidate minus baseline is surely below.'),
+  maxRelativeDelta: z.number().optional().describe('Fails when (candidate − baseline) / baseline is surely above (0.5 = 50 % worse).'),
+  minRelativeDelta: z.number().min(-1).optional().describe('Fails when (candidate − baseline) / baseline is surely below (−0.02 = 2 % lower).'),
+};
+
+const prometheusProvider = z
+  .strictObject({
+    query: z.string().min(1).optional().describe('PromQL returning the gate\'s value for one window (one number per window).'),
+    events: z.string().min(1).optional().describe('PromQL counting the events in one window (e.g. 5xx responses); with total, the gate is the rate events/total.'),
+    total: z.string().min(1).optional().describe('PromQL counting the trials in one window (e.g. requests).'),
+    address: z.string().optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.query !== undefined && (p.events !== undefined || p.total !== undefined)) invalid(ctx, ['query'], p.query, 'set either query or events and total, not both');
+    else if (p.query === undefined && (p.events === undefined || p.total === undefined)) {
+      invalid(ctx, [p.events === undefined ? 'events' : 'total'], undefined, 'set query, or both events and total', 'FieldValueRequired');
+    }
+  });
+
 const gate = z
   .strictObject({
-    metric: z.string().min(1).describe('errorRate, latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests, reward, or a provider query.'),
+    metric: z.string().min(1).describe('errorRate, latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests, or any name with a provider.'),
     name: z.string().optional(),
-    max: z.number().optional().describe('Fails when the candidate value is above.'),
-    min: z.number().optional().describe('Fails when the candidate value is below.'),
-    minDelta: z.number().optional().describe('Fails when candidate minus baseline is below.'),
-    maxDelta: z.number().optional().describe('Fails when candidate minus baseline is above.'),
+    ...thresholds,
+    pass: z
+      .strictObject(thresholds)
+      .optional()
+      .describe('Pass band: thresholds the value must surely meet to pass (e.g. max 0.005 while max 0.01 fails); between the two the step holds.'),
     bySlice: z.string().optional().describe('Evaluate per stratum of this name.'),
     provider: z
-      .strictObject({ prometheus: z.strictObject({ query: z.string().min(1), address: z.string().optional() }) })
+      .strictObject({ prometheus: prometheusProvider })
       .optional()
       .describe('Read the metric from an external provider instead of the gateway telemetry.'),
   })
   .superRefine((g, ctx) => {
-    if (g.max === undefined && g.min === undefined && g.minDelta === undefined && g.maxDelta === undefined) {
-      invalid(ctx, [], undefined, 'a gate must set at least one of max, min, minDelta, maxDelta', 'FieldValueRequired');
+    if (THRESHOLD_KINDS.every((k) => g[k] === undefined)) {
+      invalid(ctx, [], undefined, 'a gate must set at least one of max, min, maxDelta, minDelta, maxRelativeDelta, minRelativeDelta', 'FieldValueRequired');
+    }
+    if (!g.provider && !(BUILTIN_GATE_METRICS as readonly string[]).includes(g.metric)) {
+      const why = g.metric === 'reward' ? 'rewards have no source yet' : `${g.metric} is not a built-in metric`;
+      invalid(ctx, ['metric'], g.metric, `${why}: this gate could never be evaluated; use one of ${BUILTIN_GATE_METRICS.join(', ')}, or give it a provider (provider.prometheus)`);
+    }
+    if (!g.provider && COMPARISON_METRICS.has(g.metric)) {
+      for (const k of ['maxRelativeDelta', 'minRelativeDelta'] as const) {
+        if (g[k] !== undefined) invalid(ctx, [k], g[k], `${g.metric} already compares the candidate with the baseline; use max (or maxDelta), not a relative delta`);
+      }
+    }
+    for (const k of THRESHOLD_KINDS) {
+      const p = g.pass?.[k];
+      if (p === undefined) continue;
+      const f = g[k];
+      if (f === undefined) invalid(ctx, ['pass', k], p, `pass.${k} needs the fail threshold ${k} beside it`);
+      else if (k.startsWith('max') ? p > f : p < f) invalid(ctx, ['pass', k], p, `pass.${k} must be ${k.startsWith('max') ? 'at most' : 'at least'} ${k} (${f}): a value cannot pass beyond where it fails`);
     }
   });
 
@@ -127,7 +173,8 @@ export const trafficPlanSpec = z.strictObject({
   owner,
   cohorts: cohorts.optional(),
   phases: z.array(phase).min(1).describe('Ordered phases: shadow, canary, blueGreen, abTest, bandit.'),
-  gates: z.array(gate).optional().describe('Conditions evaluated every window; a failure rolls back.'),
+  gates: z.array(gate).optional().describe('Conditions judged on the step\'s evidence at every window; a failure rolls back.'),
+  alpha: z.number().gt(0).max(0.5).optional().describe('Chance the plan ever rolls back a candidate that meets every gate, over all its looks, steps and gates (default 0.05).'),
   window: duration.default('1m').describe('Gate evaluation window (Go duration).'),
   maxDuration: duration.optional().describe('The plan aborts and rolls back after this long.'),
   rollback: z
@@ -163,12 +210,20 @@ export const PLAN_COMMANDS = ['promote', 'rollback', 'pause', 'resume', 'abort',
 const gateStatus = z.looseObject({
   metric: z.string(),
   name: z.string().optional(),
+  /** The step's cumulative value and its always-valid interval. */
   value: z.number().nullable().optional(),
+  interval: z.array(z.number().nullable()).optional(),
+  deltaInterval: z.array(z.number().nullable()).optional(),
   baseline: z.number().nullable().optional(),
+  samples: z.strictObject({ candidate: z.number(), baseline: z.number() }).optional(),
   threshold: z.string().optional(),
   verdict: z.enum(['pass', 'fail', 'inconclusive', 'nodata', 'error']).optional(),
   slice: z.string().optional(),
   reason: z.string().optional(),
+  /** The latest window alone. */
+  lastWindow: z.looseObject({ value: z.number().nullable().optional(), samples: z.number(), failed: z.boolean().optional() }).optional(),
+  /** While undecided: how much more evidence a decision needs at the rates observed. */
+  needs: z.looseObject({ requests: z.number().optional(), seconds: z.number().optional(), message: z.string() }).optional(),
 });
 
 export const trafficPlanStatus = z.looseObject({
@@ -189,6 +244,8 @@ export const trafficPlanStatus = z.looseObject({
   candidateRevision: z.string().optional(),
   baselineRevision: z.string().optional(),
   lastWindow: z.strictObject({ from: z.string(), to: z.string(), verdict: z.string() }).optional(),
+  /** What the gates judge: everything since the step began. */
+  evidence: z.looseObject({ since: z.string(), windows: z.number(), candidateRequests: z.number(), baselineRequests: z.number(), baselineIsReference: z.boolean().optional() }).optional(),
   /** Stored controller state (resumed after a restart). */
   state: z.record(z.string(), z.unknown()).optional(),
   gates: z.array(gateStatus).optional(),

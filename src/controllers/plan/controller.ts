@@ -8,7 +8,8 @@ import {
   COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS,
 } from '../../api/kinds/trafficplan.ts';
 import { budgetExceeded, goDurationMs, type CostInputs } from '../../analysis/cost.ts';
-import { DEFAULT_GATE_OPTIONS, type GateOptions } from '../../analysis/gates.ts';
+import { DEFAULT_GATE_OPTIONS, alphaShares, type GateOptions } from '../../analysis/gates.ts';
+import { forecastGates } from '../../analysis/forecast.ts';
 import type { Store } from '../../store/types.ts';
 import { IsvcTarget } from './isvc-target.ts';
 import { nextWindow, observeWindow, type ObserveDeps } from './observe.ts';
@@ -139,11 +140,16 @@ export class PlanController {
     }
 
     const span = nextWindow(stored.plan, windowMsOf(plan.spec), now);
-    const window = span ? await observeWindow(plan.spec, view, span, this.opts) : undefined;
+    const window = span ? await observeWindow(plan.spec, view, span, this.opts, stored.plan) : undefined;
     const rps = window ? (window.candidate.requests + window.baseline.requests) / ((span!.toMs - span!.fromMs) / 1000) : undefined;
     const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
 
-    let next: StoredState = { plan: result.state, target: view.memo };
+    let next: StoredState = { plan: result.state, target: view.memo, ...(stored.forecast ? { forecast: stored.forecast } : {}) };
+    // How far each undecided gate is from a decision, refreshed once per judged window (a search, not free).
+    if (window && result.state.evidence && !TERMINAL_PHASES.has(result.state.phase)) {
+      next.forecast = forecastGates(plan.spec.gates ?? [], result.state.evidence, alphaShares(plan.spec));
+    }
+    if (result.state.stepStartedAt !== stored.plan.stepStartedAt) delete next.forecast;
     await this.writeStatus(plan, next, view, result.transitions, now);
     for (const t of result.transitions) this.opts.log?.(`trafficplan ${key.namespace}/${key.name}: ${t.from} → ${t.to} (${t.cause}) ${t.reason}`);
     if (command) await this.consumeCommand(plan, command.type);

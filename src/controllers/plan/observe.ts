@@ -2,9 +2,9 @@
 // judges: candidate and baseline over the same [from, to), per-stratum
 // slices for bySlice gates, and provider answers for provider gates.
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
-import type { GateSpec, ProviderResult, SidePair } from '../../analysis/gates.ts';
+import type { GateSpec, ProviderResult } from '../../analysis/gates.ts';
 import type { WindowStats } from '../../analysis/windows.ts';
-import { newSketch, quantiles } from '../../analysis/sketch.ts';
+import { emptySide, sideFromWindow, type PairEvidence, type SideEvidence } from '../../analysis/evidence.ts';
 import type { PlanState, WindowObservation } from './state.ts';
 import type { SeriesFilter, TargetView } from './target.ts';
 
@@ -29,21 +29,20 @@ export type ProviderReader = (gates: GateSpec[], ctx: ProviderContext) => Promis
 export const WINDOW_GRACE_MS = 300;
 /** How far back a silent baseline is read for its reference distribution, in windows. */
 export const REFERENCE_WINDOWS = 10;
+/** At most this many windows are read as one look when the controller fell behind (or restarted). */
+export const MAX_CATCH_UP_WINDOWS = 10;
 
-export function emptyWindow(fromMs: number, toMs: number): WindowStats {
-  const latencySketch = newSketch();
-  return {
-    fromMs, toMs, truncated: false, requests: 0, errors: 0, errorsByClass: { '4xx': 0, '5xx': 0, timeout: 0, upstream: 0 }, errorRate: undefined,
-    latency: quantiles(latencySketch), latencySketch, outputs: 0, invalidOutputs: 0, invalidOutputRate: undefined, labels: {}, scores: undefined,
-  };
-}
-
-/** The latest closed window not yet judged, as [fromMs, toMs); undefined when there is none. */
+/**
+ * The closed windows not yet judged, as one span [fromMs, toMs): from the
+ * end of the last judged window (at most MAX_CATCH_UP_WINDOWS back) to the
+ * latest window boundary; undefined when there is none.
+ */
 export function nextWindow(state: PlanState, windowMs: number, now: number): { fromMs: number; toMs: number } | undefined {
   if (state.startedAt === undefined || (state.phase !== 'Progressing' && state.phase !== 'Paused')) return undefined;
   const toMs = Math.floor((now - WINDOW_GRACE_MS) / windowMs) * windowMs;
   if (toMs <= state.startedAt || (state.lastWindowEnd !== undefined && toMs <= state.lastWindowEnd)) return undefined;
-  return { fromMs: toMs - windowMs, toMs };
+  const oldest = toMs - MAX_CATCH_UP_WINDOWS * windowMs;
+  return { fromMs: Math.max(state.lastWindowEnd ?? toMs - windowMs, oldest), toMs };
 }
 
 export interface ObserveDeps {
@@ -53,22 +52,23 @@ export interface ObserveDeps {
 }
 
 export async function observeWindow(
-  spec: Pick<TrafficPlanSpec, 'gates' | 'cohorts'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps,
+  spec: Pick<TrafficPlanSpec, 'gates' | 'cohorts'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps, state?: PlanState,
 ): Promise<WindowObservation> {
-  const side = (f: SeriesFilter | undefined, slice?: Record<string, string>): WindowStats =>
-    f ? deps.readWindow({ ...f, ...(slice ? { slice } : {}), ...span }) : emptyWindow(span.fromMs, span.toMs);
-  let baseline = side(view.baseline);
-  // At 100 % (or while a blueGreen preview has no baseline traffic) the baseline is silent: compare
-  // against its last REFERENCE_WINDOWS windows instead, the reference it had before traffic moved.
-  if (baseline.requests === 0 && view.baseline) {
-    baseline = deps.readWindow({ ...view.baseline, fromMs: span.toMs - REFERENCE_WINDOWS * (span.toMs - span.fromMs), toMs: span.toMs });
+  const side = (f: SeriesFilter | undefined, slice?: Record<string, string>): SideEvidence =>
+    f ? sideFromWindow(deps.readWindow({ ...f, ...(slice ? { slice } : {}), ...span })) : emptySide();
+  const obs: WindowObservation = { ...span, candidate: side(view.candidate), baseline: side(view.baseline) };
+  // A step in which the baseline serves nothing (100 %, or a plan that starts there) compares the
+  // candidate with the baseline's last REFERENCE_WINDOWS windows before the step began.
+  const stepStart = state?.stepStartedAt;
+  if (obs.baseline.requests === 0 && view.baseline && stepStart !== undefined && (state?.evidence?.baseline.requests ?? 0) === 0) {
+    const windowMs = span.toMs - span.fromMs;
+    obs.reference = sideFromWindow(deps.readWindow({ ...view.baseline, fromMs: stepStart - REFERENCE_WINDOWS * windowMs, toMs: stepStart }));
   }
-  const obs: WindowObservation = { ...span, candidate: side(view.candidate), baseline };
   const gates = spec.gates ?? [];
   const strata = [...new Set(gates.flatMap((g) => (g.bySlice ? [g.bySlice] : [])))];
   const base = view.baseline ?? view.candidate;
   if (strata.length > 0 && base && deps.listSlices) {
-    const slices: Record<string, Record<string, SidePair>> = {};
+    const slices: Record<string, Record<string, PairEvidence>> = {};
     for (const stratum of strata) {
       slices[stratum] = {};
       for (const value of deps.listSlices({ namespace: base.namespace, service: base.service, stratum })) {

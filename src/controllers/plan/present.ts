@@ -4,6 +4,8 @@
 // resumes from after a restart.
 import { optionalDurationMs as goMs } from '../../core/duration.ts';
 import type { TrafficPlanSpec, TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
+import type { GateForecast } from '../../analysis/forecast.ts';
+import type { GateResult } from '../../analysis/gates.ts';
 import { TERMINAL_PHASES, holdOf, phaseKind, type PlanState, type Transition } from './state.ts';
 import type { TargetMemo, TargetView } from './target.ts';
 
@@ -13,6 +15,8 @@ export interface StoredState {
   target: TargetMemo;
   /** A terminal plan's last split was written to the target. */
   settled?: boolean;
+  /** Per gate, how much more evidence a decision needs (refreshed at every judged window). */
+  forecast?: GateForecast[];
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -63,17 +67,92 @@ export function presentStatus(
     ...(memo.candidateRevision ? { candidateRevision: memo.candidateRevision } : {}),
     ...(memo.baselineRevision ? { baselineRevision: memo.baselineRevision } : {}),
     ...(lastW ? { lastWindow: lastW } : {}),
-    gates: s.gates.map((g) => ({
-      metric: g.metric, name: g.gate, verdict: g.verdict, threshold: g.threshold, reason: g.reason,
-      ...(g.value !== undefined ? { value: round(g.value) } : {}),
-      ...(g.baseline !== undefined ? { baseline: round(g.baseline) } : {}),
-      ...(g.slice ? { slice: `${g.slice.name}=${g.slice.value}` } : {}),
-    })),
+    ...(s.evidence ? {
+      evidence: {
+        since: iso(s.evidence.sinceMs)!, windows: s.evidence.windows, candidateRequests: s.evidence.candidate.requests,
+        baselineRequests: s.evidence.baseline.requests, ...(s.evidence.reference ? { baselineIsReference: true } : {}),
+      },
+    } : {}),
+    gates: s.gates.map((g) => gateStatus(g, stored.forecast, candidateRate(s))),
     message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex}`),
-    conditions: conditions(s, previous?.conditions, transitions.at(-1), now),
+    conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
   };
   return status;
+}
+
+/** Candidate requests per second over the step's evidence; undefined before any. */
+function candidateRate(s: PlanState): number | undefined {
+  const e = s.evidence;
+  if (!e || s.lastWindowEnd === undefined || e.candidate.requests === 0) return undefined;
+  const seconds = (s.lastWindowEnd - e.sinceMs) / 1000;
+  return seconds > 0 ? e.candidate.requests / seconds : undefined;
+}
+
+function gateStatus(g: GateResult, forecast: GateForecast[] | undefined, rate: number | undefined): NonNullable<TrafficPlanStatus['gates']>[number] {
+  const f = forecast?.find((x) => x.gate === g.gate);
+  const undecided = g.verdict === 'inconclusive' || g.verdict === 'nodata';
+  return {
+    metric: g.metric, name: g.gate, verdict: g.verdict, threshold: g.threshold, reason: g.reason,
+    ...(g.value !== undefined ? { value: round(g.value) } : {}),
+    ...(g.interval ? { interval: [round(g.interval[0]), round(g.interval[1])] } : {}),
+    ...(g.baseline !== undefined ? { baseline: round(g.baseline) } : {}),
+    ...(g.deltaInterval && !g.interval ? { deltaInterval: [round(g.deltaInterval[0]), round(g.deltaInterval[1])] } : {}),
+    samples: g.samples,
+    ...(g.slice ? { slice: `${g.slice.name}=${g.slice.value}` } : {}),
+    ...(g.window ? { lastWindow: { ...(g.window.value !== undefined ? { value: round(g.window.value) } : {}), samples: g.window.samples, ...(g.window.failed ? { failed: true } : {}) } } : {}),
+    ...(undecided && f ? { needs: needsOf(f, rate) } : {}),
+  };
+}
+
+function needsOf(f: GateForecast, rate: number | undefined): { requests?: number; seconds?: number; message: string } {
+  if (f.moreRequests === undefined) return { message: f.reason };
+  const seconds = rate ? Math.ceil(f.moreRequests / rate) : undefined;
+  const when = seconds !== undefined ? ` (about ${humanSeconds(seconds)} at ${Number(rate!.toPrecision(3))} candidate requests/s)` : '';
+  return { requests: f.moreRequests, ...(seconds !== undefined ? { seconds } : {}), message: `${f.moreRequests} more candidate requests to ${f.toward}${when}` };
+}
+
+function humanSeconds(s: number): string {
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+/**
+ * Decidable: whether the undecided gates can decide before the plan runs out
+ * of time (maxDuration) or candidate requests (budget.maxRequests) at the
+ * rates observed — said long before the plan ends, not when it aborts.
+ */
+function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[] | undefined, previous: TrafficPlanStatus['conditions'], now: number) {
+  const cond = (status: 'True' | 'False' | 'Unknown', reason: string, message: string) => {
+    const before = previous?.find((p) => p.type === 'Decidable');
+    const changed = !before || before.status !== status;
+    return { type: 'Decidable', status, reason, message, lastTransitionTime: changed ? new Date(now).toISOString() : (before.lastTransitionTime ?? new Date(now).toISOString()) };
+  };
+  if (s.phase !== 'Progressing' && s.phase !== 'Paused') return cond('Unknown', 'NotProgressing', '');
+  const undecided = new Set(s.gates.filter((g) => g.verdict === 'inconclusive' || g.verdict === 'nodata').map((g) => g.gate));
+  const pending = (forecast ?? []).filter((f) => undecided.has(f.gate) && f.moreRequests !== 0);
+  if (undecided.size === 0) return cond('True', 'GatesDecided', 'every gate has decided on the step\'s evidence');
+  if (!forecast) return cond('Unknown', 'NoEstimate', 'no window judged in this step yet');
+  const stuck = pending.find((f) => f.moreRequests === undefined && !/no candidate requests yet/.test(f.reason));
+  if (stuck) return cond('False', 'NoDecisionAtObservedRates', `gate ${stuck.gate}: ${stuck.reason}; this step cannot advance without a change (thresholds, a pass band, or a different candidate)`);
+  const slowest = pending.reduce<GateForecast | undefined>((a, f) => ((f.moreRequests ?? 0) > (a?.moreRequests ?? -1) ? f : a), undefined);
+  if (!slowest || slowest.moreRequests === undefined) return cond('Unknown', 'NoEstimate', 'waiting for candidate requests');
+  const budget = spec.budget?.maxRequests;
+  if (budget !== undefined && (s.requestsTotal ?? 0) + slowest.moreRequests > budget) {
+    return cond('False', 'BeyondRequestBudget', `gate ${slowest.gate} needs about ${slowest.moreRequests} more candidate requests; budget.maxRequests ${budget} leaves ${Math.max(0, budget - (s.requestsTotal ?? 0))}`);
+  }
+  const rate = candidateRate(s);
+  const maxMs = goMs(spec.maxDuration);
+  if (rate && maxMs !== undefined && s.startedAt !== undefined) {
+    const needS = slowest.moreRequests / rate;
+    const leftS = (s.startedAt + maxMs - now) / 1000;
+    if (needS > leftS) {
+      return cond('False', 'BeyondMaxDuration', `gate ${slowest.gate} needs about ${slowest.moreRequests} more candidate requests, about ${humanSeconds(Math.ceil(needS))} at ${Number(rate.toPrecision(3))}/s; maxDuration ${spec.maxDuration} ends in ${humanSeconds(Math.max(0, Math.floor(leftS)))}`);
+    }
+    return cond('True', 'Estimated', `gate ${slowest.gate} decides last, in about ${humanSeconds(Math.ceil(needS))} (${slowest.moreRequests} more candidate requests)`);
+  }
+  return cond('True', 'Estimated', `gate ${slowest.gate} decides last, after about ${slowest.moreRequests} more candidate requests`);
 }
 
 /**

@@ -1,10 +1,11 @@
 // The plan state machine's vocabulary: the stored state, what one call
-// observes, the actions it asks actuators to take, and the transitions it
+// observes (closed windows, operator commands), and the transitions it
 // reports for the audit log. Everything here is plain JSON so the state can
 // be stored and resumed after a crash.
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { goDurationMs } from '../../analysis/cost.ts';
-import type { GateInput, GateResult, Verdict } from '../../analysis/gates.ts';
+import type { GateResult, Verdict } from '../../analysis/gates.ts';
+import type { StepEvidence, WindowEvidence } from '../../analysis/step-evidence.ts';
 
 export type PlanPhase = 'Pending' | 'Progressing' | 'Paused' | 'Promoted' | 'RolledBack' | 'Aborted';
 export const TERMINAL_PHASES: ReadonlySet<PlanPhase> = new Set(['Promoted', 'RolledBack', 'Aborted']);
@@ -21,6 +22,8 @@ export interface PlanState {
   stepStartedAt?: number;
   /** Candidate requests counted toward the step's minRequests. */
   requestsInStep: number;
+  /** Everything the step's windows added up to: what the gates judge. */
+  evidence?: StepEvidence;
   /** Candidate requests over the whole plan (budget.maxRequests); absent in states stored before it existed. */
   requestsTotal?: number;
   consecutivePassingWindows: number;
@@ -42,23 +45,12 @@ export interface Command {
 }
 
 /** One closed window: candidate vs baseline (+ slices, provider results) over [fromMs, toMs). */
-export interface WindowObservation extends GateInput {
-  fromMs: number;
-  toMs: number;
-}
+export type WindowObservation = WindowEvidence;
 
 export interface Observation {
   window?: WindowObservation;
   commands?: Command[];
 }
-
-export type Action =
-  /** Candidate's share of live traffic (canaryTrafficPercent, or VirtualService weights). */
-  | { type: 'setCanary'; percent: number }
-  /** blueGreen: the candidate answers only on its tag host. */
-  | { type: 'preview'; tag: string }
-  /** The candidate becomes the default revision (KServe: canaryTrafficPercent removed). */
-  | { type: 'promote' };
 
 export interface Evidence {
   window?: { fromMs: number; toMs: number };
@@ -69,6 +61,8 @@ export interface Evidence {
   consecutiveErrors: number;
   hold: Hold;
   stepElapsedMs?: number;
+  /** α each gate spent on the step's evidence and on one window. */
+  alpha?: { step: number; window: number };
 }
 
 export interface Transition {
@@ -83,9 +77,9 @@ export interface Transition {
   evidence: Evidence;
 }
 
+/** The next state (the controller makes the target match it: desiredOf) and what to audit. */
 export interface StepResult {
   state: PlanState;
-  actions: Action[];
   /** Usually zero or one; a command and a window in one call can yield two. */
   transitions: Transition[];
 }

@@ -1,20 +1,23 @@
 // The TrafficPlan decision core: one pure call per closed window or operator
 // command. It never reads a clock or the store; the caller passes `now`,
-// applies the returned actions and writes the transitions to the audit log.
+// makes the target match the returned state (controller.ts desiredOf) and
+// writes the transitions to the audit log.
 //
 // Order inside one call: start a Pending plan; apply commands (kill, abort,
-// rollback and promote end the plan at once); apply the window (a replayed
-// window is ignored; a failing window rolls back); abort past maxDuration;
-// advance when the step's hold is met. docs/plans.md states every rule.
+// rollback and promote end the plan at once); add the window to the step's
+// evidence and judge the gates (a replayed window is ignored; a failing gate
+// rolls back); abort past maxDuration; advance when the step's hold is met.
+// docs/plans.md states every rule.
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { goDurationMs } from '../../analysis/cost.ts';
-import { DEFAULT_GATE_OPTIONS, evaluateWindow, type GateOptions, type WindowVerdict } from '../../analysis/gates.ts';
+import { DEFAULT_GATE_OPTIONS, alphaShares, evaluateLook, type GateOptions, type LookVerdict } from '../../analysis/gates.ts';
+import { addWindow, newStepEvidence, withReference, type StepEvidence } from '../../analysis/step-evidence.ts';
 import {
   TERMINAL_PHASES, holdOf, phaseKind, stepCount, stepPercent,
-  type Action, type Command, type Evidence, type Observation, type PlanPhase, type PlanState, type StepResult, type Transition, type WindowObservation,
+  type Command, type Evidence, type Observation, type PlanPhase, type PlanState, type StepResult, type Transition, type WindowObservation,
 } from './state.ts';
 
-type Spec = Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'rollback'> & Partial<Pick<TrafficPlanSpec, 'budget'>>;
+type Spec = Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'rollback' | 'window'> & Partial<Pick<TrafficPlanSpec, 'budget' | 'alpha'>>;
 
 export interface StepHooks {
   /** Why moving to (phaseIndex, stepIndex) would exceed budget.maxCostPerHour; undefined when within budget. */
@@ -22,10 +25,9 @@ export interface StepHooks {
 }
 
 class Run {
-  readonly actions: Action[] = [];
   readonly transitions: Transition[] = [];
   window: { fromMs: number; toMs: number } | undefined;
-  verdict: WindowVerdict | undefined;
+  verdict: LookVerdict | undefined;
 
   constructor(readonly spec: Spec, public state: PlanState, readonly now: number, readonly hooks: StepHooks = {}) {}
 
@@ -50,6 +52,7 @@ class Run {
     if (this.window) e.window = this.window;
     if (this.verdict) e.verdict = this.verdict.verdict;
     if (s.stepStartedAt !== undefined) e.stepElapsedMs = this.now - s.stepStartedAt;
+    if ((this.spec.gates ?? []).length > 0) e.alpha = alphaShares(this.spec);
     return e;
   }
 
@@ -63,8 +66,18 @@ class Run {
   }
 
   setCanary(percent: number): void {
-    this.actions.push({ type: 'setCanary', percent });
     this.state = { ...this.state, canaryPercent: percent };
+  }
+
+  /**
+   * Fresh evidence for a new split. When the baseline will serve nothing (the
+   * candidate at 100 %), the baseline's evidence so far is kept as the
+   * reference the candidate is compared with.
+   */
+  newSplit(percent: number): StepEvidence {
+    const prev = this.state.evidence;
+    const silentBaseline = percent >= 100 && prev !== undefined && prev.baseline.requests > 0;
+    return newStepEvidence(this.now, silentBaseline ? prev : undefined);
   }
 
   /** Traffic back to the baseline. The candidate stays warm for rollback.keepWarm from finishedAt (controller.ts desiredOf). */
@@ -76,7 +89,6 @@ class Run {
   promote(cause: string, reason: string, by?: string): void {
     this.move('Promoted', cause, reason, by);
     if (this.state.canaryPercent !== 100) this.setCanary(100);
-    this.actions.push({ type: 'promote' });
   }
 
   /** Enters phase `index` at its first step (or promotes when there is none left). */
@@ -84,13 +96,12 @@ class Run {
     const ph = this.spec.phases[index];
     if (!ph) return this.promote('promoted', 'the last step passed its gates and hold');
     if (this.overBudget(index, 0)) return;
-    this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0 };
+    const percent = ph.canary ? stepPercent(ph, 0) : 0;
+    this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
     const kind = phaseKind(ph);
-    if (ph.canary) this.setCanary(stepPercent(ph, 0));
-    else if (ph.blueGreen) {
-      this.actions.push({ type: 'preview', tag: ph.blueGreen.preview?.tag ?? 'latest' });
-      this.setCanary(0);
-    } else {
+    // blueGreen: 0 % of live traffic; the controller turns on the preview tag host (desiredOf).
+    if (ph.canary || ph.blueGreen) this.setCanary(percent);
+    else {
       return this.move('Paused', 'unsupported-phase', `phase ${index} (${kind}) is not run by the step logic yet; promote, abort or edit the plan`);
     }
     this.move('Progressing', cause, `${kind} phase ${index}, step 0 at ${this.state.canaryPercent}%`);
@@ -122,13 +133,16 @@ class Run {
     const s = this.state;
     if (s.lastWindowEnd !== undefined && w.toMs <= s.lastWindowEnd) return;
     this.window = { fromMs: w.fromMs, toMs: w.toMs };
-    const v = evaluateWindow(this.spec.gates ?? [], w, s.consecutiveErrors, options);
-    this.verdict = v;
-    // A window that began before this step also holds traffic of the previous split: its
-    // failures count (safety first) but its requests and passes do not.
+    // A window that began before this step also holds traffic of the previous split: it is
+    // judged for sudden failure (safety first) but adds nothing to the step's evidence.
     const counts = s.phase === 'Progressing' && s.stepStartedAt !== undefined && w.fromMs >= s.stepStartedAt;
+    let evidence = withReference(s.evidence ?? newStepEvidence(s.stepStartedAt ?? w.fromMs), w.reference);
+    if (counts) evidence = addWindow(evidence, w);
+    const v = evaluateLook(this.spec.gates ?? [], { step: evidence, window: w }, alphaShares(this.spec), s.consecutiveErrors, options);
+    this.verdict = v;
     this.state = {
       ...s,
+      evidence,
       lastWindowEnd: w.toMs,
       lastVerdict: v.verdict,
       consecutiveErrors: v.consecutiveErrors,
@@ -174,7 +188,7 @@ class Run {
       const percent = stepPercent(this.phaseSpec, next);
       const from = s.canaryPercent;
       this.move('Progressing', 'advanced', `step ${s.stepIndex} passed; canary ${from}% → ${percent}%`);
-      this.state = { ...this.state, stepIndex: next, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0 };
+      this.state = { ...this.state, stepIndex: next, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
       this.setCanary(percent);
       return;
     }
@@ -186,8 +200,8 @@ class Run {
 
 /**
  * One decision: `state` plus what happened since (a closed window, operator
- * commands) at time `now` → the next state, the actions to apply (in order)
- * and the transitions to audit. Same inputs, same outputs.
+ * commands) at time `now` → the next state (which the controller makes the
+ * target match) and the transitions to audit. Same inputs, same outputs.
  */
 export function step(spec: Spec, state: PlanState, observation: Observation, now: number, options: GateOptions = DEFAULT_GATE_OPTIONS, hooks: StepHooks = {}): StepResult {
   const run = new Run(spec, state, now, hooks);
@@ -206,5 +220,5 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkMaxDuration();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkRequestBudget();
   run.maybeAdvance();
-  return { state: run.state, actions: run.actions, transitions: run.transitions };
+  return { state: run.state, transitions: run.transitions };
 }

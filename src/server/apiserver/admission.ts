@@ -87,11 +87,13 @@ function admitPlan(obj: KubeObject): Cause[] {
   const causes: Cause[] = blockingFindings(lintPlan(obj as Parameters<typeof lintPlan>[0])).map((f) => ({
     field: f.field, reason: 'FieldValueInvalid', message: `${f.message} (lint ${f.id}; to accept it, list it in the ${LINT_OVERRIDE_ANNOTATION} annotation)`,
   }));
-  const gates = ((obj.spec as { gates?: Array<{ provider?: { prometheus?: { query?: string } } }> } | undefined)?.gates ?? []);
+  const gates = ((obj.spec as { gates?: Array<{ provider?: { prometheus?: Record<string, unknown> } }> } | undefined)?.gates ?? []);
   gates.forEach((g, i) => {
-    const q = g.provider?.prometheus?.query;
-    const problem = typeof q === 'string' ? checkQueryTemplate(q) : undefined;
-    if (problem) causes.push({ field: `spec.gates[${i}].provider.prometheus.query`, reason: 'FieldValueInvalid', message: `Invalid value: ${problem}` });
+    for (const field of ['query', 'events', 'total']) {
+      const q = g.provider?.prometheus?.[field];
+      const problem = typeof q === 'string' ? checkQueryTemplate(q) : undefined;
+      if (problem) causes.push({ field: `spec.gates[${i}].provider.prometheus.${field}`, reason: 'FieldValueInvalid', message: `Invalid value: ${problem}` });
+    }
   });
   const command = obj.metadata.annotations?.[COMMAND_ANNOTATION];
   if (command !== undefined && !(PLAN_COMMANDS as readonly string[]).includes(command)) {

@@ -1,0 +1,133 @@
+// When will a gate decide? The step's evidence is scaled up (every count × k:
+// the same rates with k times the data) until the gate passes or fails; the
+// smallest such k says how many more candidate requests the decision needs
+// at the rates observed so far. Before a plan runs, the same search on the
+// evidence of a clean candidate equal to its baseline predicts what each
+// step needs (`switchyard lint --rps`, `plan cost`).
+import { emptySide, scaleSide, type PairEvidence, type SideEvidence } from './evidence.ts';
+import { checksOf, evaluateGate, type GateAlpha, type GateInput, type GateSpec } from './gates.ts';
+import type { ProviderEvidence } from './gate-providers.ts';
+import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
+
+/** Beyond this many times the evidence so far, a gate is taken not to decide at the rates observed. */
+const MAX_SCALE = 1 << 16;
+
+export interface GateForecast {
+  gate: string;
+  slice?: string;
+  /** More candidate requests the gate needs to decide (0: decided); undefined: it will not decide at these rates. */
+  moreRequests?: number;
+  /** How it would decide. */
+  toward?: 'pass' | 'fail';
+  reason: string;
+}
+
+function scalePair(p: PairEvidence, k: number): PairEvidence {
+  return { candidate: scaleSide(p.candidate, k), baseline: scaleSide(p.baseline, k) };
+}
+
+function scaleProvider(e: ProviderEvidence, k: number): ProviderEvidence {
+  if (e.kind === 'counts') {
+    return { kind: 'counts', candidate: { events: e.candidate.events * k, total: e.candidate.total * k }, baseline: { events: e.baseline.events * k, total: e.baseline.total * k } };
+  }
+  const m = (x: { n: number; mean: number; m2: number }) => ({ n: x.n * k, mean: x.mean, m2: x.m2 * k });
+  return { kind: 'values', value: m(e.value), delta: m(e.delta), relative: m(e.relative) };
+}
+
+function scaled(step: GateInput['step'], k: number): GateInput['step'] {
+  const out: GateInput['step'] = scalePair(step, k);
+  if (step.slices) {
+    out.slices = Object.fromEntries(Object.entries(step.slices).map(([s, values]) => [s, Object.fromEntries(Object.entries(values).map(([v, p]) => [v, scalePair(p, k)]))]));
+  }
+  if (step.providers) out.providers = Object.fromEntries(Object.entries(step.providers).map(([g, e]) => [g, scaleProvider(e, k)]));
+  return out;
+}
+
+const decided = (v: string) => v === 'pass' || v === 'fail';
+
+/** The smallest scale k ≥ 1 at which the gate decides on the step's evidence; undefined when not within MAX_SCALE. */
+function scaleToDecide(gate: GateSpec, step: GateInput['step'], alpha: GateAlpha): { k: number; toward: 'pass' | 'fail' } | { nodata: string } | undefined {
+  const at = (k: number) => evaluateGate(gate, { step: k === 1 ? step : scaled(step, k) }, alpha).verdict;
+  const now = at(1);
+  if (decided(now)) return { k: 1, toward: now as 'pass' | 'fail' };
+  if (now === 'nodata') return { nodata: evaluateGate(gate, { step }, alpha).results[0]?.reason ?? 'no data' };
+  let lo = 1;
+  let hi = 2;
+  let v = at(hi);
+  while (!decided(v)) {
+    if (hi >= MAX_SCALE) return undefined;
+    lo = hi;
+    hi *= 2;
+    v = at(hi);
+  }
+  // A dozen halvings pin k to within 0.03 % of the bracket.
+  for (let i = 0; i < 12; i++) {
+    const mid = (lo + hi) / 2;
+    const m = at(mid);
+    if (decided(m)) {
+      hi = mid;
+      v = m;
+    } else lo = mid;
+  }
+  return { k: hi, toward: v as 'pass' | 'fail' };
+}
+
+/** Per gate: how many more candidate requests it needs to decide at the rates the step has seen. */
+export function forecastGates(gates: readonly GateSpec[], step: GateInput['step'], alpha: GateAlpha): GateForecast[] {
+  const n = step.candidate.requests;
+  return gates.map((gate) => {
+    const key = gate.name ?? gate.metric;
+    if (n <= 0 && !gate.provider) return { gate: key, reason: 'no candidate requests yet: nothing to extrapolate from' };
+    const r = scaleToDecide(gate, step, alpha);
+    if (!r) return { gate: key, reason: 'the value sits on its threshold: more evidence at these rates will not decide it' };
+    if ('nodata' in r) return { gate: key, reason: r.nodata };
+    const more = Math.ceil(n * (r.k - 1));
+    return { gate: key, moreRequests: more, toward: r.toward, reason: more === 0 ? `decided: ${r.toward}` : `about ${more} more candidate requests to ${r.toward}` };
+  });
+}
+
+/** A clean candidate equal to its baseline: no errors, no invalid outputs, latencies far under any threshold, two equally likely labels. */
+function cleanSide(n: number): SideEvidence {
+  return { ...emptySide(), requests: n, outputs: n, labels: { a: n / 2, b: n / 2 }, latency: [[1, n]] };
+}
+
+export interface StepForecast {
+  phaseIndex: number;
+  stepIndex: number;
+  percent: number;
+  /** Candidate requests until every gate passes (the slowest gate), and that gate. */
+  requests?: number;
+  slowest?: string;
+  /** At `rps` requests per second in total; undefined without a rate. */
+  seconds?: number;
+  gates: GateForecast[];
+}
+
+/**
+ * What each step needs before its gates can pass for a clean candidate, at
+ * the plan's α shares. Provider gates cannot be predicted (their values are
+ * unknown before the plan runs) and are left out.
+ */
+export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'window'> & { alpha?: number | undefined }, alpha: GateAlpha, rps?: number): StepForecast[] {
+  const gates = (spec.gates ?? []).filter((g) => !g.provider && !g.bySlice && checksOf(g).length > 0);
+  const out: StepForecast[] = [];
+  spec.phases.forEach((ph, phaseIndex) => {
+    const percents = ph.canary ? ph.canary.steps : [ph.shadow?.percent ?? ph.abTest?.percent ?? 100];
+    percents.forEach((percent, stepIndex) => {
+      const base = 10;
+      // At 100 % the baseline is the reference from the step before: as much evidence as the candidate's.
+      const baseline = percent >= 100 ? base : (base * (100 - percent)) / percent;
+      const step = { candidate: cleanSide(base), baseline: cleanSide(baseline) };
+      const forecasts = forecastGates(gates, step, alpha).map((f) => (f.moreRequests === undefined ? f : { ...f, moreRequests: Math.ceil(base + f.moreRequests) }));
+      const need = forecasts.map((f) => f.moreRequests ?? Infinity);
+      const worst = need.length > 0 ? Math.max(...need) : 0;
+      const slowest = forecasts[need.indexOf(worst)]?.gate;
+      const s: StepForecast = { phaseIndex, stepIndex, percent, gates: forecasts };
+      if (Number.isFinite(worst)) s.requests = worst;
+      if (slowest) s.slowest = slowest;
+      if (rps !== undefined && rps > 0 && Number.isFinite(worst)) s.seconds = worst / ((rps * percent) / 100);
+      out.push(s);
+    });
+  });
+  return out;
+}
