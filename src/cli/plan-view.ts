@@ -113,19 +113,27 @@ function timeText(plan: PlanObject, now: number): string | undefined {
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
+const intervalText = (iv: Array<number | null> | undefined) => (iv && iv.length === 2 ? ` [${formatNumber(iv[0])}, ${formatNumber(iv[1])}]` : '');
+
+/** One row per gate: the step's value with its interval, the baseline, the last window alone, and what an undecided gate still needs. */
 function gateRows(s: TrafficPlanStatus, color: boolean | undefined): string[] {
   const gates = s.gates ?? [];
   if (gates.length === 0) return ['  <no gate evaluated yet>'];
   const rows = gates.map((g) => [
     `${g.name && g.name !== g.metric ? `${g.name} (${g.metric})` : g.metric}${g.slice ? ` [${g.slice}]` : ''}`,
-    formatNumber(g.value), formatNumber(g.baseline), g.threshold ?? '-', g.verdict ?? '-', g.reason ?? '',
+    `${formatNumber(g.value)}${intervalText(g.interval ?? g.deltaInterval)}`, formatNumber(g.baseline),
+    g.lastWindow ? `${formatNumber(g.lastWindow.value)}${g.lastWindow.failed ? ' FAILED' : ''}` : '-',
+    g.threshold ?? '-', g.verdict ?? '-', g.needs?.message ?? '',
   ]);
-  const lines = alignColumns([['GATE', 'CANDIDATE', 'BASELINE', 'THRESHOLD', 'VERDICT', 'REASON'], ...rows]);
-  return lines.map((line, i) => {
+  const lines = alignColumns([['GATE', 'STEP [INTERVAL]', 'BASELINE', 'LAST WINDOW', 'THRESHOLD', 'VERDICT', 'NEEDS'], ...rows]);
+  const out = lines.map((line, i) => {
     const verdict = i === 0 ? undefined : gates[i - 1]!.verdict;
     const code = verdict ? VERDICT_COLOR[verdict] : undefined;
     return `  ${code ? paint(color, code, line) : line}`;
   });
+  // Reasons are long: one line each under the table.
+  gates.forEach((g) => { if (g.reason) out.push(`    ${g.name ?? g.metric}${g.slice ? ` [${g.slice}]` : ''}: ${g.reason}`); });
+  return out;
 }
 
 function conditionRows(s: TrafficPlanStatus, now: number): string[] {
@@ -159,6 +167,9 @@ export function renderPlanStatus(plan: PlanObject, opts: ViewOptions): string {
     field('Requests', progressBar(s.stepRequests ?? 0, s.stepMinRequests, opts.barWidth));
     const windows = s.requiredPassingWindows ? `${s.passingWindows ?? 0}/${s.requiredPassingWindows} consecutive passing` : `${s.passingWindows ?? 0} consecutive passing`;
     field('Windows', `${windows}${s.lastWindow ? `; last ${clock(s.lastWindow.from)}-${clock(s.lastWindow.to)}: ${s.lastWindow.verdict}` : ''}`);
+    if (s.evidence) field('Evidence', `${s.evidence.candidateRequests} candidate and ${s.evidence.baselineRequests} baseline requests in ${s.evidence.windows} window${s.evidence.windows === 1 ? '' : 's'} since ${clock(s.evidence.since)}${s.evidence.baselineIsReference ? ' (baseline: reference from before the split moved)' : ''}`);
+    const decidable = s.conditions?.find((c) => c.type === 'Decidable');
+    if (decidable?.message) field('Decision', `${decidable.status === 'False' ? paint(opts.color, 'red', 'not expected: ') : ''}${decidable.message}`);
     const time = timeText(plan, opts.now);
     if (time) field('Time', time);
   }

@@ -45,7 +45,7 @@ test('each canary step costs (1 + pct x candidate/baseline) x baseline inference
   assert.equal(r.keepWarm.cost, 19.2);
   assert.equal(r.budget.exceeded, false);
   const text = formatCostReport(r);
-  assert.match(text, /^1\s+1\/4\s+canary 5%\s+13m\s+5\.47\s+\+1\.07\s+1\.22$/m);
+  assert.match(text, /^1\s+1\/4\s+canary 5%\s+13m\s+\d+ \(\w+\)\s+5\.47\s+\+1\.07\s+1\.22$/m);
   assert.match(text, /^keep warm: {2}19\.20 \(baseline replicas for rollback\.keepWarm 24h\)$/m);
   assert.match(text, /^budget: {5}within budget\.maxCostPerHour 40 \(peak 10\.60\/h\)$/m);
 });

@@ -21,11 +21,16 @@ const progressing: PlanObject = {
     candidateRevision: 'fraud-score-predictor-00002', baselineRevision: 'fraud-score-predictor-00001',
     lastWindow: { from: '2026-11-22T09:58:00Z', to: '2026-11-22T09:59:00Z', verdict: 'pass' },
     gates: [
-      { metric: 'errorRate', value: 0.0021, baseline: 0.0019, threshold: 'max 0.01', verdict: 'pass', reason: '[0.001, 0.004] within max 0.01' },
+      { metric: 'errorRate', value: 0.0021, interval: [0.001, 0.004], baseline: 0.0019, threshold: 'max 0.01', verdict: 'pass', reason: '[0.001, 0.004] within max 0.01', lastWindow: { value: 0.002, samples: 480 } },
       { metric: 'outputPSI', name: 'psi-gold', slice: 'tier=gold', value: 0.31234567, baseline: null, threshold: 'max 0.2', verdict: 'fail', reason: 'above max 0.2' },
+      { metric: 'classRateDelta', value: 0.01, interval: [0, 0.07], threshold: 'max 0.05', verdict: 'inconclusive', reason: '[0, 0.07] straddles max 0.05', needs: { requests: 1800, seconds: 225, message: '1800 more candidate requests to pass (about 4m at 8 candidate requests/s)' } },
     ],
+    evidence: { since: '2026-11-22T09:55:48Z', windows: 4, candidateRequests: 2600, baselineRequests: 23400 },
     message: 'canary phase 0, step 1 at 10%',
-    conditions: [{ type: 'Progressing', status: 'True', reason: 'Advanced', lastTransitionTime: '2026-11-22T09:55:48Z' }],
+    conditions: [
+      { type: 'Progressing', status: 'True', reason: 'Advanced', lastTransitionTime: '2026-11-22T09:55:48Z' },
+      { type: 'Decidable', status: 'True', reason: 'Estimated', message: 'gate classRateDelta decides last, in about 4m (1800 more candidate requests)', lastTransitionTime: '2026-11-22T09:55:48Z' },
+    ],
   },
 };
 
@@ -38,11 +43,16 @@ test('a progressing canary shows its step, split, request budget, windows, time 
   assert.equal(line('Requests'), `Requests:   [${'#'.repeat(16)}${'-'.repeat(14)}]  2600/5000 (52%)`);
   assert.equal(line('Windows'), 'Windows:    1/2 consecutive passing; last 09:58:00-09:59:00: pass');
   assert.equal(line('Time'), 'Time:       4m12s in step (minDuration 10m), 31m since start (maxDuration 24h)');
+  assert.equal(line('Evidence'), 'Evidence:   2600 candidate and 23400 baseline requests in 4 windows since 09:55:48');
+  assert.equal(line('Decision'), 'Decision:   gate classRateDelta decides last, in about 4m (1800 more candidate requests)');
   const gates = text.slice(text.indexOf('Gates:')).split('\n');
-  assert.match(gates[1]!, /^ {2}GATE\s+CANDIDATE\s+BASELINE\s+THRESHOLD\s+VERDICT\s+REASON$/);
-  assert.match(gates[2]!, /^ {2}errorRate\s+0\.0021\s+0\.0019\s+max 0\.01\s+pass\s+\[0\.001, 0\.004\] within max 0\.01$/);
-  assert.match(gates[3]!, /^ {2}psi-gold \(outputPSI\) \[tier=gold\]\s+0\.3123\s+-\s+max 0\.2\s+fail\s+above max 0\.2$/);
+  assert.match(gates[1]!, /^ {2}GATE\s+STEP \[INTERVAL\]\s+BASELINE\s+LAST WINDOW\s+THRESHOLD\s+VERDICT\s+NEEDS$/);
+  assert.match(gates[2]!, /^ {2}errorRate\s+0\.0021 \[0\.001, 0\.004\]\s+0\.0019\s+0\.002\s+max 0\.01\s+pass$/);
+  assert.match(gates[3]!, /^ {2}psi-gold \(outputPSI\) \[tier=gold\]\s+0\.3123\s+-\s+-\s+max 0\.2\s+fail$/);
+  assert.match(gates[4]!, /^ {2}classRateDelta\s+0\.01 \[0, 0\.07\]\s+-\s+-\s+max 0\.05\s+inconclusive\s+1800 more candidate requests to pass \(about 4m at 8 candidate requests\/s\)$/);
+  assert.match(text, /^ {4}psi-gold \[tier=gold\]: above max 0\.2$/m);
   assert.match(text, /Progressing\s+True\s+Advanced\s+4m12s ago/);
+  assert.match(text, /Decidable\s+True\s+Estimated/);
   assert.doesNotMatch(text, /\x1b\[/, 'no ANSI codes without colour');
 });
 

@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { findByKind } from '../../api/registry.ts';
 import { validateObject } from '../../api/validate.ts';
-import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan, type LintFinding } from '../../analysis/lint.ts';
+import { LINT_OVERRIDE_ANNOTATION, blockingFindings, decisionLint, lintPlan, type DecisionLint, type LintFinding } from '../../analysis/lint.ts';
+import { trafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { syError, type SwitchyardError } from '../../core/errors.ts';
 import { run, type CliContext } from '../context.ts';
 import { readManifests, type Manifest } from '../manifests.ts';
@@ -22,6 +23,8 @@ export interface PlanLint {
   findings: LintFinding[];
   blocking: number;
   ok: boolean;
+  /** Per step, what the gates need before they can pass (a valid plan only). */
+  decisions?: DecisionLint;
 }
 
 export interface LintReport {
@@ -35,7 +38,7 @@ export interface LintReport {
 
 const PLAN_INFO = findByKind('switchyard.dev/v1alpha1', 'TrafficPlan')!;
 
-function lintOne(source: string, obj: Record<string, unknown>): PlanLint {
+function lintOne(source: string, obj: Record<string, unknown>, rps: number | undefined): PlanLint {
   const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
   const result = validateObject(PLAN_INFO, obj);
   const errors = result.ok ? [] : result.causes.map((c) => ({ field: c.field, message: c.message }));
@@ -45,11 +48,17 @@ function lintOne(source: string, obj: Record<string, unknown>): PlanLint {
   } catch {
     // A plan too malformed to lint: its schema errors say why.
   }
+  let decisions: DecisionLint | undefined;
+  if (errors.length === 0) {
+    const spec = trafficPlanSpec.parse(obj.spec);
+    decisions = decisionLint(spec, rps ?? spec.cost?.requestsPerSecond);
+    findings.push(...decisions.findings);
+  }
   const blocking = blockingFindings(findings).length;
-  return { source, name: String(meta.name ?? ''), ...(meta.namespace ? { namespace: meta.namespace } : {}), errors, findings, blocking, ok: errors.length === 0 && blocking === 0 };
+  return { source, name: String(meta.name ?? ''), ...(meta.namespace ? { namespace: meta.namespace } : {}), errors, findings, blocking, ok: errors.length === 0 && blocking === 0, ...(decisions ? { decisions } : {}) };
 }
 
-export function lintManifests(manifests: Manifest[]): LintReport {
+export function lintManifests(manifests: Manifest[], rps?: number): LintReport {
   const plans: PlanLint[] = [];
   const skipped: LintReport['skipped'] = [];
   const unreadable: LintReport['unreadable'] = [];
@@ -58,7 +67,7 @@ export function lintManifests(manifests: Manifest[]): LintReport {
     else if (m.object!.kind !== 'TrafficPlan') {
       const name = (m.object!.metadata as { name?: string } | undefined)?.name ?? '';
       skipped.push({ source: m.source, note: `${m.source}: ${String(m.object!.kind)} ${name} skipped: lint checks TrafficPlans only` });
-    } else plans.push(lintOne(m.source, m.object!));
+    } else plans.push(lintOne(m.source, m.object!, rps));
   }
   return { plans, skipped, unreadable, ok: unreadable.length === 0 && plans.every((p) => p.ok) };
 }
@@ -76,6 +85,7 @@ export function formatPlanLint(p: PlanLint): string {
   const sorted = [...p.findings].sort((a, b) => order(a) - order(b));
   const heads = alignColumns(sorted.map((f) => [severityText(f), f.id, f.field]));
   sorted.forEach((f, i) => lines.push(`  ${heads[i]}`, `      ${messageText(f)}`));
+  if (p.decisions && p.decisions.steps.length > 0) lines.push(...decisionRows(p.decisions));
   const warnings = p.findings.filter((f) => f.severity === 'warning').length;
   const overridden = p.findings.filter((f) => f.overridden && f.severity === 'blocking').length;
   const counts = `${p.blocking} blocking, ${warnings} warning${warnings === 1 ? '' : 's'}${overridden ? `, ${overridden} overridden` : ''}`;
@@ -85,9 +95,28 @@ export function formatPlanLint(p: PlanLint): string {
   return lines.join('\n');
 }
 
-async function lintCommand(ctx: CliContext, files: string[], opts: { output?: string }): Promise<boolean> {
+const duration = (s: number | undefined) => (s === undefined ? '-' : s < 120 ? `${Math.ceil(s)}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`);
+
+/** Per step: what the gates need before they can pass, and how long that takes at the rate. */
+function decisionRows(d: DecisionLint): string[] {
+  const rows = d.steps.map((s) => [`    ${s.phaseIndex + 1}`, String(s.stepIndex + 1), `${s.percent}%`, s.requests === undefined ? 'never' : String(s.requests), s.slowest ?? '-', duration(s.seconds)]);
+  const rate = d.rps !== undefined ? `at ${d.rps} req/s` : 'pass --rps N (or set spec.cost.requestsPerSecond) for the time';
+  return [
+    `  decisions: candidate requests before every gate can pass, for a candidate equal to its baseline (${rate}):`,
+    ...alignColumns([['    PHASE', 'STEP', 'AT', 'REQUESTS', 'SLOWEST GATE', 'TIME'], ...rows]),
+  ];
+}
+
+function rateOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw syError('SY_ERR_CONFIG', `--rps must be a positive number of requests per second, got "${text}"`);
+  return v;
+}
+
+async function lintCommand(ctx: CliContext, files: string[], opts: { output?: string; rps?: string }): Promise<boolean> {
   if (opts.output !== undefined && opts.output !== 'json') throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${opts.output}", allowed formats are: json`);
-  const report = lintManifests(readManifests(files));
+  const report = lintManifests(readManifests(files), rateOption(opts.rps));
   if (opts.output === 'json') {
     const unreadable = report.unreadable.map((u) => ({ source: u.source, error: u.error.message, code: u.error.code }));
     ctx.out(JSON.stringify({ ...report, unreadable }, null, 2));
@@ -106,6 +135,7 @@ export function registerLint(program: Command): void {
     .description("Check TrafficPlan files offline: the schema, then the seeds' anti-patterns (no end, health-only gates, no request budget, ...); exit 1 when apply would refuse one")
     .argument('<files...>', 'YAML or JSON files or directories (multi-document files are fine; - for stdin)')
     .option('-o, --output <format>', 'json')
+    .option('--rps <n>', 'total request rate of the target: predict how long each step takes to decide (default: spec.cost.requestsPerSecond)')
     .addHelpText(
       'after',
       `
@@ -113,9 +143,14 @@ Each finding names its id, severity and field, and says what to do. Blocking fin
 \`apply\` refuse the plan unless the annotation ${LINT_OVERRIDE_ANNOTATION}: "<id>, <id>" lists them;
 overridden findings are still shown. Other kinds in the files are skipped with a note.
 
+For a valid plan, lint also predicts per step how many candidate requests its gates need before
+they can pass for a candidate equal to its baseline, and with a rate how long that takes; it warns
+when the run cannot decide within maxDuration or budget.maxRequests, or a gate can never pass.
+
 Examples:
   switchyard lint examples/plans/
+  switchyard lint plan.yaml --rps 300
   switchyard lint plan.yaml -o json | jq '.plans[].findings[].id'`,
     )
-    .action(run(async (ctx, files: string[], opts: { output?: string }) => lintCommand(ctx, files, opts)));
+    .action(run(async (ctx, files: string[], opts: { output?: string; rps?: string }) => lintCommand(ctx, files, opts)));
 }

@@ -3,6 +3,8 @@
 import { humanDuration } from '../../api/age.ts';
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { budgetExceeded, costPerHour, planCost, type CostInputs, type Exposure } from '../../analysis/cost.ts';
+import { forecastPlan } from '../../analysis/forecast.ts';
+import { alphaShares } from '../../analysis/gates.ts';
 import { alignColumns } from '../table.ts';
 
 /** A TrafficPlan that passed the schema (defaults applied). */
@@ -22,6 +24,9 @@ export interface CostRow {
   incrementalPerHour: number;
   cost: number | null;
   overBudget: boolean;
+  /** Candidate requests the step's gates need before they can pass, for a candidate equal to the baseline, and the slowest gate. */
+  decisionRequests?: number;
+  slowestGate?: string;
 }
 
 export interface CostReport {
@@ -49,14 +54,20 @@ export function exposureText(e: Exposure): string {
 
 export function costReport(plan: ValidPlan, inputs: CostInputs, sources: Record<string, string>): CostReport {
   const spec = plan.spec;
-  const priced = planCost(spec, inputs);
-  const steps: CostRow[] = priced.steps.map((s) => ({
-    phaseIndex: s.phaseIndex, stepIndex: s.stepIndex, exposure: exposureText(s.exposure),
-    hours: finite(s.hours), perHour: round(s.perHour.total), incrementalPerHour: round(s.perHour.incremental),
-    // A step that costs nothing per hour costs nothing however long it lasts.
-    cost: s.perHour.total === 0 ? 0 : finite(s.cost),
-    overBudget: budgetExceeded(spec, inputs, s.phaseIndex, s.stepIndex).exceeded,
-  }));
+  const forecast = forecastPlan(spec, alphaShares(spec), inputs.requestsPerSecond);
+  const decisionOf = (phaseIndex: number, stepIndex: number) => forecast.find((f) => f.phaseIndex === phaseIndex && f.stepIndex === stepIndex);
+  const priced = planCost(spec, inputs, (p, s) => decisionOf(p, s)?.requests);
+  const steps: CostRow[] = priced.steps.map((s) => {
+    const d = decisionOf(s.phaseIndex, s.stepIndex);
+    return {
+      phaseIndex: s.phaseIndex, stepIndex: s.stepIndex, exposure: exposureText(s.exposure),
+      hours: finite(s.hours), perHour: round(s.perHour.total), incrementalPerHour: round(s.perHour.incremental),
+      // A step that costs nothing per hour costs nothing however long it lasts.
+      cost: s.perHour.total === 0 ? 0 : finite(s.cost),
+      overBudget: budgetExceeded(spec, inputs, s.phaseIndex, s.stepIndex).exceeded,
+      ...(d?.requests !== undefined ? { decisionRequests: d.requests } : {}), ...(d?.slowest ? { slowestGate: d.slowest } : {}),
+    };
+  });
   const first = steps.find((s) => s.overBudget);
   const max = spec.budget?.maxCostPerHour;
   return {
@@ -106,10 +117,11 @@ export function formatCostReport(r: CostReport): string {
     '',
   ];
   const rows = r.steps.map((s) => [
-    String(s.phaseIndex + 1), stepLabel(r, s), s.exposure, hoursText(s.hours), money(s.perHour), `+${money(s.incrementalPerHour)}`, money(s.cost),
-    s.overBudget ? 'OVER BUDGET' : '',
+    String(s.phaseIndex + 1), stepLabel(r, s), s.exposure, hoursText(s.hours), s.decisionRequests !== undefined ? `${s.decisionRequests} (${s.slowestGate})` : '-',
+    money(s.perHour), `+${money(s.incrementalPerHour)}`, money(s.cost), s.overBudget ? 'OVER BUDGET' : '',
   ]);
-  lines.push(...alignColumns([['PHASE', 'STEP', 'EXPOSURE', 'DURATION', 'PER HOUR', 'EXTRA/H', 'COST', ''], ...rows]));
+  lines.push(...alignColumns([['PHASE', 'STEP', 'EXPOSURE', 'DURATION', 'GATES NEED', 'PER HOUR', 'EXTRA/H', 'COST', ''], ...rows]));
+  lines.push('(GATES NEED: candidate requests before every gate can pass, for a candidate equal to its baseline; a step lasts at least that long)');
   lines.push('');
   if (r.keepWarm.hours > 0) lines.push(`keep warm:  ${money(r.keepWarm.cost)} (baseline replicas for rollback.keepWarm ${r.keepWarm.duration})`);
   else lines.push('keep warm:  0 (no rollback.keepWarm: rollback after promotion is a cold start)');
