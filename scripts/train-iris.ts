@@ -1,6 +1,7 @@
 // Trains the fixture models that tests, examples and the demo serve:
 //   examples/models/iris-v1, iris-v2   multinomial logistic regression on iris
 //   examples/models/const-<class>      always predict one class
+//   examples/models/fails-at-inference fails every request; rejects-negative fails rows with a negative feature
 // Run: node --import tsx scripts/train-iris.ts
 // Deterministic: fixed seeds, batch gradient descent, no wall-clock input, so
 // re-running reproduces the committed .onnx files byte for byte.
@@ -100,7 +101,7 @@ function valueInfo(name: string, elemType: number, dims: Array<number | string>)
  *   → label INT64 [N] (ArgMax; listed first so V1 `predictions` are class indices as in sklearn)
  *   → probabilities FLOAT [N,3] (Softmax)
  */
-export function toOnnx(m: Model, docString: string): Uint8Array {
+export function toOnnx(m: Model, docString: string, opts: { rejectNegative?: boolean } = {}): Uint8Array {
   const attr = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
   const graph = onnx.GraphProto.create({
     name: 'iris_logreg',
@@ -109,9 +110,11 @@ export function toOnnx(m: Model, docString: string): Uint8Array {
       floatTensor('std', [FEATURES], m.std),
       floatTensor('weights', [FEATURES, K], m.w.flat()),
       floatTensor('bias', [K], m.b),
+      ...(opts.rejectNegative ? guardInitializers() : []),
     ],
     node: [
-      onnx.NodeProto.create({ opType: 'Sub', input: ['input', 'mean'], output: ['centered'], name: 'center' }),
+      ...(opts.rejectNegative ? guardNodes() : []),
+      onnx.NodeProto.create({ opType: 'Sub', input: [opts.rejectNegative ? 'guarded' : 'input', 'mean'], output: ['centered'], name: 'center' }),
       onnx.NodeProto.create({ opType: 'Div', input: ['centered', 'std'], output: ['scaled'], name: 'scale' }),
       onnx.NodeProto.create({ opType: 'MatMul', input: ['scaled', 'weights'], output: ['linear'], name: 'matmul' }),
       onnx.NodeProto.create({ opType: 'Add', input: ['linear', 'bias'], output: ['logits'], name: 'add_bias' }),
@@ -133,6 +136,38 @@ export function toOnnx(m: Model, docString: string): Uint8Array {
     graph,
   });
   return onnx.ModelProto.encode(model).finish();
+}
+
+function guardInitializers() {
+  return [
+    floatTensor('one', [], [1]),
+    floatTensor('probe', [FEATURES], [0, 0, 0, 0]),
+    onnx.TensorProto.create({ name: 'four', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [FEATURES] }),
+  ];
+}
+
+/**
+ * A data-dependent failure: k = ceil(relu(−min(input))) + 1 is 1 unless some
+ * feature is negative; the probe [4] is reshaped to [4k], which only k = 1
+ * satisfies, and its sum (0) is added to the input so the check always runs.
+ * A negative measurement is not an iris, so the model refuses it with an
+ * error, as a candidate with stricter (or buggier) input validation would.
+ */
+function guardNodes() {
+  const node = (opType: string, input: string[], output: string, attribute: object[] = []) => onnx.NodeProto.create({ opType, input, output: [output], name: output, attribute });
+  const int = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+  return [
+    node('ReduceMin', ['input'], 'minimum', [int('keepdims', 0)]),
+    node('Neg', ['minimum'], 'negated'),
+    node('Relu', ['negated'], 'below_zero'),
+    node('Ceil', ['below_zero'], 'whole'),
+    node('Add', ['whole', 'one'], 'k_float'),
+    node('Cast', ['k_float'], 'k', [int('to', onnx.TensorProto.DataType.INT64)]),
+    node('Mul', ['k', 'four'], 'shape'),
+    node('Reshape', ['probe', 'shape'], 'checked'),
+    node('ReduceSum', ['checked'], 'zero', [int('keepdims', 0)]),
+    node('Add', ['input', 'zero'], 'guarded'),
+  ];
 }
 
 /** Zero weights and a bias that wins by 1e4: Softmax gives exactly one-hot, ArgMax gives k. */
@@ -184,6 +219,8 @@ function main(): void {
   }
   CLASSES.forEach((cls, k) => write(`const-${cls}`, toOnnx(constantModel(k), `Constant classifier: always ${cls} (${k})`)));
   write('fails-at-inference', failingOnnx());
+  // iris-v1 exactly, except that rows with a negative feature fail at inference (500).
+  write('rejects-negative', toOnnx(train(data, variants[0]!), 'iris-v1 that fails at inference on any row with a negative feature', { rejectNegative: true }));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

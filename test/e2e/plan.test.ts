@@ -12,9 +12,9 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { apiFetch, kubectl, removeDir, ROOT, startUp, type Up } from './harness.ts';
+import { CENTERS, startLoad, until } from './load.ts';
 
 const K = '1.33';
-const CENTERS = [[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]];
 
 interface PlanStatus {
   phase?: string; currentStep?: number; canaryPercent?: number; stepRequests?: number; stepStartedAt?: string; message?: string;
@@ -41,50 +41,6 @@ function planYaml(name: string, target: string, storageUri: string, o: { steps: 
 
 const HEALTH = [{ metric: 'errorRate', max: 0.05 }, { metric: 'latencyP99Ms', max: 2000 }];
 const PSI = { metric: 'outputPSI', max: 0.2 };
-
-/** Requests with rows drawn around the three iris class centres, `concurrency` at a time, until stopped. */
-function startLoad(up: Up, host: string, concurrency = 4, model = host.split('.')[0]!) {
-  const pool = new Pool(up.gatewayUrl, { connections: concurrency });
-  const seen = { total: 0, byStatus: new Map<number, number>(), byRevision: new Map<string, number>() };
-  let stopped = false;
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const one = async () => {
-    while (!stopped) {
-      const c = CENTERS[Math.floor(rand() * 3)]!;
-      const row = c.map((v) => Math.round((v + (rand() - 0.5) * 0.4) * 100) / 100);
-      try {
-        const res = await pool.request({ path: `/v1/models/${model}:predict`, method: 'POST', headers: { host, 'content-type': 'application/json' }, body: JSON.stringify({ instances: [row] }), headersTimeout: 5000, bodyTimeout: 5000 });
-        await res.body.arrayBuffer();
-        seen.total++;
-        seen.byStatus.set(res.statusCode, (seen.byStatus.get(res.statusCode) ?? 0) + 1);
-        const rev = res.headers['x-switchyard-revision'] as string;
-        seen.byRevision.set(rev, (seen.byRevision.get(rev) ?? 0) + 1);
-      } catch {
-        seen.byStatus.set(0, (seen.byStatus.get(0) ?? 0) + 1);
-      }
-    }
-  };
-  const workers = Array.from({ length: concurrency }, one);
-  return {
-    seen,
-    async stop() {
-      stopped = true;
-      await Promise.all(workers);
-      await pool.close();
-    },
-  };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 90_000, log?: () => string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${log ? `: ${log()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('TrafficPlan end to end', { concurrency: false }, () => {
   let up: Up;
@@ -190,7 +146,7 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
 
   test('kill moves traffic back at once while the candidate process is hung', async () => {
     await serve('iris-d', 'pvc://models/iris-v1/');
-    const load = startLoad(up, 'iris-d.default.example.com', 2);
+    const load = startLoad(up, 'iris-d.default.example.com', { concurrency: 2 });
     let pid: number | undefined;
     try {
       await ok(['apply', '-f', '-'], planYaml('iris-d-v2', 'iris-d', 'pvc://models/iris-v1-copy/', { steps: [50, 100], minRequests: 1_000_000, gates: [...HEALTH, PSI] }));
@@ -229,8 +185,8 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
 
   test('blueGreen: the candidate is judged on preview traffic through its tag host, then takes all traffic at once', async () => {
     await serve('iris-f', 'pvc://models/iris-v1/');
-    const live = startLoad(up, 'iris-f.default.example.com', 2);
-    const preview = startLoad(up, 'latest-iris-f-predictor.default.example.com', 2, 'iris-f');
+    const live = startLoad(up, 'iris-f.default.example.com', { concurrency: 2 });
+    const preview = startLoad(up, 'latest-iris-f-predictor.default.example.com', { concurrency: 2, model: 'iris-f' });
     try {
       const plan = JSON.parse(planYaml('iris-f-v2', 'iris-f', 'pvc://models/iris-v1-copy/', { steps: [100], minRequests: 200, gates: [...HEALTH, PSI] }));
       plan.spec.phases = [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 200, passingWindows: 2 } } }];

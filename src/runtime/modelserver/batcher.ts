@@ -3,6 +3,8 @@
 // request gets back its own rows of every output. A batch closes when it holds
 // maxBatchSize rows or maxDelayMs after its first request (0 = the end of the
 // current event-loop turn, which gathers what arrived in the same I/O poll).
+// A batch that fails is retried request by request, so an input the model
+// refuses fails only its own request.
 import { syError } from '../../core/errors.ts';
 import { DATATYPES, type TensorData, type V2Datatype } from './datatypes.ts';
 import type { LoadedModel, RunOutput } from './model.ts';
@@ -116,7 +118,9 @@ export class Batcher {
         }
       },
     ).catch((err: unknown) => {
-      for (const p of batch) p.reject(err);
+      // One request's rows must not fail the others': a failed batch is run again request by request.
+      if (batch.length === 1) return batch[0]!.reject(err);
+      for (const p of batch) this.runBatch([p], p.feed.dims[0]!);
     });
   }
 }
