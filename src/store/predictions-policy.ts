@@ -40,6 +40,27 @@ export interface ResolvedPolicy {
   /** Absent: inputs are not stored. */
   inputs?: InputRule;
   retentionMs: number;
+  /** The policy's spec as written (for showing it). */
+  spec?: PredictionLogPolicySpec;
+}
+
+/** A resolved policy as the API and CLI show it: the paths as written, retention as a Go duration. */
+export interface PolicyView {
+  /** NAMESPACE/NAME, or null when no policy applies (the default). */
+  policy: string | null;
+  /** null: inputs are not stored. */
+  inputs: { sampleRate: number; keep?: string[]; drop: string[]; hash: string[] } | null;
+  retention: string;
+}
+
+export function policyView(r: ResolvedPolicy): PolicyView {
+  const i = r.spec?.inputs;
+  const ms = r.retentionMs;
+  return {
+    policy: r.policy ?? null,
+    inputs: r.inputs && i ? { sampleRate: r.inputs.sampleRate, ...(i.keep ? { keep: i.keep } : {}), drop: i.drop ?? [], hash: i.hash ?? [] } : null,
+    retention: ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`,
+  };
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = Object.freeze({ retentionMs: DEFAULT_RETENTION_MS });
@@ -67,7 +88,7 @@ function compile(src: PolicySource): Compiled {
   if (retentionMs === undefined || retentionMs <= 0) throw syError('SY_ERR_CONFIG', `${where}: retention must be a positive duration, got ${spec.retention}`);
   const i = spec.inputs;
   return {
-    policy: `${src.namespace}/${src.name}`, namespace: src.namespace, name: src.name, created: src.creationTimestamp ?? '', retentionMs,
+    policy: `${src.namespace}/${src.name}`, namespace: src.namespace, name: src.name, created: src.creationTimestamp ?? '', retentionMs, spec,
     ...(spec.services ? { services: spec.services } : {}),
     ...(i ? { inputs: { sampleRate: i.sampleRate ?? 1, ...(i.keep ? { keep: steps(i.keep) } : {}), drop: steps(i.drop), hash: steps(i.hash) } } : {}),
   };

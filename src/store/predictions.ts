@@ -52,7 +52,7 @@ export const PredictionLogConfig = z.object({
   /** How often retention is enforced (besides at start and when policies change). */
   pruneIntervalMs: z.number().int().positive().default(60_000),
   /** Secret of the keyed hashes; `switchyard up` passes the data dir's, so hashes stay comparable across restarts. Default: random per process. */
-  hashKey: z.instanceof(Uint8Array).optional(),
+  hashKey: z.custom<Uint8Array>((v) => v instanceof Uint8Array).optional(),
   /** PredictionLogPolicies in force at start; setPolicies replaces them. */
   policies: z.array(z.custom<PolicySource>()).default([]),
 });

@@ -49,7 +49,7 @@ export const predictionLogPolicySpec = z.strictObject({
 export type PredictionLogPolicySpec = z.infer<typeof predictionLogPolicySpec>;
 
 export const predictionLogPolicySchema = kindObject({
-  apiVersions: ['v1alpha1'],
+  apiVersions: ['switchyard.dev/v1alpha1'],
   kind: 'PredictionLogPolicy',
   spec: predictionLogPolicySpec,
 }).describe('PredictionLogPolicy says which parts of request bodies the prediction log keeps for some services, and for how long their rows are kept.');
