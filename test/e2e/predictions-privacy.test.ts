@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { keyedHash } from '../../src/store/predictions-policy.ts';
-import { BIN, kubectl, removeDir, run, startUp, type Up } from './harness.ts';
+import { BIN, kubectl, removeDir, run, startUp, until, type Up } from './harness.ts';
 
 const K = '1.33';
 const SSN = '123-45-6789';
@@ -32,16 +32,6 @@ function rowsOf(up: Up): Row[] {
 function fileBytes(up: Up): Buffer {
   const path = join(up.dataDir, 'switchyard.db');
   return Buffer.concat([path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function predict(up: Up): Promise<string> {
@@ -89,6 +79,8 @@ test('the prediction log keeps no inputs or headers by default, inputs under a p
     assert.equal(applied.code, 0, applied.stderr);
     await until('the policy in force', async () => ((await policyLine(up)).includes('quickstart/iris-inputs') ? true : undefined));
     assert.equal(await policyLine(up), 'Policy: quickstart/iris-inputs: inputs of 100% of requests (hash $.ssn); rows kept 24h');
+    const listed = await kubectl(K, up, ['get', 'plp', '-n', 'quickstart']);
+    assert.match(listed.stdout, /^NAME\s+SERVICES\s+INPUTS\s+RETENTION\s+AGE\niris-inputs\s+\["iris"\]\s+100%\s+24h\s+\S+$/m);
     const second = await predict(up);
     const kept = await until('the second row', () => rowsOf(up).find((r) => r.request_id === second));
     const key = Buffer.from(readFileSync(join(up.dataDir, 'predictions.key'), 'utf8').trim(), 'hex');
