@@ -136,12 +136,18 @@ export function keepsInput(p: ResolvedPolicy, requestId: string): boolean {
   return (hash('prediction-inputs', requestId, 2) ?? 1) < rate;
 }
 
+/** Derived keys by master key and namespace: deriving costs an HMAC, and the writer hashes per row. */
+const namespaceKeys = new WeakMap<Uint8Array, Map<string, Buffer>>();
+
 /**
  * The keyed hash of a value: HMAC-SHA256 under a key derived for the namespace (so equal values
  * do not link across namespaces). Strings are hashed as their text, anything else as its JSON.
  */
 export function keyedHash(key: Uint8Array, namespace: string, value: unknown): string {
-  const nsKey = createHmac('sha256', key).update(`namespace:${namespace}`).digest();
+  let keys = namespaceKeys.get(key);
+  if (!keys) namespaceKeys.set(key, (keys = new Map()));
+  let nsKey = keys.get(namespace);
+  if (!nsKey) keys.set(namespace, (nsKey = createHmac('sha256', key).update(`namespace:${namespace}`).digest()));
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
   return HASH_PREFIX + createHmac('sha256', nsKey).update(text).digest('hex');
 }
