@@ -9,6 +9,7 @@ import { virtualServiceSchema } from './kinds/virtualservice.ts';
 import { serviceEntrySchema } from './kinds/serviceentry.ts';
 import { destinationRuleSchema } from './kinds/destinationrule.ts';
 import { trafficPlanSchema } from './kinds/trafficplan.ts';
+import { predictionLogPolicySchema } from './kinds/predictionlogpolicy.ts';
 import { namespaceSchema } from './kinds/namespace.ts';
 import { podSchema } from './kinds/pod.ts';
 import { eventSchema } from './kinds/event.ts';
@@ -176,6 +177,35 @@ export const KINDS: KindInfo[] = [
     hasStatus: true,
     readOnly: false,
     description: 'A gated, measured, reversible traffic move to a candidate model.',
+  },
+  {
+    group: 'switchyard.dev',
+    versions: ['v1alpha1'],
+    kind: 'PredictionLogPolicy',
+    plural: 'predictionlogpolicies',
+    singular: 'predictionlogpolicy',
+    shortNames: ['plp'],
+    namespaced: true,
+    categories: ['switchyard'],
+    schema: predictionLogPolicySchema,
+    printerColumns: [
+      { name: 'Services', type: 'string', jsonPath: '.spec.services', description: 'InferenceServices it applies to (all of the namespace when empty)' },
+      {
+        name: 'Inputs',
+        type: 'string',
+        jsonPath: '.spec.inputs.sampleRate',
+        description: 'Share of requests whose input is kept (none without spec.inputs)',
+        compute: (o) => {
+          const inputs = rec(rec(o.spec).inputs);
+          return rec(o.spec).inputs === undefined ? 'none' : `${Math.round((typeof inputs.sampleRate === 'number' ? inputs.sampleRate : 1) * 1000) / 10}%`;
+        },
+      },
+      { name: 'Retention', type: 'string', jsonPath: '.spec.retention' },
+      AGE,
+    ],
+    hasStatus: false,
+    readOnly: false,
+    description: 'Which parts of request bodies the prediction log keeps, and for how long its rows are kept.',
   },
   {
     group: '',

@@ -32,6 +32,8 @@ export interface IngressService {
   explainer?: TrafficTarget[];
   /** An active TrafficPlan's cohorts: exclusions, sticky units, strata (see cohorts.ts). */
   cohorts?: ServiceCohorts;
+  /** Artifact digest (sha256:…) of each revision whose model the storage initializer resolved, by revision name. */
+  digests?: Readonly<Record<string, string>>;
 }
 
 export interface IngressRoute {
@@ -45,6 +47,10 @@ export interface IngressRoute {
   path?: string;
   /** Strata values of the request, when the service has cohorts (telemetry slices). */
   cohort?: Record<string, string>;
+  /** The request's unit key, when the service's cohorts assign by one. */
+  unit?: string;
+  /** Artifact digest of the revision's model, when known: what answered, even after the revision is replaced. */
+  digest?: string;
 }
 
 interface Split {
@@ -80,7 +86,8 @@ function variantOf(t: TrafficTarget): string {
 }
 
 function routeOf(service: IngressService, t: TrafficTarget, variant = variantOf(t)): IngressRoute {
-  return { service, revision: t.revisionName, key: revisionKey(service.namespace, t.revisionName), variant };
+  const digest = service.digests?.[t.revisionName];
+  return { service, revision: t.revisionName, key: revisionKey(service.namespace, t.revisionName), variant, ...(digest ? { digest } : {}) };
 }
 
 function split(service: IngressService, traffic = service.traffic): Split {
@@ -165,9 +172,10 @@ function chooseInCohorts(sp: Split, c: ServiceCohorts, read: KeyReader, rng: () 
     const route = sp.routes[i < 0 ? sp.routes.length - 1 : i];
     return route ? { ...route, cohort: { ...strataOf(c, read), [EXCLUDED_SLICE]: 'true' } } : undefined;
   }
+  const unit = c.unit ? read(c.unit) || undefined : undefined;
   const route = chooseAt(sp, unitBucket(c, read) ?? rng());
   const cohort = route && strataOf(c, read);
-  return cohort ? { ...route!, cohort } : route;
+  return route && (cohort || unit) ? { ...route, ...(cohort ? { cohort } : {}), ...(unit ? { unit } : {}) } : route;
 }
 
 export type IngressResult =

@@ -12,6 +12,8 @@ export interface MirrorRecord {
   namespace: string;
   service: string;
   revision: string;
+  /** Artifact digest of the shadow revision's model, when known. */
+  digest?: string;
   variant: string;
   route?: string;
   destination?: string;

@@ -35,10 +35,14 @@ export type GatewaySnapshot = IngressTable & { vs?: VsLookup };
 export interface ResponseRecord {
   /** Strata values of the request when an active TrafficPlan defines strata (telemetry slices). */
   cohort?: Record<string, string>;
+  /** The request's unit key when an active TrafficPlan assigns by one (the prediction log keeps its keyed hash). */
+  unit?: string;
   requestId: string;
   namespace: string;
   service: string;
   revision: string;
+  /** Artifact digest (sha256:…) of the revision's model, from the routing table that chose it. */
+  digest?: string;
   variant: string;
   status: number;
   latencyMs: number;
@@ -208,7 +212,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const { route } = result;
     const started = performance.now();
     const rec: ResponseRecord = {
-      requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
+      requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision, digest: route.digest,
       variant: route.variant, status: 502, latencyMs: 0, buffered: false,
     };
     // Graph steps hold both bodies whole anyway: a sampled step only keeps them.
@@ -301,10 +305,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const { route } = result;
     const logged = route.service.logger !== undefined;
     const rec: ResponseRecord = {
-      requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision,
+      requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision, digest: route.digest,
       variant: route.variant, status: 502, latencyMs: 0, buffered: false,
     };
     if (route.cohort) rec.cohort = route.cohort;
+    if (route.unit) rec.unit = route.unit;
     const sampled = opts.wantsOutput?.(rec) === true;
     let outCopy: BodyCopy | undefined;
     bump(route.key, 1);

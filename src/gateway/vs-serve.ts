@@ -46,6 +46,7 @@ interface Identity {
   service: string;
   revision: string;
   variant: string;
+  digest?: string;
 }
 
 /** Telemetry identity of a target before (or without) picking an upstream. */
@@ -59,12 +60,13 @@ function setIdentity(rec: ResponseRecord, id: Identity): Identity {
   rec.service = id.service;
   rec.revision = id.revision;
   rec.variant = id.variant;
+  rec.digest = id.digest;
   return id;
 }
 
 function identityOfUpstream(u: Exclude<Upstream, { kind: 'none' }>): Identity {
   if (u.kind === 'origin') return u;
-  return { namespace: u.route.service.namespace, service: u.route.service.name, revision: u.route.revision, variant: u.route.variant };
+  return { namespace: u.route.service.namespace, service: u.route.service.name, revision: u.route.revision, variant: u.route.variant, digest: u.route.digest };
 }
 
 function reply(res: ServerResponse, status: number, text: string, requestId: string): void {
@@ -95,7 +97,7 @@ function sendMirrors(ctx: VsContext, route: CompiledRoute, mask: number, body: B
       origin, method, body,
       path: up.kind === 'revision' ? modelPathFor(path, up.route.service.name) : path,
       headers: { ...headers, host: shadowHost(typeof headers.host === 'string' ? headers.host : target.host) },
-      record: { requestId, namespace: who.namespace, service: who.service, revision: who.revision, variant: who.variant, route: route.id, destination: target.host, status: 0, latencyMs: 0 },
+      record: { requestId, namespace: who.namespace, service: who.service, revision: who.revision, digest: who.digest, variant: who.variant, route: route.id, destination: target.host, status: 0, latencyMs: 0 },
     });
     if (!sent) ctx.onMirrorDropped?.(who.namespace, who.service, 'overloaded');
   }
@@ -134,7 +136,9 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
       rec.status = abort;
       return reply(res, abort, 'fault filter abort', requestId);
     }
-    const dest = chooseDestination(route, route.unitKey !== null ? unitKeyOf(route, view) : undefined, rng);
+    const unit = route.unitKey !== null ? unitKeyOf(route, view) : undefined;
+    if (unit) rec.unit = unit;
+    const dest = chooseDestination(route, unit, rng);
     if (dest === null) return reply(res, 503, NO_HEALTHY_UPSTREAM, requestId);
     rec.destination = dest.target.host;
     setIdentity(rec, identityOf(dest.target, route.namespace));

@@ -1,8 +1,11 @@
 // The data dir (default .switchyard/): database, admin token, kubeconfig,
-// tokens, volumes, logs. Created on first `up`, reused afterwards.
+// tokens, volumes, logs, the prediction log's hash key. Created on first
+// `up`, reused afterwards.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { syError } from '../core/errors.ts';
 import { TokenRegistry } from './auth.ts';
 
 export interface DataDir {
@@ -13,6 +16,8 @@ export interface DataDir {
   volumes: string;
   logs: string;
   tls: string;
+  /** 32 random bytes (hex): the key of the prediction log's keyed hashes. */
+  predictionsKey: string;
 }
 
 export function dataDirPaths(dir: string): DataDir {
@@ -25,6 +30,7 @@ export function dataDirPaths(dir: string): DataDir {
     volumes: join(root, 'volumes'),
     logs: join(root, 'logs'),
     tls: join(root, 'tls'),
+    predictionsKey: join(root, 'predictions.key'),
   };
 }
 
@@ -40,6 +46,17 @@ export function prepareDataDir(dir: string): { paths: DataDir; tokens: TokenRegi
     writeFileSync(paths.adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
   }
   return { paths, tokens, adminToken };
+}
+
+/**
+ * The prediction log's hash key, created on first use (mode 0600). Kept with the data so that
+ * hashed values stay comparable across restarts; whoever holds it can test guesses against them.
+ */
+export function predictionsHashKey(paths: DataDir): Buffer {
+  if (!existsSync(paths.predictionsKey)) writeFileSync(paths.predictionsKey, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  const key = Buffer.from(readFileSync(paths.predictionsKey, 'utf8').trim(), 'hex');
+  if (key.length < 32) throw syError('SY_ERR_CONFIG', `${paths.predictionsKey} must hold at least 32 bytes as hex; remove it to have a new key generated (earlier hashes then no longer match)`);
+  return key;
 }
 
 /** A kubeconfig kubectl reads as is: one cluster, one user with a bearer token, one context. */

@@ -5,7 +5,7 @@ import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { applyManifests } from './apply.ts';
-import { prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
+import { predictionsHashKey, prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
 import { KINDS } from '../api/registry.ts';
 import { ensureServingCert } from './tls.ts';
 import { runCanaryStory } from './demo.ts';
@@ -16,6 +16,8 @@ import { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
 import { gatewayObservers } from '../gateway/telemetry/hooks.ts';
 import { PredictionLog } from '../store/predictions.ts';
 import { startPlanController } from './plans.ts';
+import { followPredictionPolicies } from './prediction-policies.ts';
+import { policyView } from '../store/predictions-policy.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -54,11 +56,13 @@ export async function up(opts: UpOptions): Promise<Running> {
   const store = await openSqliteStore({ path: paths.database });
   if (seedDemoVolume(paths.volumes)) log(`demo volume: copied examples/models to ${paths.volumes}/models (pvc://models/...)`);
   const serving = new LocalServing({ store, dataDir: paths.root, logDir: paths.logs, log });
-  // Telemetry and the prediction log are fed after each response, off the request path.
-  const predictions = new PredictionLog({ path: paths.database });
+  // Telemetry and the prediction log are fed after each response, off the request path. The log keeps
+  // no request bodies unless a PredictionLogPolicy asks (docs/predictions.md); its hash key lives in the data dir.
+  const predictions = new PredictionLog({ path: paths.database, hashKey: predictionsHashKey(paths) });
+  const unwatchPolicies = await followPredictionPolicies(store, predictions, log);
   // 1 s buckets: plan windows (spec.window) are whole seconds and read bucket-aligned.
   const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
-  const observers = gatewayObservers(telemetry, predictions, (namespace, revision) => serving.deployer.observe(namespace, revision)?.digest);
+  const observers = gatewayObservers(telemetry, predictions);
   let api: ApiServer;
   try {
     api = await startApiServer({
@@ -69,8 +73,10 @@ export async function up(opts: UpOptions): Promise<Running> {
         return { ...stats, ...(scores ? { scores: { count: scores.count, p50: scores.getValueAtQuantile(0.5), p90: scores.getValueAtQuantile(0.9) } } : {}) };
       },
       predictions: (q) => predictions.query(q),
+      predictionPolicy: (namespace, service) => policyView(predictions.policy(namespace, service ?? '')),
     });
   } catch (err) {
+    unwatchPolicies();
     await predictions.close();
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -98,6 +104,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   } catch (err) {
     await serving.stop();
     await api.close();
+    unwatchPolicies();
     await predictions.close();
     await store.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -134,6 +141,7 @@ export async function up(opts: UpOptions): Promise<Running> {
       await plans.stop();
       await gateway.close(5000);
       await serving.stop();
+      unwatchPolicies();
       await predictions.close();
       await api.close();
       await store.close();

@@ -3,10 +3,11 @@
 // thread can keep its counters and bound what is in flight.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { PolicySource } from './predictions-policy.ts';
 import { PredictionWriter, type WriterConfig, type WriteResult } from './predictions-write.ts';
 
-/** `rows`: predictions-write.ts encodeRow's flat encoding. */
-export type WorkerRequest = { seq: number; rows: unknown[]; nowMs: number } | { close: true };
+/** `rows`: predictions-write.ts encodeRow's flat encoding; `policies` replace those in force; `prune` enforces retention. */
+export type WorkerRequest = { seq: number; nowMs: number; rows?: unknown[]; policies?: PolicySource[]; prune?: boolean } | { close: true };
 export type WorkerReply = ({ seq: number } & WriteResult) | { closed: true };
 
 const { path, cfg } = workerData as { path: string; cfg: WriterConfig };
@@ -28,5 +29,12 @@ port.on('message', (m: WorkerRequest) => {
     port.close();
     return;
   }
-  port.postMessage({ seq: m.seq, ...writer.writeAll(m.rows, m.nowMs) } satisfies WorkerReply);
+  if (m.policies) writer.setPolicies(m.policies);
+  const r: WriteResult = m.rows ? writer.writeAll(m.rows) : { written: 0, failed: 0 };
+  if (m.prune) {
+    const p = writer.prune(m.nowMs);
+    r.pruned = p.pruned ?? 0;
+    if (p.error !== undefined) r.error = p.error;
+  }
+  port.postMessage({ seq: m.seq, ...r } satisfies WorkerReply);
 });

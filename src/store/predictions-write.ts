@@ -1,70 +1,44 @@
-// The prediction log's write side: redaction, the table, and batched inserts
-// in one transaction per batch plus periodic pruning. It runs in the log's
-// worker thread (predictions-worker.ts), which owns its own connection, so
-// SQLite's synchronous writes never block the gateway's event loop.
+// The prediction log's write side: what a row keeps of its bodies, the table,
+// batched inserts in one transaction per batch, and deletion by retention.
+// It runs in the log's worker thread (predictions-worker.ts), which owns its
+// own connection, so SQLite's synchronous writes never block the gateway.
 import Database from 'better-sqlite3';
-import { parseJsonPath } from '../api/jsonpath.ts';
-import { syError } from '../core/errors.ts';
+import { filterInput, keyedHash, PolicySet, type InputRule, type PolicySource } from './predictions-policy.ts';
 import type { PredictionEntry } from './predictions.ts';
 
-export const REDACTED = '[redacted]';
-type Steps = ReturnType<typeof parseJsonPath>;
+const sizeOf = (text: string) => Buffer.byteLength(text);
 
-export function compilePaths(paths: readonly string[]): Steps[] {
-  return paths.map((p) => {
-    const steps = parseJsonPath(p);
-    if (steps.some((s) => s.kind === 'filter')) throw syError('SY_ERR_CONFIG', `prediction log redaction path ${p}: filters are not supported, use fields, [n] and [*]`);
-    return steps;
-  });
-}
-
-/** Replaces whatever each path selects in `root` (in place) with "[redacted]"; a path that selects the root redacts it all. */
-export function redact(root: unknown, paths: readonly Steps[]): unknown {
-  for (const steps of paths) {
-    if (steps.length === 0) return REDACTED;
-    let nodes: unknown[] = [root];
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i]!;
-      const last = i === steps.length - 1;
-      const next: unknown[] = [];
-      for (const n of nodes) {
-        if (typeof n !== 'object' || n === null) continue;
-        const rec = n as Record<string, unknown>;
-        const keys: Array<string | number> =
-          step.kind === 'field' ? (Object.hasOwn(rec, step.name) ? [step.name] : [])
-          : step.kind === 'index' ? (Array.isArray(n) && step.index < n.length && step.index >= -n.length ? [step.index < 0 ? n.length + step.index : step.index] : [])
-          : Array.isArray(n) ? n.map((_, k) => k) : Object.keys(rec);
-        for (const k of keys) {
-          if (last) (rec as Record<string | number, unknown>)[k] = REDACTED;
-          else next.push((rec as Record<string | number, unknown>)[k]);
-        }
-      }
-      nodes = next;
-    }
-  }
-  return root;
-}
-
-export function bodyText(body: Uint8Array | string | undefined, paths: readonly Steps[], maxBytes: number): string | null {
-  if (body === undefined) return null;
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+/** An answer as stored: JSON as sent, other text as a JSON string, over the bound a marker. */
+export function outputText(text: string, maxBytes: number): string {
+  const size = sizeOf(text);
   if (size > maxBytes) return JSON.stringify(`[too large: ${size} bytes]`);
-  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   try {
-    const value: unknown = JSON.parse(text);
-    // Nothing to redact: the text is known to be JSON and is kept as sent.
-    return paths.length === 0 ? text : JSON.stringify(redact(value, paths));
+    JSON.parse(text);
+    return text;
   } catch {
-    // Not JSON: redaction cannot see inside it, so with any path configured the text is not kept.
-    return JSON.stringify(paths.length > 0 ? REDACTED : text);
+    return JSON.stringify(text);
   }
+}
+
+/** A request body as a policy keeps it: filtered by its paths; a body the paths cannot see into (not JSON) is not kept. */
+export function inputText(text: string, rule: InputRule, hashValue: (v: unknown) => string, maxBytes: number): string {
+  const size = sizeOf(text);
+  if (size > maxBytes) return JSON.stringify(`[too large: ${size} bytes]`);
+  const filtered = rule.keep !== undefined || rule.drop.length > 0 || rule.hash.length > 0;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return JSON.stringify(filtered ? `[not JSON: ${size} bytes]` : text);
+  }
+  return filtered ? JSON.stringify(filterInput(value, rule, hashValue) ?? null) : text;
 }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS predictions (
   request_id TEXT NOT NULL, time INTEGER NOT NULL, namespace TEXT NOT NULL, service TEXT NOT NULL,
   route TEXT, variant TEXT, revision TEXT, digest TEXT, role TEXT NOT NULL, status INTEGER NOT NULL,
-  latency_ms REAL NOT NULL, output TEXT, input TEXT, cohort TEXT);
+  latency_ms REAL NOT NULL, output TEXT, input TEXT, cohort TEXT, unit TEXT);
 CREATE INDEX IF NOT EXISTS predictions_service_time ON predictions (namespace, service, time);
 -- Only mirror rows are looked up by request id (pairing). Indexing every row by its random id
 -- made each batch dirty a page per row: 80 % of the log's write cost.
@@ -79,61 +53,39 @@ export function openPredictionsDb(path: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 1000');
   db.exec(SCHEMA);
+  // Tables written before rows carried the unit key gain the column (NULL for old rows).
+  const columns = db.prepare('PRAGMA table_info(predictions)').all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'unit')) db.exec('ALTER TABLE predictions ADD COLUMN unit TEXT');
   return db;
-}
-
-export interface ServicePolicy {
-  rate: number;
-  request: Steps[];
-  response: Steps[];
 }
 
 /** What the write side needs of the log's (parsed) configuration; plain data, so it crosses to the worker. */
 export interface WriterConfig {
-  sampleRate: number;
-  services: Record<string, { sampleRate?: number | undefined; redact?: { request: string[]; response: string[] } | undefined }>;
-  redact: { request: string[]; response: string[] };
   batchSize: number;
   maxBodyBytes: number;
+  /** Rows of services without a policy are deleted after this long. */
   retentionMs: number;
-}
-
-/** Sampling rate and redaction per "namespace/service", and the default. */
-export class Policies {
-  private readonly byService = new Map<string, Map<string, ServicePolicy>>();
-  readonly fallback: ServicePolicy;
-
-  constructor(cfg: WriterConfig) {
-    this.fallback = { rate: cfg.sampleRate, request: compilePaths(cfg.redact.request), response: compilePaths(cfg.redact.response) };
-    for (const [key, p] of Object.entries(cfg.services)) {
-      const [ns, svc] = key.split('/');
-      if (!ns || !svc) throw syError('SY_ERR_CONFIG', `prediction log service key ${key} must be "namespace/service"`);
-      const redaction = p.redact ?? cfg.redact;
-      let m = this.byService.get(ns);
-      if (!m) this.byService.set(ns, (m = new Map()));
-      m.set(svc, { rate: p.sampleRate ?? cfg.sampleRate, request: compilePaths(redaction.request), response: compilePaths(redaction.response) });
-    }
-  }
-
-  of(namespace: string, service: string): ServicePolicy {
-    return this.byService.get(namespace)?.get(service) ?? this.fallback;
-  }
+  /** The secret of keyed hashes (policy `hash` paths, unit keys). */
+  hashKey: Uint8Array;
+  policies: PolicySource[];
 }
 
 export interface WriteResult {
   written: number;
   /** Rows of batches whose transaction failed. */
   failed: number;
+  /** Rows deleted by retention. */
+  pruned?: number;
   error?: string;
 }
 
 /** Values per row in the flat encoding that crosses to the worker (one array of primitives clones far cheaper than objects). */
-export const FIELDS = 14;
+export const FIELDS = 15;
 
 /** Appends one entry to `out` in column order; bodies become text (a Buffer would cross with its whole backing buffer). */
 export function encodeRow(e: PredictionEntry, out: unknown[]): void {
   out.push(e.requestId, e.time, e.namespace, e.service, e.route ?? null, e.variant ?? null, e.revision ?? null, e.digest ?? null,
-    e.role, e.status, e.latencyMs, textOf(e.output), textOf(e.input), e.cohort ? JSON.stringify(e.cohort) : null);
+    e.role, e.status, e.latencyMs, textOf(e.output), textOf(e.input), e.cohort ? JSON.stringify(e.cohort) : null, e.unit ?? null);
 }
 
 function textOf(b: Uint8Array | string | undefined): string | null {
@@ -141,31 +93,84 @@ function textOf(b: Uint8Array | string | undefined): string | null {
   return typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 }
 
+/**
+ * Deletes rows older than the retention that applies to them: each service a policy names, each
+ * namespace with a namespace-wide policy (less those services), everything else by the default.
+ */
+export function pruneByRetention(db: Database.Database, policies: PolicySet, defaultMs: number, nowMs: number): number {
+  const named = new Map<string, Set<string>>();
+  const wide = new Set<string>();
+  for (const p of policies.all()) {
+    if (p.services) for (const s of p.services) (named.get(p.namespace) ?? named.set(p.namespace, new Set()).get(p.namespace)!).add(s);
+    else wide.add(p.namespace);
+  }
+  let deleted = 0;
+  const run = (sql: string, ...params: unknown[]) => (deleted += db.prepare(sql).run(...params).changes);
+  for (const [ns, services] of named) {
+    for (const svc of services) run('DELETE FROM predictions WHERE namespace = ? AND service = ? AND time < ?', ns, svc, nowMs - policies.of(ns, svc).retentionMs);
+  }
+  for (const ns of wide) {
+    run('DELETE FROM predictions WHERE namespace = ? AND service NOT IN (SELECT value FROM json_each(?)) AND time < ?',
+      ns, JSON.stringify([...(named.get(ns) ?? [])]), nowMs - policies.of(ns, '').retentionMs);
+  }
+  const pairs = [...named].flatMap(([ns, services]) => [...services].map((s) => `${ns}/${s}`));
+  run(`DELETE FROM predictions WHERE time < ? AND namespace NOT IN (SELECT value FROM json_each(?))
+    AND namespace || '/' || service NOT IN (SELECT value FROM json_each(?))`, nowMs - defaultMs, JSON.stringify([...wide]), JSON.stringify(pairs));
+  return deleted;
+}
+
+/** Unit keys repeat (a user sends many requests) and an HMAC costs ≈ 8 µs: the last few thousand are remembered. */
+class UnitHashes {
+  private readonly known = new Map<string, string>();
+  constructor(private readonly key: Uint8Array, private readonly max = 4096) {}
+
+  of(namespace: string, unit: string): string {
+    const k = `${namespace}\u0000${unit}`;
+    let h = this.known.get(k);
+    if (h === undefined) {
+      if (this.known.size >= this.max) this.known.clear();
+      this.known.set(k, (h = keyedHash(this.key, namespace, unit)));
+    }
+    return h;
+  }
+}
+
 export class PredictionWriter {
   private readonly db: Database.Database;
+  private readonly units: UnitHashes;
   private readonly insert: Database.Statement;
-  private readonly policies: Policies;
+  private policies: PolicySet;
   private readonly write: (flat: unknown[], from: number, to: number) => void;
-  private lastPruneMs = 0;
 
   constructor(path: string, private readonly cfg: WriterConfig) {
-    this.policies = new Policies(cfg);
+    this.policies = new PolicySet(cfg.policies);
+    this.units = new UnitHashes(cfg.hashKey);
     this.db = openPredictionsDb(path);
-    this.insert = this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insert = this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort, unit)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.write = this.db.transaction((v: unknown[], from: number, to: number) => {
       for (let i = from * FIELDS; i < to * FIELDS; i += FIELDS) {
-        const p = this.policies.of(v[i + 2] as string, v[i + 3] as string);
+        const ns = v[i + 2] as string;
         const output = v[i + 11] as string | null;
         const input = v[i + 12] as string | null;
-        this.insert.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10],
-          output === null ? null : bodyText(output, p.response, cfg.maxBodyBytes), input === null ? null : bodyText(input, p.request, cfg.maxBodyBytes), v[i + 13]);
+        const unit = v[i + 14] as string | null;
+        // Re-resolved here: a policy removed since the request was queued keeps no input.
+        const rule = this.policies.of(ns, v[i + 3] as string).inputs;
+        this.insert.run(v[i], v[i + 1], ns, v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10],
+          output === null ? null : outputText(output, cfg.maxBodyBytes),
+          input === null || rule === undefined ? null : inputText(input, rule, (x) => keyedHash(cfg.hashKey, ns, x), cfg.maxBodyBytes),
+          v[i + 13], unit === null ? null : this.units.of(ns, unit));
       }
     });
   }
 
-  /** Writes rows (encodeRow's flat encoding), batchSize per transaction; a failed transaction's rows are counted, not retried. Prunes at most once a minute. */
-  writeAll(flat: unknown[], nowMs: number): WriteResult {
+  /** The policies in force from now on. */
+  setPolicies(policies: PolicySource[]): void {
+    this.policies = new PolicySet(policies);
+  }
+
+  /** Writes rows (encodeRow's flat encoding), batchSize per transaction; a failed transaction's rows are counted, not retried. */
+  writeAll(flat: unknown[]): WriteResult {
     const r: WriteResult = { written: 0, failed: 0 };
     const rows = flat.length / FIELDS;
     for (let from = 0; from < rows; from += this.cfg.batchSize) {
@@ -178,13 +183,16 @@ export class PredictionWriter {
         r.error = (err as Error).message;
       }
     }
-    if (nowMs - this.lastPruneMs >= 60_000) {
-      this.lastPruneMs = nowMs;
-      try {
-        this.db.prepare('DELETE FROM predictions WHERE time < ?').run(nowMs - this.cfg.retentionMs);
-      } catch (err) {
-        r.error = (err as Error).message;
-      }
+    return r;
+  }
+
+  /** Deletes what retention says is too old (the log asks at start, every minute and when policies change). */
+  prune(nowMs: number): WriteResult {
+    const r: WriteResult = { written: 0, failed: 0 };
+    try {
+      r.pruned = pruneByRetention(this.db, this.policies, this.cfg.retentionMs, nowMs);
+    } catch (err) {
+      r.error = (err as Error).message;
     }
     return r;
   }

@@ -1,16 +1,19 @@
-// The prediction log: one row per sampled (request, role) — what answered,
-// how, and what it said — in a `predictions` table of the store's SQLite
-// file. The gateway only enqueues (O(1), never waits); a timer (or a full
-// batch) hands the queue to a worker thread that owns its own connection and
-// writes one transaction per batch, so SQLite never blocks the event loop. A
-// full queue (counting rows the worker has not written yet) drops the entry
-// and counts it. Sampling hashes the request id, so a primary and
-// its mirror are kept or dropped together and can be paired later.
+// The prediction log: one row per (request, role) — what answered, how, and
+// what it said — in a `predictions` table of the store's SQLite file. By
+// default a row keeps what gates, paired evidence and feedback joins need and
+// no request body; a PredictionLogPolicy (predictions-policy.ts) keeps inputs
+// for a sample of a service's requests, filtered by its JSON paths, and sets
+// how long rows are kept. The gateway only enqueues (O(1), never waits); a
+// timer (or a full batch) hands the queue to a worker thread that owns its own
+// connection and writes one transaction per batch, so SQLite never blocks the
+// event loop. A full queue (counting rows the worker has not written yet)
+// drops the entry and counts it.
 import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { hash } from '../core/hash.ts';
-import { encodeRow, openPredictionsDb, Policies, type WriterConfig } from './predictions-write.ts';
+import { DEFAULT_RETENTION_MS, keepsInput, PolicySet, type PolicySource, type ResolvedPolicy } from './predictions-policy.ts';
+import { encodeRow, openPredictionsDb, type WriterConfig } from './predictions-write.ts';
 import type { WorkerReply, WorkerRequest } from './predictions-worker.ts';
 
 export type PredictionRole = 'primary' | 'mirror';
@@ -29,31 +32,33 @@ export interface PredictionEntry {
   role: PredictionRole;
   status: number;
   latencyMs: number;
-  /** Raw response body; parsed and redacted at write time, off the request path. */
+  /** Raw response body; parsed at write time, off the request path. */
   output?: Uint8Array | string;
-  /** Raw request body, kept only if given (redacted the same way). */
+  /** Raw request body: kept only where a policy keeps this request's input, filtered at write time. */
   input?: Uint8Array | string;
   cohort?: Readonly<Record<string, string>>;
+  /** The request's unit key (sticky assignment); stored as its keyed hash. */
+  unit?: string;
 }
 
-const Redaction = z.object({ request: z.array(z.string()).default([]), response: z.array(z.string()).default([]) });
 export const PredictionLogConfig = z.object({
-  /** Fraction of requests logged unless a service says otherwise (default 1). */
-  sampleRate: z.number().min(0).max(1).default(1),
-  /** Per service, keyed "namespace/service": sampleRate and JSON paths to replace with "[redacted]". */
-  services: z.record(z.string(), z.object({ sampleRate: z.number().min(0).max(1).optional(), redact: Redaction.optional() })).default({}),
-  redact: Redaction.default({ request: [], response: [] }),
   maxQueue: z.number().int().positive().default(10_000),
   batchSize: z.number().int().positive().default(500),
   flushIntervalMs: z.number().int().positive().default(1000),
   /** Bodies larger than this are stored as a "[too large: N bytes]" marker. */
   maxBodyBytes: z.number().int().positive().default(16_384),
-  /** Rows older than this are pruned (default 7 days). */
-  retentionMs: z.number().int().positive().default(7 * 24 * 3_600_000),
+  /** Rows of services without a policy are deleted after this long (default 7 days). */
+  retentionMs: z.number().int().positive().default(DEFAULT_RETENTION_MS),
+  /** How often retention is enforced (besides at start and when policies change). */
+  pruneIntervalMs: z.number().int().positive().default(60_000),
+  /** Secret of the keyed hashes; `switchyard up` passes the data dir's, so hashes stay comparable across restarts. Default: random per process. */
+  hashKey: z.custom<Uint8Array>((v) => v instanceof Uint8Array).optional(),
+  /** PredictionLogPolicies in force at start; setPolicies replaces them. */
+  policies: z.array(z.custom<PolicySource>()).default([]),
 });
 export type PredictionLogConfig = z.input<typeof PredictionLogConfig>;
 
-export { openPredictionsDb, redact, REDACTED } from './predictions-write.ts';
+export { openPredictionsDb } from './predictions-write.ts';
 
 /** The worker's entry, loaded through tsx's loader (workers do not inherit it in Node 20). */
 function startWriter(path: string, cfg: WriterConfig): Worker {
@@ -63,19 +68,21 @@ function startWriter(path: string, cfg: WriterConfig): Worker {
   return new Worker(code, { eval: true, workerData: { path, cfg } });
 }
 
+type Job = Omit<Extract<WorkerRequest, { seq: number }>, 'seq' | 'nowMs'>;
+
 export class PredictionLog {
   /** A connection for queries (the API's); writes go through the worker's own. */
   readonly db: Database.Database;
   private readonly cfg: z.output<typeof PredictionLogConfig>;
-  private readonly policies: Policies;
+  private policies: PolicySet;
   private queue: PredictionEntry[] = [];
   private scheduled = false;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[];
   private readonly worker: Worker;
   /** Rows posted to the worker and not yet answered: they count against maxQueue. */
   private inFlight = 0;
   private seq = 0;
-  /** The answer to the last batch posted. */
+  /** The answer to the last job posted. */
   private tail: Promise<number> = Promise.resolve(0);
   private readonly waiting = new Map<number, { rows: number; done: (written: number) => void }>();
   private closing: Promise<void> | undefined;
@@ -83,28 +90,43 @@ export class PredictionLog {
   /** Entries dropped: queue full, their batch failed to write, or the writer died. */
   dropped = 0;
   written = 0;
+  /** Rows deleted by retention. */
+  pruned = 0;
   lastError: Error | undefined;
 
   constructor(opts: { path: string } & PredictionLogConfig, private readonly now: () => number = Date.now) {
     this.cfg = PredictionLogConfig.parse(opts);
-    this.policies = new Policies(this.cfg);
+    this.policies = new PolicySet(this.cfg.policies);
     // Opened (schema created) here first, so the worker and queries never race on it.
     this.db = openPredictionsDb(opts.path);
-    this.worker = startWriter(opts.path, this.cfg);
+    this.worker = startWriter(opts.path, {
+      batchSize: this.cfg.batchSize, maxBodyBytes: this.cfg.maxBodyBytes, retentionMs: this.cfg.retentionMs,
+      hashKey: this.cfg.hashKey ?? randomBytes(32), policies: this.cfg.policies,
+    });
     this.worker.unref();
     this.worker.on('message', (m: WorkerReply) => this.answered(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', () => this.fail(new Error('the prediction log writer exited')));
-    this.timer = setInterval(() => void this.post(), this.cfg.flushIntervalMs);
-    this.timer.unref();
+    this.timers = [setInterval(() => void this.post(), this.cfg.flushIntervalMs), setInterval(() => void this.prune(), this.cfg.pruneIntervalMs)];
+    for (const t of this.timers) t.unref();
+    // Rows that outlived their retention while the log was closed go at once.
+    void this.prune();
   }
 
-  /** Whether this request is in the service's sample (same answer for its primary and mirror rows). */
-  wants(namespace: string, service: string, requestId: string): boolean {
-    const rate = this.policies.of(namespace, service).rate;
-    if (rate >= 1) return true;
-    if (rate <= 0) return false;
-    return (hash('predictions', requestId, 2) ?? 1) < rate;
+  /** What applies to a service's rows: its policy (or the default), inputs kept or not, retention. */
+  policy(namespace: string, service: string): ResolvedPolicy {
+    return this.policies.of(namespace, service);
+  }
+
+  /** Replaces the policies in force (throws SY_ERR_CONFIG on a path it cannot use, changing nothing); resolves once the writer applies them and has enforced their retention. */
+  setPolicies(sources: PolicySource[]): Promise<number> {
+    this.policies = new PolicySet(sources);
+    return this.job({ policies: sources, prune: true });
+  }
+
+  /** Deletes rows older than their retention now; resolves with how many. */
+  prune(): Promise<number> {
+    return this.job({ prune: true });
   }
 
   /** Entries not yet written: queued here or being written by the worker. */
@@ -112,13 +134,13 @@ export class PredictionLog {
     return this.queue.length + this.inFlight;
   }
 
-  /** Queues one entry if sampled; false when it was sampled out or dropped. Never writes or waits. */
+  /** Queues one entry (its input only if a policy keeps it); false when dropped. Never writes or waits. */
   enqueue(e: PredictionEntry): boolean {
-    if (!this.wants(e.namespace, e.service, e.requestId)) return false;
     if (this.broken || this.closing || this.queue.length + this.inFlight >= this.cfg.maxQueue) {
       this.dropped++;
       return false;
     }
+    if (e.input !== undefined && !keepsInput(this.policies.of(e.namespace, e.service), e.requestId)) e.input = undefined;
     this.queue.push(e);
     if (this.queue.length >= this.cfg.batchSize && !this.scheduled) {
       this.scheduled = true;
@@ -135,13 +157,19 @@ export class PredictionLog {
     this.queue = [];
     const flat: unknown[] = [];
     for (const e of rows) encodeRow(e, flat);
+    return this.job({ rows: flat }, rows.length);
+  }
+
+  /** Posts one job; the worker answers jobs in order, so `tail` resolving means all before it are done. */
+  private job(job: Job, rows = 0): Promise<number> {
+    if (this.broken) return Promise.resolve(0);
     const seq = ++this.seq;
-    this.inFlight += rows.length;
-    // Referenced only while a batch is being written: an idle log never keeps the process alive.
+    this.inFlight += rows;
+    // Referenced only while a job is in flight: an idle log never keeps the process alive.
     if (this.waiting.size === 0) this.worker.ref();
     this.tail = new Promise((done) => {
-      this.waiting.set(seq, { rows: rows.length, done });
-      this.worker.postMessage({ seq, rows: flat, nowMs: this.now() } satisfies WorkerRequest);
+      this.waiting.set(seq, { rows, done });
+      this.worker.postMessage({ seq, nowMs: this.now(), ...job } satisfies WorkerRequest);
     });
     return this.tail;
   }
@@ -155,8 +183,9 @@ export class PredictionLog {
     this.inFlight -= w.rows;
     this.written += m.written;
     this.dropped += m.failed;
+    this.pruned += m.pruned ?? 0;
     if (m.error !== undefined) this.lastError = new Error(m.error);
-    w.done(m.written);
+    w.done(w.rows > 0 ? m.written : m.pruned ?? 0);
   }
 
   private fail(err: Error): void {
@@ -176,7 +205,6 @@ export class PredictionLog {
   /** Writes everything queued; resolves once it (and every batch before it) is written, with the rows of it written. */
   async flush(): Promise<number> {
     const n = this.post();
-    // The worker answers in order, so the last batch posted being written means all are.
     await this.tail;
     return n;
   }
@@ -190,7 +218,7 @@ export class PredictionLog {
   /** Writes what is queued, stops the worker and closes the connections. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      clearInterval(this.timer);
+      for (const t of this.timers) clearInterval(t);
       await this.flush();
       if (!this.broken) {
         this.worker.ref();
@@ -230,6 +258,8 @@ export interface PredictionRow {
   output: unknown;
   input: unknown;
   cohort: Record<string, string> | null;
+  /** The unit key's keyed hash (hmac-sha256:...), when the request had one. */
+  unit: string | null;
 }
 
 export interface PredictionPair {
@@ -238,7 +268,7 @@ export interface PredictionPair {
   mirror: PredictionRow;
 }
 
-const COLUMNS = ['request_id', 'time', 'namespace', 'service', 'route', 'variant', 'revision', 'digest', 'role', 'status', 'latency_ms', 'output', 'input', 'cohort'];
+const COLUMNS = ['request_id', 'time', 'namespace', 'service', 'route', 'variant', 'revision', 'digest', 'role', 'status', 'latency_ms', 'output', 'input', 'cohort', 'unit'];
 
 function toRow(r: Record<string, unknown>, prefix = ''): PredictionRow {
   const get = (c: string) => r[prefix + c];
@@ -247,7 +277,7 @@ function toRow(r: Record<string, unknown>, prefix = ''): PredictionRow {
     requestId: get('request_id') as string, time: get('time') as number, namespace: get('namespace') as string, service: get('service') as string,
     route: get('route') as string | null, variant: get('variant') as string | null, revision: get('revision') as string | null, digest: get('digest') as string | null,
     role: get('role') as PredictionRole, status: get('status') as number, latencyMs: get('latency_ms') as number,
-    output: json('output'), input: json('input'), cohort: json('cohort') as Record<string, string> | null,
+    output: json('output'), input: json('input'), cohort: json('cohort') as Record<string, string> | null, unit: get('unit') as string | null,
   };
 }
 

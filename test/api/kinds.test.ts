@@ -226,3 +226,13 @@ test('ServingRuntime defaults multiModel and disabled to false', () => {
   assert.equal(r.value.spec.multiModel, false);
   assert.equal(r.value.spec.disabled, false);
 });
+
+test('PredictionLogPolicy: a body path with a filter, a rate above 1 and a bad retention are refused by field', () => {
+  const o = loadManifest('predictionlogpolicy.yaml');
+  o.spec.inputs.drop = ['$.instances[*].ssn', "$.instances[?(@.kind=='x')]"];
+  o.spec.inputs.sampleRate = 1.5;
+  o.spec.retention = '7d';
+  const causes = causesOf(o);
+  assert.deepEqual(causes.map((c) => c.field).sort(), ['spec.inputs.drop[1]', 'spec.inputs.sampleRate', 'spec.retention']);
+  assert.match(causes.find((c) => c.field === 'spec.inputs.drop[1]')!.message, /filters are not supported in body paths/);
+});

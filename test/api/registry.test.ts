@@ -13,6 +13,7 @@ test('short names are the ones kubectl users know', () => {
     ServiceEntry: ['se'],
     DestinationRule: ['dr'],
     TrafficPlan: ['tp'],
+    PredictionLogPolicy: ['plp'],
     Namespace: ['ns'],
     Pod: ['po'],
     Event: ['ev'],

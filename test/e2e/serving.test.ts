@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetch } from 'undici';
-import { KUBECTL_VERSIONS, ROOT, kubectl, removeDir, startUp, type Up } from './harness.ts';
+import { KUBECTL_VERSIONS, ROOT, kubectl, removeDir, startUp, until, type Up } from './harness.ts';
 
 const K = KUBECTL_VERSIONS.includes('1.33') ? '1.33' : KUBECTL_VERSIONS[0]!;
 const LABEL = 'serving.kserve.io/inferenceservice=iris';
@@ -37,16 +37,6 @@ async function ok(up: Up, args: string[], input?: string, version = K): Promise<
 
 async function pods(up: Up): Promise<PodJson[]> {
   return (JSON.parse(await ok(up, ['get', 'pods', '-l', LABEL, '-o', 'json'])) as { items: PodJson[] }).items;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 async function predict(port: number): Promise<{ status: number; body: { predictions?: unknown[] } }> {

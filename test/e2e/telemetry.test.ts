@@ -44,7 +44,8 @@ test('requests, errors and latency per revision match the traffic sent', { timeo
     await new Promise((r) => setTimeout(r, 1500)); // the prediction log writes in batches, at least once a second
     const cli = await run(process.execPath, [BIN, 'predictions', '-n', 'default', '--service', 'iris', '--since', '5m', '--limit', '100'], { env: { KUBECONFIG: up.kubeconfig } });
     assert.equal(cli.code, 0, cli.stderr);
-    const rows = cli.stdout.trim().split('\n');
+    const [policy, ...rows] = cli.stdout.trim().split('\n');
+    assert.equal(policy, 'Policy: default (no PredictionLogPolicy): inputs not stored; rows kept 168h');
     assert.match(rows[0]!, /^TIME\s+REQUEST ID\s+SERVICE\s+REVISION\s+VARIANT\s+ROLE\s+STATUS\s+LATENCY MS\s+OUTPUT$/);
     assert.equal(rows.length - 1, 45);
     assert.equal(rows.filter((r) => /\s404\s/.test(r)).length, 5);

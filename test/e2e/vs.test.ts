@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { apiFetch, kubectl, removeDir, startUp, type Up } from './harness.ts';
+import { apiFetch, kubectl, removeDir, startUp, until, type Up } from './harness.ts';
 
 const K = '1.33';
 const ROW = [6.8, 2.8, 4.8, 1.4]; // iris-v1 says 1; const-setosa says 0; const-virginica says 2
@@ -51,16 +51,6 @@ describe('VirtualService routing through the gateway', { concurrency: false }, (
     const res = await request(`${up.gatewayUrl}/v1/models/iris:predict`, { method: 'POST', headers: { host, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ instances: [ROW] }) });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };
-  }
-
-  async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 
   before(async () => {

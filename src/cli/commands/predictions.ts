@@ -11,7 +11,12 @@ const Row = z.looseObject({
   role: z.string(), status: z.number(), latencyMs: z.number(), output: z.unknown(),
 });
 const Pair = z.object({ primary: Row, mirror: Row.nullable().optional() });
-const Rows = z.looseObject({ items: z.array(z.union([Pair, Row])) });
+const Policy = z.looseObject({
+  policy: z.string().nullable(),
+  inputs: z.looseObject({ sampleRate: z.number(), keep: z.array(z.string()).optional(), drop: z.array(z.string()), hash: z.array(z.string()) }).nullable(),
+  retention: z.string(),
+});
+const Rows = z.looseObject({ items: z.array(z.union([Pair, Row])), policy: Policy.optional() });
 type Item = z.infer<typeof Row> | z.infer<typeof Pair>;
 const isPair = (item: Item): item is z.infer<typeof Pair> => 'primary' in item && typeof item.primary === 'object';
 
@@ -27,6 +32,14 @@ const short = (v: unknown): string => {
   const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
+/** One line saying what the log keeps here: the PredictionLogPolicy that applies, or the default. */
+export function policyLine(p: z.infer<typeof Policy>): string {
+  const i = p.inputs;
+  const paths = i ? [i.keep ? `keep ${i.keep.join(', ')}` : '', i.drop.length ? `drop ${i.drop.join(', ')}` : '', i.hash.length ? `hash ${i.hash.join(', ')}` : ''].filter(Boolean) : [];
+  const inputs = i ? `inputs of ${Math.round(i.sampleRate * 1000) / 10}% of requests${paths.length ? ` (${paths.join('; ')})` : ''}` : 'inputs not stored';
+  return `Policy: ${p.policy ?? 'default (no PredictionLogPolicy)'}: ${inputs}; rows kept ${p.retention}`;
+}
+
 const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.requestId, r.service, r.revision ?? '', r.variant ?? '', r.role, String(r.status), r.latencyMs.toFixed(1), short(r.output)];
 
 async function list(ctx: CliContext, opts: { service?: string; since: string; paired?: boolean; limit?: string }): Promise<void> {
@@ -34,6 +47,7 @@ async function list(ctx: CliContext, opts: { service?: string; since: string; pa
   const body = Rows.parse(await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
     query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: opts.paired ? 'true' : undefined, limit: opts.limit },
   }));
+  if (body.policy) ctx.out(policyLine(body.policy));
   if (body.items.length === 0) {
     ctx.err(`No predictions in namespace ${ctx.namespace()} since ${opts.since} ago`);
     return;
@@ -45,7 +59,7 @@ async function list(ctx: CliContext, opts: { service?: string; since: string; pa
 
 export function registerPredictions(program: Command): void {
   withGlobalOptions(program.command('predictions'))
-    .description('Show the prediction log: request id, revision, variant, role, status, latency and output per request')
+    .description('Show the prediction log: request id, revision, variant, role, status, latency and output per request, under a line saying what is kept (inputs only where a PredictionLogPolicy asks)')
     .option('--service <name>', 'only this InferenceService')
     .option('--since <duration>', 'how far back (30s, 5m, 2h, 1d)', '5m')
     .option('--paired', 'join primary and shadow (mirror) rows on the request id')

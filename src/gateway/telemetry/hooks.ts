@@ -2,8 +2,8 @@
 // and the benchmark so the benchmark measures what runs: the recorder's
 // per-series sampler decides which responses the gateway copies (before
 // anything is sent); each ResponseRecord becomes one telemetry record (bodies
-// analysed only when sampled) and, if the prediction log samples its request
-// id, one row. Mirror answers go to role 'mirror' and rows with the same id.
+// analysed only when sampled) and one prediction-log row. Mirror answers go
+// to role 'mirror' and rows with the same id.
 import type { PredictionLog } from '../../store/predictions.ts';
 import type { MirrorRecord } from '../mirror.ts';
 import type { ResponseIdentity, ResponseRecord } from '../server.ts';
@@ -26,18 +26,18 @@ export function recordResponse(telemetry: TelemetryRecorder, r: ResponseRecord):
   else telemetry.recordTo(s, { status: r.status, latencyMs: r.latencyMs, errorClass: r.errorClass, responseBody: r.output, requestBody: r.input });
 }
 
-/** `digestOf` names the artifact a revision serves (sha256:…), for the prediction log's rows. */
-export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: PredictionLog, digestOf?: (namespace: string, revision: string) => string | undefined): GatewayObservers {
-  const digest = (namespace: string, revision: string): string | undefined => (revision && digestOf ? digestOf(namespace, revision) : undefined);
+export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: PredictionLog): GatewayObservers {
   return {
     wantsOutput: (id) => telemetry.wantsOutput(id),
     outputCapBytes: telemetry.maxBodyBytes,
     onResponse: (r) => {
       recordResponse(telemetry, r);
       // Absent fields stay undefined (written as NULL): no conditional spreads on the per-request path.
+      // The input goes along; the log keeps it only where a PredictionLogPolicy asks. Headers never do.
       predictions?.enqueue({
         requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant,
-        revision: r.revision, digest: digest(r.namespace, r.revision), role: 'primary', status: r.status, latencyMs: r.latencyMs, output: r.output, input: r.input,
+        revision: r.revision, digest: r.digest, role: 'primary', status: r.status, latencyMs: r.latencyMs, output: r.output, input: r.input,
+        cohort: r.cohort, unit: r.unit,
       });
     },
     onMirrorResponse: (r) => {
@@ -46,7 +46,7 @@ export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: Pre
       telemetry.recordTo(series, { status: r.status, latencyMs: r.latencyMs, errorClass: r.errorClass, responseBody: analyse ? r.output : undefined });
       predictions?.enqueue({
         requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant,
-        revision: r.revision, digest: digest(r.namespace, r.revision), role: 'mirror', status: r.status, latencyMs: r.latencyMs, output: r.output,
+        revision: r.revision, digest: r.digest, role: 'mirror', status: r.status, latencyMs: r.latencyMs, output: r.output,
       });
     },
     onMirrorDropped: (ns, svc, reason) => telemetry.mirrorDropped(ns, svc, reason),

@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   telemetry?: (q: TelemetryQuery) => unknown;
   /** The prediction log, for GET /switchyard/v1/namespaces/NS/predictions. */
   predictions?: (q: PredictionsQuery) => unknown;
+  /** What the prediction log keeps for a namespace's rows (a service's, when given): answered beside the rows. */
+  predictionPolicy?: (namespace: string, service: string | undefined) => unknown;
   /** Serves pods/NAME/log (kubectl logs). */
   podLogs?: PodLogReader;
   /** Answers /readyz; the composition root flips it once controllers run. */
@@ -101,7 +103,7 @@ async function handleNamespaced(url: URL, path: string, opts: ApiServerOptions, 
     namespace, ...optional(url, 'service'), paired: url.searchParams.get('paired') === 'true',
     limit: Math.min(10_000, positiveNumber(url, 'limit', 100)),
     ...(since !== null ? { sinceMs: positiveNumber(url, 'sinceMs', 0) } : {}),
-  }) });
+  }), ...(opts.predictionPolicy ? { policy: opts.predictionPolicy(namespace, url.searchParams.get('service') ?? undefined) } : {}) });
   return true;
 }
 

@@ -42,6 +42,7 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
   const knative = mode === 'Knative' || mode === 'Serverless';
   const timeout = typeof predictor.timeout === 'number' ? predictor.timeout * 1000 : DEFAULT_ACTIVATOR_TIMEOUT_MS;
   const logger = rec(predictor.logger);
+  const digests = digestsOf(components);
   return {
     namespace: isvc.metadata.namespace ?? 'default',
     name: isvc.metadata.name,
@@ -51,7 +52,20 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
     ...(typeof logger.url === 'string' && logger.url !== '' ? { logger: { mode: (logger.mode ?? 'all') as LoggerMode, url: logger.url } } : {}),
     ...(spec.transformer ? { transformer: trafficOf('transformer') } : {}),
     ...(spec.explainer ? { explainer: trafficOf('explainer') } : {}),
+    ...(digests ? { digests } : {}),
   };
+}
+
+/** Artifact digests the reconciler recorded per revision (status.components.*.revisions.*.digest). */
+function digestsOf(components: Obj): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const c of Object.values(components)) {
+    for (const [revision, r] of Object.entries(rec(rec(c).revisions))) {
+      const digest = rec(r).digest;
+      if (typeof digest === 'string' && digest !== '') (out ??= {})[revision] = digest;
+    }
+  }
+  return out;
 }
 
 /** The predictor's protocolVersion (model: or a framework shorthand); v1 when unset. */
