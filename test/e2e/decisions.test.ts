@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiFetch, kubectl, removeDir, ROOT, startUp, type Up } from './harness.ts';
-import { startLoad, until } from './load.ts';
+import { apiFetch, kubectl, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { startLoad } from './load.ts';
 
 const K = '1.33';
 const RPS = 100;

@@ -92,13 +92,3 @@ export function startLoad(up: Up, host: string, opts: LoadOptions = {}) {
     },
   };
 }
-
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 90_000, log?: () => string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${log ? `: ${log()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

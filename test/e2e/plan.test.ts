@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { apiFetch, kubectl, removeDir, ROOT, startUp, type Up } from './harness.ts';
-import { CENTERS, startLoad, until } from './load.ts';
+import { apiFetch, kubectl, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { CENTERS, startLoad } from './load.ts';
 
 const K = '1.33';
 
@@ -153,7 +153,7 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
       const s = await until('the candidate to take traffic', async () => {
         const st = await planStatus('iris-d-v2');
         return st.candidateRevision && (load.seen.byRevision.get(st.candidateRevision) ?? 0) > 20 ? st : undefined;
-      });
+      }, 90_000);
       pid = Number(execFileSync('pgrep', ['-f', `default/${s.candidateRevision}/model`]).toString().trim().split('\n')[0]);
       process.kill(pid, 'SIGSTOP'); // hung: accepts connections, never answers
       await new Promise((r) => setTimeout(r, 500));
