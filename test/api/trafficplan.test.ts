@@ -85,3 +85,52 @@ test('a stratum name cannot contain "/" (the excluded-traffic slice is reserved)
   assert.equal(c.field, 'spec.cohorts.strata[0].name');
   assert.match(c.message, /does not contain "\/"/);
 });
+
+test('pass bands sit inside their fail thresholds and need them', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.gates = [{ metric: 'errorRate', max: 0.01, pass: { max: 0.005 } }, { metric: 'outputPSI', max: 0.2, pass: { max: 0.1 } }];
+  const r = validate(o);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.causes));
+  o.spec.gates[0].pass = { max: 0.02 };
+  assert.deepEqual(causesOf(o).map((c) => c.field), ['spec.gates[0].pass.max']);
+  assert.match(causesOf(o)[0]!.message, /at most max \(0\.01\)/);
+  o.spec.gates[0].pass = { min: 0.5 };
+  assert.match(causesOf(o)[0]!.message, /pass\.min needs the fail threshold min/);
+  o.spec.gates[0] = { metric: 'errorRate', min: 0.1, pass: { min: 0.05 } };
+  assert.equal(causesOf(o)[0]!.field, 'spec.gates[0].pass.min');
+});
+
+test('relative deltas: allowed on rates and latency, refused where the metric already compares the two sides', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.gates = [{ metric: 'latencyP99Ms', max: 500, maxRelativeDelta: 0.5 }, { metric: 'errorRate', minRelativeDelta: -0.02 }];
+  assert.ok(validate(o).ok);
+  o.spec.gates.push({ metric: 'classRateDelta', maxRelativeDelta: 0.1 });
+  assert.equal(causesOf(o)[0]!.field, 'spec.gates[2].maxRelativeDelta');
+});
+
+test('a gate that could never be evaluated is refused: reward before rewards exist, unknown metrics without a provider', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.gates = [{ metric: 'reward', minDelta: -0.02 }];
+  assert.equal(causesOf(o)[0]!.field, 'spec.gates[0].metric');
+  assert.match(causesOf(o)[0]!.message, /rewards have no source yet/);
+  o.spec.gates = [{ metric: 'p95', max: 1 }];
+  assert.match(causesOf(o)[0]!.message, /not a built-in metric.*provider/);
+});
+
+test('a prometheus provider is a value query, or events and total counts, not both', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.gates = [{ metric: 'errors', max: 0.01, provider: { prometheus: { events: 'sum(increase(a[1m]))', total: 'sum(increase(b[1m]))' } } }];
+  assert.ok(validate(o).ok);
+  o.spec.gates[0].provider.prometheus.query = 'x';
+  assert.equal(causesOf(o)[0]!.field, 'spec.gates[0].provider.prometheus.query');
+  o.spec.gates[0].provider.prometheus = { events: 'x' };
+  assert.equal(causesOf(o)[0]!.field, 'spec.gates[0].provider.prometheus.total');
+});
+
+test('alpha is a probability under one half', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.alpha = 0.01;
+  assert.ok(validate(o).ok);
+  o.spec.alpha = 0;
+  assert.equal(causesOf(o)[0]!.field, 'spec.alpha');
+});

@@ -63,3 +63,31 @@ test('other kinds are skipped with a note, unreadable documents fail', () => {
   assert.equal(unreadable.unreadable[0]!.source, 'two.yaml#2');
   assert.match(unreadable.unreadable[0]!.error.message, /apiVersion is required/);
 });
+
+test('with a rate, lint predicts per step the requests and time the gates need, and warns when maxDuration is too short', () => {
+  const report = lintManifests(parseManifests(good, 'plan.yaml'), 300);
+  const d = report.plans[0]!.decisions!;
+  assert.deepEqual(d.steps.map((s) => s.percent), [5, 25, 50, 100]);
+  for (const s of d.steps) {
+    assert.ok(s.requests! > 200 && s.requests! < 5000, `step at ${s.percent}%: ${s.requests}`);
+    assert.ok(Math.abs(s.seconds! - s.requests! / (300 * s.percent / 100)) < 1e-6);
+  }
+  const text = formatPlanLint(report.plans[0]!);
+  assert.match(text, /decisions: candidate requests before every gate can pass, for a candidate equal to its baseline \(at 300 req\/s\):/);
+  assert.match(text, /^\s+1\s+1\s+5%\s+\d+\s+\w+\s+\d+s$/m);
+  assert.equal(report.ok, true);
+  // At 1 request per second the same plan cannot decide within its 24h maxDuration.
+  const slow = lintManifests(parseManifests(good.replace('maxDuration: 24h', 'maxDuration: 10m'), 'plan.yaml'), 1).plans[0]!;
+  const f = slow.findings.find((x) => x.id === 'undecidable-in-max-duration');
+  assert.ok(f, JSON.stringify(slow.findings));
+  assert.equal(f.severity, 'warning');
+  assert.equal(f.field, 'spec.maxDuration');
+  assert.match(f.message, /longer than maxDuration 10m/);
+});
+
+test('a gate no healthy candidate can pass is named', () => {
+  const plan = good.replace('- {metric: errorRate, max: 0.01}', '- {metric: errorRate, max: 0}');
+  const f = lintManifests(parseManifests(plan, 'plan.yaml'), 300).plans[0]!.findings.find((x) => x.id === 'gate-cannot-pass');
+  assert.ok(f);
+  assert.equal(f.field, 'spec.gates[0]');
+});

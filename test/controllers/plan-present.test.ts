@@ -1,0 +1,66 @@
+// The plan's status as users read it: the step's evidence, each gate's interval and last window,
+// what undecided gates need, and the Decidable condition.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
+import { forecastGates } from '../../src/analysis/forecast.ts';
+import { alphaShares } from '../../src/analysis/gates.ts';
+import { presentStatus } from '../../src/controllers/plan/present.ts';
+import { initialState, type PlanState } from '../../src/controllers/plan/state.ts';
+import { step } from '../../src/controllers/plan/step.ts';
+import { side } from '../analysis/helpers.ts';
+
+const MIN = 60_000;
+const spec = (maxDuration: string) => trafficPlanSpec.parse({
+  target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' },
+  phases: [{ canary: { steps: [10, 100], hold: { minRequests: 100 } } }], gates: [{ metric: 'errorRate', max: 0.01 }],
+  window: '1m', maxDuration,
+});
+
+function after(s: ReturnType<typeof spec>, windows: number, requests: number, errors = 0): PlanState {
+  let state = step(s, initialState(), {}, 0).state;
+  for (let w = 1; w <= windows; w++) {
+    state = step(s, state, { window: { fromMs: (w - 1) * MIN, toMs: w * MIN, candidate: side({ requests, errors }), baseline: side({ requests: requests * 9 }) } }, w * MIN).state;
+  }
+  return state;
+}
+
+const present = (s: ReturnType<typeof spec>, state: PlanState, now: number) =>
+  presentStatus(s, { plan: state, target: {}, forecast: forecastGates(s.gates!, state.evidence!, alphaShares(s)) }, undefined, undefined, 1, [], now);
+
+test('an undecided gate shows its interval, last window and what it needs; Decidable estimates when', () => {
+  const s = spec('2h');
+  const state = after(s, 2, 100);
+  const st = present(s, state, 2 * MIN);
+  const g = st.gates![0]!;
+  assert.equal(g.verdict, 'inconclusive');
+  assert.deepEqual(g.samples, { candidate: 200, baseline: 1800 });
+  assert.equal(g.interval![0], 0);
+  assert.ok(g.interval![1]! > 0.01);
+  assert.deepEqual(g.lastWindow, { value: 0, samples: 100 });
+  assert.ok(g.needs!.requests! > 0);
+  // 200 candidate requests in 2 minutes: the step's own rate.
+  assert.ok(Math.abs(g.needs!.seconds! - Math.ceil(g.needs!.requests! / (200 / 120))) <= 1);
+  assert.deepEqual(st.evidence, { since: new Date(0).toISOString(), windows: 2, candidateRequests: 200, baselineRequests: 1800 });
+  const d = st.conditions!.find((c) => c.type === 'Decidable')!;
+  assert.equal(d.status, 'True');
+  assert.equal(d.reason, 'Estimated');
+  assert.match(d.message!, /gate errorRate decides last, in about \d+m/);
+});
+
+test('Decidable is False long before the end when the gates need more time than maxDuration leaves', () => {
+  const s = spec('10m');
+  const st = present(s, after(s, 2, 20), 2 * MIN);
+  const d = st.conditions!.find((c) => c.type === 'Decidable')!;
+  assert.equal(d.status, 'False');
+  assert.equal(d.reason, 'BeyondMaxDuration');
+  assert.match(d.message!, /maxDuration 10m ends in 8m/);
+});
+
+test('Decidable is False when a value sits on its threshold: this step cannot advance without a change', () => {
+  const s = spec('2h');
+  const st = present(s, after(s, 2, 1000, 10), 2 * MIN);
+  const d = st.conditions!.find((c) => c.type === 'Decidable')!;
+  assert.equal(d.status, 'False');
+  assert.equal(d.reason, 'NoDecisionAtObservedRates');
+});
