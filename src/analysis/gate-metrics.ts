@@ -119,14 +119,23 @@ function exceedance(a: Atoms, t: number, alpha: number, q: number): [number, num
   return rateConfidenceSequence(countAbove(a, t), atomCount(a), alpha, priorNear(1 - q));
 }
 
+/** How a quantile's reason reads: "5 % of candidate requests slower than 500 ms". */
+export interface QuantileWording {
+  /** Plural noun and comparison: "candidate requests slower than". */
+  beyond: string;
+  unit: string;
+  none: string;
+}
+const LATENCY_WORDING: QuantileWording = { beyond: 'candidate requests slower than', unit: ' ms', none: 'no candidate requests yet' };
+
 /**
  * Latency quantile q. An absolute check passes when the exceedance rate of its
  * pass threshold is surely below 1 − q and fails when that of its fail
  * threshold is surely above; the interval shown is the quantile's own.
  */
-export function latencyEstimate(c: Atoms, b: Atoms, q: number): Estimate | NoData {
+export function latencyEstimate(c: Atoms, b: Atoms, q: number, words: QuantileWording = LATENCY_WORDING): Estimate | NoData {
   const samples = { candidate: atomCount(c), baseline: atomCount(b) };
-  if (samples.candidate <= 0) return { kind: 'nodata', reason: 'no candidate requests yet', samples };
+  if (samples.candidate <= 0) return { kind: 'nodata', reason: words.none, samples };
   const value = quantileOfAtoms(c, q)!;
   const baseline = quantileOfAtoms(b, q);
   const share = 1 - q;
@@ -158,13 +167,13 @@ export function latencyEstimate(c: Atoms, b: Atoms, q: number): Estimate | NoDat
       const pct = (x: number) => `${Number((100 * x).toPrecision(3))} %`;
       const at = verdict === 'pass' ? passAt : failAt;
       const shown = verdict === 'pass' ? pass : fail;
-      const reason = `${pct(countAbove(c, at) / samples.candidate)} [${pct(shown[0])}, ${pct(shown[1])}] of candidate requests slower than ${fmtMs(at)} (p${Math.round(q * 1000) / 10} needs ${upper ? 'under' : 'over'} ${pct(share)})`;
+      const reason = `${pct(countAbove(c, at) / samples.candidate)} [${pct(shown[0])}, ${pct(shown[1])}] of ${words.beyond} ${fmtValue(at, words.unit)} (p${Math.round(q * 1000) / 10} needs ${upper ? 'under' : 'over'} ${pct(share)})`;
       return { verdict, interval: bi ? difference(iv, bi, isRelative(check.kind)) : iv, reason };
     },
   };
 }
 
-const fmtMs = (x: number) => (Number.isFinite(x) ? `${Number(x.toPrecision(4))} ms` : `${x} ms`);
+const fmtValue = (x: number, unit: string) => `${Number.isFinite(x) ? Number(x.toPrecision(4)) : x}${unit}`;
 
 interface Bins {
   candidate: number[];

@@ -73,6 +73,17 @@ export function accumulateProvider(prev: ProviderEvidence | undefined, r: Provid
   };
 }
 
+/**
+ * GrowthBook's sequential interval for a mean from its moments, with the
+ * plug-in standard deviation (valid as the sample grows; GrowthBook's own
+ * assumption), tightest around n = nStar.
+ */
+export function meanInterval(m: Moments, nStar: number, alpha: number): [number, number] {
+  const sd = Math.sqrt(m.m2 / Math.max(1, m.n - 1));
+  const h = growthbookSequentialHalfwidth(sd / Math.sqrt(m.n), m.n, nStar, alpha);
+  return [m.mean - h, m.mean + h];
+}
+
 /** The step's provider evidence as an estimate the gate can judge. */
 export function providerEstimate(ev: ProviderEvidence | undefined): Estimate | NoData {
   if (!ev) return { kind: 'nodata', reason: 'the provider has returned no value yet', samples: { candidate: 0, baseline: 0 } };
@@ -88,9 +99,7 @@ export function providerEstimate(ev: ProviderEvidence | undefined): Estimate | N
       const m = isRelative(check.kind) ? ev.relative : isDelta(check.kind) ? ev.delta : ev.value;
       if (m.n === 0) return { verdict: 'nodata', reason: `${check.kind} needs baseline values` };
       if (m.n < MIN_VALUE_WINDOWS) return { verdict: 'inconclusive', interval: [m.mean, m.mean], reason: `needs ${MIN_VALUE_WINDOWS} windows of values (has ${m.n})` };
-      const sd = Math.sqrt(m.m2 / (m.n - 1));
-      const h = growthbookSequentialHalfwidth(sd / Math.sqrt(m.n), m.n, VALUE_WINDOWS_TUNING, alpha);
-      const iv: [number, number] = [m.mean - h, m.mean + h];
+      const iv = meanInterval(m, VALUE_WINDOWS_TUNING, alpha);
       return { verdict: verdictOf(check, iv), interval: iv };
     },
   };

@@ -20,18 +20,27 @@ import {
   type Check, type CheckOutcome, type Estimate, type NoData,
 } from './gate-metrics.ts';
 import { infiniteFailure, providerEstimate, type ProviderEvidence, type ProviderResult } from './gate-providers.ts';
+import { PAIRED_METRICS, pairedEstimate } from './gate-pairs.ts';
+import type { PairTally } from './pairs.ts';
 
 export type { ProviderResult } from './gate-providers.ts';
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'nodata' | 'error';
 export type GateSpec = NonNullable<TrafficPlanSpec['gates']>[number];
 
+/** One scope's two sides, and the shadow pairs judged in it (shadow phases). */
+export interface ScopeEvidence extends PairEvidence {
+  pairs?: PairTally;
+}
+
 /** Evidence for one scope (the step so far, or one window): both sides, per-stratum slices, providers. */
-export interface EvidenceSet extends PairEvidence {
+export interface EvidenceSet extends ScopeEvidence {
   /** stratum name → slice value → that slice's evidence. */
-  slices?: Record<string, Record<string, PairEvidence>>;
+  slices?: Record<string, Record<string, ScopeEvidence>>;
 }
 
 export interface GateInput {
+  /** Shadow pairs are expected in this phase: paired-metric gates are judged (elsewhere they are skipped). */
+  pairsExpected?: boolean;
   /** Everything since the step began (or the split last changed). */
   step: EvidenceSet & { providers?: Record<string, ProviderEvidence> };
   /** The latest window alone (fail-fast, provider errors); absent when judging the step only. */
@@ -63,7 +72,7 @@ export const RECOMMENDED_GATES: GateSpec[] = [
   { metric: 'classRateDelta', max: 0.05 },
 ];
 
-export const OUTPUT_METRICS = new Set(['outputPSI', 'classRateDelta', 'invalidOutputRate', 'reward']);
+export const OUTPUT_METRICS = new Set(['outputPSI', 'classRateDelta', 'invalidOutputRate', 'reward', 'agreement', 'scoreDeltaP99', 'scoreDeltaMean']);
 export const HEALTH_METRICS = new Set(['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'requests']);
 /** Metrics about sudden failure: also judged on the latest window alone. */
 export const FAIL_FAST_METRICS = new Set(['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms']);
@@ -91,6 +100,8 @@ export interface GateResult {
   reason: string;
   /** The latest window alone. */
   window?: { value?: number; samples: number; failed?: boolean; reason?: string };
+  /** Not judged in this phase (a paired metric where there are no shadow pairs): neither passes nor blocks. */
+  skipped?: boolean;
 }
 
 export interface GateEvaluation {
@@ -98,6 +109,8 @@ export interface GateEvaluation {
   verdict: Verdict;
   /** One result, or one per slice value for bySlice gates. */
   results: GateResult[];
+  /** Not judged in this phase: left out when the look's gates are combined. */
+  skipped?: boolean;
 }
 
 /** Stable name of a gate: its name, else its metric (name gates that share a metric). */
@@ -148,9 +161,10 @@ export function alphaShares(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'ma
 }
 
 /** The gate's metric measured on one pair of sides. */
-export function estimate(gate: GateSpec, pair: PairEvidence, provider: ProviderEvidence | undefined): Estimate | NoData {
+export function estimate(gate: GateSpec, pair: ScopeEvidence, provider: ProviderEvidence | undefined): Estimate | NoData {
   const { candidate: c, baseline: b } = pair;
   if (gate.provider) return providerEstimate(provider);
+  if (PAIRED_METRICS.has(gate.metric)) return pairedEstimate(gate.metric, pair.pairs);
   switch (gate.metric) {
     case 'errorRate': return rateEstimate({ s: c.errors, n: c.requests }, { s: b.errors, n: b.requests }, 'requests');
     case 'invalidOutputRate': return rateEstimate({ s: c.invalidOutputs, n: c.outputs }, { s: b.invalidOutputs, n: b.outputs }, 'outputs');
@@ -183,7 +197,7 @@ export function worstVerdict(verdicts: readonly Verdict[]): Verdict {
 }
 
 /** Fail-fast: the latest window alone, failures only. */
-function windowLook(gate: GateSpec, checks: Check[], pair: PairEvidence | undefined, fallbackBaseline: PairEvidence['baseline'], provider: ProviderResult | undefined, alpha: number): GateResult['window'] {
+function windowLook(gate: GateSpec, checks: Check[], pair: ScopeEvidence | undefined, fallbackBaseline: PairEvidence['baseline'], provider: ProviderResult | undefined, alpha: number): GateResult['window'] {
   if (gate.provider) {
     const why = checks.map((c) => infiniteFailure(c, provider)).find((x) => x !== undefined);
     return { ...(provider?.value !== undefined ? { value: provider.value } : {}), samples: provider?.value !== undefined ? 1 : 0, ...(why ? { failed: true, reason: why } : {}) };
@@ -201,7 +215,7 @@ function windowLook(gate: GateSpec, checks: Check[], pair: PairEvidence | undefi
   return out;
 }
 
-function judgeOne(gate: GateSpec, step: PairEvidence, provider: ProviderEvidence | undefined, alpha: number): Omit<GateResult, 'gate' | 'metric' | 'threshold'> {
+function judgeOne(gate: GateSpec, step: ScopeEvidence, provider: ProviderEvidence | undefined, alpha: number): Omit<GateResult, 'gate' | 'metric' | 'threshold'> {
   const m = estimate(gate, step, provider);
   if (m.kind !== 'ok') return { verdict: 'nodata', reason: m.reason, samples: m.samples };
   const checks = checksOf(gate);
@@ -226,9 +240,12 @@ function judgeOne(gate: GateSpec, step: PairEvidence, provider: ProviderEvidence
   return r;
 }
 
-function resultFor(gate: GateSpec, input: GateInput, alpha: GateAlpha, slices: number, step: PairEvidence, window: PairEvidence | undefined): GateResult {
+function resultFor(gate: GateSpec, input: GateInput, alpha: GateAlpha, slices: number, step: ScopeEvidence, window: ScopeEvidence | undefined): GateResult {
   const key = gateKey(gate);
   const base = { gate: key, metric: gate.metric, threshold: thresholdText(gate) };
+  if (PAIRED_METRICS.has(gate.metric) && !input.pairsExpected) {
+    return { ...base, verdict: 'nodata', skipped: true, samples: { candidate: 0, baseline: 0 }, reason: 'judged only where shadow pairs exist (a shadow phase): not in this phase, so it neither passes nor blocks' };
+  }
   const providerError = gate.provider ? input.window?.providers?.[key]?.error : undefined;
   const judged = judgeOne(gate, step, input.step.providers?.[key], alpha.step / slices);
   const r: GateResult = { ...base, ...judged };
@@ -256,7 +273,7 @@ function resultFor(gate: GateSpec, input: GateInput, alpha: GateAlpha, slices: n
 export function evaluateGate(gate: GateSpec, input: GateInput, alpha: GateAlpha): GateEvaluation {
   if (!gate.bySlice) {
     const r = resultFor(gate, input, alpha, 1, input.step, input.window);
-    return { gate: r.gate, verdict: r.verdict, results: [r] };
+    return { gate: r.gate, verdict: r.verdict, results: [r], ...(r.skipped ? { skipped: true } : {}) };
   }
   const slices = input.step.slices?.[gate.bySlice] ?? {};
   const values = Object.keys(slices).sort();
@@ -284,7 +301,7 @@ export interface LookVerdict {
  * so silence never passes.
  */
 export function combineLook(gates: GateEvaluation[], windowCandidateRequests: number, previousErrors: number, options: GateOptions = DEFAULT_GATE_OPTIONS): LookVerdict {
-  const verdicts = gates.map((g) => g.verdict);
+  const verdicts = gates.filter((g) => !g.skipped).map((g) => g.verdict);
   const hasError = verdicts.includes('error');
   const consecutiveErrors = hasError ? previousErrors + 1 : 0;
   const errorLimitReached = hasError && consecutiveErrors >= options.consecutiveErrorLimit;

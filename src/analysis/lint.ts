@@ -6,6 +6,7 @@ import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
 import { goDurationMs } from './cost.ts';
 import { forecastPlan, type StepForecast } from './forecast.ts';
 import { HEALTH_METRICS, OUTPUT_METRICS, alphaShares } from './gates.ts';
+import { PAIRED_METRICS } from './gate-pairs.ts';
 
 export const LINT_OVERRIDE_ANNOTATION = 'switchyard.dev/lint-override';
 
@@ -75,6 +76,13 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
     }
     if (ph.bandit && !ph.bandit.rewardFreshness) {
       find('bandit-no-reward-freshness', 'blocking', `${at}.bandit.rewardFreshness`, 'Bandit without reward freshness: set rewardFreshness (e.g. 15m) so allocation freezes when rewards are late or missing instead of learning from stale feedback.');
+    }
+  });
+
+  const shadowed = phases.some((ph) => ph.shadow);
+  gates.forEach((g, i) => {
+    if (PAIRED_METRICS.has(g.metric) && !g.provider && !shadowed) {
+      find('paired-gate-without-shadow', 'blocking', `spec.gates[${i}].metric`, `Gate ${g.name ?? g.metric} judges shadow pairs (the baseline's and the candidate's answers to the same request), but the plan has no shadow phase: it could never be judged. Add a shadow phase before the canary, or gate on an unpaired metric.`);
     }
   });
 

@@ -4,13 +4,15 @@
 // crash judges with all the evidence it had (telemetry itself is in memory).
 import { addSides, emptySide, type PairEvidence, type SideEvidence } from './evidence.ts';
 import { accumulateProvider, type ProviderEvidence, type ProviderResult } from './gate-providers.ts';
+import type { ScopeEvidence } from './gates.ts';
+import { addPairs, emptyTally, type PairInput } from './pairs.ts';
 
-export interface StepEvidence extends PairEvidence {
+export interface StepEvidence extends ScopeEvidence {
   /** Start of the evidence (the step's start). */
   sinceMs: number;
   /** Windows added. */
   windows: number;
-  slices?: Record<string, Record<string, PairEvidence>>;
+  slices?: Record<string, Record<string, ScopeEvidence>>;
   providers?: Record<string, ProviderEvidence>;
   /** The baseline side is a reference carried from before the split moved (the baseline serves nothing now). */
   reference?: boolean;
@@ -24,6 +26,9 @@ export interface WindowEvidence extends PairEvidence {
   providers?: Record<string, ProviderResult>;
   /** The baseline's evidence from before the step, for a step in which the baseline serves nothing. */
   reference?: SideEvidence;
+  /** Shadow phases: pairs read since the last window (each once), and where reading stopped. */
+  shadowPairs?: PairInput[];
+  pairsCursor?: number;
 }
 
 export function newStepEvidence(sinceMs: number, reference?: PairEvidence & Pick<StepEvidence, 'slices'>): StepEvidence {
@@ -39,9 +44,34 @@ export function newStepEvidence(sinceMs: number, reference?: PairEvidence & Pick
   return ev;
 }
 
-function addPair(a: PairEvidence | undefined, b: PairEvidence, keepBaseline: boolean): PairEvidence {
+function addPair(a: ScopeEvidence | undefined, b: PairEvidence, keepBaseline: boolean): ScopeEvidence {
   if (!a) return { candidate: b.candidate, baseline: keepBaseline ? emptySide() : b.baseline };
-  return { candidate: addSides(a.candidate, b.candidate), baseline: keepBaseline ? a.baseline : addSides(a.baseline, b.baseline) };
+  const out: ScopeEvidence = { candidate: addSides(a.candidate, b.candidate), baseline: keepBaseline ? a.baseline : addSides(a.baseline, b.baseline) };
+  if (a.pairs) out.pairs = a.pairs;
+  return out;
+}
+
+/** Pairs added to the step's tally, and to each slice's by the request's strata. */
+function addShadowPairs(ev: StepEvidence, pairs: PairInput[]): StepEvidence {
+  const out: StepEvidence = { ...ev, pairs: addPairs(ev.pairs ?? emptyTally(), pairs) };
+  const strata = Object.keys(ev.slices ?? {});
+  if (strata.length === 0) return out;
+  const slices: NonNullable<StepEvidence['slices']> = { ...ev.slices };
+  for (const stratum of strata) {
+    const byValue = new Map<string, PairInput[]>();
+    for (const p of pairs) {
+      const v = p.cohort?.[stratum];
+      if (v !== undefined) byValue.set(v, [...(byValue.get(v) ?? []), p]);
+    }
+    const values = { ...slices[stratum] };
+    for (const [v, ps] of byValue) {
+      const scope = values[v] ?? { candidate: emptySide(), baseline: emptySide() };
+      values[v] = { ...scope, pairs: addPairs(scope.pairs ?? emptyTally(), ps) };
+    }
+    slices[stratum] = values;
+  }
+  out.slices = slices;
+  return out;
 }
 
 /** The step's evidence with one more window added (inputs unchanged). A carried reference baseline is kept, not added to. */
@@ -67,7 +97,7 @@ export function addWindow(ev: StepEvidence, w: WindowEvidence): StepEvidence {
     }
     out.providers = providers;
   }
-  return out;
+  return w.shadowPairs && w.shadowPairs.length > 0 ? addShadowPairs(out, w.shadowPairs) : out;
 }
 
 /** Seeds an empty baseline with the reference read from before the step (a step that starts with the baseline silent). */

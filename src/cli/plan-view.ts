@@ -1,11 +1,11 @@
 // What `switchyard plan status` prints: a pure function of the plan object and
 // the clock, so the same text is tested, printed once, or redrawn by --watch.
 import { humanDuration } from '../api/age.ts';
-import { COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, type TrafficPlanStatus } from '../api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, TERMINAL_PLAN_PHASES, type TrafficPlanStatus } from '../api/kinds/trafficplan.ts';
 import { optionalDurationMs } from '../core/duration.ts';
 import { alignColumns } from './table.ts';
 
-export const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Promoted', 'RolledBack', 'Aborted']);
+export const TERMINAL_PHASES = TERMINAL_PLAN_PHASES;
 
 type Hold = { minRequests?: number; passingWindows?: number; minDuration?: string };
 type PhaseSpec = {
@@ -146,6 +146,32 @@ function conditionRows(s: TrafficPlanStatus, now: number): string[] {
   return ['Conditions:', ...alignColumns([['TYPE', 'STATUS', 'REASON', 'SINCE'], ...rows]).map((l) => `  ${l}`)];
 }
 
+interface ShadowStatus {
+  percent: number; pairedRequests?: number; pairs: number; compared: number; agree: number; labelled: number; agreement?: number;
+  candidateErrors: number; baselineErrors: number; invalid: number; incomparable: number; unpaired: number;
+  byOutput?: Record<string, { compared: number; agree: number }>; confusion?: Record<string, Record<string, number>>; incomparableReason?: string;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '-' : `${formatNumber(Math.round(x * 10000) / 100)}%`);
+
+/** The shadow's pairs: progress toward exit.pairedRequests, agreement, failures, and the confusion matrix (baseline label × candidate label). */
+export function shadowRows(sh: ShadowStatus): string[] {
+  const lines = [
+    `Shadow:     ${sh.percent}% of requests copied to the candidate; ${sh.pairedRequests ? progressBar(sh.pairs, sh.pairedRequests, 20).replace(/\s\d+\/\d+ /, ` ${sh.pairs}/${sh.pairedRequests} pairs `) : `${sh.pairs} pairs`}`,
+    `            agreement ${pct(sh.agreement)} (${sh.agree} of ${sh.labelled}), candidate failed ${sh.candidateErrors}, invalid ${sh.invalid}, baseline failed ${sh.baselineErrors}, unpaired ${sh.unpaired}${sh.incomparable ? `, NOT COMPARABLE ${sh.incomparable}: ${sh.incomparableReason ?? ''}` : ''}`,
+  ];
+  const outputs = Object.entries(sh.byOutput ?? {});
+  if (outputs.length > 1) lines.push(`            per output: ${outputs.map(([n, o]) => `${n} ${pct(o.compared ? o.agree / o.compared : undefined)}`).join(', ')}`);
+  const confusion = sh.confusion ?? {};
+  const base = Object.keys(confusion).sort();
+  if (base.length > 0) {
+    const cand = [...new Set(base.flatMap((b) => Object.keys(confusion[b]!)))].sort();
+    const rows = base.map((b) => [`    ${b}`, ...cand.map((c) => String(confusion[b]![c] ?? 0))]);
+    lines.push('  Confusion (rows: baseline label, columns: candidate label):', ...alignColumns([['    ', ...cand], ...rows]).map((l) => `  ${l}`));
+  }
+  return lines;
+}
+
 /** The whole status block. */
 export function renderPlanStatus(plan: PlanObject, opts: ViewOptions): string {
   const s = plan.status ?? {};
@@ -179,6 +205,7 @@ export function renderPlanStatus(plan: PlanObject, opts: ViewOptions): string {
     field('Command', `${a[COMMAND_ANNOTATION]}${by}${a[COMMAND_REASON_ANNOTATION] ? ` (${a[COMMAND_REASON_ANNOTATION]})` : ''}, not yet acted on by the controller`);
   }
   if (s.message) field('Message', s.message);
+  if (s.shadow) lines.push(...shadowRows(s.shadow as unknown as ShadowStatus));
   lines.push('Gates:', ...gateRows(s, opts.color));
   lines.push(...conditionRows(s, opts.now));
   return lines.join('\n');

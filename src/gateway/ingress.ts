@@ -34,6 +34,16 @@ export interface IngressService {
   cohorts?: ServiceCohorts;
   /** Artifact digest (sha256:…) of each revision whose model the storage initializer resolved, by revision name. */
   digests?: Readonly<Record<string, string>>;
+  /** A shadow phase: `percent` of the predictor's requests are copied to `revision`, whose answers never reach the client. */
+  shadow?: { revision: string; percent: number };
+}
+
+/** Where a route's requests are copied in a shadow phase. */
+export interface ShadowTarget {
+  revision: string;
+  key: string;
+  percent: number;
+  digest?: string;
 }
 
 export interface IngressRoute {
@@ -51,6 +61,8 @@ export interface IngressRoute {
   unit?: string;
   /** Artifact digest of the revision's model, when known: what answered, even after the revision is replaced. */
   digest?: string;
+  /** Copy a share of this route's requests to a shadow revision (a TrafficPlan's shadow phase). */
+  shadow?: ShadowTarget;
 }
 
 interface Split {
@@ -90,11 +102,23 @@ function routeOf(service: IngressService, t: TrafficTarget, variant = variantOf(
   return { service, revision: t.revisionName, key: revisionKey(service.namespace, t.revisionName), variant, ...(digest ? { digest } : {}) };
 }
 
-function split(service: IngressService, traffic = service.traffic): Split {
+/** The shadow target of a service's predictor routes, for routes answered by another revision. */
+function shadowOf(service: IngressService): ShadowTarget | undefined {
+  const sh = service.shadow;
+  if (!sh || sh.percent <= 0) return undefined;
+  const digest = service.digests?.[sh.revision];
+  return { revision: sh.revision, key: revisionKey(service.namespace, sh.revision), percent: sh.percent, ...(digest ? { digest } : {}) };
+}
+
+function split(service: IngressService, traffic = service.traffic, shadow?: ShadowTarget): Split {
   const targets = traffic.filter((t) => t.percent > 0);
   let sum = 0;
   const bounds = targets.map((t) => (sum += t.percent));
-  return { service, bounds, targets, routes: targets.map((t) => routeOf(service, t)) };
+  const routes = targets.map((t) => {
+    const r = routeOf(service, t);
+    return shadow && t.revisionName !== shadow.revision ? { ...r, shadow } : r;
+  });
+  return { service, bounds, targets, routes };
 }
 
 export function compileIngress(services: IngressService[], domain: string, version: number): IngressTable {
@@ -103,7 +127,7 @@ export function compileIngress(services: IngressService[], domain: string, versi
   const byModel = new Map<string, HostEntry[]>();
   const byPredictor = new Map<string, Split>();
   for (const s of services) {
-    const predictor = split(s);
+    const predictor = split(s, s.traffic, shadowOf(s));
     const transformer = s.transformer ? split(s, s.transformer) : undefined;
     const explainer = s.explainer ? split(s, s.explainer) : undefined;
     const top: HostEntry = { main: transformer ?? predictor, ...(explainer ? { explain: explainer } : {}) };

@@ -45,6 +45,8 @@ export interface MirrorCopy {
   body: Buffer | null;
   /** The copy's record: its identity now; status, latency and output are filled in when the copy is over. */
   record: MirrorRecord;
+  /** Called once when the copy is over, before the record is handed on (e.g. to count it in flight). */
+  onDone?: () => void;
 }
 
 export class MirrorSender {
@@ -95,6 +97,7 @@ export class MirrorSender {
   finished(copy: MirrorCopy, status: number, latencyMs: number, errorClass: MirrorRecord['errorClass'], output: Buffer | undefined): void {
     this.inFlight--;
     try {
+      copy.onDone?.();
       // The copy's own record, completed in place: one object per copy, no spreads on this path.
       const r = copy.record;
       r.status = status;

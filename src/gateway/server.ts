@@ -23,6 +23,7 @@ import { forwardWithDefaultRetries } from './default-retry.ts';
 import { requestIdV7 } from './request-id.ts';
 import { BodyCopy, bufferBody } from './capture.ts';
 import { MirrorSender, type MirrorRecord } from './mirror.ts';
+import { isShadowed, sendShadow, type ShadowContext } from './shadow.ts';
 import { ProxyError, RetryBudget } from './proxy.ts';
 import { matchVirtualService, requestView, type VsLookup } from './vs-route.ts';
 import { serveVirtualService, type VsContext } from './vs-serve.ts';
@@ -163,6 +164,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     inflight.set(key, (inflight.get(key) ?? 0) + by);
     active += by;
     if (active === 0) idle?.();
+  };
+  // Shadow copies load their revision (the autoscaler sees them) but are never waited for on close.
+  const shadowContext: ShadowContext = {
+    mirrors, rng, pickReady: (key) => opts.endpoints.pick(key),
+    inflight: (key, by) => inflight.set(key, (inflight.get(key) ?? 0) + by),
+    onFailed: (r) => opts.onMirrorResponse?.(r),
   };
 
   /**
@@ -332,6 +339,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       const path = route.path ?? req.url ?? '/';
       const method = req.method ?? 'GET';
+      // A plan's shadow phase: a copy of a buffered (or bodiless) request goes to the candidate, off the critical path.
+      const shadowed = isShadowed(route.shadow, rng) && (body === null || Buffer.isBuffer(body));
+      if (shadowed) sendShadow(shadowContext, route, route.shadow!, { requestId, method, path, headers: forwardHeaders(req.headers, requestId), body: body as Buffer | null });
       if (!logged || !hasBody) {
         // The hot path: streamed straight into res through the gateway's upstream client (h1/),
         // under Istio's default retries, as KServe's ingress VirtualService is.
@@ -346,7 +356,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
             return typeof next === 'string' ? (tried = next) : next.then((o) => (tried = o));
           },
           pools, budget, rng, path, method, headers: forwardHeaders(req.headers, requestId), body,
-          timeoutMs: headersTimeout, extra, ops: null, captureBytes: sampled ? outputCap : 0,
+          // Sampled requests keep the answer for output telemetry; shadowed ones so the prediction log can pair it with the shadow's.
+          timeoutMs: headersTimeout, extra, ops: null, captureBytes: sampled || shadowed ? outputCap : 0,
         });
         if (r === undefined) return; // the client left during a backoff
         rec.status = r.status;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { Pool } from 'undici';
 import { findByKind } from '../api/registry.ts';
-import type { TrafficPlanStatus } from '../api/kinds/trafficplan.ts';
+import { TERMINAL_PLAN_PHASES, type TrafficPlanStatus } from '../api/kinds/trafficplan.ts';
 import type { KubeObject } from '../store/types.ts';
 import type { Resources, Scope } from './apiserver/resources.ts';
 
@@ -16,7 +16,6 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/rollout/', import.meta.ur
 const ACTOR = { name: 'system:demo' };
 /** Rows around the three iris class centres, so every class is asked for. */
 const CENTERS = [[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]];
-const TERMINAL = new Set(['Promoted', 'RolledBack', 'Aborted']);
 
 export interface PlanDemoDeps {
   resources: Resources;
@@ -92,7 +91,7 @@ async function runPlan(resources: Resources, file: string, log: (line: string) =
       last = key;
       lastAt = Date.now();
     }
-    if (s.phase && TERMINAL.has(s.phase)) {
+    if (s.phase && TERMINAL_PLAN_PHASES.has(s.phase)) {
       log(`  ${obj.metadata.name}: ${s.phase} — ${s.message ?? ''}`);
       return s;
     }

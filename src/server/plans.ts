@@ -2,7 +2,9 @@
 // controller reads windows through plain functions, so it never imports the
 // gateway (L2 modules stay apart) and tests can feed it known traffic.
 import { PlanController } from '../controllers/plan/controller.ts';
-import type { ProviderReader } from '../controllers/plan/observe.ts';
+import type { PairReader, ProviderReader } from '../controllers/plan/observe.ts';
+import { readShadowPairs } from '../store/prediction-pairs.ts';
+import type { PredictionLog } from '../store/predictions.ts';
 import { prometheusProviderResults } from '../kube/prometheus.ts';
 import type { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
 import type { Store } from '../store/types.ts';
@@ -14,9 +16,12 @@ const prometheusReader: ProviderReader = (gates, ctx) =>
     window: ctx.windowMs, now: () => ctx.atMs,
   });
 
-export function startPlanController(opts: { store: Store; telemetry: TelemetryRecorder; providers?: ProviderReader; tickMs?: number; log?: (line: string) => void }): PlanController {
+export function startPlanController(opts: { store: Store; telemetry: TelemetryRecorder; predictions?: PredictionLog; providers?: ProviderReader; tickMs?: number; log?: (line: string) => void }): PlanController {
+  const db = opts.predictions?.db;
   const controller = new PlanController({
     store: opts.store,
+    // Shadow pairs: the prediction log joins each shadow answer with the primary answer to the same request.
+    ...(db ? { readPairs: (q: Parameters<PairReader>[0]) => readShadowPairs(db, q) } : {}),
     // [fromMs, toMs): the recorder reads every bucket overlapping [sinceMs, nowMs], so stop just before toMs.
     readWindow: ({ fromMs, toMs, ...q }) => opts.telemetry.window({ ...q, sinceMs: fromMs }, toMs - 1),
     listSlices: (q) => opts.telemetry.sliceValues(q),

@@ -114,7 +114,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   }
   serving.attachGateway(gateway);
   await serving.start();
-  const plans = startPlanController({ store, telemetry, log });
+  const plans = startPlanController({ store, telemetry, predictions, log });
   log(`switchyard gateway listening on http://${opts.listen}:${gateway.port}`);
 
   for (const path of opts.apply ?? []) {

@@ -134,3 +134,13 @@ test('alpha is a probability under one half', () => {
   o.spec.alpha = 0;
   assert.equal(causesOf(o)[0]!.field, 'spec.alpha');
 });
+
+test('a shadow copies a share of the requests: percent 0 is refused, naming the field', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.phases[0] = { shadow: { percent: 0, exit: { pairedRequests: 100 } } };
+  assert.equal(causesOf(o)[0]!.field, 'spec.phases[0].shadow.percent');
+  o.spec.phases[0].shadow.percent = 10;
+  o.spec.gates.push({ metric: 'agreement', min: 0.98 });
+  const r = validate(o);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.causes));
+});

@@ -91,3 +91,15 @@ test('a gate no healthy candidate can pass is named', () => {
   assert.ok(f);
   assert.equal(f.field, 'spec.gates[0]');
 });
+
+test('a paired-metric gate in a plan without a shadow phase is refused, naming the gate', () => {
+  const plan = good.replace('- {metric: errorRate, max: 0.01}', '- {metric: agreement, min: 0.98}\n  - {metric: errorRate, max: 0.01}');
+  const p = lintManifests(parseManifests(plan, 'plan.yaml')).plans[0]!;
+  const f = p.findings.find((x) => x.id === 'paired-gate-without-shadow');
+  assert.ok(f);
+  assert.equal(f.severity, 'blocking');
+  assert.equal(f.field, 'spec.gates[0].metric');
+  assert.equal(p.ok, false);
+  const withShadow = plan.replace('  phases:\n', '  phases:\n  - shadow: {percent: 20, exit: {pairedRequests: 2000, maxDuration: 2h}}\n');
+  assert.equal(lintManifests(parseManifests(withShadow, 'plan.yaml')).plans[0]!.findings.some((x) => x.id === 'paired-gate-without-shadow'), false);
+});

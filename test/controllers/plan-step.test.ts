@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trafficPlanSpec, type TrafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
 import type { SideEvidence } from '../../src/analysis/evidence.ts';
@@ -6,6 +6,7 @@ import { initialState, type Observation, type PlanState, type WindowObservation 
 import { step } from '../../src/controllers/plan/step.ts';
 import { desiredOf } from '../../src/controllers/plan/controller.ts';
 import { side as evidence } from '../analysis/helpers.ts';
+import type { PairInput } from '../../src/analysis/pairs.ts';
 
 const MIN = 60_000;
 
@@ -256,10 +257,10 @@ test('blueGreen: preview by tag at 0 %, then switch to 100 % and keep the old re
 });
 
 test('a phase kind the step logic does not run yet pauses the plan with a message', () => {
-  const spec = plan({ phases: [{ shadow: { percent: 10, exit: { maxDuration: '1h' } } }] });
+  const spec = plan({ phases: [{ bandit: { rewardFreshness: '5m' } }] });
   const r = step(spec, initialState(), {}, 0);
   assert.equal(r.state.phase, 'Paused');
-  assert.match(r.state.message ?? '', /shadow/);
+  assert.match(r.state.message ?? '', /bandit/);
 });
 
 test('the state is plain JSON and survives a store round trip mid-step', () => {
@@ -303,4 +304,76 @@ test('budget.maxRequests: a plan that used up its candidate requests without a d
   assert.equal(r.state.requestsTotal, 3000);
   assert.equal(r.transitions[0]?.cause, 'request-budget');
   assert.equal(r.state.canaryPercent, 0);
+});
+
+describe('shadow phase', () => {
+  const shadowPlan = (over: Record<string, unknown> = {}) => plan({
+    phases: [{ shadow: { percent: 25, exit: { pairedRequests: 500, maxDuration: '30m' } } }, { canary: { steps: [10, 100], hold: { passingWindows: 1 } } }],
+    gates: [{ metric: 'agreement', min: 0.98 }, { metric: 'errorRate', max: 0.01 }],
+    ...over,
+  });
+  const agree = (n: number, label = 1): PairInput[] => Array.from({ length: n }, () => ({ baseline: { status: 200, latencyMs: 10, output: { predictions: [1] } }, candidate: { status: 200, latencyMs: 12, output: { predictions: [label] } } }));
+  const shadowWin = (endMin: number, pairs: PairInput[], cursor = endMin * 1000): WindowObservation => ({ ...win(endMin, side(1500)), shadowPairs: pairs, pairsCursor: cursor });
+
+  test('starts with no live traffic on the candidate and copies to it; passes after pairedRequests pairs, then enters the canary', () => {
+    const spec = shadowPlan();
+    const s = step(spec, initialState(), {}, 0).state;
+    assert.equal(s.canaryPercent, 0);
+    assert.deepEqual(target(spec, s), { percent: 0, promoted: false, shadowPercent: 25 });
+    const early = feed(spec, s, [[1, { window: shadowWin(1, agree(300)) }]]);
+    assert.equal(early.state.phaseIndex, 0, '300 pairs: fewer than exit.pairedRequests');
+    assert.equal(early.state.pairsCursor, 1000);
+    const r = feed(spec, early.state, [[2, { window: shadowWin(2, agree(300)) }]]);
+    assert.equal(r.state.phaseIndex, 1);
+    assert.equal(r.state.canaryPercent, 10);
+    assert.equal(target(spec, r.state).shadowPercent, undefined, 'no copies once the canary runs');
+    const t = r.transitions.find((x) => x.cause === 'shadow-passed')!;
+    assert.equal(t.evidence.pairs?.pairs, 600);
+    assert.equal(t.evidence.pairs?.agreement, 1);
+  });
+
+  test('a disagreeing candidate is rolled back in shadow by agreement', () => {
+    const spec = shadowPlan();
+    const r = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: shadowWin(1, [...agree(450), ...agree(50, 2)]) }]]);
+    assert.equal(r.state.phase, 'RolledBack');
+    assert.match(r.state.message ?? '', /agreement/);
+    assert.equal(target(spec, r.state).shadowPercent, undefined);
+    assert.deepEqual(r.transitions[0]?.evidence.pairs?.confusion, { 1: { 1: 450, 2: 50 } });
+  });
+
+  test('outputs that cannot be compared pause the plan with what differs', () => {
+    const spec = shadowPlan();
+    const odd = agree(10).map((p) => ({ ...p, candidate: { ...p.candidate, output: { outputs: [{ name: 'score', datatype: 'FP32', shape: [1], data: [0.3] }] } } }));
+    const r = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: shadowWin(1, odd) }]]);
+    assert.equal(r.state.phase, 'Paused');
+    assert.match(r.state.message ?? '', /cannot be compared.*outputs \[predictions\].*\[score\]/);
+  });
+
+  test('exit.maxDuration ends an undecided shadow: Aborted, traffic untouched', () => {
+    const spec = shadowPlan();
+    const r = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: shadowWin(1, agree(100)) }], [31, {}]]);
+    assert.equal(r.state.phase, 'Aborted');
+    assert.equal(r.transitions[0]?.cause, 'shadow-max-duration');
+    assert.match(r.state.message ?? '', /100 pairs judged of 500/);
+    assert.equal(r.state.canaryPercent, 0);
+  });
+
+  test('a shadow-only plan that passes is Validated, not Promoted: nothing moved traffic', () => {
+    const spec = shadowPlan({ phases: [{ shadow: { percent: 50, exit: { pairedRequests: 200 } } }] });
+    const r = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: shadowWin(1, agree(600)) }]]);
+    assert.equal(r.state.phase, 'Validated');
+    assert.equal(r.transitions[0]?.cause, 'shadow-passed');
+    assert.deepEqual(target(spec, r.state), { percent: 0, promoted: false, keepWarm: { role: 'candidate', untilMs: MIN + 3_600_000 } });
+  });
+
+  test('paired gates are skipped outside shadow phases: they neither pass nor block the canary', () => {
+    const spec = shadowPlan();
+    const inCanary = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: shadowWin(1, agree(600)) }]]).state;
+    assert.equal(inCanary.phaseIndex, 1);
+    const r = feed(spec, inCanary, [[3, { window: win(3) }]]);
+    assert.equal(r.state.stepIndex, 1, 'advanced on errorRate alone');
+    const g = r.transitions[0]!.evidence.gates.find((x) => x.metric === 'agreement')!;
+    assert.equal(g.skipped, true);
+    assert.match(g.reason, /neither passes nor blocks/);
+  });
 });

@@ -14,6 +14,21 @@ export const DEPLOYMENT_MODES = ['Knative', 'Serverless', 'Standard', 'RawDeploy
  */
 export const KEEP_WARM_ANNOTATION = 'switchyard.dev/keep-warm-until';
 
+/**
+ * A shadow: this percent (0 < p ≤ 100) of the requests the predictor's split answers is copied to
+ * the latest created revision, whose answers never reach the client (a TrafficPlan's shadow phase
+ * writes it with canaryTrafficPercent 0). Switchyard's own: KServe has no mirror field.
+ */
+export const SHADOW_ANNOTATION = 'switchyard.dev/shadow-percent';
+
+/** The shadow percent, undefined when unset, or an error. */
+export function parseShadowPercent(value: string | undefined): number | undefined | { error: string } {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0 && n <= 100)) return { error: 'must be a number of percent above 0 and at most 100, e.g. "25"' };
+  return n;
+}
+
 export type KeepWarm = { ok: true; until: Record<string, number> } | { ok: false; error: string };
 
 /** The keep-warm deadlines (epoch ms by revision), or why the annotation is not valid. */
@@ -62,6 +77,8 @@ const isvcMeta = objectMetaWith(isvcNameErrors).superRefine((meta, ctx) => {
   }
   const warm = parseKeepWarm(ann[KEEP_WARM_ANNOTATION]);
   if (!warm.ok) invalid(ctx, ['annotations', KEEP_WARM_ANNOTATION], ann[KEEP_WARM_ANNOTATION], warm.error, 'FieldValueInvalid');
+  const shadow = parseShadowPercent(ann[SHADOW_ANNOTATION]);
+  if (typeof shadow === 'object') invalid(ctx, ['annotations', SHADOW_ANNOTATION], ann[SHADOW_ANNOTATION], shadow.error, 'FieldValueInvalid');
 });
 
 export const protocolVersion = z.enum(['v1', 'v2', 'grpc-v2']).describe('Inference protocol: v1 (KServe V1), v2 (Open Inference Protocol over REST) or grpc-v2.');

@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import { condition, duration, exactlyOne, invalid, kindObject } from '../common.ts';
 
-export const PLAN_PHASES = ['Pending', 'Progressing', 'Paused', 'Promoted', 'RolledBack', 'Aborted'] as const;
+export const PLAN_PHASES = ['Pending', 'Progressing', 'Paused', 'Promoted', 'Validated', 'RolledBack', 'Aborted'] as const;
+/** Phases a plan ends in: Validated is a shadow-only plan whose candidate passed without moving traffic. */
+export const TERMINAL_PLAN_PHASES: ReadonlySet<string> = new Set(['Promoted', 'Validated', 'RolledBack', 'Aborted']);
 export const PHASE_KINDS = ['shadow', 'canary', 'blueGreen', 'abTest', 'bandit'] as const;
 
 /** Where a cohort key is read from: exactly one of header, cookie or query parameter. */
@@ -58,9 +60,12 @@ const hold = z
   .describe('What a step needs before the plan advances.');
 
 const shadow = z.strictObject({
-  percent: z.number().min(0).max(100).describe('Percent of requests copied to the candidate.'),
+  percent: z.number().gt(0, 'a shadow copies a share of the requests: percent must be above 0').max(100).describe('Percent of live requests copied to the candidate; every answer still comes from the baseline.'),
   exit: z
-    .strictObject({ pairedRequests: z.number().int().min(1).optional(), maxDuration: duration.optional() })
+    .strictObject({
+      pairedRequests: z.number().int().min(1).optional().describe('Pairs (baseline and candidate answers to the same request) to judge before the phase can pass.'),
+      maxDuration: duration.optional().describe('An undecided shadow ends after this long (Aborted, traffic untouched).'),
+    })
     .optional()
     .describe('When the shadow phase ends.'),
 });
@@ -101,8 +106,10 @@ const phase = z
   .strictObject({ shadow: shadow.optional(), canary: canary.optional(), blueGreen: blueGreen.optional(), abTest: abTest.optional(), bandit: bandit.optional() })
   .superRefine(exactlyOne([...PHASE_KINDS], 'a phase'));
 
+/** Metrics judged on shadow pairs (the baseline's and the candidate's answers to the same request). */
+export const PAIRED_GATE_METRICS = ['agreement', 'candidateErrorRate', 'scoreDeltaMean', 'scoreDeltaP99', 'pairedLatencyDeltaP50Ms', 'pairedLatencyDeltaP99Ms'] as const;
 /** Metrics the gateway's telemetry answers; any other metric needs a provider. */
-export const BUILTIN_GATE_METRICS = ['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'invalidOutputRate', 'outputPSI', 'classRateDelta', 'requests'] as const;
+export const BUILTIN_GATE_METRICS = ['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'invalidOutputRate', 'outputPSI', 'classRateDelta', 'requests', ...PAIRED_GATE_METRICS] as const;
 /** Metrics whose value already compares the candidate with the baseline. */
 const COMPARISON_METRICS = new Set(['outputPSI', 'classRateDelta']);
 const THRESHOLD_KINDS = ['max', 'min', 'maxDelta', 'minDelta', 'maxRelativeDelta', 'minRelativeDelta'] as const;
@@ -132,7 +139,7 @@ const prometheusProvider = z
 
 const gate = z
   .strictObject({
-    metric: z.string().min(1).describe('errorRate, latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests, or any name with a provider.'),
+    metric: z.string().min(1).describe('errorRate, latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests; on shadow pairs agreement, candidateErrorRate, scoreDeltaMean, scoreDeltaP99, pairedLatencyDeltaP50Ms/P99Ms; or any name with a provider.'),
     name: z.string().optional(),
     ...thresholds,
     pass: z
@@ -244,6 +251,8 @@ export const trafficPlanStatus = z.looseObject({
   candidateRevision: z.string().optional(),
   baselineRevision: z.string().optional(),
   lastWindow: z.strictObject({ from: z.string(), to: z.string(), verdict: z.string() }).optional(),
+  /** A shadow phase: copies, pairs judged (toward exit.pairedRequests), agreement per output, the confusion matrix. */
+  shadow: z.looseObject({ percent: z.number(), pairedRequests: z.number().optional(), pairs: z.number(), compared: z.number(), agreement: z.number().optional() }).optional(),
   /** What the gates judge: everything since the step began. */
   evidence: z.looseObject({ since: z.string(), windows: z.number(), candidateRequests: z.number(), baselineRequests: z.number(), baselineIsReference: z.boolean().optional() }).optional(),
   /** Stored controller state (resumed after a restart). */

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { syError } from '../../core/errors.ts';
+import { comparePair } from '../../analysis/pairs.ts';
 import { run, withGlobalOptions, type CliContext } from '../context.ts';
 import { alignColumns } from '../table.ts';
 
@@ -42,16 +43,35 @@ export function policyLine(p: z.infer<typeof Policy>): string {
 
 const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.requestId, r.service, r.revision ?? '', r.variant ?? '', r.role, String(r.status), r.latencyMs.toFixed(1), short(r.output)];
 
-async function list(ctx: CliContext, opts: { service?: string; since: string; paired?: boolean; limit?: string }): Promise<void> {
+/** Shadow pairs whose answers differ: both outputs and both revisions side by side, with the input where the policy keeps it. */
+function disagreements(ctx: CliContext, items: Item[]): void {
+  const pairs = items.filter(isPair).filter((p) => p.mirror && comparePair(p.primary.output, p.mirror.output) !== 'agree');
+  if (pairs.length === 0) {
+    ctx.err(`No disagreeing pairs among ${items.length} in namespace ${ctx.namespace()}`);
+    return;
+  }
+  const header = ['TIME', 'REQUEST ID', 'BASELINE', 'BASELINE OUTPUT', 'CANDIDATE', 'CANDIDATE OUTPUT', 'INPUT'];
+  const rows = pairs.map((p) => [
+    new Date(p.primary.time).toISOString(), p.primary.requestId, p.primary.revision ?? '', short(p.primary.output), p.mirror!.revision ?? '',
+    p.mirror!.status >= 500 || p.mirror!.status === 0 ? `(failed: ${p.mirror!.status})` : short(p.mirror!.output), short((p.primary as { input?: unknown }).input ?? '(not kept)'),
+  ]);
+  ctx.out(alignColumns([header, ...rows]).join('\n'));
+  ctx.err(`${pairs.length} of ${items.length} pairs disagree`);
+}
+
+async function list(ctx: CliContext, opts: { service?: string; since: string; paired?: boolean; disagreements?: boolean; limit?: string }): Promise<void> {
   const sinceMs = Date.now() - parseSince(opts.since);
+  const paired = opts.paired || opts.disagreements;
   const body = Rows.parse(await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
-    query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: opts.paired ? 'true' : undefined, limit: opts.limit },
+    // Disagreements are found among the pairs read: read more of them unless told.
+    query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: paired ? 'true' : undefined, limit: opts.limit ?? (opts.disagreements ? '10000' : undefined) },
   }));
   if (body.policy) ctx.out(policyLine(body.policy));
   if (body.items.length === 0) {
     ctx.err(`No predictions in namespace ${ctx.namespace()} since ${opts.since} ago`);
     return;
   }
+  if (opts.disagreements) return disagreements(ctx, body.items);
   const header = ['TIME', 'REQUEST ID', 'SERVICE', 'REVISION', 'VARIANT', 'ROLE', 'STATUS', 'LATENCY MS', 'OUTPUT'];
   const rows = body.items.flatMap((item: Item) => (isPair(item) ? [cells(item.primary), ...(item.mirror ? [cells(item.mirror)] : [])] : [cells(item)]));
   ctx.out(alignColumns([header, ...rows]).join('\n'));
@@ -63,7 +83,8 @@ export function registerPredictions(program: Command): void {
     .option('--service <name>', 'only this InferenceService')
     .option('--since <duration>', 'how far back (30s, 5m, 2h, 1d)', '5m')
     .option('--paired', 'join primary and shadow (mirror) rows on the request id')
+    .option('--disagreements', 'only shadow pairs whose answers differ (implies --paired): both outputs and revisions, the input where the policy keeps it')
     .option('--limit <n>', 'at most this many rows (default 100)')
-    .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired')
-    .action(run(async (ctx, opts: { service?: string; since: string; paired?: boolean; limit?: string }) => list(ctx, opts)));
+    .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired\n  switchyard predictions -n quickstart --service iris --paired --disagreements --since 1h')
+    .action(run(async (ctx, opts: { service?: string; since: string; paired?: boolean; disagreements?: boolean; limit?: string }) => list(ctx, opts)));
 }

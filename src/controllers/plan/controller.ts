@@ -41,12 +41,14 @@ function commandOf(plan: TrafficPlan): Command | undefined {
 export function desiredOf(plan: TrafficPlan, state: PlanState): Desired {
   const phase = plan.spec.phases[state.phaseIndex];
   const preview = phase?.blueGreen ? (phase.blueGreen.preview?.tag ?? 'latest') : undefined;
+  // Copies go on while the shadow runs or is paused (its gates still judge); a finished plan sends none.
+  const shadow = phase?.shadow && !TERMINAL_PHASES.has(state.phase) && state.startedAt !== undefined ? phase.shadow.percent : undefined;
   // Rolled back: the candidate stays warm to be inspected or retried; promoted: the old baseline, for a fast rollback.
   const warmMs = goDurationMs(plan.spec.rollback.keepWarm);
   const keepWarm = warmMs !== undefined && state.finishedAt !== undefined && TERMINAL_PHASES.has(state.phase)
     ? { role: state.phase === 'Promoted' ? 'baseline' as const : 'candidate' as const, untilMs: state.finishedAt + warmMs }
     : undefined;
-  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}), ...(keepWarm ? { keepWarm } : {}) };
+  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}), ...(shadow ? { shadowPercent: shadow } : {}), ...(keepWarm ? { keepWarm } : {}) };
 }
 
 function costInputs(plan: TrafficPlan, view: TargetView | undefined, observedRps: number | undefined): CostInputs | undefined {
@@ -140,7 +142,7 @@ export class PlanController {
     }
 
     const span = nextWindow(stored.plan, windowMsOf(plan.spec), now);
-    const window = span ? await observeWindow(plan.spec, view, span, this.opts, stored.plan) : undefined;
+    const window = span ? await observeWindow(plan.spec, view, span, this.opts, stored.plan, now) : undefined;
     const rps = window ? (window.candidate.requests + window.baseline.requests) / ((span!.toMs - span!.fromMs) / 1000) : undefined;
     const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
 

@@ -4,7 +4,7 @@
 // field (KServe's documented promotion) and rollback writes 0, which pins
 // all traffic to the previously rolled-out revision — no request reaches
 // the candidate, dead or alive.
-import { KEEP_WARM_ANNOTATION, parseKeepWarm, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import { KEEP_WARM_ANNOTATION, parseKeepWarm, SHADOW_ANNOTATION, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
 import type { Store } from '../../store/types.ts';
 import { updateWithRetry, type Desired, type TrafficPlan, type PlanTarget, type TargetMemo, type TargetView } from './target.ts';
 
@@ -90,7 +90,7 @@ export class IsvcTarget implements PlanTarget {
 
   async apply(plan: TrafficPlan, memo: TargetMemo, desired: Desired): Promise<TargetMemo> {
     // Nothing was ever written and nothing should be: a plan stopped before it started leaves the target alone.
-    if (!memo.applied && desired.percent === 0 && !desired.previewTag) return memo;
+    if (!memo.applied && desired.percent === 0 && !desired.previewTag && !desired.shadowPercent) return memo;
     const uri = plan.spec.candidate.storageUri;
     await updateWithRetry(this.store, this.key(plan), (obj) => {
       const spec = obj.spec as Obj;
@@ -115,6 +115,15 @@ export class IsvcTarget implements PlanTarget {
       }
       if (desired.previewTag && obj.metadata.annotations?.[TAG_ROUTING_ANNOTATION] !== 'true') {
         obj.metadata.annotations = { ...obj.metadata.annotations, [TAG_ROUTING_ANNOTATION]: 'true' };
+        changed = true;
+      }
+      // The shadow's copies are the InferenceService's own setting, so `kubectl get isvc -o yaml` shows them.
+      const shadow = desired.shadowPercent !== undefined ? String(desired.shadowPercent) : undefined;
+      if (obj.metadata.annotations?.[SHADOW_ANNOTATION] !== shadow) {
+        const annotations = { ...obj.metadata.annotations };
+        if (shadow === undefined) delete annotations[SHADOW_ANNOTATION];
+        else annotations[SHADOW_ANNOTATION] = shadow;
+        obj.metadata.annotations = annotations;
         changed = true;
       }
       const warmRevision = desired.keepWarm && (desired.keepWarm.role === 'candidate' ? memo.candidateRevision : memo.baselineRevision);

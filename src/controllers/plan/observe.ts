@@ -5,6 +5,7 @@ import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import type { GateSpec, ProviderResult } from '../../analysis/gates.ts';
 import type { WindowStats } from '../../analysis/windows.ts';
 import { emptySide, sideFromWindow, type PairEvidence, type SideEvidence } from '../../analysis/evidence.ts';
+import type { PairInput } from '../../analysis/pairs.ts';
 import type { PlanState, WindowObservation } from './state.ts';
 import type { SeriesFilter, TargetView } from './target.ts';
 
@@ -45,18 +46,33 @@ export function nextWindow(state: PlanState, windowMs: number, now: number): { f
   return { fromMs: Math.max(state.lastWindowEnd ?? toMs - windowMs, oldest), toMs };
 }
 
+/** Shadow answers of `revision` read after `after` (the prediction log's cursor), each joined with the primary answer to the same request. */
+export type PairReader = (q: { namespace: string; service: string; revision: string; after: number; beforeMs: number }) => { pairs: PairInput[]; cursor: number };
+
+/** Shadow answers younger than this are left for the next look, so their primary answers have been written too. */
+export const PAIR_GRACE_MS = 2000;
+
 export interface ObserveDeps {
   readWindow: WindowReader;
   listSlices?: SliceLister;
   providers?: ProviderReader;
+  readPairs?: PairReader;
 }
 
 export async function observeWindow(
-  spec: Pick<TrafficPlanSpec, 'gates' | 'cohorts'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps, state?: PlanState,
+  spec: Pick<TrafficPlanSpec, 'gates' | 'cohorts' | 'phases'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps, state?: PlanState, now = span.toMs,
 ): Promise<WindowObservation> {
+  // In a shadow phase the candidate answers copies only: its telemetry is the mirror series.
+  const shadow = state !== undefined && spec.phases[state.phaseIndex]?.shadow !== undefined;
+  const candidate = view.candidate && shadow ? { ...view.candidate, role: 'mirror' as const } : view.candidate;
   const side = (f: SeriesFilter | undefined, slice?: Record<string, string>): SideEvidence =>
     f ? sideFromWindow(deps.readWindow({ ...f, ...(slice ? { slice } : {}), ...span })) : emptySide();
-  const obs: WindowObservation = { ...span, candidate: side(view.candidate), baseline: side(view.baseline) };
+  const obs: WindowObservation = { ...span, candidate: side(candidate), baseline: side(view.baseline) };
+  if (shadow && deps.readPairs && view.candidate?.revision) {
+    const read = deps.readPairs({ namespace: view.candidate.namespace, service: view.candidate.service, revision: view.candidate.revision, after: state?.pairsCursor ?? 0, beforeMs: now - PAIR_GRACE_MS });
+    obs.shadowPairs = read.pairs;
+    obs.pairsCursor = read.cursor;
+  }
   // A step in which the baseline serves nothing (100 %, or a plan that starts there) compares the
   // candidate with the baseline's last REFERENCE_WINDOWS windows before the step began.
   const stepStart = state?.stepStartedAt;
@@ -72,7 +88,7 @@ export async function observeWindow(
     for (const stratum of strata) {
       slices[stratum] = {};
       for (const value of deps.listSlices({ namespace: base.namespace, service: base.service, stratum })) {
-        slices[stratum][value] = { candidate: side(view.candidate, { [stratum]: value }), baseline: side(view.baseline, { [stratum]: value }) };
+        slices[stratum][value] = { candidate: side(candidate, { [stratum]: value }), baseline: side(view.baseline, { [stratum]: value }) };
       }
     }
     obs.slices = slices;

@@ -6,6 +6,7 @@ import { optionalDurationMs as goMs } from '../../core/duration.ts';
 import type { TrafficPlanSpec, TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
 import type { GateForecast } from '../../analysis/forecast.ts';
 import type { GateResult } from '../../analysis/gates.ts';
+import { emptyTally, pairSummary, type PairTally } from '../../analysis/pairs.ts';
 import { TERMINAL_PHASES, holdOf, phaseKind, type PlanState, type Transition } from './state.ts';
 import type { TargetMemo, TargetView } from './target.ts';
 
@@ -73,12 +74,19 @@ export function presentStatus(
         baselineRequests: s.evidence.baseline.requests, ...(s.evidence.reference ? { baselineIsReference: true } : {}),
       },
     } : {}),
+    ...(phaseSpec?.shadow && s.evidence ? { shadow: shadowStatus(phaseSpec.shadow, s.evidence.pairs) } : {}),
     gates: s.gates.map((g) => gateStatus(g, stored.forecast, candidateRate(s))),
     message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex}`),
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
   };
   return status;
+}
+
+/** The shadow's progress: copies sent, pairs judged toward exit.pairedRequests, agreement and the confusion matrix. */
+function shadowStatus(sh: NonNullable<TrafficPlanSpec['phases'][number]['shadow']>, pairs: PairTally | undefined) {
+  const summary = pairSummary(pairs ?? emptyTally());
+  return { percent: sh.percent, ...(sh.exit?.pairedRequests ? { pairedRequests: sh.exit.pairedRequests } : {}), ...summary };
 }
 
 /** Candidate requests per second over the step's evidence; undefined before any. */
@@ -93,7 +101,7 @@ function gateStatus(g: GateResult, forecast: GateForecast[] | undefined, rate: n
   const f = forecast?.find((x) => x.gate === g.gate);
   const undecided = g.verdict === 'inconclusive' || g.verdict === 'nodata';
   return {
-    metric: g.metric, name: g.gate, verdict: g.verdict, threshold: g.threshold, reason: g.reason,
+    metric: g.metric, name: g.gate, verdict: g.verdict, threshold: g.threshold, reason: g.reason, ...(g.skipped ? { skipped: true } : {}),
     ...(g.value !== undefined ? { value: round(g.value) } : {}),
     ...(g.interval ? { interval: [round(g.interval[0]), round(g.interval[1])] } : {}),
     ...(g.baseline !== undefined ? { baseline: round(g.baseline) } : {}),

@@ -2,13 +2,14 @@
 // observes (closed windows, operator commands), and the transitions it
 // reports for the audit log. Everything here is plain JSON so the state can
 // be stored and resumed after a crash.
-import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import { TERMINAL_PLAN_PHASES, type PLAN_PHASES, type TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { goDurationMs } from '../../analysis/cost.ts';
 import type { GateResult, Verdict } from '../../analysis/gates.ts';
 import type { StepEvidence, WindowEvidence } from '../../analysis/step-evidence.ts';
+import type { PairSummary } from '../../analysis/pairs.ts';
 
-export type PlanPhase = 'Pending' | 'Progressing' | 'Paused' | 'Promoted' | 'RolledBack' | 'Aborted';
-export const TERMINAL_PHASES: ReadonlySet<PlanPhase> = new Set(['Promoted', 'RolledBack', 'Aborted']);
+export type PlanPhase = (typeof PLAN_PHASES)[number];
+export const TERMINAL_PHASES = TERMINAL_PLAN_PHASES as ReadonlySet<PlanPhase>;
 
 export interface PlanState {
   phase: PlanPhase;
@@ -24,6 +25,8 @@ export interface PlanState {
   requestsInStep: number;
   /** Everything the step's windows added up to: what the gates judge. */
   evidence?: StepEvidence;
+  /** Shadow phases: the last shadow answer read from the prediction log (each is read once). */
+  pairsCursor?: number;
   /** Candidate requests over the whole plan (budget.maxRequests); absent in states stored before it existed. */
   requestsTotal?: number;
   consecutivePassingWindows: number;
@@ -63,6 +66,8 @@ export interface Evidence {
   stepElapsedMs?: number;
   /** α each gate spent on the step's evidence and on one window. */
   alpha?: { step: number; window: number };
+  /** Shadow phases: the pairs judged so far. */
+  pairs?: PairSummary;
 }
 
 export interface Transition {
@@ -89,6 +94,8 @@ export interface Hold {
   minRequests: number;
   passingWindows: number;
   minDurationMs: number;
+  /** Shadow phases: pairs to judge before the phase can pass (exit.pairedRequests). */
+  minPairs: number;
 }
 
 export function initialState(): PlanState {
@@ -103,7 +110,7 @@ export function phaseKind(p: Phase | undefined): string {
 
 export function holdOf(p: Phase | undefined): Hold {
   const h = p?.canary?.hold ?? p?.blueGreen?.hold;
-  return { minRequests: h?.minRequests ?? 0, passingWindows: h?.passingWindows ?? 1, minDurationMs: goDurationMs(h?.minDuration) ?? 0 };
+  return { minRequests: h?.minRequests ?? 0, passingWindows: h?.passingWindows ?? 1, minDurationMs: goDurationMs(h?.minDuration) ?? 0, minPairs: p?.shadow?.exit?.pairedRequests ?? 0 };
 }
 
 /** Percent of live traffic the candidate gets at a phase's step. */

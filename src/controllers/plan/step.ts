@@ -12,6 +12,7 @@ import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { goDurationMs } from '../../analysis/cost.ts';
 import { DEFAULT_GATE_OPTIONS, alphaShares, evaluateLook, type GateOptions, type LookVerdict } from '../../analysis/gates.ts';
 import { addWindow, newStepEvidence, withReference, type StepEvidence } from '../../analysis/step-evidence.ts';
+import { pairSummary } from '../../analysis/pairs.ts';
 import {
   TERMINAL_PHASES, holdOf, phaseKind, stepCount, stepPercent,
   type Command, type Evidence, type Observation, type PlanPhase, type PlanState, type StepResult, type Transition, type WindowObservation,
@@ -53,6 +54,8 @@ class Run {
     if (this.verdict) e.verdict = this.verdict.verdict;
     if (s.stepStartedAt !== undefined) e.stepElapsedMs = this.now - s.stepStartedAt;
     if ((this.spec.gates ?? []).length > 0) e.alpha = alphaShares(this.spec);
+    const p = s.evidence?.pairs;
+    if (p) e.pairs = pairSummary(p);
     return e;
   }
 
@@ -99,12 +102,13 @@ class Run {
     const percent = ph.canary ? stepPercent(ph, 0) : 0;
     this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
     const kind = phaseKind(ph);
-    // blueGreen: 0 % of live traffic; the controller turns on the preview tag host (desiredOf).
-    if (ph.canary || ph.blueGreen) this.setCanary(percent);
+    // blueGreen and shadow: 0 % of live traffic; the controller turns on the preview tag host or the shadow copies (desiredOf).
+    if (ph.canary || ph.blueGreen || ph.shadow) this.setCanary(percent);
     else {
       return this.move('Paused', 'unsupported-phase', `phase ${index} (${kind}) is not run by the step logic yet; promote, abort or edit the plan`);
     }
-    this.move('Progressing', cause, `${kind} phase ${index}, step 0 at ${this.state.canaryPercent}%`);
+    const what = ph.shadow ? `copying ${ph.shadow.percent}% of requests to the candidate, every answer from the baseline` : `step 0 at ${this.state.canaryPercent}%`;
+    this.move('Progressing', cause, `${kind} phase ${index}, ${what}`);
   }
 
   command(c: Command): void {
@@ -138,11 +142,13 @@ class Run {
     const counts = s.phase === 'Progressing' && s.stepStartedAt !== undefined && w.fromMs >= s.stepStartedAt;
     let evidence = withReference(s.evidence ?? newStepEvidence(s.stepStartedAt ?? w.fromMs), w.reference);
     if (counts) evidence = addWindow(evidence, w);
-    const v = evaluateLook(this.spec.gates ?? [], { step: evidence, window: w }, alphaShares(this.spec), s.consecutiveErrors, options);
+    const pairsExpected = this.phaseSpec?.shadow !== undefined;
+    const v = evaluateLook(this.spec.gates ?? [], { step: evidence, window: w, pairsExpected }, alphaShares(this.spec), s.consecutiveErrors, options);
     this.verdict = v;
     this.state = {
       ...s,
       evidence,
+      ...(w.pairsCursor !== undefined ? { pairsCursor: w.pairsCursor } : {}),
       lastWindowEnd: w.toMs,
       lastVerdict: v.verdict,
       consecutiveErrors: v.consecutiveErrors,
@@ -151,6 +157,11 @@ class Run {
       requestsTotal: (s.requestsTotal ?? 0) + w.candidate.requests,
       consecutivePassingWindows: !counts ? s.consecutivePassingWindows : v.verdict === 'pass' ? s.consecutivePassingWindows + 1 : 0,
     };
+    const incomparable = pairsExpected && evidence.pairs && evidence.pairs.incomparable > 0 ? evidence.pairs.incomparableReason : undefined;
+    if (v.verdict !== 'fail' && incomparable !== undefined) {
+      if (this.state.phase !== 'Paused') this.move('Paused', 'incomparable-outputs', `the candidate's answers cannot be compared with the baseline's: ${incomparable}; paired gates cannot judge it (abort, or promote by hand after checking)`);
+      return;
+    }
     if (v.verdict !== 'fail') return;
     const failed = v.gates.filter((g) => g.verdict === 'fail' || g.verdict === 'error').flatMap((g) => g.results.filter((r) => r.verdict === 'fail' || r.verdict === 'error'));
     const what = failed.map((r) => `${r.gate}${r.slice ? `[${r.slice.name}=${r.slice.value}]` : ''}: ${r.reason}`).join('; ');
@@ -168,6 +179,16 @@ class Run {
     this.rollBack('Aborted', 'request-budget', `budget.maxRequests ${max} used up (${used} candidate requests) without a decision`);
   }
 
+  /** exit.maxDuration: an undecided shadow ends as maxDuration ends a plan (Aborted; traffic never moved). */
+  checkShadowExit(): void {
+    const exit = this.phaseSpec?.shadow?.exit;
+    const max = goDurationMs(exit?.maxDuration);
+    const started = this.state.stepStartedAt;
+    if (max === undefined || started === undefined || this.now - started < max) return;
+    const pairs = this.state.evidence?.pairs?.pairs ?? 0;
+    this.rollBack('Aborted', 'shadow-max-duration', `shadow exit.maxDuration ${exit!.maxDuration} reached without a decision (${pairs} pairs judged${exit?.pairedRequests ? ` of ${exit.pairedRequests}` : ''})`);
+  }
+
   checkMaxDuration(): void {
     const max = goDurationMs(this.spec.maxDuration);
     const started = this.state.startedAt;
@@ -180,7 +201,8 @@ class Run {
     const s = this.state;
     if (s.phase !== 'Progressing' || s.stepStartedAt === undefined) return;
     const hold = holdOf(this.phaseSpec);
-    const ready = s.requestsInStep >= hold.minRequests && s.consecutivePassingWindows >= hold.passingWindows && this.now - s.stepStartedAt >= hold.minDurationMs;
+    const pairs = s.evidence?.pairs?.pairs ?? 0;
+    const ready = s.requestsInStep >= hold.minRequests && s.consecutivePassingWindows >= hold.passingWindows && this.now - s.stepStartedAt >= hold.minDurationMs && pairs >= hold.minPairs;
     if (!ready) return;
     const next = s.stepIndex + 1;
     if (next < stepCount(this.phaseSpec)) {
@@ -193,8 +215,15 @@ class Run {
       return;
     }
     if (this.phaseSpec?.blueGreen) this.setCanary(100); // the switch: preview → all live traffic
-    if (s.phaseIndex + 1 < this.spec.phases.length) this.enterPhase(s.phaseIndex + 1, 'next-phase');
-    else this.promote('promoted', `the last step passed its gates and hold`);
+    if (s.phaseIndex + 1 < this.spec.phases.length) {
+      // The shadow's verdict is its own audit record, with the pairs it judged; then the next phase starts.
+      if (this.phaseSpec?.shadow) this.move('Progressing', 'shadow-passed', `shadow passed every gate on ${pairs} pairs`);
+      this.enterPhase(s.phaseIndex + 1, 'next-phase');
+    }
+    else if (this.phaseSpec?.shadow) {
+      // A validation run: nothing moves traffic after the shadow, so nothing is promoted.
+      this.move('Validated', 'shadow-passed', `shadow passed every gate on ${pairs} pairs; no phase moves traffic, so traffic stays with the baseline`);
+    } else this.promote('promoted', `the last step passed its gates and hold`);
   }
 }
 
@@ -217,6 +246,7 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
     run.enterPhase(0, 'started');
   }
   if (observation.window && !TERMINAL_PHASES.has(run.state.phase)) run.applyWindow(observation.window, options);
+  if (!TERMINAL_PHASES.has(run.state.phase)) run.checkShadowExit();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkMaxDuration();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkRequestBudget();
   run.maybeAdvance();

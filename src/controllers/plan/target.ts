@@ -19,6 +19,8 @@ export interface TrafficPlan {
 export interface SeriesFilter {
   namespace: string;
   service: string;
+  /** 'mirror' reads a shadow's answers to copies; primary (the default) the answers clients got. */
+  role?: 'primary' | 'mirror';
   revision?: string;
   variant?: string;
   route?: string;
@@ -53,6 +55,8 @@ export interface Desired {
   promoted: boolean;
   /** blueGreen: the candidate answers on its tag host. */
   previewTag?: string;
+  /** shadow: this percent of requests is copied to the candidate, whose answers never reach the client. */
+  shadowPercent?: number;
   /** A finished plan: the revision that lost its traffic stays warm until then (rollback.keepWarm), then may scale to zero. */
   keepWarm?: { role: 'candidate' | 'baseline'; untilMs: number };
 }

@@ -6,6 +6,8 @@
 // own, so it is ready when every InferenceService it names is.
 // VirtualServices, ServiceEntries and DestinationRules compile (with the
 // InferenceServices they name) into the routing table the same snapshot carries.
+import { SHADOW_ANNOTATION, parseShadowPercent } from '../../api/kinds/inferenceservice.ts';
+import { TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { compileGraph, type CompiledGraph, type GraphSpecInput } from '../../gateway/graph/compile.ts';
 import { compileIngress, type IngressService, type IngressTable, type TrafficTarget } from '../../gateway/ingress.ts';
@@ -43,6 +45,7 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
   const timeout = typeof predictor.timeout === 'number' ? predictor.timeout * 1000 : DEFAULT_ACTIVATOR_TIMEOUT_MS;
   const logger = rec(predictor.logger);
   const digests = digestsOf(components);
+  const shadow = shadowOf(isvc, rec(components.predictor));
   return {
     namespace: isvc.metadata.namespace ?? 'default',
     name: isvc.metadata.name,
@@ -53,7 +56,16 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
     ...(spec.transformer ? { transformer: trafficOf('transformer') } : {}),
     ...(spec.explainer ? { explainer: trafficOf('explainer') } : {}),
     ...(digests ? { digests } : {}),
+    ...(shadow ? { shadow } : {}),
   };
+}
+
+/** The shadow annotation's copy target: the latest created revision, unless it already answers all traffic. */
+function shadowOf(isvc: KubeObject, predictor: Obj): IngressService['shadow'] {
+  const percent = parseShadowPercent(isvc.metadata.annotations?.[SHADOW_ANNOTATION]);
+  const revision = predictor.latestCreatedRevision;
+  if (typeof percent !== 'number' || typeof revision !== 'string' || revision === '' || revision === predictor.latestRolledoutRevision) return undefined;
+  return { revision, percent };
 }
 
 /** Artifact digests the reconciler recorded per revision (status.components.*.revisions.*.digest). */
@@ -127,7 +139,6 @@ export function compileGraphObject(ig: KubeObject, isvcs: Map<string, KubeObject
 }
 
 const TRAFFIC_PLANS = { group: 'switchyard.dev', resource: 'trafficplans' };
-const FINISHED = new Set(['Promoted', 'RolledBack', 'Aborted']);
 
 /** Cohort specs of running plans, by the InferenceService they target (NAMESPACE/NAME → [salt, spec]). */
 function planCohortSpecs(plans: KubeObject[]): Map<string, [string, CohortSpec]> {
@@ -135,7 +146,7 @@ function planCohortSpecs(plans: KubeObject[]): Map<string, [string, CohortSpec]>
   for (const p of plans) {
     const spec = p.spec as { target?: { inferenceService?: string }; cohorts?: CohortSpec } | undefined;
     const phase = (p.status as { phase?: string } | undefined)?.phase;
-    if (!spec?.target?.inferenceService || !spec.cohorts || (phase && FINISHED.has(phase))) continue;
+    if (!spec?.target?.inferenceService || !spec.cohorts || (phase && TERMINAL_PLAN_PHASES.has(phase))) continue;
     const ns = p.metadata.namespace ?? 'default';
     out.set(`${ns}/${spec.target.inferenceService}`, [`${ns}/${p.metadata.name}`, spec.cohorts]);
   }
