@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS } from '../../api/kinds/trafficplan.ts';
 import { syError } from '../../core/errors.ts';
-import { parseDuration, run, withGlobalOptions, type CliContext } from '../context.ts';
+import { parseDuration, run, type CliContext } from '../context.ts';
 import type { KubeObject } from '../output.ts';
 import { TERMINAL_PHASES, type PlanObject } from '../plan-view.ts';
 import { followPlan, PLAN_LABEL, planPath } from './plan-follow.ts';
@@ -89,7 +89,7 @@ async function sendCommand(ctx: CliContext, command: PlanCommand, name: string, 
 
 export function registerPlanCommands(plan: Command): void {
   for (const command of PLAN_COMMANDS) {
-    withGlobalOptions(plan.command(command))
+    plan.command(command)
       .description(HELP[command])
       .argument('<name>', 'TrafficPlan name')
       .option('--reason <text>', 'why; recorded with the command in the audit log and the plan message')

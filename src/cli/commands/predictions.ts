@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { syError } from '../../core/errors.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
+import { formatData, parseDataFormat } from '../output.ts';
 import { alignColumns } from '../table.ts';
 
 const Row = z.looseObject({
@@ -42,11 +43,25 @@ export function policyLine(p: z.infer<typeof Policy>): string {
 
 const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.requestId, r.service, r.revision ?? '', r.variant ?? '', r.role, String(r.status), r.latencyMs.toFixed(1), short(r.output)];
 
-async function list(ctx: CliContext, opts: { service?: string; since: string; paired?: boolean; limit?: string }): Promise<void> {
+interface ListOptions {
+  service?: string;
+  since: string;
+  paired?: boolean;
+  limit?: string;
+  output?: string;
+}
+
+async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
+  const format = parseDataFormat(opts.output);
   const sinceMs = Date.now() - parseSince(opts.since);
-  const body = Rows.parse(await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
+  const answer = await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
     query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: opts.paired ? 'true' : undefined, limit: opts.limit },
-  }));
+  });
+  const body = Rows.parse(answer);
+  if (format !== 'text') {
+    ctx.out(formatData(answer, format));
+    return;
+  }
   if (body.policy) ctx.out(policyLine(body.policy));
   if (body.items.length === 0) {
     ctx.err(`No predictions in namespace ${ctx.namespace()} since ${opts.since} ago`);
@@ -58,12 +73,13 @@ async function list(ctx: CliContext, opts: { service?: string; since: string; pa
 }
 
 export function registerPredictions(program: Command): void {
-  withGlobalOptions(program.command('predictions'))
+  program.command('predictions')
     .description('Show the prediction log: request id, revision, variant, role, status, latency and output per request, under a line saying what is kept (inputs only where a PredictionLogPolicy asks)')
     .option('--service <name>', 'only this InferenceService')
     .option('--since <duration>', 'how far back (30s, 5m, 2h, 1d)', '5m')
     .option('--paired', 'join primary and shadow (mirror) rows on the request id')
     .option('--limit <n>', 'at most this many rows (default 100)')
-    .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired')
-    .action(run(async (ctx, opts: { service?: string; since: string; paired?: boolean; limit?: string }) => list(ctx, opts)));
+    .option('-o, --output <format>', 'json | yaml: the rows as the API answers them ({items: [...]})')
+    .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired\n  switchyard predictions -n quickstart -o json | jq \'.items[].output\'')
+    .action(run(async (ctx, opts: ListOptions) => list(ctx, opts)));
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { syError } from '../../core/errors.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
 
 const ROLES = ['viewer', 'operator', 'admin'] as const;
 const TokenSchema = z.looseObject({ name: z.string().optional(), role: z.string(), token: z.string() });
@@ -18,7 +18,7 @@ async function create(ctx: CliContext, opts: { role?: string; name?: string }): 
 
 export function registerToken(program: Command): void {
   const token = program.command('token').description('Manage API bearer tokens');
-  withGlobalOptions(token.command('create'), { namespace: false })
+  token.command('create')
     .description('Create a token with a role (viewer: read; operator: promote, rollback, pause, kill; admin: all) and print it')
     .option('--role <role>', 'viewer | operator | admin')
     .option('--name <name>', 'a name to recognise the token by in the audit log')
