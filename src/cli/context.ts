@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { syError } from '../core/errors.ts';
 import { ApiClient } from './client.ts';
-import { loadConnection } from './kubeconfig.ts';
+import { loadConnection, type ConnectionSettings } from './kubeconfig.ts';
 import { formatError } from './status.ts';
 
 export interface GlobalFlags {
@@ -20,6 +20,8 @@ export interface GlobalFlags {
 
 export interface CliContext {
   client(): ApiClient;
+  /** Where client() connects: server, token, CA (e.g. to write a kubeconfig for the same server). */
+  connection(): ConnectionSettings;
   /** -n, else the context's namespace, else `default`. */
   namespace(): string;
   /** True when -n was given on the command line. */
@@ -46,22 +48,13 @@ export function addGlobalOptions(program: Command): Command {
 export function contextFor(cmd: Command): CliContext {
   const flags = cmd.optsWithGlobals<GlobalFlags>();
   let client: ApiClient | undefined;
-  let contextNamespace: string | undefined;
-  const connect = () => {
-    if (!client) {
-      const conn = loadConnection(flags);
-      contextNamespace = conn.namespace;
-      client = new ApiClient(conn);
-    }
-    return client;
-  };
+  let conn: ConnectionSettings | undefined;
+  const connection = () => (conn ??= loadConnection(flags));
+  const connect = () => (client ??= new ApiClient(connection()));
   return {
     client: connect,
-    namespace: () => {
-      if (flags.namespace) return flags.namespace;
-      connect();
-      return contextNamespace ?? 'default';
-    },
+    connection,
+    namespace: () => flags.namespace ?? connection().namespace ?? 'default',
     namespaceExplicit: Boolean(flags.namespace),
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
     write: (text) => process.stdout.write(text),

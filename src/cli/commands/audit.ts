@@ -20,12 +20,29 @@ const AuditListSchema = z.looseObject({
   ),
 });
 
-/** One line of what a record's evidence says: a plan transition's move and reason, an override's ids. */
+interface Evidence {
+  from?: string;
+  to?: string;
+  reason?: string;
+  step?: { percent?: number };
+  overridden?: string[];
+  /** A refused plan write (verb `forbidden`). */
+  command?: string;
+  change?: string;
+  groups?: string[];
+  owner?: { team?: string; canHalt?: string[] };
+}
+
+/** One line of what a record's evidence says: a plan transition's move and reason, an override's ids, a refusal's reason. */
 export function evidenceSummary(evidence: unknown): string {
   if (evidence === undefined || evidence === null || typeof evidence !== 'object') return '';
-  const e = evidence as { from?: string; to?: string; reason?: string; step?: { percent?: number }; overridden?: string[] };
+  const e = evidence as Evidence;
   if (e.from && e.to) return `${e.from} → ${e.to} at ${e.step?.percent ?? 0}%: ${e.reason ?? ''}`;
   if (Array.isArray(e.overridden)) return `overridden: ${e.overridden.join(', ')}`;
+  if (e.owner && (e.command || e.change)) {
+    const groups = (e.groups ?? []).join(', ') || 'none';
+    return `refused ${e.command ?? `change of ${e.change}`}: groups [${groups}], owner team ${e.owner.team ?? ''}, canHalt [${(e.owner.canHalt ?? []).join(', ')}]`;
+  }
   return '';
 }
 

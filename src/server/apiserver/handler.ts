@@ -104,7 +104,7 @@ export async function handleResource(
     ...(target.name !== undefined ? { name: target.name } : {}),
     ...(target.subresource === 'status' ? { subresource: 'status' as const } : {}),
   };
-  const actor = { name: `${principal.role}:${principal.name}` };
+  const actor = { name: `${principal.role}:${principal.name}`, principal };
   const table = wantsTable(req);
   const one = (obj: KubeObject): unknown => (table ? toTable(info, [obj], { now: ctx.now() }) : obj);
 

@@ -8,13 +8,14 @@ import { openApiV2Document, openApiV3ForPath, openApiV3Index } from '../../api/o
 import { OPENAPI_V2_PROTOBUF, openApiV2Protobuf, wantsOpenApiV2Protobuf } from '../../api/openapi-proto.ts';
 import { syError } from '../../core/errors.ts';
 import type { Store } from '../../store/types.ts';
-import { ROLES, type Principal, type Role, type TokenRegistry } from '../auth.ts';
-import { DEFAULT_BODY_LIMIT, decodeBody, mediaType, readBody } from '../http/body.ts';
+import type { Principal, TokenRegistry } from '../auth.ts';
+import { DEFAULT_BODY_LIMIT } from '../http/body.ts';
 import { requestUrl, sendError, sendJson } from '../http/respond.ts';
 import { apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { handleResource, type HandlerContext, type PodLogReader } from './handler.ts';
 import { parsePath } from './paths.ts';
 import { Resources } from './resources.ts';
+import { handleTokens } from './tokens.ts';
 import { VERSION } from '../../core/version.ts';
 
 export interface ApiServerOptions {
@@ -118,17 +119,7 @@ async function handleExtension(req: IncomingMessage, res: ServerResponse, url: U
   if (path === '/switchyard/v1/audit/verify' && req.method === 'GET') {
     return sendJson(res, 200, await opts.store.verifyAudit());
   }
-  if (path === '/switchyard/v1/tokens' && req.method === 'POST') {
-    if (p.role !== 'admin') throw syError('SY_ERR_FORBIDDEN', `tokens are forbidden: ${p.role} "${p.name}" cannot create tokens (admin only)`);
-    const body = decodeBody(await readBody(req, 64 * 1024), mediaType(req)) as { role?: unknown; name?: unknown };
-    if (!ROLES.includes(body?.role as Role)) {
-      throw syError('SY_ERR_INVALID', `role must be one of ${ROLES.join(', ')}`, { causes: [{ field: 'role', message: `Unsupported value: ${JSON.stringify(body?.role)}`, reason: 'FieldValueNotSupported' }] });
-    }
-    const name = typeof body.name === 'string' && body.name !== '' ? body.name : `${body.role}-${Date.now().toString(36)}`;
-    const token = opts.tokens.create(body.role as Role, name);
-    await opts.store.appendAudit({ actor: `${p.role}:${p.name}`, verb: 'create', resource: `switchyard.dev/tokens//${name}`, after: { name, role: body.role } });
-    return sendJson(res, 201, { name, role: body.role, token });
-  }
+  if (path === '/switchyard/v1/tokens') return handleTokens(req, res, p, opts.tokens, opts.store);
   throw syError('SY_ERR_NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
 }
 
