@@ -1,21 +1,22 @@
 // The API server: Kubernetes-style REST over the Store, close enough to
 // kube-apiserver that unmodified kubectl works against it.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KINDS } from '../../api/registry.ts';
 import { openApiV2Document, openApiV3ForPath, openApiV3Index } from '../../api/openapi.ts';
 import { OPENAPI_V2_PROTOBUF, openApiV2Protobuf, wantsOpenApiV2Protobuf } from '../../api/openapi-proto.ts';
 import { syError } from '../../core/errors.ts';
+import { createLimitedServer } from '../../core/http-limits.ts';
 import type { Store } from '../../store/types.ts';
 import type { Principal, TokenRegistry } from '../auth.ts';
-import { DEFAULT_BODY_LIMIT } from '../http/body.ts';
 import { requestUrl, sendError, sendJson } from '../http/respond.ts';
 import { apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { handleResource, type HandlerContext, type PodLogReader } from './handler.ts';
+import { API_LIMITS, statusErrorBody, type ApiLimits } from './limits.ts';
 import { parsePath } from './paths.ts';
 import { Resources } from './resources.ts';
 import { handleTokens } from './tokens.ts';
+import { WatchSlots } from './watch.ts';
 import { VERSION } from '../../core/version.ts';
 
 export interface ApiServerOptions {
@@ -24,7 +25,8 @@ export interface ApiServerOptions {
   host?: string;
   port?: number;
   now?: () => Date;
-  bodyLimit?: number;
+  /** Deadlines, sizes and counts clients are held to; kube-apiserver's defaults (limits.ts) for what is not given. */
+  limits?: Partial<ApiLimits>;
   /** Serve HTTPS with this certificate (kubectl only sends tokens over TLS). Plain HTTP without it. */
   tls?: { cert: string; key: string };
   /** Telemetry windows per variant (the gateway's recorder), for GET /switchyard/v1/namespaces/NS/telemetry. */
@@ -152,7 +154,11 @@ function handleOpenApi(req: IncomingMessage, res: ServerResponse, url: URL): voi
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const now = opts.now ?? (() => new Date());
   const resources = new Resources(opts.store, KINDS);
-  const ctx: HandlerContext = { store: opts.store, resources, now, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, ...(opts.podLogs ? { podLogs: opts.podLogs } : {}) };
+  const limits: ApiLimits = { ...API_LIMITS, ...opts.limits };
+  const ctx: HandlerContext = {
+    store: opts.store, resources, now, bodyLimit: limits.maxBodyBytes, watches: new WatchSlots(limits.maxWatches),
+    ...(opts.podLogs ? { podLogs: opts.podLogs } : {}),
+  };
   let address = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -183,8 +189,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err) => sendError(res, err));
   };
-  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createHttpServer(listener);
-  server.keepAliveTimeout = 65_000;
+  const server: Server = createLimitedServer({ limits, errorBody: statusErrorBody, ...(opts.tls ? { tls: opts.tls } : {}) }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8081, opts.host ?? '127.0.0.1', () => resolve());
