@@ -2,11 +2,9 @@
 // before or after the verb, and -o json|yaml on the read verbs: the real
 // binary against a real API server over a real SQLite store.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { KINDS } from '../../src/api/registry.ts';
@@ -15,20 +13,12 @@ import { TokenRegistry } from '../../src/server/auth.ts';
 import { PredictionLog } from '../../src/store/predictions.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { Store } from '../../src/store/types.ts';
+import { BIN, ROOT, run } from '../e2e/harness.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'switchyard.js');
 const SYSTEM = { name: 'system:test' };
 
-interface Result { code: number; stdout: string; stderr: string }
-
-function sy(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: '/nonexistent' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** The real binary, with no kubeconfig but the flags given. */
+const sy = (args: string[]) => run(process.execPath, [BIN, ...args], { env: { KUBECONFIG: '/nonexistent' } });
 
 let dir: string;
 let store: Store;

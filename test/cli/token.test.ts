@@ -1,11 +1,9 @@
 // `token create --group` / `token list` and a refused plan command as the CLI
 // shows it: the real binary against a real API server over real SQLite.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
 import { KINDS } from '../../src/api/registry.ts';
@@ -14,16 +12,11 @@ import { TokenRegistry } from '../../src/server/auth.ts';
 import { writeKubeconfig } from '../../src/server/datadir.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { Store } from '../../src/store/types.ts';
+import { BIN, ROOT, run } from '../e2e/harness.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'switchyard.js');
 
-interface Result { code: number; stdout: string; stderr: string }
-const sy = (args: string[]): Promise<Result> => new Promise((resolve) => {
-  execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: '/nonexistent' }, timeout: 60_000 }, (err, stdout, stderr) => {
-    resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-  });
-});
+/** The real binary, with no kubeconfig but the flags given. */
+const sy = (args: string[]) => run(process.execPath, [BIN, ...args], { env: { KUBECONFIG: '/nonexistent' } });
 
 let dir: string;
 let store: Store;
