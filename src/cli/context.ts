@@ -1,13 +1,17 @@
 // What every client verb shares: the global flags, the connection they
 // resolve to, output streams, and turning thrown errors into exit code 1.
+// The connection flags are the program's own options, so (as with kubectl)
+// they go before or after the verb: commander recognises a program option
+// anywhere on the command line unless positional options are turned on.
 import type { Command } from 'commander';
 import { syError } from '../core/errors.ts';
 import { ApiClient } from './client.ts';
-import { loadConnection } from './kubeconfig.ts';
+import { loadConnection, type ConnectionSettings } from './kubeconfig.ts';
 import { formatError } from './status.ts';
 
 export interface GlobalFlags {
   kubeconfig?: string;
+  context?: string;
   namespace?: string;
   server?: string;
   token?: string;
@@ -16,6 +20,8 @@ export interface GlobalFlags {
 
 export interface CliContext {
   client(): ApiClient;
+  /** Where client() connects: server, token, CA (e.g. to write a kubeconfig for the same server). */
+  connection(): ConnectionSettings;
   /** -n, else the context's namespace, else `default`. */
   namespace(): string;
   /** True when -n was given on the command line. */
@@ -27,36 +33,28 @@ export interface CliContext {
   err(text: string): void;
 }
 
-/** Adds the connection flags to a verb, so they work after it as kubectl's do. */
-export function withGlobalOptions(cmd: Command, opts: { namespace?: boolean } = {}): Command {
-  cmd
+/** Adds kubectl's connection flags to the program: every verb reads them with optsWithGlobals(). */
+export function addGlobalOptions(program: Command): Command {
+  return program
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then .switchyard/kubeconfig)')
-    .option('--server <url>', 'API server URL, overriding the kubeconfig')
+    .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
+    .option('-s, --server <url>', 'API server URL, overriding the kubeconfig')
     .option('--token <token>', 'bearer token, overriding the kubeconfig')
-    .option('--insecure-skip-tls-verify', "don't check the server's certificate (unsafe)");
-  if (opts.namespace !== false) cmd.option('-n, --namespace <ns>', 'namespace (default: the context namespace, then "default")');
-  return cmd;
+    .option('--insecure-skip-tls-verify', "don't check the server's certificate (unsafe)")
+    .option('-n, --namespace <ns>', 'namespace (default: the context namespace, then "default")')
+    .configureHelp({ showGlobalOptions: true });
 }
 
 export function contextFor(cmd: Command): CliContext {
   const flags = cmd.optsWithGlobals<GlobalFlags>();
   let client: ApiClient | undefined;
-  let contextNamespace: string | undefined;
-  const connect = () => {
-    if (!client) {
-      const conn = loadConnection(flags);
-      contextNamespace = conn.namespace;
-      client = new ApiClient(conn);
-    }
-    return client;
-  };
+  let conn: ConnectionSettings | undefined;
+  const connection = () => (conn ??= loadConnection(flags));
+  const connect = () => (client ??= new ApiClient(connection()));
   return {
     client: connect,
-    namespace: () => {
-      if (flags.namespace) return flags.namespace;
-      connect();
-      return contextNamespace ?? 'default';
-    },
+    connection,
+    namespace: () => flags.namespace ?? connection().namespace ?? 'default',
     namespaceExplicit: Boolean(flags.namespace),
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
     write: (text) => process.stdout.write(text),

@@ -82,11 +82,16 @@ export function parseKubeconfig(text: string, file: string): Kubeconfig {
   return result.data;
 }
 
-/** The current context's server, token and namespace. */
-export function currentConnection(config: Kubeconfig, file: string): ConnectionSettings {
-  const ctxName = config['current-context'];
+/** The server, token and namespace of the named context (--context), else of current-context. */
+export function currentConnection(config: Kubeconfig, file: string, contextName?: string): ConnectionSettings {
+  const ctxName = contextName ?? config['current-context'];
   const ctx = config.contexts.find((c) => c.name === ctxName);
-  if (!ctx) throw syError('SY_ERR_CONFIG', `kubeconfig ${file}: current-context "${ctxName}" is not in contexts`);
+  if (!ctx) {
+    const known = config.contexts.map((c) => c.name).join(', ');
+    throw syError('SY_ERR_CONFIG', contextName === undefined
+      ? `kubeconfig ${file}: current-context "${ctxName}" is not in contexts`
+      : `context "${contextName}" does not exist in kubeconfig ${file} (contexts: ${known})`);
+  }
   const cluster = config.clusters.find((c) => c.name === ctx.context.cluster);
   if (!cluster) throw syError('SY_ERR_CONFIG', `kubeconfig ${file}: context "${ctxName}" names cluster "${ctx.context.cluster}", which is not in clusters`);
   const userName = ctx.context.user;
@@ -117,6 +122,7 @@ function caOf(cluster: { 'certificate-authority-data'?: string; 'certificate-aut
 
 export interface ConnectionFlags {
   kubeconfig?: string;
+  context?: string;
   server?: string;
   token?: string;
   insecureSkipTlsVerify?: boolean;
@@ -127,8 +133,8 @@ export function loadConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = 
   const source = resolveKubeconfigPath(flags.kubeconfig, env, cwd);
   let fromFile: ConnectionSettings | undefined;
   if (existsSync(source.path)) {
-    fromFile = currentConnection(parseKubeconfig(readFileSync(source.path, 'utf8'), source.path), source.path);
-  } else if (!flags.server) {
+    fromFile = currentConnection(parseKubeconfig(readFileSync(source.path, 'utf8'), source.path), source.path, flags.context);
+  } else if (!flags.server || flags.context) {
     const hint = source.from === 'default' ? 'start the server with `switchyard up`, or pass --kubeconfig or --server' : 'check the path';
     throw syError('SY_ERR_CONFIG', `kubeconfig not found: ${source.path} (from ${source.from}); ${hint}`);
   }

@@ -18,17 +18,34 @@ export function parseOutputFormat(flag: string | undefined): OutputFormat {
   throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${flag}", allowed formats are: json,jsonpath,name,wide,yaml`);
 }
 
+/** -o of the verbs that print their own text, and otherwise what they read as json or yaml. */
+export type DataFormat = 'text' | 'json' | 'yaml';
+
+export function parseDataFormat(flag: string | undefined): DataFormat {
+  if (flag === undefined || flag === '') return 'text';
+  if (flag === 'json' || flag === 'yaml') return flag;
+  throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${flag}", allowed formats are: json,yaml`);
+}
+
+/** What a read verb read, as kubectl prints it: JSON indented by 4, or YAML. */
+export function formatData(data: unknown, format: 'json' | 'yaml'): string {
+  return format === 'json' ? JSON.stringify(data, null, 4) : stringify(data).trimEnd();
+}
+
 /** `inferenceservice.serving.kserve.io/sklearn-iris` */
 export function objectLabel(r: ResourceInfo, name: string): string {
   return `${qualifiedSingular(r)}/${name}`;
 }
 
 /** One object stays itself; several (or a list request) become a v1 List, as kubectl prints them. */
+export function oneOrList(objects: KubeObject[], asList = false): KubeObject {
+  return !asList && objects.length === 1 ? objects[0]! : { apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } };
+}
+
 export function formatObjects(objects: KubeObject[], format: OutputFormat, r: ResourceInfo, asList: boolean): string {
   if (format.kind === 'name') return objects.map((o) => objectLabel(r, o.metadata?.name ?? '')).join('\n');
-  const data = !asList && objects.length === 1 ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } };
-  if (format.kind === 'json') return JSON.stringify(data, null, 4);
-  if (format.kind === 'yaml') return stringify(data).trimEnd();
+  const data = oneOrList(objects, asList);
+  if (format.kind === 'json' || format.kind === 'yaml') return formatData(data, format.kind);
   if (format.kind === 'jsonpath') return jsonpath(format.template, data);
   throw syError('SY_ERR_INTERNAL', 'table output is printed by the verb');
 }

@@ -1,6 +1,7 @@
 // The client verbs of the `switchyard` CLI. src/main.ts (the composition
 // root) creates the program and adds these next to `up`.
 import type { Command } from 'commander';
+import { addGlobalOptions } from './context.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerDelete } from './commands/delete.ts';
@@ -16,6 +17,7 @@ import { registerVersion } from './commands/version.ts';
 import { registerWait } from './commands/wait.ts';
 
 export function registerClientCommands(program: Command): void {
+  addGlobalOptions(program);
   registerApply(program);
   registerGet(program);
   registerDescribe(program);

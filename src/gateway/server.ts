@@ -4,11 +4,12 @@
 // the answer back with the request id, revision and variant stamped on it.
 // Hosts of InferenceGraphs run the graph router (graph/); services with a
 // payload logger get request/response copies queued to their sink (logger.ts).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request as undiciRequest } from 'undici';
+import { createLimitedServer, type HttpLimits } from '../core/http-limits.ts';
 import type { EndpointRegistry } from './endpoints.ts';
 import type { StepTarget } from './graph/compile.ts';
 import type { StepResult } from './graph/execute.ts';
@@ -20,6 +21,7 @@ import { UpstreamPools } from './upstreams.ts';
 import { forwardHeaders, responseHeaders } from './headers.ts';
 import { ForwardError } from './forward.ts';
 import { forwardWithDefaultRetries } from './default-retry.ts';
+import { countUndeclaredBody, GATEWAY_LIMITS, GatewayRequest, kserveErrorBody } from './limits.ts';
 import { requestIdV7 } from './request-id.ts';
 import { BodyCopy, bufferBody } from './capture.ts';
 import { MirrorSender, type MirrorRecord } from './mirror.ts';
@@ -101,6 +103,8 @@ export interface GatewayOptions {
   onMirrorDropped?: (namespace: string, service: string, reason: string) => void;
   /** Mirror copies: in-flight cap, per-copy deadline, connections per shadow, and the body buffer limit (default 1 MiB). */
   mirror?: { maxInFlight?: number; timeoutMs?: number; connectionsPerOrigin?: number; bodyLimitBytes?: number };
+  /** Deadlines and sizes clients are held to; GATEWAY_LIMITS (limits.ts) for what is not given. */
+  limits?: Partial<HttpLimits>;
 }
 
 export interface Gateway {
@@ -141,8 +145,8 @@ function sendError(res: ServerResponse, status: number, message: string, request
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ error: message });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId });
+  const { contentType, body } = kserveErrorBody(status, message);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'x-request-id': requestId });
   res.end(body);
 }
 
@@ -156,6 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const payloads = opts.payloadLogger ?? new PayloadLogger();
   const inflight = new Map<string, number>();
   const headersTimeout = opts.upstreamTimeoutMs ?? 300_000;
+  const limits: HttpLimits = { ...GATEWAY_LIMITS, ...opts.limits };
   let active = 0;
   let idle: (() => void) | undefined;
 
@@ -287,6 +292,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.url === '/metrics' && opts.metrics && req.method === 'GET') return serveMetrics(res);
+    countUndeclaredBody(req, res, limits);
     const started = performance.now();
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && header !== '' ? header : requestIdV7();
@@ -393,7 +399,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const output = outCopy?.take();
       if (output !== undefined) rec.output = output;
     } catch (err) {
-      if (err instanceof ProxyError) {
+      if ((req as GatewayRequest).bodyRefused) {
+        // The client's body outgrew the limit: answered 413 (limits.ts), not the revision's failure.
+        rec.status = 413;
+      } else if (err instanceof ProxyError) {
         // Nothing was written: no replica, or every attempt failed before an answer (Envoy's words).
         rec.status = err.status;
         rec.errorClass = err.errorClass;
@@ -416,14 +425,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   // A request that fails in an unforeseen way is that request's failure, not the gateway's.
-  const server = createServer((req, res) => {
+  const server = createLimitedServer({ limits, errorBody: kserveErrorBody, IncomingMessage: GatewayRequest }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       console.error(`gateway: ${req.method} ${req.headers.host ?? ''}${req.url ?? ''} failed: ${(err as Error)?.stack ?? String(err)}`);
       if (res.headersSent) res.destroy();
       else sendError(res, 500, 'internal gateway error', String(req.headers['x-request-id'] ?? ''));
     });
   });
-  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());

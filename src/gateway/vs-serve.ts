@@ -13,6 +13,7 @@ import type { MirrorSender } from './mirror.ts';
 import { exchange, NO_HEALTHY_UPSTREAM, ProxyError, type RetryBudget } from './proxy.ts';
 import { forwardWithDefaultRetries } from './default-retry.ts';
 import { ForwardError } from './forward.ts';
+import type { GatewayRequest } from './limits.ts';
 import { chooseDestination, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf } from './routing/select.ts';
 import type { CompiledMatch, CompiledRoute, RequestView, Target } from './routing/types.ts';
 import type { ResponseIdentity, ResponseRecord } from './server.ts';
@@ -239,7 +240,10 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     const output = outCopy?.take();
     if (output !== undefined) rec.output = output;
   } catch (err) {
-    if (err instanceof ProxyError) {
+    if ((req as GatewayRequest).bodyRefused) {
+      // The client's body outgrew the limit: answered 413 (limits.ts), not the destination's failure.
+      rec.status = 413;
+    } else if (err instanceof ProxyError) {
       rec.status = err.status;
       rec.errorClass = err.errorClass;
       reply(res, err.status, err.message, requestId);

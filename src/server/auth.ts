@@ -1,5 +1,7 @@
-// Bearer tokens with roles. Tokens are stored only as sha256 digests in
-// <data-dir>/tokens.json; the plain token is shown once, when created.
+// Bearer tokens with a role and groups. Tokens are stored only as sha256
+// digests in <data-dir>/tokens.json; the plain token is shown once, when
+// created. The role says which verbs a token may use; its groups say which
+// teams it speaks for (a TrafficPlan's spec.owner.team and canHalt name them).
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -8,9 +10,14 @@ import { syError } from '../core/errors.ts';
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** A group as owner.team and canHalt name it: no whitespace or commas (the CLI splits --group on commas). */
+export const GroupName = z.string().min(1).max(253).regex(/^[^\s,]+$/, 'a group name has no whitespace or commas');
+
 const TokenRecord = z.object({
   name: z.string(),
   role: z.enum(ROLES),
+  // Tokens created before groups existed have none.
+  groups: z.array(GroupName).default([]),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   created: z.string(),
 });
@@ -20,6 +27,12 @@ type TokenRecord = z.infer<typeof TokenRecord>;
 export interface Principal {
   name: string;
   role: Role;
+  groups: readonly string[];
+}
+
+/** What `token list` shows: everything but the digest. */
+export interface TokenInfo extends Principal {
+  created: string;
 }
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
@@ -53,23 +66,23 @@ export class TokenRegistry {
     if (!match) throw syError('SY_ERR_UNAUTHORIZED', 'no bearer token: send "Authorization: Bearer <token>" (see <data-dir>/kubeconfig)');
     const record = this.byDigest.get(digest(match[1]!));
     if (!record) throw syError('SY_ERR_UNAUTHORIZED', 'the bearer token is not known to this server');
-    return { name: record.name, role: record.role };
+    return { name: record.name, role: record.role, groups: record.groups };
   }
 
   /** Creates a token and persists its digest; returns the plain token. */
-  create(role: Role, name: string, now: Date = new Date()): string {
+  create(role: Role, name: string, groups: readonly string[] = [], now: Date = new Date()): string {
     if ([...this.byDigest.values()].some((t) => t.name === name)) {
       throw syError('SY_ERR_ALREADY_EXISTS', `a token named "${name}" already exists`);
     }
     const token = `sy_${role}_${randomBytes(24).toString('base64url')}`;
-    const record: TokenRecord = { name, role, sha256: digest(token), created: now.toISOString() };
+    const record: TokenRecord = { name, role, groups: [...new Set(groups)], sha256: digest(token), created: now.toISOString() };
     this.byDigest.set(record.sha256, record);
     this.save();
     return token;
   }
 
-  list(): Principal[] {
-    return [...this.byDigest.values()].map(({ name, role }) => ({ name, role }));
+  list(): TokenInfo[] {
+    return [...this.byDigest.values()].map(({ name, role, groups, created }) => ({ name, role, groups, created }));
   }
 
   private save(): void {

@@ -1,5 +1,6 @@
 // `switchyard up` on the command line: flags, foreground run, signals.
 import { Command, InvalidArgumentError } from 'commander';
+import { addLimitFlags, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
 import { up } from './up.ts';
 
 function port(value: string): number {
@@ -9,7 +10,7 @@ function port(value: string): number {
 }
 
 export function registerUpCommand(program: Command): void {
-  program
+  const cmd = program
     .command('up')
     .description('Run Switchyard on this machine in the foreground: the kubectl-compatible API server, local model serving and the inference gateway')
     .option('--data-dir <dir>', 'where the database, tokens, kubeconfig, volumes and logs live', '.switchyard')
@@ -17,15 +18,24 @@ export function registerUpCommand(program: Command): void {
     .option('--gateway-port <port>', 'inference gateway port (KServe-style Host routing to InferenceServices)', port, 8080)
     .option('--listen <address>', 'address to bind; loopback unless you mean to expose it', '127.0.0.1')
     .option('--apply <path...>', 'manifest files or directories to apply once the server is up')
-    .option('--demo', "tell KServe's canary story live once up: v1, v2 at 10 %, the split observed, promotion, rollback")
+    .option('--demo', "tell KServe's canary story live once up: v1, v2 at 10 %, the split observed, promotion, rollback");
+  addLimitFlags(cmd)
     .addHelpText('after', `
 Examples:
   switchyard up                                  # data in ./.switchyard, API on 127.0.0.1:8081
   switchyard up --apply examples/quickstart      # and apply the quickstart manifests
   switchyard up --apply examples/quickstart --demo   # what npm start runs
-  kubectl --kubeconfig .switchyard/kubeconfig get isvc -A`)
-    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; demo?: boolean }) => {
-      const running = await up({ ...opts, ...(opts.apply ? { apply: opts.apply } : {}) });
+  switchyard up --gateway-max-body 16Mi --api-max-watches 200
+  kubectl --kubeconfig .switchyard/kubeconfig get isvc -A
+
+The limits are described in docs/gateway.md and docs/api.md.`)
+    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; demo?: boolean } & LimitFlags) => {
+      const limits = limitsFromFlags(opts);
+      const running = await up({
+        dataDir: opts.dataDir, apiPort: opts.apiPort, gatewayPort: opts.gatewayPort, listen: opts.listen,
+        ...(opts.apply ? { apply: opts.apply } : {}), ...(opts.demo ? { demo: true } : {}),
+        gatewayLimits: limits.gateway, apiLimits: limits.api,
+      });
       const shutdown = (signal: string): void => {
         console.log(`${signal}: shutting down`);
         running.stop().then(() => process.exit(0), (err) => {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { kubeconfigDocument } from '../api/kubeconfig.ts';
 import { syError } from '../core/errors.ts';
 import { TokenRegistry } from './auth.ts';
 
@@ -59,17 +60,8 @@ export function predictionsHashKey(paths: DataDir): Buffer {
   return key;
 }
 
-/** A kubeconfig kubectl reads as is: one cluster, one user with a bearer token, one context. */
+/** A kubeconfig kubectl reads as is: one cluster, the admin user with its bearer token, one context. */
 export function writeKubeconfig(file: string, server: string, token: string, caPem?: string): void {
-  const cluster = caPem ? { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : { server };
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'switchyard', cluster }],
-    users: [{ name: 'switchyard-admin', user: { token } }],
-    contexts: [{ name: 'switchyard', context: { cluster: 'switchyard', user: 'switchyard-admin', namespace: 'default' } }],
-    'current-context': 'switchyard',
-    preferences: {},
-  };
+  const config = kubeconfigDocument({ server, ...(caPem ? { ca: caPem } : {}), user: 'switchyard-admin', token, role: 'admin', groups: [] });
   writeFileSync(file, stringify(config), { mode: 0o600 });
 }

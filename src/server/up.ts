@@ -15,6 +15,8 @@ import { startGateway, type Gateway } from '../gateway/server.ts';
 import { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
 import { gatewayObservers } from '../gateway/telemetry/hooks.ts';
 import { PredictionLog } from '../store/predictions.ts';
+import type { HttpLimits } from '../core/http-limits.ts';
+import type { ApiLimits } from './apiserver/limits.ts';
 import { startPlanController } from './plans.ts';
 import { followPredictionPolicies } from './prediction-policies.ts';
 import { policyView } from '../store/predictions-policy.ts';
@@ -27,6 +29,9 @@ export interface UpOptions {
   apply?: string[];
   /** Tell KServe's canary story live once everything is up (npm start). */
   demo?: boolean;
+  /** Limits on the gateway's and the API server's clients, over their defaults. */
+  gatewayLimits?: Partial<HttpLimits>;
+  apiLimits?: Partial<ApiLimits>;
   log?: (line: string) => void;
 }
 
@@ -66,7 +71,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   let api: ApiServer;
   try {
     api = await startApiServer({
-      store, tokens, tls, host: opts.listen, port: opts.apiPort, podLogs: serving.podLogs,
+      store, tokens, tls, host: opts.listen, port: opts.apiPort, podLogs: serving.podLogs, ...(opts.apiLimits ? { limits: opts.apiLimits } : {}),
       telemetry: (q) => {
         // Sketches stay in-process (the plan controller merges them); the API answers their quantiles.
         const { latencySketch: _l, scores, ...stats } = telemetry.window({ ...q, sinceMs: Date.now() - q.windowMs });
@@ -91,7 +96,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   let gateway: Gateway;
   try {
     gateway = await startGateway({
-      host: opts.listen, port: opts.gatewayPort,
+      host: opts.listen, port: opts.gatewayPort, ...(opts.gatewayLimits ? { limits: opts.gatewayLimits } : {}),
       ingress: serving.ingress.current, endpoints: serving.ingress.endpoints,
       onDemand: (key) => serving.autoscaler.poke(key),
       // Telemetry (outputs sampled per series, copied by the gateway) and the prediction log: src/gateway/telemetry/hooks.ts.

@@ -55,7 +55,8 @@ describe('plan status and kill against switchyard up', { concurrency: false }, (
 
   before(async () => {
     up = await startUp();
-    const created = await admin(['token', 'create', '--role', 'operator', '--name', 'e2e-oncall']);
+    // The plan's spec.owner.canHalt is [sre]: an on-call operator in that group may kill it.
+    const created = await admin(['token', 'create', '--role', 'operator', '--name', 'e2e-oncall', '--group', 'sre']);
     assert.equal(created.code, 0, created.stderr);
     operator = created.stdout.trim();
     const isvc = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'iris', namespace: 'default' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/iris-v1/' } } } };

@@ -22,7 +22,7 @@ before(async () => {
   const tokens = new TokenRegistry(join(dir, 'tokens.json'));
   admin = tokens.create('admin', 'admin');
   viewer = tokens.create('viewer', 'viewer');
-  api = await startApiServer({ store, tokens, port: 0, bodyLimit: 64 * 1024 });
+  api = await startApiServer({ store, tokens, port: 0, limits: { maxBodyBytes: 64 * 1024 } });
   await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
 });
 

@@ -213,6 +213,7 @@ export const COMMAND_REASON_ANNOTATION = 'switchyard.dev/command-reason';
 /** Stamped by the API server with the authenticated user who set the command (clients cannot forge it). */
 export const COMMAND_BY_ANNOTATION = 'switchyard.dev/command-by';
 export const PLAN_COMMANDS = ['promote', 'rollback', 'pause', 'resume', 'abort', 'kill'] as const;
+export const HALT_COMMANDS: readonly string[] = ['pause', 'rollback', 'abort', 'kill'];
 
 const gateStatus = z.looseObject({
   metric: z.string(),

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { SwitchyardError, syError } from '../../core/errors.ts';
 import type { ApiClient } from '../client.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
 import { readManifests, type Manifest } from '../manifests.ts';
 import { LAST_APPLIED, isMap, threeWayMergePatch, type JsonMap } from '../merge.ts';
 import { objectLabel } from '../output.ts';
@@ -113,7 +113,7 @@ async function applyAll(ctx: CliContext, files: string[]): Promise<boolean> {
 }
 
 export function registerApply(program: Command): void {
-  withGlobalOptions(program.command('apply'))
+  program.command('apply')
     .description('Create or update objects from YAML/JSON files (client-side apply, like kubectl apply)')
     .option('-f, --filename <path>', 'file, directory or - (stdin) with one or more documents; repeatable', collect, [])
     .addHelpText(

@@ -1,7 +1,8 @@
 // `switchyard audit verify|log`: the hash-chained audit log, read over the API.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
+import { formatData, parseDataFormat } from '../output.ts';
 import { alignColumns } from '../table.ts';
 
 const VerificationSchema = z.looseObject({ ok: z.boolean(), records: z.number(), problems: z.array(z.string()).default([]) });
@@ -19,17 +20,39 @@ const AuditListSchema = z.looseObject({
   ),
 });
 
-/** One line of what a record's evidence says: a plan transition's move and reason, an override's ids. */
+interface Evidence {
+  from?: string;
+  to?: string;
+  reason?: string;
+  step?: { percent?: number };
+  overridden?: string[];
+  /** A refused plan write (verb `forbidden`). */
+  command?: string;
+  change?: string;
+  groups?: string[];
+  owner?: { team?: string; canHalt?: string[] };
+}
+
+/** One line of what a record's evidence says: a plan transition's move and reason, an override's ids, a refusal's reason. */
 export function evidenceSummary(evidence: unknown): string {
   if (evidence === undefined || evidence === null || typeof evidence !== 'object') return '';
-  const e = evidence as { from?: string; to?: string; reason?: string; step?: { percent?: number }; overridden?: string[] };
+  const e = evidence as Evidence;
   if (e.from && e.to) return `${e.from} → ${e.to} at ${e.step?.percent ?? 0}%: ${e.reason ?? ''}`;
   if (Array.isArray(e.overridden)) return `overridden: ${e.overridden.join(', ')}`;
+  if (e.owner && (e.command || e.change)) {
+    const groups = (e.groups ?? []).join(', ') || 'none';
+    return `refused ${e.command ?? `change of ${e.change}`}: groups [${groups}], owner team ${e.owner.team ?? ''}, canHalt [${(e.owner.canHalt ?? []).join(', ')}]`;
+  }
   return '';
 }
 
-async function verify(ctx: CliContext): Promise<boolean> {
+async function verify(ctx: CliContext, opts: { output?: string }): Promise<boolean> {
+  const format = parseDataFormat(opts.output);
   const result = VerificationSchema.parse(await ctx.client().get('/switchyard/v1/audit/verify'));
+  if (format !== 'text') {
+    ctx.out(formatData(result, format));
+    return result.ok;
+  }
   if (result.ok) {
     ctx.out(`audit chain ok: ${result.records} records`);
     return true;
@@ -45,14 +68,14 @@ export function auditRows(items: z.infer<typeof AuditListSchema>['items']): stri
 }
 
 async function log(ctx: CliContext, opts: { sinceSeq?: string; limit?: string; output?: string }): Promise<void> {
+  const format = parseDataFormat(opts.output);
   const body = AuditListSchema.parse(
     await ctx.client().get('/switchyard/v1/audit', { query: { sinceSeq: opts.sinceSeq, limit: opts.limit } }),
   );
-  if (opts.output === 'json') {
-    ctx.out(JSON.stringify(body.items, null, 2));
+  if (format !== 'text') {
+    ctx.out(formatData(body.items, format));
     return;
   }
-  if (opts.output !== undefined) throw new Error(`unknown output format "${opts.output}": use -o json (every record with its evidence) or omit -o`);
   if (body.items.length === 0) {
     ctx.err('No audit records found');
     return;
@@ -65,15 +88,16 @@ export function registerAudit(program: Command): void {
     .command('audit')
     .description('Inspect the append-only, hash-chained audit log')
     .addHelpText('after', '\nExamples:\n  switchyard audit verify\n  switchyard audit log --since-seq 100');
-  withGlobalOptions(audit.command('verify'), { namespace: false })
+  audit.command('verify')
     .description('Check the audit hash chain; exit 1 and list each problem if a record was edited, deleted or truncated')
+    .option('-o, --output <format>', 'json | yaml: {ok, records, problems}')
     .addHelpText('after', '\nExample:\n  switchyard audit verify   # audit chain ok: 42 records')
-    .action(run(async (ctx) => verify(ctx)));
-  withGlobalOptions(audit.command('log'), { namespace: false })
+    .action(run(async (ctx, opts: { output?: string }) => verify(ctx, opts)));
+  audit.command('log')
     .description('Print audit records (who did what to which object, and when)')
     .option('--since-seq <n>', 'only records after this sequence number')
     .option('--limit <n>', 'at most this many records')
-    .option('-o, --output <format>', 'json: every record with its full evidence (gate values, windows, thresholds, request counts)')
+    .option('-o, --output <format>', 'json | yaml: every record with its full evidence (gate values, windows, thresholds, request counts)')
     .addHelpText('after', '\nExamples:\n  switchyard audit log\n  switchyard audit log --since-seq 120 --limit 20\n  switchyard audit log -o json | jq \'.[] | select(.verb | startswith("plan/"))\'')
     .action(run(async (ctx, opts: { sinceSeq?: string; limit?: string; output?: string }) => log(ctx, opts)));
 }

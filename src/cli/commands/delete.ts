@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { syError } from '../../core/errors.ts';
 import type { ApiClient } from '../client.ts';
 import { collect, namespaceFor } from './apply.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
 import { readManifests } from '../manifests.ts';
 import type { JsonMap } from '../merge.ts';
 import { parseTypeAndNames, type KubeObject } from '../output.ts';
@@ -67,7 +67,7 @@ async function deleteCommand(ctx: CliContext, args: string[], opts: DeleteOption
 }
 
 export function registerDelete(program: Command): void {
-  withGlobalOptions(program.command('delete'))
+  program.command('delete')
     .description('Delete objects by type and name, by label selector, or as named in files')
     .argument('[args...]', 'TYPE NAME... or TYPE/NAME...')
     .option('-f, --filename <path>', 'delete the objects defined in these files; repeatable', collect, [])

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { syError } from '../../core/errors.ts';
 import { TABLE_ACCEPT, type ApiClient } from '../client.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
 import { formatObjects, objectLabel, parseOutputFormat, parseTypeAndNames, type KubeObject, type OutputFormat } from '../output.ts';
 import { resourcePath, type ResourceInfo } from '../resources.ts';
 import { formatError } from '../status.ts';
@@ -146,7 +146,7 @@ async function getCommand(ctx: CliContext, args: string[], opts: GetOptions): Pr
 }
 
 export function registerGet(program: Command): void {
-  withGlobalOptions(program.command('get'))
+  program.command('get')
     .description('Display one or many objects (tables are printed by the server, as for kubectl)')
     .argument('<type>', 'resource type: kind, plural, singular or short name (isvc, vs, tp...), or TYPE/NAME')
     .argument('[names...]', 'object names (default: all)')

@@ -1,7 +1,7 @@
 // `switchyard patch`: a merge or JSON patch on one object (or its status).
 import type { Command } from 'commander';
 import { syError } from '../../core/errors.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
 import { objectLabel, parseTypeAndNames, type KubeObject } from '../output.ts';
 import { resourcePath } from '../resources.ts';
 
@@ -49,7 +49,7 @@ async function patchCommand(ctx: CliContext, args: string[], opts: PatchOptions)
 }
 
 export function registerPatch(program: Command): void {
-  withGlobalOptions(program.command('patch'))
+  program.command('patch')
     .description('Update fields of an object with a JSON merge patch or a JSON patch (RFC 6902)')
     .argument('<type>', 'resource type or TYPE/NAME')
     .argument('[name]', 'object name')

@@ -3,9 +3,9 @@
 // The controller acts on it, writes the status and removes the annotation;
 // the API server stamps who asked. We wait for that and report the result.
 import type { Command } from 'commander';
-import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS } from '../../api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, HALT_COMMANDS, PLAN_COMMANDS } from '../../api/kinds/trafficplan.ts';
 import { syError } from '../../core/errors.ts';
-import { parseDuration, run, withGlobalOptions, type CliContext } from '../context.ts';
+import { parseDuration, run, type CliContext } from '../context.ts';
 import type { KubeObject } from '../output.ts';
 import { TERMINAL_PHASES, type PlanObject } from '../plan-view.ts';
 import { followPlan, PLAN_LABEL, planPath } from './plan-follow.ts';
@@ -23,7 +23,7 @@ const HELP: Record<PlanCommand, string> = {
   pause: 'Hold the plan at its current split; gates keep being reported',
   resume: 'Resume a paused plan; the passing-window streak starts again',
   abort: 'Stop the plan and move traffic back to the baseline, phase Aborted',
-  kill: 'Kill switch: traffic back to the baseline at once, regardless of gates or a dead candidate (operator role suffices)',
+  kill: "Kill switch: traffic back to the baseline at once, regardless of gates or a dead candidate (the plan's owner team, its canHalt groups and admins may)",
 };
 
 interface CommandOptions {
@@ -89,7 +89,7 @@ async function sendCommand(ctx: CliContext, command: PlanCommand, name: string, 
 
 export function registerPlanCommands(plan: Command): void {
   for (const command of PLAN_COMMANDS) {
-    withGlobalOptions(plan.command(command))
+    plan.command(command)
       .description(HELP[command])
       .argument('<name>', 'TrafficPlan name')
       .option('--reason <text>', 'why; recorded with the command in the audit log and the plan message')
@@ -99,6 +99,7 @@ export function registerPlanCommands(plan: Command): void {
         'after',
         `
 The command is the annotation ${COMMAND_ANNOTATION}=${command} on the plan; the controller acts on it and removes it.
+${HALT_COMMANDS.includes(command) ? "The plan's owner team (spec.owner.team), its spec.owner.canHalt groups and admins may send it." : "The plan's owner team (spec.owner.team) and admins may send it."}
 The same with kubectl:
   kubectl annotate tp NAME ${COMMAND_ANNOTATION}=${command} --overwrite -n NS
 

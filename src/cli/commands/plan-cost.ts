@@ -7,7 +7,7 @@ import { findByKind } from '../../api/registry.ts';
 import { formatCauses, validateObject } from '../../api/validate.ts';
 import type { CostInputs } from '../../analysis/cost.ts';
 import { syError } from '../../core/errors.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
 import { readManifests } from '../manifests.ts';
 import { costReport, formatCostReport, type CostReport, type ValidPlan } from './plan-cost-report.ts';
 
@@ -113,7 +113,7 @@ async function costCommand(ctx: CliContext, file: string, flags: CostFlags): Pro
 }
 
 export function registerPlanCost(plan: Command): void {
-  withGlobalOptions(plan.command('cost'))
+  plan.command('cost')
     .description('Price a TrafficPlan file: cost per hour and expected hours of each step, keep-warm, total, and the peak against budget.maxCostPerHour (exit 1 if exceeded)')
     .argument('<file>', 'YAML or JSON file with the TrafficPlan (- for stdin)')
     .option('--rps <n>', 'requests per second reaching the target (default: spec.cost.requestsPerSecond)')

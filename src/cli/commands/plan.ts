@@ -3,11 +3,9 @@
 // (src/cli/plan-view.ts); --watch redraws it on every change until the plan
 // finishes.
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { trafficPlanStatus } from '../../api/kinds/trafficplan.ts';
-import { syError } from '../../core/errors.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
-import type { KubeObject } from '../output.ts';
+import { run, type CliContext } from '../context.ts';
+import { formatData, parseDataFormat, type DataFormat, type KubeObject } from '../output.ts';
 import { isTerminal, redrawPrefix, renderPlanStatus, type PlanObject } from '../plan-view.ts';
 import { registerPlanCommands } from './plan-command.ts';
 import { registerPlanCost } from './plan-cost.ts';
@@ -24,15 +22,10 @@ export function asPlanObject(obj: KubeObject): PlanObject {
   return { ...(obj as PlanObject), ...(obj.status === undefined ? {} : { status: parsed.success ? parsed.data : (obj.status as PlanObject['status']) }) };
 }
 
-function outputFormat(flag: string | undefined): 'text' | 'json' | 'yaml' {
-  if (flag === undefined || flag === '') return 'text';
-  if (flag === 'json' || flag === 'yaml') return flag;
-  throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${flag}", allowed formats are: json,yaml`);
-}
+/** A watch prints one object per change: YAML documents are separated as kubectl separates them. */
+const serialize = (obj: KubeObject, format: 'json' | 'yaml') => (format === 'json' ? formatData(obj, format) : `---\n${formatData(obj, format)}`);
 
-const serialize = (obj: KubeObject, format: 'json' | 'yaml') => (format === 'json' ? JSON.stringify(obj, null, 4) : `---\n${stringify(obj).trimEnd()}`);
-
-async function watchStatus(ctx: CliContext, ns: string, name: string, format: 'text' | 'json' | 'yaml'): Promise<void> {
+async function watchStatus(ctx: CliContext, ns: string, name: string, format: DataFormat): Promise<void> {
   const tty = format === 'text' && Boolean(process.stdout.isTTY);
   const abort = new AbortController();
   let shown: string | undefined;
@@ -70,11 +63,11 @@ async function watchStatus(ctx: CliContext, ns: string, name: string, format: 't
 }
 
 async function statusCommand(ctx: CliContext, name: string, opts: StatusOptions): Promise<void> {
-  const format = outputFormat(opts.output);
+  const format = parseDataFormat(opts.output);
   const ns = ctx.namespace();
   if (opts.watch) return watchStatus(ctx, ns, name, format);
   const obj = await getPlan(ctx.client(), ns, name);
-  if (format !== 'text') ctx.out(serialize(obj, format).replace(/^---\n/, ''));
+  if (format !== 'text') ctx.out(formatData(obj, format));
   else ctx.out(renderPlanStatus(asPlanObject(obj), { now: Date.now(), color: Boolean(process.stdout.isTTY) }));
 }
 
@@ -90,7 +83,7 @@ Examples:
   switchyard plan kill fraud-v2 -n risk --reason "PSI alarm on tier=gold"
   switchyard plan cost examples/plans/iris-v2.yaml --rps 120`,
     );
-  withGlobalOptions(plan.command('status'))
+  plan.command('status')
     .description('Show a plan: phase, step, live split, progress toward the step\'s request budget, passing windows, time in step and every gate against its threshold')
     .argument('<name>', 'TrafficPlan name')
     .option('-o, --output <format>', 'json | yaml (the whole object)')

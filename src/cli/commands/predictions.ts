@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { syError } from '../../core/errors.ts';
 import { comparePair } from '../../analysis/pairs.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
+import { formatData, parseDataFormat } from '../output.ts';
 import { alignColumns } from '../table.ts';
 
 const Row = z.looseObject({
@@ -59,13 +60,28 @@ function disagreements(ctx: CliContext, items: Item[]): void {
   ctx.err(`${pairs.length} of ${items.length} pairs disagree`);
 }
 
-async function list(ctx: CliContext, opts: { service?: string; since: string; paired?: boolean; disagreements?: boolean; limit?: string }): Promise<void> {
+interface ListOptions {
+  service?: string;
+  since: string;
+  paired?: boolean;
+  disagreements?: boolean;
+  limit?: string;
+  output?: string;
+}
+
+async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
+  const format = parseDataFormat(opts.output);
   const sinceMs = Date.now() - parseSince(opts.since);
   const paired = opts.paired || opts.disagreements;
-  const body = Rows.parse(await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
+  const answer = await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
     // Disagreements are found among the pairs read: read more of them unless told.
     query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: paired ? 'true' : undefined, limit: opts.limit ?? (opts.disagreements ? '10000' : undefined) },
-  }));
+  });
+  const body = Rows.parse(answer);
+  if (format !== 'text') {
+    ctx.out(formatData(opts.disagreements ? { ...(answer as object), items: body.items.filter((i) => isPair(i) && i.mirror && comparePair(i.primary.output, i.mirror.output) !== 'agree') } : answer, format));
+    return;
+  }
   if (body.policy) ctx.out(policyLine(body.policy));
   if (body.items.length === 0) {
     ctx.err(`No predictions in namespace ${ctx.namespace()} since ${opts.since} ago`);
@@ -78,13 +94,14 @@ async function list(ctx: CliContext, opts: { service?: string; since: string; pa
 }
 
 export function registerPredictions(program: Command): void {
-  withGlobalOptions(program.command('predictions'))
+  program.command('predictions')
     .description('Show the prediction log: request id, revision, variant, role, status, latency and output per request, under a line saying what is kept (inputs only where a PredictionLogPolicy asks)')
     .option('--service <name>', 'only this InferenceService')
     .option('--since <duration>', 'how far back (30s, 5m, 2h, 1d)', '5m')
     .option('--paired', 'join primary and shadow (mirror) rows on the request id')
     .option('--disagreements', 'only shadow pairs whose answers differ (implies --paired): both outputs and revisions, the input where the policy keeps it')
     .option('--limit <n>', 'at most this many rows (default 100)')
-    .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired\n  switchyard predictions -n quickstart --service iris --paired --disagreements --since 1h')
-    .action(run(async (ctx, opts: { service?: string; since: string; paired?: boolean; disagreements?: boolean; limit?: string }) => list(ctx, opts)));
+    .option('-o, --output <format>', 'json | yaml: the rows as the API answers them ({items: [...]})')
+    .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired\n  switchyard predictions -n quickstart --service iris --paired --disagreements --since 1h\n  switchyard predictions -n quickstart -o json | jq \'.items[].output\'')
+    .action(run(async (ctx, opts: ListOptions) => list(ctx, opts)));
 }

@@ -2,7 +2,7 @@
 // in the file makes it conditional (409 if the object changed since).
 import type { Command } from 'commander';
 import { collect, namespaceFor, reportFailure } from './apply.ts';
-import { run, withGlobalOptions, type CliContext } from '../context.ts';
+import { run, type CliContext } from '../context.ts';
 import { readManifests } from '../manifests.ts';
 import type { JsonMap } from '../merge.ts';
 import { objectLabel } from '../output.ts';
@@ -28,7 +28,7 @@ async function replaceCommand(ctx: CliContext, files: string[]): Promise<boolean
 }
 
 export function registerReplace(program: Command): void {
-  withGlobalOptions(program.command('replace'))
+  program.command('replace')
     .description('Replace objects whole from files (PUT); fields absent from the file are cleared')
     .option('-f, --filename <path>', 'file, directory or - (stdin); repeatable', collect, [])
     .addHelpText(

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { syError } from '../../core/errors.ts';
 import type { ApiClient } from '../client.ts';
-import { parseDuration, run, withGlobalOptions, type CliContext } from '../context.ts';
+import { parseDuration, run, type CliContext } from '../context.ts';
 import { objectLabel, parseTypeAndNames, type KubeObject } from '../output.ts';
 import { qualifiedPlural, resourcePath, type ResourceInfo } from '../resources.ts';
 import { ServerError, formatError } from '../status.ts';
@@ -94,7 +94,7 @@ async function waitCommand(ctx: CliContext, args: string[], opts: WaitOptions): 
 }
 
 export function registerWait(program: Command): void {
-  withGlobalOptions(program.command('wait'))
+  program.command('wait')
     .description('Wait until objects have a condition, or are deleted')
     .argument('<args...>', 'TYPE/NAME... or TYPE NAME...')
     .option('--for <what>', 'condition=NAME[=VALUE] (VALUE defaults to True) or delete')

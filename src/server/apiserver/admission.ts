@@ -9,7 +9,7 @@ import { compileCondition } from '../../gateway/graph/condition.ts';
 import { checkQueryTemplate } from '../../kube/promql.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan } from '../../analysis/lint.ts';
-import { COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS } from '../../api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, PLAN_COMMANDS } from '../../api/kinds/trafficplan.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
 
@@ -100,23 +100,6 @@ function admitPlan(obj: KubeObject): Cause[] {
     causes.push({ field: `metadata.annotations[${COMMAND_ANNOTATION}]`, reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(command)}: supported values: ${PLAN_COMMANDS.map((c) => `"${c}"`).join(', ')}` });
   }
   return causes;
-}
-
-/**
- * Who issued a plan command is part of its audit evidence, so the API server
- * writes it from the authenticated caller whenever the command changes;
- * whatever a client put there is overwritten.
- */
-export function stampPlanCommand(kindInfo: KindInfo, obj: KubeObject, previous: KubeObject | undefined, actor: { name: string }): void {
-  if (kindInfo.group !== 'switchyard.dev' || kindInfo.kind !== 'TrafficPlan') return;
-  const a = obj.metadata.annotations;
-  const before = previous?.metadata.annotations;
-  if (a?.[COMMAND_ANNOTATION] === undefined) {
-    if (a) delete a[COMMAND_BY_ANNOTATION];
-    return;
-  }
-  const same = before?.[COMMAND_ANNOTATION] === a[COMMAND_ANNOTATION] && before?.[COMMAND_REASON_ANNOTATION] === a[COMMAND_REASON_ANNOTATION];
-  a[COMMAND_BY_ANNOTATION] = same && before?.[COMMAND_BY_ANNOTATION] ? before[COMMAND_BY_ANNOTATION] : actor.name;
 }
 
 /** Lint findings an object's override annotation silenced: the API server audits them with the write. */

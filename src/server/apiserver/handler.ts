@@ -12,7 +12,7 @@ import { sendJson, sendStatusSuccess } from '../http/respond.ts';
 import { parseFieldSelector } from './fieldselector.ts';
 import type { Target } from './paths.ts';
 import { Resources, type PatchType, type Scope } from './resources.ts';
-import { serveWatch } from './watch.ts';
+import { serveWatch, type WatchSlots } from './watch.ts';
 
 /** Reads a local pod's log lines (the supervisor's rotated files). */
 export type PodLogReader = (namespace: string, pod: string, opts: { tailLines?: number; follow?: boolean; signal?: AbortSignal }) => AsyncIterable<string>;
@@ -22,6 +22,7 @@ export interface HandlerContext {
   resources: Resources;
   now: () => Date;
   bodyLimit: number;
+  watches: WatchSlots;
   podLogs?: PodLogReader;
 }
 
@@ -104,7 +105,7 @@ export async function handleResource(
     ...(target.name !== undefined ? { name: target.name } : {}),
     ...(target.subresource === 'status' ? { subresource: 'status' as const } : {}),
   };
-  const actor = { name: `${principal.role}:${principal.name}` };
+  const actor = { name: `${principal.role}:${principal.name}`, principal };
   const table = wantsTable(req);
   const one = (obj: KubeObject): unknown => (table ? toTable(info, [obj], { now: ctx.now() }) : obj);
 
@@ -118,6 +119,7 @@ export async function handleResource(
       if (verb === 'watch') {
         const rv = url.searchParams.get('resourceVersion') ?? undefined;
         const timeout = Number(url.searchParams.get('timeoutSeconds') ?? NaN);
+        ctx.watches.take(res);
         return serveWatch(ctx.store, req, res, {
           scope, labels, fields, encode: (o) => one(ctx.resources.present(scope, o)),
           ...(rv !== undefined ? { resourceVersion: rv } : {}),

@@ -1,20 +1,22 @@
 // The API server: Kubernetes-style REST over the Store, close enough to
 // kube-apiserver that unmodified kubectl works against it.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KINDS } from '../../api/registry.ts';
 import { openApiV2Document, openApiV3ForPath, openApiV3Index } from '../../api/openapi.ts';
 import { OPENAPI_V2_PROTOBUF, openApiV2Protobuf, wantsOpenApiV2Protobuf } from '../../api/openapi-proto.ts';
 import { syError } from '../../core/errors.ts';
+import { createLimitedServer } from '../../core/http-limits.ts';
 import type { Store } from '../../store/types.ts';
-import { ROLES, type Principal, type Role, type TokenRegistry } from '../auth.ts';
-import { DEFAULT_BODY_LIMIT, decodeBody, mediaType, readBody } from '../http/body.ts';
+import type { Principal, TokenRegistry } from '../auth.ts';
 import { requestUrl, sendError, sendJson } from '../http/respond.ts';
 import { apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { handleResource, type HandlerContext, type PodLogReader } from './handler.ts';
+import { API_LIMITS, statusErrorBody, type ApiLimits } from './limits.ts';
 import { parsePath } from './paths.ts';
 import { Resources } from './resources.ts';
+import { handleTokens } from './tokens.ts';
+import { WatchSlots } from './watch.ts';
 import { VERSION } from '../../core/version.ts';
 
 export interface ApiServerOptions {
@@ -23,7 +25,8 @@ export interface ApiServerOptions {
   host?: string;
   port?: number;
   now?: () => Date;
-  bodyLimit?: number;
+  /** Deadlines, sizes and counts clients are held to; kube-apiserver's defaults (limits.ts) for what is not given. */
+  limits?: Partial<ApiLimits>;
   /** Serve HTTPS with this certificate (kubectl only sends tokens over TLS). Plain HTTP without it. */
   tls?: { cert: string; key: string };
   /** Telemetry windows per variant (the gateway's recorder), for GET /switchyard/v1/namespaces/NS/telemetry. */
@@ -118,17 +121,7 @@ async function handleExtension(req: IncomingMessage, res: ServerResponse, url: U
   if (path === '/switchyard/v1/audit/verify' && req.method === 'GET') {
     return sendJson(res, 200, await opts.store.verifyAudit());
   }
-  if (path === '/switchyard/v1/tokens' && req.method === 'POST') {
-    if (p.role !== 'admin') throw syError('SY_ERR_FORBIDDEN', `tokens are forbidden: ${p.role} "${p.name}" cannot create tokens (admin only)`);
-    const body = decodeBody(await readBody(req, 64 * 1024), mediaType(req)) as { role?: unknown; name?: unknown };
-    if (!ROLES.includes(body?.role as Role)) {
-      throw syError('SY_ERR_INVALID', `role must be one of ${ROLES.join(', ')}`, { causes: [{ field: 'role', message: `Unsupported value: ${JSON.stringify(body?.role)}`, reason: 'FieldValueNotSupported' }] });
-    }
-    const name = typeof body.name === 'string' && body.name !== '' ? body.name : `${body.role}-${Date.now().toString(36)}`;
-    const token = opts.tokens.create(body.role as Role, name);
-    await opts.store.appendAudit({ actor: `${p.role}:${p.name}`, verb: 'create', resource: `switchyard.dev/tokens//${name}`, after: { name, role: body.role } });
-    return sendJson(res, 201, { name, role: body.role, token });
-  }
+  if (path === '/switchyard/v1/tokens') return handleTokens(req, res, p, opts.tokens, opts.store);
   throw syError('SY_ERR_NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
 }
 
@@ -161,7 +154,11 @@ function handleOpenApi(req: IncomingMessage, res: ServerResponse, url: URL): voi
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const now = opts.now ?? (() => new Date());
   const resources = new Resources(opts.store, KINDS);
-  const ctx: HandlerContext = { store: opts.store, resources, now, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, ...(opts.podLogs ? { podLogs: opts.podLogs } : {}) };
+  const limits: ApiLimits = { ...API_LIMITS, ...opts.limits };
+  const ctx: HandlerContext = {
+    store: opts.store, resources, now, bodyLimit: limits.maxBodyBytes, watches: new WatchSlots(limits.maxWatches),
+    ...(opts.podLogs ? { podLogs: opts.podLogs } : {}),
+  };
   let address = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -192,8 +189,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err) => sendError(res, err));
   };
-  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createHttpServer(listener);
-  server.keepAliveTimeout = 65_000;
+  const server: Server = createLimitedServer({ limits, errorBody: statusErrorBody, ...(opts.tls ? { tls: opts.tls } : {}) }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8081, opts.host ?? '127.0.0.1', () => resolve());

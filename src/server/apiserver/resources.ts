@@ -7,7 +7,14 @@ import { syError } from '../../core/errors.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../core/jsonpatch.ts';
 import type { Actor, KubeObject, LabelRequirement, ListResult, ObjectKey, Store } from '../../store/types.ts';
 import { matchesFields, nameFromFields, type FieldRequirement } from './fieldselector.ts';
-import { admit as admitWithStore, overriddenFindings, stampPlanCommand } from './admission.ts';
+import type { Principal } from '../auth.ts';
+import { admit as admitWithStore, overriddenFindings } from './admission.ts';
+import { planRefusal, stampPlanCommand } from './plan-guard.ts';
+
+/** Who writes: the authenticated principal for API requests; none for the server's own writes (`up --apply`, the demo). */
+export interface Caller extends Actor {
+  principal?: Principal;
+}
 
 export interface Scope {
   info: KindInfo;
@@ -127,18 +134,32 @@ export class Resources {
     return obj;
   }
 
+  private static isPlan(scope: Scope): boolean {
+    return scope.info.group === 'switchyard.dev' && scope.info.kind === 'TrafficPlan' && !scope.subresource;
+  }
+
+  /** A TrafficPlan write: refused (and audited) when the caller may not make it, else stamped with who issued its command. */
+  private async guardPlan(scope: Scope, obj: KubeObject, previous: KubeObject | undefined, actor: Caller): Promise<void> {
+    const refusal = planRefusal(obj, previous, actor.principal);
+    if (refusal) {
+      await this.store.appendAudit({ actor: actor.name, verb: 'forbidden', resource: this.auditResource(scope, obj), evidence: refusal.evidence });
+      throw syError('SY_ERR_FORBIDDEN', refusal.message, { details: { name: obj.metadata.name, group: scope.info.group, kind: scope.info.plural } });
+    }
+    stampPlanCommand(obj, previous, actor);
+  }
+
+  private auditResource(scope: Scope, obj: KubeObject): string {
+    return `${scope.info.group}/${scope.info.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  }
+
   /** An override of blocking lint findings is a decision: it goes into the audit log with its evidence. */
   private async auditOverride(scope: Scope, obj: KubeObject, actor: Actor): Promise<void> {
     const ids = overriddenFindings(scope.info, obj);
     if (ids.length === 0) return;
-    await this.store.appendAudit({
-      actor: actor.name, verb: 'lint-override',
-      resource: `${scope.info.group}/${scope.info.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
-      evidence: { overridden: ids },
-    });
+    await this.store.appendAudit({ actor: actor.name, verb: 'lint-override', resource: this.auditResource(scope, obj), evidence: { overridden: ids } });
   }
 
-  async create(scope: Scope, body: unknown, actor: Actor): Promise<KubeObject> {
+  async create(scope: Scope, body: unknown, actor: Caller): Promise<KubeObject> {
     this.assertWritable(scope);
     const obj = await this.admit(scope, body);
     // Status is a subresource: whatever a client sends in it on create is dropped.
@@ -146,7 +167,7 @@ export class Resources {
     // Namespaces are usable as soon as they exist (no namespace controller to activate them).
     if (scope.info.group === '' && scope.info.kind === 'Namespace') obj.status = { phase: 'Active' };
     await this.assertNamespaceExists(scope);
-    stampPlanCommand(scope.info, obj, undefined, actor);
+    if (Resources.isPlan(scope)) await this.guardPlan(scope, obj, undefined, actor);
     const created = await this.store.create(this.storeType(scope), obj, { actor });
     await this.auditOverride(scope, created, actor);
     return this.present(scope, created);
@@ -169,20 +190,20 @@ export class Resources {
     return { items, resourceVersion: result.resourceVersion };
   }
 
-  async replace(scope: Scope, body: unknown, actor: Actor): Promise<KubeObject> {
+  async replace(scope: Scope, body: unknown, actor: Caller): Promise<KubeObject> {
     this.assertWritable(scope);
     return this.update(scope, await this.admit(scope, body, scope.name), actor);
   }
 
-  private async update(scope: Scope, obj: KubeObject, actor: Actor): Promise<KubeObject> {
+  private async update(scope: Scope, obj: KubeObject, actor: Caller): Promise<KubeObject> {
     const opts = scope.subresource ? { actor, subresource: scope.subresource } : { actor };
-    if (!scope.subresource && scope.info.kind === 'TrafficPlan') stampPlanCommand(scope.info, obj, await this.store.get(this.key(scope)), actor);
+    if (Resources.isPlan(scope)) await this.guardPlan(scope, obj, await this.store.get(this.key(scope)), actor);
     const updated = await this.store.update(this.storeType(scope), obj, opts);
     if (!scope.subresource) await this.auditOverride(scope, updated, actor);
     return this.present(scope, updated);
   }
 
-  async patch(scope: Scope, type: PatchType, patch: unknown, actor: Actor): Promise<KubeObject> {
+  async patch(scope: Scope, type: PatchType, patch: unknown, actor: Caller): Promise<KubeObject> {
     this.assertWritable(scope);
     const current = await this.store.get(this.key(scope));
     if (!current) throw notFound(scope.info, scope.name ?? '');

@@ -1,6 +1,7 @@
 // `?watch=true`: newline-delimited watch events on a chunked response, as
 // kube-apiserver streams them. Used by `kubectl wait` and `get -w`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { syError } from '../../core/errors.ts';
 import type { KubeObject, LabelRequirement, Store, WatchEvent } from '../../store/types.ts';
 import { matchesFields, nameFromFields, type FieldRequirement } from './fieldselector.ts';
 import type { Scope } from './resources.ts';
@@ -16,6 +17,22 @@ export interface WatchRequest {
 }
 
 const DEFAULT_TIMEOUT_S = 1800;
+
+/** Bounds the watches open at once: a flood of watchers is refused (429) instead of taking every connection. */
+export class WatchSlots {
+  private open = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a slot until `res` closes; SY_ERR_TOO_MANY_REQUESTS when none is free. */
+  take(res: ServerResponse): void {
+    if (this.open >= this.max) {
+      throw syError('SY_ERR_TOO_MANY_REQUESTS', `too many watches: this server holds at most ${this.max} at once; retry later`);
+    }
+    this.open++;
+    res.once('close', () => this.open--);
+  }
+}
 
 export async function serveWatch(store: Store, req: IncomingMessage, res: ServerResponse, w: WatchRequest): Promise<void> {
   const { scope } = w;

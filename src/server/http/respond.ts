@@ -3,15 +3,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSwitchyardError, syError, type SwitchyardError } from '../../core/errors.ts';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Seconds a client is told to wait before retrying a 429, as kube-apiserver tells it (header and Status details). */
+const RETRY_AFTER_SECONDS = 1;
+
+/** Headers some failures need: a body left unread makes the connection unusable; a 429 says when to retry. */
+function headersFor(err: SwitchyardError): Record<string, string> {
+  if (err.code === 'SY_ERR_BODY_TOO_LARGE') return { connection: 'close' };
+  if (err.code === 'SY_ERR_TOO_MANY_REQUESTS') return { 'retry-after': String(RETRY_AFTER_SECONDS) };
+  return {};
 }
 
 export function statusFor(err: SwitchyardError): Record<string, unknown> {
   const details: Record<string, unknown> = { ...err.details };
   if (err.causes.length > 0) details.causes = err.causes;
+  if (err.code === 'SY_ERR_TOO_MANY_REQUESTS') details.retryAfterSeconds = RETRY_AFTER_SECONDS;
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -32,7 +43,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  sendJson(res, e.status, statusFor(e));
+  sendJson(res, e.status, statusFor(e), 'application/json', headersFor(e));
 }
 
 export function sendStatusSuccess(res: ServerResponse, details: Record<string, unknown>): void {
