@@ -29,7 +29,7 @@ describe('lint and plan cost work offline', () => {
     assert.match(bad.stdout, /=> 5 blocking, 1 warning: apply refuses this plan/);
     const good = await sy(['lint', GOOD]);
     assert.equal(good.code, 0, good.stderr);
-    assert.match(good.stdout, /iris-v2\.yaml: TrafficPlan iris-v2 \(namespace quickstart\)\n {2}=> 0 blocking, 0 warnings: ok to apply/);
+    assert.match(good.stdout, /iris-v2\.yaml: TrafficPlan iris-v2 \(namespace quickstart\)\n {2}decisions: candidate requests before every gate can pass[^\n]*\(at 50 req\/s\):\n[\s\S]*\n {2}=> 0 blocking, 0 warnings: ok to apply/);
     const json = JSON.parse((await sy(['lint', BAD, GOOD, '-o', 'json'])).stdout);
     assert.deepEqual(json.plans.map((p: { name: string; ok: boolean }) => [p.name, p.ok]), [['fraud-v2', false], ['iris-v2', true]]);
   });
@@ -37,7 +37,7 @@ describe('lint and plan cost work offline', () => {
   test('plan cost: a table from spec.cost, and exit 1 naming the step that breaks the budget', async () => {
     const r = await sy(['plan', 'cost', GOOD]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^1\s+4\/4\s+canary 100%\s+10m\s+10\.60\s+\+6\.20\s+1\.77$/m);
+    assert.match(r.stdout, /^1\s+4\/4\s+canary 100%\s+10m\s+\d+ \(\w+\)\s+10\.60\s+\+6\.20\s+1\.77$/m);
     assert.match(r.stdout, /^budget: {5}within budget\.maxCostPerHour 40/m);
     const over = await sy(['plan', 'cost', GOOD, '--rps', '500']);
     assert.equal(over.code, 1);
