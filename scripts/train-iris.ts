@@ -1,7 +1,8 @@
 // Trains the fixture models that tests, examples and the demo serve:
 //   examples/models/iris-v1, iris-v2   multinomial logistic regression on iris
 //   examples/models/const-<class>      always predict one class
-//   examples/models/fails-at-inference fails every request; rejects-negative fails rows with a negative feature
+//   examples/models/fails-at-inference fails every request; rejects-negative fails rows with a negative feature;
+//   rotates-negative answers them with the next class (a candidate that disagrees on them)
 // Run: node --import tsx scripts/train-iris.ts
 // Deterministic: fixed seeds, batch gradient descent, no wall-clock input, so
 // re-running reproduces the committed .onnx files byte for byte.
@@ -101,7 +102,7 @@ function valueInfo(name: string, elemType: number, dims: Array<number | string>)
  *   → label INT64 [N] (ArgMax; listed first so V1 `predictions` are class indices as in sklearn)
  *   → probabilities FLOAT [N,3] (Softmax)
  */
-export function toOnnx(m: Model, docString: string, opts: { rejectNegative?: boolean } = {}): Uint8Array {
+export function toOnnx(m: Model, docString: string, opts: { rejectNegative?: boolean; rotateNegative?: boolean } = {}): Uint8Array {
   const attr = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
   const graph = onnx.GraphProto.create({
     name: 'iris_logreg',
@@ -110,14 +111,16 @@ export function toOnnx(m: Model, docString: string, opts: { rejectNegative?: boo
       floatTensor('std', [FEATURES], m.std),
       floatTensor('weights', [FEATURES, K], m.w.flat()),
       floatTensor('bias', [K], m.b),
-      ...(opts.rejectNegative ? guardInitializers() : []),
+      ...(opts.rejectNegative || opts.rotateNegative ? guardInitializers() : []),
+      ...(opts.rotateNegative ? [onnx.TensorProto.create({ name: 'rotation', dims: [K], dataType: onnx.TensorProto.DataType.INT64, int64Data: [2, 0, 1] })] : []),
     ],
     node: [
       ...(opts.rejectNegative ? guardNodes() : []),
       onnx.NodeProto.create({ opType: 'Sub', input: [opts.rejectNegative ? 'guarded' : 'input', 'mean'], output: ['centered'], name: 'center' }),
       onnx.NodeProto.create({ opType: 'Div', input: ['centered', 'std'], output: ['scaled'], name: 'scale' }),
       onnx.NodeProto.create({ opType: 'MatMul', input: ['scaled', 'weights'], output: ['linear'], name: 'matmul' }),
-      onnx.NodeProto.create({ opType: 'Add', input: ['linear', 'bias'], output: ['logits'], name: 'add_bias' }),
+      onnx.NodeProto.create({ opType: 'Add', input: ['linear', 'bias'], output: [opts.rotateNegative ? 'plain_logits' : 'logits'], name: 'add_bias' }),
+      ...(opts.rotateNegative ? rotateNodes() : []),
       onnx.NodeProto.create({ opType: 'ArgMax', input: ['logits'], output: ['label'], name: 'argmax', attribute: [attr('axis', 1), attr('keepdims', 0)] }),
       onnx.NodeProto.create({ opType: 'Softmax', input: ['logits'], output: ['probabilities'], name: 'softmax', attribute: [attr('axis', 1)] }),
     ],
@@ -141,6 +144,7 @@ export function toOnnx(m: Model, docString: string, opts: { rejectNegative?: boo
 function guardInitializers() {
   return [
     floatTensor('one', [], [1]),
+    floatTensor('zero_f', [], [0]),
     floatTensor('probe', [FEATURES], [0, 0, 0, 0]),
     onnx.TensorProto.create({ name: 'four', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [FEATURES] }),
   ];
@@ -167,6 +171,24 @@ function guardNodes() {
     node('Reshape', ['probe', 'shape'], 'checked'),
     node('ReduceSum', ['checked'], 'zero', [int('keepdims', 0)]),
     node('Add', ['input', 'zero'], 'guarded'),
+  ];
+}
+
+/**
+ * A data-dependent disagreement: for a row with a negative feature the
+ * logits are rotated (class k's score goes to k + 1 mod 3), so the predicted
+ * class moves by one; other rows are answered as iris-v1 answers.
+ */
+function rotateNodes() {
+  const node = (opType: string, input: string[], output: string, attribute: object[] = []) => onnx.NodeProto.create({ opType, input, output: [output], name: output, attribute });
+  const int = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+  const ints = (name: string, v: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+  return [
+    // Per row (axis 1, kept): a batch of several requests rotates only the rows with a negative feature.
+    node('ReduceMin', ['input'], 'row_minimum', [ints('axes', [1]), int('keepdims', 1)]),
+    node('Less', ['row_minimum', 'zero_f'], 'negative'),
+    node('Gather', ['plain_logits', 'rotation'], 'rotated', [int('axis', 1)]),
+    node('Where', ['negative', 'rotated', 'plain_logits'], 'logits'),
   ];
 }
 
@@ -221,6 +243,8 @@ function main(): void {
   write('fails-at-inference', failingOnnx());
   // iris-v1 exactly, except that rows with a negative feature fail at inference (500).
   write('rejects-negative', toOnnx(train(data, variants[0]!), 'iris-v1 that fails at inference on any row with a negative feature', { rejectNegative: true }));
+  // iris-v1 exactly, except that rows with a negative feature get the next class: a candidate that disagrees on them.
+  write('rotates-negative', toOnnx(train(data, variants[0]!), 'iris-v1 that answers the next class for any row with a negative feature', { rotateNegative: true }));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -4,8 +4,11 @@
 // at the rates observed so far. Before a plan runs, the same search on the
 // evidence of a clean candidate equal to its baseline predicts what each
 // step needs (`switchyard lint --rps`, `plan cost`).
-import { emptySide, scaleSide, type PairEvidence, type SideEvidence } from './evidence.ts';
-import { checksOf, evaluateGate, type GateAlpha, type GateInput, type GateSpec } from './gates.ts';
+import { emptySide, scaleSide, type SideEvidence } from './evidence.ts';
+import { checksOf, evaluateGate, type GateAlpha, type GateInput, type GateSpec, type ScopeEvidence } from './gates.ts';
+import { PAIRED_METRICS } from './gate-pairs.ts';
+import type { PairTally } from './pairs.ts';
+import { unitsPerArm } from './abtest.ts';
 import type { ProviderEvidence } from './gate-providers.ts';
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
 
@@ -22,8 +25,19 @@ export interface GateForecast {
   reason: string;
 }
 
-function scalePair(p: PairEvidence, k: number): PairEvidence {
-  return { candidate: scaleSide(p.candidate, k), baseline: scaleSide(p.baseline, k) };
+function scaleTally(t: PairTally, k: number): PairTally {
+  const n = (x: number) => x * k;
+  const atoms = (a: PairTally['scoreDeltas']) => a.map(([v, c]): [number, number] => [v, c * k]);
+  return {
+    ...t, pairs: n(t.pairs), candidateErrors: n(t.candidateErrors), baselineErrors: n(t.baselineErrors), compared: n(t.compared), labelled: n(t.labelled),
+    agree: n(t.agree), invalid: n(t.invalid), incomparable: n(t.incomparable), unpaired: n(t.unpaired), scoreDeltas: atoms(t.scoreDeltas), latencyDeltas: atoms(t.latencyDeltas),
+  };
+}
+
+function scalePair(p: ScopeEvidence, k: number): ScopeEvidence {
+  const out: ScopeEvidence = { candidate: scaleSide(p.candidate, k), baseline: scaleSide(p.baseline, k) };
+  if (p.pairs) out.pairs = scaleTally(p.pairs, k);
+  return out;
 }
 
 function scaleProvider(e: ProviderEvidence, k: number): ProviderEvidence {
@@ -46,11 +60,11 @@ function scaled(step: GateInput['step'], k: number): GateInput['step'] {
 const decided = (v: string) => v === 'pass' || v === 'fail';
 
 /** The smallest scale k ≥ 1 at which the gate decides on the step's evidence; undefined when not within MAX_SCALE. */
-function scaleToDecide(gate: GateSpec, step: GateInput['step'], alpha: GateAlpha): { k: number; toward: 'pass' | 'fail' } | { nodata: string } | undefined {
-  const at = (k: number) => evaluateGate(gate, { step: k === 1 ? step : scaled(step, k) }, alpha).verdict;
+function scaleToDecide(gate: GateSpec, step: GateInput['step'], alpha: GateAlpha, pairsExpected: boolean): { k: number; toward: 'pass' | 'fail' } | { nodata: string } | undefined {
+  const at = (k: number) => evaluateGate(gate, { step: k === 1 ? step : scaled(step, k), pairsExpected }, alpha).verdict;
   const now = at(1);
   if (decided(now)) return { k: 1, toward: now as 'pass' | 'fail' };
-  if (now === 'nodata') return { nodata: evaluateGate(gate, { step }, alpha).results[0]?.reason ?? 'no data' };
+  if (now === 'nodata') return { nodata: evaluateGate(gate, { step, pairsExpected }, alpha).results[0]?.reason ?? 'no data' };
   let lo = 1;
   let hi = 2;
   let v = at(hi);
@@ -72,13 +86,17 @@ function scaleToDecide(gate: GateSpec, step: GateInput['step'], alpha: GateAlpha
   return { k: hi, toward: v as 'pass' | 'fail' };
 }
 
-/** Per gate: how many more candidate requests it needs to decide at the rates the step has seen. */
-export function forecastGates(gates: readonly GateSpec[], step: GateInput['step'], alpha: GateAlpha): GateForecast[] {
-  const n = step.candidate.requests;
-  return gates.map((gate) => {
+/**
+ * Per gate: how many more candidate requests (in a shadow, pairs) it needs to
+ * decide at the rates the step has seen. Paired gates outside a shadow are
+ * not judged, so they are left out.
+ */
+export function forecastGates(gates: readonly GateSpec[], step: GateInput['step'], alpha: GateAlpha, pairsExpected = false): GateForecast[] {
+  const n = pairsExpected ? (step.pairs?.pairs ?? 0) : step.candidate.requests;
+  return gates.filter((g) => pairsExpected || !PAIRED_METRICS.has(g.metric)).map((gate) => {
     const key = gate.name ?? gate.metric;
-    if (n <= 0 && !gate.provider) return { gate: key, reason: 'no candidate requests yet: nothing to extrapolate from' };
-    const r = scaleToDecide(gate, step, alpha);
+    if (n <= 0 && !gate.provider) return { gate: key, reason: pairsExpected ? 'no shadow pairs yet: nothing to extrapolate from' : 'no candidate requests yet: nothing to extrapolate from' };
+    const r = scaleToDecide(gate, step, alpha, pairsExpected);
     if (!r) return { gate: key, reason: 'the value sits on its threshold: more evidence at these rates will not decide it' };
     if ('nodata' in r) return { gate: key, reason: r.nodata };
     const more = Math.ceil(n * (r.k - 1));
@@ -89,6 +107,14 @@ export function forecastGates(gates: readonly GateSpec[], step: GateInput['step'
 /** A clean candidate equal to its baseline: no errors, no invalid outputs, latencies far under any threshold, two equally likely labels. */
 function cleanSide(n: number): SideEvidence {
   return { ...emptySide(), requests: n, outputs: n, labels: { a: n / 2, b: n / 2 }, latency: [[1, n]] };
+}
+
+/** n pairs of a candidate equal to its baseline: every label agrees, no failure, no extra latency or score difference. */
+function cleanPairs(n: number): PairTally {
+  return {
+    pairs: n, candidateErrors: 0, baselineErrors: 0, compared: n, labelled: n, agree: n, invalid: 0, incomparable: 0, unpaired: 0,
+    scoreDeltas: [[0, n]], latencyDeltas: [[0, n]], confusion: {}, byOutput: {},
+  };
 }
 
 export interface StepForecast {
@@ -112,13 +138,27 @@ export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'm
   const gates = (spec.gates ?? []).filter((g) => !g.provider && !g.bySlice && checksOf(g).length > 0);
   const out: StepForecast[] = [];
   spec.phases.forEach((ph, phaseIndex) => {
-    const percents = ph.canary ? ph.canary.steps : [ph.shadow?.percent ?? ph.abTest?.percent ?? 100];
+    if (ph.abTest) {
+      // An A/B test lasts until both arms have the design's units (one new unit per request: the fastest it can go).
+      const ab = ph.abTest;
+      const size = unitsPerArm({ alpha: ab.alpha ?? 0.05, power: ab.power ?? 0.8, ...(ab.minRequestsPerArm !== undefined ? { unitsPerArm: ab.minRequestsPerArm } : {}), ...(ab.baselineRate !== undefined ? { baselineRate: ab.baselineRate } : {}), ...(ab.minDetectableEffect !== undefined ? { minDetectableEffect: ab.minDetectableEffect } : {}) });
+      const share = Math.min(ab.percent ?? 50, 100 - (ab.percent ?? 50));
+      out.push({
+        phaseIndex, stepIndex: 0, percent: ab.percent ?? 50, gates: [], slowest: `${ab.primary?.metric ?? 'primary'} (units per arm)`,
+        ...(size !== undefined ? { requests: size } : {}), ...(size !== undefined && rps ? { seconds: size / ((rps * share) / 100) } : {}),
+      });
+      return;
+    }
+    const percents = ph.canary ? ph.canary.steps : [ph.shadow?.percent ?? 100];
     percents.forEach((percent, stepIndex) => {
       const base = 10;
+      // A shadow copies `percent` of all requests while the baseline answers all of them.
+      const shadow = ph.shadow !== undefined;
       // At 100 % the baseline is the reference from the step before: as much evidence as the candidate's.
-      const baseline = percent >= 100 ? base : (base * (100 - percent)) / percent;
-      const step = { candidate: cleanSide(base), baseline: cleanSide(baseline) };
-      const forecasts = forecastGates(gates, step, alpha).map((f) => (f.moreRequests === undefined ? f : { ...f, moreRequests: Math.ceil(base + f.moreRequests) }));
+      const baseline = shadow ? (base * 100) / percent : percent >= 100 ? base : (base * (100 - percent)) / percent;
+      const step: GateInput['step'] = { candidate: cleanSide(base), baseline: cleanSide(baseline), ...(shadow ? { pairs: cleanPairs(base) } : {}) };
+      const floor = ph.shadow?.exit?.pairedRequests ?? 0;
+      const forecasts = forecastGates(gates, step, alpha, shadow).map((f) => (f.moreRequests === undefined ? f : { ...f, moreRequests: Math.max(floor, Math.ceil(base + f.moreRequests)) }));
       const need = forecasts.map((f) => f.moreRequests ?? Infinity);
       const worst = need.length > 0 ? Math.max(...need) : 0;
       const slowest = forecasts[need.indexOf(worst)]?.gate;

@@ -14,22 +14,27 @@
 //   (alphaShares below). docs/plans.md has the formulas.
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
 import { goDurationMs } from './cost.ts';
-import type { PairEvidence } from './evidence.ts';
+import { emptySide, type PairEvidence } from './evidence.ts';
 import {
   CHECK_KINDS, classRateDeltaEstimate, isDelta, isRelative, latencyEstimate, outputPsiEstimate, rateEstimate, requestsEstimate,
   type Check, type CheckOutcome, type Estimate, type NoData,
 } from './gate-metrics.ts';
 import { infiniteFailure, providerEstimate, type ProviderEvidence, type ProviderResult } from './gate-providers.ts';
 import { PAIRED_METRICS, pairedEstimate } from './gate-pairs.ts';
+import { outcomeEstimate, type OutcomePair } from './outcomes.ts';
+
+/** The key of an abTest's primary metric among a step's outcomes. */
+export const PRIMARY_OUTCOME = '@primary';
 import type { PairTally } from './pairs.ts';
 
 export type { ProviderResult } from './gate-providers.ts';
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'nodata' | 'error';
 export type GateSpec = NonNullable<TrafficPlanSpec['gates']>[number];
 
-/** One scope's two sides, and the shadow pairs judged in it (shadow phases). */
+/** One scope's two sides, the shadow pairs judged in it (shadow phases) and outcome totals (feedback) by gate key. */
 export interface ScopeEvidence extends PairEvidence {
   pairs?: PairTally;
+  outcomes?: Record<string, OutcomePair & { slices?: Record<string, OutcomePair> }>;
 }
 
 /** Evidence for one scope (the step so far, or one window): both sides, per-stratum slices, providers. */
@@ -164,6 +169,11 @@ export function alphaShares(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'ma
 export function estimate(gate: GateSpec, pair: ScopeEvidence, provider: ProviderEvidence | undefined): Estimate | NoData {
   const { candidate: c, baseline: b } = pair;
   if (gate.provider) return providerEstimate(provider);
+  if (gate.outcome) {
+    const o = pair.outcomes?.[gateKey(gate)];
+    if (!o) return { kind: 'nodata', reason: `no ${gate.metric} feedback read yet`, samples: { candidate: 0, baseline: 0 } };
+    return outcomeEstimate(gate.outcome.aggregate, o, gate.metric);
+  }
   if (PAIRED_METRICS.has(gate.metric)) return pairedEstimate(gate.metric, pair.pairs);
   switch (gate.metric) {
     case 'errorRate': return rateEstimate({ s: c.errors, n: c.requests }, { s: b.errors, n: b.requests }, 'requests');
@@ -275,7 +285,11 @@ export function evaluateGate(gate: GateSpec, input: GateInput, alpha: GateAlpha)
     const r = resultFor(gate, input, alpha, 1, input.step, input.window);
     return { gate: r.gate, verdict: r.verdict, results: [r], ...(r.skipped ? { skipped: true } : {}) };
   }
-  const slices = input.step.slices?.[gate.bySlice] ?? {};
+  const key = gateKey(gate);
+  const outcomeSlices = gate.outcome ? input.step.outcomes?.[key]?.slices : undefined;
+  const slices: Record<string, ScopeEvidence> = outcomeSlices
+    ? Object.fromEntries(Object.entries(outcomeSlices).map(([v, o]) => [v, { candidate: emptySide(), baseline: emptySide(), outcomes: { [key]: o } }]))
+    : (input.step.slices?.[gate.bySlice] ?? {});
   const values = Object.keys(slices).sort();
   const results = values.map((value) => ({
     ...resultFor(gate, input, alpha, values.length, slices[value]!, input.window?.slices?.[gate.bySlice!]?.[value]),

@@ -29,7 +29,7 @@ interface PlanLike {
       shadow?: { exit?: { pairedRequests?: number; maxDuration?: string } | undefined } | undefined;
       canary?: { hold?: Hold } | undefined;
       blueGreen?: { hold?: Hold } | undefined;
-      abTest?: { hold?: Hold; minRequestsPerArm?: number } | undefined;
+      abTest?: { hold?: Hold; minRequestsPerArm?: number; baselineRate?: number; minDetectableEffect?: number } | undefined;
       bandit?: { rewardFreshness?: string } | undefined;
     }> | undefined;
     gates?: Array<{ metric: string; name?: string; bySlice?: string; provider?: { prometheus?: { query?: string | undefined; events?: string | undefined } } }> | undefined;
@@ -68,8 +68,11 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
   phases.forEach((ph, i) => {
     const at = `spec.phases[${i}]`;
     const hold = ph.canary?.hold ?? ph.blueGreen?.hold ?? ph.abTest?.hold;
-    if ((ph.canary || ph.abTest) && !hold?.minRequests && !ph.abTest?.minRequestsPerArm) {
-      find('no-request-budget', 'blocking', `${at}.${ph.canary ? 'canary' : 'abTest'}.hold.minRequests`, 'No request budget: set hold.minRequests so a step advances on enough evidence, not on a quiet minute with a handful of requests.');
+    if (ph.canary && !hold?.minRequests) {
+      find('no-request-budget', 'blocking', `${at}.canary.hold.minRequests`, 'No request budget: set hold.minRequests so a step advances on enough evidence, not on a quiet minute with a handful of requests.');
+    }
+    if (ph.abTest && !ph.abTest.minRequestsPerArm && !(ph.abTest.baselineRate && ph.abTest.minDetectableEffect)) {
+      find('no-request-budget', 'blocking', `${at}.abTest.minRequestsPerArm`, 'An A/B test without a size has no fixed end: set minRequestsPerArm (units per arm), or baselineRate and minDetectableEffect to derive it (power.prop.test).');
     }
     if (ph.shadow && !ph.shadow.exit?.pairedRequests && !ph.shadow.exit?.maxDuration) {
       find('shadow-no-exit', 'blocking', `${at}.shadow.exit`, 'Shadow without exit: set exit.pairedRequests or exit.maxDuration, otherwise the shadow becomes a second production path that costs money forever.');
@@ -138,9 +141,11 @@ export function decisionLint(spec: TrafficPlanSpec, rps: number | undefined): De
   const steps = forecastPlan(spec, alphaShares(spec), rps);
   const findings: LintFinding[] = [];
   const find = (id: string, field: string, message: string) => findings.push({ id, severity: 'warning', field, message });
+  const named = new Set<string>();
   for (const s of steps) {
     for (const g of s.gates) {
-      if (g.moreRequests !== undefined) continue;
+      if (g.moreRequests !== undefined || named.has(g.gate)) continue;
+      named.add(g.gate);
       const i = (spec.gates ?? []).findIndex((x) => (x.name ?? x.metric) === g.gate);
       find('gate-cannot-pass', `spec.gates[${i}]`, `Gate ${g.gate} cannot pass even for a candidate equal to its baseline (${g.reason}). Loosen its threshold or give it a pass band that a healthy model meets.`);
     }

@@ -5,6 +5,12 @@
 import { addSides, emptySide, type PairEvidence, type SideEvidence } from './evidence.ts';
 import { accumulateProvider, type ProviderEvidence, type ProviderResult } from './gate-providers.ts';
 import type { ScopeEvidence } from './gates.ts';
+import type { OutcomePair } from './outcomes.ts';
+
+/** Outcome totals of both arms, and per slice value of a stratum when a gate asked for one. */
+export interface OutcomeRead extends OutcomePair {
+  slices?: Record<string, OutcomePair>;
+}
 import { addPairs, emptyTally, type PairInput } from './pairs.ts';
 
 export interface StepEvidence extends ScopeEvidence {
@@ -14,6 +20,8 @@ export interface StepEvidence extends ScopeEvidence {
   windows: number;
   slices?: Record<string, Record<string, ScopeEvidence>>;
   providers?: Record<string, ProviderEvidence>;
+  /** Outcome totals per arm (feedback), by gate key and PRIMARY_OUTCOME. */
+  outcomes?: Record<string, OutcomeRead>;
   /** The baseline side is a reference carried from before the split moved (the baseline serves nothing now). */
   reference?: boolean;
 }
@@ -29,6 +37,8 @@ export interface WindowEvidence extends PairEvidence {
   /** Shadow phases: pairs read since the last window (each once), and where reading stopped. */
   shadowPairs?: PairInput[];
   pairsCursor?: number;
+  /** Outcome totals per arm since the step began (read whole from the log), by gate key and PRIMARY_OUTCOME. */
+  outcomes?: Record<string, OutcomeRead>;
 }
 
 export function newStepEvidence(sinceMs: number, reference?: PairEvidence & Pick<StepEvidence, 'slices'>): StepEvidence {

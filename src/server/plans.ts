@@ -2,7 +2,8 @@
 // controller reads windows through plain functions, so it never imports the
 // gateway (L2 modules stay apart) and tests can feed it known traffic.
 import { PlanController } from '../controllers/plan/controller.ts';
-import type { PairReader, ProviderReader } from '../controllers/plan/observe.ts';
+import type { OutcomeReader, PairReader, ProviderReader } from '../controllers/plan/observe.ts';
+import { readOutcomes } from '../store/outcomes.ts';
 import { readShadowPairs } from '../store/prediction-pairs.ts';
 import type { PredictionLog } from '../store/predictions.ts';
 import { prometheusProviderResults } from '../kube/prometheus.ts';
@@ -22,6 +23,8 @@ export function startPlanController(opts: { store: Store; telemetry: TelemetryRe
     store: opts.store,
     // Shadow pairs: the prediction log joins each shadow answer with the primary answer to the same request.
     ...(db ? { readPairs: (q: Parameters<PairReader>[0]) => readShadowPairs(db, q) } : {}),
+    // Outcomes: feedback joined to predictions, per arm, read whole from the durable log at every look.
+    ...(db ? { readOutcomes: (q: Parameters<OutcomeReader>[0]) => readOutcomes(db, q) } : {}),
     // [fromMs, toMs): the recorder reads every bucket overlapping [sinceMs, nowMs], so stop just before toMs.
     readWindow: ({ fromMs, toMs, ...q }) => opts.telemetry.window({ ...q, sinceMs: fromMs }, toMs - 1),
     listSlices: (q) => opts.telemetry.sliceValues(q),

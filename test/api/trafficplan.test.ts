@@ -112,7 +112,7 @@ test('a gate that could never be evaluated is refused: reward before rewards exi
   const o = loadManifest('trafficplan.yaml');
   o.spec.gates = [{ metric: 'reward', minDelta: -0.02 }];
   assert.equal(causesOf(o)[0]!.field, 'spec.gates[0].metric');
-  assert.match(causesOf(o)[0]!.message, /rewards have no source yet/);
+  assert.match(causesOf(o)[0]!.message, /reward is not a built-in metric.*outcome/);
   o.spec.gates = [{ metric: 'p95', max: 1 }];
   assert.match(causesOf(o)[0]!.message, /not a built-in metric.*provider/);
 });

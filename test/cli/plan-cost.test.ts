@@ -68,7 +68,8 @@ spec:
   target: {inferenceService: m}
   candidate: {revision: m-00002}
   owner: {team: t}
-  phases: [{abTest: {percent: 50}}]
+  cohorts: {unit: {header: x-user-id}}
+  phases: [{abTest: {percent: 50, primary: {metric: purchase}}}]
   cost: {perRequest: 0.001, requestsPerSecond: 1}
 `);
   const [ab] = plansFrom([file], () => {});

@@ -377,3 +377,56 @@ describe('shadow phase', () => {
     assert.match(g.reason, /neither passes nor blocks/);
   });
 });
+
+describe('abTest phase', () => {
+  const abPlan = (ab: Record<string, unknown> = {}) => plan({
+    cohorts: { unit: { header: 'x-user-id' } },
+    phases: [{ abTest: { percent: 50, primary: { metric: 'purchase' }, minRequestsPerArm: 3000, maxDuration: '1h', ...ab } }],
+    gates: [{ metric: 'errorRate', max: 0.01 }],
+  });
+  const arm = (exposed: number, converted: number) => ({ exposed, converted, sum: converted, sumSq: converted, events: converted });
+  const abWin = (endMin: number, b: [number, number], c: [number, number]): WindowObservation => ({ ...win(endMin, side(2000), side(2000)), outcomes: { '@primary': { baseline: arm(...b), candidate: arm(...c) } } });
+
+  test('assigns units at the fixed split and decides at the horizon: a winner is promoted, with the report', () => {
+    const spec = abPlan();
+    const s = step(spec, initialState(), {}, 0).state;
+    assert.equal(s.canaryPercent, 50);
+    const running = feed(spec, s, [[1, { window: abWin(1, [1500, 150], [1500, 200]) }]]);
+    assert.equal(running.state.phase, 'Progressing', 'before the horizon nothing is decided');
+    assert.match(running.state.experiment!.reason, /running/);
+    const r = feed(spec, running.state, [[2, { window: abWin(2, [3000, 300], [3000, 390]) }]]);
+    assert.equal(r.state.phase, 'Promoted');
+    assert.equal(r.transitions[0]?.cause, 'ab-won');
+    assert.equal(r.transitions[0]?.evidence.experiment?.decision, 'win');
+  });
+
+  test('a loser and an inconclusive test keep the baseline', () => {
+    const spec = abPlan();
+    const lost = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: abWin(1, [3000, 390], [3000, 300]) }]]);
+    assert.deepEqual([lost.state.phase, lost.transitions[0]?.cause, lost.state.canaryPercent], ['RolledBack', 'ab-lost', 0]);
+    const flat = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: abWin(1, [3000, 300], [3000, 305]) }]]);
+    assert.deepEqual([flat.state.phase, flat.transitions[0]?.cause], ['RolledBack', 'ab-inconclusive']);
+    assert.match(flat.state.message ?? '', /inconclusive.*the baseline is kept/);
+  });
+
+  test('a sample ratio mismatch pauses the experiment with the counts', () => {
+    const spec = abPlan();
+    const r = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: abWin(1, [1600, 160], [1300, 130]) }]]);
+    assert.equal(r.state.phase, 'Paused');
+    assert.equal(r.transitions[0]?.cause, 'sample-ratio-mismatch');
+    assert.match(r.state.message ?? '', /1600 baseline and 1300 candidate units against a 50\/50 split/);
+  });
+
+  test('a failing guardrail rolls back even when the candidate is winning', () => {
+    const spec = abPlan();
+    const w = abWin(1, [3000, 300], [3000, 390]);
+    const r = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: { ...w, candidate: side(2000, 200) } }]]);
+    assert.deepEqual([r.state.phase, r.transitions[0]?.cause], ['RolledBack', 'gate-failed']);
+  });
+
+  test('past maxDuration an undecided experiment ends inconclusive', () => {
+    const spec = abPlan({ maxDuration: '5m' });
+    const r = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: abWin(1, [1000, 100], [1000, 130]) }], [6, {}]]);
+    assert.deepEqual([r.state.phase, r.transitions[0]?.cause], ['RolledBack', 'ab-inconclusive']);
+  });
+});

@@ -24,15 +24,17 @@ export interface Seen {
   total: number;
   byStatus: Map<number, number>;
   byRevision: Map<string, number>;
-  /** Every answer: status and the revision header, in order. */
-  answers: Array<{ status: number; revision: string; role?: string }>;
+  /** Every answer: status, the revision header and when it arrived (epoch ms), in order. */
+  answers: Array<{ status: number; revision: string; at: number }>;
+  /** Each answered request's latency as the client saw it (ms), in order. */
+  latencies: number[];
 }
 
 export function startLoad(up: Up, host: string, opts: LoadOptions = {}) {
   const concurrency = opts.concurrency ?? 4;
   const model = opts.model ?? host.split('.')[0]!;
   const pool = new Pool(up.gatewayUrl, { connections: concurrency });
-  const seen: Seen = { total: 0, byStatus: new Map(), byRevision: new Map(), answers: [] };
+  const seen: Seen = { total: 0, byStatus: new Map(), byRevision: new Map(), answers: [], latencies: [] };
   let stopped = false;
   let seed = 7;
   let sent = 0;
@@ -45,6 +47,7 @@ export function startLoad(up: Up, host: string, opts: LoadOptions = {}) {
   };
   const once = async () => {
     const i = sent++;
+    const t0 = performance.now();
     try {
       const res = await pool.request({
         path: `/v1/models/${model}:predict`, method: 'POST', headers: { host, 'content-type': 'application/json', ...(opts.headers?.(i) ?? {}) },
@@ -55,7 +58,8 @@ export function startLoad(up: Up, host: string, opts: LoadOptions = {}) {
       seen.total++;
       seen.byStatus.set(res.statusCode, (seen.byStatus.get(res.statusCode) ?? 0) + 1);
       seen.byRevision.set(revision, (seen.byRevision.get(revision) ?? 0) + 1);
-      seen.answers.push({ status: res.statusCode, revision });
+      seen.answers.push({ status: res.statusCode, revision, at: Date.now() });
+      seen.latencies.push(performance.now() - t0);
     } catch {
       seen.byStatus.set(0, (seen.byStatus.get(0) ?? 0) + 1);
     }

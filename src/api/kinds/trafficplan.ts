@@ -87,10 +87,32 @@ const blueGreen = z.strictObject({
   hold: hold.optional(),
 });
 
+/** An outcome metric: feedback events (docs/feedback.md) per exposed unit or request. */
+const outcome = z
+  .strictObject({
+    aggregate: z.enum(['conversion', 'mean', 'ratio']).default('conversion').describe('conversion: share of units (or requests) with an event of value > 0; mean: total value per unit; ratio: total of this metric over total of `denominator`.'),
+    per: z.enum(['unit', 'request']).default('unit').describe('What is counted as exposed: the cohort unit (sticky users) or each request.'),
+    denominator: z.string().min(1).optional().describe('ratio: the metric whose total divides this one (e.g. clicks for revenue per click).'),
+    attributionWindow: duration.optional().describe('Events later than this after their prediction are not counted (default 24h).'),
+  })
+  .superRefine((o, ctx) => {
+    if (o.aggregate === 'ratio' && !o.denominator) invalid(ctx, ['denominator'], undefined, 'a ratio needs the denominator metric', 'FieldValueRequired');
+    if (o.aggregate !== 'ratio' && o.denominator) invalid(ctx, ['denominator'], o.denominator, 'only a ratio has a denominator');
+  });
+
 const abTest = z.strictObject({
-  percent: z.number().min(0).max(100).optional().describe('Share of units assigned to the candidate.'),
-  minRequestsPerArm: z.number().int().min(0).optional(),
-  maxDuration: duration.optional(),
+  percent: z.number().gt(0).lt(100).optional().describe('Share of units assigned to the candidate, in percent (default 50). Fixed for the whole test.'),
+  primary: z
+    .strictObject({ metric: z.string().min(1).describe('The feedback metric that decides the winner (e.g. purchase).'), outcome: outcome.prefault({}) })
+    .optional()
+    .describe('The declared primary metric; the plan\'s gates are the guardrails.'),
+  minRequestsPerArm: z.number().int().min(1).optional().describe('Units per arm at the horizon; derived from baselineRate and minDetectableEffect when absent.'),
+  baselineRate: z.number().gt(0).lt(1).optional().describe('Expected conversion of the baseline, to size the test (power.prop.test).'),
+  minDetectableEffect: z.number().gt(0).optional().describe('Smallest relative lift worth detecting (0.2: 10 % → 12 %).'),
+  alpha: z.number().gt(0).max(0.5).optional().describe('Two-sided significance level (default 0.05).'),
+  power: z.number().gt(0).lt(1).optional().describe('Power at the minimum detectable effect (default 0.8).'),
+  sequential: z.boolean().optional().describe('Decide as soon as the always-valid interval of the lift excludes 0 (GrowthBook\'s sequential interval) instead of only at the horizon.'),
+  maxDuration: duration.optional().describe('An experiment still undecided after this long ends inconclusive (the baseline is kept).'),
   hold: hold.optional(),
 });
 
@@ -147,6 +169,7 @@ const gate = z
       .optional()
       .describe('Pass band: thresholds the value must surely meet to pass (e.g. max 0.005 while max 0.01 fails); between the two the step holds.'),
     bySlice: z.string().optional().describe('Evaluate per stratum of this name.'),
+    outcome: outcome.optional().describe('Judge feedback events of `metric` (clicks, purchases, revenue) per arm instead of telemetry.'),
     provider: z
       .strictObject({ prometheus: prometheusProvider })
       .optional()
@@ -156,9 +179,9 @@ const gate = z
     if (THRESHOLD_KINDS.every((k) => g[k] === undefined)) {
       invalid(ctx, [], undefined, 'a gate must set at least one of max, min, maxDelta, minDelta, maxRelativeDelta, minRelativeDelta', 'FieldValueRequired');
     }
-    if (!g.provider && !(BUILTIN_GATE_METRICS as readonly string[]).includes(g.metric)) {
-      const why = g.metric === 'reward' ? 'rewards have no source yet' : `${g.metric} is not a built-in metric`;
-      invalid(ctx, ['metric'], g.metric, `${why}: this gate could never be evaluated; use one of ${BUILTIN_GATE_METRICS.join(', ')}, or give it a provider (provider.prometheus)`);
+    if (g.provider && g.outcome) invalid(ctx, ['outcome'], undefined, 'a gate reads a provider or outcome feedback, not both');
+    if (!g.provider && !g.outcome && !(BUILTIN_GATE_METRICS as readonly string[]).includes(g.metric)) {
+      invalid(ctx, ['metric'], g.metric, `${g.metric} is not a built-in metric: this gate could never be evaluated; use one of ${BUILTIN_GATE_METRICS.join(', ')}, give it an outcome (feedback events of that metric, e.g. outcome: {aggregate: conversion}) or a provider (provider.prometheus)`);
     }
     if (!g.provider && COMPARISON_METRICS.has(g.metric)) {
       for (const k of ['maxRelativeDelta', 'minRelativeDelta'] as const) {
@@ -205,6 +228,12 @@ export const trafficPlanSpec = z.strictObject({
     })
     .optional()
     .describe('Prices for `switchyard plan cost` and budget.maxCostPerHour.'),
+}).superRefine((s, ctx) => {
+  s.phases.forEach((p, i) => {
+    if (!p.abTest) return;
+    if (!s.cohorts?.unit) invalid(ctx, ['phases', i, 'abTest'], undefined, 'an abTest assigns units sticky: set cohorts.unit (e.g. {header: x-user-id})', 'FieldValueRequired');
+    if (!p.abTest.primary) invalid(ctx, ['phases', i, 'abTest', 'primary'], undefined, 'an abTest declares the primary metric that decides it, e.g. {metric: purchase}', 'FieldValueRequired');
+  });
 });
 
 /** One-shot operator commands are annotations (kubectl annotate/patch work too); the controller consumes and removes them. */
@@ -254,6 +283,8 @@ export const trafficPlanStatus = z.looseObject({
   lastWindow: z.strictObject({ from: z.string(), to: z.string(), verdict: z.string() }).optional(),
   /** A shadow phase: copies, pairs judged (toward exit.pairedRequests), agreement per output, the confusion matrix. */
   shadow: z.looseObject({ percent: z.number(), pairedRequests: z.number().optional(), pairs: z.number(), compared: z.number(), agreement: z.number().optional() }).optional(),
+  /** An abTest phase: arms, lift, p-value, SRM, horizon and the decision with why (switchyard plan report). */
+  experiment: z.looseObject({ reason: z.string(), decision: z.enum(['win', 'lose', 'inconclusive']).optional() }).optional(),
   /** What the gates judge: everything since the step began. */
   evidence: z.looseObject({ since: z.string(), windows: z.number(), candidateRequests: z.number(), baselineRequests: z.number(), baselineIsReference: z.boolean().optional() }).optional(),
   /** Stored controller state (resumed after a restart). */

@@ -8,6 +8,7 @@ import { run, type CliContext } from '../context.ts';
 import { formatData, parseDataFormat, type DataFormat, type KubeObject } from '../output.ts';
 import { isTerminal, redrawPrefix, renderPlanStatus, type PlanObject } from '../plan-view.ts';
 import { registerPlanCommands } from './plan-command.ts';
+import { renderPlanReport } from '../plan-report.ts';
 import { registerPlanCost } from './plan-cost.ts';
 import { followPlan, getPlan } from './plan-follow.ts';
 
@@ -99,6 +100,18 @@ Examples:
   switchyard plan status iris-v2 -n quickstart -o json | jq .status.gates`,
     )
     .action(run(async (ctx, name: string, opts: StatusOptions) => statusCommand(ctx, name, opts)));
+  plan.command('report')
+    .description("Report a plan's experiment: an A/B test's arms, lift with intervals, p-value, SRM, guardrails and decision; a shadow's pairs and confusion matrix")
+    .argument('<name>', 'TrafficPlan name')
+    .option('-o, --output <format>', 'json | yaml (status.experiment, status.shadow and the gates)')
+    .addHelpText('after', '\nExamples:\n  switchyard plan report checkout-v2 -n shop\n  switchyard plan report checkout-v2 -n shop -o json | jq .experiment.relative')
+    .action(run(async (ctx, name: string, opts: { output?: string }) => {
+      const format = parseDataFormat(opts.output);
+      const obj = await getPlan(ctx.client(), ctx.namespace(), name);
+      const st = (obj.status ?? {}) as Record<string, unknown>;
+      if (format !== 'text') ctx.out(formatData({ experiment: st.experiment ?? null, shadow: st.shadow ?? null, gates: st.gates ?? [], phase: st.phase ?? null, message: st.message ?? null }, format));
+      else ctx.out(renderPlanReport(asPlanObject(obj)));
+    }));
   registerPlanCommands(plan);
   registerPlanCost(plan);
 }

@@ -149,7 +149,7 @@ export class PlanController {
     let next: StoredState = { plan: result.state, target: view.memo, ...(stored.forecast ? { forecast: stored.forecast } : {}) };
     // How far each undecided gate is from a decision, refreshed once per judged window (a search, not free).
     if (window && result.state.evidence && !TERMINAL_PHASES.has(result.state.phase)) {
-      next.forecast = forecastGates(plan.spec.gates ?? [], result.state.evidence, alphaShares(plan.spec));
+      next.forecast = forecastGates(plan.spec.gates ?? [], result.state.evidence, alphaShares(plan.spec), plan.spec.phases[result.state.phaseIndex]?.shadow !== undefined);
     }
     if (result.state.stepStartedAt !== stored.plan.stepStartedAt) delete next.forecast;
     await this.writeStatus(plan, next, view, result.transitions, now);

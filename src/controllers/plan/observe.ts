@@ -6,6 +6,9 @@ import type { GateSpec, ProviderResult } from '../../analysis/gates.ts';
 import type { WindowStats } from '../../analysis/windows.ts';
 import { emptySide, sideFromWindow, type PairEvidence, type SideEvidence } from '../../analysis/evidence.ts';
 import type { PairInput } from '../../analysis/pairs.ts';
+import type { OutcomeRead } from '../../analysis/step-evidence.ts';
+import { PRIMARY_OUTCOME } from '../../analysis/gates.ts';
+import { optionalDurationMs } from '../../core/duration.ts';
 import type { PlanState, WindowObservation } from './state.ts';
 import type { SeriesFilter, TargetView } from './target.ts';
 
@@ -52,11 +55,21 @@ export type PairReader = (q: { namespace: string; service: string; revision: str
 /** Shadow answers younger than this are left for the next look, so their primary answers have been written too. */
 export const PAIR_GRACE_MS = 2000;
 
+/** Outcome totals per arm from the feedback joined to predictions (src/store/outcomes.ts). */
+export type OutcomeReader = (q: {
+  namespace: string; service: string; baselineRevision: string; candidateRevision: string; metric: string; denominator?: string;
+  per: 'unit' | 'request'; fromMs: number; toMs: number; attributionMs: number; stratum?: string;
+}) => OutcomeRead;
+
+/** Feedback counts once its prediction is older than this, unless the plan says otherwise. */
+export const DEFAULT_ATTRIBUTION_MS = 24 * 3_600_000;
+
 export interface ObserveDeps {
   readWindow: WindowReader;
   listSlices?: SliceLister;
   providers?: ProviderReader;
   readPairs?: PairReader;
+  readOutcomes?: OutcomeReader;
 }
 
 export async function observeWindow(
@@ -93,6 +106,8 @@ export async function observeWindow(
     }
     obs.slices = slices;
   }
+  const outcomes = readOutcomes(spec, view, span, deps, state);
+  if (outcomes) obs.outcomes = outcomes;
   const providerGates = gates.filter((g) => g.provider);
   if (providerGates.length > 0 && base) {
     if (!deps.providers) {
@@ -106,4 +121,25 @@ export async function observeWindow(
     }
   }
   return obs;
+}
+
+/** Outcome totals since the step began for every outcome gate, and for an abTest's primary metric. */
+function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, view: TargetView, span: { toMs: number }, deps: ObserveDeps, state: PlanState | undefined): Record<string, OutcomeRead> | undefined {
+  const c = view.candidate;
+  const b = view.baseline;
+  if (!deps.readOutcomes || !state || state.stepStartedAt === undefined || !c?.revision || !b?.revision) return undefined;
+  type Outcome = NonNullable<NonNullable<TrafficPlanSpec['gates']>[number]['outcome']>;
+  const wanted: Array<[string, string, Outcome, string | undefined]> = (spec.gates ?? []).flatMap((g) => (g.outcome ? [[g.name ?? g.metric, g.metric, g.outcome, g.bySlice] as [string, string, Outcome, string | undefined]] : []));
+  const primary = spec.phases[state.phaseIndex]?.abTest?.primary;
+  if (primary) wanted.push([PRIMARY_OUTCOME, primary.metric, primary.outcome, undefined]);
+  if (wanted.length === 0) return undefined;
+  const out: Record<string, OutcomeRead> = {};
+  for (const [key, metric, o, stratum] of wanted) {
+    out[key] = deps.readOutcomes({
+      namespace: c.namespace, service: c.service, baselineRevision: b.revision, candidateRevision: c.revision, metric, per: o.per,
+      fromMs: state.stepStartedAt, toMs: span.toMs, attributionMs: optionalDurationMs(o.attributionWindow) ?? DEFAULT_ATTRIBUTION_MS,
+      ...(o.denominator ? { denominator: o.denominator } : {}), ...(stratum ? { stratum } : {}),
+    });
+  }
+  return out;
 }

@@ -75,6 +75,7 @@ export function presentStatus(
       },
     } : {}),
     ...(phaseSpec?.shadow && s.evidence ? { shadow: shadowStatus(phaseSpec.shadow, s.evidence.pairs) } : {}),
+    ...(s.experiment ? { experiment: s.experiment as unknown as { reason: string } } : {}),
     gates: s.gates.map((g) => gateStatus(g, stored.forecast, candidateRate(s))),
     message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex}`),
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],

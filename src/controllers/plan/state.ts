@@ -7,6 +7,7 @@ import { goDurationMs } from '../../analysis/cost.ts';
 import type { GateResult, Verdict } from '../../analysis/gates.ts';
 import type { StepEvidence, WindowEvidence } from '../../analysis/step-evidence.ts';
 import type { PairSummary } from '../../analysis/pairs.ts';
+import type { AbResult } from '../../analysis/abtest.ts';
 
 export type PlanPhase = (typeof PLAN_PHASES)[number];
 export const TERMINAL_PHASES = TERMINAL_PLAN_PHASES as ReadonlySet<PlanPhase>;
@@ -27,6 +28,8 @@ export interface PlanState {
   evidence?: StepEvidence;
   /** Shadow phases: the last shadow answer read from the prediction log (each is read once). */
   pairsCursor?: number;
+  /** abTest phases: the experiment's result at the last look (arms, lift, SRM, decision). */
+  experiment?: AbResult;
   /** Candidate requests over the whole plan (budget.maxRequests); absent in states stored before it existed. */
   requestsTotal?: number;
   consecutivePassingWindows: number;
@@ -68,6 +71,8 @@ export interface Evidence {
   alpha?: { step: number; window: number };
   /** Shadow phases: the pairs judged so far. */
   pairs?: PairSummary;
+  /** abTest phases: the experiment's result. */
+  experiment?: AbResult;
 }
 
 export interface Transition {

@@ -13,6 +13,21 @@ import { goDurationMs } from '../../analysis/cost.ts';
 import { DEFAULT_GATE_OPTIONS, alphaShares, evaluateLook, type GateOptions, type LookVerdict } from '../../analysis/gates.ts';
 import { addWindow, newStepEvidence, withReference, type StepEvidence } from '../../analysis/step-evidence.ts';
 import { pairSummary } from '../../analysis/pairs.ts';
+import { judgeAbTest, type AbDesign } from '../../analysis/abtest.ts';
+import { emptyArm } from '../../analysis/outcomes.ts';
+import { PRIMARY_OUTCOME } from '../../analysis/gates.ts';
+
+type AbPhase = NonNullable<TrafficPlanSpec['phases'][number]['abTest']>;
+
+function designOf(ab: AbPhase): AbDesign {
+  return {
+    percent: ab.percent ?? 50, aggregate: ab.primary?.outcome.aggregate ?? 'conversion', alpha: ab.alpha ?? 0.05, power: ab.power ?? 0.8,
+    sequential: ab.sequential ?? false,
+    ...(ab.minRequestsPerArm !== undefined ? { unitsPerArm: ab.minRequestsPerArm } : {}),
+    ...(ab.baselineRate !== undefined ? { baselineRate: ab.baselineRate } : {}),
+    ...(ab.minDetectableEffect !== undefined ? { minDetectableEffect: ab.minDetectableEffect } : {}),
+  };
+}
 import {
   TERMINAL_PHASES, holdOf, phaseKind, stepCount, stepPercent,
   type Command, type Evidence, type Observation, type PlanPhase, type PlanState, type StepResult, type Transition, type WindowObservation,
@@ -56,6 +71,7 @@ class Run {
     if ((this.spec.gates ?? []).length > 0) e.alpha = alphaShares(this.spec);
     const p = s.evidence?.pairs;
     if (p) e.pairs = pairSummary(p);
+    if (s.experiment) e.experiment = s.experiment;
     return e;
   }
 
@@ -99,15 +115,16 @@ class Run {
     const ph = this.spec.phases[index];
     if (!ph) return this.promote('promoted', 'the last step passed its gates and hold');
     if (this.overBudget(index, 0)) return;
-    const percent = ph.canary ? stepPercent(ph, 0) : 0;
+    const percent = ph.canary ? stepPercent(ph, 0) : ph.abTest ? (ph.abTest.percent ?? 50) : 0;
     this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
     const kind = phaseKind(ph);
     // blueGreen and shadow: 0 % of live traffic; the controller turns on the preview tag host or the shadow copies (desiredOf).
-    if (ph.canary || ph.blueGreen || ph.shadow) this.setCanary(percent);
+    if (ph.canary || ph.blueGreen || ph.shadow || ph.abTest) this.setCanary(percent);
     else {
       return this.move('Paused', 'unsupported-phase', `phase ${index} (${kind}) is not run by the step logic yet; promote, abort or edit the plan`);
     }
-    const what = ph.shadow ? `copying ${ph.shadow.percent}% of requests to the candidate, every answer from the baseline` : `step 0 at ${this.state.canaryPercent}%`;
+    const what = ph.shadow ? `copying ${ph.shadow.percent}% of requests to the candidate, every answer from the baseline`
+      : ph.abTest ? `units assigned ${100 - percent}/${percent} (baseline/candidate), deciding on ${ph.abTest.primary?.metric}` : `step 0 at ${this.state.canaryPercent}%`;
     this.move('Progressing', cause, `${kind} phase ${index}, ${what}`);
   }
 
@@ -142,6 +159,8 @@ class Run {
     const counts = s.phase === 'Progressing' && s.stepStartedAt !== undefined && w.fromMs >= s.stepStartedAt;
     let evidence = withReference(s.evidence ?? newStepEvidence(s.stepStartedAt ?? w.fromMs), w.reference);
     if (counts) evidence = addWindow(evidence, w);
+    // Outcomes are read whole from the durable log since the step began: they replace, not add.
+    if (counts && w.outcomes) evidence = { ...evidence, outcomes: w.outcomes };
     const pairsExpected = this.phaseSpec?.shadow !== undefined;
     const v = evaluateLook(this.spec.gates ?? [], { step: evidence, window: w, pairsExpected }, alphaShares(this.spec), s.consecutiveErrors, options);
     this.verdict = v;
@@ -179,6 +198,36 @@ class Run {
     this.rollBack('Aborted', 'request-budget', `budget.maxRequests ${max} used up (${used} candidate requests) without a decision`);
   }
 
+  /**
+   * An abTest phase at this look: SRM pauses it; otherwise the primary metric decides (at the
+   * horizon, or earlier when sequential) with every guardrail holding (no gate failed); past the
+   * phase's maxDuration an undecided test ends inconclusive. Win → the next phase or promotion;
+   * lose or inconclusive → traffic back to the baseline.
+   */
+  judgeExperiment(): void {
+    const ab = this.phaseSpec?.abTest;
+    const s = this.state;
+    if (!ab || s.phase !== 'Progressing' || s.stepStartedAt === undefined) return;
+    const max = goDurationMs(ab.maxDuration);
+    const final = max !== undefined && this.now - s.stepStartedAt >= max;
+    const primary = s.evidence?.outcomes?.[PRIMARY_OUTCOME];
+    const result = judgeAbTest(designOf(ab), primary ?? { baseline: emptyArm(), candidate: emptyArm() }, final);
+    this.state = { ...s, experiment: result };
+    if (result.srm.mismatch) {
+      const [b, c] = [primary?.baseline.exposed ?? 0, primary?.candidate.exposed ?? 0];
+      return this.move('Paused', 'sample-ratio-mismatch', `sample ratio mismatch: ${b} baseline and ${c} candidate units against a ${100 - (ab.percent ?? 50)}/${ab.percent ?? 50} split (χ² ${result.srm.chi2.toFixed(1)}, p ${result.srm.pValue.toExponential(2)} < 0.001): the assignment is broken and the result cannot be trusted`);
+    }
+    if (result.decision === 'win') {
+      if (s.phaseIndex + 1 < this.spec.phases.length) {
+        this.move('Progressing', 'ab-won', result.reason);
+        return this.enterPhase(s.phaseIndex + 1, 'next-phase');
+      }
+      return this.promote('ab-won', result.reason);
+    }
+    if (result.decision === 'lose') return this.rollBack('RolledBack', 'ab-lost', result.reason);
+    if (result.decision === 'inconclusive') return this.rollBack('RolledBack', 'ab-inconclusive', result.reason);
+  }
+
   /** exit.maxDuration: an undecided shadow ends as maxDuration ends a plan (Aborted; traffic never moved). */
   checkShadowExit(): void {
     const exit = this.phaseSpec?.shadow?.exit;
@@ -199,7 +248,7 @@ class Run {
   /** Advances when minRequests AND passingWindows AND minDuration all hold. */
   maybeAdvance(): void {
     const s = this.state;
-    if (s.phase !== 'Progressing' || s.stepStartedAt === undefined) return;
+    if (s.phase !== 'Progressing' || s.stepStartedAt === undefined || this.phaseSpec?.abTest) return;
     const hold = holdOf(this.phaseSpec);
     const pairs = s.evidence?.pairs?.pairs ?? 0;
     const ready = s.requestsInStep >= hold.minRequests && s.consecutivePassingWindows >= hold.passingWindows && this.now - s.stepStartedAt >= hold.minDurationMs && pairs >= hold.minPairs;
@@ -246,6 +295,7 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
     run.enterPhase(0, 'started');
   }
   if (observation.window && !TERMINAL_PHASES.has(run.state.phase)) run.applyWindow(observation.window, options);
+  if (!TERMINAL_PHASES.has(run.state.phase)) run.judgeExperiment();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkShadowExit();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkMaxDuration();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkRequestBudget();

@@ -5,6 +5,7 @@
 // into SY_ERR_INVALID.
 import type { Cause } from '../../core/errors.ts';
 import type { KindInfo } from '../../api/types.ts';
+import { TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
 import { compileCondition } from '../../gateway/graph/condition.ts';
 import { checkQueryTemplate } from '../../kube/promql.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
@@ -102,6 +103,27 @@ function admitPlan(obj: KubeObject): Cause[] {
   return causes;
 }
 
+type PlanLike = { spec?: { cohorts?: { unit?: unknown }; phases?: Array<{ abTest?: { percent?: number } }> }; status?: { phase?: string; phaseIndex?: number } };
+
+/**
+ * A running A/B test keeps its split and its unit key: a change that would reassign units (seed
+ * 000: weak assignment breaks an A/B test) is refused, naming the field.
+ */
+async function admitRunningExperiment(obj: KubeObject, store: Store): Promise<Cause[]> {
+  const stored = (await store.get({ group: 'switchyard.dev', resource: 'trafficplans', namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name })) as PlanLike | undefined;
+  const phase = stored?.status?.phase;
+  const index = stored?.status?.phaseIndex ?? 0;
+  const running = stored?.spec?.phases?.[index]?.abTest;
+  if (!stored || !running || !phase || TERMINAL_PLAN_PHASES.has(phase) || phase === 'Pending') return [];
+  const next = obj as PlanLike;
+  const causes: Cause[] = [];
+  const why = 'the abTest is running: this would reassign units to arms and invalidate the experiment; abort the plan and start a new one to change it';
+  const percent = (p: { percent?: number } | undefined) => p?.percent ?? 50;
+  if (percent(next.spec?.phases?.[index]?.abTest) !== percent(running)) causes.push({ field: `spec.phases[${index}].abTest.percent`, reason: 'FieldValueForbidden', message: `Forbidden: ${why}` });
+  if (JSON.stringify(next.spec?.cohorts?.unit) !== JSON.stringify(stored.spec?.cohorts?.unit)) causes.push({ field: 'spec.cohorts.unit', reason: 'FieldValueForbidden', message: `Forbidden: ${why}` });
+  return causes;
+}
+
 /** Lint findings an object's override annotation silenced: the API server audits them with the write. */
 export function overriddenFindings(kindInfo: KindInfo, obj: KubeObject): string[] {
   if (kindInfo.group !== 'switchyard.dev' || kindInfo.kind !== 'TrafficPlan') return [];
@@ -111,6 +133,6 @@ export function overriddenFindings(kindInfo: KindInfo, obj: KubeObject): string[
 /** Store-dependent validation of an object about to be created or replaced; [] when it may be stored. */
 export async function admit(kindInfo: KindInfo, obj: KubeObject, store: Store): Promise<Cause[]> {
   if (kindInfo.group === 'serving.kserve.io' && kindInfo.kind === 'InferenceGraph') return admitGraph(obj, store);
-  if (kindInfo.group === 'switchyard.dev' && kindInfo.kind === 'TrafficPlan') return admitPlan(obj);
+  if (kindInfo.group === 'switchyard.dev' && kindInfo.kind === 'TrafficPlan') return [...admitPlan(obj), ...(await admitRunningExperiment(obj, store))];
   return [];
 }

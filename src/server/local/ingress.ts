@@ -60,11 +60,16 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
   };
 }
 
-/** The shadow annotation's copy target: the latest created revision, unless it already answers all traffic. */
+/**
+ * The shadow annotation's copy target: the latest created revision once it has been ready (as
+ * KServe moves traffic only to a ready revision), unless it already answers all traffic. A
+ * candidate that was ready and then lost its replicas stays the target: its copies fail, visibly.
+ */
 function shadowOf(isvc: KubeObject, predictor: Obj): IngressService['shadow'] {
   const percent = parseShadowPercent(isvc.metadata.annotations?.[SHADOW_ANNOTATION]);
   const revision = predictor.latestCreatedRevision;
   if (typeof percent !== 'number' || typeof revision !== 'string' || revision === '' || revision === predictor.latestRolledoutRevision) return undefined;
+  if (predictor.latestReadyRevision !== revision) return undefined;
   return { revision, percent };
 }
 

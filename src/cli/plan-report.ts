@@ -1,0 +1,46 @@
+// What `switchyard plan report` prints: a plan's experiment — the A/B test's
+// arms (units, events, rate or mean with its interval), the lift (absolute
+// and relative, with intervals), the p-value, SRM, the guardrails and the
+// decision with why; a shadow's pairs and confusion matrix. Pure functions
+// of the plan object, like plan-view.ts.
+import { alignColumns } from './table.ts';
+import { formatNumber, shadowRows, type PlanObject } from './plan-view.ts';
+
+interface Arm { units: number; events: number; value?: number; interval?: [number, number] }
+interface Experiment {
+  baseline: Arm; candidate: Arm;
+  absolute?: { value: number; interval: [number, number] }; relative?: { value: number; interval: [number, number] };
+  pValue?: number; srm: { chi2: number; pValue: number; mismatch: boolean; expected: number[] };
+  horizon: { unitsPerArm?: number; reached: boolean }; decision?: string; reason: string;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '-' : `${formatNumber(Math.round(x * 10000) / 100)}%`);
+const iv = (i: [number, number] | undefined, f: (x: number) => string) => (i ? `[${f(i[0])}, ${f(i[1])}]` : '-');
+
+export function renderPlanReport(plan: PlanObject): string {
+  const s = (plan.status ?? {}) as Record<string, unknown>;
+  const lines = [`TrafficPlan ${plan.metadata?.name ?? ''}${plan.metadata?.namespace ? ` (namespace ${plan.metadata.namespace})` : ''}: ${String(s.phase ?? 'Pending')}`];
+  const ab = s.experiment as Experiment | undefined;
+  const phases = plan.spec?.phases ?? [];
+  const abSpec = phases.find((p) => p.abTest)?.abTest as { primary?: { metric?: string; outcome?: { aggregate?: string; per?: string } }; sequential?: boolean } | undefined;
+  if (ab) {
+    const agg = abSpec?.primary?.outcome?.aggregate ?? 'conversion';
+    const f = agg === 'conversion' ? pct : (x: number) => formatNumber(x);
+    lines.push('', `A/B test on ${abSpec?.primary?.metric ?? '?'} (${agg} per ${abSpec?.primary?.outcome?.per ?? 'unit'}, ${abSpec?.sequential ? 'sequential' : 'fixed horizon'}${ab.horizon.unitsPerArm ? `, ${ab.horizon.unitsPerArm} units per arm` : ''}):`);
+    const row = (name: string, a: Arm) => [`  ${name}`, String(a.units), String(a.events), a.value === undefined ? '-' : f(a.value), iv(a.interval, f)];
+    lines.push(...alignColumns([['  ARM', 'UNITS', 'EVENTS', agg === 'conversion' ? 'RATE' : 'VALUE', 'INTERVAL'], row('baseline', ab.baseline), row('candidate', ab.candidate)]));
+    if (ab.absolute) lines.push(`  lift:      ${f(ab.absolute.value)} ${iv(ab.absolute.interval, f)} absolute${ab.relative ? `, ${pct(ab.relative.value)} ${iv(ab.relative.interval, pct)} relative` : ''}`);
+    if (ab.pValue !== undefined) lines.push(`  p-value:   ${ab.pValue.toPrecision(3)}${abSpec?.sequential ? ' (always valid)' : ''}`);
+    lines.push(`  SRM:       χ² ${ab.srm.chi2.toFixed(2)}, p ${ab.srm.pValue.toPrecision(3)}${ab.srm.mismatch ? ' — MISMATCH: the assignment is broken' : ' (no mismatch)'}; expected ${ab.srm.expected.map((x) => x.toFixed(0)).join(' / ')}`);
+    lines.push(`  decision:  ${ab.decision ?? 'none yet'}: ${ab.reason}`);
+  }
+  const shadow = s.shadow as Parameters<typeof shadowRows>[0] | undefined;
+  if (shadow) lines.push('', ...shadowRows(shadow));
+  const gates = (s.gates ?? []) as Array<{ metric: string; name?: string; slice?: string; verdict?: string; value?: number; threshold?: string; skipped?: boolean }>;
+  if (gates.length > 0) {
+    lines.push('', ab ? 'Guardrails:' : 'Gates:');
+    lines.push(...alignColumns([['  GATE', 'VALUE', 'THRESHOLD', 'VERDICT'], ...gates.map((g) => [`  ${g.name ?? g.metric}${g.slice ? ` [${g.slice}]` : ''}`, formatNumber(g.value), g.threshold ?? '-', g.skipped ? 'skipped' : (g.verdict ?? '-')])]));
+  }
+  if (!ab && !shadow) lines.push('', 'No experiment to report yet: a report appears once an abTest or shadow phase has judged something.');
+  return lines.join('\n');
+}

@@ -1,0 +1,126 @@
+// Outcome totals per arm from the prediction log and its feedback: how many
+// units (or requests) each revision served in a time range, and the per-unit
+// totals of a feedback metric over them (events counted at their
+// prediction's time, within the attribution window). Computed in SQL from
+// the durable log at every look, so a restarted plan sees all of it.
+import type Database from 'better-sqlite3';
+
+/** One arm's totals (the analysis reads them as its ArmOutcome). */
+export interface ArmOutcome {
+  exposed: number;
+  converted: number;
+  sum: number;
+  sumSq: number;
+  events: number;
+  den?: number;
+  denSq?: number;
+  cross?: number;
+}
+export interface OutcomePair {
+  baseline: ArmOutcome;
+  candidate: ArmOutcome;
+}
+
+const emptyArm = (): ArmOutcome => ({ exposed: 0, converted: 0, sum: 0, sumSq: 0, events: 0 });
+
+export interface OutcomeQuery {
+  namespace: string;
+  service: string;
+  baselineRevision: string;
+  candidateRevision: string;
+  metric: string;
+  /** ratio: the denominator metric. */
+  denominator?: string;
+  per: 'unit' | 'request';
+  /** Predictions at or after fromMs and before toMs are the experiment's exposures. */
+  fromMs: number;
+  toMs: number;
+  attributionMs: number;
+  /** Per value of this stratum too. */
+  stratum?: string;
+}
+
+export interface OutcomeRead extends OutcomePair {
+  slices?: Record<string, OutcomePair>;
+}
+
+type Row = Record<string, number | string | null>;
+
+function sliceExpr(stratum: string | undefined, column: string): string {
+  return stratum === undefined ? "''" : `coalesce(json_extract(${column}, '$."' || @stratum || '"'), '')`;
+}
+
+export function readOutcomes(db: Database.Database, q: OutcomeQuery): OutcomeRead {
+  const key = q.per === 'unit' ? 'unit' : 'request_id';
+  const params = {
+    namespace: q.namespace, service: q.service, b: q.baselineRevision, c: q.candidateRevision, metric: q.metric,
+    den: q.denominator ?? '', from: q.fromMs, to: q.toMs, attribution: q.attributionMs, stratum: q.stratum ?? '',
+  };
+  // Exposures: distinct units (or requests) each arm answered in the range.
+  const exposure = db.prepare(`SELECT revision, ${sliceExpr(q.stratum, 'cohort')} AS slice, COUNT(DISTINCT ${key}) AS n FROM predictions
+    WHERE role = 'primary' AND namespace = @namespace AND service = @service AND time >= @from AND time < @to
+      AND revision IN (@b, @c) ${q.per === 'unit' ? 'AND unit IS NOT NULL' : ''}
+    GROUP BY revision, slice`).all(params) as Row[];
+  // Per exposed unit: the metric's total (and the denominator's, for a ratio), then summed per arm.
+  const outcomes = db.prepare(`SELECT revision, slice, COUNT(*) AS units, SUM(num > 0) AS converted, SUM(num) AS s, SUM(num * num) AS ss,
+      SUM(events) AS events, SUM(den) AS d, SUM(den * den) AS dd, SUM(num * den) AS x
+    FROM (SELECT revision, ${sliceExpr(q.stratum, 'cohort')} AS slice, ${key} AS k,
+        SUM(CASE WHEN metric = @metric THEN value ELSE 0 END) AS num, SUM(CASE WHEN metric = @den THEN value ELSE 0 END) AS den,
+        SUM(metric = @metric) AS events
+      FROM feedback
+      WHERE namespace = @namespace AND service = @service AND matched = 1 AND metric IN (@metric, @den)
+        AND prediction_ms >= @from AND prediction_ms < @to AND event_ms <= prediction_ms + @attribution
+        AND revision IN (@b, @c) AND ${key} IS NOT NULL
+      GROUP BY revision, slice, k)
+    GROUP BY revision, slice`).all(params) as Row[];
+  const arms = new Map<string, ArmOutcome>();
+  const arm = (revision: string, slice: string) => {
+    const id = `${revision}\u0000${slice}`;
+    let a = arms.get(id);
+    if (!a) arms.set(id, (a = emptyArm()));
+    return a;
+  };
+  for (const r of exposure) arm(String(r.revision), String(r.slice)).exposed += Number(r.n);
+  for (const r of outcomes) {
+    const a = arm(String(r.revision), String(r.slice));
+    a.converted += Number(r.converted ?? 0);
+    a.sum += Number(r.s ?? 0);
+    a.sumSq += Number(r.ss ?? 0);
+    a.events += Number(r.events ?? 0);
+    if (q.denominator) {
+      a.den = (a.den ?? 0) + Number(r.d ?? 0);
+      a.denSq = (a.denSq ?? 0) + Number(r.dd ?? 0);
+      a.cross = (a.cross ?? 0) + Number(r.x ?? 0);
+    }
+  }
+  const total = (revision: string): ArmOutcome => {
+    const out = emptyArm();
+    for (const [id, a] of arms) {
+      if (!id.startsWith(`${revision}\u0000`)) continue;
+      out.exposed += a.exposed;
+      out.converted += a.converted;
+      out.sum += a.sum;
+      out.sumSq += a.sumSq;
+      out.events += a.events;
+      if (a.den !== undefined) {
+        out.den = (out.den ?? 0) + a.den;
+        out.denSq = (out.denSq ?? 0) + (a.denSq ?? 0);
+        out.cross = (out.cross ?? 0) + (a.cross ?? 0);
+      }
+    }
+    return out;
+  };
+  const read: OutcomeRead = { baseline: total(q.baselineRevision), candidate: total(q.candidateRevision) };
+  if (q.stratum !== undefined) {
+    const slices: Record<string, OutcomePair> = {};
+    for (const [id, a] of arms) {
+      const [revision, slice] = id.split('\u0000') as [string, string];
+      if (slice === '') continue;
+      const pair = (slices[slice] ??= { baseline: emptyArm(), candidate: emptyArm() });
+      if (revision === q.baselineRevision) pair.baseline = a;
+      else pair.candidate = a;
+    }
+    read.slices = slices;
+  }
+  return read;
+}

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { judgeAbTest, unitsPerArm, type AbDesign } from '../../src/analysis/abtest.ts';
+import { outcomeEstimate, type ArmOutcome } from '../../src/analysis/outcomes.ts';
+
+const design = (o: Partial<AbDesign> = {}): AbDesign => ({ percent: 50, aggregate: 'conversion', alpha: 0.05, power: 0.8, baselineRate: 0.1, minDetectableEffect: 0.2, sequential: false, ...o });
+const conv = (exposed: number, converted: number): ArmOutcome => ({ exposed, converted, sum: converted, sumSq: converted, events: converted });
+
+test('the test is sized as R power.prop.test sizes it: 10 % vs 12 %, α 0.05, power 0.8 → 3841 units per arm', () => {
+  assert.equal(unitsPerArm(design()), 3841);
+  assert.equal(unitsPerArm(design({ unitsPerArm: 1000 })), 1000);
+  assert.equal(unitsPerArm(design({ baselineRate: undefined })), undefined);
+});
+
+test('fixed horizon: no decision before the size; at it a two-sided z test decides win, lose or inconclusive', () => {
+  assert.equal(judgeAbTest(design(), { baseline: conv(2000, 200), candidate: conv(2000, 260) }).decision, undefined);
+  const win = judgeAbTest(design(), { baseline: conv(3841, 384), candidate: conv(3841, 480) });
+  assert.equal(win.decision, 'win');
+  assert.ok(win.pValue! < 0.05);
+  assert.ok(win.relative!.value > 0.2 && win.relative!.interval[0] > 0);
+  assert.match(win.reason, /the candidate wins at the horizon \(3841 units per arm\)/);
+  assert.equal(judgeAbTest(design(), { baseline: conv(3841, 480), candidate: conv(3841, 384) }).decision, 'lose');
+  const flat = judgeAbTest(design(), { baseline: conv(3841, 384), candidate: conv(3841, 390) });
+  assert.equal(flat.decision, 'inconclusive');
+  assert.match(flat.reason, /the baseline is kept/);
+  // Ended by maxDuration before the horizon: inconclusive whatever the lift.
+  assert.equal(judgeAbTest(design(), { baseline: conv(1000, 100), candidate: conv(1000, 200) }, true).decision, 'inconclusive');
+});
+
+test('sequential: decides as soon as the interval of the lift excludes 0, and the always-valid p-value is the level where it does', () => {
+  const d = design({ sequential: true });
+  const early = judgeAbTest(d, { baseline: conv(1500, 150), candidate: conv(1500, 270) });
+  assert.equal(early.decision, 'win', early.reason);
+  assert.ok(early.pValue! < 0.05);
+  const notYet = judgeAbTest(d, { baseline: conv(1500, 150), candidate: conv(1500, 170) });
+  assert.equal(notYet.decision, undefined);
+  assert.ok(notYet.pValue! > 0.05);
+});
+
+test('SRM: units far from the configured split are a mismatch at p < 0.001, a fair split is not', () => {
+  assert.equal(judgeAbTest(design(), { baseline: conv(10_600, 1000), candidate: conv(9400, 1000) }).srm.mismatch, true);
+  assert.equal(judgeAbTest(design(), { baseline: conv(10_050, 1000), candidate: conv(9950, 1000) }).srm.mismatch, false);
+  assert.equal(judgeAbTest(design({ percent: 10 }), { baseline: conv(9000, 900), candidate: conv(1000, 100) }).srm.mismatch, false);
+});
+
+test('means and ratios: per-unit value with the delta method; relative lift thresholds on a gate', () => {
+  // Revenue per unit: 1000 units each; baseline mean 10 (sd ~5), candidate mean 9 → −10 %.
+  const arm = (n: number, mean: number, sd: number): ArmOutcome => ({ exposed: n, converted: n, sum: n * mean, sumSq: n * (sd * sd + mean * mean), events: n });
+  const e = outcomeEstimate('mean', { baseline: arm(4000, 10, 5), candidate: arm(4000, 9, 5) }, 'revenue');
+  assert.equal(e.kind, 'ok');
+  if (e.kind !== 'ok') return;
+  assert.equal(e.judge({ kind: 'minRelativeDelta', fail: -0.02, pass: -0.02 }, 0.05).verdict, 'fail');
+  const same = outcomeEstimate('mean', { baseline: arm(4000, 10, 5), candidate: arm(4000, 10, 5) }, 'revenue');
+  assert.equal(same.kind === 'ok' && same.judge({ kind: 'minRelativeDelta', fail: -0.05, pass: -0.05 }, 0.05).verdict, 'pass');
+  // Revenue per click: numerator and denominator per unit.
+  const ratio = (n: number, num: number, den: number): ArmOutcome => ({ exposed: n, converted: n, sum: n * num, sumSq: n * num * num * 1.1, events: n, den: n * den, denSq: n * den * den * 1.1, cross: n * num * den * 1.05 });
+  const r = outcomeEstimate('ratio', { baseline: ratio(2000, 20, 2), candidate: ratio(2000, 20, 2) }, 'revenue');
+  assert.equal(r.kind === 'ok' && r.value, 10);
+});

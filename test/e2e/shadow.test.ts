@@ -1,0 +1,200 @@
+// The shadow phase end to end: real `switchyard up`, real ONNX models, load
+// through the gateway, pairs joined in the real prediction log. An identical
+// candidate passes its shadow and goes on into its canary; one that answers
+// the next class for ~10 % of requests (rows with a negative feature) is
+// rolled back in shadow by agreement, and no client ever got its answer; a
+// hung candidate changes no client answer nor the clients' latency, and the
+// plan reports its failed copies and rolls back; kill -9 of the whole
+// process mid-shadow resumes with the pairs already judged.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiFetch, kubectl, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { startLoad } from './load.ts';
+
+const K = '1.33';
+
+interface Shadow { pairs: number; compared: number; agreement?: number; candidateErrors: number; confusion?: Record<string, Record<string, number>> }
+interface PlanStatus {
+  phase?: string; phaseIndex?: number; currentStep?: number; message?: string; candidateRevision?: string; baselineRevision?: string;
+  shadow?: Shadow; gates?: Array<{ metric: string; verdict: string; value?: number; skipped?: boolean }>;
+}
+
+function plan(name: string, target: string, storageUri: string, o: { pairedRequests: number; then?: boolean; percent?: number }): string {
+  return JSON.stringify({
+    apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name, namespace: 'default' },
+    spec: {
+      target: { inferenceService: target }, candidate: { storageUri }, owner: { team: 'ml-platform' },
+      phases: [
+        { shadow: { percent: o.percent ?? 50, exit: { pairedRequests: o.pairedRequests, maxDuration: '10m' } } },
+        ...(o.then ? [{ canary: { steps: [50, 100], hold: { minRequests: 200, passingWindows: 1 } } }] : []),
+      ],
+      gates: [
+        { metric: 'agreement', min: 0.98 }, { metric: 'candidateErrorRate', max: 0.02 },
+        { metric: 'errorRate', max: 0.02 }, { metric: 'outputPSI', max: 0.2 },
+      ],
+      window: '2s', maxDuration: '15m', rollback: { onGateFailure: true, keepWarm: '1h' },
+    },
+  });
+}
+
+describe('shadow phase', { concurrency: false }, () => {
+  let up: Up;
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const r = await kubectl(K, up, args, input === undefined ? {} : { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const status = async (name: string): Promise<PlanStatus> => {
+    const res = await apiFetch(up, `/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans/${name}`);
+    return ((await res.json()) as { status?: PlanStatus }).status ?? {};
+  };
+  const serve = async (name: string) => {
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'default' },
+      spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/iris-v1/' } } },
+    }));
+    await ok(['wait', '--for=condition=Ready', `isvc/${name}`, '--timeout=60s']);
+  };
+  const finished = (name: string, ms = 5 * 60_000) => until(`plan ${name} to finish`, async () => {
+    const s = await status(name);
+    return ['Promoted', 'Validated', 'RolledBack', 'Aborted', 'Paused'].includes(s.phase ?? '') ? s : undefined;
+  }, ms, () => up.output().split('\n').filter((l) => l.includes(name)).slice(-5).join('\n'));
+
+  before(async () => {
+    up = await startUp();
+    cpSync(join(ROOT, 'examples/models/iris-v1'), join(up.dataDir, 'volumes/models/iris-v1-copy'), { recursive: true });
+  });
+  after(async () => {
+    await up.stop();
+    removeDir(up.dataDir);
+  });
+
+  test('an identical candidate passes its shadow (agreement 1) and goes on into its canary; no client answer came from it in the shadow', async () => {
+    await serve('iris-sa');
+    const load = startLoad(up, 'iris-sa.default.example.com', { rps: 100, concurrency: 16 });
+    try {
+      await ok(['apply', '-f', '-'], plan('iris-sa-v2', 'iris-sa', 'pvc://models/iris-v1-copy/', { pairedRequests: 400, then: true }));
+      const inCanary = await until('the shadow to pass', async () => {
+        const s = await status('iris-sa-v2');
+        if (s.phase !== 'Progressing' && s.phase !== 'Pending') return s;
+        return s.phaseIndex === 1 ? s : undefined;
+      }, 4 * 60_000);
+      assert.equal(inCanary.phaseIndex, 1, inCanary.message);
+      const done = await finished('iris-sa-v2');
+      assert.equal(done.phase, 'Promoted', done.message);
+      const audit = await (await apiFetch(up, '/switchyard/v1/audit?limit=100000')).json() as { items: Array<{ verb: string; resource: string; evidence?: { at: number; evidence?: { pairs?: Shadow } } }> };
+      const mine = audit.items.filter((r) => r.resource === 'switchyard.dev/trafficplans/default/iris-sa-v2' && r.verb.startsWith('plan/'));
+      assert.deepEqual(mine.map((r) => r.verb), ['plan/started', 'plan/shadow-passed', 'plan/next-phase', 'plan/advanced', 'plan/promoted']);
+      const pairs = mine[1]!.evidence!.evidence!.pairs!;
+      assert.ok(pairs.pairs >= 400, `${pairs.pairs} pairs judged`);
+      assert.equal(pairs.agreement, 1);
+      // While the shadow ran (until it passed and the canary started), every client answer came from the baseline.
+      const passedAt = mine[1]!.evidence!.at;
+      const during = load.seen.answers.filter((a) => a.at < passedAt);
+      assert.ok(during.length > 100);
+      assert.ok(during.every((a) => a.revision === done.baselineRevision), 'no client answer from the candidate during the shadow');
+    } finally {
+      await load.stop();
+    }
+    assert.deepEqual([...load.seen.byStatus.keys()], [200]);
+  });
+
+  test('a candidate disagreeing on ~10 % of requests is rolled back in shadow by agreement; every client answer came from the baseline', async () => {
+    await serve('iris-sd');
+    const load = startLoad(up, 'iris-sd.default.example.com', { rps: 100, concurrency: 16, negativeShare: 0.1 });
+    try {
+      await ok(['apply', '-f', '-'], plan('iris-sd-v2', 'iris-sd', 'pvc://models/rotates-negative/', { pairedRequests: 2000, then: true }));
+      const done = await finished('iris-sd-v2');
+      assert.equal(done.phase, 'RolledBack', done.message);
+      assert.equal(done.phaseIndex, 0, 'in the shadow');
+      assert.match(done.message ?? '', /agreement/);
+      assert.equal(done.gates!.find((g) => g.metric === 'agreement')!.verdict, 'fail');
+      assert.ok(done.shadow!.agreement! < 0.95 && done.shadow!.agreement! > 0.8, `agreement ${done.shadow!.agreement}`);
+      // The disagreements are the negative rows: baseline class 0 answered as class 1 by the candidate.
+      assert.ok((done.shadow!.confusion?.['0']?.['1'] ?? 0) > 0);
+      assert.ok(load.seen.answers.every((a) => a.revision === done.baselineRevision), 'no client answer from the candidate');
+      // The CLI lists the disagreeing pairs.
+      const r = await kubectl(K, up, ['version', '--client']);
+      assert.equal(r.code, 0);
+      const out = execFileSync(process.execPath, [join(ROOT, 'bin/switchyard.js'), 'predictions', '-n', 'default', '--service', 'iris-sd', '--disagreements', '--since', '10m'], { env: { ...process.env, KUBECONFIG: up.kubeconfig }, encoding: 'utf8' });
+      assert.match(out, /BASELINE OUTPUT\s+CANDIDATE\s+CANDIDATE OUTPUT/);
+      assert.match(out, /\{"predictions":\[0\]\}\s+\S+\s+\{"predictions":\[1\]\}/);
+    } finally {
+      await load.stop();
+    }
+    assert.deepEqual([...load.seen.byStatus.keys()], [200]);
+  });
+
+  test('a hung candidate changes no client answer nor their latency; the plan reports its failed copies and rolls back', async () => {
+    await serve('iris-sh');
+    // The clients' latency before any shadow, for comparison.
+    const before = startLoad(up, 'iris-sh.default.example.com', { rps: 100, concurrency: 16 });
+    await new Promise((r) => setTimeout(r, 15_000));
+    await before.stop();
+    const load = startLoad(up, 'iris-sh.default.example.com', { rps: 100, concurrency: 16 });
+    let pid: number | undefined;
+    try {
+      await ok(['apply', '-f', '-'], plan('iris-sh-v2', 'iris-sh', 'pvc://models/iris-v1-copy/', { pairedRequests: 100_000 }));
+      const s = await until('the candidate to be created', async () => {
+        const st = await status('iris-sh-v2');
+        return st.candidateRevision ? st : undefined;
+      }, 60_000);
+      const pids = await until('the candidate to run', async () => {
+        try {
+          return execFileSync('pgrep', ['-f', `default/${s.candidateRevision}/model`]).toString().trim().split('\n');
+        } catch {
+          return undefined;
+        }
+      }, 60_000);
+      pid = Number(pids[0]);
+      process.kill(pid, 'SIGSTOP'); // hung: accepts connections, never answers
+      const mark = load.seen.answers.length;
+      const done = await finished('iris-sh-v2');
+      assert.equal(done.phase, 'RolledBack', done.message);
+      assert.match(done.message ?? '', /candidateErrorRate/);
+      assert.ok(done.shadow!.candidateErrors > 0);
+      const during = load.seen.latencies.slice(mark);
+      const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)]!;
+      // Within 10 % of the clients' own p99 without a shadow (and 5 ms, for a machine shared with other work).
+      assert.ok(during.length > 200);
+      assert.ok(p99(during) <= 1.1 * p99(before.seen.latencies) + 5, `p99 ${p99(during).toFixed(1)} ms while the shadow hung, ${p99(before.seen.latencies).toFixed(1)} ms without a shadow`);
+    } finally {
+      if (pid) process.kill(pid, 'SIGCONT');
+      await load.stop();
+    }
+    assert.deepEqual([...load.seen.byStatus.keys()], [200], 'no client request failed');
+  });
+
+  test('kill -9 mid-shadow: the plan resumes in its shadow with the pairs already judged', async () => {
+    await serve('iris-sk');
+    let load = startLoad(up, 'iris-sk.default.example.com', { rps: 100, concurrency: 16 });
+    let mid: PlanStatus;
+    try {
+      await ok(['apply', '-f', '-'], plan('iris-sk-v2', 'iris-sk', 'pvc://models/iris-v1-copy/', { pairedRequests: 1500 }));
+      mid = await until('pairs to be judged', async () => {
+        const st = await status('iris-sk-v2');
+        return st.phase === 'Progressing' && (st.shadow?.pairs ?? 0) >= 200 ? st : undefined;
+      }, 3 * 60_000);
+    } finally {
+      await load.stop();
+    }
+    up.proc.kill('SIGKILL');
+    await up.stop();
+    up = await startUp([], up.dataDir);
+    const resumed = await status('iris-sk-v2');
+    assert.equal(resumed.phaseIndex, 0);
+    assert.ok(resumed.shadow!.pairs >= mid.shadow!.pairs, `${resumed.shadow!.pairs} pairs after the restart, ${mid.shadow!.pairs} before`);
+    await ok(['wait', '--for=condition=Ready', 'isvc/iris-sk', '--timeout=60s']);
+    load = startLoad(up, 'iris-sk.default.example.com', { rps: 100, concurrency: 16 });
+    try {
+      const done = await finished('iris-sk-v2');
+      assert.equal(done.phase, 'Validated', done.message);
+      assert.ok(done.shadow!.pairs >= 1500);
+    } finally {
+      await load.stop();
+    }
+  });
+});
