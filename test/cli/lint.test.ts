@@ -103,3 +103,12 @@ test('a paired-metric gate in a plan without a shadow phase is refused, naming t
   const withShadow = plan.replace('  phases:\n', '  phases:\n  - shadow: {percent: 20, exit: {pairedRequests: 2000, maxDuration: 2h}}\n');
   assert.equal(lintManifests(parseManifests(withShadow, 'plan.yaml')).plans[0]!.findings.some((x) => x.id === 'paired-gate-without-shadow'), false);
 });
+
+test('the ranking example (shadow with paired gates, then a canary protecting premium sellers) is a plan lint accepts', () => {
+  const text = readFileSync(new URL('../../examples/ranking/20-plan.yaml', import.meta.url), 'utf8');
+  const p = lintManifests(parseManifests(text, '20-plan.yaml'), 150).plans[0]!;
+  assert.deepEqual(p.errors, []);
+  assert.equal(p.ok, true, JSON.stringify(p.findings));
+  assert.deepEqual(p.decisions!.steps.map((s) => s.percent), [50, 10, 50, 100]);
+  assert.equal(p.decisions!.steps[0]!.requests, 1500, 'the shadow needs at least its exit.pairedRequests');
+});

@@ -138,10 +138,11 @@ describe('shadow phase', { concurrency: false }, () => {
     let pid: number | undefined;
     try {
       await ok(['apply', '-f', '-'], plan('iris-sh-v2', 'iris-sh', 'pvc://models/iris-v1-copy/', { pairedRequests: 100_000 }));
-      const s = await until('the candidate to be created', async () => {
+      // Hang it once it has answered copies (the shadow starts when the candidate is ready).
+      const s = await until('the candidate to answer copies', async () => {
         const st = await status('iris-sh-v2');
-        return st.candidateRevision ? st : undefined;
-      }, 60_000);
+        return st.candidateRevision && (st.shadow?.pairs ?? 0) > 50 ? st : undefined;
+      }, 120_000);
       const pids = await until('the candidate to run', async () => {
         try {
           return execFileSync('pgrep', ['-f', `default/${s.candidateRevision}/model`]).toString().trim().split('\n');

@@ -19,6 +19,7 @@ let candidate: Server;
 let gw: Gateway;
 let table: GatewaySnapshot;
 let hang = false;
+let slowMs = 0;
 const endpoints = new EndpointRegistry();
 const copies: MirrorRecord[] = [];
 const primaries: ResponseRecord[] = [];
@@ -30,8 +31,10 @@ function answer(label: number, seen?: string[]) {
     req.resume();
     req.on('end', () => {
       if (seen && hang) return; // never answers
-      res.setHeader('content-type', 'application/json');
-      res.end(`{"predictions":[${label}]}`);
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(`{"predictions":[${label}]}`);
+      }, seen ? slowMs : 0);
     });
   });
 }
@@ -141,5 +144,30 @@ test('a hanging candidate changes no answer and no latency; its copies time out 
     assert.ok(copies.every((c) => c.status === 504 && c.errorClass === 'timeout'));
   } finally {
     hang = false;
+  }
+});
+
+test('a slow candidate (2 s) changes no latency for clients; its copies complete late and are recorded', async () => {
+  table = compileIngress([service(100)], 'example.com', 5);
+  copies.length = 0;
+  slowMs = 2000;
+  await gw.close(0).catch(() => undefined);
+  gw = await startGateway({
+    port: 0, ingress: () => table, endpoints, rng: seededRandom(4), wantsOutput: () => false, outputCapBytes: 4096,
+    onResponse: (r) => primaries.push(r), onMirrorResponse: (r) => copies.push(r), mirror: { timeoutMs: 5000 },
+  });
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) assert.equal((await predict()).body, '{"predictions":[1]}');
+    const perRequest = (performance.now() - t0) / 20;
+    assert.ok(perRequest < 100, `${perRequest.toFixed(1)} ms per request while the shadow takes 2 s`);
+    assert.ok(gw.inflight('ns/iris-predictor-00002') > 0, 'copies in flight count as the candidate\'s load (autoscaling)');
+    // 16 connections per shadow origin: the last 4 copies wait for one, then take 2 s more.
+    await new Promise((r) => setTimeout(r, 4600));
+    assert.equal(copies.length, 20);
+    assert.ok(copies.every((c) => c.status === 200 && c.latencyMs >= 1900));
+    assert.equal(gw.inflight('ns/iris-predictor-00002'), 0);
+  } finally {
+    slowMs = 0;
   }
 });
