@@ -8,6 +8,20 @@ export const DEPLOYMENT_MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
 export const TAG_ROUTING_ANNOTATION = 'serving.kserve.io/enable-tag-routing';
 export const DEPLOYMENT_MODES = ['Knative', 'Serverless', 'Standard', 'RawDeployment'] as const;
 /**
+ * The modes KServe writes to status.deploymentMode: Knative (revisions, may scale to zero) and
+ * Standard (never scales to zero). Serverless and RawDeployment are their legacy names.
+ */
+export type DeploymentMode = 'Knative' | 'Standard';
+/** The mode without an annotation (KServe's inferenceservice-config defaultDeploymentMode). */
+export const DEFAULT_DEPLOYMENT_MODE: DeploymentMode = 'Knative';
+
+/** The mode an annotation value names, legacy names read as KServe reads them; undefined for none. */
+export function parseDeploymentMode(value: string | undefined): DeploymentMode | undefined {
+  if (value === 'Knative' || value === 'Serverless') return 'Knative';
+  if (value === 'Standard' || value === 'RawDeployment') return 'Standard';
+  return undefined;
+}
+/**
  * Revisions kept warm until a time, as JSON `{"REVISION": "RFC 3339 time"}` (a TrafficPlan's
  * rollback.keepWarm writes it). Past its time a revision that carries no traffic may scale to
  * zero, as Knative does with revisions no route sends traffic to; the activator still wakes it.
