@@ -203,6 +203,17 @@ test('an empty result and a NaN are nodata, not errors', { skip: SKIP }, async (
   assert.deepEqual(judged(gates, rs, 3).gates.map((g) => g.verdict), ['nodata', 'nodata']);
 });
 
+test('an infinite value is a value: +Inf fails a max, -Inf fails a min (docs/prometheus.md)', { skip: SKIP }, async () => {
+  const gates: GateSpec[] = [
+    { metric: 'inf', max: 1, provider: { prometheus: { query: 'vector(1) / vector(0)' } } },
+    { metric: 'minusInf', min: 0, provider: { prometheus: { query: '-vector(1) / vector(0)' } } },
+  ];
+  const rs = await prometheusProviderResults(gates, ctx());
+  assert.deepEqual(rs, { inf: { value: Infinity }, minusInf: { value: -Infinity } });
+  // One window is enough: an infinite value fails its threshold at once.
+  assert.deepEqual(judged(gates, rs, 1).gates.map((g) => g.verdict), ['fail', 'fail']);
+});
+
 test('the evaluation time is sent: before any scrape the same query has no data', { skip: SKIP }, async () => {
   const q = await queryPrometheus(address, `sum(switchyard_requests_total{revision="${CANDIDATE}"})`, { timeoutMs: 3000, now: () => startedAt - 60_000 });
   assert.deepEqual(q, {});
