@@ -109,7 +109,10 @@ const modelFields = {
   ...containerFields,
   runtime: z.string().optional().describe('Name of a ServingRuntime or ClusterServingRuntime to use; auto-selected by modelFormat when empty.'),
   runtimeVersion: z.string().optional(),
-  storageUri: z.string().optional().describe('Where the model artifact lives: pvc://CLAIM/path, file://, http(s)://, s3://, gs://.'),
+  storageUri: z
+    .string()
+    .optional()
+    .describe('Where the model artifact lives: pvc://CLAIM/path (under the data dir\'s volumes/), file:///absolute/path, http://… or https://… (downloaded); other schemes are refused.'),
   storage: anyObject.optional(),
   protocolVersion: protocolVersion.default('v1'),
 };
