@@ -20,9 +20,12 @@ import { compileIngress } from '../../src/gateway/ingress.ts';
 import { startGateway, type Gateway } from '../../src/gateway/server.ts';
 import { TelemetryRecorder } from '../../src/gateway/telemetry/recorder.ts';
 import { prometheusProviderResults, queryPrometheus, type PrometheusContext } from '../../src/kube/prometheus.ts';
+import { skipUnless } from '../prerequisite.ts';
 
-const HAS_PROMETHEUS = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-const SKIP = HAS_PROMETHEUS ? false : 'the prometheus binary is not installed (Debian package prometheus; .ci/run installs it)';
+const SKIP = skipUnless(
+  spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0,
+  'the prometheus binary is not installed (Debian package prometheus; .ci/run installs it)',
+);
 
 const CANDIDATE = 'iris-predictor-00002';
 const BASELINE = 'iris-predictor-00001';
