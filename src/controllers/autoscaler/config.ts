@@ -41,7 +41,6 @@ const componentScaling = z.looseObject({
   scaleTarget: z.number().min(1).optional(),
   containerConcurrency: z.number().int().min(0).max(1000).optional(),
 });
-export type ComponentScaling = z.input<typeof componentScaling>;
 
 export interface KpaConfigResult {
   config: KpaConfig;
