@@ -2,10 +2,8 @@
 // (env, resources, ports), duration and quantity formats, and the helper that
 // assembles a whole object (apiVersion, kind, metadata, spec, status).
 import { z } from 'zod';
+import { GO_DURATION } from '../core/duration.ts';
 import { objectMeta } from './meta.ts';
-
-/** Go time.ParseDuration syntax ("1m", "1h30m", "0.5s", "0"); Istio accepts the same strings. */
-export const GO_DURATION = /^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$/;
 
 export const duration = z
   .string()

@@ -5,8 +5,6 @@
 // come back as problems for a status condition, and the default is used.
 import { z } from 'zod';
 import { parseGoDuration } from '../../core/duration.ts';
-
-export { parseGoDuration };
 import { DEPLOYMENT_MODE_ANNOTATION, parseDeploymentMode } from '../../api/kinds/inferenceservice.ts';
 import { kpaConfig, TARGET_MIN, type KpaConfig, type ScalingMode } from './knobs.ts';
 
