@@ -162,16 +162,17 @@ const componentFields = {
   deploymentStrategy: anyObject.optional(),
 };
 
-const FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
+/** KServe's framework shorthands for a predictor (`sklearn: {storageUri}` …), in the order the first one set is served. */
+export const PREDICTOR_FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
 
 const predictor = z
   .strictObject({
     ...componentFields,
     model: modelSpec.optional(),
-    ...Object.fromEntries(FRAMEWORKS.map((f) => [f, frameworkSpec.optional()])),
+    ...Object.fromEntries(PREDICTOR_FRAMEWORKS.map((f) => [f, frameworkSpec.optional()])),
   })
   .superRefine((p, ctx) => {
-    const set = ['model', 'containers', ...FRAMEWORKS].filter((k) => (p as Record<string, unknown>)[k] !== undefined);
+    const set = ['model', 'containers', ...PREDICTOR_FRAMEWORKS].filter((k) => (p as Record<string, unknown>)[k] !== undefined);
     if (set.length === 0) invalid(ctx, [], undefined, 'predictor must set model, containers or a framework (e.g. sklearn)', 'FieldValueRequired');
   })
   .describe('The model server: required.');

@@ -5,15 +5,13 @@
 // run (model, runtime container, scaling annotations), never traffic
 // (canaryTrafficPercent) nor the InferenceService's own metadata.
 import { sha256Hex } from '../../core/canonical.ts';
-import type { InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
+import { PREDICTOR_FRAMEWORKS, type InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
 import { selectRuntime, type ModelFormat, type Selection } from './runtime-select.ts';
 import type { RevisionTemplate, RuntimeCandidate } from './types.ts';
 
 type Predictor = InferenceServiceSpec['predictor'];
 type Container = NonNullable<Predictor['containers']>[number];
 type FrameworkSpec = Omit<NonNullable<Predictor['model']>, 'modelFormat'>;
-
-const FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
 
 /** What the predictor asks to run, whichever of KServe's spellings it uses. */
 export type PredictorModel =
@@ -25,7 +23,7 @@ export function predictorModel(p: Predictor): PredictorModel {
     const { modelFormat, runtime, storageUri, protocolVersion, runtimeVersion: _v, storage: _s, ...overrides } = p.model;
     return { kind: 'model', format: modelFormat, protocolVersion: protocolVersion ?? 'v1', overrides, ...(runtime ? { runtime } : {}), ...(storageUri ? { storageUri } : {}) };
   }
-  for (const fw of FRAMEWORKS) {
+  for (const fw of PREDICTOR_FRAMEWORKS) {
     const spec = (p as Record<string, unknown>)[fw] as FrameworkSpec | undefined;
     if (spec) {
       const { runtime, storageUri, protocolVersion, runtimeVersion: _v, storage: _s, ...overrides } = spec;
