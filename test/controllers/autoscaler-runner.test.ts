@@ -3,7 +3,7 @@
 // zero as Knative scales unrouted revisions; otherwise minReplicas holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalAutoscaler } from '../../src/server/local/autoscaling.ts';
+import { LocalAutoscaler } from '../../src/controllers/autoscaler/index.ts';
 import { reconcile, type RevisionTemplate } from '../../src/controllers/isvc/index.ts';
 
 const template = (revision: string, minReplicas = 1): RevisionTemplate => ({
