@@ -11,19 +11,10 @@ import { StorePodSink } from '../../src/server/local/pod-sink.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { KubeObject, Store } from '../../src/store/types.ts';
 import { fixtureCommand, tempDir } from '../runtime/supervisor-helpers.ts';
+import { until } from '../until.ts';
 
 const PODS = { group: '', resource: 'pods' };
 const ACTOR = { name: 'controller:isvc' };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The STATUS cell kubectl prints for each stored pod. */
 async function statusColumn(store: Store): Promise<string[]> {
