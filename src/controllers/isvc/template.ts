@@ -96,13 +96,7 @@ export function buildTemplate(input: TemplateInput): Omit<RevisionTemplate, 'rev
     command, env,
     ...(container.workingDir ? { workingDir: container.workingDir } : {}),
     readinessPath: readinessPath(container, model.protocolVersion, name),
-    scaling: {
-      minReplicas: p.minReplicas ?? 1,
-      ...(p.maxReplicas !== undefined ? { maxReplicas: p.maxReplicas } : {}),
-      ...(p.scaleMetric !== undefined ? { scaleMetric: p.scaleMetric } : {}),
-      ...(p.scaleTarget !== undefined ? { scaleTarget: p.scaleTarget } : {}),
-      ...(p.containerConcurrency !== undefined ? { containerConcurrency: p.containerConcurrency } : {}),
-    },
+    scaling: scalingOf(p),
   };
 }
 
@@ -151,12 +145,17 @@ export function buildAuxTemplate(namespace: string, name: string, component: 'tr
     command, env: { ...mergedEnv(container.env, [], name), PREDICTOR_HOST: predictorHost },
     ...(container.workingDir ? { workingDir: container.workingDir } : {}),
     readinessPath: readinessPath(container, 'v1', name),
-    scaling: {
-      minReplicas: spec.minReplicas ?? 1,
-      ...(spec.maxReplicas !== undefined ? { maxReplicas: spec.maxReplicas } : {}),
-      ...(spec.scaleMetric !== undefined ? { scaleMetric: spec.scaleMetric } : {}),
-      ...(spec.scaleTarget !== undefined ? { scaleTarget: spec.scaleTarget } : {}),
-      ...(spec.containerConcurrency !== undefined ? { containerConcurrency: spec.containerConcurrency } : {}),
-    },
+    scaling: scalingOf(spec),
+  };
+}
+
+/** The scaling knobs a component spec sets (the autoscaler reads them from the template). */
+function scalingOf(c: Pick<Predictor, 'minReplicas' | 'maxReplicas' | 'scaleMetric' | 'scaleTarget' | 'containerConcurrency'>): RevisionTemplate['scaling'] {
+  return {
+    minReplicas: c.minReplicas ?? 1,
+    ...(c.maxReplicas !== undefined ? { maxReplicas: c.maxReplicas } : {}),
+    ...(c.scaleMetric !== undefined ? { scaleMetric: c.scaleMetric } : {}),
+    ...(c.scaleTarget !== undefined ? { scaleTarget: c.scaleTarget } : {}),
+    ...(c.containerConcurrency !== undefined ? { containerConcurrency: c.containerConcurrency } : {}),
   };
 }
