@@ -22,6 +22,17 @@ export const stringMap = z.record(z.string(), z.string());
 /** Anything: used for server-written or pass-through parts we do not model. */
 export const anyObject = z.record(z.string(), z.unknown());
 
+/** Pod template fields KServe passes through to the pods (accepted and kept; local pods do not use them). */
+export const podTemplateFields = {
+  labels: stringMap.optional(),
+  annotations: stringMap.optional(),
+  nodeSelector: stringMap.optional(),
+  tolerations: z.array(anyObject).optional(),
+  affinity: anyObject.optional(),
+  volumes: z.array(anyObject).optional(),
+  imagePullSecrets: z.array(anyObject).optional(),
+};
+
 export const resourceRequirements = z
   .strictObject({
     limits: z.record(z.string(), quantity).optional(),

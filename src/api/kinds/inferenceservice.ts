@@ -1,7 +1,7 @@
 // InferenceService (serving.kserve.io/v1beta1): the KServe fields Switchyard
 // serves. canaryTrafficPercent is range-checked here although KServe is not.
 import { z } from 'zod';
-import { anyObject, condition, container, containerFields, invalid, kindObject, stringMap } from '../common.ts';
+import { anyObject, condition, container, containerFields, invalid, kindObject, podTemplateFields } from '../common.ts';
 import { objectMetaWith } from '../meta.ts';
 
 export const DEPLOYMENT_MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
@@ -152,13 +152,7 @@ const componentFields = {
   batcher: batcher.optional(),
   serviceAccountName: z.string().optional().describe('Service account the component runs as.'),
   containers: z.array(container).optional().describe('Custom containers (custom predictor, transformer or explainer).'),
-  labels: stringMap.optional(),
-  annotations: stringMap.optional(),
-  nodeSelector: stringMap.optional(),
-  tolerations: z.array(anyObject).optional(),
-  affinity: anyObject.optional(),
-  volumes: z.array(anyObject).optional(),
-  imagePullSecrets: z.array(anyObject).optional(),
+  ...podTemplateFields,
   deploymentStrategy: anyObject.optional(),
 };
 
