@@ -10,7 +10,7 @@
 // baseline → baseline × (1 + sample × candidateCost / baselineCost).
 // Warm replicas cost replicas × per-replica-hour for every variant kept up.
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
-import { optionalDurationMs } from '../core/duration.ts';
+import { optionalDurationMs as goDurationMs } from '../core/duration.ts';
 
 export interface CostInputs {
   /** Requests per second reaching the target. */
@@ -39,9 +39,6 @@ export interface HourlyCost {
   /** total minus running the baseline alone. */
   incremental: number;
 }
-
-/** Optional Go duration → ms (kept as this module's name for its callers). */
-export const goDurationMs = optionalDurationMs;
 
 export function costPerHour(inputs: CostInputs, exposure: Exposure): HourlyCost {
   const perHour = inputs.requestsPerSecond * 3600;

@@ -13,7 +13,7 @@
 //   candidate that meets every gate, over all looks, steps and gates
 //   (alphaShares below). docs/plans.md has the formulas.
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
-import { goDurationMs } from './cost.ts';
+import { optionalDurationMs as goDurationMs } from '../core/duration.ts';
 import { emptySide, type PairEvidence } from './evidence.ts';
 import {
   CHECK_KINDS, classRateDeltaEstimate, isDelta, isRelative, latencyEstimate, outputPsiEstimate, rateEstimate, requestsEstimate,

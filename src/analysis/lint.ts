@@ -3,7 +3,7 @@
 // plan unless the annotation LINT_OVERRIDE_ANNOTATION lists their ids.
 // The input is loose on purpose: lint also explains half-written files.
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
-import { goDurationMs } from './cost.ts';
+import { optionalDurationMs as goDurationMs } from '../core/duration.ts';
 import { forecastPlan, type StepForecast } from './forecast.ts';
 import { HEALTH_METRICS, OUTPUT_METRICS, alphaShares } from './gates.ts';
 import { PAIRED_METRICS } from './gate-pairs.ts';

@@ -2,10 +2,8 @@
 // (env, resources, ports), duration and quantity formats, and the helper that
 // assembles a whole object (apiVersion, kind, metadata, spec, status).
 import { z } from 'zod';
+import { GO_DURATION } from '../core/duration.ts';
 import { objectMeta } from './meta.ts';
-
-/** Go time.ParseDuration syntax ("1m", "1h30m", "0.5s", "0"); Istio accepts the same strings. */
-export const GO_DURATION = /^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$/;
 
 export const duration = z
   .string()
@@ -23,6 +21,17 @@ export const stringMap = z.record(z.string(), z.string());
 
 /** Anything: used for server-written or pass-through parts we do not model. */
 export const anyObject = z.record(z.string(), z.unknown());
+
+/** Pod template fields KServe passes through to the pods (accepted and kept; local pods do not use them). */
+export const podTemplateFields = {
+  labels: stringMap.optional(),
+  annotations: stringMap.optional(),
+  nodeSelector: stringMap.optional(),
+  tolerations: z.array(anyObject).optional(),
+  affinity: anyObject.optional(),
+  volumes: z.array(anyObject).optional(),
+  imagePullSecrets: z.array(anyObject).optional(),
+};
 
 export const resourceRequirements = z
   .strictObject({

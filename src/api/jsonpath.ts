@@ -1,15 +1,18 @@
-// The JSONPath subset used by CRD additionalPrinterColumns (and kubectl's
-// -o jsonpath for simple paths): .a.b, ['a.b'], [0], [-1], [*], and filters
-// [?(@.x.y=='v')], [?(@.flag==true)], [?(@.n>=3)], [?(@.x)].
-type Step =
+// The JSONPath of Kubernetes field paths, one engine for printer columns
+// (CRD additionalPrinterColumns), kubectl's `-o jsonpath` (src/cli adds the
+// template around it) and the prediction log's redaction paths:
+// .a.b (a backslash escapes a dot: .annotations.serving\.kserve\.io/mode),
+// ['a.b'], [0], [-1], [*], .*, and filters [?(@.x.y=='v')], [?(@.flag==true)],
+// [?(@.n>=3)], [?(@.x)] (the path exists). A leading $ or @ is optional.
+export type Step =
   | { kind: 'field'; name: string }
   | { kind: 'index'; index: number }
   | { kind: 'wildcard' }
-  | { kind: 'filter'; path: string[]; op?: string; value?: unknown };
+  | { kind: 'filter'; path: Step[]; op?: string; value?: unknown };
 
 export class JsonPathError extends Error {}
 
-const FILTER = /^\?\(@((?:\.[A-Za-z0-9_$-]+)*)\s*(?:(==|!=|<=|>=|<|>)\s*(.+?))?\s*\)$/;
+const FILTER = /^\?\(\s*@([^=!<>]*?)\s*(?:(==|!=|<=|>=|<|>)\s*(.+?))?\s*\)$/;
 
 function parseLiteral(raw: string): unknown {
   const s = raw.trim();
@@ -22,25 +25,33 @@ function parseLiteral(raw: string): unknown {
   throw new JsonPathError(`unsupported literal ${s} in filter`);
 }
 
+/** A field name from `from` up to an unescaped . or [; returns the name and where it ends. */
+function readName(p: string, from: number): [string, number] {
+  let name = '';
+  let i = from;
+  while (i < p.length && p[i] !== '.' && p[i] !== '[') {
+    if (p[i] === '\\' && i + 1 < p.length) i++;
+    name += p[i++];
+  }
+  return [name, i];
+}
+
 /** Parses a path such as `.status.components.predictor.traffic[?(@.tag=='prev')].percent`. */
 export function parseJsonPath(path: string): Step[] {
   let p = path.trim();
   if (p.startsWith('{') && p.endsWith('}')) p = p.slice(1, -1).trim();
-  if (p.startsWith('$')) p = p.slice(1);
+  if (p.startsWith('$') || p.startsWith('@')) p = p.slice(1);
   const steps: Step[] = [];
   let i = 0;
   while (i < p.length) {
     const ch = p[i];
-    if (ch === '.') {
-      const m = /^[A-Za-z0-9_$-]*/.exec(p.slice(i + 1));
-      const name = m?.[0] ?? '';
-      if (name === '') {
-        if (p[i + 1] === '*') { steps.push({ kind: 'wildcard' }); i += 2; continue; }
-        if (p[i + 1] === '[' || i + 1 === p.length) { i += 1; continue; }
-        throw new JsonPathError(`unexpected character at ${i + 1} in ${path}`);
-      }
-      steps.push({ kind: 'field', name });
-      i += 1 + name.length;
+    if (ch === '.' || i === 0 && ch !== '[') {
+      // A bare leading name ("status.url") is read as if it began with a dot.
+      const [name, end] = readName(p, ch === '.' ? i + 1 : i);
+      if (name === '*') steps.push({ kind: 'wildcard' });
+      else if (name !== '') steps.push({ kind: 'field', name });
+      else if (p[end] === '.') throw new JsonPathError(`recursive descent (..) is not supported, at ${i} in ${path}`);
+      i = end;
     } else if (ch === '[') {
       const end = findClose(p, i);
       const inner = p.slice(i + 1, end).trim();
@@ -51,15 +62,11 @@ export function parseJsonPath(path: string): Step[] {
       else {
         const f = FILTER.exec(inner);
         if (!f) throw new JsonPathError(`unsupported expression [${inner}] in ${path}`);
-        const sub = (f[1] ?? '').split('.').filter(Boolean);
+        const sub = parseJsonPath(f[1] ?? '');
         steps.push(f[2] === undefined ? { kind: 'filter', path: sub } : { kind: 'filter', path: sub, op: f[2], value: parseLiteral(f[3] ?? '') });
       }
     } else {
-      // A bare leading name ("status.url") is accepted as if it began with a dot.
-      const m = /^[A-Za-z0-9_$-]+/.exec(p.slice(i));
-      if (!m || i !== 0) throw new JsonPathError(`unexpected character ${ch} at ${i} in ${path}`);
-      steps.push({ kind: 'field', name: m[0] });
-      i += m[0].length;
+      throw new JsonPathError(`unexpected character ${ch} at ${i} in ${path}`);
     }
   }
   return steps;
@@ -80,15 +87,6 @@ function findClose(p: string, open: number): number {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function get(v: unknown, path: string[]): unknown {
-  let cur = v;
-  for (const k of path) {
-    if (!isRecord(cur) || !Object.hasOwn(cur, k)) return undefined;
-    cur = cur[k];
-  }
-  return cur;
 }
 
 function compare(a: unknown, op: string, b: unknown): boolean {
@@ -121,9 +119,9 @@ export function evaluateJsonPath(root: unknown, path: string | Step[]): unknown[
       } else {
         const items = Array.isArray(n) ? n : isRecord(n) ? Object.values(n) : [];
         for (const item of items) {
-          const v = get(item, step.path);
-          const keep = step.op === undefined ? v !== undefined && v !== null && v !== false : compare(v, step.op, step.value);
-          if (keep) next.push(item);
+          const found = evaluateJsonPath(item, step.path);
+          // As client-go: [?(@.x)] keeps items where the path selects anything, even false or null.
+          if (step.op === undefined ? found.length > 0 : found.some((v) => compare(v, step.op!, step.value))) next.push(item);
         }
       }
     }

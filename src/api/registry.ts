@@ -244,7 +244,13 @@ export const KINDS: KindInfo[] = [
           return `${cs.filter((c) => c.ready === true).length}/${total}`;
         },
       },
-      { name: 'Status', type: 'string', jsonPath: '.status.phase', compute: (o) => rec(o.status).reason ?? rec(o.status).phase ?? 'Unknown' },
+      {
+        name: 'Status',
+        type: 'string',
+        jsonPath: '.status.phase',
+        // As kubectl's pod printer: a pod marked for deletion is Terminating whatever its phase.
+        compute: (o) => (rec(o.metadata).deletionTimestamp ? 'Terminating' : rec(o.status).reason ?? rec(o.status).phase ?? 'Unknown'),
+      },
       {
         name: 'Restarts',
         type: 'integer',

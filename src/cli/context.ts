@@ -4,6 +4,7 @@
 // they go before or after the verb: commander recognises a program option
 // anywhere on the command line unless positional options are turned on.
 import type { Command } from 'commander';
+import { parseGoDuration } from '../core/duration.ts';
 import { syError } from '../core/errors.ts';
 import { ApiClient } from './client.ts';
 import { loadConnection, type ConnectionSettings } from './kubeconfig.ts';
@@ -80,15 +81,9 @@ export function run<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Pr
   };
 }
 
-/** Parses kubectl durations: 30s, 2m, 1h, 500ms, 1m30s; a bare number is seconds. */
+/** A --timeout or --wait value in milliseconds: a Go duration (30s, 2m, 1m30s, 500ms) or a bare number of seconds. */
 export function parseDuration(text: string): number {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  const rest = text.replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n: string, u: string) => {
-    total += Number(n) * unit[u]!;
-    return '';
-  });
-  if (rest !== '' || text === '') throw syError('SY_ERR_CONFIG', `invalid duration "${text}" (use e.g. 30s, 2m, 1h)`);
-  return total;
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseGoDuration(text);
+  if (ms === undefined || ms < 0) throw syError('SY_ERR_CONFIG', `invalid duration "${text}" (use e.g. 30s, 2m, 1h)`);
+  return ms;
 }

@@ -1,102 +1,25 @@
-// A small JSONPath for `-o jsonpath=...` in kubectl's template form:
-// text with {expressions}, {range ...}{end} and {"literals"}. Expressions are
-// field paths with .name, ['name'], [n], [*], .* and [?(@.path op value)].
+// `-o jsonpath=...` in kubectl's template form: text with {expressions},
+// {range ...}{end} and {"literals"}. The expressions are field paths,
+// evaluated by the one JSONPath engine (src/api/jsonpath.ts).
+import { evaluateJsonPath, JsonPathError, parseJsonPath, type Step } from '../api/jsonpath.ts';
 import { syError } from '../core/errors.ts';
-
-type Segment =
-  | { kind: 'field'; name: string }
-  | { kind: 'index'; index: number }
-  | { kind: 'all' }
-  | { kind: 'filter'; path: Segment[]; op?: string; value?: string | number | boolean };
 
 type Node =
   | { kind: 'text'; text: string }
-  | { kind: 'path'; path: Segment[] }
-  | { kind: 'range'; path: Segment[]; body: Node[] };
+  | { kind: 'path'; path: Step[] }
+  | { kind: 'range'; path: Step[]; body: Node[] };
 
 function fail(template: string, why: string): never {
   throw syError('SY_ERR_CONFIG', `invalid jsonpath template ${JSON.stringify(template)}: ${why}`);
 }
 
-function parseLiteral(raw: string): string | number | boolean {
-  const t = raw.trim();
-  if (/^'.*'$|^".*"$/.test(t)) return t.slice(1, -1);
-  if (t === 'true' || t === 'false') return t === 'true';
-  const n = Number(t);
-  return t !== '' && Number.isFinite(n) ? n : t;
-}
-
-/** Parses `.a.b[0]['c'][*][?(@.x=="y")]` (leading `$` or `@` optional). */
-export function parsePath(src: string, template = src): Segment[] {
-  const segments: Segment[] = [];
-  let i = src.startsWith('$') || src.startsWith('@') ? 1 : 0;
-  while (i < src.length) {
-    const ch = src[i];
-    if (ch === '.') {
-      i++;
-      let name = '';
-      while (i < src.length && !'.['.includes(src[i]!)) {
-        if (src[i] === '\\' && i + 1 < src.length) i++;
-        name += src[i++];
-      }
-      if (name === '*') segments.push({ kind: 'all' });
-      else if (name !== '') segments.push({ kind: 'field', name });
-    } else if (ch === '[') {
-      const close = src.indexOf(src.startsWith('[?(', i) ? ')]' : ']', i);
-      if (close < 0) fail(template, `unclosed [ in ${src}`);
-      const inner = src.slice(i + 1, close).trim();
-      i = close + (src.startsWith('[?(', i) ? 2 : 1);
-      if (inner === '*') segments.push({ kind: 'all' });
-      else if (/^-?\d+$/.test(inner)) segments.push({ kind: 'index', index: Number(inner) });
-      else if (/^'.*'$|^".*"$/.test(inner)) segments.push({ kind: 'field', name: inner.slice(1, -1) });
-      else if (inner.startsWith('?(')) {
-        const m = /^\?\(\s*(@[^=!<>]*?)\s*(?:(==|!=|<=|>=|<|>)\s*(.+?))?\s*$/.exec(inner);
-        if (!m) fail(template, `unsupported filter [${inner})]`);
-        const path = parsePath(m[1]!, template);
-        segments.push(m[2] ? { kind: 'filter', path, op: m[2], value: parseLiteral(m[3]!) } : { kind: 'filter', path });
-      } else fail(template, `unsupported subscript [${inner}]`);
-    } else {
-      fail(template, `unexpected ${JSON.stringify(ch)} in ${src}`);
-    }
+function parsePath(expr: string, template: string): Step[] {
+  try {
+    return parseJsonPath(expr);
+  } catch (err) {
+    if (err instanceof JsonPathError) fail(template, err.message);
+    throw err;
   }
-  return segments;
-}
-
-function compare(a: unknown, op: string, b: string | number | boolean): boolean {
-  if (typeof a === 'number' && typeof b === 'number') {
-    return op === '==' ? a === b : op === '!=' ? a !== b : op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
-  }
-  if (op === '==') return String(a) === String(b);
-  if (op === '!=') return String(a) !== String(b);
-  return false;
-}
-
-export function evaluatePath(path: Segment[], data: unknown): unknown[] {
-  let nodes: unknown[] = [data];
-  for (const seg of path) {
-    const next: unknown[] = [];
-    for (const node of nodes) {
-      if (node === null || typeof node !== 'object') continue;
-      if (seg.kind === 'field') {
-        if (!Array.isArray(node) && Object.hasOwn(node, seg.name)) next.push((node as Record<string, unknown>)[seg.name]);
-      } else if (seg.kind === 'index') {
-        if (Array.isArray(node)) {
-          const item = node.at(seg.index);
-          if (item !== undefined) next.push(item);
-        }
-      } else if (seg.kind === 'all') {
-        next.push(...(Array.isArray(node) ? node : Object.values(node)));
-      } else {
-        const items = Array.isArray(node) ? node : [node];
-        for (const item of items) {
-          const found = evaluatePath(seg.path, item);
-          if (seg.op === undefined ? found.length > 0 : found.some((v) => compare(v, seg.op!, seg.value!))) next.push(item);
-        }
-      }
-    }
-    nodes = next;
-  }
-  return nodes;
 }
 
 function parseTemplate(template: string): Node[] {
@@ -140,8 +63,8 @@ function render(nodes: Node[], data: unknown): string {
   let out = '';
   for (const node of nodes) {
     if (node.kind === 'text') out += node.text;
-    else if (node.kind === 'path') out += evaluatePath(node.path, data).map(show).join(' ');
-    else for (const item of evaluatePath(node.path, data)) out += render(node.body, item);
+    else if (node.kind === 'path') out += evaluateJsonPath(data, node.path).map(show).join(' ');
+    else for (const item of evaluateJsonPath(data, node.path)) out += render(node.body, item);
   }
   return out;
 }

@@ -43,8 +43,3 @@ export function sha256Hex(value: unknown): string {
 export function sha256Text(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
-
-/** Deep equality of JSON values, by their canonical form. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}

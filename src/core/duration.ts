@@ -3,6 +3,13 @@
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/**
+ * The durations a manifest field may hold ("1m", "1h30m", "0.5s", "0"): Go's
+ * syntax without a sign, as Istio writes them. Published as the fields' OpenAPI
+ * pattern; every match parses with parseGoDuration to a value of 0 or more.
+ */
+export const GO_DURATION = /^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$/;
+
 /** Milliseconds, or undefined when the text is not a Go duration. */
 export function parseGoDuration(text: string): number | undefined {
   const t = text.trim();

@@ -2,7 +2,7 @@
 //
 // Sticky cohorts must put a unit in the same variation as GrowthBook's SDKs
 // would, so these mirror packages/sdk-js/src/util.ts of growthbook/growthbook
-// (spec 0.8.0) case for case; ../shared/conformance/growthbook/cases.json
+// (spec 0.8.0) case for case; the SDK's cases.json (test/fixtures/growthbook)
 // proves it. hash() runs per request on the gateway, so it never allocates:
 // no string concatenation, no number-to-string conversion.
 

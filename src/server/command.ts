@@ -14,7 +14,7 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('Run Switchyard on this machine in the foreground: the kubectl-compatible API server, local model serving and the inference gateway')
     .option('--data-dir <dir>', 'where the database, tokens, kubeconfig, volumes and logs live', '.switchyard')
-    .option('--api-port <port>', 'API server and dashboard port', port, 8081)
+    .option('--api-port <port>', 'API server port', port, 8081)
     .option('--gateway-port <port>', 'inference gateway port (KServe-style Host routing to InferenceServices)', port, 8080)
     .option('--listen <address>', 'address to bind; loopback unless you mean to expose it', '127.0.0.1')
     .option('--apply <path...>', 'manifest files or directories to apply once the server is up')

@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { findByKind } from '../api/registry.ts';
 import type { KubeObject } from '../store/types.ts';
 import type { Resources, Scope } from './apiserver/resources.ts';
+import { sleep } from '../core/sleep.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/canary/', import.meta.url));
 const ACTOR = { name: 'system:demo' };
@@ -26,7 +27,6 @@ function load(file: string): KubeObject {
   return parse(readFileSync(`${EXAMPLES}${file}`, 'utf8')) as KubeObject;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runCanaryStory({ resources, gatewayUrl, routingSettled, log }: DemoDeps): Promise<void> {
   const v1 = load('iris-v1.yaml');

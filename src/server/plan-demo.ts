@@ -11,6 +11,7 @@ import { findByKind } from '../api/registry.ts';
 import { TERMINAL_PLAN_PHASES, type TrafficPlanStatus } from '../api/kinds/trafficplan.ts';
 import type { KubeObject } from '../store/types.ts';
 import type { Resources, Scope } from './apiserver/resources.ts';
+import { sleep } from '../core/sleep.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/rollout/', import.meta.url));
 const ACTOR = { name: 'system:demo' };
@@ -25,7 +26,6 @@ export interface PlanDemoDeps {
   rate?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** About `rate` requests per second to quickstart/iris until stopped; answers are drained, counts kept per status. */
 function generateLoad(gatewayUrl: string, rate: number) {

@@ -32,7 +32,7 @@ function clone(obj: KubeObject): KubeObject {
 /** The object as stored on create: client-supplied server fields replaced. */
 export function prepareCreate(obj: KubeObject, server: { uid: string; resourceVersion: string; now: Date }): KubeObject {
   const out = clone(obj);
-  const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, deletionTimestamp: _d, ...meta } = out.metadata;
+  const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, deletionTimestamp: _d, deletionGracePeriodSeconds: _dg, ...meta } = out.metadata;
   if (meta.namespace === '') delete meta.namespace;
   out.metadata = {
     ...meta,
@@ -88,7 +88,7 @@ export function prepareUpdate(stored: KubeObject, incoming: KubeObject, subresou
   if (stored.status === undefined) delete out.status;
   else out.status = structuredClone(stored.status);
   const specChanged = canonicalJson(stored.spec) !== canonicalJson(incoming.spec);
-  const { deletionTimestamp: _d, ...meta } = out.metadata;
+  const { deletionTimestamp: _d, deletionGracePeriodSeconds: _dg, ...meta } = out.metadata;
   if (meta.namespace === '') delete meta.namespace;
   out.metadata = {
     ...meta,
@@ -96,8 +96,30 @@ export function prepareUpdate(stored: KubeObject, incoming: KubeObject, subresou
     resourceVersion: stored.metadata.resourceVersion,
     generation: (stored.metadata.generation ?? 1) + (specChanged ? 1 : 0),
     creationTimestamp: stored.metadata.creationTimestamp,
+    ...deletionMark(stored),
   };
-  if (stored.metadata.deletionTimestamp !== undefined) out.metadata.deletionTimestamp = stored.metadata.deletionTimestamp;
+  return out;
+}
+
+/** The deletion mark of an object, to carry over: only a graceful delete sets it, no update changes it. */
+function deletionMark(obj: KubeObject): Pick<KubeObject['metadata'], 'deletionTimestamp' | 'deletionGracePeriodSeconds'> {
+  const { deletionTimestamp, deletionGracePeriodSeconds } = obj.metadata;
+  return {
+    ...(deletionTimestamp !== undefined ? { deletionTimestamp } : {}),
+    ...(deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds } : {}),
+  };
+}
+
+/**
+ * The object a graceful delete stores (before its new resourceVersion), or
+ * undefined when it is already marked: the first mark stands, as the time a
+ * pod began terminating does not move.
+ */
+export function prepareGracefulDelete(stored: KubeObject, gracePeriodSeconds: number, now: Date): KubeObject | undefined {
+  if (stored.metadata.deletionTimestamp !== undefined) return undefined;
+  const out = clone(stored);
+  out.metadata.deletionTimestamp = rfc3339Seconds(now);
+  out.metadata.deletionGracePeriodSeconds = gracePeriodSeconds;
   return out;
 }
 

@@ -2,7 +2,8 @@
 // runs the one conformance suite in test/store/conformance.ts.
 //
 // Objects are stored as plain Kubernetes-shaped JSON. The store owns the
-// server-set metadata: uid, resourceVersion, generation, creationTimestamp.
+// server-set metadata: uid, resourceVersion, generation, creationTimestamp,
+// and the deletion mark (deletionTimestamp, deletionGracePeriodSeconds).
 
 export interface ObjectMeta {
   name: string;
@@ -11,7 +12,9 @@ export interface ObjectMeta {
   resourceVersion?: string;
   generation?: number;
   creationTimestamp?: string;
+  /** Set by a graceful delete (DeleteOptions.gracePeriodSeconds): the object is going away; kubectl shows a pod as Terminating. */
   deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   [key: string]: unknown;
@@ -80,6 +83,12 @@ export interface DeleteOptions {
   actor: Actor;
   /** Precondition: delete only if the object is still at this version (409 otherwise). */
   resourceVersion?: string;
+  /**
+   * Above 0: a graceful delete, as Kubernetes does for pods. The object stays, marked with
+   * deletionTimestamp and deletionGracePeriodSeconds (watchers see MODIFIED), until a delete
+   * without a grace period removes it. 0 or absent: removed at once.
+   */
+  gracePeriodSeconds?: number;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -140,7 +149,7 @@ export interface Store {
    * SY_ERR_NOT_FOUND if absent.
    */
   update(type: ResourceType, obj: KubeObject, opts: WriteOptions): Promise<KubeObject>;
-  /** Returns the deleted object. SY_ERR_NOT_FOUND if absent. */
+  /** Returns the deleted object (the marked one for a graceful delete). SY_ERR_NOT_FOUND if absent. */
   delete(key: ObjectKey, opts: DeleteOptions): Promise<KubeObject>;
   /** Calls onEvent for each change in order; returns a function that stops the watch. */
   watch(type: ResourceType, opts: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<() => void>;

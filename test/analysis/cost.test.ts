@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { budgetExceeded, costPerHour, goDurationMs, planCost, type CostInputs } from '../../src/analysis/cost.ts';
+import { budgetExceeded, costPerHour, planCost, type CostInputs } from '../../src/analysis/cost.ts';
 
 // 10 req/s at 0.001 per request = 36 per hour of inference; replicas 2 per hour each.
 const inputs: CostInputs = { requestsPerSecond: 10, baselineCostPerRequest: 0.001, baselineReplicas: 2, candidateReplicas: 1, costPerReplicaHour: 2 };
@@ -45,11 +45,4 @@ test('budget.maxCostPerHour is exceeded at the step whose hourly cost is above i
   assert.equal(at100.exceeded, true);
   close(at100.perHour, 78);
   assert.equal(budgetExceeded({ ...spec, budget: {} }, inputs, 0, 1).exceeded, false);
-});
-
-test('Go durations', () => {
-  assert.equal(goDurationMs('1h30m'), 5_400_000);
-  assert.equal(goDurationMs('500ms'), 500);
-  assert.equal(goDurationMs('0'), 0);
-  assert.equal(goDurationMs('soon'), undefined);
 });

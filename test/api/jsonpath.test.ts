@@ -47,3 +47,13 @@ test('malformed paths throw', () => {
   assert.throws(() => evaluateJsonPath(doc, '.status[?(@.x=~/a/)]'), JsonPathError);
   assert.throws(() => evaluateJsonPath(doc, '.status.traffic[0'), JsonPathError);
 });
+
+test("kubectl's field syntax: escaped dots, names with slashes, .*, a leading @, and filters on nested paths", () => {
+  const obj = { metadata: { annotations: { 'serving.kserve.io/deploymentMode': 'Standard' } }, items: [{ a: { b: [1, 2] }, on: false }, { a: { b: [3] } }] };
+  assert.deepEqual(evaluateJsonPath(obj, '.metadata.annotations.serving\\.kserve\\.io/deploymentMode'), ['Standard']);
+  assert.deepEqual(evaluateJsonPath(obj, '@.metadata.*'), [{ 'serving.kserve.io/deploymentMode': 'Standard' }]);
+  assert.deepEqual(evaluateJsonPath(obj, '.items[?(@.a.b[0]>=2)].a.b[0]'), [3]);
+  // As client-go: an existence filter keeps items whose path selects anything, false included.
+  assert.deepEqual(evaluateJsonPath(obj, '.items[?(@.on)].a.b'), [[1, 2]]);
+  assert.throws(() => evaluateJsonPath(obj, '..a'), /recursive descent/);
+});

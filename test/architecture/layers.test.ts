@@ -57,3 +57,13 @@ test('imports only go down the layers', () => {
   }
   assert.deepEqual(violations, []);
 });
+
+test('docs/architecture.md puts every src module on its layer and names none that does not exist', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const documented: Record<string, number> = {};
+  for (const row of doc.matchAll(/^\| L(\d) \| ([^|]+) \|/gm)) {
+    for (const mod of row[2]!.matchAll(/`src\/(\w+)`/g)) documented[mod[1]!] = Number(row[1]);
+  }
+  const existing = readdirSync(SRC).filter((d) => statSync(join(SRC, d)).isDirectory()).sort();
+  assert.deepEqual(documented, Object.fromEntries(existing.map((d) => [d, LAYER[d]])));
+});

@@ -262,3 +262,16 @@ test('desiredReplicas is minReplicas, at least one until scale to zero exists', 
   const { out } = pass(isvc(onnx('pvc://models/iris-v1/', { minReplicas: 2 })), d);
   assert.equal(out.ensure[0]!.replicas, 2);
 });
+
+test('status.deploymentMode is the mode the revisions run in, with KServe names: Knative by default, legacy annotation names read as the current ones', () => {
+  const modeOf = (annotation?: string) => {
+    const obj = isvc(onnx('pvc://models/iris-v1/'));
+    if (annotation !== undefined) obj.metadata.annotations = { 'serving.kserve.io/deploymentMode': annotation };
+    return pass(obj, new FakeDeployer()).out.status.deploymentMode;
+  };
+  assert.equal(modeOf(), 'Knative');
+  assert.equal(modeOf('Knative'), 'Knative');
+  assert.equal(modeOf('Serverless'), 'Knative');
+  assert.equal(modeOf('Standard'), 'Standard');
+  assert.equal(modeOf('RawDeployment'), 'Standard');
+});

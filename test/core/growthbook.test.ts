@@ -1,12 +1,13 @@
 // GrowthBook conformance: every case of the cohort-assignment sections of the
-// SDK's shared cases.json, compared the way the SDK's own json.test.ts does
+// SDK's shared cases.json (copied with its provenance into
+// test/fixtures/growthbook), compared the way the SDK's own json.test.ts does
 // (hash and chooseVariation exactly; ranges and weights floored to 8 decimals).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { chooseVariation, getBucketRanges, getEqualWeights, hash, inNamespace, type BucketRange } from '../../src/core/hash.ts';
 
-const casesUrl = new URL('../../../shared/conformance/growthbook/cases.json', import.meta.url);
+const casesUrl = new URL('../fixtures/growthbook/cases.json', import.meta.url);
 const cases = JSON.parse(readFileSync(casesUrl, 'utf8')) as Record<string, unknown>;
 
 function section<T>(name: string): T[] {

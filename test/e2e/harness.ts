@@ -63,16 +63,7 @@ export function apiFetch(up: Up, path: string, init: RequestInit & { token?: str
   return fetch(`${up.url}${path}`, { ...init, headers, dispatcher: new Agent({ connect: { ca } }) });
 }
 
-/** Polls `fn` every 200 ms until it gives something other than undefined; throws naming `what` (and what `log` says) after `ms`. */
-export async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 30_000, log?: () => string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${log ? `: ${log()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { until } from '../until.ts';
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });

@@ -20,9 +20,12 @@ import { compileIngress } from '../../src/gateway/ingress.ts';
 import { startGateway, type Gateway } from '../../src/gateway/server.ts';
 import { TelemetryRecorder } from '../../src/gateway/telemetry/recorder.ts';
 import { prometheusProviderResults, queryPrometheus, type PrometheusContext } from '../../src/kube/prometheus.ts';
+import { skipUnless } from '../prerequisite.ts';
 
-const HAS_PROMETHEUS = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-const SKIP = HAS_PROMETHEUS ? false : 'the prometheus binary is not installed (Debian package prometheus; .ci/run installs it)';
+const SKIP = skipUnless(
+  spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0,
+  'the prometheus binary is not installed (Debian package prometheus; .ci/run installs it)',
+);
 
 const CANDIDATE = 'iris-predictor-00002';
 const BASELINE = 'iris-predictor-00001';
@@ -201,6 +204,17 @@ test('an empty result and a NaN are nodata, not errors', { skip: SKIP }, async (
   const rs = await prometheusProviderResults(gates, ctx({ candidate: 'no-such-revision', baseline: 'nor-this-one' }));
   assert.deepEqual(rs, { absent: {}, nan: {} });
   assert.deepEqual(judged(gates, rs, 3).gates.map((g) => g.verdict), ['nodata', 'nodata']);
+});
+
+test('an infinite value is a value: +Inf fails a max, -Inf fails a min (docs/prometheus.md)', { skip: SKIP }, async () => {
+  const gates: GateSpec[] = [
+    { metric: 'inf', max: 1, provider: { prometheus: { query: 'vector(1) / vector(0)' } } },
+    { metric: 'minusInf', min: 0, provider: { prometheus: { query: '-vector(1) / vector(0)' } } },
+  ];
+  const rs = await prometheusProviderResults(gates, ctx());
+  assert.deepEqual(rs, { inf: { value: Infinity }, minusInf: { value: -Infinity } });
+  // One window is enough: an infinite value fails its threshold at once.
+  assert.deepEqual(judged(gates, rs, 1).gates.map((g) => g.verdict), ['fail', 'fail']);
 });
 
 test('the evaluation time is sent: before any scrape the same query has no data', { skip: SKIP }, async () => {

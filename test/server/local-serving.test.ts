@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { KubeObject, Store } from '../../src/store/types.ts';
 import { LocalServing } from '../../src/server/local/index.ts';
+import { until } from '../until.ts';
 
 const FIXTURE = fileURLToPath(new URL('../runtime/fixtures/replica-server.mjs', import.meta.url));
 const ACTOR = { name: 'test' };
@@ -53,16 +54,6 @@ function isvc(format: string, env: Record<string, string>, storageUri?: string, 
     apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'toy', namespace },
     spec: { predictor: { model: { modelFormat: { name: format }, protocolVersion: 'v2', ...(storageUri ? { storageUri } : {}), env: Object.entries(env).map(([name, value]) => ({ name, value })) } } },
   };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const getIsvc = (store: Store) => store.get({ ...ISVCS, namespace: 'ml', name: 'toy' });

@@ -208,6 +208,49 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         assert.notEqual(again.metadata.uid, v1.metadata.uid);
       }));
 
+    test('a graceful delete marks the object and keeps it; updates keep the mark and cannot set or move it; a plain delete removes it', () => {
+      let now = new Date('2024-05-06T07:08:09.500Z');
+      return withStore(async (store) => {
+        const POD: ResourceType = { group: '', resource: 'pods' };
+        const podKey = { ...POD, namespace: 'default', name: 'p' };
+        const pod = (phase: string, meta: Record<string, unknown> = {}): KubeObject => ({
+          apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', ...meta }, spec: { containers: [{ name: 'c' }] }, status: { phase },
+        });
+        const forged = { deletionTimestamp: '1999-01-01T00:00:00Z', deletionGracePeriodSeconds: 99 };
+        const created = await store.create(POD, pod('Running', forged), admin);
+        assert.equal(created.metadata.deletionTimestamp, undefined, 'create ignores a client deletion mark');
+        assert.equal(created.metadata.deletionGracePeriodSeconds, undefined);
+        const w = collector();
+        await store.watch(POD, {}, w.onEvent);
+        const updated = await store.update(POD, pod('Running', { ...forged, labels: { a: 'b' } }), admin);
+        assert.equal(updated.metadata.deletionTimestamp, undefined, 'an update cannot mark an object deleted');
+
+        const marked = await store.delete(podKey, { ...admin, gracePeriodSeconds: 30 });
+        assert.equal(marked.metadata.deletionTimestamp, '2024-05-06T07:08:09Z');
+        assert.equal(marked.metadata.deletionGracePeriodSeconds, 30);
+        assert.ok(Number(marked.metadata.resourceVersion) > Number(updated.metadata.resourceVersion));
+        assert.deepEqual(await store.get(podKey), marked, 'still there, marked');
+
+        now = new Date('2024-05-06T07:08:20Z');
+        assert.deepEqual(await store.delete(podKey, { ...admin, gracePeriodSeconds: 5 }), marked, 'a second graceful delete changes nothing');
+        const spec = await store.update(POD, pod('Running', { labels: { a: 'c' } }), admin);
+        const status = await store.update(POD, pod('Succeeded', { deletionTimestamp: '2030-01-01T00:00:00Z' }), { ...admin, subresource: 'status' });
+        for (const o of [spec, status]) {
+          assert.equal(o.metadata.deletionTimestamp, '2024-05-06T07:08:09Z', 'the mark survives updates');
+          assert.equal(o.metadata.deletionGracePeriodSeconds, 30);
+        }
+        assert.equal((status.status as { phase: string }).phase, 'Succeeded');
+
+        await store.delete(podKey, admin);
+        assert.equal(await store.get(podKey), undefined);
+        const events = await w.wait(5);
+        assert.deepEqual(events.map((e) => [e.type, e.object.metadata.deletionTimestamp ?? null]), [
+          ['MODIFIED', null], ['MODIFIED', '2024-05-06T07:08:09Z'], ['MODIFIED', '2024-05-06T07:08:09Z'], ['MODIFIED', '2024-05-06T07:08:09Z'], ['DELETED', '2024-05-06T07:08:09Z'],
+        ]);
+        assert.deepEqual((await store.listAudit()).map((r) => r.verb), ['create', 'update', 'delete', 'update', 'update/status', 'delete']);
+      }, { now: () => now });
+    });
+
     test('list filters by namespace, label selector and name, sorted by namespace then name', () =>
       withStore(async (store) => {
         await store.create(ISVC, isvc('b', 'prod', {}, { app: 'rank', tier: 'gold' }), admin);

@@ -1,12 +1,26 @@
 // InferenceService (serving.kserve.io/v1beta1): the KServe fields Switchyard
 // serves. canaryTrafficPercent is range-checked here although KServe is not.
 import { z } from 'zod';
-import { anyObject, condition, container, containerFields, invalid, kindObject, stringMap } from '../common.ts';
+import { anyObject, condition, container, containerFields, invalid, kindObject, podTemplateFields } from '../common.ts';
 import { objectMetaWith } from '../meta.ts';
 
 export const DEPLOYMENT_MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
 export const TAG_ROUTING_ANNOTATION = 'serving.kserve.io/enable-tag-routing';
 export const DEPLOYMENT_MODES = ['Knative', 'Serverless', 'Standard', 'RawDeployment'] as const;
+/**
+ * The modes KServe writes to status.deploymentMode: Knative (revisions, may scale to zero) and
+ * Standard (never scales to zero). Serverless and RawDeployment are their legacy names.
+ */
+export type DeploymentMode = 'Knative' | 'Standard';
+/** The mode without an annotation (KServe's inferenceservice-config defaultDeploymentMode). */
+export const DEFAULT_DEPLOYMENT_MODE: DeploymentMode = 'Knative';
+
+/** The mode an annotation value names, legacy names read as KServe reads them; undefined for none. */
+export function parseDeploymentMode(value: string | undefined): DeploymentMode | undefined {
+  if (value === 'Knative' || value === 'Serverless') return 'Knative';
+  if (value === 'Standard' || value === 'RawDeployment') return 'Standard';
+  return undefined;
+}
 /**
  * Revisions kept warm until a time, as JSON `{"REVISION": "RFC 3339 time"}` (a TrafficPlan's
  * rollback.keepWarm writes it). Past its time a revision that carries no traffic may scale to
@@ -95,7 +109,10 @@ const modelFields = {
   ...containerFields,
   runtime: z.string().optional().describe('Name of a ServingRuntime or ClusterServingRuntime to use; auto-selected by modelFormat when empty.'),
   runtimeVersion: z.string().optional(),
-  storageUri: z.string().optional().describe('Where the model artifact lives: pvc://CLAIM/path, file://, http(s)://, s3://, gs://.'),
+  storageUri: z
+    .string()
+    .optional()
+    .describe('Where the model artifact lives: pvc://CLAIM/path (under the data dir\'s volumes/), file:///absolute/path, http://… or https://… (downloaded); other schemes are refused.'),
   storage: anyObject.optional(),
   protocolVersion: protocolVersion.default('v1'),
 };
@@ -135,26 +152,21 @@ const componentFields = {
   batcher: batcher.optional(),
   serviceAccountName: z.string().optional().describe('Service account the component runs as.'),
   containers: z.array(container).optional().describe('Custom containers (custom predictor, transformer or explainer).'),
-  labels: stringMap.optional(),
-  annotations: stringMap.optional(),
-  nodeSelector: stringMap.optional(),
-  tolerations: z.array(anyObject).optional(),
-  affinity: anyObject.optional(),
-  volumes: z.array(anyObject).optional(),
-  imagePullSecrets: z.array(anyObject).optional(),
+  ...podTemplateFields,
   deploymentStrategy: anyObject.optional(),
 };
 
-const FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
+/** KServe's framework shorthands for a predictor (`sklearn: {storageUri}` …), in the order the first one set is served. */
+export const PREDICTOR_FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
 
 const predictor = z
   .strictObject({
     ...componentFields,
     model: modelSpec.optional(),
-    ...Object.fromEntries(FRAMEWORKS.map((f) => [f, frameworkSpec.optional()])),
+    ...Object.fromEntries(PREDICTOR_FRAMEWORKS.map((f) => [f, frameworkSpec.optional()])),
   })
   .superRefine((p, ctx) => {
-    const set = ['model', 'containers', ...FRAMEWORKS].filter((k) => (p as Record<string, unknown>)[k] !== undefined);
+    const set = ['model', 'containers', ...PREDICTOR_FRAMEWORKS].filter((k) => (p as Record<string, unknown>)[k] !== undefined);
     if (set.length === 0) invalid(ctx, [], undefined, 'predictor must set model, containers or a framework (e.g. sklearn)', 'FieldValueRequired');
   })
   .describe('The model server: required.');

@@ -1,7 +1,7 @@
 // ServingRuntime and ClusterServingRuntime (serving.kserve.io/v1alpha1): which
 // model formats a runtime serves and the container that serves them.
 import { z } from 'zod';
-import { anyObject, container, kindObject, stringMap } from '../common.ts';
+import { anyObject, container, kindObject, podTemplateFields } from '../common.ts';
 import { protocolVersion } from './inferenceservice.ts';
 
 const supportedModelFormat = z.strictObject({
@@ -23,13 +23,7 @@ export const servingRuntimeSpec = z.strictObject({
   replicas: z.number().int().min(0).optional(),
   storageHelper: z.strictObject({ disabled: z.boolean().optional() }).optional(),
   builtInAdapter: anyObject.optional(),
-  annotations: stringMap.optional(),
-  labels: stringMap.optional(),
-  nodeSelector: stringMap.optional(),
-  tolerations: z.array(anyObject).optional(),
-  affinity: anyObject.optional(),
-  volumes: z.array(anyObject).optional(),
-  imagePullSecrets: z.array(anyObject).optional(),
+  ...podTemplateFields,
 });
 
 const runtimeStatus = z.looseObject({});

@@ -8,6 +8,7 @@ import { parseDuration, run, type CliContext } from '../context.ts';
 import { objectLabel, parseTypeAndNames, type KubeObject } from '../output.ts';
 import { qualifiedPlural, resourcePath, type ResourceInfo } from '../resources.ts';
 import { ServerError, formatError } from '../status.ts';
+import { sleep } from '../../core/sleep.ts';
 
 export type WaitFor = { kind: 'delete' } | { kind: 'condition'; condition: string; value: string };
 
@@ -32,7 +33,6 @@ function satisfied(waitFor: WaitFor, obj: KubeObject | undefined): boolean {
   return waitFor.kind === 'delete' ? obj === undefined : conditionMet(obj, waitFor.condition, waitFor.value);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitForOne(client: ApiClient, r: ResourceInfo, ns: string | undefined, name: string, waitFor: WaitFor, deadline: number): Promise<void> {
   const fieldSelector = `metadata.name=${name}`;

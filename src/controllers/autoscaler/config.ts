@@ -5,9 +5,7 @@
 // come back as problems for a status condition, and the default is used.
 import { z } from 'zod';
 import { parseGoDuration } from '../../core/duration.ts';
-
-export { parseGoDuration };
-import { DEPLOYMENT_MODE_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import { DEPLOYMENT_MODE_ANNOTATION, parseDeploymentMode } from '../../api/kinds/inferenceservice.ts';
 import { kpaConfig, TARGET_MIN, type KpaConfig, type ScalingMode } from './knobs.ts';
 
 export const AUTOSCALING_PREFIX = 'autoscaling.knative.dev/';
@@ -41,7 +39,6 @@ const componentScaling = z.looseObject({
   scaleTarget: z.number().min(1).optional(),
   containerConcurrency: z.number().int().min(0).max(1000).optional(),
 });
-export type ComponentScaling = z.input<typeof componentScaling>;
 
 export interface KpaConfigResult {
   config: KpaConfig;
@@ -66,15 +63,15 @@ export function kpaConfigFromInferenceService(
   const problems: string[] = [];
   const ignored: string[] = [];
   const ann = annotations ?? {};
-  const c = kpaConfig({ mode: options.defaultDeploymentMode ?? 'Knative', ...options.defaults });
+  const c = kpaConfig({ ...(options.defaultDeploymentMode ? { mode: options.defaultDeploymentMode } : {}), ...options.defaults });
 
   const parsed = componentScaling.safeParse(isvcComponentSpec ?? {});
   const spec = parsed.success ? parsed.data : {};
   if (!parsed.success) for (const i of parsed.error.issues) problems.push(`spec.${i.path.join('.')}: ${i.message}`);
 
   const mode = ann[DEPLOYMENT_MODE_ANNOTATION];
-  if (mode === 'Knative' || mode === 'Serverless') c.mode = 'Knative';
-  else if (mode === 'Standard' || mode === 'RawDeployment') c.mode = 'Standard';
+  const parsedMode = parseDeploymentMode(mode);
+  if (parsedMode) c.mode = parsedMode;
   else if (mode !== undefined) problems.push(`${DEPLOYMENT_MODE_ANNOTATION}: "${mode}" is not one of Knative, Serverless, Standard, RawDeployment`);
 
   const get = (names: readonly string[]): [string, string] | undefined => {

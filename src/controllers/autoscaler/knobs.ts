@@ -2,9 +2,11 @@
 // defaults follow Knative's config-autoscaler ConfigMap and per-revision
 // annotations (knative.dev/serving pkg/autoscaler/config); see docs/autoscaling.md.
 
+import { DEFAULT_DEPLOYMENT_MODE, type DeploymentMode } from '../../api/kinds/inferenceservice.ts';
+
 export type ScaleMetric = 'concurrency' | 'rps';
 /** Knative (legacy Serverless) may scale to zero; Standard (legacy RawDeployment) never does. */
-export type ScalingMode = 'Knative' | 'Standard';
+export type ScalingMode = DeploymentMode;
 
 export interface KpaConfig {
   mode: ScalingMode;
@@ -42,7 +44,7 @@ export interface KpaConfig {
 }
 
 export const KPA_DEFAULTS: KpaConfig = {
-  mode: 'Knative',
+  mode: DEFAULT_DEPLOYMENT_MODE,
   metric: 'concurrency',
   containerConcurrency: 0,
   targetUtilizationPercentage: 70,

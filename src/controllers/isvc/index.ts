@@ -5,4 +5,5 @@ export { selectRuntime, describeRuntimes, type Selection, type SelectionRequest,
 export { buildTemplate, desiredReplicas, predictorModel, revisionName, templateFingerprint } from './template.ts';
 export { revisionState, type ModelState, type RevisionState } from './revision-state.ts';
 export { mergeConditions, readyFrom, type Condition } from './conditions.ts';
+export { IsvcController, type IsvcControllerOptions } from './controller.ts';
 export type { Deployer, RevisionObservation, RevisionTemplate, RuntimeCandidate, RuntimeKind } from './types.ts';

@@ -9,7 +9,9 @@
 // status.components.<component>.revisions maps each live revision to its
 // template, fingerprint and artifact digest; revisionCounter numbers them.
 import { z } from 'zod';
-import { inferenceServiceSpec, KEEP_WARM_ANNOTATION, parseKeepWarm, type InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
+import {
+  DEFAULT_DEPLOYMENT_MODE, DEPLOYMENT_MODE_ANNOTATION, inferenceServiceSpec, KEEP_WARM_ANNOTATION, parseDeploymentMode, parseKeepWarm, type InferenceServiceSpec,
+} from '../../api/kinds/inferenceservice.ts';
 import type { KubeObject } from '../../store/types.ts';
 import { mergeConditions, readyFrom, type ConditionInput } from './conditions.ts';
 import { revisionState, type RevisionState } from './revision-state.ts';
@@ -246,7 +248,8 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
       conditions,
       components,
       modelStatus: modelStatus(predictor, predictorServing, (components.predictor as { lastFailureInfo?: unknown }).lastFailureInfo),
-      deploymentMode: 'Serverless',
+      // KServe's names for the mode the autoscaler runs the revisions in (legacy annotation names read as the current ones).
+      deploymentMode: parseDeploymentMode(annotations[DEPLOYMENT_MODE_ANNOTATION]) ?? DEFAULT_DEPLOYMENT_MODE,
     },
     ensure, stop,
     ...(becameReady ? { becameReady } : {}),

@@ -5,15 +5,13 @@
 // run (model, runtime container, scaling annotations), never traffic
 // (canaryTrafficPercent) nor the InferenceService's own metadata.
 import { sha256Hex } from '../../core/canonical.ts';
-import type { InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
+import { PREDICTOR_FRAMEWORKS, type InferenceServiceSpec } from '../../api/kinds/inferenceservice.ts';
 import { selectRuntime, type ModelFormat, type Selection } from './runtime-select.ts';
 import type { RevisionTemplate, RuntimeCandidate } from './types.ts';
 
 type Predictor = InferenceServiceSpec['predictor'];
 type Container = NonNullable<Predictor['containers']>[number];
 type FrameworkSpec = Omit<NonNullable<Predictor['model']>, 'modelFormat'>;
-
-const FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
 
 /** What the predictor asks to run, whichever of KServe's spellings it uses. */
 export type PredictorModel =
@@ -25,7 +23,7 @@ export function predictorModel(p: Predictor): PredictorModel {
     const { modelFormat, runtime, storageUri, protocolVersion, runtimeVersion: _v, storage: _s, ...overrides } = p.model;
     return { kind: 'model', format: modelFormat, protocolVersion: protocolVersion ?? 'v1', overrides, ...(runtime ? { runtime } : {}), ...(storageUri ? { storageUri } : {}) };
   }
-  for (const fw of FRAMEWORKS) {
+  for (const fw of PREDICTOR_FRAMEWORKS) {
     const spec = (p as Record<string, unknown>)[fw] as FrameworkSpec | undefined;
     if (spec) {
       const { runtime, storageUri, protocolVersion, runtimeVersion: _v, storage: _s, ...overrides } = spec;
@@ -98,13 +96,7 @@ export function buildTemplate(input: TemplateInput): Omit<RevisionTemplate, 'rev
     command, env,
     ...(container.workingDir ? { workingDir: container.workingDir } : {}),
     readinessPath: readinessPath(container, model.protocolVersion, name),
-    scaling: {
-      minReplicas: p.minReplicas ?? 1,
-      ...(p.maxReplicas !== undefined ? { maxReplicas: p.maxReplicas } : {}),
-      ...(p.scaleMetric !== undefined ? { scaleMetric: p.scaleMetric } : {}),
-      ...(p.scaleTarget !== undefined ? { scaleTarget: p.scaleTarget } : {}),
-      ...(p.containerConcurrency !== undefined ? { containerConcurrency: p.containerConcurrency } : {}),
-    },
+    scaling: scalingOf(p),
   };
 }
 
@@ -153,12 +145,17 @@ export function buildAuxTemplate(namespace: string, name: string, component: 'tr
     command, env: { ...mergedEnv(container.env, [], name), PREDICTOR_HOST: predictorHost },
     ...(container.workingDir ? { workingDir: container.workingDir } : {}),
     readinessPath: readinessPath(container, 'v1', name),
-    scaling: {
-      minReplicas: spec.minReplicas ?? 1,
-      ...(spec.maxReplicas !== undefined ? { maxReplicas: spec.maxReplicas } : {}),
-      ...(spec.scaleMetric !== undefined ? { scaleMetric: spec.scaleMetric } : {}),
-      ...(spec.scaleTarget !== undefined ? { scaleTarget: spec.scaleTarget } : {}),
-      ...(spec.containerConcurrency !== undefined ? { containerConcurrency: spec.containerConcurrency } : {}),
-    },
+    scaling: scalingOf(spec),
+  };
+}
+
+/** The scaling knobs a component spec sets (the autoscaler reads them from the template). */
+function scalingOf(c: Pick<Predictor, 'minReplicas' | 'maxReplicas' | 'scaleMetric' | 'scaleTarget' | 'containerConcurrency'>): RevisionTemplate['scaling'] {
+  return {
+    minReplicas: c.minReplicas ?? 1,
+    ...(c.maxReplicas !== undefined ? { maxReplicas: c.maxReplicas } : {}),
+    ...(c.scaleMetric !== undefined ? { scaleMetric: c.scaleMetric } : {}),
+    ...(c.scaleTarget !== undefined ? { scaleTarget: c.scaleTarget } : {}),
+    ...(c.containerConcurrency !== undefined ? { containerConcurrency: c.containerConcurrency } : {}),
   };
 }

@@ -1,7 +1,8 @@
 // The shapes the InferenceService reconciler works with, and the one port it
 // needs from the outside world: a Deployer that runs a revision's replicas.
-// The reconciler is pure; src/server/local implements the port with the
-// supervisor and the storage initializer.
+// The reconciler is pure and the controller loop drives it through the port;
+// src/server/local implements the port with the supervisor and the storage
+// initializer.
 import type { ServingRuntimeSpec } from '../../api/kinds/servingruntime.ts';
 import type { KubeObject } from '../../store/types.ts';
 
@@ -59,4 +60,6 @@ export interface Deployer {
   observe(namespace: string, revision: string): RevisionObservation | undefined;
   /** Revisions currently running for an InferenceService. */
   running(namespace: string, isvc: string): string[];
+  /** The InferenceService (namespace/name) a running revision (by revisionKey) belongs to. */
+  ownerOf(key: string): string | undefined;
 }

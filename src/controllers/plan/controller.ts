@@ -7,7 +7,8 @@
 import {
   COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS,
 } from '../../api/kinds/trafficplan.ts';
-import { budgetExceeded, goDurationMs, type CostInputs } from '../../analysis/cost.ts';
+import { budgetExceeded, type CostInputs } from '../../analysis/cost.ts';
+import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import { DEFAULT_GATE_OPTIONS, alphaShares, type GateOptions } from '../../analysis/gates.ts';
 import { forecastGates } from '../../analysis/forecast.ts';
 import type { Store } from '../../store/types.ts';

@@ -4,12 +4,11 @@
 // field (KServe's documented promotion) and rollback writes 0, which pins
 // all traffic to the previously rolled-out revision — no request reaches
 // the candidate, dead or alive.
-import { KEEP_WARM_ANNOTATION, parseKeepWarm, SHADOW_ANNOTATION, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import { KEEP_WARM_ANNOTATION, parseKeepWarm, PREDICTOR_FRAMEWORKS as FRAMEWORKS, SHADOW_ANNOTATION, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
 import type { Store } from '../../store/types.ts';
 import { updateWithRetry, type Desired, type TrafficPlan, type PlanTarget, type TargetMemo, type TargetView } from './target.ts';
 
 const ISVC = { group: 'serving.kserve.io', resource: 'inferenceservices' };
-const FRAMEWORKS = ['sklearn', 'xgboost', 'lightgbm', 'tensorflow', 'pytorch', 'onnx', 'triton', 'pmml', 'huggingface', 'paddle'];
 
 interface PredictorStatus {
   latestCreatedRevision?: string;

@@ -3,7 +3,7 @@
 // reports for the audit log. Everything here is plain JSON so the state can
 // be stored and resumed after a crash.
 import { TERMINAL_PLAN_PHASES, type PLAN_PHASES, type TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
-import { goDurationMs } from '../../analysis/cost.ts';
+import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import type { GateResult, Verdict } from '../../analysis/gates.ts';
 import type { StepEvidence, WindowEvidence } from '../../analysis/step-evidence.ts';
 import type { PairSummary } from '../../analysis/pairs.ts';

@@ -9,7 +9,7 @@
 // rolls back); abort past maxDuration; advance when the step's hold is met.
 // docs/plans.md states every rule.
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
-import { goDurationMs } from '../../analysis/cost.ts';
+import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import { DEFAULT_GATE_OPTIONS, alphaShares, evaluateLook, type GateOptions, type LookVerdict } from '../../analysis/gates.ts';
 import { addWindow, newStepEvidence, withReference, type StepEvidence } from '../../analysis/step-evidence.ts';
 import { pairSummary } from '../../analysis/pairs.ts';

@@ -41,12 +41,6 @@ function compileNamed(map: Record<string, StringMatch> | undefined, field: strin
   return { list: Object.freeze(list) as NamedMatcher[], ok };
 }
 
-export interface MatchBlock {
-  match: CompiledMatch;
-  /** Gateways this block applies to (its own, else the VirtualService's). */
-  gateways: readonly string[];
-}
-
 export function compileMatch(route: CompiledRoute, m: MatchRequest, field: string, report: Report): CompiledMatch {
   let never = false;
   const one = (sm: StringMatch | undefined, f: string, ignoreCase = false): StrMatcher | null => {

@@ -3,7 +3,7 @@
 // file), read back oldest first for `kubectl logs [--tail N] [-f]`.
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../../core/sleep.ts';
 
 export interface RotationPolicy {
   /** Rotate when the current file would grow past this (kubelet: 10 MiB). */
@@ -158,7 +158,7 @@ export async function* readLogLines(path: string, opts: ReadLogOptions = {}): As
         pending = pending.slice(end + 1);
       }
       if (!stillAlive) break;
-      await sleep(opts.pollMs ?? 200, undefined, { signal: opts.signal }).catch(() => undefined);
+      await sleep(opts.pollMs ?? 200, opts.signal);
     }
     if (pending !== '' && !opts.signal?.aborted) yield pending;
   } finally {

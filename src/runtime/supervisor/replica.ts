@@ -8,6 +8,7 @@ import { CONTAINER, INIT_CONTAINER, type ReplicaSnapshot, type Termination } fro
 import { freePort, withPort } from './ports.ts';
 import { httpProbe } from './probe.ts';
 import { trackChild, untrackChild } from './reaper.ts';
+import { sleep } from '../../core/sleep.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -269,7 +270,7 @@ export class Replica {
           this.cfg.onUpdate();
         }
       }
-      await new Promise((r) => setTimeout(r, periodMs));
+      await sleep(periodMs);
     }
   }
 }

@@ -7,7 +7,8 @@ import { formatCauses, zodIssuesToCauses } from '../../api/validate.ts';
 import { syError } from '../../core/errors.ts';
 import type { Store } from '../../store/types.ts';
 import { GroupName, ROLES, type Principal, type TokenRegistry } from '../auth.ts';
-import { decodeBody, mediaType, readBody } from '../http/body.ts';
+import { readBody } from '../../core/http-body.ts';
+import { decodeBody, mediaType } from '../http/body.ts';
 import { sendJson } from '../http/respond.ts';
 
 const CreateToken = z.object({

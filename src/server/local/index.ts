@@ -3,14 +3,14 @@
 // creates one, passes podLogs to the API server, starts it once the API
 // server runs, and stops it before the store closes.
 import { syError } from '../../core/errors.ts';
+import { LocalAutoscaler } from '../../controllers/autoscaler/index.ts';
+import { IsvcController } from '../../controllers/isvc/index.ts';
 import { Supervisor, type SupervisorOptions } from '../../runtime/supervisor/index.ts';
 import type { Actor, Store } from '../../store/types.ts';
 import { ensureBuiltinRuntimes } from './builtin-runtimes.ts';
-import { IsvcController } from './controller.ts';
 import { LocalDeployer } from './deployer.ts';
 import { StorePodSink, removeStalePods } from './pod-sink.ts';
 import { LocalIngress } from './ingress.ts';
-import { LocalAutoscaler } from './autoscaling.ts';
 import type { Gateway } from '../../gateway/server.ts';
 
 export { BUILTIN_ONNX_RUNTIME, builtinOnnxRuntime } from './builtin-runtimes.ts';

@@ -67,6 +67,11 @@ export class StorePodSink implements PodSink {
       return;
     }
     this.uids.set(key, current.metadata.uid ?? '');
+    // A replica being stopped: mark its pod as the API server marks a pod deleted with a grace
+    // period (kubectl shows Terminating); deletePod removes it once the process has exited.
+    if (pod.metadata.deletionTimestamp !== undefined && current.metadata.deletionTimestamp === undefined) {
+      await this.store.delete({ ...PODS, namespace, name: pod.metadata.name }, { actor: this.actor, gracePeriodSeconds: Math.max(1, pod.metadata.deletionGracePeriodSeconds ?? 30) });
+    }
     await this.store.update(PODS, { ...pod, metadata: meta }, { actor: this.actor });
     await this.store.update(PODS, { ...pod, metadata: meta }, { actor: this.actor, subresource: 'status' });
   }

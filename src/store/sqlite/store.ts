@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { isSwitchyardError, syError } from '../../core/errors.ts';
 import { matchesLabels } from '../labels.ts';
 import {
-  alreadyExistsError, auditResource, changed, checkPrecondition, keyOf, notFoundError, prepareCreate, prepareUpdate, withResourceVersion,
+  alreadyExistsError, auditResource, changed, checkPrecondition, keyOf, notFoundError, prepareCreate, prepareGracefulDelete, prepareUpdate, withResourceVersion,
 } from '../objects.ts';
 import { WatchHub, type Change } from '../watch-hub.ts';
 import { SqliteAuditLog } from './audit-log.ts';
@@ -181,6 +181,7 @@ export class SqliteStore implements Store {
       const stored = this.stored(key);
       if (!stored) throw notFoundError(key);
       checkPrecondition(key, stored, opts.resourceVersion);
+      if ((opts.gracePeriodSeconds ?? 0) > 0) return this.markDeleted(key, stored, opts);
       const revision = this.metaNumber('revision') + 1;
       this.s.deleteObject.run(key.group, key.resource, key.namespace, key.name);
       this.audit.append({ actor: opts.actor.name, verb: 'delete', resource: auditResource(key), before: stored });
@@ -188,6 +189,17 @@ export class SqliteStore implements Store {
       const deleted = withResourceVersion(stored, String(revision));
       return { result: deleted, change: this.recordChange(key, 'DELETED', deleted, revision) };
     });
+  }
+
+  /** A graceful delete: the object stays, marked, until a delete without a grace period. */
+  private markDeleted(key: ObjectKey, stored: KubeObject, opts: DeleteOptions): { result: KubeObject; change?: Change } {
+    const next = prepareGracefulDelete(stored, opts.gracePeriodSeconds!, this.now());
+    if (!next) return { result: stored };
+    const revision = this.metaNumber('revision') + 1;
+    next.metadata.resourceVersion = String(revision);
+    this.s.updateObject.run(revision, JSON.stringify(next), key.group, key.resource, key.namespace, key.name);
+    this.audit.append({ actor: opts.actor.name, verb: 'delete', resource: auditResource(key), before: stored, after: next });
+    return { result: next, change: this.recordChange(key, 'MODIFIED', next, revision, stored) };
   }
 
   async watch(type: ResourceType, opts: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<() => void> {

@@ -1,14 +1,14 @@
 // The InferenceService controller loop: watches InferenceServices and
 // (Cluster)ServingRuntimes in the store, runs the pure reconcile for each
 // changed InferenceService, writes its status, then starts and stops
-// revisions through the deployer. One key at a time, coalesced: a burst of
-// replica changes is one pass.
+// revisions through the Deployer port. One key at a time, coalesced: a burst
+// of replica changes is one pass.
 import { servingRuntimeSpec } from '../../api/kinds/servingruntime.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { isSwitchyardError } from '../../core/errors.ts';
-import { reconcile, type RevisionTemplate, type RuntimeCandidate, type RuntimeKind } from '../../controllers/isvc/index.ts';
 import type { Actor, KubeObject, Store } from '../../store/types.ts';
-import type { LocalDeployer } from './deployer.ts';
+import { reconcile } from './reconcile.ts';
+import type { Deployer, RevisionTemplate, RuntimeCandidate, RuntimeKind } from './types.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
 const RUNTIMES = { group: 'serving.kserve.io', resource: 'servingruntimes' };
@@ -17,7 +17,7 @@ const RETRY_MS = 2000;
 
 export interface IsvcControllerOptions {
   store: Store;
-  deployer: LocalDeployer;
+  deployer: Deployer;
   actor: Actor;
   now?: () => Date;
   domain?: string;

@@ -3,9 +3,11 @@
 // revision's desired count changes, asks the controller to reconcile its
 // InferenceService (which scales the replica set). The gateway's activator
 // pokes a revision at zero so the decision happens at once, not next tick.
-import { decide, initialAutoscalerState, kpaConfigFromInferenceService, record, type AutoscalerState, type KpaConfig } from '../../controllers/autoscaler/index.ts';
-import type { RevisionTemplate } from '../../controllers/isvc/index.ts';
 import { revisionKey } from '../../core/revision-key.ts';
+import type { RevisionTemplate } from '../isvc/types.ts';
+import { kpaConfigFromInferenceService } from './config.ts';
+import { decide, initialAutoscalerState, record, type AutoscalerState } from './kpa.ts';
+import type { KpaConfig } from './knobs.ts';
 
 /** Revisions are identified by revisionKey(namespace, revision) throughout. */
 export interface AutoscalingOptions {
