@@ -11,7 +11,8 @@ import { budgetExceeded, type CostInputs } from '../../analysis/cost.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import { DEFAULT_GATE_OPTIONS, alphaShares, type GateOptions } from '../../analysis/gates.ts';
 import { forecastGates } from '../../analysis/forecast.ts';
-import type { Store } from '../../store/types.ts';
+import type { KubeObject, Store } from '../../store/types.ts';
+import { updateWithRetry as retryUpdate } from '../../store/update-retry.ts';
 import { IsvcTarget } from './isvc-target.ts';
 import { nextWindow, observeWindow, type ObserveDeps } from './observe.ts';
 import { presentStatus, windowMsOf, type StoredState } from './present.ts';
@@ -193,20 +194,11 @@ export class PlanController {
   private async writeStatus(plan: TrafficPlan, stored: StoredState, view: TargetView | undefined, transitions: Transition[], now: number, blocked?: string): Promise<void> {
     const key = { ...PLANS, namespace: plan.metadata.namespace ?? 'default', name: plan.metadata.name };
     const [first, ...rest] = transitions;
-    for (let attempt = 0; ; attempt++) {
-      const current = (await this.opts.store.get(key)) as unknown as TrafficPlan | undefined;
-      if (!current) return;
-      const status = presentStatus(current.spec, stored, view, current.status, current.metadata.generation, transitions, now, blocked);
-      try {
-        await this.opts.store.update(PLANS, { ...(current as object), status } as never, {
-          actor: first?.by ? { name: first.by } : PLAN_ACTOR, subresource: 'status',
-          ...(first ? { verb: `plan/${first.cause}`, evidence: first } : {}),
-        });
-        break;
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'SY_ERR_CONFLICT' || attempt >= 4) throw err;
-      }
-    }
+    const wrote = await retryUpdate<KubeObject & TrafficPlan>(this.opts.store, key, (current) => {
+      current.status = presentStatus(current.spec, stored, view, current.status, current.metadata.generation, transitions, now, blocked);
+      return true;
+    }, { actor: first?.by ? { name: first.by } : PLAN_ACTOR, subresource: 'status', ...(first ? { verb: `plan/${first.cause}`, evidence: first } : {}) });
+    if (!wrote) return;
     const resource = `${PLANS.group}/${PLANS.resource}/${key.namespace}/${key.name}`;
     for (const t of rest) await this.opts.store.appendAudit({ actor: t.by ?? PLAN_ACTOR.name, verb: `plan/${t.cause}`, resource, evidence: t });
   }

@@ -5,6 +5,7 @@
 // acting is repaired on restart without repeating a step.
 import type { TrafficPlanSpec, TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
 import type { ObjectMeta, Store } from '../../store/types.ts';
+import { updateWithRetry as retryUpdate, type ObjectKey } from '../../store/update-retry.ts';
 
 /** A stored TrafficPlan with its spec already validated (and defaulted) by the API server. */
 export interface TrafficPlan {
@@ -71,22 +72,13 @@ export interface PlanTarget {
 export const PLAN_ACTOR = { name: 'system:plan-controller' };
 
 /** Reads, changes and writes an object, retrying when someone else wrote it in between. */
+/** Updates a target object the plan does not own, retrying conflicts; its absence is an error here. */
 export async function updateWithRetry(
   store: Store,
-  key: { group: string; resource: string; namespace: string; name: string },
+  key: ObjectKey,
   change: (obj: Record<string, unknown> & { metadata: { annotations?: Record<string, string> } }) => boolean,
   verb: string,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await store.get(key);
-    if (!current) throw new Error(`${key.resource} ${key.namespace}/${key.name} not found`);
-    const next = structuredClone(current) as Parameters<typeof change>[0];
-    if (!change(next)) return;
-    try {
-      await store.update(key, next as never, { actor: PLAN_ACTOR, verb });
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SY_ERR_CONFLICT' || attempt >= 4) throw err;
-    }
-  }
+  if (!(await store.get(key))) throw new Error(`${key.resource} ${key.namespace}/${key.name} not found`);
+  await retryUpdate(store, key, (obj) => change(obj as never), { actor: PLAN_ACTOR, verb });
 }
