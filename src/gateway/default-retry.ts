@@ -9,6 +9,7 @@ import { forward, ForwardError, type Forward, type Forwarded } from './forward.t
 import { backoffMs, failureOf, ProxyError, resetBeforeHeaders, retriable, type RetryBudget } from './proxy.ts';
 import { ISTIO_DEFAULT_RETRIES } from './routing/compile-route.ts';
 import type { UpstreamPools } from './upstreams.ts';
+import { sleep } from '../core/sleep.ts';
 
 /** The status Istio's default policy retries (503). */
 const RETRY_STATUS = Number(ISTIO_DEFAULT_RETRIES.retryOn.find((c) => /^\d{3}$/.test(c)));
@@ -60,4 +61,3 @@ export async function forwardWithDefaultRetries(res: ServerResponse, f: DefaultR
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

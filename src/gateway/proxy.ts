@@ -6,6 +6,7 @@
 // written). The caller streams the body it gets back.
 import type { Dispatcher } from 'undici';
 import type { CompiledRetries } from './routing/types.ts';
+import { sleep } from '../core/sleep.ts';
 
 /** Gateway-made failure with the status and Envoy-style text the client gets. */
 export class ProxyError extends Error {
@@ -101,16 +102,6 @@ export interface Exchange {
   attempts: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal | null) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** Sends the request, retrying as the policy allows; resolves with the response whose status the client will see. */
 export async function exchange(x: ExchangeRequest): Promise<Exchange> {
@@ -161,7 +152,7 @@ export async function exchange(x: ExchangeRequest): Promise<Exchange> {
       response.body.dump().catch(() => undefined);
       route?.removeEventListener('abort', onRouteAbort);
     }
-    await sleep(backoffMs(attempt, x.rng), route);
+    await sleep(backoffMs(attempt, x.rng), route ?? undefined);
     if (route?.aborted) {
       x.budget.release();
       throw new ProxyError(504, UPSTREAM_TIMEOUT, 'timeout');

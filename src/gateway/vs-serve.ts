@@ -19,6 +19,7 @@ import type { CompiledMatch, CompiledRoute, RequestView, Target } from './routin
 import type { ResponseIdentity, ResponseRecord } from './server.ts';
 import type { UpstreamPools } from './upstreams.ts';
 import { applyHeaderOps, modelPathFor, resolveTarget, shadowHost, type HeaderMap, type Upstream } from './vs-route.ts';
+import { sleep } from '../core/sleep.ts';
 
 export interface VsContext {
   ingress: IngressTable;
@@ -79,7 +80,6 @@ function reply(res: ServerResponse, status: number, text: string, requestId: str
   res.end(text);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sendMirrors(ctx: VsContext, route: CompiledRoute, mask: number, body: Buffer | null, path: string, method: string, headers: HeaderMap, requestId: string): void {
   for (let i = 0; i < route.mirrors.length; i++) {

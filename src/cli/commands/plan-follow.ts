@@ -5,6 +5,7 @@ import { syError } from '../../core/errors.ts';
 import type { ApiClient } from '../client.ts';
 import type { KubeObject } from '../output.ts';
 import { ServerError } from '../status.ts';
+import { sleep } from '../../core/sleep.ts';
 
 export const PLAN_GROUP_VERSION = 'switchyard.dev/v1alpha1';
 export const PLAN_LABEL = 'trafficplan.switchyard.dev';
@@ -20,11 +21,6 @@ export function planNotFound(name: string): ServerError {
 
 export const getPlan = (client: ApiClient, ns: string, name: string): Promise<KubeObject> => client.get<KubeObject>(planPath(ns, name));
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
 
 /**
  * Yields the plan now and again on every change, until `signal` aborts.
