@@ -9,10 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiFetch, kubectl, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { apiFetch, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { planTools } from './plans.ts';
 import { startLoad } from './load.ts';
 
-const K = '1.33';
 const RPS = 100;
 
 interface GateStatus { metric: string; verdict: string; value?: number; samples?: { candidate: number }; needs?: { requests?: number; message: string } }
@@ -36,22 +36,8 @@ function plan(name: string, target: string, storageUri: string): string {
 
 describe('decisions at ~100 requests per second', { concurrency: false }, () => {
   let up: Up;
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const r = await kubectl(K, up, args, input === undefined ? {} : { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const status = async (name: string): Promise<PlanStatus> => {
-    const res = await apiFetch(up, `/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans/${name}`);
-    return ((await res.json()) as { status?: PlanStatus }).status ?? {};
-  };
-  const serve = async (name: string) => {
-    await ok(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'default' },
-      spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/iris-v1/' } } },
-    }));
-    await ok(['wait', '--for=condition=Ready', `isvc/${name}`, '--timeout=60s']);
-  };
+  const { ok, serve, status: planStatus } = planTools(() => up);
+  const status = (name: string) => planStatus<PlanStatus>(name);
 
   before(async () => {
     up = await startUp();

@@ -11,7 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { apiFetch, kubectl, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { apiFetch, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { planTools } from './plans.ts';
 import { CENTERS, startLoad } from './load.ts';
 
 const K = '1.33';
@@ -44,30 +45,13 @@ const PSI = { metric: 'outputPSI', max: 0.2 };
 
 describe('TrafficPlan end to end', { concurrency: false }, () => {
   let up: Up;
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const r = await kubectl(K, up, args, input === undefined ? {} : { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const planStatus = async (name: string): Promise<PlanStatus> => {
-    const res = await apiFetch(up, `/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans/${name}`);
-    return ((await res.json()) as { status?: PlanStatus }).status ?? {};
-  };
+  const tools = planTools(() => up);
+  const { ok } = tools;
+  const planStatus = (name: string) => tools.status<PlanStatus>(name);
   const isvcSpec = async (name: string) => JSON.parse(await ok(['get', 'isvc', name, '-o', 'json'])) as { spec: { predictor: { canaryTrafficPercent?: number } }; status: { components: { predictor: { latestRolledoutRevision?: string } } } };
-  const auditOf = async (name: string) => {
-    const res = await apiFetch(up, '/switchyard/v1/audit?limit=100000');
-    const body = (await res.json()) as { items: Array<{ verb: string; actor: string; resource: string; evidence?: { step: { stepIndex: number; percent: number }; evidence: { requestsInStep: number } } }> };
-    return body.items.filter((r) => r.resource === `switchyard.dev/trafficplans/default/${name}` && r.verb.startsWith('plan/'));
-  };
-  const serve = async (name: string, uri: string, annotations?: Record<string, string>) => {
-    await ok(['apply', '-f', '-'], isvcYaml(name, uri, annotations));
-    await ok(['wait', '--for=condition=Ready', `isvc/${name}`, '--timeout=60s']);
-  };
-  const waitPhase = (name: string, phases: string[], ms = 120_000) =>
-    until(`plan ${name} to reach ${phases.join('|')}`, async () => {
-      const s = await planStatus(name);
-      return s.phase && phases.includes(s.phase) ? s : undefined;
-    }, ms, () => up.output().split('\n').filter((l) => l.includes(name)).slice(-5).join('\n'));
+  const auditOf = (name: string) => tools.audit<{ verb: string; actor: string; evidence?: { step: { stepIndex: number; percent: number }; evidence: { requestsInStep: number } } }>(name);
+  const { serve } = tools;
+  const waitPhase = (name: string, phases: string[], ms?: number) => tools.waitPhase<PlanStatus>(name, phases, ms);
 
   before(async () => {
     up = await startUp();

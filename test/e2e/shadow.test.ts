@@ -12,9 +12,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiFetch, kubectl, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { KUBECTL as K, planTools } from './plans.ts';
 import { startLoad } from './load.ts';
 
-const K = '1.33';
 
 interface Shadow { pairs: number; compared: number; agreement?: number; candidateErrors: number; confusion?: Record<string, Record<string, number>> }
 interface PlanStatus {
@@ -42,26 +42,9 @@ function plan(name: string, target: string, storageUri: string, o: { pairedReque
 
 describe('shadow phase', { concurrency: false }, () => {
   let up: Up;
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const r = await kubectl(K, up, args, input === undefined ? {} : { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const status = async (name: string): Promise<PlanStatus> => {
-    const res = await apiFetch(up, `/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans/${name}`);
-    return ((await res.json()) as { status?: PlanStatus }).status ?? {};
-  };
-  const serve = async (name: string) => {
-    await ok(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'default' },
-      spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/iris-v1/' } } },
-    }));
-    await ok(['wait', '--for=condition=Ready', `isvc/${name}`, '--timeout=60s']);
-  };
-  const finished = (name: string, ms = 5 * 60_000) => until(`plan ${name} to finish`, async () => {
-    const s = await status(name);
-    return ['Promoted', 'Validated', 'RolledBack', 'Aborted', 'Paused'].includes(s.phase ?? '') ? s : undefined;
-  }, ms, () => up.output().split('\n').filter((l) => l.includes(name)).slice(-5).join('\n'));
+  const { ok, serve, status: planStatus, waitPhase } = planTools(() => up);
+  const status = (name: string) => planStatus<PlanStatus>(name);
+  const finished = (name: string, ms = 5 * 60_000) => waitPhase<PlanStatus>(name, ['Promoted', 'Validated', 'RolledBack', 'Aborted', 'Paused'], ms);
 
   before(async () => {
     up = await startUp();
