@@ -18,7 +18,7 @@ test('InferenceService canary manifest passes with KServe defaults applied', () 
   assert.ok(r.ok);
   const p = r.value.spec.predictor;
   assert.equal(p.canaryTrafficPercent, 10);
-  assert.equal(p.model.protocolVersion, 'v1');
+  assert.equal(p.model.protocolVersion, undefined, 'no default, as in KServe: the selected runtime decides');
   assert.equal(p.minReplicas, 1);
   assert.equal(p.model.modelFormat.name, 'onnx');
   assert.equal(p.model.storageUri, 'pvc://models/iris-v2/');

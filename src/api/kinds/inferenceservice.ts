@@ -95,9 +95,9 @@ const modelFields = {
   ...containerFields,
   runtime: z.string().optional().describe('Name of a ServingRuntime or ClusterServingRuntime to use; auto-selected by modelFormat when empty.'),
   runtimeVersion: z.string().optional(),
-  storageUri: z.string().optional().describe('Where the model artifact lives: pvc://CLAIM/path, file://, http(s)://, s3://, gs://.'),
+  storageUri: z.string().optional().describe('Where the model artifact lives: pvc://CLAIM/path, file://, http(s)://, s3://BUCKET/path, gs://BUCKET/path.'),
   storage: anyObject.optional(),
-  protocolVersion: protocolVersion.default('v1'),
+  protocolVersion: protocolVersion.optional().describe('Inference protocol; when unset v1 for automatic runtime selection, else the named runtime\'s (v2 for MLServer).'),
 };
 
 const modelSpec = z.strictObject({ ...modelFields, modelFormat }).describe('The model to serve: format, runtime and artifact location.');

@@ -12,6 +12,8 @@ export interface RuntimeCandidate {
   kind: RuntimeKind;
   name: string;
   spec: ServingRuntimeSpec;
+  /** The runtime object's metadata.annotations (serving.kserve.io/server-type picks server defaults). */
+  annotations?: Record<string, string>;
 }
 
 export type Component = 'predictor' | 'transformer' | 'explainer';
