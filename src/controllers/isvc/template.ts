@@ -11,6 +11,9 @@ import { lowestProtocol, SERVER_TYPE_ANNOTATION, serverDefaults, withDefaultArgs
 import type { RevisionTemplate, RuntimeCandidate } from './types.ts';
 
 type Predictor = InferenceServiceSpec['predictor'];
+
+/** KServe's storageSecretNameAnnotation: the Secret the storage initializer uses, before the service account's. */
+export const STORAGE_SECRET_ANNOTATION = 'serving.kserve.io/storageSecretName';
 type Container = NonNullable<Predictor['containers']>[number];
 type FrameworkSpec = Omit<NonNullable<Predictor['model']>, 'modelFormat'>;
 
@@ -117,6 +120,8 @@ export function buildTemplate(input: TemplateInput): Omit<RevisionTemplate, 'rev
     namespace, isvc: name, component: 'predictor', runtime, modelName: name,
     protocolVersion,
     ...(model.kind === 'model' && model.storageUri ? { storageUri: model.storageUri } : {}),
+    ...(model.kind === 'model' && model.storageUri && p.serviceAccountName ? { serviceAccountName: p.serviceAccountName } : {}),
+    ...(model.kind === 'model' && model.storageUri && vars.annotations[STORAGE_SECRET_ANNOTATION] ? { storageSecretName: vars.annotations[STORAGE_SECRET_ANNOTATION] } : {}),
     command, env,
     ...(container.workingDir ? { workingDir: container.workingDir } : {}),
     readinessPath: readinessPath(container, protocolVersion, vars),

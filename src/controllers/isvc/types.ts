@@ -33,6 +33,10 @@ export interface RevisionTemplate {
   modelName: string;
   protocolVersion: string;
   storageUri?: string;
+  /** Whose Secrets the storage initializer may use (KServe: the predictor's, else `default`). */
+  serviceAccountName?: string;
+  /** The Secret named by the InferenceService's serving.kserve.io/storageSecretName annotation. */
+  storageSecretName?: string;
   /** argv[0] then its arguments. */
   command: string[];
   env: Record<string, string>;

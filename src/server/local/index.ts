@@ -11,6 +11,7 @@ import { LocalDeployer } from './deployer.ts';
 import { StorePodSink, removeStalePods } from './pod-sink.ts';
 import { LocalIngress } from './ingress.ts';
 import { LocalAutoscaler } from './autoscaling.ts';
+import { storageCredentials } from './storage-credentials.ts';
 import { defaultRuntimesDir } from '../../runtime/python/environments.ts';
 import type { Gateway } from '../../gateway/server.ts';
 
@@ -49,7 +50,11 @@ export class LocalServing {
     supervisor = new Supervisor({ ...opts.supervisor, publish: this.sink });
     this.supervisor = supervisor;
     this.runtimesDir = opts.runtimesDir ?? defaultRuntimesDir(opts.dataDir);
-    this.deployer = new LocalDeployer({ supervisor, dataDir: opts.dataDir, logDir: opts.logDir, runtimesDir: this.runtimesDir, ...(opts.log ? { log: opts.log } : {}) });
+    this.deployer = new LocalDeployer({
+      supervisor, dataDir: opts.dataDir, logDir: opts.logDir, runtimesDir: this.runtimesDir,
+      storageOptions: (template) => storageCredentials(opts.store, template),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     this.ingress = new LocalIngress(opts.store, supervisor, opts.domain);
     this.autoscaler = new LocalAutoscaler({
       inflight: (key) => this.gateway?.inflight(key) ?? 0,
