@@ -10,8 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiFetch, kubectl, removeDir, ROOT, startUp, type Up } from './harness.ts';
-import { startLoad, until } from './load.ts';
+import { apiFetch, kubectl, removeDir, ROOT, startUp, until, type Up } from './harness.ts';
+import { startLoad } from './load.ts';
 import { labPythonOrSkip, labVenv, sharedRuntimesDir, startMoto, type Moto } from '../runtime/python-helpers.ts';
 
 process.env.SWITCHYARD_RUNTIMES_DIR ||= sharedRuntimesDir();
@@ -144,7 +144,7 @@ describe('Python runtimes end to end', { concurrency: false }, () => {
         window: '2s', maxDuration: '10m', rollback: { onGateFailure: true, keepWarm: '1h' },
       },
     }));
-    const load = startLoad(up!, `iris.${NS}.example.com`, 4);
+    const load = startLoad(up!, `iris.${NS}.example.com`, { concurrency: 4 });
     try {
       await until('the plan to promote', async () => {
         const res = await apiFetch(up!, `/apis/switchyard.dev/v1alpha1/namespaces/${NS}/trafficplans/iris-onnx`);
