@@ -19,10 +19,11 @@ export function labVenv(): { dir: string } | { error: string } {
   if (venv) return { dir: venv };
   if (venvError) return { error: venvError };
   try {
-    venv = execFileSync('bash', [join(ROOT, 'examples/lab/venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 15 * 60_000 }).trim();
+    venv = execFileSync('bash', [join(ROOT, 'examples/lab/venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15 * 60_000 }).trim();
     return { dir: venv };
   } catch (err) {
-    venvError = `the lab's Python environment (examples/lab/venv.sh) could not be created: ${(err as Error).message.split('\n')[0]}`;
+    const why = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || (err as Error).message;
+    venvError = `the lab's Python environment could not be created (bash examples/lab/venv.sh: ${why})`;
     return { error: venvError };
   }
 }

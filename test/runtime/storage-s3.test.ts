@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { resolveStorageUri, s3FromSecret, type S3Config } from '../../src/runtime/storage/index.ts';
-import { labPythonOrSkip, startMoto, type Moto } from './python-helpers.ts';
+import { labPythonOrSkip, labVenv, startMoto, type Moto } from './python-helpers.ts';
 
 let moto: Moto | undefined;
 let dataDir = '';
 let s3: S3Config;
 
-before(async (t) => {
-  const python = labPythonOrSkip(t as never);
-  if (!python) return;
-  moto = await startMoto(python);
+before(async () => {
+  const venv = labVenv();
+  if (!('dir' in venv)) return; // each test skips (locally) or fails (CI) with the reason
+  moto = await startMoto(join(venv.dir, 'bin', 'python'));
   dataDir = mkdtempSync(join(tmpdir(), 'sy-s3-'));
   // As a KServe user writes it: keys in the data, endpoint and scheme in annotations.
   s3 = s3FromSecret({
@@ -44,7 +44,7 @@ after(async () => {
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 
 test('a prefix is a directory: its objects under KEY/, markers skipped, with the digest of the same files on disk', async (t) => {
-  if (!moto) return t.skip('no lab environment');
+  if (!moto) return void labPythonOrSkip(t);
   const a = await resolveStorageUri('s3://models/iris', { dataDir, s3 });
   assert.deepEqual(a.files, ['meta/labels.txt', 'model.joblib'], 'iris-v10/ shares the prefix but is another directory');
   assert.equal(readFileSync(join(a.modelDir, 'model.joblib'), 'utf8'), 'weights-v1');
@@ -58,7 +58,7 @@ test('a prefix is a directory: its objects under KEY/, markers skipped, with the
 });
 
 test('an unchanged listing reuses the cached model; a changed object is fetched again', async (t) => {
-  if (!moto) return t.skip('no lab environment');
+  if (!moto) return void labPythonOrSkip(t);
   const first = await resolveStorageUri('s3://models/iris/', { dataDir, s3 });
   const again = await resolveStorageUri('s3://models/iris/', { dataDir, s3 });
   assert.equal(again.modelDir, first.modelDir);
@@ -70,7 +70,7 @@ test('an unchanged listing reuses the cached model; a changed object is fetched 
 });
 
 test('a key naming one object is a single-file model whose digest is the sha256 of its bytes', async (t) => {
-  if (!moto) return t.skip('no lab environment');
+  if (!moto) return void labPythonOrSkip(t);
   const a = await resolveStorageUri('s3://models/one/model.bst', { dataDir, s3 });
   assert.deepEqual(a.files, ['model.bst']);
   assert.equal(a.digest, `sha256:${sha('booster')}`);
@@ -78,7 +78,7 @@ test('a key naming one object is a single-file model whose digest is the sha256 
 });
 
 test('a wrong secret is refused with the storage error and the Secret named; nothing is left behind', async (t) => {
-  if (!moto) return t.skip('no lab environment');
+  if (!moto) return void labPythonOrSkip(t);
   const fresh = mkdtempSync(join(tmpdir(), 'sy-s3-'));
   try {
     const wrong = { ...s3, secretAccessKey: 'not-the-secret' };
@@ -96,7 +96,7 @@ test('a wrong secret is refused with the storage error and the Secret named; not
 });
 
 test('keys that would leave the model directory, a missing prefix and the size limit are refused before writing', async (t) => {
-  if (!moto) return t.skip('no lab environment');
+  if (!moto) return void labPythonOrSkip(t);
   await assert.rejects(resolveStorageUri('s3://models/esc/', { dataDir, s3 }), { code: 'SY_ERR_STORAGE_PATH_ESCAPE' });
   await assert.rejects(resolveStorageUri('s3://models/a/../b', { dataDir, s3 }), { code: 'SY_ERR_STORAGE_PATH_ESCAPE' });
   await assert.rejects(resolveStorageUri('s3://models/nothing-here/', { dataDir, s3 }), (err: Error & { code?: string }) => {
@@ -115,7 +115,7 @@ test('keys that would leave the model directory, a missing prefix and the size l
 });
 
 test('credentials follow KServe: no keys and no anonymous flag is an access error that says what to set', async (t) => {
-  if (!moto) return t.skip('no lab environment');
+  if (!moto) return void labPythonOrSkip(t);
   const none = { ...s3, accessKeyId: undefined, secretAccessKey: undefined };
   await assert.rejects(resolveStorageUri('s3://models/iris/', { dataDir, s3: none }), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'SY_ERR_STORAGE_ACCESS');
