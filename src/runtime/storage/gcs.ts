@@ -1,27 +1,30 @@
 // Google Cloud Storage through its JSON API: anonymous (public buckets) or
-// with a service-account key, whose access token google-auth-library gets
-// from the key's own token endpoint (never from a metadata server).
+// with a service-account key, exchanged for an access token at the key's own
+// token endpoint (never a metadata server; see service-account.ts).
 // STORAGE_EMULATOR_HOST points the same calls at an emulator.
-import { GoogleAuth } from 'google-auth-library';
 import { Agent, request } from 'undici';
 import type { GcsConfig } from './credentials.ts';
 import { ObjectStoreError, type ObjectInfo, type ObjectStore } from './object-store.ts';
+import { serviceAccountToken } from './service-account.ts';
 
 const SCOPE = 'https://www.googleapis.com/auth/devstorage.read_only';
 
 export function gcsStore(cfg: GcsConfig, stallMs: number): ObjectStore {
   const dispatcher = new Agent({ connections: 4, headersTimeout: stallMs, bodyTimeout: stallMs });
-  const auth = cfg.credentials ? new GoogleAuth({ credentials: cfg.credentials as never, scopes: [SCOPE] }) : undefined;
   const root = cfg.endpoint.replace(/\/+$/, '');
+  let token: { value: string; until: number } | undefined;
 
   async function headers(): Promise<Record<string, string>> {
-    if (!auth) return {};
-    try {
-      const token = await auth.getAccessToken();
-      return token ? { authorization: `Bearer ${token}` } : {};
-    } catch (err) {
-      throw new ObjectStoreError('access', `the service-account key from ${cfg.source} was refused (${(err as Error).message})`, { cause: err });
+    if (!cfg.credentials) return {};
+    if (!token || token.until < Date.now()) {
+      try {
+        const t = await serviceAccountToken(cfg.credentials, SCOPE, dispatcher);
+        token = { value: t.accessToken, until: Date.now() + (t.expiresInS - 60) * 1000 };
+      } catch (err) {
+        throw new ObjectStoreError('access', `the service-account key from ${cfg.source} was refused (${(err as Error).message})`, { cause: err });
+      }
     }
+    return { authorization: `Bearer ${token.value}` };
   }
 
   async function call(url: string, what: string, signal: AbortSignal) {
@@ -48,10 +51,10 @@ export function gcsStore(cfg: GcsConfig, stallMs: number): ObjectStore {
       const out: ObjectInfo[] = [];
       let token: string | undefined;
       do {
-        const q = new URLSearchParams({ prefix, fields: 'items(name,size,generation),nextPageToken', ...(token ? { pageToken: token } : {}) });
+        const q = new URLSearchParams({ prefix, fields: 'items(name,size,generation,md5Hash),nextPageToken', ...(token ? { pageToken: token } : {}) });
         const res = await call(`${root}/storage/v1/b/${encodeURIComponent(bucket)}/o?${q}`, `listing gs://${bucket}/${prefix}`, signal);
-        const page = (await res.body.json()) as { items?: { name: string; size?: string; generation?: string }[]; nextPageToken?: string };
-        for (const o of page.items ?? []) out.push({ key: o.name, size: Number(o.size ?? 0), version: o.generation ?? '' });
+        const page = (await res.body.json()) as { items?: { name: string; size?: string; generation?: string; md5Hash?: string }[]; nextPageToken?: string };
+        for (const o of page.items ?? []) out.push({ key: o.name, size: Number(o.size ?? 0), version: `${o.generation ?? ''}/${o.md5Hash ?? ''}` });
         token = page.nextPageToken;
       } while (token);
       return out;
