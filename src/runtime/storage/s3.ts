@@ -1,9 +1,10 @@
 // S3 (and S3-compatible stores: MinIO, moto, Ceph) through the AWS SDK's S3
-// client. Credentials come only from the config (a Secret or AWS_* variables):
-// the SDK's default chain is never used, so nothing probes instance metadata.
+// client, loaded on first use (every CLI start would pay for it otherwise).
+// Credentials come only from the config (a Secret or AWS_* variables): the
+// SDK's default chain is never used, so nothing probes instance metadata.
 import { Agent } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { syError } from '../../core/errors.ts';
 import type { S3Config } from './credentials.ts';
 import { ObjectStoreError, type ObjectInfo, type ObjectStore } from './object-store.ts';
@@ -23,7 +24,11 @@ function agent(cfg: S3Config): Agent | undefined {
   return new Agent({ keepAlive: true, rejectUnauthorized: cfg.verifySsl, ...(ca ? { ca } : {}) });
 }
 
-function clientFor(cfg: S3Config, stallMs: number): S3Client {
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = () => (sdk ??= import('@aws-sdk/client-s3'));
+
+function clientFor({ S3Client }: Sdk, cfg: S3Config, stallMs: number): S3Client {
   if (!cfg.anonymous && (!cfg.accessKeyId || !cfg.secretAccessKey)) {
     throw new ObjectStoreError('access', `no S3 credentials: ${cfg.source} sets no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; give the InferenceService a Secret (serviceAccountName or serving.kserve.io/storageSecretName) or mark the bucket public with serving.kserve.io/s3-useanoncredential: "true"`);
   }
@@ -39,7 +44,7 @@ function clientFor(cfg: S3Config, stallMs: number): S3Client {
   });
 }
 
-function failure(err: unknown, cfg: S3Config, what: string): ObjectStoreError {
+function failure({ S3ServiceException }: Sdk, err: unknown, cfg: S3Config, what: string): ObjectStoreError {
   if (err instanceof ObjectStoreError) return err;
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
@@ -59,30 +64,32 @@ function failure(err: unknown, cfg: S3Config, what: string): ObjectStoreError {
 
 export function s3Store(cfg: S3Config, stallMs: number): ObjectStore {
   let client: S3Client | undefined;
-  const c = () => (client ??= clientFor(cfg, stallMs));
+  const c = (s: Sdk) => (client ??= clientFor(s, cfg, stallMs));
   return {
     scheme: 's3://',
     async list(bucket, prefix, signal) {
+      const s = await loadSdk();
       const out: ObjectInfo[] = [];
       let token: string | undefined;
       try {
         do {
-          const page = await c().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }), { abortSignal: signal });
+          const page = await c(s).send(new s.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }), { abortSignal: signal });
           for (const o of page.Contents ?? []) if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, version: o.ETag ?? '' });
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (token);
       } catch (err) {
-        throw failure(err, cfg, `listing s3://${bucket}/${prefix}`);
+        throw failure(s, err, cfg, `listing s3://${bucket}/${prefix}`);
       }
       return out;
     },
     async get(bucket, key, signal) {
+      const s = await loadSdk();
       try {
-        const res = await c().send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+        const res = await c(s).send(new s.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
         if (!res.Body) throw new ObjectStoreError('other', `s3://${bucket}/${key} came back without a body`);
         return res.Body as AsyncIterable<Uint8Array>;
       } catch (err) {
-        throw failure(err, cfg, `reading s3://${bucket}/${key}`);
+        throw failure(s, err, cfg, `reading s3://${bucket}/${key}`);
       }
     },
   };
