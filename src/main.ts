@@ -1,11 +1,12 @@
-// The one binary: wires the server (`up`), the runtime (`model-server`) and
-// the client verbs, which speak HTTP to the API server only.
+// The one binary: wires the server (`up`), the runtime (`model-server`,
+// `runtimes`) and the client verbs, which speak HTTP to the API server only.
 import { Command } from 'commander';
 import { isSwitchyardError } from './core/errors.ts';
 import { VERSION } from './core/version.ts';
 import { registerUpCommand } from './server/command.ts';
 import { registerClientCommands } from './cli/program.ts';
 import { registerModelServerCommand } from './runtime/modelserver/command.ts';
+import { registerRuntimesCommand } from './runtime/python/command.ts';
 
 const program = new Command('switchyard')
   .description('Progressive delivery for model serving: KServe-style serving, gated traffic moves, rollback outside the model')
@@ -14,6 +15,7 @@ const program = new Command('switchyard')
 
 registerUpCommand(program);
 registerModelServerCommand(program);
+registerRuntimesCommand(program);
 registerClientCommands(program);
 
 try {

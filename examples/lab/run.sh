@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Steps 5-7 of the seed lab ("Canary, Shadow, and Cohort Routing"), run
-# against a local `switchyard up` instead of a kind cluster. The only changes:
-# the ingress host/port, and ONNX constant classifiers (class 0, 1, 2) in
-# place of the scikit-learn DummyClassifiers.
+# Steps 3-7 of the seed lab ("Canary, Shadow, and Cohort Routing"), run
+# against a local `switchyard up` instead of a kind cluster, with the lab's
+# own manifests (modelFormat sklearn, runtime kserve-sklearnserver). The only
+# changes: the ingress host/port, and an S3 bucket (moto's S3-compatible
+# server, started here on a loopback port) in place of the PVC and copy pod.
 # Usage: examples/lab/run.sh [DATA_DIR] [GATEWAY]   (defaults: .switchyard, 127.0.0.1:8080)
+#   LAB_REQUESTS   requests for the split count (default 1000, as in the lab)
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA_DIR=$(cd "${1:-../../.switchyard}" && pwd)
@@ -13,12 +15,45 @@ INGRESS_PORT=${GATEWAY##*:}
 export KUBECONFIG="$DATA_DIR/kubeconfig"
 N=${LAB_REQUESTS:-1000}
 
-# Step 3-4 equivalent: the three constant models on the "sklearn-models" volume (pvc://sklearn-models/...).
-for pair in model-v1:const-setosa model-v2:const-versicolor model-v3:const-virginica; do
-  mkdir -p "$DATA_DIR/volumes/sklearn-models/${pair%%:*}"
-  cp "../models/${pair##*:}/model.onnx" "$DATA_DIR/volumes/sklearn-models/${pair%%:*}/model.onnx"
-done
+echo "== Step 3: build three tiny scikit-learn model artifacts"
+VENV=$(./venv.sh)
+"$VENV/bin/python" train_models.py
+find models -name model.joblib -print
+
+echo "== Step 4: a bucket for the artifacts (S3-compatible server on loopback)"
+S3_PORT=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" > moto.log 2>&1 &
+MOTO_PID=$!
+trap 'kill $MOTO_PID 2>/dev/null || true; rm -f input.json moto.log' EXIT
+until curl -sf "http://127.0.0.1:$S3_PORT/moto-api/data.json" >/dev/null; do sleep 0.2; done
+export AWS_ENDPOINT_URL="http://127.0.0.1:$S3_PORT" AWS_ACCESS_KEY_ID=lab-access-key AWS_SECRET_ACCESS_KEY=lab-secret-key AWS_DEFAULT_REGION=us-east-1
+"$VENV/bin/python" upload_models.py
 kubectl get namespace ml-serving >/dev/null 2>&1 || kubectl create namespace ml-serving
+# KServe's S3 credentials: a Secret with the keys and the endpoint annotations, listed by the
+# namespace's default ServiceAccount (the one an InferenceService without serviceAccountName uses).
+kubectl apply -f - <<YAML
+apiVersion: v1
+kind: Secret
+metadata:
+  name: s3creds
+  namespace: ml-serving
+  annotations:
+    serving.kserve.io/s3-endpoint: 127.0.0.1:$S3_PORT
+    serving.kserve.io/s3-usehttps: "0"
+    serving.kserve.io/s3-region: us-east-1
+type: Opaque
+stringData:
+  AWS_ACCESS_KEY_ID: $AWS_ACCESS_KEY_ID
+  AWS_SECRET_ACCESS_KEY: $AWS_SECRET_ACCESS_KEY
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: default
+  namespace: ml-serving
+secrets:
+- name: s3creds
+YAML
 
 count_predictions() {
   for _ in $(seq 1 "$1"); do
@@ -56,4 +91,3 @@ kubectl apply -f isvc-v2-promoted.yaml
 kubectl wait --for=condition=Ready inferenceservice/churn-router -n ml-serving --timeout=300s
 kubectl get inferenceservice churn-router -n ml-serving
 kubectl get pods -n ml-serving
-rm -f input.json

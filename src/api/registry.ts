@@ -13,6 +13,8 @@ import { predictionLogPolicySchema } from './kinds/predictionlogpolicy.ts';
 import { namespaceSchema } from './kinds/namespace.ts';
 import { podSchema } from './kinds/pod.ts';
 import { eventSchema } from './kinds/event.ts';
+import { secretSchema } from './kinds/secret.ts';
+import { serviceAccountSchema } from './kinds/serviceaccount.ts';
 import { humanDuration } from './age.ts';
 
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
@@ -221,6 +223,40 @@ export const KINDS: KindInfo[] = [
     hasStatus: true,
     readOnly: false,
     description: 'A scope for names.',
+  },
+  {
+    group: '',
+    versions: ['v1'],
+    kind: 'Secret',
+    plural: 'secrets',
+    singular: 'secret',
+    shortNames: [],
+    namespaced: true,
+    categories: [],
+    schema: secretSchema,
+    printerColumns: [
+      { name: 'Type', type: 'string', jsonPath: '.type' },
+      { name: 'Data', type: 'integer', jsonPath: '.data', compute: (o) => Object.keys(rec(o.data)).length },
+      AGE,
+    ],
+    hasStatus: false,
+    readOnly: false,
+    description: 'Credentials, e.g. for s3:// and gs:// storage (KServe keys and annotations).',
+  },
+  {
+    group: '',
+    versions: ['v1'],
+    kind: 'ServiceAccount',
+    plural: 'serviceaccounts',
+    singular: 'serviceaccount',
+    shortNames: ['sa'],
+    namespaced: true,
+    categories: [],
+    schema: serviceAccountSchema,
+    printerColumns: [{ name: 'Secrets', type: 'integer', jsonPath: '.secrets', compute: (o) => (Array.isArray(o.secrets) ? o.secrets.length : 0) }, AGE],
+    hasStatus: false,
+    readOnly: false,
+    description: 'Names the Secrets an InferenceService may use for its storage.',
   },
   {
     group: '',

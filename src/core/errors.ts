@@ -47,6 +47,9 @@ export const ERRORS = {
   SY_ERR_STORAGE_TOO_LARGE: { status: 413, reason: 'RequestEntityTooLarge', summary: 'The downloaded artifact exceeds the size limit.' },
   SY_ERR_STORAGE_DIGEST: { status: 400, reason: 'BadRequest', summary: 'The downloaded artifact does not match its expected sha256.' },
   SY_ERR_STORAGE_DOWNLOAD: { status: 502, reason: 'BadGateway', summary: 'The artifact download failed (HTTP status, network error or timeout).' },
+  SY_ERR_STORAGE_ACCESS: { status: 403, reason: 'Forbidden', summary: 'The object store refused the credentials (unknown key, wrong secret, or no permission on the bucket).' },
+  // Runtimes
+  SY_ERR_RUNTIME_UNAVAILABLE: { status: 503, reason: 'ServiceUnavailable', summary: "A runtime's Python environment is not installed and could not be installed (Python missing, a package unavailable); the message says what to run." },
   // Model server
   SY_ERR_MODEL_LOAD: { status: 500, reason: 'InternalError', summary: 'The model file could not be loaded by the runtime.' },
   SY_ERR_MODEL_INPUT: { status: 400, reason: 'BadRequest', summary: 'An inference request has an invalid input (shape, datatype, missing tensor).' },

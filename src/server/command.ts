@@ -18,6 +18,7 @@ export function registerUpCommand(program: Command): void {
     .option('--gateway-port <port>', 'inference gateway port (KServe-style Host routing to InferenceServices)', port, 8080)
     .option('--listen <address>', 'address to bind; loopback unless you mean to expose it', '127.0.0.1')
     .option('--apply <path...>', 'manifest files or directories to apply once the server is up')
+    .option('--runtimes-dir <dir>', 'Python environments of the built-in Python runtimes (default $SWITCHYARD_RUNTIMES_DIR, else <data-dir>/runtimes)')
     .option('--demo', "tell KServe's canary story live once up: v1, v2 at 10 %, the split observed, promotion, rollback");
   addLimitFlags(cmd)
     .addHelpText('after', `
@@ -29,11 +30,12 @@ Examples:
   kubectl --kubeconfig .switchyard/kubeconfig get isvc -A
 
 The limits are described in docs/gateway.md and docs/api.md.`)
-    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; demo?: boolean } & LimitFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; runtimesDir?: string; demo?: boolean } & LimitFlags) => {
       const limits = limitsFromFlags(opts);
       const running = await up({
         dataDir: opts.dataDir, apiPort: opts.apiPort, gatewayPort: opts.gatewayPort, listen: opts.listen,
         ...(opts.apply ? { apply: opts.apply } : {}), ...(opts.demo ? { demo: true } : {}),
+        ...(opts.runtimesDir ? { runtimesDir: opts.runtimesDir } : {}),
         gatewayLimits: limits.gateway, apiLimits: limits.api,
       });
       const shutdown = (signal: string): void => {

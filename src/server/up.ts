@@ -20,6 +20,7 @@ import type { ApiLimits } from './apiserver/limits.ts';
 import { startPlanController } from './plans.ts';
 import { followPredictionPolicies } from './prediction-policies.ts';
 import { policyView } from '../store/predictions-policy.ts';
+import { defaultRuntimesDir } from '../runtime/python/environments.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -27,6 +28,8 @@ export interface UpOptions {
   gatewayPort: number;
   listen: string;
   apply?: string[];
+  /** Where the built-in Python runtimes' environments live (default $SWITCHYARD_RUNTIMES_DIR, else <data-dir>/runtimes). */
+  runtimesDir?: string;
   /** Tell KServe's canary story live once everything is up (npm start). */
   demo?: boolean;
   /** Limits on the gateway's and the API server's clients, over their defaults. */
@@ -60,7 +63,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   const tls = await ensureServingCert(paths.tls, opts.listen);
   const store = await openSqliteStore({ path: paths.database });
   if (seedDemoVolume(paths.volumes)) log(`demo volume: copied examples/models to ${paths.volumes}/models (pvc://models/...)`);
-  const serving = new LocalServing({ store, dataDir: paths.root, logDir: paths.logs, log });
+  const serving = new LocalServing({ store, dataDir: paths.root, logDir: paths.logs, log, runtimesDir: opts.runtimesDir ?? defaultRuntimesDir(paths.root) });
   // Telemetry and the prediction log are fed after each response, off the request path. The log keeps
   // no request bodies unless a PredictionLogPolicy asks (docs/predictions.md); its hash key lives in the data dir.
   const predictions = new PredictionLog({ path: paths.database, hashKey: predictionsHashKey(paths) });

@@ -18,7 +18,7 @@ test('InferenceService canary manifest passes with KServe defaults applied', () 
   assert.ok(r.ok);
   const p = r.value.spec.predictor;
   assert.equal(p.canaryTrafficPercent, 10);
-  assert.equal(p.model.protocolVersion, 'v1');
+  assert.equal(p.model.protocolVersion, undefined, 'no default, as in KServe: the selected runtime decides');
   assert.equal(p.minReplicas, 1);
   assert.equal(p.model.modelFormat.name, 'onnx');
   assert.equal(p.model.storageUri, 'pvc://models/iris-v2/');
@@ -235,4 +235,27 @@ test('PredictionLogPolicy: a body path with a filter, a rate above 1 and a bad r
   const causes = causesOf(o);
   assert.deepEqual(causes.map((c) => c.field).sort(), ['spec.inputs.drop[1]', 'spec.inputs.sampleRate', 'spec.retention']);
   assert.match(causes.find((c) => c.field === 'spec.inputs.drop[1]')!.message, /filters are not supported in body paths/);
+});
+
+test('Secret: stringData is folded into data as base64 (winning over it); data must be base64', () => {
+  const r = validate({
+    apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3creds', namespace: 'ml' },
+    data: { AWS_ACCESS_KEY_ID: Buffer.from('old').toString('base64'), region: Buffer.from('eu').toString('base64') },
+    stringData: { AWS_ACCESS_KEY_ID: 'minio', AWS_SECRET_ACCESS_KEY: 'minio123' },
+  });
+  assert.ok(r.ok);
+  assert.equal(r.value.type, 'Opaque');
+  assert.equal(r.value.stringData, undefined, 'write-only');
+  assert.deepEqual(Object.fromEntries(Object.entries(r.value.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])), {
+    AWS_ACCESS_KEY_ID: 'minio', AWS_SECRET_ACCESS_KEY: 'minio123', region: 'eu',
+  });
+  const bad = causesOf({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x', namespace: 'ml' }, data: { key: 'not base64!' } });
+  assert.equal(bad[0]!.field, 'data.key');
+  assert.match(bad[0]!.message, /base64/);
+});
+
+test('ServiceAccount lists Secrets by name', () => {
+  const r = validate({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'ml' }, secrets: [{ name: 's3creds' }] });
+  assert.ok(r.ok);
+  assert.deepEqual(causesOf({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa', namespace: 'ml' }, secrets: [{}] })[0]!.field, 'secrets[0].name');
 });

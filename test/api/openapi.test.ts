@@ -53,7 +53,8 @@ test('schemas carry descriptions for explain and KServe defaults', () => {
   assert.match(isvc.description, /InferenceService/);
   const predictor = isvc.properties.spec.properties.predictor;
   assert.equal(predictor.properties.canaryTrafficPercent.maximum, 100);
-  assert.equal(predictor.properties.model.properties.protocolVersion.default, 'v1');
+  assert.equal(predictor.properties.model.properties.protocolVersion.default, undefined);
+  assert.match(predictor.properties.model.properties.protocolVersion.description, /MLServer/);
   assert.ok(predictor.properties.model.properties.storageUri.description);
   assert.equal(JSON.stringify(isvc).includes('"additionalProperties":false'), false);
   assert.equal(isvc.properties.status['x-kubernetes-preserve-unknown-fields'], true);

@@ -15,6 +15,8 @@ test('short names are the ones kubectl users know', () => {
     TrafficPlan: ['tp'],
     PredictionLogPolicy: ['plp'],
     Namespace: ['ns'],
+    Secret: [],
+    ServiceAccount: ['sa'],
     Pod: ['po'],
     Event: ['ev'],
   });

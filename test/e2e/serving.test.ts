@@ -100,10 +100,10 @@ test('an InferenceService applied with kubectl serves from a local pod', { timeo
     assert.notEqual(Number(restarted.metadata.annotations?.['switchyard.dev/pid']), pid);
 
     // A format no runtime supports.
-    await ok(up, ['apply', '-f', '-'], isvcYaml('boosted', 'xgboost'));
+    await ok(up, ['apply', '-f', '-'], isvcYaml('boosted', 'pmml'));
     await ok(up, ['wait', '--for=condition=Ready=False', 'isvc/boosted', '--timeout=30s']);
     const message = await ok(up, ['get', 'isvc', 'boosted', '-o', `jsonpath={.status.conditions[?(@.type=="PredictorReady")].reason}: {.status.conditions[?(@.type=="PredictorReady")].message}`]);
-    assert.match(message, /^NoSupportingRuntime: No ServingRuntime supports the model format "xgboost".*switchyard-onnx \(ClusterServingRuntime: onnx\/1/);
+    assert.match(message, /^NoSupportingRuntime: No ServingRuntime supports the model format "pmml".*switchyard-onnx \(ClusterServingRuntime: onnx\/1/);
     assert.match(await ok(up, ['get', 'pods', '-l', 'serving.kserve.io/inferenceservice=boosted']), /^$/);
 
     // Restart after a crash of `up`: the stale pod goes, a fresh replica serves.

@@ -44,10 +44,18 @@ test('absolute paths and empty claims in pvc URIs are refused', async () => {
 });
 
 test('unsupported schemes name the supported ones', async () => {
-  for (const uri of ['s3://bucket/model.onnx', 'gs://bucket/model', 'hdfs://x/y']) {
-    await rejects(uri, 'SY_ERR_STORAGE_URI', /file:\/\/, pvc:\/\/, http:\/\/, https:\/\//);
+  for (const uri of ['hdfs://x/y', 'azure://container/model', 'hf://org/model']) {
+    await rejects(uri, 'SY_ERR_STORAGE_URI', /file:\/\/, pvc:\/\/, http:\/\/, https:\/\/, s3:\/\/, gs:\/\//);
   }
   await rejects('/models/iris.onnx', 'SY_ERR_STORAGE_URI', /no scheme; supported schemes: file:\/\//);
+});
+
+test('bucket URIs need a valid bucket name and a key without escapes', async () => {
+  await rejects('s3://Bad_Bucket/model', 'SY_ERR_STORAGE_URI', /"Bad_Bucket" is not a valid bucket name/);
+  await rejects('s3://ab/model', 'SY_ERR_STORAGE_URI', /not a valid bucket name/);
+  await rejects('gs://bucket//etc/passwd', 'SY_ERR_STORAGE_PATH_ESCAPE', /empty path segment/);
+  await rejects('s3://bucket/models/%2e%2e/x', 'SY_ERR_STORAGE_PATH_ESCAPE', /"\.\."/);
+  await rejects('s3://bucket/model?versionId=3', 'SY_ERR_STORAGE_URI', /query string/);
 });
 
 test('malformed URIs are refused with the cause', async () => {

@@ -112,9 +112,9 @@ const modelFields = {
   storageUri: z
     .string()
     .optional()
-    .describe('Where the model artifact lives: pvc://CLAIM/path (under the data dir\'s volumes/), file:///absolute/path, http://… or https://… (downloaded); other schemes are refused.'),
+    .describe('Where the model artifact lives: pvc://CLAIM/path (under the data dir\'s volumes/), file:///absolute/path, http://… or https://… (downloaded), s3://BUCKET/path or gs://BUCKET/path (credentials from a Secret, docs/storage.md); other schemes are refused.'),
   storage: anyObject.optional(),
-  protocolVersion: protocolVersion.default('v1'),
+  protocolVersion: protocolVersion.optional().describe('Inference protocol; when unset v1 for automatic runtime selection, else the named runtime\'s (v2 for MLServer).'),
 };
 
 const modelSpec = z.strictObject({ ...modelFields, modelFormat }).describe('The model to serve: format, runtime and artifact location.');

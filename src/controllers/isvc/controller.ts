@@ -108,7 +108,7 @@ export class IsvcController {
     const add = (kind: RuntimeKind, items: KubeObject[]) => {
       for (const obj of items) {
         const spec = servingRuntimeSpec.safeParse(obj.spec);
-        if (spec.success) out.push({ kind, name: obj.metadata.name, spec: spec.data });
+        if (spec.success) out.push({ kind, name: obj.metadata.name, spec: spec.data, ...(obj.metadata.annotations ? { annotations: obj.metadata.annotations } : {}) });
       }
     };
     add('ServingRuntime', (await this.opts.store.list(RUNTIMES, { namespace })).items);

@@ -124,11 +124,15 @@ function planRevision(pass: Pass, template: Omit<RevisionTemplate, 'revision'> |
   }
 }
 
-function predictorTemplate(spec: InferenceServiceSpec, runtimes: RuntimeCandidate[], ns: string, name: string): Omit<RevisionTemplate, 'revision'> | { error: string } | Problem {
+function predictorTemplate(spec: InferenceServiceSpec, runtimes: RuntimeCandidate[], isvc: KubeObject, ns: string): Omit<RevisionTemplate, 'revision'> | { error: string } | Problem {
   const model = predictorModel(spec.predictor);
   const selection = selectFor(model, runtimes);
   if (selection && !selection.ok) return { reason: selection.reason, message: selection.message, transition: 'InvalidSpec' };
-  return buildTemplate({ namespace: ns, isvc: name, predictor: spec.predictor, model, ...(selection?.ok ? { runtime: selection.runtime } : {}) });
+  return buildTemplate({
+    namespace: ns, isvc: isvc.metadata.name, predictor: spec.predictor, model,
+    labels: isvc.metadata.labels ?? {}, annotations: isvc.metadata.annotations ?? {},
+    ...(selection?.ok ? { runtime: selection.runtime } : {}),
+  });
 }
 
 export function reconcile(input: ReconcileInput): ReconcileOutput {
@@ -153,7 +157,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     if (!wanted) continue; // removed from the spec: its revisions are stopped below
     pass.canary = spec.data[component]!.canaryTrafficPercent;
     const template = component === 'predictor'
-      ? predictorTemplate(spec.data, input.runtimes, ns, name)
+      ? predictorTemplate(spec.data, input.runtimes, isvc, ns)
       : buildAuxTemplate(ns, name, component, spec.data[component]!, predictorHost);
     planRevision(pass, template, isvc, now);
   }

@@ -15,7 +15,8 @@ export interface SelectionRequest {
   format: ModelFormat;
   /** Explicit spec.predictor.model.runtime. */
   runtime?: string;
-  protocolVersion: string;
+  /** Unset: any protocol for a named runtime (KServe then picks the runtime's), v1 for automatic selection. */
+  protocolVersion?: string;
 }
 
 /** Reasons are KServe's FailureInfo reasons. */
@@ -69,7 +70,7 @@ export function selectRuntime(req: SelectionRequest, runtimes: RuntimeCandidate[
     if (rt.spec.disabled === true) {
       return { ok: false, reason: 'RuntimeDisabled', message: `Specified runtime ${rt.name} is disabled; enable it (spec.disabled: false) or choose another runtime.` };
     }
-    if (!supportsProtocol(rt, req.protocolVersion)) {
+    if (req.protocolVersion !== undefined && !supportsProtocol(rt, req.protocolVersion)) {
       return { ok: false, reason: 'NoSupportingRuntime', message: `Specified runtime ${rt.name} does not support protocol version "${req.protocolVersion}" (it speaks ${(rt.spec.protocolVersions ?? ['v1']).join(', ')}).` };
     }
     if (!supportsFormat(rt, req.format, false)) {
@@ -77,7 +78,8 @@ export function selectRuntime(req: SelectionRequest, runtimes: RuntimeCandidate[
     }
     return { ok: true, runtime: rt };
   }
-  const fits = (r: RuntimeCandidate) => r.spec.disabled !== true && r.spec.multiModel !== true && supportsFormat(r, req.format, true) && supportsProtocol(r, req.protocolVersion);
+  const protocol = req.protocolVersion ?? 'v1';
+  const fits = (r: RuntimeCandidate) => r.spec.disabled !== true && r.spec.multiModel !== true && supportsFormat(r, req.format, true) && supportsProtocol(r, protocol);
   const ranked = [
     ...rank(runtimes.filter((r) => r.kind === 'ServingRuntime' && fits(r)), req.format),
     ...rank(runtimes.filter((r) => r.kind === 'ClusterServingRuntime' && fits(r)), req.format),
@@ -87,6 +89,6 @@ export function selectRuntime(req: SelectionRequest, runtimes: RuntimeCandidate[
   return {
     ok: false,
     reason: 'NoSupportingRuntime',
-    message: `No ServingRuntime supports the model format "${fmt}" with protocol ${req.protocolVersion}. Available runtimes: ${describeRuntimes(runtimes)}. Create a ServingRuntime whose supportedModelFormats lists "${req.format.name}" with autoSelect: true, or name one in spec.predictor.model.runtime.`,
+    message: `No ServingRuntime supports the model format "${fmt}" with protocol ${protocol}. Available runtimes: ${describeRuntimes(runtimes)}. Create a ServingRuntime whose supportedModelFormats lists "${req.format.name}" with autoSelect: true, or name one in spec.predictor.model.runtime.`,
   };
 }

@@ -13,6 +13,8 @@ export interface RuntimeCandidate {
   kind: RuntimeKind;
   name: string;
   spec: ServingRuntimeSpec;
+  /** The runtime object's metadata.annotations (serving.kserve.io/server-type picks server defaults). */
+  annotations?: Record<string, string>;
 }
 
 export type Component = 'predictor' | 'transformer' | 'explainer';
@@ -32,6 +34,10 @@ export interface RevisionTemplate {
   modelName: string;
   protocolVersion: string;
   storageUri?: string;
+  /** Whose Secrets the storage initializer may use (KServe: the predictor's, else `default`). */
+  serviceAccountName?: string;
+  /** The Secret named by the InferenceService's serving.kserve.io/storageSecretName annotation. */
+  storageSecretName?: string;
   /** argv[0] then its arguments. */
   command: string[];
   env: Record<string, string>;

@@ -1,14 +1,16 @@
-// Content-addressed artifact cache: `<cache>/sha256/<hex>/<name>` holds one
-// file whose bytes hash to <hex>. Entries appear by renaming a finished
-// temporary directory into place, so a reader never sees a partial file and
-// concurrent writers of the same content simply let the first one win.
-// `<cache>/urls/<sha256(url)>` remembers which entry a URL produced.
+// Content-addressed artifact cache: `<cache>/sha256/<hex>/` holds either one
+// file whose bytes hash to <hex>, or a directory tree whose sha256sum manifest
+// hashes to <hex> (a model fetched from a bucket prefix). Entries appear by
+// renaming a finished temporary directory into place, so a reader never sees a
+// partial file and concurrent writers of the same content simply let the first
+// one win. `<cache>/urls/<sha256(key)>` remembers which entry a URL (or a
+// bucket listing) produced.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Artifact } from './tree.ts';
+import { byUtf8, type Artifact } from './tree.ts';
 
 export function entryDir(cacheDir: string, hex: string): string {
   return join(cacheDir, 'sha256', hex);
@@ -21,16 +23,50 @@ function tmpPath(cacheDir: string): string {
 /** The cached artifact for a content hash, or undefined when absent. */
 export async function findEntry(cacheDir: string, hex: string): Promise<Artifact | undefined> {
   const dir = entryDir(cacheDir, hex);
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = await readdir(dir);
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
   } catch {
     return undefined;
   }
-  const name = names[0];
-  if (names.length !== 1 || name === undefined) return undefined;
-  const st = await stat(join(dir, name));
-  return { modelDir: dir, files: [name], digest: `sha256:${hex}`, bytes: st.size };
+  const files: string[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    files.push(relative(dir, path).split(sep).join('/'));
+    bytes += (await stat(path)).size;
+  }
+  if (files.length === 0) return undefined;
+  return { modelDir: dir, files: files.sort(byUtf8), digest: `sha256:${hex}`, bytes };
+}
+
+/** A temporary directory to assemble a tree in; commitTree moves it into place. */
+export async function stagingDir(cacheDir: string): Promise<string> {
+  await mkdir(join(cacheDir, 'tmp'), { recursive: true });
+  const dir = tmpPath(cacheDir);
+  await mkdir(dir);
+  return dir;
+}
+
+/** Move an assembled tree into the cache as `<hex>/` atomically. */
+export async function commitTree(cacheDir: string, dir: string, hex: string): Promise<Artifact> {
+  await mkdir(join(cacheDir, 'sha256'), { recursive: true });
+  await moveIntoPlace(dir, entryDir(cacheDir, hex));
+  const entry = await findEntry(cacheDir, hex);
+  if (!entry) throw new Error(`cache entry ${entryDir(cacheDir, hex)} vanished after commit`);
+  return entry;
+}
+
+async function moveIntoPlace(dir: string, target: string): Promise<void> {
+  try {
+    await rename(dir, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    await rm(dir, { recursive: true, force: true });
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    // Another writer committed the same content first; theirs is identical.
+  }
 }
 
 export interface StagedFile {
@@ -40,13 +76,13 @@ export interface StagedFile {
 }
 
 /**
- * Write a byte stream to a temporary file while hashing and counting it.
- * `check` runs after every chunk and may throw (size limit) to abort; the
- * temporary file is removed on any failure.
+ * Write a byte stream to a temporary file (or `path`) while hashing and
+ * counting it. `check` runs after every chunk and may throw (size limit) to
+ * abort; the file is removed on any failure.
  */
-export async function stageStream(cacheDir: string, source: AsyncIterable<Uint8Array>, check: (bytes: number) => void = () => {}): Promise<StagedFile> {
+export async function stageStream(cacheDir: string, source: AsyncIterable<Uint8Array>, check: (bytes: number) => void = () => {}, path?: string): Promise<StagedFile> {
   await mkdir(join(cacheDir, 'tmp'), { recursive: true });
-  const path = tmpPath(cacheDir);
+  path ??= tmpPath(cacheDir);
   const hash = createHash('sha256');
   let bytes = 0;
   async function* counted(): AsyncGenerator<Uint8Array> {
@@ -81,14 +117,7 @@ export async function commitEntry(cacheDir: string, staged: StagedFile, name: st
   await mkdir(dir);
   await rename(staged.path, join(dir, name));
   await mkdir(join(cacheDir, 'sha256'), { recursive: true });
-  try {
-    await rename(dir, entryDir(cacheDir, staged.hex));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    await rm(dir, { recursive: true, force: true });
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-    // Another writer committed the same content first; theirs is identical.
-  }
+  await moveIntoPlace(dir, entryDir(cacheDir, staged.hex));
   const entry = await findEntry(cacheDir, staged.hex);
   if (!entry) throw new Error(`cache entry ${entryDir(cacheDir, staged.hex)} vanished after commit`);
   return entry;

@@ -1,17 +1,22 @@
 // Storage initializer: turns an InferenceService storageUri into a local
 // model directory plus the artifact digest that goes on the revision status.
 // See docs/storage.md for the schemes, limits, cache and safety rules.
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { syError } from '../../core/errors.ts';
 import { commitEntry, discard, findEntry, lookupUrl, rememberUrl, stageStream } from './cache.ts';
 import { download } from './download.ts';
+import { bucketStallMs, resolveBucket } from './bucket.ts';
+import { GcsConfig, S3Config, gcsFromEnv, s3FromEnv } from './credentials.ts';
+import { gcsStore } from './gcs.ts';
+import { s3Store } from './s3.ts';
 import { locateArtifact, sha256File, type Artifact } from './tree.ts';
 import { parseStorageUri, redact, type StorageLocation } from './uri.ts';
 
 export type { Artifact } from './tree.ts';
 export { SUPPORTED_SCHEMES } from './uri.ts';
+export { gcsFromSecret, isGcsSecret, isS3Secret, s3FromSecret, type GcsConfig, type S3Config, type SecretLike } from './credentials.ts';
 
 export const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
 export const DEFAULT_FETCH_TIMEOUT_MS = 10 * 60_000;
@@ -22,6 +27,10 @@ const OptionsSchema = z.object({
   maxBytes: z.number().int().positive().optional(),
   fetchTimeoutMs: z.number().int().positive().optional(),
   expectedSha256: z.string().regex(/^(sha256:)?[0-9a-fA-F]{64}$/, 'must be 64 hex digits, optionally prefixed sha256:').optional(),
+  /** s3:// settings (a Secret's); AWS_* / S3_* variables of this process when absent. */
+  s3: S3Config.optional(),
+  /** gs:// settings (a Secret's); GOOGLE_APPLICATION_CREDENTIALS or anonymous when absent. */
+  gcs: GcsConfig.optional(),
 });
 export type ResolveOptions = z.input<typeof OptionsSchema>;
 
@@ -69,8 +78,8 @@ async function resolveLocalFile(uri: string, realFile: string, name: string, cac
 }
 
 /**
- * Resolve a storageUri (file://, pvc://CLAIM/path, http(s)://, optionally
- * with #sha256=<hex>) to a local model directory, its files and its digest.
+ * Resolve a storageUri (file://, pvc://CLAIM/path, http(s)://, s3://, gs://,
+ * optionally with #sha256=<hex>) to a local model directory, its files and its digest.
  * Errors are SwitchyardErrors with SY_ERR_STORAGE_* codes naming the URI and
  * the cause.
  */
@@ -84,8 +93,14 @@ export async function resolveStorageUri(uri: string, options: ResolveOptions): P
   const loc = parseStorageUri(uri, opts.dataDir);
   const expected = expectedHex(uri, opts.expectedSha256, loc.expectedSha256);
 
-  if (loc.scheme === 'http') {
-    return resolveHttp(uri, loc, cacheDir, opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, expected);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const timeoutMs = opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  if (loc.scheme === 'http') return resolveHttp(uri, loc, cacheDir, maxBytes, timeoutMs, expected);
+  if ('bucket' in loc) {
+    const store = loc.scheme === 's3'
+      ? s3Store(opts.s3 ?? s3FromEnv(process.env), bucketStallMs(timeoutMs))
+      : gcsStore(opts.gcs ?? gcsFromEnv(process.env, (f) => readFileSync(f, 'utf8')), bucketStallMs(timeoutMs));
+    return resolveBucket(uri, loc.bucket, loc.key, store, { cacheDir, maxBytes, timeoutMs, ...(expected ? { expected } : {}) });
   }
   const found = await locateArtifact(uri, loc.root, loc.path);
   if ('file' in found) return resolveLocalFile(uri, found.file, basename(loc.path), cacheDir, expected);

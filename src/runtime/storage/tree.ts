@@ -78,8 +78,15 @@ async function walk(uri: string, realRoot: string, dir: string, rel: string, see
 }
 
 /** Sort as `LC_ALL=C sort` does: by UTF-8 bytes. */
-function byUtf8(a: string, b: string): number {
+export function byUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** The directory digest: sha256 of its `sha256sum` manifest, one "<hex>  <relpath>\n" per file in byte order. */
+export function manifestDigest(files: { rel: string; hex: string }[]): string {
+  const manifest = createHash('sha256');
+  for (const f of [...files].sort((a, b) => byUtf8(a.rel, b.rel))) manifest.update(`${f.hex}  ${f.rel}\n`);
+  return manifest.digest('hex');
 }
 
 /**
@@ -106,12 +113,12 @@ export async function locateArtifact(uri: string, root: string, path: string): P
   if (files.length === 0) throw syError('SY_ERR_STORAGE_NOT_FOUND', `storageUri "${uri}": directory ${path} holds no files`);
   files.sort(byUtf8);
 
-  const manifest = createHash('sha256');
+  const hashed: { rel: string; hex: string }[] = [];
   let bytes = 0;
   for (const rel of files) {
     const f = await sha256File(join(path, ...rel.split('/')));
-    manifest.update(`${f.hex}  ${rel}\n`);
+    hashed.push({ rel, hex: f.hex });
     bytes += f.bytes;
   }
-  return { dir: { modelDir: path, files, digest: `sha256:${manifest.digest('hex')}`, bytes } };
+  return { dir: { modelDir: path, files, digest: `sha256:${manifestDigest(hashed)}`, bytes } };
 }

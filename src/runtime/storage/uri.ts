@@ -8,9 +8,13 @@ import { syError } from '../../core/errors.ts';
 export type StorageLocation =
   | { scheme: 'file'; root: string; path: string; expectedSha256?: string }
   | { scheme: 'pvc'; claim: string; root: string; path: string; expectedSha256?: string }
-  | { scheme: 'http'; url: string; name: string; expectedSha256?: string };
+  | { scheme: 'http'; url: string; name: string; expectedSha256?: string }
+  | { scheme: 's3' | 'gs'; bucket: string; key: string; expectedSha256?: string };
 
-export const SUPPORTED_SCHEMES = ['file://', 'pvc://', 'http://', 'https://'] as const;
+export const SUPPORTED_SCHEMES = ['file://', 'pvc://', 'http://', 'https://', 's3://', 'gs://'] as const;
+
+// S3 and GCS bucket names: 3-63 of lowercase letters, digits, '.', '-' (and '_' on GCS).
+const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 
 // Kubernetes PersistentVolumeClaim names are DNS-1123 subdomains.
 const CLAIM_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -97,6 +101,20 @@ function parseHttp(uri: string, rest: string, expectedSha256?: string): StorageL
   return { scheme: 'http', url: url.href, name: fileNameOf(url), ...(expectedSha256 ? { expectedSha256 } : {}) };
 }
 
+/** s3://BUCKET/key or gs://BUCKET/key: the key is checked like any path (no `..`, no empty segments). */
+function parseBucket(uri: string, scheme: 's3' | 'gs', rest: string, expectedSha256?: string): StorageLocation {
+  const body = rest.slice(`${scheme}://`.length);
+  if (body.includes('?')) throw syError('SY_ERR_STORAGE_URI', `storageUri "${redact(uri)}": a query string is not allowed in a ${scheme}:// URI`);
+  const slash = body.indexOf('/');
+  const bucket = slash < 0 ? body : body.slice(0, slash);
+  if (!BUCKET_NAME.test(bucket)) {
+    throw syError('SY_ERR_STORAGE_URI', `storageUri "${redact(uri)}": "${bucket}" is not a valid bucket name (3-63 lowercase letters, digits, '.', '-'${scheme === 'gs' ? ", '_'" : ''}); write ${scheme}://BUCKET/path/to/model`);
+  }
+  const rawKey = slash < 0 ? '' : body.slice(slash + 1);
+  if (rawKey.startsWith('/')) throw syError('SY_ERR_STORAGE_PATH_ESCAPE', `storageUri "${redact(uri)}": empty path segment ("//") is not allowed; write the key relative to the bucket with single slashes`);
+  return { scheme, bucket, key: safeSegments(uri, rawKey).join('/'), ...(expectedSha256 ? { expectedSha256 } : {}) };
+}
+
 /** The file name a download is stored under: the URL's last path segment, made safe. */
 function fileNameOf(url: URL): string {
   const last = url.pathname.split('/').pop() ?? '';
@@ -126,6 +144,8 @@ export function parseStorageUri(uri: string, dataDir: string): StorageLocation {
     case 'pvc': return parsePvc(uri, normalized, dataDir, expectedSha256);
     case 'http':
     case 'https': return parseHttp(uri, normalized, expectedSha256);
+    case 's3':
+    case 'gs': return parseBucket(uri, scheme, normalized, expectedSha256);
     default:
       throw syError('SY_ERR_STORAGE_URI', `storageUri "${redact(uri)}": scheme ${scheme}:// is not supported; supported schemes: ${supported}`);
   }

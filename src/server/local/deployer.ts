@@ -1,7 +1,9 @@
 // The Deployer port on this machine: a revision is a supervisor replica set
-// whose init hook is the storage initializer. The model is resolved per
-// replica start into <run>/<namespace>/<revision>/model, a symlink the
-// command's {{.ModelDir}} points at, and its digest is kept for the status.
+// whose init hook installs the runtime's Python environment when the command
+// runs from one that is missing, then runs the storage initializer. The model
+// is resolved per replica start into <run>/<namespace>/<revision>/model, a
+// symlink the command's {{.ModelDir}} points at, and its digest is kept for
+// the status.
 import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../../core/canonical.ts';
@@ -9,6 +11,8 @@ import { revisionKey } from '../../core/revision-key.ts';
 import type { Deployer, RevisionObservation, RevisionTemplate } from '../../controllers/isvc/index.ts';
 import { resolveStorageUri, type Artifact, type ResolveOptions } from '../../runtime/storage/index.ts';
 import type { InitHook, Supervisor } from '../../runtime/supervisor/index.ts';
+import { environmentOfCommand, isInstalled, environmentDir } from '../../runtime/python/environments.ts';
+import { ensureEnvironment, installHint } from '../../runtime/python/install.ts';
 
 export interface LocalDeployerOptions {
   supervisor: Supervisor;
@@ -17,7 +21,12 @@ export interface LocalDeployerOptions {
   logDir: string;
   /** Where model dir links go; defaults to <dataDir>/run. */
   runDir?: string;
+  /** Where the Python runtimes' environments live (src/runtime/python). */
+  runtimesDir: string;
   resolve?: (uri: string, opts: ResolveOptions) => Promise<Artifact>;
+  /** Storage credentials for a revision (its Secret or the environment), read when its model is fetched. */
+  storageOptions?: (template: RevisionTemplate) => Promise<Pick<ResolveOptions, 's3' | 'gcs'>>;
+  log?: (line: string) => void;
 }
 
 interface Running {
@@ -72,15 +81,39 @@ export class LocalDeployer implements Deployer {
       readinessPath: template.readinessPath,
       logDir: this.opts.logDir,
       ...(template.workingDir ? { cwd: template.workingDir } : {}),
-      ...(template.storageUri ? { init: this.initHook(template.storageUri, modelDir, entry) } : {}),
+      ...(template.storageUri || this.environmentOf(template) ? { init: this.initHook(template, modelDir, entry) } : {}),
     });
   }
 
-  /** KServe's storage-initializer: fetch (or locate) the artifact before the container starts. */
-  private initHook(uri: string, modelDir: string, entry: Running): InitHook {
+  private environmentOf(template: RevisionTemplate) {
+    return environmentOfCommand(this.opts.runtimesDir, template.command[0]);
+  }
+
+  /**
+   * Before the container starts: the runtime's Python environment, installed on first use with its
+   * progress as pod events; then KServe's storage-initializer fetches (or locates) the artifact.
+   */
+  private initHook(template: RevisionTemplate, modelDir: string, entry: Running): InitHook {
+    const uri = template.storageUri;
+    const env = this.environmentOf(template);
     return async ({ event }) => {
+      if (env && !isInstalled(environmentDir(this.opts.runtimesDir, env))) {
+        const runtime = template.runtime.kind === 'InferenceService' ? env.runtimes[0]! : template.runtime.name;
+        event('Installing', `Installing the Python environment "${env.name}" for runtime ${runtime} (first use; \`switchyard runtimes install\` does it ahead of time)`);
+        await ensureEnvironment(env, {
+          runtimesDir: this.opts.runtimesDir,
+          hint: installHint(env.runtimes.includes(runtime) ? runtime : env.runtimes[0]!, this.opts.dataDir, this.opts.runtimesDir),
+          onProgress: (line) => {
+            this.opts.log?.(`runtime ${runtime}: ${line}`);
+            event('Installing', line);
+          },
+        });
+        event('Installed', `Python environment "${env.name}" ready for runtime ${runtime}`);
+      }
+      if (!uri) return;
       event('Pulling', `Fetching model from "${uri}"`);
-      const artifact = await this.resolve(uri, { dataDir: this.opts.dataDir });
+      const extra = this.opts.storageOptions ? await this.opts.storageOptions(template) : {};
+      const artifact = await this.resolve(uri, { dataDir: this.opts.dataDir, ...extra });
       relink(artifact.modelDir, modelDir);
       entry.digest = artifact.digest;
       entry.bytes = artifact.bytes;

@@ -11,9 +11,11 @@ import { ensureBuiltinRuntimes } from './builtin-runtimes.ts';
 import { LocalDeployer } from './deployer.ts';
 import { StorePodSink, removeStalePods } from './pod-sink.ts';
 import { LocalIngress } from './ingress.ts';
+import { storageCredentials } from './storage-credentials.ts';
+import { defaultRuntimesDir } from '../../runtime/python/environments.ts';
 import type { Gateway } from '../../gateway/server.ts';
 
-export { BUILTIN_ONNX_RUNTIME, builtinOnnxRuntime } from './builtin-runtimes.ts';
+export { BUILTIN_ONNX_RUNTIME, builtinOnnxRuntime, builtinRuntimes } from './builtin-runtimes.ts';
 export { PID_ANNOTATION } from './pod-sink.ts';
 export { seedDemoVolume, servingHint } from './demo.ts';
 
@@ -25,6 +27,8 @@ export interface LocalServingOptions {
   logDir: string;
   domain?: string;
   log?: (line: string) => void;
+  /** Where the Python runtimes' environments live; defaults to $SWITCHYARD_RUNTIMES_DIR or <dataDir>/runtimes. */
+  runtimesDir?: string;
   /** Probe, backoff, grace and the like (tests shorten them). */
   supervisor?: Omit<SupervisorOptions, 'publish'>;
 }
@@ -36,6 +40,7 @@ export class LocalServing {
   readonly controller: IsvcController;
   readonly ingress: LocalIngress;
   readonly autoscaler: LocalAutoscaler;
+  readonly runtimesDir: string;
   private gateway: Gateway | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -44,7 +49,12 @@ export class LocalServing {
     this.sink = new StorePodSink(opts.store, CONTROLLER_ACTOR, (pod) => supervisor?.pid(pod));
     supervisor = new Supervisor({ ...opts.supervisor, publish: this.sink });
     this.supervisor = supervisor;
-    this.deployer = new LocalDeployer({ supervisor, dataDir: opts.dataDir, logDir: opts.logDir });
+    this.runtimesDir = opts.runtimesDir ?? defaultRuntimesDir(opts.dataDir);
+    this.deployer = new LocalDeployer({
+      supervisor, dataDir: opts.dataDir, logDir: opts.logDir, runtimesDir: this.runtimesDir,
+      storageOptions: (template) => storageCredentials(opts.store, template),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     this.ingress = new LocalIngress(opts.store, supervisor, opts.domain);
     this.autoscaler = new LocalAutoscaler({
       inflight: (key) => this.gateway?.inflight(key) ?? 0,
@@ -76,11 +86,11 @@ export class LocalServing {
     return this.supervisor.readLog(pod, o);
   };
 
-  /** Clears pods of a previous run, installs the built-in runtime, starts reconciling. */
+  /** Clears pods of a previous run, creates the built-in runtimes, starts reconciling. */
   async start(): Promise<void> {
     const stale = await removeStalePods(this.opts.store, CONTROLLER_ACTOR);
     if (stale > 0) this.opts.log?.(`removed ${stale} pod(s) left from a previous run; their replicas are recreated`);
-    await ensureBuiltinRuntimes(this.opts.store, CONTROLLER_ACTOR);
+    await ensureBuiltinRuntimes(this.opts.store, CONTROLLER_ACTOR, this.runtimesDir);
     this.unsubscribe = this.supervisor.onChange((n) => this.controller.revisionChanged(n.key));
     await this.ingress.start();
     this.autoscaler.start();

@@ -85,8 +85,15 @@ function digestsOf(components: Obj): Record<string, string> | undefined {
   return out;
 }
 
-/** The predictor's protocolVersion (model: or a framework shorthand); v1 when unset. */
+/**
+ * The protocol the predictor speaks: its serving revision's (the runtime may have chosen it, as
+ * MLServer's v2), else the spec's (model: or a framework shorthand); v1 when unset.
+ */
 function protocolOf(isvc: KubeObject | undefined): string | undefined {
+  const status = rec(rec(rec(isvc?.status).components).predictor);
+  const serving = status.latestReadyRevision ?? status.latestCreatedRevision;
+  const running = typeof serving === 'string' ? rec(rec(rec(rec(status.revisions)[serving]).template)).protocolVersion : undefined;
+  if (typeof running === 'string') return running;
   const predictor = rec(rec(isvc?.spec).predictor);
   for (const v of Object.values(predictor)) {
     const p = rec(v).protocolVersion;
