@@ -56,3 +56,33 @@ export function multinomial(rand: () => number, n: number, probs: readonly numbe
     return k;
   });
 }
+
+/**
+ * Gamma(shape, 1) by Marsaglia & Tsang (2000): a squeezed rejection from a
+ * transformed normal, about one normal and one uniform per draw at any shape.
+ * A shape below 1 is boosted: Gamma(a) = Gamma(a + 1) · U^(1/a).
+ */
+export function gammaDraw(rand: () => number, shape: number): number {
+  if (!(shape > 0)) throw new RangeError(`gamma shape must be > 0, got ${shape}`);
+  if (shape < 1) return gammaDraw(rand, shape + 1) * Math.pow(rand(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = normalDraw(rand);
+    const s = 1 + c * x;
+    if (s <= 0) continue;
+    const v = s * s * s;
+    const u = rand();
+    const x2 = x * x;
+    if (u < 1 - 0.0331 * x2 * x2) return d * v;
+    if (Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). */
+export function betaDraw(rand: () => number, a: number, b: number): number {
+  const x = gammaDraw(rand, a);
+  const y = gammaDraw(rand, b);
+  // Both can underflow to 0 only for shapes far below 1; the mean is the fair answer then.
+  return x + y > 0 ? x / (x + y) : a / (a + b);
+}
