@@ -39,6 +39,8 @@ export interface WindowEvidence extends PairEvidence {
   pairsCursor?: number;
   /** Outcome totals per arm since the step began (read whole from the log), by gate key and PRIMARY_OUTCOME. */
   outcomes?: Record<string, OutcomeRead>;
+  /** Bandit phases: each arm's telemetry in this window and its rewards since the phase began. */
+  arms?: Array<{ name: string; fallback?: boolean; window: SideEvidence; reading: { assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number } }>;
 }
 
 export function newStepEvidence(sinceMs: number, reference?: PairEvidence & Pick<StepEvidence, 'slices'>): StepEvidence {

@@ -124,3 +124,49 @@ export function readOutcomes(db: Database.Database, q: OutcomeQuery): OutcomeRea
   }
   return read;
 }
+
+/** One bandit arm as the prediction log knows it: a service (and revision, when arms share a service). */
+export interface ArmKey {
+  namespace: string;
+  service: string;
+  revision?: string;
+}
+
+export interface ArmRewards {
+  /** Requests the arm answered since fromMs (its assignments). */
+  assigned: number;
+  /** Reward events joined to those requests (one per request counts: the first). */
+  rewarded: number;
+  sum: number;
+  sumSq: number;
+  /** Reward values outside [min, max]: not learnt from. */
+  outOfRange: number;
+  /** The latest reward's arrival (epoch ms), when any. */
+  lastRewardMs?: number;
+}
+
+/**
+ * Rewards per bandit arm: assignments (primary rows of the arm since fromMs,
+ * on `route` when given) and the reward metric's events joined to them, each
+ * request counted once whenever its reward arrived. Values outside
+ * [min, max] are counted apart and left out of the sums.
+ */
+export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey[]; route?: string; metric: string; fromMs: number; min?: number; max?: number }): ArmRewards[] {
+  const assigned = db.prepare(`SELECT COUNT(*) AS n FROM predictions WHERE role = 'primary' AND namespace = @namespace AND service = @service
+    AND time >= @from AND (@revision IS NULL OR revision = @revision) AND (@route IS NULL OR route = @route)`);
+  const rewards = db.prepare(`SELECT COUNT(*) AS n, SUM(CASE WHEN ok THEN v ELSE 0 END) AS s, SUM(CASE WHEN ok THEN v * v ELSE 0 END) AS ss,
+      SUM(NOT ok) AS bad, MAX(received) AS last
+    FROM (SELECT request_id, MIN(value) AS v, MIN(received_ms) AS received, (MIN(value) >= @min AND MIN(value) <= @max) AS ok FROM feedback
+      WHERE namespace = @namespace AND service = @service AND metric = @metric AND matched = 1 AND prediction_ms >= @from
+        AND (@revision IS NULL OR revision = @revision) AND request_id IS NOT NULL
+      GROUP BY request_id)`);
+  return q.arms.map((a) => {
+    const p = { namespace: a.namespace, service: a.service, revision: a.revision ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric, min: q.min ?? -Infinity, max: q.max ?? Infinity };
+    const n = Number((assigned.get(p) as Row).n ?? 0);
+    const r = rewards.get(p) as Row;
+    const bad = Number(r.bad ?? 0);
+    const out: ArmRewards = { assigned: n, rewarded: Number(r.n ?? 0) - bad, sum: Number(r.s ?? 0), sumSq: Number(r.ss ?? 0), outOfRange: bad };
+    if (r.last !== null && r.last !== undefined) out.lastRewardMs = Number(r.last);
+    return out;
+  });
+}

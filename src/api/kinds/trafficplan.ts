@@ -116,13 +116,40 @@ const abTest = z.strictObject({
   hold: hold.optional(),
 });
 
-const bandit = z.strictObject({
-  algorithm: z.enum(['thompson', 'ucb', 'epsilonGreedy']).optional(),
-  reward: z.string().optional().describe('Name of the reward signal fed through the feedback API.'),
-  minPercent: z.number().min(0).max(100).optional().describe('Floor of traffic every arm keeps.'),
-  rewardFreshness: duration.optional().describe('Max age of rewards before the bandit stops updating.'),
-  maxDuration: duration.optional(),
-});
+const bandit = z
+  .strictObject({
+    algorithm: z.enum(['thompson', 'ucb', 'ucbTuned', 'epsilonGreedy']).default('thompson').describe('thompson (Beta–Bernoulli, or Gaussian for continuous rewards), ucb (UCB1), ucbTuned, epsilonGreedy.'),
+    epsilon: z.number().gt(0).lt(1).optional().describe('epsilonGreedy: share explored at random (default 0.1).'),
+    epsilonDecay: z.boolean().optional().describe('epsilonGreedy: explore less as rewards accumulate.'),
+    arms: z
+      .array(z.string().min(1))
+      .min(2)
+      .optional()
+      .describe('Arms by name: on a VirtualService target the route destinations (subset or host) that take part (default: all); on an InferenceService the baseline and the candidate.'),
+    reward: z
+      .union([z.string().min(1), z.strictObject({ metric: z.string().min(1), kind: z.enum(['binary', 'continuous']).default('binary'), min: z.number().optional(), max: z.number().optional() })])
+      .optional()
+      .describe('The feedback metric that rewards an assignment (per request): binary 0/1 (a click) or continuous (revenue) with its sane range.'),
+    minPercent: z.number().min(0).max(100).optional().describe('Floor of traffic every arm keeps (exploration never stops).'),
+    maxPercent: z.number().min(0).max(100).optional().describe('Ceiling of traffic any one arm may take.'),
+    fallback: z.string().min(1).optional().describe('Arm that takes the traffic of arms whose guardrails fail, and everything on kill (default: the baseline).'),
+    cadence: duration.optional().describe('How often the allocation is recomputed (default: every window).'),
+    rewardFreshness: duration.optional().describe('No reward for this long freezes the allocation (or falls back): stale feedback is not learnt from.'),
+    onStale: z.enum(['freeze', 'fallback']).optional().describe('When rewards go stale: keep the last safe allocation (freeze, default) or send everything to the fallback arm.'),
+    maxRewardRateJump: z.number().gt(0).optional().describe('An arm whose reward rate moves by more than this between allocations freezes learning (a broken reward pipeline, not a better model).'),
+    stop: z
+      .strictObject({
+        probabilityBest: z.number().gt(0.5).lt(1).optional().describe('End when one arm is best with at least this probability (default 0.95).'),
+        valueRemaining: z.number().gt(0).optional().describe('…or when the regret the rest could still win back is below this relative bound (e.g. 0.01).'),
+        minRewards: z.number().int().min(0).optional().describe('Rewards needed before a stopping rule may end it (default 100 per arm).'),
+      })
+      .optional(),
+    maxDuration: duration.optional().describe('The bandit ends by this time: the best arm is promoted if it is clearly best, else the baseline is kept.'),
+  })
+  .superRefine((b, ctx) => {
+    if (b.minPercent !== undefined && b.maxPercent !== undefined && b.minPercent > b.maxPercent) invalid(ctx, ['minPercent'], b.minPercent, `minPercent must be at most maxPercent (${b.maxPercent})`);
+    if (b.epsilon !== undefined && b.algorithm !== 'epsilonGreedy') invalid(ctx, ['epsilon'], b.epsilon, 'epsilon applies to algorithm epsilonGreedy');
+  });
 
 const phase = z
   .strictObject({ shadow: shadow.optional(), canary: canary.optional(), blueGreen: blueGreen.optional(), abTest: abTest.optional(), bandit: bandit.optional() })
@@ -241,8 +268,9 @@ export const COMMAND_ANNOTATION = 'switchyard.dev/command';
 export const COMMAND_REASON_ANNOTATION = 'switchyard.dev/command-reason';
 /** Stamped by the API server with the authenticated user who set the command (clients cannot forge it). */
 export const COMMAND_BY_ANNOTATION = 'switchyard.dev/command-by';
-export const PLAN_COMMANDS = ['promote', 'rollback', 'pause', 'resume', 'abort', 'kill'] as const;
-export const HALT_COMMANDS: readonly string[] = ['pause', 'rollback', 'abort', 'kill'];
+export const PLAN_COMMANDS = ['promote', 'rollback', 'pause', 'resume', 'abort', 'kill', 'learning-off', 'learning-on'] as const;
+/** Commands that stop or hold what a plan does: canHalt groups may send them (learning-off freezes a bandit's allocation). */
+export const HALT_COMMANDS: readonly string[] = ['pause', 'rollback', 'abort', 'kill', 'learning-off'];
 
 const gateStatus = z.looseObject({
   metric: z.string(),
@@ -285,6 +313,8 @@ export const trafficPlanStatus = z.looseObject({
   shadow: z.looseObject({ percent: z.number(), pairedRequests: z.number().optional(), pairs: z.number(), compared: z.number(), agreement: z.number().optional() }).optional(),
   /** An abTest phase: arms, lift, p-value, SRM, horizon and the decision with why (switchyard plan report). */
   experiment: z.looseObject({ reason: z.string(), decision: z.enum(['win', 'lose', 'inconclusive']).optional() }).optional(),
+  /** A bandit phase: per arm its share, rewards, pending, P(best) and whether frozen; learning mode, holds, allocation history. */
+  bandit: z.looseObject({ version: z.number(), learning: z.boolean(), arms: z.array(z.looseObject({ name: z.string(), weight: z.number() })) }).optional(),
   /** What the gates judge: everything since the step began. */
   evidence: z.looseObject({ since: z.string(), windows: z.number(), candidateRequests: z.number(), baselineRequests: z.number(), baselineIsReference: z.boolean().optional() }).optional(),
   /** Stored controller state (resumed after a restart). */

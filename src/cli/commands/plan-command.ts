@@ -12,10 +12,11 @@ import { followPlan, PLAN_LABEL, planPath } from './plan-follow.ts';
 
 export type PlanCommand = (typeof PLAN_COMMANDS)[number];
 
-const PAST: Record<PlanCommand, string> = { promote: 'promoted', rollback: 'rolled back', pause: 'paused', resume: 'resumed', abort: 'aborted', kill: 'killed' };
+const PAST: Record<PlanCommand, string> = { promote: 'promoted', rollback: 'rolled back', pause: 'paused', resume: 'resumed', abort: 'aborted', kill: 'killed', 'learning-off': 'stopped learning', 'learning-on': 'learning again' };
 /** Where each command leads the plan; ending elsewhere means it had no effect. */
 const LEADS_TO: Record<PlanCommand, readonly string[]> = {
   promote: ['Promoted'], rollback: ['RolledBack'], kill: ['RolledBack'], abort: ['Aborted'], pause: ['Paused'], resume: ['Progressing', 'Pending'],
+  'learning-off': ['Progressing', 'Paused'], 'learning-on': ['Progressing', 'Paused'],
 };
 const HELP: Record<PlanCommand, string> = {
   promote: 'Promote the candidate now, skipping the remaining steps and gates',
@@ -24,6 +25,8 @@ const HELP: Record<PlanCommand, string> = {
   resume: 'Resume a paused plan; the passing-window streak starts again',
   abort: 'Stop the plan and move traffic back to the baseline, phase Aborted',
   kill: "Kill switch: traffic back to the baseline at once, regardless of gates or a dead candidate (the plan's owner team, its canHalt groups and admins may)",
+  'learning-off': "Bandit: stop learning — the allocation stays where it is (assignments and rewards are still logged)",
+  'learning-on': 'Bandit: learn from rewards again',
 };
 
 interface CommandOptions {

@@ -50,7 +50,25 @@ export function desiredOf(plan: TrafficPlan, state: PlanState): Desired {
   const keepWarm = warmMs !== undefined && state.finishedAt !== undefined && TERMINAL_PHASES.has(state.phase)
     ? { role: state.phase === 'Promoted' ? 'baseline' as const : 'candidate' as const, untilMs: state.finishedAt + warmMs }
     : undefined;
-  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}), ...(shadow ? { shadowPercent: shadow } : {}), ...(keepWarm ? { keepWarm } : {}) };
+  const arms = phase?.bandit ? armWeightsOf(state) : undefined;
+  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}), ...(shadow ? { shadowPercent: shadow } : {}), ...(arms ? { armWeights: arms } : {}), ...(keepWarm ? { keepWarm } : {}) };
+}
+
+/**
+ * A bandit's arms in whole percent (largest remainders, summing to 100): the allocation while it
+ * runs; all to the promoted arm, or to the fallback arm after a kill, rollback or abort.
+ */
+export function armWeightsOf(state: PlanState): Record<string, number> | undefined {
+  const b = state.bandit;
+  if (!b) return undefined;
+  const terminal = TERMINAL_PHASES.has(state.phase);
+  const winner = state.phase === 'Promoted' ? (b.result ?? b.weights.indexOf(Math.max(...b.weights))) : b.fallback;
+  const weights = terminal ? b.arms.map((_, i) => (i === winner ? 1 : 0)) : b.weights;
+  const floors = weights.map((w) => Math.floor(w * 100));
+  let left = 100 - floors.reduce((a, x) => a + x, 0);
+  const order = weights.map((w, i) => [w * 100 - floors[i]!, i] as const).sort((x, y) => y[0] - x[0]);
+  for (const [, i] of order) if (left-- > 0) floors[i]!++;
+  return Object.fromEntries(b.arms.map((name, i) => [name, floors[i]!]));
 }
 
 function costInputs(plan: TrafficPlan, view: TargetView | undefined, observedRps: number | undefined): CostInputs | undefined {

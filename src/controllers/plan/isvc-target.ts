@@ -79,10 +79,13 @@ export class IsvcTarget implements PlanTarget {
     const split: Record<string, number> = {};
     for (const t of ps.traffic ?? []) if (t.revisionName) split[t.revisionName] = (split[t.revisionName] ?? 0) + (t.percent ?? 0);
     const ns = key.namespace;
+    const baseline = { namespace: ns, service: key.name, revision: next.baselineRevision };
+    const candidate = next.candidateRevision ? { namespace: ns, service: key.name, revision: next.candidateRevision } : undefined;
     return {
-      memo: next, split,
-      baseline: { namespace: ns, service: key.name, revision: next.baselineRevision },
-      ...(next.candidateRevision ? { candidate: { namespace: ns, service: key.name, revision: next.candidateRevision } } : {}),
+      memo: next, split, baseline,
+      ...(candidate ? { candidate } : {}),
+      // A bandit on an InferenceService has two arms, as KServe splits between two revisions.
+      ...(candidate ? { arms: [{ name: baseline.revision, filter: baseline, fallback: true }, { name: candidate.revision, filter: candidate, fallback: false }] } : {}),
       replicas: { baseline: Math.max(1, Number(obj.spec?.predictor?.minReplicas ?? 1)), candidate: Math.max(1, Number(obj.spec?.predictor?.minReplicas ?? 1)) },
     };
   }

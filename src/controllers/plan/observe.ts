@@ -64,12 +64,16 @@ export type OutcomeReader = (q: {
 /** Feedback counts once its prediction is older than this, unless the plan says otherwise. */
 export const DEFAULT_ATTRIBUTION_MS = 24 * 3_600_000;
 
+/** Rewards per bandit arm since the phase began (src/store/outcomes.ts readArmRewards). */
+export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => Array<{ assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number }>;
+
 export interface ObserveDeps {
   readWindow: WindowReader;
   listSlices?: SliceLister;
   providers?: ProviderReader;
   readPairs?: PairReader;
   readOutcomes?: OutcomeReader;
+  readArmRewards?: ArmRewardReader;
 }
 
 export async function observeWindow(
@@ -108,6 +112,8 @@ export async function observeWindow(
   }
   const outcomes = readOutcomes(spec, view, span, deps, state);
   if (outcomes) obs.outcomes = outcomes;
+  const arms = readArms(spec, view, span, deps, state);
+  if (arms) obs.arms = arms;
   const providerGates = gates.filter((g) => g.provider);
   if (providerGates.length > 0 && base) {
     if (!deps.providers) {
@@ -142,4 +148,18 @@ function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, view: Tar
     });
   }
   return out;
+}
+
+/** A bandit's arms: each arm's telemetry in this window and its rewards since the phase began. */
+function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps, state: PlanState | undefined): WindowObservation['arms'] {
+  const b = state ? spec.phases[state.phaseIndex]?.bandit : undefined;
+  if (!b || !view.arms || !deps.readArmRewards || state?.stepStartedAt === undefined) return undefined;
+  const reward = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', min: undefined, max: undefined };
+  const readings = deps.readArmRewards({
+    arms: view.arms.map((a) => ({ namespace: a.filter.namespace, service: a.filter.service, ...(a.filter.revision ? { revision: a.filter.revision } : {}) })),
+    ...(view.arms[0]?.filter.route ? { route: view.arms[0].filter.route } : {}),
+    metric: reward.metric, fromMs: state.stepStartedAt,
+    ...(reward.min !== undefined ? { min: reward.min } : {}), ...(reward.max !== undefined ? { max: reward.max } : {}),
+  });
+  return view.arms.map((a, i) => ({ name: a.name, fallback: a.fallback, window: sideFromWindow(deps.readWindow({ ...a.filter, ...span })), reading: readings[i]! }));
 }

@@ -76,6 +76,7 @@ export function presentStatus(
     } : {}),
     ...(phaseSpec?.shadow && s.evidence ? { shadow: shadowStatus(phaseSpec.shadow, s.evidence.pairs) } : {}),
     ...(s.experiment ? { experiment: s.experiment as unknown as { reason: string } } : {}),
+    ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
     gates: s.gates.map((g) => gateStatus(g, stored.forecast, candidateRate(s))),
     message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex}`),
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
@@ -88,6 +89,24 @@ export function presentStatus(
 function shadowStatus(sh: NonNullable<TrafficPlanSpec['phases'][number]['shadow']>, pairs: PairTally | undefined) {
   const summary = pairSummary(pairs ?? emptyTally());
   return { percent: sh.percent, ...(sh.exit?.pairedRequests ? { pairedRequests: sh.exit.pairedRequests } : {}), ...summary };
+}
+
+/** The bandit as people read it: per arm its share, what it learnt, pending rewards, P(best), frozen; the mode and holds. */
+function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | undefined) {
+  return {
+    algorithm: algorithm ?? 'thompson', version: b.version, allocatedAt: iso(b.allocatedAt)!, learning: b.learning,
+    ...(b.hold ? { hold: b.hold } : {}), ...(b.valueRemaining !== undefined ? { valueRemaining: round(b.valueRemaining) } : {}),
+    ...(b.lastRewardMs ? { lastReward: iso(b.lastRewardMs)! } : {}),
+    ...(b.result !== undefined ? { result: b.arms[b.result]! } : {}),
+    arms: b.arms.map((name, i) => ({
+      name, fallback: i === b.fallback, weight: round(b.weights[i]!), rewards: b.stats[i]!.pulls, rewardSum: round(b.stats[i]!.rewardSum),
+      ...(b.stats[i]!.pulls > 0 ? { rewardRate: round(b.stats[i]!.rewardSum / b.stats[i]!.pulls) } : {}),
+      pending: Math.max(0, (b.assigned[i] ?? 0) - b.stats[i]!.pulls),
+      ...(b.probabilityBest ? { probabilityBest: round(b.probabilityBest[i]!) } : {}),
+      ...(b.frozen[i] ? { frozen: true, frozenWhy: b.frozenWhy[i] ?? '' } : {}),
+    })),
+    history: b.history.map((h) => ({ at: iso(h.at)!, weights: h.weights.map(round) })),
+  };
 }
 
 /** Candidate requests per second over the step's evidence; undefined before any. */

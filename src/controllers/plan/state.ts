@@ -2,12 +2,14 @@
 // observes (closed windows, operator commands), and the transitions it
 // reports for the audit log. Everything here is plain JSON so the state can
 // be stored and resumed after a crash.
-import { TERMINAL_PLAN_PHASES, type PLAN_PHASES, type TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import { TERMINAL_PLAN_PHASES, type PLAN_COMMANDS, type PLAN_PHASES, type TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import type { GateResult, Verdict } from '../../analysis/gates.ts';
 import type { StepEvidence, WindowEvidence } from '../../analysis/step-evidence.ts';
 import type { PairSummary } from '../../analysis/pairs.ts';
 import type { AbResult } from '../../analysis/abtest.ts';
+import type { SideEvidence } from '../../analysis/evidence.ts';
+import type { BanditState } from './bandit-phase.ts';
 
 export type PlanPhase = (typeof PLAN_PHASES)[number];
 export const TERMINAL_PHASES = TERMINAL_PLAN_PHASES as ReadonlySet<PlanPhase>;
@@ -30,6 +32,10 @@ export interface PlanState {
   pairsCursor?: number;
   /** abTest phases: the experiment's result at the last look (arms, lift, SRM, decision). */
   experiment?: AbResult;
+  /** bandit phases: the allocation, what it learnt, frozen arms and holds; `result` once it ended. */
+  bandit?: BanditState & { result?: number };
+  /** bandit phases: each arm's evidence over the phase (its guardrails compare it with the fallback arm's). */
+  armEvidence?: Record<string, SideEvidence>;
   /** Candidate requests over the whole plan (budget.maxRequests); absent in states stored before it existed. */
   requestsTotal?: number;
   consecutivePassingWindows: number;
@@ -43,7 +49,7 @@ export interface PlanState {
   message?: string;
 }
 
-export type CommandType = 'promote' | 'rollback' | 'pause' | 'resume' | 'abort' | 'kill';
+export type CommandType = (typeof PLAN_COMMANDS)[number];
 export interface Command {
   type: CommandType;
   by?: string;

@@ -16,6 +16,11 @@ import { pairSummary } from '../../analysis/pairs.ts';
 import { judgeAbTest, type AbDesign } from '../../analysis/abtest.ts';
 import { emptyArm } from '../../analysis/outcomes.ts';
 import { PRIMARY_OUTCOME } from '../../analysis/gates.ts';
+import { addSides } from '../../analysis/evidence.ts';
+import { seededRandom } from '../../core/random.ts';
+import { banditLook, startBandit, type BanditSpec } from './bandit-phase.ts';
+
+const rewardMetric = (b: BanditSpec) => (typeof b.reward === 'object' ? b.reward.metric : (b.reward ?? 'reward'));
 
 type AbPhase = NonNullable<TrafficPlanSpec['phases'][number]['abTest']>;
 
@@ -115,16 +120,17 @@ class Run {
     const ph = this.spec.phases[index];
     if (!ph) return this.promote('promoted', 'the last step passed its gates and hold');
     if (this.overBudget(index, 0)) return;
-    const percent = ph.canary ? stepPercent(ph, 0) : ph.abTest ? (ph.abTest.percent ?? 50) : 0;
+    const percent = ph.canary ? stepPercent(ph, 0) : ph.abTest ? (ph.abTest.percent ?? 50) : ph.bandit ? 50 : 0;
     this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
     const kind = phaseKind(ph);
     // blueGreen and shadow: 0 % of live traffic; the controller turns on the preview tag host or the shadow copies (desiredOf).
-    if (ph.canary || ph.blueGreen || ph.shadow || ph.abTest) this.setCanary(percent);
+    if (ph.canary || ph.blueGreen || ph.shadow || ph.abTest || ph.bandit) this.setCanary(percent);
     else {
       return this.move('Paused', 'unsupported-phase', `phase ${index} (${kind}) is not run by the step logic yet; promote, abort or edit the plan`);
     }
     const what = ph.shadow ? `copying ${ph.shadow.percent}% of requests to the candidate, every answer from the baseline`
-      : ph.abTest ? `units assigned ${100 - percent}/${percent} (baseline/candidate), deciding on ${ph.abTest.primary?.metric}` : `step 0 at ${this.state.canaryPercent}%`;
+      : ph.abTest ? `units assigned ${100 - percent}/${percent} (baseline/candidate), deciding on ${ph.abTest.primary?.metric}`
+        : ph.bandit ? `${ph.bandit.algorithm} bandit learning from ${rewardMetric(ph.bandit)}` : `step 0 at ${this.state.canaryPercent}%`;
     this.move('Progressing', cause, `${kind} phase ${index}, ${what}`);
   }
 
@@ -139,6 +145,14 @@ class Run {
       case 'abort': return this.rollBack('Aborted', 'abort', why('aborted by an operator'), by);
       case 'promote': return this.promote('promote', why('promoted by an operator, skipping the remaining steps'), by);
       case 'pause': if (s.phase !== 'Paused') this.move('Paused', 'pause', why('paused by an operator'), by); return;
+      case 'learning-off':
+      case 'learning-on': {
+        if (!s.bandit) return;
+        const learning = c.type === 'learning-on';
+        if (s.bandit.learning === learning) return;
+        this.state = { ...s, bandit: { ...s.bandit, learning } };
+        return this.move(s.phase, c.type, why(learning ? 'bandit learns from rewards again' : 'bandit learning switched off: the allocation stays where it is, assignments and rewards are still logged'), by);
+      }
       case 'resume':
         if (s.phase !== 'Paused') return;
         // Evidence must be fresh after a pause: the passing streak starts again.
@@ -228,6 +242,40 @@ class Run {
     if (result.decision === 'inconclusive') return this.rollBack('RolledBack', 'ab-inconclusive', result.reason);
   }
 
+  /**
+   * A bandit phase at this look: each arm's guardrails judged against the fallback arm on the
+   * arm's own evidence, then the allocation (bandit-phase.ts); an ending promotes the best arm or
+   * keeps the fallback.
+   */
+  applyBandit(w: WindowObservation | undefined, options: GateOptions): void {
+    const b = this.phaseSpec?.bandit;
+    const s = this.state;
+    if (!b || s.phase === 'Pending' || TERMINAL_PHASES.has(s.phase) || s.stepStartedAt === undefined || !w?.arms) return;
+    const names = w.arms.map((a) => a.name);
+    const fallback = Math.max(0, w.arms.findIndex((a) => a.fallback));
+    let bandit = s.bandit ?? startBandit(b, names, fallback, this.now);
+    // Each arm's evidence adds up over the phase; its guardrails compare it with the fallback arm's.
+    const armEvidence = { ...(s.armEvidence ?? {}) };
+    for (const a of w.arms) armEvidence[a.name] = armEvidence[a.name] ? addSides(armEvidence[a.name]!, a.window) : a.window;
+    const base = w.arms[fallback]!;
+    const failures = w.arms.map((a, i) => {
+      if (i === fallback || bandit.frozen[i]) return undefined;
+      const v = evaluateLook(this.spec.gates ?? [], { step: { candidate: armEvidence[a.name]!, baseline: armEvidence[base.name]! }, window: { candidate: a.window, baseline: base.window } }, alphaShares(this.spec), 0, options);
+      if (v.verdict !== 'fail') return undefined;
+      return v.gates.flatMap((g) => g.results.filter((r) => r.verdict === 'fail').map((r) => `${r.gate}: ${r.reason}`)).join('; ');
+    });
+    const rand = seededRandom((bandit.version * 7919 + Math.floor(this.now / 1000)) >>> 0);
+    const look = banditLook(b, bandit, w.arms.map((a) => a.reading), failures, s.stepStartedAt, this.now, rand);
+    bandit = look.state;
+    // The candidates' share of traffic (all but the fallback arm's): an InferenceService's canaryTrafficPercent.
+    this.state = { ...this.state, bandit, armEvidence, canaryPercent: Math.round(100 * (1 - bandit.weights[bandit.fallback]!)) };
+    for (const note of look.notes) this.move(this.state.phase, 'bandit-guardrail', note);
+    if (!look.end) return;
+    this.state = { ...this.state, bandit: { ...bandit, result: look.end.best } };
+    if (look.end.promote) this.promote(look.end.cause, look.end.reason);
+    else this.rollBack('RolledBack', look.end.cause, look.end.reason);
+  }
+
   /** exit.maxDuration: an undecided shadow ends as maxDuration ends a plan (Aborted; traffic never moved). */
   checkShadowExit(): void {
     const exit = this.phaseSpec?.shadow?.exit;
@@ -248,7 +296,7 @@ class Run {
   /** Advances when minRequests AND passingWindows AND minDuration all hold. */
   maybeAdvance(): void {
     const s = this.state;
-    if (s.phase !== 'Progressing' || s.stepStartedAt === undefined || this.phaseSpec?.abTest) return;
+    if (s.phase !== 'Progressing' || s.stepStartedAt === undefined || this.phaseSpec?.abTest || this.phaseSpec?.bandit) return;
     const hold = holdOf(this.phaseSpec);
     const pairs = s.evidence?.pairs?.pairs ?? 0;
     const ready = s.requestsInStep >= hold.minRequests && s.consecutivePassingWindows >= hold.passingWindows && this.now - s.stepStartedAt >= hold.minDurationMs && pairs >= hold.minPairs;
@@ -295,6 +343,7 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
     run.enterPhase(0, 'started');
   }
   if (observation.window && !TERMINAL_PHASES.has(run.state.phase)) run.applyWindow(observation.window, options);
+  if (!TERMINAL_PHASES.has(run.state.phase)) run.applyBandit(observation.window, options);
   if (!TERMINAL_PHASES.has(run.state.phase)) run.judgeExperiment();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkShadowExit();
   if (!TERMINAL_PHASES.has(run.state.phase)) run.checkMaxDuration();

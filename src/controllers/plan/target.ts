@@ -44,6 +44,8 @@ export interface TargetView {
   split: Record<string, number>;
   candidate?: SeriesFilter;
   baseline?: SeriesFilter;
+  /** Bandit arms: each with its telemetry filter and its key in the prediction log; the fallback is the baseline. */
+  arms?: Array<{ name: string; filter: SeriesFilter; fallback: boolean }>;
   /** Requests per replica-hour pricing needs replica counts. */
   replicas?: { baseline: number; candidate: number };
 }
@@ -58,6 +60,8 @@ export interface Desired {
   previewTag?: string;
   /** shadow: this percent of requests is copied to the candidate, whose answers never reach the client. */
   shadowPercent?: number;
+  /** bandit on a VirtualService route: each arm's (destination's) percent of the route's traffic. */
+  armWeights?: Record<string, number>;
   /** A finished plan: the revision that lost its traffic stays warm until then (rollback.keepWarm), then may scale to zero. */
   keepWarm?: { role: 'candidate' | 'baseline'; untilMs: number };
 }

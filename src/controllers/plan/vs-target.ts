@@ -31,6 +31,15 @@ function findRoute(spec: VsObj['spec'], name: string | undefined): { route: Http
 }
 
 const shortHost = (h: string) => h.split('.')[0] ?? h;
+/** A destination's name as plans use it: its subset, else its host's first label. */
+const armName = (d: Dest) => d.destination.subset ?? shortHost(d.destination.host);
+
+/** The route's destinations that take part in a bandit (the plan's arms, else all), fallback first. */
+function banditArms(plan: TrafficPlan, dests: Dest[], baseline: string): Dest[] {
+  const named = plan.spec.phases.find((p) => p.bandit)?.bandit?.arms;
+  const chosen = named ? dests.filter((d) => named.includes(armName(d)) || named.includes(d.destination.host)) : dests;
+  return [...chosen].sort((a, b) => Number(armName(b) === baseline || b.destination.host === baseline) - Number(armName(a) === baseline || a.destination.host === baseline));
+}
 const isCandidate = (d: Dest, rev: string) => d.destination.subset === rev || d.destination.host === rev || shortHost(d.destination.host) === rev;
 
 /** Telemetry identity of a destination, as the gateway records it (src/gateway/vs-serve.ts). */
@@ -39,6 +48,19 @@ function filterOf(ns: string, routeId: string, d: Dest): SeriesFilter {
   const svc = host.match(/^([^.]+?)(?:-predictor(?:-default)?)?\.([^.]+)\.svc\.cluster\.local$/);
   const base = svc ? { namespace: svc[2]!, service: svc[1]! } : { namespace: ns, service: host };
   return { ...base, route: routeId, destination: host, ...(d.destination.subset ? { variant: d.destination.subset } : {}) };
+}
+
+/** A bandit's allocation on the route: each arm's destination gets its percent; others keep 0. */
+function setArmWeights(dests: Dest[], weights: Record<string, number>): boolean {
+  let changed = false;
+  for (const d of dests) {
+    const w = weights[armName(d)] ?? weights[d.destination.host] ?? 0;
+    if (d.weight !== w) {
+      d.weight = w;
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 export class VsTarget implements PlanTarget {
@@ -66,7 +88,10 @@ export class VsTarget implements PlanTarget {
     const total = dests.reduce((a, d) => a + (d.weight ?? 0), 0) || 1;
     const split = Object.fromEntries(dests.map((d) => [d.destination.subset ?? d.destination.host, Math.round(((d.weight ?? 0) / total) * 100)]));
     const routeId = `${key.namespace}/${key.name}/${found.route.name ?? found.index}`;
-    return { memo: next, split, candidate: filterOf(key.namespace, routeId, cand), baseline: filterOf(key.namespace, routeId, base) };
+    const arms = banditArms(plan, dests, next.baselineRevision!).map((d) => ({ name: armName(d), filter: filterOf(key.namespace, routeId, d), fallback: false }));
+    const fallback = plan.spec.phases.find((p) => p.bandit)?.bandit?.fallback ?? next.baselineRevision;
+    for (const a of arms) a.fallback = a.name === fallback;
+    return { memo: next, split, candidate: filterOf(key.namespace, routeId, cand), baseline: filterOf(key.namespace, routeId, base), ...(arms.some((a) => a.fallback) ? { arms } : {}) };
   }
 
   async apply(plan: TrafficPlan, memo: VsMemo, desired: Desired): Promise<TargetMemo> {
@@ -76,6 +101,7 @@ export class VsTarget implements PlanTarget {
       const found = findRoute((obj as unknown as VsObj).spec, plan.spec.target.virtualService!.route);
       if (!found?.route.route) throw new Error('the VirtualService route the plan moves is gone');
       const dests = found.route.route;
+      if (desired.armWeights) return setArmWeights(dests, desired.armWeights);
       const percent = desired.promoted ? 100 : desired.percent;
       const weights = memo.baselineWeights ?? {};
       const baseTotal = Object.values(weights).reduce((a, b) => a + b, 0) || 1;

@@ -1,0 +1,167 @@
+// A bandit phase at one look, pure: the allocation between arms learnt from
+// rewards (src/analysis/bandit.ts), with the seed's guardrails around it —
+// floors and ceilings per arm; arms whose guardrail gates fail frozen at 0
+// (their traffic to the fallback arm); reward sanity (values out of range, a
+// reward rate jumping beyond a bound) and freshness (no reward for
+// rewardFreshness) freeze learning, or fall back; an operator's no-learning
+// mode keeps the allocation fixed while everything is still logged. It ends
+// when one arm is best with the asked probability (or the value the others
+// could still win back is small), or at maxDuration.
+import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import { allocation, applyLimits, probabilityBest, valueRemaining, type ArmStats, type BanditPolicy } from '../../analysis/bandit.ts';
+import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
+
+export type BanditSpec = NonNullable<TrafficPlanSpec['phases'][number]['bandit']>;
+
+/** One arm's rewards since the phase began, as read from the feedback log. */
+export interface ArmReading {
+  assigned: number;
+  rewarded: number;
+  sum: number;
+  sumSq: number;
+  outOfRange: number;
+  lastRewardMs?: number;
+}
+
+export interface BanditState {
+  arms: string[];
+  /** Index of the fallback arm (the baseline unless the plan names another). */
+  fallback: number;
+  /** The allocation applied (fractions summing to 1) and its version. */
+  weights: number[];
+  version: number;
+  allocatedAt: number;
+  /** What the allocation learnt from: rewarded assignments per arm. */
+  stats: ArmStats[];
+  /** Assignments per arm (rewarded or not): assigned − rewarded are pending. */
+  assigned: number[];
+  /** Arms held at 0 because their guardrails failed, and why. */
+  frozen: boolean[];
+  frozenWhy: Array<string | null>;
+  /** The operator's switch: false is the no-learning mode. */
+  learning: boolean;
+  /** Learning is held by a guardrail (reward sanity, freshness): why. */
+  hold?: string;
+  /** Reward rate per arm at the last allocation, for the jump check. */
+  rates?: number[];
+  probabilityBest?: number[];
+  valueRemaining?: number;
+  lastRewardMs?: number;
+  /** The last allocations, oldest first, for status and charts. */
+  history: Array<{ at: number; weights: number[] }>;
+}
+
+export interface BanditEnd {
+  /** The arm that ends as the result (the fallback when nothing beat it). */
+  best: number;
+  promote: boolean;
+  cause: string;
+  reason: string;
+}
+
+const HISTORY = 60;
+
+export function policyOf(b: BanditSpec): BanditPolicy {
+  const kind = typeof b.reward === 'object' ? b.reward.kind : 'binary';
+  return { algorithm: b.algorithm, reward: kind, ...(b.epsilon !== undefined ? { epsilon: b.epsilon } : {}), ...(b.epsilonDecay !== undefined ? { epsilonDecay: b.epsilonDecay } : {}) };
+}
+
+function limits(b: BanditSpec, frozen: boolean[]) {
+  return { ...(b.minPercent !== undefined ? { min: b.minPercent / 100 } : {}), ...(b.maxPercent !== undefined ? { max: b.maxPercent / 100 } : {}), frozen };
+}
+
+export function startBandit(b: BanditSpec, arms: string[], fallback: number, now: number): BanditState {
+  const frozen = arms.map(() => false);
+  const weights = applyLimits(arms.map(() => 1 / arms.length), limits(b, frozen));
+  return {
+    arms, fallback, weights, version: 1, allocatedAt: now, stats: arms.map(() => ({ pulls: 0, rewardSum: 0, rewardSumSq: 0 })),
+    assigned: arms.map(() => 0), frozen, frozenWhy: arms.map(() => null), learning: true, history: [{ at: now, weights }],
+  };
+}
+
+/** Everything to the fallback arm (kill, stale rewards with onStale: fallback). */
+export function fallbackWeights(s: BanditState): number[] {
+  return s.arms.map((_, i) => (i === s.fallback ? 1 : 0));
+}
+
+function withAllocation(s: BanditState, weights: number[], now: number): BanditState {
+  return { ...s, weights, version: s.version + 1, allocatedAt: now, history: [...s.history, { at: now, weights }].slice(-HISTORY) };
+}
+
+const rate = (a: ArmStats) => (a.pulls > 0 ? a.rewardSum / a.pulls : 0);
+
+/**
+ * One look: take the rewards read, freeze arms whose guardrails failed, check
+ * reward sanity and freshness, reallocate on the cadence, and say whether the
+ * bandit ends. `armFailures[i]` is why arm i's guardrails failed (undefined: holding).
+ */
+export function banditLook(b: BanditSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number): { state: BanditState; end?: BanditEnd; notes: string[] } {
+  const notes: string[] = [];
+  let next: BanditState = { ...s, assigned: readings.map((r) => r.assigned) };
+  // Guardrails: an arm that fails is frozen at 0 for the rest of the phase; the fallback takes its traffic.
+  const frozen = [...s.frozen];
+  const why = [...s.frozenWhy];
+  armFailures.forEach((f, i) => {
+    if (f && !frozen[i] && i !== s.fallback) {
+      frozen[i] = true;
+      why[i] = f;
+      notes.push(`arm ${s.arms[i]} frozen at 0: ${f}`);
+    }
+  });
+  next = { ...next, frozen, frozenWhy: why };
+  const lastRewardMs = Math.max(s.lastRewardMs ?? 0, ...readings.map((r) => r.lastRewardMs ?? 0)) || undefined;
+  if (lastRewardMs !== undefined) next.lastRewardMs = lastRewardMs;
+  // Reward sanity: values out of the declared range, or a reward rate that jumped, stop learning.
+  const stats: ArmStats[] = readings.map((r) => ({ pulls: r.rewarded, rewardSum: r.sum, rewardSumSq: r.sumSq }));
+  let hold: string | undefined;
+  const bad = readings.findIndex((r) => r.outOfRange > 0);
+  if (bad >= 0) hold = `rewards outside the declared range for arm ${s.arms[bad]} (${readings[bad]!.outOfRange}): learning frozen, not learnt from`;
+  if (!hold && b.maxRewardRateJump !== undefined && s.rates) {
+    const jump = stats.findIndex((a, i) => a.pulls >= 30 && (s.stats[i]?.pulls ?? 0) >= 30 && Math.abs(rate(a) - s.rates![i]!) > b.maxRewardRateJump!);
+    if (jump >= 0) hold = `arm ${s.arms[jump]}'s reward rate jumped from ${s.rates[jump]!.toFixed(3)} to ${rate(stats[jump]!).toFixed(3)} (more than maxRewardRateJump ${b.maxRewardRateJump}): learning frozen`;
+  }
+  // Freshness: no reward for rewardFreshness (counted from the phase's start until the first) freezes, or falls back.
+  const fresh = goDurationMs(b.rewardFreshness);
+  const stale = fresh !== undefined && now - (lastRewardMs ?? phaseStartedAt) > fresh;
+  if (!hold && stale) hold = `no reward for more than rewardFreshness ${b.rewardFreshness}: ${b.onStale === 'fallback' ? 'everything to the fallback arm' : 'allocation frozen at its last value'}`;
+  if (hold && hold !== s.hold) notes.push(hold);
+  if (!hold && s.hold) notes.push('rewards are sane and fresh again: learning resumes');
+  next = { ...next, ...(hold ? { hold } : {}) };
+  if (!hold) delete next.hold;
+  if (!hold) next.stats = stats;
+  const cadence = goDurationMs(b.cadence) ?? 0;
+  const policy = policyOf(b);
+  if (stale && b.onStale === 'fallback') {
+    if (next.weights.some((w, i) => w !== (i === s.fallback ? 1 : 0))) next = withAllocation(next, fallbackWeights(next), now);
+  } else if (frozen.some((f, i) => f !== s.frozen[i])) {
+    // A newly frozen arm leaves at once, whatever the cadence or learning mode.
+    next = withAllocation(next, applyLimits(next.weights, limits(b, frozen)), now);
+  } else if (!hold && next.learning && now - s.allocatedAt >= cadence) {
+    const t = stats.reduce((a, x) => a + x.pulls, 0) + 1;
+    next = withAllocation({ ...next, rates: stats.map(rate) }, applyLimits(allocation(policy, stats, t, rand), limits(b, frozen)), now);
+  }
+  // Where it stands, and whether it ends.
+  const live = stats.map((a, i) => (frozen[i] ? { pulls: 0, rewardSum: 0, rewardSumSq: 0 } : a));
+  const pBest = probabilityBest(policy, live, rand).map((p, i) => (frozen[i] ? 0 : p));
+  next.probabilityBest = pBest;
+  next.valueRemaining = valueRemaining(policy, live, rand);
+  const best = pBest.indexOf(Math.max(...pBest));
+  const minRewards = b.stop?.minRewards ?? 100;
+  const enough = live.every((a, i) => frozen[i] || a.pulls >= minRewards);
+  const threshold = b.stop?.probabilityBest ?? 0.95;
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const verdict = (cause: string, what: string): BanditEnd => ({
+    best, promote: best !== s.fallback, cause,
+    reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
+  });
+  if (!hold && enough && pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', 'stopping rule'), notes };
+  if (!hold && enough && b.stop?.valueRemaining !== undefined && next.valueRemaining < b.stop.valueRemaining) {
+    return { state: next, end: verdict('bandit-value-remaining', `the value the other arms could still win back (${next.valueRemaining.toPrecision(3)}) is below ${b.stop.valueRemaining}`), notes };
+  }
+  const max = goDurationMs(b.maxDuration);
+  if (max !== undefined && now - phaseStartedAt >= max) {
+    if (pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', `maxDuration ${b.maxDuration}`), notes };
+    return { state: next, end: { best: s.fallback, promote: false, cause: 'bandit-inconclusive', reason: `maxDuration ${b.maxDuration} reached with no arm best with probability ${pct(threshold)} (best ${s.arms[best]} at ${pct(pBest[best]!)}): the fallback arm is kept` }, notes };
+  }
+  return { state: next, notes };
+}

@@ -1,0 +1,81 @@
+// The bandit phase's guardrails around the allocation, pure: floors and
+// ceilings, frozen arms, reward sanity and freshness, the no-learning mode,
+// the stopping rule and maxDuration.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
+import { seededRandom } from '../../src/core/random.ts';
+import { banditLook, startBandit, type ArmReading, type BanditSpec } from '../../src/controllers/plan/bandit-phase.ts';
+
+const MIN = 60_000;
+function spec(b: Record<string, unknown> = {}): BanditSpec {
+  return trafficPlanSpec.parse({
+    target: { virtualService: { name: 'picker' } }, candidate: { revision: 'b' }, owner: { team: 't' },
+    phases: [{ bandit: { algorithm: 'thompson', reward: { metric: 'click' }, rewardFreshness: '5m', minPercent: 5, ...b } }],
+  }).phases[0]!.bandit!;
+}
+const reading = (assigned: number, clicks: number, o: Partial<ArmReading> = {}): ArmReading => ({ assigned, rewarded: assigned, sum: clicks, sumSq: clicks, outOfRange: 0, lastRewardMs: 0, ...o });
+const arms = ['a', 'b', 'c'];
+
+test('starts equal within the limits and moves toward the best arm as rewards come in', () => {
+  const b = spec();
+  let s = startBandit(b, arms, 0, 0);
+  assert.deepEqual(s.weights.map((w) => Math.round(w * 1000) / 1000), [0.333, 0.333, 0.333]);
+  const rand = seededRandom(1);
+  const r = banditLook(b, s, [reading(1000, 40, { lastRewardMs: MIN }), reading(1000, 50, { lastRewardMs: MIN }), reading(1000, 90, { lastRewardMs: MIN })], [undefined, undefined, undefined], 0, MIN, rand);
+  s = r.state;
+  assert.equal(s.version, 2);
+  assert.ok(s.weights[2]! > 0.8, `best arm ${s.weights[2]}`);
+  assert.ok(s.weights.every((w) => w >= 0.05 - 1e-9), 'every arm keeps its floor');
+  assert.ok(s.probabilityBest![2]! > 0.9);
+});
+
+test('an arm whose guardrail fails is frozen at 0 at once, its traffic to the others', () => {
+  const b = spec();
+  const s0 = startBandit(b, arms, 0, 0);
+  const r = banditLook(b, { ...s0, learning: false }, [reading(100, 5), reading(100, 5), reading(100, 5)], [undefined, 'errorRate: [0.2, 0.4] beyond max 0.01', undefined], 0, 30_000, seededRandom(2));
+  assert.equal(r.state.weights[1], 0);
+  assert.equal(r.state.frozen[1], true);
+  assert.match(r.notes[0]!, /arm b frozen at 0: errorRate/);
+  assert.ok(Math.abs(r.state.weights[0]! + r.state.weights[2]! - 1) < 1e-9);
+});
+
+test('rewards out of range or a jumping reward rate freeze learning; the allocation stays', () => {
+  const b = spec({ reward: { metric: 'click', min: 0, max: 1 }, maxRewardRateJump: 0.2 });
+  const s0 = startBandit(b, arms, 0, 0);
+  const out = banditLook(b, s0, [reading(100, 5, { lastRewardMs: 1000 }), reading(100, 5, { outOfRange: 3, lastRewardMs: 1000 }), reading(100, 5, { lastRewardMs: 1000 })], [], 0, MIN, seededRandom(3));
+  assert.match(out.state.hold!, /outside the declared range for arm b \(3\)/);
+  assert.deepEqual(out.state.weights, s0.weights);
+  const learnt = banditLook(b, s0, [reading(100, 10, { lastRewardMs: 1000 }), reading(100, 10, { lastRewardMs: 1000 }), reading(100, 10, { lastRewardMs: 1000 })], [], 0, MIN, seededRandom(4)).state;
+  const jumped = banditLook(b, learnt, [reading(200, 20, { lastRewardMs: 2000 }), reading(200, 120, { lastRewardMs: 2000 }), reading(200, 20, { lastRewardMs: 2000 })], [], 0, 2 * MIN, seededRandom(5));
+  assert.match(jumped.state.hold!, /reward rate jumped/);
+  assert.deepEqual(jumped.state.weights, learnt.weights);
+});
+
+test('no reward for rewardFreshness freezes the allocation, or sends everything to the fallback arm', () => {
+  const freeze = spec();
+  const s0 = startBandit(freeze, arms, 0, 0);
+  const r = banditLook(freeze, s0, [reading(100, 5, { lastRewardMs: 0 }), reading(100, 5, { lastRewardMs: 0 }), reading(100, 5, { lastRewardMs: 0 })], [], 0, 6 * MIN, seededRandom(6));
+  assert.match(r.state.hold!, /no reward for more than rewardFreshness 5m: allocation frozen/);
+  assert.deepEqual(r.state.weights, s0.weights);
+  const fb = spec({ onStale: 'fallback' });
+  const f = banditLook(fb, startBandit(fb, arms, 0, 0), [reading(100, 5, { lastRewardMs: 0 }), reading(100, 5, { lastRewardMs: 0 }), reading(100, 5, { lastRewardMs: 0 })], [], 0, 6 * MIN, seededRandom(7));
+  assert.deepEqual(f.state.weights, [1, 0, 0]);
+});
+
+test('the no-learning mode keeps the allocation fixed', () => {
+  const b = spec();
+  const s0 = { ...startBandit(b, arms, 0, 0), learning: false };
+  const r = banditLook(b, s0, [reading(1000, 10, { lastRewardMs: MIN }), reading(1000, 10, { lastRewardMs: MIN }), reading(1000, 200, { lastRewardMs: MIN })], [], 0, MIN, seededRandom(8));
+  assert.deepEqual(r.state.weights, s0.weights);
+  assert.equal(r.state.version, s0.version);
+});
+
+test('ends when one arm is best with the asked probability (promoted), or keeps the fallback at maxDuration', () => {
+  const b = spec({ stop: { probabilityBest: 0.95, minRewards: 100 }, maxDuration: '1h' });
+  const s0 = startBandit(b, arms, 0, 0);
+  const win = banditLook(b, s0, [reading(2000, 80, { lastRewardMs: MIN }), reading(2000, 100, { lastRewardMs: MIN }), reading(2000, 160, { lastRewardMs: MIN })], [], 0, MIN, seededRandom(9));
+  assert.deepEqual([win.end?.best, win.end?.promote, win.end?.cause], [2, true, 'bandit-best-arm']);
+  const flat = banditLook(b, s0, [reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 11, { lastRewardMs: 59 * MIN })], [], 0, 61 * MIN, seededRandom(10));
+  assert.deepEqual([flat.end?.best, flat.end?.promote, flat.end?.cause], [0, false, 'bandit-inconclusive']);
+});
