@@ -256,11 +256,57 @@ test('blueGreen: preview by tag at 0 %, then switch to 100 % and keep the old re
   assert.equal(target(spec, r.state).promoted, true);
 });
 
-test('a phase kind the step logic does not run yet pauses the plan with a message', () => {
-  const spec = plan({ phases: [{ bandit: { rewardFreshness: '5m' } }] });
-  const r = step(spec, initialState(), {}, 0);
-  assert.equal(r.state.phase, 'Paused');
-  assert.match(r.state.message ?? '', /bandit/);
+describe('bandit phase', () => {
+  const banditPlan = (b: Record<string, unknown> = {}, gates: unknown[] = [{ metric: 'errorRate', max: 0.01 }]) => trafficPlanSpec.parse({
+    target: { virtualService: { name: 'picker' } }, candidate: { revision: 'b' }, owner: { team: 't' }, gates,
+    phases: [{ bandit: { algorithm: 'thompson', reward: { metric: 'click' }, minPercent: 5, cadence: '1m', stop: { probabilityBest: 0.95, minRewards: 200 }, ...b } }],
+  });
+  /** One look: each arm's window (requests, errors) and its rewards so far (assigned, clicks). */
+  const arms = (endMin: number, rows: Array<[number, number, number, number]>) => ({
+    window: { ...win(endMin), arms: rows.map(([requests, errors, assigned, clicks], i) => ({
+      name: ['a', 'b', 'c'][i]!, fallback: i === 0, window: side(requests, errors),
+      reading: { assigned, rewarded: assigned, sum: clicks, sumSq: clicks, outOfRange: 0, lastRewardMs: endMin * MIN },
+    })) },
+  }) as Observation;
+
+  test('the allocation moves to the arm that earns most and the stopping rule promotes it', () => {
+    const spec = banditPlan();
+    let r = step(spec, initialState(), {}, 0);
+    assert.equal(r.state.phase, 'Progressing');
+    r = step(spec, r.state, arms(1, [[300, 0, 100, 5], [300, 0, 100, 5], [300, 0, 100, 15]]), MIN);
+    assert.equal(r.state.phase, 'Progressing', 'fewer than stop.minRewards per arm: no end yet');
+    const w = target(spec, r.state).armWeights!;
+    assert.equal(w.a! + w.b! + w.c!, 100);
+    assert.ok(w.c! > w.a! && w.c! > w.b!, `c earns most: ${JSON.stringify(w)}`);
+    assert.equal(r.state.canaryPercent, 100 - w.a!, 'the candidates\' share is the traffic off the fallback arm');
+    r = step(spec, r.state, arms(2, [[600, 0, 1500, 75], [600, 0, 1500, 75], [600, 0, 3000, 300]]), 2 * MIN);
+    assert.equal(r.state.phase, 'Promoted');
+    assert.equal(r.transitions.at(-1)?.cause, 'bandit-best-arm');
+    assert.deepEqual(target(spec, r.state).armWeights, { a: 0, b: 0, c: 100 });
+  });
+
+  test("an arm failing its guardrail against the fallback is frozen at 0 and says why", () => {
+    const spec = banditPlan();
+    let r = step(spec, initialState(), {}, 0);
+    r = step(spec, r.state, arms(1, [[1000, 0, 100, 5], [1000, 200, 100, 5], [1000, 0, 100, 5]]), MIN);
+    assert.equal(target(spec, r.state).armWeights!.b, 0);
+    assert.equal(r.state.phase, 'Progressing', 'the other arms keep learning');
+    const t = r.transitions.find((x) => x.cause === 'bandit-guardrail');
+    assert.match(t?.reason ?? '', /arm b frozen at 0: errorRate/);
+  });
+
+  test('kill sends everything to the fallback arm; learning-off keeps the allocation', () => {
+    const spec = banditPlan();
+    let r = step(spec, initialState(), {}, 0);
+    r = step(spec, r.state, arms(1, [[300, 0, 100, 5], [300, 0, 100, 5], [300, 0, 100, 15]]), MIN);
+    const before = target(spec, r.state).armWeights;
+    const off = step(spec, r.state, { commands: [{ type: 'learning-off' }], ...arms(2, [[300, 0, 150, 7], [300, 0, 150, 60], [300, 0, 150, 20]]) }, 2 * MIN);
+    assert.deepEqual(target(spec, off.state).armWeights, before, 'no learning: the allocation stays');
+    assert.equal(off.state.bandit?.learning, false);
+    const killed = step(spec, off.state, { commands: [{ type: 'kill' }] }, 3 * MIN);
+    assert.equal(killed.state.phase, 'RolledBack');
+    assert.deepEqual(target(spec, killed.state).armWeights, { a: 100, b: 0, c: 0 });
+  });
 });
 
 test('the state is plain JSON and survives a store round trip mid-step', () => {

@@ -253,7 +253,7 @@ class Run {
     if (!b || s.phase === 'Pending' || TERMINAL_PHASES.has(s.phase) || s.stepStartedAt === undefined || !w?.arms) return;
     const names = w.arms.map((a) => a.name);
     const fallback = Math.max(0, w.arms.findIndex((a) => a.fallback));
-    let bandit = s.bandit ?? startBandit(b, names, fallback, this.now);
+    let bandit = s.bandit ?? startBandit(b, names, fallback, s.stepStartedAt); // the first reallocation one cadence after the phase began
     // Each arm's evidence adds up over the phase; its guardrails compare it with the fallback arm's.
     const armEvidence = { ...(s.armEvidence ?? {}) };
     for (const a of w.arms) armEvidence[a.name] = armEvidence[a.name] ? addSides(armEvidence[a.name]!, a.window) : a.window;
