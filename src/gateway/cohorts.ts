@@ -2,7 +2,8 @@
 // matching an exclusion always go to the baseline; requests with a unit key
 // are assigned by GrowthBook bucket (hash(salt, unit, 2)), so a unit in a
 // 10 % canary stays in it at 50 %; strata values label the request's
-// telemetry so gates can be judged per slice. Compiled once per table.
+// telemetry so gates can be judged per slice; a bandit's cohort limits hold a
+// stratum on the baseline or cap the candidate's share of it. Compiled once per table.
 import { hash } from '../core/hash.ts';
 
 export interface KeySource {
@@ -17,6 +18,8 @@ export interface ServiceCohorts {
   unit?: KeySource;
   strata: ReadonlyArray<{ name: string; source: KeySource }>;
   exclude: ReadonlyArray<{ source: KeySource; matches: (value: string | undefined) => boolean }>;
+  /** A bandit's per-cohort limits: the candidate's share of matching requests is at most maxShare (0: held on the baseline). */
+  limits?: ReadonlyArray<{ source: KeySource; matches: (value: string | undefined) => boolean; maxShare: number }>;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface CohortSpec {
   unit?: { header?: string; cookie?: string; query?: string };
   strata?: Array<{ name: string; header?: string; cookie?: string; query?: string }>;
   exclude?: Array<{ header?: string; cookie?: string; query?: string; exact?: string; prefix?: string; regex?: string }>;
+  limits?: Array<{ header?: string; cookie?: string; query?: string; exact?: string; prefix?: string; regex?: string; hold?: boolean; maxPercent?: number }>;
 }
 
 function sourceOf(s: { header?: string | undefined; cookie?: string | undefined; query?: string | undefined }): KeySource | undefined {
@@ -66,7 +70,19 @@ export function compileCohorts(salt: string, spec: CohortSpec): ServiceCohorts {
       const source = sourceOf(e);
       return source ? [{ source, matches: matcher(e) }] : [];
     }),
+    ...(spec.limits?.length ? {
+      limits: spec.limits.flatMap((l) => {
+        const source = sourceOf(l);
+        return source ? [{ source, matches: matcher(l), maxShare: l.hold ? 0 : (l.maxPercent ?? 100) / 100 }] : [];
+      }),
+    } : {}),
   };
+}
+
+/** The candidate's largest share for this request under the first matching cohort limit (1 without one). */
+export function limitShare(c: ServiceCohorts, read: KeyReader): number {
+  if (c.limits) for (const l of c.limits) if (l.matches(read(l.source))) return l.maxShare;
+  return 1;
 }
 
 export function isExcluded(c: ServiceCohorts, read: KeyReader): boolean {

@@ -8,7 +8,7 @@
 import { revisionKey } from '../core/revision-key.ts';
 import type { CompiledGraph } from './graph/compile.ts';
 import type { LoggerSpec } from './logger.ts';
-import { EXCLUDED_SLICE, isExcluded, strataOf, unitBucket, type KeyReader, type ServiceCohorts } from './cohorts.ts';
+import { EXCLUDED_SLICE, isExcluded, limitShare, strataOf, unitBucket, type KeyReader, type ServiceCohorts } from './cohorts.ts';
 
 export interface TrafficTarget {
   revisionName: string;
@@ -188,7 +188,8 @@ function chooseAt(sp: Split, fraction: number): IngressRoute | undefined {
  * Excluded requests go to the baseline (the split's entry that is not the
  * latest revision); a unit key picks by its bucket — the latest revision's
  * share comes first in KServe's traffic list, so a unit inside a 10 % canary
- * is still inside at 50 %; otherwise at random.
+ * is still inside at 50 %; otherwise at random. A cohort limit sends the
+ * stratum's requests past its cap to the baseline.
  */
 function chooseInCohorts(sp: Split, c: ServiceCohorts, read: KeyReader, rng: () => number): IngressRoute | undefined {
   if (isExcluded(c, read)) {
@@ -197,7 +198,15 @@ function chooseInCohorts(sp: Split, c: ServiceCohorts, read: KeyReader, rng: () 
     return route ? { ...route, cohort: { ...strataOf(c, read), [EXCLUDED_SLICE]: 'true' } } : undefined;
   }
   const unit = c.unit ? read(c.unit) || undefined : undefined;
-  const route = chooseAt(sp, unitBucket(c, read) ?? rng());
+  const fraction = unitBucket(c, read) ?? rng();
+  let route = chooseAt(sp, fraction);
+  // A cohort limit caps the latest revision's share (first in the list) for this stratum; beyond it, the baseline.
+  const latest = sp.targets.findIndex((x) => x.latestRevision);
+  const total = sp.bounds[sp.bounds.length - 1] ?? 1;
+  if (latest >= 0 && route === sp.routes[latest] && fraction - (sp.bounds[latest - 1] ?? 0) / total >= limitShare(c, read)) {
+    const base = sp.targets.findIndex((x) => !x.latestRevision);
+    if (base >= 0) route = sp.routes[base];
+  }
   const cohort = route && strataOf(c, read);
   return route && (cohort || unit) ? { ...route, ...(cohort ? { cohort } : {}), ...(unit ? { unit } : {}) } : route;
 }

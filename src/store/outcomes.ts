@@ -130,6 +130,8 @@ export interface ArmKey {
   namespace: string;
   service: string;
   revision?: string;
+  /** A VirtualService destination's subset. */
+  variant?: string;
 }
 
 export interface ArmRewards {
@@ -153,15 +155,15 @@ export interface ArmRewards {
  */
 export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey[]; route?: string; metric: string; fromMs: number; min?: number; max?: number }): ArmRewards[] {
   const assigned = db.prepare(`SELECT COUNT(*) AS n FROM predictions WHERE role = 'primary' AND namespace = @namespace AND service = @service
-    AND time >= @from AND (@revision IS NULL OR revision = @revision) AND (@route IS NULL OR route = @route)`);
+    AND time >= @from AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND (@route IS NULL OR route = @route)`);
   const rewards = db.prepare(`SELECT COUNT(*) AS n, SUM(CASE WHEN ok THEN v ELSE 0 END) AS s, SUM(CASE WHEN ok THEN v * v ELSE 0 END) AS ss,
       SUM(NOT ok) AS bad, MAX(received) AS last
     FROM (SELECT request_id, MIN(value) AS v, MIN(received_ms) AS received, (MIN(value) >= @min AND MIN(value) <= @max) AS ok FROM feedback
       WHERE namespace = @namespace AND service = @service AND metric = @metric AND matched = 1 AND prediction_ms >= @from
-        AND (@revision IS NULL OR revision = @revision) AND request_id IS NOT NULL
+        AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND request_id IS NOT NULL
       GROUP BY request_id)`);
   return q.arms.map((a) => {
-    const p = { namespace: a.namespace, service: a.service, revision: a.revision ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric, min: q.min ?? -Infinity, max: q.max ?? Infinity };
+    const p = { namespace: a.namespace, service: a.service, revision: a.revision ?? null, variant: a.variant ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric, min: q.min ?? -Infinity, max: q.max ?? Infinity };
     const n = Number((assigned.get(p) as Row).n ?? 0);
     const r = rewards.get(p) as Row;
     const bad = Number(r.bad ?? 0);

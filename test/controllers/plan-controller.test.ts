@@ -60,7 +60,7 @@ async function seed(store: Store, planExtra: Record<string, unknown> = {}) {
 }
 
 const isvc = async (store: Store) => (await store.get({ ...ISVC, namespace: 'default', name: 'iris' })) as KubeObject & { spec: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-const plan = async (store: Store) => (await store.get({ ...PLANS, namespace: 'default', name: 'iris-v2' })) as KubeObject & { status: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+const plan = async (store: Store, name = 'iris-v2') => (await store.get({ ...PLANS, namespace: 'default', name })) as KubeObject & { status: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What the isvc controller would do once the candidate revision exists. */
 async function candidateCreated(store: Store): Promise<void> {
@@ -311,4 +311,51 @@ test('a candidate.revision that is not the latest revision is explained, and not
     assert.equal(st.phase, 'Pending');
     assert.match(st.message, /waiting: candidate.revision iris-predictor-00007 is not the latest revision/);
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, undefined);
+  }));
+
+test('a bandit on a VirtualService route: arm weights follow the rewards, cohort limits are routes before it, and kill leaves only the fallback', () =>
+  withStore(async (store) => {
+    const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
+    const dest = (subset: string, weight: number) => ({ destination: { host: 'ranker.models.internal', subset }, weight });
+    await store.create(VS, {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'ranker', namespace: 'default' },
+      spec: { hosts: ['ranker.example.com'], http: [{ name: 'main', route: [dest('a', 100), dest('b', 0), dest('c', 0)] }] },
+    } as KubeObject, admin);
+    const spec = trafficPlanSpec.parse({
+      target: { virtualService: { name: 'ranker', route: 'main' } }, candidate: { revision: 'b' }, owner: { team: 'ml' },
+      phases: [{ bandit: { reward: { metric: 'click' }, minPercent: 5, stop: { minRewards: 100_000 }, cohortLimits: [{ header: 'x-region', exact: 'eu', hold: true }] } }],
+      gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s',
+    });
+    await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'ranker-bandit', namespace: 'default' }, spec } as KubeObject, admin);
+    const clock = { t: 1_000_000 };
+    const rates: Record<string, number> = { a: 0.04, b: 0.05, c: 0.1 };
+    const ctl = new PlanController({
+      store, now: () => clock.t, readWindow: () => stats(1000, 0, {}),
+      readArmRewards: (q) => q.arms.map((a) => {
+        const arm = a.variant!;
+        return { assigned: 2000, rewarded: 2000, sum: 2000 * rates[arm]!, sumSq: 2000 * rates[arm]!, outOfRange: 0, lastRewardMs: clock.t - 1000 };
+      }),
+    });
+    const http = async () => ((await store.get({ ...VS, namespace: 'default', name: 'ranker' })) as any).spec.http as Array<{ name: string; match?: unknown[]; route: Array<{ weight: number }> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await ctl.reconcile(await plan(store, 'ranker-bandit'));
+    clock.t += 10_400;
+    await ctl.reconcile(await plan(store, 'ranker-bandit'));
+    let routes = await http();
+    assert.deepEqual(routes.map((r) => r.name), ['ranker-bandit-cohort-limit-0', 'main']);
+    assert.deepEqual(routes[0]!.route.map((d) => d.weight), [100, 0, 0], 'eu is held on the fallback arm');
+    assert.deepEqual(routes[0]!.match, [{ headers: { 'x-region': { exact: 'eu' } } }]);
+    const [a, b, c] = routes[1]!.route.map((d) => d.weight);
+    assert.equal(a! + b! + c!, 100);
+    assert.ok(c! > a! && c! > b!, `the arm with the best click rate leads: ${[a, b, c]}`);
+    assert.ok(a! >= 5 && b! >= 5, 'every arm keeps its floor');
+    const status = (await plan(store, 'ranker-bandit')).status;
+    assert.equal(status.bandit.arms.length, 3);
+    const p = await plan(store, 'ranker-bandit');
+    p.metadata.annotations = { 'switchyard.dev/command': 'kill' };
+    await store.update(PLANS, p, admin);
+    await ctl.reconcile(await plan(store, 'ranker-bandit'));
+    routes = await http();
+    assert.equal((await plan(store, 'ranker-bandit')).status.phase, 'RolledBack');
+    assert.deepEqual(routes.map((r) => r.name), ['main'], 'the limit routes go with the bandit');
+    assert.deepEqual(routes[0]!.route.map((d) => d.weight), [100, 0, 0]);
   }));

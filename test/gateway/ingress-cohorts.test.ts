@@ -65,3 +65,33 @@ test('without a key reader (graph steps) cohorts are ignored', () => {
   const r = routeIngress(compileIngress([service(100)], 'example.com', 1), HOST, '/', Math.random);
   assert.equal(r.kind === 'route' && r.route.revision, 'iris-predictor-00002');
 });
+
+test("a bandit's cohort limits: a held stratum is all baseline, a capped one gets at most its cap of the candidate (±4σ), others the split", () => {
+  const svc = (canary: number): IngressService => ({
+    ...service(canary),
+    cohorts: compileCohorts('default/iris-v2', { unit: { header: 'x-user-id' }, limits: [{ header: 'x-region', exact: 'eu', hold: true }, { cookie: 'tier', maxPercent: 10 }] }),
+  });
+  const at = (canary: number, headers: Record<string, string>) => {
+    const r = routeIngress(compileIngress([svc(canary)], 'example.com', 1), HOST, '/v1/models/iris:predict', Math.random, requestKeyReader(headers, '/v1/models/iris:predict'));
+    return (r as Extract<typeof r, { kind: 'route' }>).route.revision === 'iris-predictor-00002';
+  };
+  const n = 4000;
+  let held = 0;
+  let capped = 0;
+  let free = 0;
+  for (let i = 0; i < n; i++) {
+    held += at(60, { 'x-user-id': `u${i}`, 'x-region': 'eu' }) ? 1 : 0;
+    const c = at(60, { 'x-user-id': `u${i}`, cookie: 'a=1; tier=gold' });
+    capped += c ? 1 : 0;
+    if (c) assert.ok(at(60, { 'x-user-id': `u${i}` }), 'a capped unit in the candidate is in it uncapped too (sticky)');
+    free += at(60, { 'x-user-id': `u${i}`, 'x-region': 'us' }) ? 1 : 0;
+  }
+  const bound = (p: number) => 4 * Math.sqrt(n * p * (1 - p));
+  assert.equal(held, 0);
+  assert.ok(Math.abs(capped - n * 0.1) < bound(0.1), `capped at 10 %: ${capped} of ${n}`);
+  assert.ok(Math.abs(free - n * 0.6) < bound(0.6), `the split for the rest: ${free} of ${n}`);
+  // A cap above the split changes nothing.
+  let under = 0;
+  for (let i = 0; i < n; i++) under += at(5, { 'x-user-id': `u${i}`, cookie: 'tier=gold' }) ? 1 : 0;
+  assert.ok(Math.abs(under - n * 0.05) < bound(0.05), `under the cap: ${under} of ${n}`);
+});

@@ -145,6 +145,19 @@ const bandit = z
       })
       .optional(),
     maxDuration: duration.optional().describe('The bandit ends by this time: the best arm is promoted if it is clearly best, else the baseline is kept.'),
+    cohortLimits: z
+      .array(
+        z
+          .strictObject({
+            ...keySourceFields, exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional(),
+            hold: z.literal(true).optional().describe('Requests of this stratum are all served by the fallback arm.'),
+            maxPercent: z.number().min(0).max(100).optional().describe('The arms other than the fallback together take at most this percent of the stratum.'),
+          })
+          .superRefine(keySource)
+          .superRefine(exactlyOne(['hold', 'maxPercent'], 'a cohort limit')),
+      )
+      .optional()
+      .describe('Per-cohort limits: requests whose key matches (any value when no exact, prefix or regex) are held on the fallback arm or capped. The first matching limit applies.'),
   })
   .superRefine((b, ctx) => {
     if (b.minPercent !== undefined && b.maxPercent !== undefined && b.minPercent > b.maxPercent) invalid(ctx, ['minPercent'], b.minPercent, `minPercent must be at most maxPercent (${b.maxPercent})`);

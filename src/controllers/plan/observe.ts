@@ -65,7 +65,7 @@ export type OutcomeReader = (q: {
 export const DEFAULT_ATTRIBUTION_MS = 24 * 3_600_000;
 
 /** Rewards per bandit arm since the phase began (src/store/outcomes.ts readArmRewards). */
-export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => Array<{ assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number }>;
+export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string; variant?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => Array<{ assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number }>;
 
 export interface ObserveDeps {
   readWindow: WindowReader;
@@ -156,7 +156,7 @@ function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView, span:
   if (!b || !view.arms || !deps.readArmRewards || state?.stepStartedAt === undefined) return undefined;
   const reward = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', min: undefined, max: undefined };
   const readings = deps.readArmRewards({
-    arms: view.arms.map((a) => ({ namespace: a.filter.namespace, service: a.filter.service, ...(a.filter.revision ? { revision: a.filter.revision } : {}) })),
+    arms: view.arms.map((a) => ({ namespace: a.filter.namespace, service: a.filter.service, ...(a.filter.revision ? { revision: a.filter.revision } : {}), ...(a.filter.variant ? { variant: a.filter.variant } : {}) })),
     ...(view.arms[0]?.filter.route ? { route: view.arms[0].filter.route } : {}),
     metric: reward.metric, fromMs: state.stepStartedAt,
     ...(reward.min !== undefined ? { min: reward.min } : {}), ...(reward.max !== undefined ? { max: reward.max } : {}),

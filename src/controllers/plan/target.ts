@@ -62,6 +62,10 @@ export interface Desired {
   shadowPercent?: number;
   /** bandit on a VirtualService route: each arm's (destination's) percent of the route's traffic. */
   armWeights?: Record<string, number>;
+  /** bandit still running: its cohortLimits hold or cap strata (removed once the plan ends). */
+  limitCohorts?: boolean;
+  /** bandit: the arm that takes held and capped strata (and everything on kill). */
+  fallbackArm?: string;
   /** A finished plan: the revision that lost its traffic stays warm until then (rollback.keepWarm), then may scale to zero. */
   keepWarm?: { role: 'candidate' | 'baseline'; untilMs: number };
 }

@@ -4,6 +4,9 @@
 // destination is the baseline and shares the rest in the proportions it had
 // when the plan started (restored exactly on rollback).
 import type { Store } from '../../store/types.ts';
+import type { HttpRoute as VsHttpRoute } from '../../api/kinds/virtualservice.ts';
+import { canonicalJson } from '../../core/canonical.ts';
+import { isLimitRoute, limitRoutes } from './vs-limits.ts';
 import { updateWithRetry, type Desired, type PlanTarget, type SeriesFilter, type TargetMemo, type TargetView, type TrafficPlan } from './target.ts';
 
 const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
@@ -12,10 +15,7 @@ interface Dest {
   destination: { host: string; subset?: string };
   weight?: number;
 }
-interface HttpRoute {
-  name?: string;
-  route?: Dest[];
-}
+type HttpRoute = VsHttpRoute & { route?: Dest[] };
 type VsObj = { metadata: { namespace?: string; name: string }; spec: { http?: HttpRoute[] } };
 
 export interface VsMemo extends TargetMemo {
@@ -23,9 +23,10 @@ export interface VsMemo extends TargetMemo {
   baselineWeights?: Record<string, number>;
 }
 
+/** The route a plan moves: by name, else the first (routes a plan added for cohort limits do not count). */
 function findRoute(spec: VsObj['spec'], name: string | undefined): { route: HttpRoute; index: number } | undefined {
   const http = spec.http ?? [];
-  const index = name === undefined ? 0 : http.findIndex((r) => r.name === name);
+  const index = name === undefined ? http.findIndex((r) => !isLimitRoute(r)) : http.findIndex((r) => r.name === name);
   const route = http[index];
   return route ? { route, index } : undefined;
 }
@@ -61,6 +62,23 @@ function setArmWeights(dests: Dest[], weights: Record<string, number>): boolean 
     }
   }
   return changed;
+}
+
+/**
+ * The plan's cohort-limit routes, just before the route it moves (vs-limits.ts): rebuilt from the
+ * allocation while the bandit runs, removed once it ended. Changed only when they differ.
+ */
+function setLimitRoutes(plan: TrafficPlan, vs: VsObj, target: HttpRoute, desired: Desired): boolean {
+  const http = vs.spec.http ?? [];
+  const name = plan.metadata.name;
+  const b = plan.spec.phases.find((p) => p.bandit)?.bandit;
+  const old = http.filter((r) => isLimitRoute(r, name));
+  const want = desired.limitCohorts && b?.cohortLimits ? limitRoutes(name, target, b.cohortLimits, desired.armWeights ?? {}, desired.fallbackArm ?? '', armName) : [];
+  if (canonicalJson(old) === canonicalJson(want)) return false;
+  const rest = http.filter((r) => !isLimitRoute(r, name));
+  const at = rest.indexOf(target);
+  vs.spec.http = [...rest.slice(0, at), ...want, ...rest.slice(at)];
+  return true;
 }
 
 export class VsTarget implements PlanTarget {
@@ -101,7 +119,10 @@ export class VsTarget implements PlanTarget {
       const found = findRoute((obj as unknown as VsObj).spec, plan.spec.target.virtualService!.route);
       if (!found?.route.route) throw new Error('the VirtualService route the plan moves is gone');
       const dests = found.route.route;
-      if (desired.armWeights) return setArmWeights(dests, desired.armWeights);
+      if (desired.armWeights) {
+        const weights = setArmWeights(dests, desired.armWeights);
+        return setLimitRoutes(plan, obj as unknown as VsObj, found.route, desired) || weights;
+      }
       const percent = desired.promoted ? 100 : desired.percent;
       const weights = memo.baselineWeights ?? {};
       const baseTotal = Object.values(weights).reduce((a, b) => a + b, 0) || 1;

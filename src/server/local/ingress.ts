@@ -152,15 +152,16 @@ export function compileGraphObject(ig: KubeObject, isvcs: Map<string, KubeObject
 
 const TRAFFIC_PLANS = { group: 'switchyard.dev', resource: 'trafficplans' };
 
-/** Cohort specs of running plans, by the InferenceService they target (NAMESPACE/NAME → [salt, spec]). */
+/** Cohort specs of running plans (with a bandit's cohort limits), by the InferenceService they target (NAMESPACE/NAME → [salt, spec]). */
 function planCohortSpecs(plans: KubeObject[]): Map<string, [string, CohortSpec]> {
   const out = new Map<string, [string, CohortSpec]>();
   for (const p of plans) {
-    const spec = p.spec as { target?: { inferenceService?: string }; cohorts?: CohortSpec } | undefined;
+    const spec = p.spec as { target?: { inferenceService?: string }; cohorts?: CohortSpec; phases?: Array<{ bandit?: { cohortLimits?: CohortSpec['limits'] } }> } | undefined;
     const phase = (p.status as { phase?: string } | undefined)?.phase;
-    if (!spec?.target?.inferenceService || !spec.cohorts || (phase && TERMINAL_PLAN_PHASES.has(phase))) continue;
+    const limits = spec?.phases?.find((ph) => ph.bandit?.cohortLimits)?.bandit?.cohortLimits;
+    if (!spec?.target?.inferenceService || !(spec.cohorts || limits) || (phase && TERMINAL_PLAN_PHASES.has(phase))) continue;
     const ns = p.metadata.namespace ?? 'default';
-    out.set(`${ns}/${spec.target.inferenceService}`, [`${ns}/${p.metadata.name}`, spec.cohorts]);
+    out.set(`${ns}/${spec.target.inferenceService}`, [`${ns}/${p.metadata.name}`, { ...spec.cohorts, ...(limits ? { limits } : {}) }]);
   }
   return out;
 }
