@@ -41,6 +41,8 @@ export interface WindowEvidence extends PairEvidence {
   outcomes?: Record<string, OutcomeRead>;
   /** Bandit phases: each arm's telemetry in this window and its rewards since the phase began. */
   arms?: Array<{ name: string; fallback?: boolean; window: SideEvidence; reading: { assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number } }>;
+  /** Bandit phases: reward events since the phase began that joined no known request. */
+  unmatchedRewards?: number;
 }
 
 export function newStepEvidence(sinceMs: number, reference?: PairEvidence & Pick<StepEvidence, 'slices'>): StepEvidence {

@@ -3,7 +3,7 @@
 // gateway (L2 modules stay apart) and tests can feed it known traffic.
 import { PlanController } from '../controllers/plan/controller.ts';
 import type { ArmRewardReader, OutcomeReader, PairReader, ProviderReader } from '../controllers/plan/observe.ts';
-import { readArmRewards, readOutcomes } from '../store/outcomes.ts';
+import { countUnmatchedRewards, readArmRewards, readOutcomes } from '../store/outcomes.ts';
 import { readShadowPairs } from '../store/prediction-pairs.ts';
 import type { PredictionLog } from '../store/predictions.ts';
 import { prometheusProviderResults } from '../kube/prometheus.ts';
@@ -26,7 +26,7 @@ export function startPlanController(opts: { store: Store; telemetry: TelemetryRe
     // Outcomes: feedback joined to predictions, per arm, read whole from the durable log at every look.
     ...(db ? { readOutcomes: (q: Parameters<OutcomeReader>[0]) => readOutcomes(db, q) } : {}),
     // Bandit rewards: per arm, the reward metric's feedback joined to the arm's assignments.
-    ...(db ? { readArmRewards: (q: Parameters<ArmRewardReader>[0]) => readArmRewards(db, q) } : {}),
+    ...(db ? { readArmRewards: (q: Parameters<ArmRewardReader>[0]) => readArmRewards(db, q), countUnmatchedRewards: (q: { namespace: string; metric: string; fromMs: number }) => countUnmatchedRewards(db, q) } : {}),
     // [fromMs, toMs): the recorder reads every bucket overlapping [sinceMs, nowMs], so stop just before toMs.
     readWindow: ({ fromMs, toMs, ...q }) => opts.telemetry.window({ ...q, sinceMs: fromMs }, toMs - 1),
     listSlices: (q) => opts.telemetry.sliceValues(q),

@@ -153,6 +153,15 @@ export interface ArmRewards {
  * request counted once whenever its reward arrived. Values outside
  * [min, max] are counted apart and left out of the sums.
  */
+/**
+ * Reward events of `metric` in a namespace since fromMs that joined no prediction (an unknown
+ * request id or unit): a bandit does not learn while they are more than a few.
+ */
+export function countUnmatchedRewards(db: Database.Database, q: { namespace: string; metric: string; fromMs: number }): number {
+  const row = db.prepare('SELECT COUNT(*) AS n FROM feedback WHERE namespace = ? AND metric = ? AND matched = 0 AND received_ms >= ?').get(q.namespace, q.metric, q.fromMs) as Row;
+  return Number(row.n ?? 0);
+}
+
 export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey[]; route?: string; metric: string; fromMs: number; min?: number; max?: number }): ArmRewards[] {
   const assigned = db.prepare(`SELECT COUNT(*) AS n FROM predictions WHERE role = 'primary' AND namespace = @namespace AND service = @service
     AND time >= @from AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND (@route IS NULL OR route = @route)`);

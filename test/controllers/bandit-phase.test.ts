@@ -79,3 +79,15 @@ test('ends when one arm is best with the asked probability (promoted), or keeps 
   const flat = banditLook(b, s0, [reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 11, { lastRewardMs: 59 * MIN })], [], 0, 61 * MIN, seededRandom(10));
   assert.deepEqual([flat.end?.best, flat.end?.promote, flat.end?.cause], [0, false, 'bandit-inconclusive']);
 });
+
+test('rewards that join no known request beyond maxUnmatchedRewardShare freeze learning; a few stragglers do not', () => {
+  const b = spec({ maxUnmatchedRewardShare: 0.05 });
+  const s0 = startBandit(b, arms, 0, 0);
+  const rows = [reading(1000, 40, { lastRewardMs: 1000 }), reading(1000, 50, { lastRewardMs: 1000 }), reading(1000, 90, { lastRewardMs: 1000 })];
+  const few = banditLook(b, s0, rows, [], 0, MIN, seededRandom(7), 100);
+  assert.equal(few.state.hold, undefined, '100 of 3100 (3 %) is under 5 %');
+  assert.notDeepEqual(few.state.weights, s0.weights);
+  const many = banditLook(b, s0, rows, [], 0, MIN, seededRandom(7), 400);
+  assert.match(many.state.hold!, /400 rewards joined no known request/);
+  assert.deepEqual(many.state.weights, s0.weights);
+});

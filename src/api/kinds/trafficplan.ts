@@ -136,6 +136,7 @@ const bandit = z
     cadence: duration.optional().describe('How often the allocation is recomputed (default: every window).'),
     rewardFreshness: duration.optional().describe('No reward for this long freezes the allocation (or falls back): stale feedback is not learnt from.'),
     onStale: z.enum(['freeze', 'fallback']).optional().describe('When rewards go stale: keep the last safe allocation (freeze, default) or send everything to the fallback arm.'),
+    maxUnmatchedRewardShare: z.number().min(0).max(1).optional().describe('Reward events that join no known request, as a share of all reward events, above which learning freezes (default 0.05).'),
     maxRewardRateJump: z.number().gt(0).optional().describe('An arm whose reward rate moves by more than this between allocations freezes learning (a broken reward pipeline, not a better model).'),
     stop: z
       .strictObject({

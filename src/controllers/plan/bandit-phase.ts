@@ -95,7 +95,7 @@ const rate = (a: ArmStats) => (a.pulls > 0 ? a.rewardSum / a.pulls : 0);
  * reward sanity and freshness, reallocate on the cadence, and say whether the
  * bandit ends. `armFailures[i]` is why arm i's guardrails failed (undefined: holding).
  */
-export function banditLook(b: BanditSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number): { state: BanditState; end?: BanditEnd; notes: string[] } {
+export function banditLook(b: BanditSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number, unmatched = 0): { state: BanditState; end?: BanditEnd; notes: string[] } {
   const notes: string[] = [];
   let next: BanditState = { ...s, assigned: readings.map((r) => r.assigned) };
   // Guardrails: an arm that fails is frozen at 0 for the rest of the phase; the fallback takes its traffic.
@@ -116,6 +116,12 @@ export function banditLook(b: BanditSpec, s: BanditState, readings: readonly Arm
   let hold: string | undefined;
   const bad = readings.findIndex((r) => r.outOfRange > 0);
   if (bad >= 0) hold = `rewards outside the declared range for arm ${s.arms[bad]} (${readings[bad]!.outOfRange}): learning frozen, not learnt from`;
+  // Rewards for requests nobody can find: the reward pipeline (ids, units, namespace) is broken.
+  const rewarded = readings.reduce((a, r) => a + r.rewarded + r.outOfRange, 0);
+  const maxShare = b.maxUnmatchedRewardShare ?? 0.05;
+  if (!hold && unmatched > 0 && unmatched > maxShare * (rewarded + unmatched)) {
+    hold = `${unmatched} rewards joined no known request (more than ${(100 * maxShare).toFixed(0)} % of ${rewarded + unmatched}; see \`switchyard feedback\`): learning frozen`;
+  }
   if (!hold && b.maxRewardRateJump !== undefined && s.rates) {
     const jump = stats.findIndex((a, i) => a.pulls >= 30 && (s.stats[i]?.pulls ?? 0) >= 30 && Math.abs(rate(a) - s.rates![i]!) > b.maxRewardRateJump!);
     if (jump >= 0) hold = `arm ${s.arms[jump]}'s reward rate jumped from ${s.rates[jump]!.toFixed(3)} to ${rate(stats[jump]!).toFixed(3)} (more than maxRewardRateJump ${b.maxRewardRateJump}): learning frozen`;

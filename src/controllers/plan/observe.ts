@@ -74,6 +74,8 @@ export interface ObserveDeps {
   readPairs?: PairReader;
   readOutcomes?: OutcomeReader;
   readArmRewards?: ArmRewardReader;
+  /** Reward events that joined no prediction (src/store/outcomes.ts countUnmatchedRewards). */
+  countUnmatchedRewards?: (q: { namespace: string; metric: string; fromMs: number }) => number;
 }
 
 export async function observeWindow(
@@ -114,6 +116,8 @@ export async function observeWindow(
   if (outcomes) obs.outcomes = outcomes;
   const arms = readArms(spec, view, span, deps, state);
   if (arms) obs.arms = arms;
+  const unmatched = arms ? readUnmatched(spec, view.arms?.[0]?.filter.namespace ?? '', deps, state) : undefined;
+  if (unmatched !== undefined) obs.unmatchedRewards = unmatched;
   const providerGates = gates.filter((g) => g.provider);
   if (providerGates.length > 0 && base) {
     if (!deps.providers) {
@@ -162,4 +166,11 @@ function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView, span:
     ...(reward.min !== undefined ? { min: reward.min } : {}), ...(reward.max !== undefined ? { max: reward.max } : {}),
   });
   return view.arms.map((a, i) => ({ name: a.name, fallback: a.fallback, window: sideFromWindow(deps.readWindow({ ...a.filter, ...span })), reading: readings[i]! }));
+}
+
+/** Reward events of the bandit's metric that joined no prediction since the phase began. */
+function readUnmatched(spec: Pick<TrafficPlanSpec, 'phases'>, namespace: string, deps: ObserveDeps, state: PlanState | undefined): number | undefined {
+  const b = state ? spec.phases[state.phaseIndex]?.bandit : undefined;
+  if (!b || !deps.countUnmatchedRewards || state?.stepStartedAt === undefined) return undefined;
+  return deps.countUnmatchedRewards({ namespace, metric: typeof b.reward === 'object' ? b.reward.metric : (b.reward ?? 'reward'), fromMs: state.stepStartedAt });
 }

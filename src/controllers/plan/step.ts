@@ -265,7 +265,7 @@ class Run {
       return v.gates.flatMap((g) => g.results.filter((r) => r.verdict === 'fail').map((r) => `${r.gate}: ${r.reason}`)).join('; ');
     });
     const rand = seededRandom((bandit.version * 7919 + Math.floor(this.now / 1000)) >>> 0);
-    const look = banditLook(b, bandit, w.arms.map((a) => a.reading), failures, s.stepStartedAt, this.now, rand);
+    const look = banditLook(b, bandit, w.arms.map((a) => a.reading), failures, s.stepStartedAt, this.now, rand, w.unmatchedRewards);
     bandit = look.state;
     // The candidates' share of traffic (all but the fallback arm's): an InferenceService's canaryTrafficPercent.
     this.state = { ...this.state, bandit, armEvidence, canaryPercent: Math.round(100 * (1 - bandit.weights[bandit.fallback]!)) };
