@@ -55,6 +55,9 @@ export const ERRORS = {
   SY_ERR_MODEL_INPUT: { status: 400, reason: 'BadRequest', summary: 'An inference request has an invalid input (shape, datatype, missing tensor).' },
   SY_ERR_MODEL_NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'The model named in the inference path is not served here.' },
   SY_ERR_MODEL_NOT_READY: { status: 503, reason: 'ServiceUnavailable', summary: 'The model is loading or has failed and cannot serve yet.' },
+  // Feedback API
+  SY_ERR_INVALID_FEEDBACK: { status: 400, reason: 'BadRequest', summary: 'A feedback event is invalid; each cause names the event and field (events[3].value). Nothing of the batch was stored.' },
+  SY_ERR_TOO_MANY_EVENTS: { status: 413, reason: 'RequestEntityTooLarge', summary: 'A feedback batch holds more events than the limit (1000); send it in several batches. Nothing of it was stored.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -95,4 +98,25 @@ export function syError(code: ErrorCode, message: string, opts?: ConstructorPara
 
 export function isSwitchyardError(err: unknown): err is SwitchyardError {
   return err instanceof SwitchyardError;
+}
+
+/** Seconds a client is told to wait before retrying a 429, as kube-apiserver tells it (header and Status details). */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** The error as kube-apiserver words a failure: a metav1.Status carrying the Switchyard code and the causes. */
+export function statusOf(err: SwitchyardError): Record<string, unknown> {
+  const details: Record<string, unknown> = { ...err.details };
+  if (err.causes.length > 0) details.causes = err.causes;
+  if (err.code === 'SY_ERR_TOO_MANY_REQUESTS') details.retryAfterSeconds = RETRY_AFTER_SECONDS;
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: err.message,
+    reason: err.reason,
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+    code: err.status,
+    errorCode: err.code,
+  };
 }

@@ -3,6 +3,8 @@
 // It runs in the log's worker thread (predictions-worker.ts), which owns its
 // own connection, so SQLite's synchronous writes never block the gateway.
 import Database from 'better-sqlite3';
+import type { FeedbackEvent, FeedbackResult } from '../api/feedback.ts';
+import { FeedbackWriter } from './feedback-write.ts';
 import { filterInput, keyedHash, PolicySet, type InputRule, type PolicySource } from './predictions-policy.ts';
 import type { PredictionEntry } from './predictions.ts';
 
@@ -59,6 +61,24 @@ CREATE INDEX IF NOT EXISTS predictions_request_unit ON predictions (request_id) 
 CREATE INDEX IF NOT EXISTS predictions_unit ON predictions (namespace, unit, time) WHERE unit IS NOT NULL AND role = 'primary';
 CREATE INDEX IF NOT EXISTS feedback_service_metric ON feedback (namespace, service, metric, prediction_ms);`;
 
+/**
+ * Feedback (src/store/feedback.ts) and what its joins need. Only rows with a unit key (requests under a
+ * plan with cohorts.unit, or a sticky VirtualService route) are indexed by request id and by unit:
+ * the other rows keep the log's write cost and are found by a bounded scan of recent rows instead.
+ */
+const FEEDBACK_SCHEMA = `
+CREATE INDEX IF NOT EXISTS predictions_request_unit ON predictions (request_id) WHERE unit IS NOT NULL AND role = 'primary';
+CREATE INDEX IF NOT EXISTS predictions_unit ON predictions (namespace, unit, time) WHERE unit IS NOT NULL AND role = 'primary';
+CREATE TABLE IF NOT EXISTS feedback (
+  id TEXT NOT NULL, namespace TEXT NOT NULL, received_ms INTEGER NOT NULL, event_ms INTEGER NOT NULL,
+  metric TEXT NOT NULL, value REAL NOT NULL,
+  request_id TEXT, unit TEXT,
+  service TEXT, revision TEXT, variant TEXT, prediction_ms INTEGER, cohort TEXT,
+  matched INTEGER NOT NULL,
+  UNIQUE (namespace, id));
+CREATE INDEX IF NOT EXISTS feedback_service ON feedback (namespace, service, metric);
+CREATE INDEX IF NOT EXISTS feedback_received ON feedback (received_ms);`;
+
 /** Opens (or shares) the store's database file for the prediction log: WAL, and a short busy wait. */
 export function openPredictionsDb(path: string): Database.Database {
   const db = new Database(path);
@@ -69,6 +89,7 @@ export function openPredictionsDb(path: string): Database.Database {
   // Tables written before rows carried the unit key gain the column (NULL for old rows).
   const columns = db.prepare('PRAGMA table_info(predictions)').all() as Array<{ name: string }>;
   if (!columns.some((c) => c.name === 'unit')) db.exec('ALTER TABLE predictions ADD COLUMN unit TEXT');
+  db.exec(FEEDBACK_SCHEMA);
   return db;
 }
 
@@ -81,14 +102,21 @@ export interface WriterConfig {
   /** The secret of keyed hashes (policy `hash` paths, unit keys). */
   hashKey: Uint8Array;
   policies: PolicySource[];
+  /** Feedback joins (feedback-write.ts): how far before an event, and how many rows, a request id without a unit key is looked for. */
+  joinWindowMs: number;
+  scanRows: number;
 }
 
 export interface WriteResult {
   written: number;
   /** Rows of batches whose transaction failed. */
   failed: number;
-  /** Rows deleted by retention. */
+  /** Rows deleted by retention: predictions, feedback. */
   pruned?: number;
+  feedbackPruned?: number;
+  /** The answer to a feedback batch, or why it was not stored. */
+  feedback?: FeedbackResult;
+  feedbackError?: string;
   error?: string;
 }
 
@@ -106,11 +134,17 @@ function textOf(b: Uint8Array | string | undefined): string | null {
   return typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 }
 
+/** The tables retention applies to, and the time a row's age is counted from. */
+const AGED = { predictions: 'time', feedback: 'received_ms' } as const;
+
 /**
  * Deletes rows older than the retention that applies to them: each service a policy names, each
  * namespace with a namespace-wide policy (less those services), everything else by the default.
+ * Feedback follows the retention of the service it joined (unmatched feedback, with no service,
+ * that of its namespace), counted from when it was received.
  */
-export function pruneByRetention(db: Database.Database, policies: PolicySet, defaultMs: number, nowMs: number): number {
+export function pruneByRetention(db: Database.Database, policies: PolicySet, defaultMs: number, nowMs: number, table: keyof typeof AGED = 'predictions'): number {
+  const time = AGED[table];
   const named = new Map<string, Set<string>>();
   const wide = new Set<string>();
   for (const p of policies.all()) {
@@ -120,15 +154,15 @@ export function pruneByRetention(db: Database.Database, policies: PolicySet, def
   let deleted = 0;
   const run = (sql: string, ...params: unknown[]) => (deleted += db.prepare(sql).run(...params).changes);
   for (const [ns, services] of named) {
-    for (const svc of services) run('DELETE FROM predictions WHERE namespace = ? AND service = ? AND time < ?', ns, svc, nowMs - policies.of(ns, svc).retentionMs);
+    for (const svc of services) run(`DELETE FROM ${table} WHERE namespace = ? AND service = ? AND ${time} < ?`, ns, svc, nowMs - policies.of(ns, svc).retentionMs);
   }
   for (const ns of wide) {
-    run('DELETE FROM predictions WHERE namespace = ? AND service NOT IN (SELECT value FROM json_each(?)) AND time < ?',
+    run(`DELETE FROM ${table} WHERE namespace = ? AND coalesce(service, '') NOT IN (SELECT value FROM json_each(?)) AND ${time} < ?`,
       ns, JSON.stringify([...(named.get(ns) ?? [])]), nowMs - policies.of(ns, '').retentionMs);
   }
   const pairs = [...named].flatMap(([ns, services]) => [...services].map((s) => `${ns}/${s}`));
-  run(`DELETE FROM predictions WHERE time < ? AND namespace NOT IN (SELECT value FROM json_each(?))
-    AND namespace || '/' || service NOT IN (SELECT value FROM json_each(?))`, nowMs - defaultMs, JSON.stringify([...wide]), JSON.stringify(pairs));
+  run(`DELETE FROM ${table} WHERE ${time} < ? AND namespace NOT IN (SELECT value FROM json_each(?))
+    AND namespace || '/' || coalesce(service, '') NOT IN (SELECT value FROM json_each(?))`, nowMs - defaultMs, JSON.stringify([...wide]), JSON.stringify(pairs));
   return deleted;
 }
 
@@ -152,6 +186,7 @@ export class PredictionWriter {
   private readonly db: Database.Database;
   private readonly units: UnitHashes;
   private readonly insert: Database.Statement;
+  private readonly feedback: FeedbackWriter;
   private policies: PolicySet;
   private readonly write: (flat: unknown[], from: number, to: number) => void;
 
@@ -159,6 +194,7 @@ export class PredictionWriter {
     this.policies = new PolicySet(cfg.policies);
     this.units = new UnitHashes(cfg.hashKey);
     this.db = openPredictionsDb(path);
+    this.feedback = new FeedbackWriter(this.db, { hashKey: cfg.hashKey, joinWindowMs: cfg.joinWindowMs, scanRows: cfg.scanRows });
     this.insert = this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort, unit)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.write = this.db.transaction((v: unknown[], from: number, to: number) => {
@@ -199,11 +235,21 @@ export class PredictionWriter {
     return r;
   }
 
+  /** Joins and stores a feedback batch (after the rows written before it), all or nothing. */
+  ingestFeedback(events: FeedbackEvent[], receivedMs: number): Pick<WriteResult, 'feedback' | 'feedbackError'> {
+    try {
+      return { feedback: this.feedback.ingest(events, receivedMs) };
+    } catch (err) {
+      return { feedbackError: (err as Error).message };
+    }
+  }
+
   /** Deletes what retention says is too old (the log asks at start, every minute and when policies change). */
   prune(nowMs: number): WriteResult {
     const r: WriteResult = { written: 0, failed: 0 };
     try {
       r.pruned = pruneByRetention(this.db, this.policies, this.cfg.retentionMs, nowMs);
+      r.feedbackPruned = pruneByRetention(this.db, this.policies, this.cfg.retentionMs, nowMs, 'feedback');
     } catch (err) {
       r.error = (err as Error).message;
     }

@@ -12,6 +12,9 @@ import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
+import type { FeedbackEvent, FeedbackResult } from '../api/feedback.ts';
+import { syError } from '../core/errors.ts';
+import { DEFAULT_JOIN_WINDOW_MS, DEFAULT_SCAN_ROWS } from './feedback-write.ts';
 import { DEFAULT_RETENTION_MS, keepsInput, PolicySet, type PolicySource, type ResolvedPolicy } from './predictions-policy.ts';
 import { encodeRow, openPredictionsDb, type WriterConfig } from './predictions-write.ts';
 import type { WorkerReply, WorkerRequest } from './predictions-worker.ts';
@@ -55,6 +58,10 @@ export const PredictionLogConfig = z.object({
   hashKey: z.custom<Uint8Array>((v) => v instanceof Uint8Array).optional(),
   /** PredictionLogPolicies in force at start; setPolicies replaces them. */
   policies: z.array(z.custom<PolicySource>()).default([]),
+  /** Feedback for a request id without a unit key: its prediction is looked for this far before the event (default a day)... */
+  joinWindowMs: z.number().int().positive().default(DEFAULT_JOIN_WINDOW_MS),
+  /** ...among at most this many of the namespace's newest rows per batch. */
+  feedbackScanRows: z.number().int().positive().default(DEFAULT_SCAN_ROWS),
 });
 export type PredictionLogConfig = z.input<typeof PredictionLogConfig>;
 
@@ -69,6 +76,7 @@ function startWriter(path: string, cfg: WriterConfig): Worker {
 }
 
 type Job = Omit<Extract<WorkerRequest, { seq: number }>, 'seq' | 'nowMs'>;
+type Reply = Omit<Extract<WorkerReply, { seq: number }>, 'seq'>;
 
 export class PredictionLog {
   /** A connection for queries (the API's); writes go through the worker's own. */
@@ -83,15 +91,16 @@ export class PredictionLog {
   private inFlight = 0;
   private seq = 0;
   /** The answer to the last job posted. */
-  private tail: Promise<number> = Promise.resolve(0);
-  private readonly waiting = new Map<number, { rows: number; done: (written: number) => void }>();
+  private tail: Promise<Reply> = Promise.resolve({ written: 0, failed: 0 });
+  private readonly waiting = new Map<number, { rows: number; done: (reply: Reply) => void }>();
   private closing: Promise<void> | undefined;
   private broken = false;
   /** Entries dropped: queue full, their batch failed to write, or the writer died. */
   dropped = 0;
   written = 0;
-  /** Rows deleted by retention. */
+  /** Rows deleted by retention: predictions, feedback. */
   pruned = 0;
+  feedbackPruned = 0;
   lastError: Error | undefined;
 
   constructor(opts: { path: string } & PredictionLogConfig, private readonly now: () => number = Date.now) {
@@ -102,6 +111,7 @@ export class PredictionLog {
     this.worker = startWriter(opts.path, {
       batchSize: this.cfg.batchSize, maxBodyBytes: this.cfg.maxBodyBytes, retentionMs: this.cfg.retentionMs,
       hashKey: this.cfg.hashKey ?? randomBytes(32), policies: this.cfg.policies,
+      joinWindowMs: this.cfg.joinWindowMs, scanRows: this.cfg.feedbackScanRows,
     });
     this.worker.unref();
     this.worker.on('message', (m: WorkerReply) => this.answered(m));
@@ -121,12 +131,27 @@ export class PredictionLog {
   /** Replaces the policies in force (throws SY_ERR_CONFIG on a path it cannot use, changing nothing); resolves once the writer applies them and has enforced their retention. */
   setPolicies(sources: PolicySource[]): Promise<number> {
     this.policies = new PolicySet(sources);
-    return this.job({ policies: sources, prune: true });
+    return this.job({ policies: sources, prune: true }).then((r) => r.pruned ?? 0);
   }
 
-  /** Deletes rows older than their retention now; resolves with how many. */
+  /** Deletes rows older than their retention now; resolves with how many prediction rows. */
   prune(): Promise<number> {
-    return this.job({ prune: true });
+    return this.job({ prune: true }).then((r) => r.pruned ?? 0);
+  }
+
+  /**
+   * Joins a feedback batch to the predictions it follows and stores it (src/store/feedback-write.ts),
+   * all or nothing. Whatever is queued goes to the writer first, in the same job, so an event posted
+   * right after its prediction finds the prediction's row. Rejects with SY_ERR_UNAVAILABLE when the
+   * log is closed or its writer stopped, SY_ERR_STORE when the batch could not be written.
+   */
+  async postFeedback(events: FeedbackEvent[]): Promise<FeedbackResult> {
+    if (this.broken || this.closing) throw syError('SY_ERR_UNAVAILABLE', 'the prediction log is not running: feedback cannot be stored');
+    const rows = this.take();
+    const reply = await this.job({ ...(rows.count > 0 ? { rows: rows.flat } : {}), feedback: { events, receivedMs: this.now() } }, rows.count);
+    if (reply.feedback) return reply.feedback;
+    if (reply.feedbackError !== undefined) throw syError('SY_ERR_STORE', `the feedback batch was not stored: ${reply.feedbackError}`);
+    throw syError('SY_ERR_UNAVAILABLE', `the prediction log writer stopped: ${reply.error ?? 'feedback cannot be stored'}`);
   }
 
   /** Entries not yet written: queued here or being written by the worker. */
@@ -149,20 +174,26 @@ export class PredictionLog {
     return true;
   }
 
-  /** Hands what is queued to the worker; resolves with the rows of it written (0 when nothing was queued). */
-  private post(): Promise<number> {
-    this.scheduled = false;
+  /** Takes what is queued, in the flat encoding the worker writes. */
+  private take(): { flat: unknown[]; count: number } {
     const rows = this.queue;
-    if (rows.length === 0 || this.broken) return Promise.resolve(0);
     this.queue = [];
     const flat: unknown[] = [];
     for (const e of rows) encodeRow(e, flat);
-    return this.job({ rows: flat }, rows.length);
+    return { flat, count: rows.length };
+  }
+
+  /** Hands what is queued to the worker; resolves with the rows of it written (0 when nothing was queued). */
+  private post(): Promise<number> {
+    this.scheduled = false;
+    if (this.queue.length === 0 || this.broken) return Promise.resolve(0);
+    const rows = this.take();
+    return this.job({ rows: rows.flat }, rows.count).then((r) => r.written);
   }
 
   /** Posts one job; the worker answers jobs in order, so `tail` resolving means all before it are done. */
-  private job(job: Job, rows = 0): Promise<number> {
-    if (this.broken) return Promise.resolve(0);
+  private job(job: Job, rows = 0): Promise<Reply> {
+    if (this.broken) return Promise.resolve({ written: 0, failed: rows, error: this.lastError?.message });
     const seq = ++this.seq;
     this.inFlight += rows;
     // Referenced only while a job is in flight: an idle log never keeps the process alive.
@@ -184,8 +215,9 @@ export class PredictionLog {
     this.written += m.written;
     this.dropped += m.failed;
     this.pruned += m.pruned ?? 0;
+    this.feedbackPruned += m.feedbackPruned ?? 0;
     if (m.error !== undefined) this.lastError = new Error(m.error);
-    w.done(w.rows > 0 ? m.written : m.pruned ?? 0);
+    w.done(m);
   }
 
   private fail(err: Error): void {
@@ -194,7 +226,7 @@ export class PredictionLog {
     if (!this.closing) this.lastError = err;
     for (const w of this.waiting.values()) {
       this.dropped += w.rows;
-      w.done(0);
+      w.done({ written: 0, failed: w.rows, error: err.message });
     }
     this.waiting.clear();
     this.inFlight = 0;

@@ -1,16 +1,13 @@
 // Writing responses the way kube-apiserver does: JSON bodies, and failures as
 // metav1.Status objects carrying the Switchyard error code.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSwitchyardError, syError, type SwitchyardError } from '../../core/errors.ts';
+import { isSwitchyardError, RETRY_AFTER_SECONDS, statusOf, syError, type SwitchyardError } from '../../core/errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
-
-/** Seconds a client is told to wait before retrying a 429, as kube-apiserver tells it (header and Status details). */
-const RETRY_AFTER_SECONDS = 1;
 
 /** Headers some failures need: a body left unread makes the connection unusable; a 429 says when to retry. */
 function headersFor(err: SwitchyardError): Record<string, string> {
@@ -19,22 +16,8 @@ function headersFor(err: SwitchyardError): Record<string, string> {
   return {};
 }
 
-export function statusFor(err: SwitchyardError): Record<string, unknown> {
-  const details: Record<string, unknown> = { ...err.details };
-  if (err.causes.length > 0) details.causes = err.causes;
-  if (err.code === 'SY_ERR_TOO_MANY_REQUESTS') details.retryAfterSeconds = RETRY_AFTER_SECONDS;
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: err.message,
-    reason: err.reason,
-    ...(Object.keys(details).length > 0 ? { details } : {}),
-    code: err.status,
-    errorCode: err.code,
-  };
-}
+/** The metav1.Status of an error (src/core/errors.ts words it, so listeners below the server answer the same). */
+export const statusFor = statusOf;
 
 /** Any thrown value becomes a Status; unknown errors are 500 with their message. */
 export function sendError(res: ServerResponse, err: unknown): void {
