@@ -34,7 +34,7 @@ export const FeedbackEventInput = z.strictObject({
   value: z.number(),
   time: z.union([
     z.number().int().min(0).max(8.64e15),
-    z.iso.datetime({ offset: true }),
+    z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time (2024-05-01T12:00:00Z) or epoch milliseconds' }),
   ]).optional(),
   id: text(256).optional(),
 }).superRefine((e, ctx) => {

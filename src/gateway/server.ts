@@ -26,6 +26,7 @@ import { requestIdV7 } from './request-id.ts';
 import { BodyCopy, bufferBody } from './capture.ts';
 import { MirrorSender, type MirrorRecord } from './mirror.ts';
 import { isShadowed, sendShadow, type ShadowContext } from './shadow.ts';
+import { serveSwitchyardPath, type FeedbackEndpoint } from './feedback.ts';
 import { ProxyError, RetryBudget } from './proxy.ts';
 import { matchVirtualService, requestView, type VsLookup } from './vs-route.ts';
 import { serveVirtualService, type VsContext } from './vs-serve.ts';
@@ -105,6 +106,8 @@ export interface GatewayOptions {
   mirror?: { maxInFlight?: number; timeoutMs?: number; connectionsPerOrigin?: number; bodyLimitBytes?: number };
   /** Deadlines and sizes clients are held to; GATEWAY_LIMITS (limits.ts) for what is not given. */
   limits?: Partial<HttpLimits>;
+  /** POST /switchyard/v1/feedback (feedback.ts): the token check and the store, from the server. Absent: 404. */
+  feedback?: Omit<FeedbackEndpoint, 'listener'>;
 }
 
 export interface Gateway {
@@ -284,14 +287,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return ctx;
   }
 
+  const feedback: FeedbackEndpoint | undefined = opts.feedback ? { ...opts.feedback, listener: 'gateway' } : undefined;
+
   async function serveMetrics(res: ServerResponse): Promise<void> {
-    const { contentType, body } = await opts.metrics!();
-    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    const { contentType, body } = opts.metrics ? await opts.metrics() : { contentType: feedback!.stats.registry.contentType, body: '' };
+    const text = feedback ? body + (await feedback.stats.metricsText()) : body;
+    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.url === '/metrics' && opts.metrics && req.method === 'GET') return serveMetrics(res);
+    if (req.url === '/metrics' && (opts.metrics || feedback) && req.method === 'GET') return serveMetrics(res);
+    if (req.url?.startsWith('/switchyard/')) return serveSwitchyardPath(req, res, feedback);
     countUndeclaredBody(req, res, limits);
     const started = performance.now();
     const header = req.headers['x-request-id'];

@@ -2,12 +2,14 @@
 // digests in <data-dir>/tokens.json; the plain token is shown once, when
 // created. The role says which verbs a token may use; its groups say which
 // teams it speaks for (a TrafficPlan's spec.owner.team and canHalt name them).
+// A feedback token (given to applications) may only post feedback: it reads
+// nothing and is refused everywhere else.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { syError } from '../core/errors.ts';
 
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export const ROLES = ['viewer', 'operator', 'admin', 'feedback'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A group as owner.team and canHalt name it: no whitespace or commas (the CLI splits --group on commas). */
@@ -39,9 +41,14 @@ const READ_VERBS = new Set(['get', 'list', 'watch']);
 /** What an operator may change besides reading: the traffic-moving verbs live on TrafficPlans. */
 const OPERATOR_RESOURCES = new Set(['trafficplans']);
 
-/** viewer reads; operator also drives TrafficPlans (promote, rollback, pause, kill); admin does all. */
+/** What posting feedback is, for isAllowed. */
+export const FEEDBACK_RESOURCE = 'feedback';
+
+/** viewer reads; operator also drives TrafficPlans (promote, rollback, pause, kill); admin does all; feedback only posts feedback. */
 export function isAllowed(role: Role, verb: string, resource: string): boolean {
   if (role === 'admin') return true;
+  if (role === 'feedback') return verb === 'create' && resource === FEEDBACK_RESOURCE;
+  if (resource === FEEDBACK_RESOURCE) return false;
   if (READ_VERBS.has(verb)) return true;
   return role === 'operator' && OPERATOR_RESOURCES.has(resource);
 }
@@ -67,6 +74,15 @@ export class TokenRegistry {
     const record = this.byDigest.get(digest(match[1]!));
     if (!record) throw syError('SY_ERR_UNAUTHORIZED', 'the bearer token is not known to this server');
     return { name: record.name, role: record.role, groups: record.groups };
+  }
+
+  /** The principal of a header allowed to post feedback (a feedback or admin token); SY_ERR_UNAUTHORIZED or SY_ERR_FORBIDDEN otherwise. */
+  authorizeFeedback(header: string | undefined): Principal {
+    const p = this.authenticate(header);
+    if (!isAllowed(p.role, 'create', FEEDBACK_RESOURCE)) {
+      throw syError('SY_ERR_FORBIDDEN', `feedback is forbidden: ${p.role} "${p.name}" cannot post feedback (a feedback or admin token can: switchyard token create --role feedback)`);
+    }
+    return p;
   }
 
   /** Creates a token and persists its digest; returns the plain token. */

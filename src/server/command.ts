@@ -1,6 +1,6 @@
 // `switchyard up` on the command line: flags, foreground run, signals.
 import { Command, InvalidArgumentError } from 'commander';
-import { addLimitFlags, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
+import { addLimitFlags, duration, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
 import { up } from './up.ts';
 
 function port(value: string): number {
@@ -19,7 +19,8 @@ export function registerUpCommand(program: Command): void {
     .option('--listen <address>', 'address to bind; loopback unless you mean to expose it', '127.0.0.1')
     .option('--apply <path...>', 'manifest files or directories to apply once the server is up')
     .option('--runtimes-dir <dir>', 'Python environments of the built-in Python runtimes (default $SWITCHYARD_RUNTIMES_DIR, else <data-dir>/runtimes)')
-    .option('--demo', "tell KServe's canary story live once up: v1, v2 at 10 %, the split observed, promotion, rollback");
+    .option('--demo', "tell KServe's canary story live once up: v1, v2 at 10 %, the split observed, promotion, rollback")
+    .option('--feedback-join-window <duration>', 'how far before a feedback event its prediction is looked for when the request had no unit key (docs/feedback.md)', duration);
   addLimitFlags(cmd)
     .addHelpText('after', `
 Examples:
@@ -30,13 +31,14 @@ Examples:
   kubectl --kubeconfig .switchyard/kubeconfig get isvc -A
 
 The limits are described in docs/gateway.md and docs/api.md.`)
-    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; runtimesDir?: string; demo?: boolean } & LimitFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; runtimesDir?: string; demo?: boolean; feedbackJoinWindow?: number } & LimitFlags) => {
       const limits = limitsFromFlags(opts);
       const running = await up({
         dataDir: opts.dataDir, apiPort: opts.apiPort, gatewayPort: opts.gatewayPort, listen: opts.listen,
         ...(opts.apply ? { apply: opts.apply } : {}), ...(opts.demo ? { demo: true } : {}),
         ...(opts.runtimesDir ? { runtimesDir: opts.runtimesDir } : {}),
         gatewayLimits: limits.gateway, apiLimits: limits.api,
+        ...(opts.feedbackJoinWindow !== undefined ? { feedbackJoinWindowMs: opts.feedbackJoinWindow } : {}),
       });
       const shutdown = (signal: string): void => {
         console.log(`${signal}: shutting down`);

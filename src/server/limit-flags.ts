@@ -8,7 +8,8 @@ import { parseByteQuantity } from '../core/quantity.ts';
 import { GATEWAY_LIMITS } from '../gateway/limits.ts';
 import { API_LIMITS, type ApiLimits } from './apiserver/limits.ts';
 
-function duration(value: string): number {
+/** A positive Go duration flag (10s, 2m, 1h) in milliseconds. */
+export function duration(value: string): number {
   const ms = parseGoDuration(value);
   if (ms === undefined || ms <= 0) throw new InvalidArgumentError('must be a positive duration like 10s, 2m or 1h');
   return ms;

@@ -21,6 +21,7 @@ import { startPlanController } from './plans.ts';
 import { followPredictionPolicies } from './prediction-policies.ts';
 import { policyView } from '../store/predictions-policy.ts';
 import { defaultRuntimesDir } from '../runtime/python/environments.ts';
+import { FeedbackStats } from '../gateway/feedback.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -35,6 +36,8 @@ export interface UpOptions {
   /** Limits on the gateway's and the API server's clients, over their defaults. */
   gatewayLimits?: Partial<HttpLimits>;
   apiLimits?: Partial<ApiLimits>;
+  /** How far before a feedback event a request id without a unit key is looked for (default 24h). */
+  feedbackJoinWindowMs?: number;
   log?: (line: string) => void;
 }
 
@@ -66,7 +69,11 @@ export async function up(opts: UpOptions): Promise<Running> {
   const serving = new LocalServing({ store, dataDir: paths.root, logDir: paths.logs, log, runtimesDir: opts.runtimesDir ?? defaultRuntimesDir(paths.root) });
   // Telemetry and the prediction log are fed after each response, off the request path. The log keeps
   // no request bodies unless a PredictionLogPolicy asks (docs/predictions.md); its hash key lives in the data dir.
-  const predictions = new PredictionLog({ path: paths.database, hashKey: predictionsHashKey(paths) });
+  const predictions = new PredictionLog({
+    path: paths.database, hashKey: predictionsHashKey(paths), ...(opts.feedbackJoinWindowMs ? { joinWindowMs: opts.feedbackJoinWindowMs } : {}),
+  });
+  // Feedback (docs/feedback.md) is posted to the gateway or the API server, joined and stored by the prediction log.
+  const feedback = { record: (events: Parameters<PredictionLog['postFeedback']>[0]) => predictions.postFeedback(events), stats: new FeedbackStats() };
   const unwatchPolicies = await followPredictionPolicies(store, predictions, log);
   // 1 s buckets: plan windows (spec.window) are whole seconds and read bucket-aligned.
   const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
@@ -82,6 +89,7 @@ export async function up(opts: UpOptions): Promise<Running> {
       },
       predictions: (q) => predictions.query(q),
       predictionPolicy: (namespace, service) => policyView(predictions.policy(namespace, service ?? '')),
+      feedback: feedback.record, feedbackStats: feedback.stats,
     });
   } catch (err) {
     unwatchPolicies();
@@ -100,6 +108,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   try {
     gateway = await startGateway({
       host: opts.listen, port: opts.gatewayPort, ...(opts.gatewayLimits ? { limits: opts.gatewayLimits } : {}),
+      feedback: { ...feedback, authorize: (header) => void tokens.authorizeFeedback(header) },
       ingress: serving.ingress.current, endpoints: serving.ingress.endpoints,
       onDemand: (key) => serving.autoscaler.poke(key),
       // Telemetry (outputs sampled per series, copied by the gateway) and the prediction log: src/gateway/telemetry/hooks.ts.

@@ -51,6 +51,7 @@ test('bad events are named by index and field, all of them, and the code says no
   assert.match(err.message, /events\[2\]\.unit: Required value: exactly one of requestId and unit must be given/);
   assert.match(err.message, /events\[4\]\.namespace: Required value: a unit event needs the namespace its unit belongs to/);
   assert.match(err.message, /events\[5\]\.metric: Invalid value: "add-to-cart": must start with a letter or underscore/);
+  assert.match(err.message, /events\[6\]\.time: Invalid value: "yesterday": must be an RFC 3339 time \(2024-05-01T12:00:00Z\) or epoch milliseconds/);
   assert.match(err.message, /unknown field "events\[7\]\.request_id"/);
 });
 

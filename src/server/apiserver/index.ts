@@ -18,6 +18,8 @@ import { Resources } from './resources.ts';
 import { handleTokens } from './tokens.ts';
 import { WatchSlots } from './watch.ts';
 import { VERSION } from '../../core/version.ts';
+import { FEEDBACK_PATH, type FeedbackEvent, type FeedbackResult } from '../../api/feedback.ts';
+import { FeedbackStats, serveFeedback } from '../../gateway/feedback.ts';
 
 export interface ApiServerOptions {
   store: Store;
@@ -39,6 +41,10 @@ export interface ApiServerOptions {
   podLogs?: PodLogReader;
   /** Answers /readyz; the composition root flips it once controllers run. */
   ready?: () => boolean;
+  /** Joins and stores feedback posted to /switchyard/v1/feedback (the prediction log's); absent: 503. */
+  feedback?: (events: FeedbackEvent[]) => Promise<FeedbackResult>;
+  /** Counters of the feedback endpoint, shared with the gateway (which shows them in its /metrics). */
+  feedbackStats?: FeedbackStats;
 }
 
 export interface ApiServer {
@@ -160,6 +166,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     ...(opts.podLogs ? { podLogs: opts.podLogs } : {}),
   };
   let address = '';
+  const feedbackEndpoint = {
+    authorize: (header: string | undefined) => void opts.tokens.authorizeFeedback(header),
+    record: opts.feedback ?? (() => Promise.reject(syError('SY_ERR_UNAVAILABLE', 'feedback is not stored by this server (it keeps no prediction log)'))),
+    stats: opts.feedbackStats ?? new FeedbackStats(), listener: 'apiserver' as const,
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
@@ -171,13 +182,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return void res.end(ready ? 'ok' : 'not ready');
     }
     if (path === '/version') return sendJson(res, 200, serverVersion());
+    // Its own token check (feedback or admin tokens), so refusals are counted with the gateway's.
+    if (path.replace(/\/+$/, '') === FEEDBACK_PATH) return serveFeedback(req, res, feedbackEndpoint);
     const principal = opts.tokens.authenticate(req.headers.authorization);
+    if (principal.role === 'feedback') {
+      throw syError('SY_ERR_FORBIDDEN', `forbidden: feedback "${principal.name}" may only POST ${FEEDBACK_PATH}`);
+    }
     if (path.startsWith('/openapi/')) return handleOpenApi(req, res, url);
     if (path.startsWith('/switchyard/')) return handleExtension(req, res, url, principal, opts);
     const target = parsePath(KINDS, path);
     if (!target) throw syError('SY_ERR_NOT_FOUND', `the server could not find the requested resource (${path})`);
     switch (target.type) {
-      case 'root': return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/openapi/v2', '/openapi/v3', '/version', '/livez', '/readyz', '/switchyard/v1/audit'] });
+      case 'root': return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/openapi/v2', '/openapi/v3', '/version', '/livez', '/readyz', '/switchyard/v1/audit', FEEDBACK_PATH] });
       case 'apiVersions': return sendJson(res, 200, apiVersions(address));
       case 'groupList': return sendJson(res, 200, groupList(KINDS));
       case 'group': return sendJson(res, 200, group(KINDS, target.group));
