@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { compileCohorts } from '../../src/gateway/cohorts.ts';
 import { EndpointRegistry } from '../../src/gateway/endpoints.ts';
@@ -159,11 +160,11 @@ test('limits: more than 1000 events or more than 1 MiB is 413 naming the limit; 
   // A body of undeclared length (chunked) is counted as it is read.
   const chunked = await request(url('/switchyard/v1/feedback'), {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.feedback}` },
-    body: (async function* () {
+    body: Readable.from((function* () {
       yield '[';
       for (let i = 0; i < 200; i++) yield `{"requestId":"r${i}","metric":"click","value":1,"id":"${'z'.repeat(8000)}"},`;
       yield '{"requestId":"last","metric":"click","value":1}]';
-    })(),
+    })()),
   });
   assert.equal(chunked.statusCode, 413);
   assert.equal(((await chunked.body.json()) as { errorCode: string }).errorCode, 'SY_ERR_BODY_TOO_LARGE');
