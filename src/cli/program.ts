@@ -6,6 +6,7 @@ import { registerApply } from './commands/apply.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerDescribe } from './commands/describe.ts';
+import { registerFeedback } from './commands/feedback.ts';
 import { registerGet } from './commands/get.ts';
 import { registerLint } from './commands/lint.ts';
 import { registerPatch } from './commands/patch.ts';
@@ -27,6 +28,7 @@ export function registerClientCommands(program: Command): void {
   registerWait(program);
   registerAudit(program);
   registerPredictions(program);
+  registerFeedback(program);
   registerPlan(program);
   registerLint(program);
   registerToken(program);

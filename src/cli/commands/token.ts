@@ -9,7 +9,7 @@ import { run, type CliContext } from '../context.ts';
 import { formatData, parseDataFormat } from '../output.ts';
 import { alignColumns } from '../table.ts';
 
-const ROLES = ['viewer', 'operator', 'admin'] as const;
+const ROLES = ['viewer', 'operator', 'admin', 'feedback'] as const;
 const Created = z.looseObject({ name: z.string(), role: z.string(), groups: z.array(z.string()).default([]), token: z.string() });
 const Listed = z.looseObject({ items: z.array(z.looseObject({ name: z.string(), role: z.string(), groups: z.array(z.string()).default([]), created: z.string() })) });
 
@@ -51,8 +51,8 @@ async function list(ctx: CliContext, opts: { output?: string }): Promise<void> {
 export function registerToken(program: Command): void {
   const token = program.command('token').description('Manage API bearer tokens: their role and the groups (teams) they speak for');
   token.command('create')
-    .description('Create a token with a role (viewer: read; operator: drive TrafficPlans; admin: all) and groups, and print it')
-    .option('--role <role>', 'viewer | operator | admin')
+    .description('Create a token with a role (viewer: read; operator: drive TrafficPlans; admin: all; feedback: only post feedback) and groups, and print it')
+    .option('--role <role>', 'viewer | operator | admin | feedback')
     .option('--name <name>', 'a name to recognise the token by in the audit log')
     .option('--group <group>', "a group the token speaks for, as a TrafficPlan's spec.owner.team and canHalt name them (repeatable, or comma-separated)", collectGroups, [])
     .option('-o, --output <format>', 'kubeconfig: print a kubeconfig for the same server using the new token (its role and groups in the user\'s extensions)')
@@ -61,11 +61,14 @@ export function registerToken(program: Command): void {
       `
 An operator may drive a TrafficPlan whose spec.owner.team is one of its groups;
 one in spec.owner.canHalt may pause, roll back, abort or kill it. Admins may always.
+A feedback token is for applications: it may POST /switchyard/v1/feedback (gateway or
+API server) and is refused everything else, reads included (docs/feedback.md).
 
 Examples:
   switchyard token create --role viewer --name dashboard
   switchyard token create --role operator --name alice --group sre
   switchyard token create --role operator --name bob --group search,oncall -o kubeconfig > bob.kubeconfig
+  switchyard token create --role feedback --name checkout-app
   TOKEN=$(switchyard token create --role operator --group sre) && kubectl --token "$TOKEN" get tp -A`,
     )
     .action(run(async (ctx, opts: CreateOptions) => create(ctx, opts)));
