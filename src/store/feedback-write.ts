@@ -7,8 +7,9 @@
 // What joins: an event with a request id, the primary row with that id —
 // found by index when the request had a unit key (a plan with cohorts.unit,
 // a sticky VirtualService route), otherwise by scanning the namespace's
-// recent rows (at most `scanRows` of them, within `joinWindowMs` before the
-// event), which needs the event's namespace. An event with a unit: that
+// recent rows, newest first (at most `scanRows` of them, within `joinWindowMs`
+// before the event, and not before a gateway-made id's own time), which needs
+// the event's namespace. An event with a unit: that
 // unit's first primary row in its namespace (its assignment). Events that
 // join nothing are stored unmatched (matched = 0) and reported as such.
 import type Database from 'better-sqlite3';
@@ -40,6 +41,19 @@ interface Joined {
 }
 
 const COLUMNS = 'namespace, service, revision, variant, time, cohort, unit';
+// The conditions repeat the partial indexes' own, and each lookup names its index: without
+// statistics SQLite would rather walk a namespace's every row by (namespace, service, time).
+const KEYED = "unit IS NOT NULL AND role = 'primary'";
+
+/** The join's lookups (exported so a test can check each one's query plan). */
+export const JOIN_SQL = {
+  byRequest: `SELECT ${COLUMNS} FROM predictions INDEXED BY predictions_request_unit WHERE request_id = ? AND ${KEYED} ORDER BY time DESC LIMIT 1`,
+  byRequestIn: `SELECT ${COLUMNS} FROM predictions INDEXED BY predictions_request_unit WHERE request_id = ? AND ${KEYED} AND namespace = ? ORDER BY time DESC LIMIT 1`,
+  byUnit: `SELECT ${COLUMNS} FROM predictions INDEXED BY predictions_unit WHERE namespace = ? AND unit = ? AND ${KEYED} ORDER BY time LIMIT 1`,
+  // Newest first through the time index, so a prediction made moments ago is found after a few rows.
+  recent: `SELECT request_id, ${COLUMNS} FROM predictions INDEXED BY predictions_time
+    WHERE time >= ? AND time <= ? AND namespace = ? AND role = 'primary' ORDER BY time DESC`,
+};
 
 export class FeedbackWriter {
   private readonly byRequest: Database.Statement;
@@ -50,14 +64,10 @@ export class FeedbackWriter {
   private readonly ingestAll: (events: FeedbackEvent[], receivedMs: number) => FeedbackResult;
 
   constructor(db: Database.Database, private readonly cfg: FeedbackJoinConfig) {
-    // The conditions repeat the partial indexes' own, so SQLite may use them.
-    const keyed = "unit IS NOT NULL AND role = 'primary'";
-    this.byRequest = db.prepare(`SELECT ${COLUMNS} FROM predictions WHERE request_id = ? AND ${keyed} ORDER BY time DESC LIMIT 1`);
-    this.byRequestIn = db.prepare(`SELECT ${COLUMNS} FROM predictions WHERE request_id = ? AND ${keyed} AND namespace = ? ORDER BY time DESC LIMIT 1`);
-    this.byUnit = db.prepare(`SELECT ${COLUMNS} FROM predictions WHERE namespace = ? AND unit = ? AND ${keyed} ORDER BY time LIMIT 1`);
-    // Newest first through the time index, so a prediction made moments ago is found after a few rows.
-    this.recent = db.prepare(`SELECT request_id, ${COLUMNS} FROM predictions INDEXED BY predictions_time
-      WHERE time >= ? AND time <= ? AND namespace = ? AND role = 'primary' ORDER BY time DESC`);
+    this.byRequest = db.prepare(JOIN_SQL.byRequest);
+    this.byRequestIn = db.prepare(JOIN_SQL.byRequestIn);
+    this.byUnit = db.prepare(JOIN_SQL.byUnit);
+    this.recent = db.prepare(JOIN_SQL.recent);
     this.insert = db.prepare(`INSERT OR IGNORE INTO feedback (id, namespace, received_ms, event_ms, metric, value, request_id, unit,
       service, revision, variant, prediction_ms, cohort, matched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.ingestAll = db.transaction((events: FeedbackEvent[], receivedMs: number) => this.store(events, receivedMs));
@@ -100,14 +110,15 @@ export class FeedbackWriter {
       (ids.get(e.requestId) ?? ids.set(e.requestId, []).get(e.requestId)!).push(i);
     });
     for (const [namespace, ids] of missing) {
-      const earliest = Math.min(...[...ids.values()].flat().map((i) => Math.min(events[i]!.eventMs ?? receivedMs, receivedMs)));
+      const floor = (i: number) => this.floorOf(events[i]!, receivedMs);
+      const earliest = Math.min(...[...ids.values()].flat().map(floor));
       let scanned = 0;
-      for (const row of this.recent.iterate(earliest - this.cfg.joinWindowMs, receivedMs, namespace) as Iterable<Joined & { request_id: string }>) {
+      for (const row of this.recent.iterate(earliest, receivedMs, namespace) as Iterable<Joined & { request_id: string }>) {
         const waiting = ids.get(row.request_id);
         if (waiting) {
           // The newest row of the id comes first: one older than an event's window leaves it unmatched.
           const { request_id: _, ...p } = row;
-          for (const i of waiting) if (row.time >= (events[i]!.eventMs ?? receivedMs) - this.cfg.joinWindowMs) out[i] = p;
+          for (const i of waiting) if (row.time >= floor(i)) out[i] = p;
           ids.delete(row.request_id);
         }
         if (ids.size === 0 || ++scanned >= this.cfg.scanRows) break;
@@ -115,4 +126,22 @@ export class FeedbackWriter {
     }
     return out;
   }
+
+  /**
+   * How far back an unkeyed request id's prediction may be: the join window before the event
+   * (its time, or when it was received, whichever is earlier), but never before a gateway-made
+   * id (UUIDv7) was made — so an unknown recent id costs a scan of moments, not of the window.
+   */
+  private floorOf(e: FeedbackEvent, receivedMs: number): number {
+    const windowFloor = Math.min(e.eventMs ?? receivedMs, receivedMs) - this.cfg.joinWindowMs;
+    const made = requestIdTime(e.requestId!);
+    // The row's time is when the answer was sent; the id's, when the request arrived (≤ 1 s of clock slack).
+    return made === undefined ? windowFloor : Math.max(windowFloor, made - 1000);
+  }
+}
+
+/** The millisecond a UUIDv7 request id (what the gateway makes: src/gateway/request-id.ts) was made in; undefined for any other id. */
+export function requestIdTime(id: string): number | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.exec(id);
+  return m ? Number.parseInt(m[1]! + m[2]!, 16) : undefined;
 }

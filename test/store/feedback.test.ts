@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseFeedbackBatch } from '../../src/api/feedback.ts';
 import { feedbackCounts, readFeedback } from '../../src/store/feedback.ts';
+import { JOIN_SQL, requestIdTime } from '../../src/store/feedback-write.ts';
+import { requestIdV7 } from '../../src/gateway/request-id.ts';
 import { PredictionLog, type PredictionEntry } from '../../src/store/predictions.ts';
 import { keyedHash } from '../../src/store/predictions-policy.ts';
 
@@ -131,13 +133,32 @@ test('a request id without a unit key joins by a bounded scan of its namespace, 
   assert.equal(rowsOf(path)[2]!.namespace, '', 'an unmatched event without a namespace is stored under none');
 });
 
-test('joins use the partial indexes on keyed rows, never a full scan of the log', (t) => {
+test('a gateway-made request id (UUIDv7) bounds the scan by its own time', async (t) => {
+  const path = tempDb(t);
+  const now = T0 + 3_600_000;
+  const log = openLog(t, path, () => now);
+  const made = requestIdV7(now - 30_000);
+  assert.equal(requestIdTime(made), now - 30_000);
+  assert.equal(requestIdTime('0190a1b2-7c3d-4e4f-8a5b-6c7d8e9f0a1b'), undefined, 'a UUIDv4 carries no time');
+  log.enqueue(prediction(made, { time: now - 29_990 }));
+  // The same id on a row older than the id itself (1 s of clock slack allowed) is not the request's.
+  const early = requestIdV7(now - 20_000);
+  log.enqueue(prediction(early, { time: now - 25_000 }));
+  const r = await log.postFeedback(parseFeedbackBatch([made, early].map((requestId) => ({ requestId, namespace: 'shop', metric: 'click', value: 1 }))));
+  assert.deepEqual(r.events.map((e) => e.status), ['accepted', 'unmatched']);
+});
+
+test('joins use the partial indexes on keyed rows and the time index, never a walk of a namespace\'s rows', (t) => {
   const path = tempDb(t);
   const log = new PredictionLog({ path, hashKey: KEY });
   t.after(() => log.close());
-  const plan = (sql: string) => (log.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join('; ');
-  assert.match(plan("SELECT * FROM predictions WHERE request_id = 'x' AND unit IS NOT NULL AND role = 'primary' ORDER BY time DESC LIMIT 1"), /USING INDEX predictions_request_unit/);
-  assert.match(plan("SELECT * FROM predictions WHERE namespace = 'a' AND unit = 'h' AND unit IS NOT NULL AND role = 'primary' ORDER BY time LIMIT 1"), /USING INDEX predictions_unit/);
+  const plan = (sql: string) => (log.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 'x')) as Array<{ detail: string }>)
+    .map((r) => r.detail).join('; ');
+  // The rows of one request id (one, unless a client reuses its ids) are sorted: no more.
+  assert.equal(plan(JOIN_SQL.byRequest), 'SEARCH predictions USING INDEX predictions_request_unit (request_id=?); USE TEMP B-TREE FOR ORDER BY');
+  assert.equal(plan(JOIN_SQL.byRequestIn), 'SEARCH predictions USING INDEX predictions_request_unit (request_id=?); USE TEMP B-TREE FOR ORDER BY');
+  assert.equal(plan(JOIN_SQL.byUnit), 'SEARCH predictions USING INDEX predictions_unit (namespace=? AND unit=?)');
+  assert.equal(plan(JOIN_SQL.recent), 'SEARCH predictions USING INDEX predictions_time (time>? AND time<?)');
   assert.match(plan("SELECT * FROM feedback WHERE namespace = 'a' AND service = 'b' AND metric = 'c' AND rowid > 0 ORDER BY rowid LIMIT 10"), /USING INDEX feedback_service/);
 });
 
