@@ -46,27 +46,16 @@ CREATE INDEX IF NOT EXISTS predictions_service_time ON predictions (namespace, s
 -- made each batch dirty a page per row: 80 % of the log's write cost.
 DROP INDEX IF EXISTS predictions_request;
 CREATE INDEX IF NOT EXISTS predictions_mirror_request ON predictions (request_id) WHERE role = 'mirror';
-CREATE INDEX IF NOT EXISTS predictions_time ON predictions (time);
--- Outcome feedback (clicks, purchases, ...) joined to the prediction it follows (docs/feedback.md).
-CREATE TABLE IF NOT EXISTS feedback (
-  id TEXT NOT NULL, namespace TEXT NOT NULL, received_ms INTEGER NOT NULL, event_ms INTEGER NOT NULL,
-  metric TEXT NOT NULL, value REAL NOT NULL,
-  request_id TEXT, unit TEXT,
-  service TEXT, revision TEXT, variant TEXT, prediction_ms INTEGER, cohort TEXT,
-  matched INTEGER NOT NULL,
-  UNIQUE (namespace, id));
--- Experiment traffic (rows with a unit key: a plan's cohorts.unit, a sticky route) is looked up by
--- request id and by unit, for feedback joins and exposure counts; other rows are not indexed so.
-CREATE INDEX IF NOT EXISTS predictions_request_unit ON predictions (request_id) WHERE unit IS NOT NULL AND role = 'primary';
-CREATE INDEX IF NOT EXISTS predictions_unit ON predictions (namespace, unit, time) WHERE unit IS NOT NULL AND role = 'primary';
-CREATE INDEX IF NOT EXISTS feedback_service_metric ON feedback (namespace, service, metric, prediction_ms);`;
+CREATE INDEX IF NOT EXISTS predictions_time ON predictions (time);`;
 
 /**
- * Feedback (src/store/feedback.ts) and what its joins need. Only rows with a unit key (requests under a
+ * Outcome feedback (clicks, purchases, ...) joined to the prediction it follows (docs/feedback.md), and
+ * what its joins and the experiments' exposure counts need. Only rows with a unit key (requests under a
  * plan with cohorts.unit, or a sticky VirtualService route) are indexed by request id and by unit:
  * the other rows keep the log's write cost and are found by a bounded scan of recent rows instead.
  * Keyed rows pay for it: their unit hashes land at random places of predictions_unit (≈ 2.5× the
  * write cost of an unkeyed row, measured with every row keyed); gateway-made request ids append.
+ * Run after the unit column's migration: the partial indexes name it.
  */
 const FEEDBACK_SCHEMA = `
 CREATE INDEX IF NOT EXISTS predictions_request_unit ON predictions (request_id) WHERE unit IS NOT NULL AND role = 'primary';
@@ -78,7 +67,9 @@ CREATE TABLE IF NOT EXISTS feedback (
   service TEXT, revision TEXT, variant TEXT, prediction_ms INTEGER, cohort TEXT,
   matched INTEGER NOT NULL,
   UNIQUE (namespace, id));
+-- readFeedback's cursor (rowid order), outcome totals by prediction time, retention and counts by receipt.
 CREATE INDEX IF NOT EXISTS feedback_service ON feedback (namespace, service, metric);
+CREATE INDEX IF NOT EXISTS feedback_service_metric ON feedback (namespace, service, metric, prediction_ms);
 CREATE INDEX IF NOT EXISTS feedback_received ON feedback (received_ms);`;
 
 /** Opens (or shares) the store's database file for the prediction log: WAL, and a short busy wait. */
