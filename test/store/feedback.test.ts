@@ -212,3 +212,20 @@ test('a closed log refuses feedback with SY_ERR_UNAVAILABLE', async (t) => {
   await log.close();
   await assert.rejects(log.postFeedback(parseFeedbackBatch({ requestId: 'r', metric: 'click', value: 1 })), { code: 'SY_ERR_UNAVAILABLE' });
 });
+
+test('a log written before rows carried unit keys opens, gains the column and the feedback table, and joins its new rows', async (t) => {
+  const path = tempDb(t);
+  const old = new Database(path);
+  old.exec(`CREATE TABLE predictions (request_id TEXT NOT NULL, time INTEGER NOT NULL, namespace TEXT NOT NULL, service TEXT NOT NULL,
+    route TEXT, variant TEXT, revision TEXT, digest TEXT, role TEXT NOT NULL, status INTEGER NOT NULL, latency_ms REAL NOT NULL,
+    output TEXT, input TEXT, cohort TEXT)`);
+  old.prepare("INSERT INTO predictions VALUES ('before', ?, 'shop', 'ranker', NULL, 'latest', 'r1', NULL, 'primary', 200, 1, NULL, NULL, NULL)").run(T0);
+  old.close();
+  const log = openLog(t, path, () => T0 + 1000);
+  log.enqueue(prediction('after', { unit: 'u1' }));
+  const r = await log.postFeedback(parseFeedbackBatch([
+    { requestId: 'after', metric: 'click', value: 1 },
+    { requestId: 'before', namespace: 'shop', metric: 'click', value: 1 },
+  ]));
+  assert.deepEqual(r.events.map((e) => e.status), ['accepted', 'accepted']);
+});
