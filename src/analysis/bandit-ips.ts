@@ -25,28 +25,39 @@ export interface IpsEstimate {
   n: number;
 }
 
+/** One arm's logged rows summed (what a database can aggregate): Σ reward/propensity, its square, Σ 1/propensity, rows. */
+export interface LoggedTotals {
+  n: number;
+  sum: number;
+  sumSq: number;
+  inverse: number;
+}
+
 /** Each arm's IPS and SNIPS estimate of its mean reward had it received all the traffic. */
 export function ipsEstimates(logged: ReadonlyArray<LoggedReward>, arms: number): IpsEstimate[] {
   if (!(Number.isInteger(arms) && arms >= 1)) throw new RangeError(`arms must be a positive integer, got ${arms}`);
-  const weighted = new Array<number>(arms).fill(0);
-  const weightedSq = new Array<number>(arms).fill(0);
-  const inverse = new Array<number>(arms).fill(0);
-  const n = new Array<number>(arms).fill(0);
+  const totals: LoggedTotals[] = Array.from({ length: arms }, () => ({ n: 0, sum: 0, sumSq: 0, inverse: 0 }));
   logged.forEach((r, row) => {
     if (!(Number.isInteger(r.arm) && r.arm >= 0 && r.arm < arms)) throw new RangeError(`logged[${row}].arm must be an arm index in [0, ${arms}), got ${r.arm}`);
     if (!(r.propensity > 0 && r.propensity <= 1)) throw new RangeError(`logged[${row}].propensity must be in (0, 1], got ${r.propensity}`);
     if (!Number.isFinite(r.reward)) throw new RangeError(`logged[${row}].reward must be a finite number, got ${r.reward}`);
     const x = r.reward / r.propensity;
-    weighted[r.arm]! += x;
-    weightedSq[r.arm]! += x * x;
-    inverse[r.arm]! += 1 / r.propensity;
-    n[r.arm]!++;
+    const t = totals[r.arm]!;
+    t.sum += x;
+    t.sumSq += x * x;
+    t.inverse += 1 / r.propensity;
+    t.n++;
   });
-  const total = logged.length;
-  return weighted.map((sum, a) => {
-    const ips = total > 0 ? sum / total : 0;
+  return ipsFromTotals(totals);
+}
+
+/** The same estimates from each arm's totals. */
+export function ipsFromTotals(totals: ReadonlyArray<LoggedTotals>): IpsEstimate[] {
+  const total = totals.reduce((a, t) => a + t.n, 0);
+  return totals.map((t) => {
+    const ips = total > 0 ? t.sum / total : 0;
     // The per-row term is reward/propensity on this arm's rows and 0 elsewhere.
-    const variance = total > 1 ? Math.max(0, (weightedSq[a]! - total * ips * ips) / (total - 1)) : 0;
-    return { ips, ipsSe: total > 0 ? Math.sqrt(variance / total) : 0, snips: inverse[a]! > 0 ? sum / inverse[a]! : 0, n: n[a]! };
+    const variance = total > 1 ? Math.max(0, (t.sumSq - total * ips * ips) / (total - 1)) : 0;
+    return { ips, ipsSe: total > 0 ? Math.sqrt(variance / total) : 0, snips: t.inverse > 0 ? t.sum / t.inverse : 0, n: t.n };
   });
 }

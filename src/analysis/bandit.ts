@@ -20,7 +20,7 @@ import { betaDraw } from '../core/random.ts';
 import { argmax, posterior, probabilityBestOf, valueRemainingOf, DEFAULT_SAMPLES } from './bandit-posterior.ts';
 
 export { applyLimits, limitsProblem, type Limits } from './bandit-limits.ts';
-export { ipsEstimates, type IpsEstimate, type LoggedReward } from './bandit-ips.ts';
+export { ipsEstimates, ipsFromTotals, type IpsEstimate, type LoggedReward, type LoggedTotals } from './bandit-ips.ts';
 export { DEFAULT_SAMPLES, VALUE_REMAINING_QUANTILE } from './bandit-posterior.ts';
 
 export type BanditAlgorithm = 'thompson' | 'ucb' | 'ucbTuned' | 'epsilonGreedy';

@@ -40,7 +40,7 @@ export interface WindowEvidence extends PairEvidence {
   /** Outcome totals per arm since the step began (read whole from the log), by gate key and PRIMARY_OUTCOME. */
   outcomes?: Record<string, OutcomeRead>;
   /** Bandit phases: each arm's telemetry in this window and its rewards since the phase began. */
-  arms?: Array<{ name: string; fallback?: boolean; window: SideEvidence; reading: { assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number } }>;
+  arms?: Array<{ name: string; fallback?: boolean; window: SideEvidence; reading: { assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number; logged?: { n: number; sum: number; sumSq: number; inverse: number } } }>;
   /** Bandit phases: reward events since the phase began that joined no known request. */
   unmatchedRewards?: number;
 }

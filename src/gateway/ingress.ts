@@ -36,6 +36,8 @@ export interface IngressService {
   digests?: Readonly<Record<string, string>>;
   /** A shadow phase: `percent` of the predictor's requests are copied to `revision`, whose answers never reach the client. */
   shadow?: { revision: string; percent: number };
+  /** A bandit's allocation version (its plan's annotation): routes then carry their propensity. */
+  allocation?: number;
 }
 
 /** Where a route's requests are copied in a shadow phase. */
@@ -63,6 +65,9 @@ export interface IngressRoute {
   digest?: string;
   /** Copy a share of this route's requests to a shadow revision (a TrafficPlan's shadow phase). */
   shadow?: ShadowTarget;
+  /** Under a bandit: the allocation version and this revision's share of the split (its propensity). */
+  allocation?: number;
+  propensity?: number;
 }
 
 interface Split {
@@ -115,8 +120,10 @@ function split(service: IngressService, traffic = service.traffic, shadow?: Shad
   let sum = 0;
   const bounds = targets.map((t) => (sum += t.percent));
   const routes = targets.map((t) => {
-    const r = routeOf(service, t);
-    return shadow && t.revisionName !== shadow.revision ? { ...r, shadow } : r;
+    let r = routeOf(service, t);
+    if (shadow && t.revisionName !== shadow.revision) r = { ...r, shadow };
+    if (service.allocation !== undefined) r = { ...r, allocation: service.allocation, propensity: t.percent / sum };
+    return r;
   });
   return { service, bounds, targets, routes };
 }

@@ -41,6 +41,9 @@ export interface ResponseRecord {
   cohort?: Record<string, string>;
   /** The request's unit key when an active TrafficPlan assigns by one (the prediction log keeps its keyed hash). */
   unit?: string;
+  /** A bandit's assignment: the allocation version and the chosen arm's probability under it. */
+  allocation?: number;
+  propensity?: number;
   requestId: string;
   namespace: string;
   service: string;
@@ -330,6 +333,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     };
     if (route.cohort) rec.cohort = route.cohort;
     if (route.unit) rec.unit = route.unit;
+    if (route.propensity !== undefined) {
+      rec.allocation = route.allocation;
+      rec.propensity = route.propensity;
+    }
     const sampled = opts.wantsOutput?.(rec) === true;
     let outCopy: BodyCopy | undefined;
     bump(route.key, 1);

@@ -142,6 +142,11 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     const dest = chooseDestination(route, unit, rng);
     if (dest === null) return reply(res, 503, NO_HEALTHY_UPSTREAM, requestId);
     rec.destination = dest.target.host;
+    if (route.allocation !== null) {
+      // A bandit's assignment: the probability this arm had for the request, for off-policy estimates later.
+      rec.allocation = route.allocation;
+      rec.propensity = dest.weight / route.totalWeight;
+    }
     setIdentity(rec, identityOf(dest.target, route.namespace));
     const first = resolveTarget(dest.target, ctx.ingress, ctx.domain, route.namespace, rng);
     if (first.kind === 'none') return reply(res, 503, NO_HEALTHY_UPSTREAM, requestId);

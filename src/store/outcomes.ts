@@ -145,6 +145,8 @@ export interface ArmRewards {
   outOfRange: number;
   /** The latest reward's arrival (epoch ms), when any. */
   lastRewardMs?: number;
+  /** Assignments logged with a propensity, summed for inverse-propensity estimates (a missing reward counts 0). */
+  logged?: { n: number; sum: number; sumSq: number; inverse: number };
 }
 
 /**
@@ -171,6 +173,13 @@ export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey
       WHERE namespace = @namespace AND service = @service AND metric = @metric AND matched = 1 AND prediction_ms >= @from
         AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND request_id IS NOT NULL
       GROUP BY request_id)`);
+  // Off-policy: every assignment logged with its propensity, and the (first, in-range) reward that followed it.
+  const offPolicy = db.prepare(`SELECT COUNT(*) AS n, SUM(x) AS s, SUM(x * x) AS ss, SUM(1.0 / propensity) AS inv
+    FROM (SELECT p.propensity, COALESCE(f.v, 0) / p.propensity AS x FROM predictions p
+      LEFT JOIN (SELECT request_id, MIN(value) AS v FROM feedback WHERE namespace = @namespace AND metric = @metric AND matched = 1
+        AND prediction_ms >= @from AND request_id IS NOT NULL GROUP BY request_id HAVING MIN(value) >= @min AND MIN(value) <= @max) f ON f.request_id = p.request_id
+      WHERE p.role = 'primary' AND p.namespace = @namespace AND p.service = @service AND p.time >= @from AND p.propensity > 0
+        AND (@revision IS NULL OR p.revision = @revision) AND (@variant IS NULL OR p.variant = @variant) AND (@route IS NULL OR p.route = @route))`);
   return q.arms.map((a) => {
     const p = { namespace: a.namespace, service: a.service, revision: a.revision ?? null, variant: a.variant ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric, min: q.min ?? -Infinity, max: q.max ?? Infinity };
     const n = Number((assigned.get(p) as Row).n ?? 0);
@@ -178,6 +187,8 @@ export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey
     const bad = Number(r.bad ?? 0);
     const out: ArmRewards = { assigned: n, rewarded: Number(r.n ?? 0) - bad, sum: Number(r.s ?? 0), sumSq: Number(r.ss ?? 0), outOfRange: bad };
     if (r.last !== null && r.last !== undefined) out.lastRewardMs = Number(r.last);
+    const o = offPolicy.get(p) as Row;
+    if (Number(o.n ?? 0) > 0) out.logged = { n: Number(o.n), sum: Number(o.s ?? 0), sumSq: Number(o.ss ?? 0), inverse: Number(o.inv ?? 0) };
     return out;
   });
 }

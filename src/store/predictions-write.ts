@@ -40,7 +40,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS predictions (
   request_id TEXT NOT NULL, time INTEGER NOT NULL, namespace TEXT NOT NULL, service TEXT NOT NULL,
   route TEXT, variant TEXT, revision TEXT, digest TEXT, role TEXT NOT NULL, status INTEGER NOT NULL,
-  latency_ms REAL NOT NULL, output TEXT, input TEXT, cohort TEXT, unit TEXT);
+  latency_ms REAL NOT NULL, output TEXT, input TEXT, cohort TEXT, unit TEXT, allocation INTEGER, propensity REAL);
 CREATE INDEX IF NOT EXISTS predictions_service_time ON predictions (namespace, service, time);
 -- Only mirror rows are looked up by request id (pairing). Indexing every row by its random id
 -- made each batch dirty a page per row: 80 % of the log's write cost.
@@ -79,9 +79,11 @@ export function openPredictionsDb(path: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 1000');
   db.exec(SCHEMA);
-  // Tables written before rows carried the unit key gain the column (NULL for old rows).
+  // Tables written before rows carried these columns gain them (NULL for old rows).
   const columns = db.prepare('PRAGMA table_info(predictions)').all() as Array<{ name: string }>;
-  if (!columns.some((c) => c.name === 'unit')) db.exec('ALTER TABLE predictions ADD COLUMN unit TEXT');
+  for (const [name, type] of [['unit', 'TEXT'], ['allocation', 'INTEGER'], ['propensity', 'REAL']]) {
+    if (!columns.some((c) => c.name === name)) db.exec(`ALTER TABLE predictions ADD COLUMN ${name} ${type}`);
+  }
   db.exec(FEEDBACK_SCHEMA);
   return db;
 }
@@ -114,12 +116,13 @@ export interface WriteResult {
 }
 
 /** Values per row in the flat encoding that crosses to the worker (one array of primitives clones far cheaper than objects). */
-export const FIELDS = 15;
+export const FIELDS = 17;
 
 /** Appends one entry to `out` in column order; bodies become text (a Buffer would cross with its whole backing buffer). */
 export function encodeRow(e: PredictionEntry, out: unknown[]): void {
   out.push(e.requestId, e.time, e.namespace, e.service, e.route ?? null, e.variant ?? null, e.revision ?? null, e.digest ?? null,
-    e.role, e.status, e.latencyMs, textOf(e.output), textOf(e.input), e.cohort ? JSON.stringify(e.cohort) : null, e.unit ?? null);
+    e.role, e.status, e.latencyMs, textOf(e.output), textOf(e.input), e.cohort ? JSON.stringify(e.cohort) : null, e.unit ?? null,
+    e.allocation ?? null, e.propensity ?? null);
 }
 
 function textOf(b: Uint8Array | string | undefined): string | null {
@@ -188,8 +191,8 @@ export class PredictionWriter {
     this.units = new UnitHashes(cfg.hashKey);
     this.db = openPredictionsDb(path);
     this.feedback = new FeedbackWriter(this.db, { hashKey: cfg.hashKey, joinWindowMs: cfg.joinWindowMs, scanRows: cfg.scanRows });
-    this.insert = this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort, unit)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insert = this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort, unit, allocation, propensity)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.write = this.db.transaction((v: unknown[], from: number, to: number) => {
       for (let i = from * FIELDS; i < to * FIELDS; i += FIELDS) {
         const ns = v[i + 2] as string;
@@ -201,7 +204,7 @@ export class PredictionWriter {
         this.insert.run(v[i], v[i + 1], ns, v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10],
           output === null ? null : outputText(output, cfg.maxBodyBytes),
           input === null || rule === undefined ? null : inputText(input, rule, (x) => keyedHash(cfg.hashKey, ns, x), cfg.maxBodyBytes),
-          v[i + 13], unit === null ? null : this.units.of(ns, unit));
+          v[i + 13], unit === null ? null : this.units.of(ns, unit), v[i + 15], v[i + 16]);
       }
     });
   }

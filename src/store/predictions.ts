@@ -42,6 +42,9 @@ export interface PredictionEntry {
   cohort?: Readonly<Record<string, string>>;
   /** The request's unit key (sticky assignment); stored as its keyed hash. */
   unit?: string;
+  /** A bandit's assignment: the allocation version, and the probability the served arm had under it (propensity). */
+  allocation?: number;
+  propensity?: number;
 }
 
 export const PredictionLogConfig = z.object({
@@ -292,6 +295,9 @@ export interface PredictionRow {
   cohort: Record<string, string> | null;
   /** The unit key's keyed hash (hmac-sha256:...), when the request had one. */
   unit: string | null;
+  /** A bandit's assignment: the allocation version and the served arm's probability under it. */
+  allocation: number | null;
+  propensity: number | null;
 }
 
 export interface PredictionPair {
@@ -300,7 +306,7 @@ export interface PredictionPair {
   mirror: PredictionRow;
 }
 
-const COLUMNS = ['request_id', 'time', 'namespace', 'service', 'route', 'variant', 'revision', 'digest', 'role', 'status', 'latency_ms', 'output', 'input', 'cohort', 'unit'];
+const COLUMNS = ['request_id', 'time', 'namespace', 'service', 'route', 'variant', 'revision', 'digest', 'role', 'status', 'latency_ms', 'output', 'input', 'cohort', 'unit', 'allocation', 'propensity'];
 
 function toRow(r: Record<string, unknown>, prefix = ''): PredictionRow {
   const get = (c: string) => r[prefix + c];
@@ -310,6 +316,7 @@ function toRow(r: Record<string, unknown>, prefix = ''): PredictionRow {
     route: get('route') as string | null, variant: get('variant') as string | null, revision: get('revision') as string | null, digest: get('digest') as string | null,
     role: get('role') as PredictionRole, status: get('status') as number, latencyMs: get('latency_ms') as number,
     output: json('output'), input: json('input'), cohort: json('cohort') as Record<string, string> | null, unit: get('unit') as string | null,
+    allocation: (get('allocation') ?? null) as number | null, propensity: (get('propensity') ?? null) as number | null,
   };
 }
 

@@ -350,6 +350,8 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     assert.ok(a! >= 5 && b! >= 5, 'every arm keeps its floor');
     const status = (await plan(store, 'ranker-bandit')).status;
     assert.equal(status.bandit.arms.length, 3);
+    const annotations = async () => ((await store.get({ ...VS, namespace: 'default', name: 'ranker' })) as KubeObject).metadata.annotations ?? {};
+    assert.equal((await annotations())['switchyard.dev/allocation-version'], String(status.bandit.version), 'requests log the allocation they were assigned under');
     const p = await plan(store, 'ranker-bandit');
     p.metadata.annotations = { 'switchyard.dev/command': 'kill' };
     await store.update(PLANS, p, admin);
@@ -358,4 +360,5 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     assert.equal((await plan(store, 'ranker-bandit')).status.phase, 'RolledBack');
     assert.deepEqual(routes.map((r) => r.name), ['main'], 'the limit routes go with the bandit');
     assert.deepEqual(routes[0]!.route.map((d) => d.weight), [100, 0, 0]);
+    assert.equal((await annotations())['switchyard.dev/allocation-version'], undefined, 'no allocation once it ended');
   }));

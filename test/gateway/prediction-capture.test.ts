@@ -119,3 +119,23 @@ test('under a policy the input is kept as it says, and headers still are not', a
   for (const secret of [...Object.values(SECRET_HEADERS), '123-45-6789']) assert.equal(bytes.includes(secret), false, `${secret} is in the file`);
   await log.setPolicies([]);
 });
+
+test("under a bandit's allocation a row carries its version and the served arm's probability (propensity); without one, neither", async () => {
+  const split = (allocation?: number): IngressService => ({
+    ...service('fraud-predictor-00001', DIGEST_1),
+    traffic: [{ revisionName: 'fraud-predictor-00002', percent: 30, latestRevision: true }, { revisionName: 'fraud-predictor-00001', percent: 70, latestRevision: false }],
+    ...(allocation !== undefined ? { allocation } : {}),
+  });
+  table = compileIngress([split(7)], 'example.com', 3);
+  const ids = await Promise.all(Array.from({ length: 40 }, (_, i) => predict({ 'x-user-id': `u${i}` })));
+  table = compileIngress([split()], 'example.com', 4);
+  const plain = await predict();
+  await log.flush();
+  const byId = new Map(log.query({ namespace: 'bank', service: 'fraud', limit: 200 }).map((r) => [r.requestId, r]));
+  const rows = ids.map((id) => byId.get(id)!);
+  assert.ok(rows.every((r) => r.allocation === 7));
+  for (const r of rows) assert.equal(r.propensity, r.revision === 'fraud-predictor-00002' ? 0.3 : 0.7, `${r.revision}`);
+  assert.ok(new Set(rows.map((r) => r.revision)).size === 2, 'both arms served');
+  assert.equal(byId.get(plain)!.allocation, null);
+  assert.equal(byId.get(plain)!.propensity, null);
+});

@@ -178,6 +178,14 @@ describe('compile problems are returned, never thrown', () => {
     inp.virtualServices[0]!.metadata.annotations = { 'switchyard.dev/unit-key': 'body:user' };
     assert.match(compileRoutingTable(inp).problems[0]!.field, /unit-key/);
   });
+
+  it("a bandit's allocation-version annotation is on every route of the VirtualService; without it, null", () => {
+    const inp = input([{ route: [{ destination: { host: 'churn-predictor' } }] }]);
+    const route = () => matchRequest(compileRoutingTable(inp), GW, { method: 'POST', path: '/', host: 'svc.example.com', headers: () => undefined, query: () => undefined })!.route;
+    assert.equal(route().allocation, null);
+    inp.virtualServices[0]!.metadata.annotations = { 'switchyard.dev/allocation-version': '12' };
+    assert.equal(route().allocation, 12);
+  });
 });
 
 describe('route actions as data', () => {

@@ -53,7 +53,7 @@ test('enqueue returns at once; rows are written in batches by the writer thread'
   const [row] = log.query({ namespace: 'ml', service: 'fraud', limit: 1 });
   assert.deepEqual(row, {
     requestId: 'req-200', time: T0 + 200, namespace: 'ml', service: 'fraud', route: 'default', variant: 'default', revision: 'fraud-predictor-00001',
-    digest: 'sha256:abc', role: 'primary', status: 200, latencyMs: 3.5, output: { predictions: [0] }, input: null, cohort: { tier: 'gold' }, unit: null,
+    digest: 'sha256:abc', role: 'primary', status: 200, latencyMs: 3.5, output: { predictions: [0] }, input: null, cohort: { tier: 'gold' }, unit: null, allocation: null, propensity: null,
   });
 });
 

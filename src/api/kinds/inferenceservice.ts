@@ -35,6 +35,18 @@ export const KEEP_WARM_ANNOTATION = 'switchyard.dev/keep-warm-until';
  */
 export const SHADOW_ANNOTATION = 'switchyard.dev/shadow-percent';
 
+/**
+ * A bandit's allocation version, written by its TrafficPlan on the InferenceService or
+ * VirtualService whose split it sets: requests then log the version and the served arm's
+ * probability under it (propensity), for off-policy estimates.
+ */
+export const ALLOCATION_ANNOTATION = 'switchyard.dev/allocation-version';
+
+/** The allocation version, or undefined when unset or not a whole number. */
+export function parseAllocationVersion(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
 /** The shadow percent, undefined when unset, or an error. */
 export function parseShadowPercent(value: string | undefined): number | undefined | { error: string } {
   if (value === undefined || value === '') return undefined;

@@ -8,7 +8,7 @@
 // when one arm is best with the asked probability (or the value the others
 // could still win back is small), or at maxDuration.
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
-import { allocation, applyLimits, probabilityBest, valueRemaining, type ArmStats, type BanditPolicy } from '../../analysis/bandit.ts';
+import { allocation, applyLimits, ipsFromTotals, probabilityBest, valueRemaining, type ArmStats, type BanditPolicy, type IpsEstimate, type LoggedTotals } from '../../analysis/bandit.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 
 export type BanditSpec = NonNullable<TrafficPlanSpec['phases'][number]['bandit']>;
@@ -21,6 +21,8 @@ export interface ArmReading {
   sumSq: number;
   outOfRange: number;
   lastRewardMs?: number;
+  /** Assignments logged with their propensity, summed (inverse-propensity estimates). */
+  logged?: LoggedTotals;
 }
 
 export interface BanditState {
@@ -46,6 +48,8 @@ export interface BanditState {
   rates?: number[];
   probabilityBest?: number[];
   valueRemaining?: number;
+  /** Each arm's inverse-propensity estimates from the logged assignments, when the gateway logged propensities. */
+  offPolicy?: IpsEstimate[];
   lastRewardMs?: number;
   /** The last allocations, oldest first, for status and charts. */
   history: Array<{ at: number; weights: number[] }>;
@@ -98,6 +102,7 @@ const rate = (a: ArmStats) => (a.pulls > 0 ? a.rewardSum / a.pulls : 0);
 export function banditLook(b: BanditSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number, unmatched = 0): { state: BanditState; end?: BanditEnd; notes: string[] } {
   const notes: string[] = [];
   let next: BanditState = { ...s, assigned: readings.map((r) => r.assigned) };
+  if (readings.some((r) => r.logged)) next.offPolicy = ipsFromTotals(readings.map((r) => r.logged ?? { n: 0, sum: 0, sumSq: 0, inverse: 0 }));
   // Guardrails: an arm that fails is frozen at 0 for the rest of the phase; the fallback takes its traffic.
   const frozen = [...s.frozen];
   const why = [...s.frozenWhy];

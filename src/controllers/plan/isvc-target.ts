@@ -4,9 +4,9 @@
 // field (KServe's documented promotion) and rollback writes 0, which pins
 // all traffic to the previously rolled-out revision — no request reaches
 // the candidate, dead or alive.
-import { KEEP_WARM_ANNOTATION, parseKeepWarm, PREDICTOR_FRAMEWORKS as FRAMEWORKS, SHADOW_ANNOTATION, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import { ALLOCATION_ANNOTATION, KEEP_WARM_ANNOTATION, parseKeepWarm, PREDICTOR_FRAMEWORKS as FRAMEWORKS, SHADOW_ANNOTATION, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
 import type { Store } from '../../store/types.ts';
-import { updateWithRetry, type Desired, type TrafficPlan, type PlanTarget, type TargetMemo, type TargetView } from './target.ts';
+import { setAnnotation, updateWithRetry, type Desired, type TrafficPlan, type PlanTarget, type TargetMemo, type TargetView } from './target.ts';
 
 const ISVC = { group: 'serving.kserve.io', resource: 'inferenceservices' };
 
@@ -120,14 +120,9 @@ export class IsvcTarget implements PlanTarget {
         changed = true;
       }
       // The shadow's copies are the InferenceService's own setting, so `kubectl get isvc -o yaml` shows them.
-      const shadow = desired.shadowPercent !== undefined ? String(desired.shadowPercent) : undefined;
-      if (obj.metadata.annotations?.[SHADOW_ANNOTATION] !== shadow) {
-        const annotations = { ...obj.metadata.annotations };
-        if (shadow === undefined) delete annotations[SHADOW_ANNOTATION];
-        else annotations[SHADOW_ANNOTATION] = shadow;
-        obj.metadata.annotations = annotations;
-        changed = true;
-      }
+      if (setAnnotation(obj, SHADOW_ANNOTATION, desired.shadowPercent !== undefined ? String(desired.shadowPercent) : undefined)) changed = true;
+      // A bandit's allocation version: the gateway logs it with each request's propensity.
+      if (setAnnotation(obj, ALLOCATION_ANNOTATION, desired.allocationVersion !== undefined ? String(desired.allocationVersion) : undefined)) changed = true;
       const warmRevision = desired.keepWarm && (desired.keepWarm.role === 'candidate' ? memo.candidateRevision : memo.baselineRevision);
       if (warmRevision) {
         const until = rfc3339(desired.keepWarm!.untilMs);

@@ -65,7 +65,7 @@ export type OutcomeReader = (q: {
 export const DEFAULT_ATTRIBUTION_MS = 24 * 3_600_000;
 
 /** Rewards per bandit arm since the phase began (src/store/outcomes.ts readArmRewards). */
-export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string; variant?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => Array<{ assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number }>;
+export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string; variant?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => Array<{ assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number; logged?: { n: number; sum: number; sumSq: number; inverse: number } }>;
 
 export interface ObserveDeps {
   readWindow: WindowReader;

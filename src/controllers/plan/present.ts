@@ -104,6 +104,7 @@ function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | u
       pending: Math.max(0, (b.assigned[i] ?? 0) - b.stats[i]!.pulls),
       ...(b.probabilityBest ? { probabilityBest: round(b.probabilityBest[i]!) } : {}),
       ...(b.frozen[i] ? { frozen: true, frozenWhy: b.frozenWhy[i] ?? '' } : {}),
+      ...(b.offPolicy?.[i] ? { ips: round(b.offPolicy[i]!.ips), ipsSe: round(b.offPolicy[i]!.ipsSe), snips: round(b.offPolicy[i]!.snips), logged: b.offPolicy[i]!.n } : {}),
     })),
     history: b.history.map((h) => ({ at: iso(h.at)!, weights: h.weights.map(round) })),
   };

@@ -66,6 +66,8 @@ export interface Desired {
   limitCohorts?: boolean;
   /** bandit: the arm that takes held and capped strata (and everything on kill). */
   fallbackArm?: string;
+  /** bandit still running: the version of the allocation the weights are (requests log it with their propensity). */
+  allocationVersion?: number;
   /** A finished plan: the revision that lost its traffic stays warm until then (rollback.keepWarm), then may scale to zero. */
   keepWarm?: { role: 'candidate' | 'baseline'; untilMs: number };
 }
@@ -89,4 +91,14 @@ export async function updateWithRetry(
 ): Promise<void> {
   if (!(await store.get(key))) throw new Error(`${key.resource} ${key.namespace}/${key.name} not found`);
   await retryUpdate(store, key, (obj) => change(obj as never), { actor: PLAN_ACTOR, verb });
+}
+
+/** Sets (or, with undefined, removes) one annotation; whether it changed. */
+export function setAnnotation(obj: { metadata: { annotations?: Record<string, string> | undefined } }, key: string, value: string | undefined): boolean {
+  if (obj.metadata.annotations?.[key] === value) return false;
+  const annotations = { ...obj.metadata.annotations };
+  if (value === undefined) delete annotations[key];
+  else annotations[key] = value;
+  obj.metadata.annotations = annotations;
+  return true;
 }

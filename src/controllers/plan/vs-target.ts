@@ -7,7 +7,8 @@ import type { Store } from '../../store/types.ts';
 import type { HttpRoute as VsHttpRoute } from '../../api/kinds/virtualservice.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { isLimitRoute, limitRoutes } from './vs-limits.ts';
-import { updateWithRetry, type Desired, type PlanTarget, type SeriesFilter, type TargetMemo, type TargetView, type TrafficPlan } from './target.ts';
+import { ALLOCATION_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import { setAnnotation, updateWithRetry, type Desired, type PlanTarget, type SeriesFilter, type TargetMemo, type TargetView, type TrafficPlan } from './target.ts';
 
 const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
 
@@ -121,7 +122,8 @@ export class VsTarget implements PlanTarget {
       const dests = found.route.route;
       if (desired.armWeights) {
         const weights = setArmWeights(dests, desired.armWeights);
-        return setLimitRoutes(plan, obj as unknown as VsObj, found.route, desired) || weights;
+        const version = setAnnotation(obj, ALLOCATION_ANNOTATION, desired.allocationVersion !== undefined ? String(desired.allocationVersion) : undefined);
+        return setLimitRoutes(plan, obj as unknown as VsObj, found.route, desired) || weights || version;
       }
       const percent = desired.promoted ? 100 : desired.percent;
       const weights = memo.baselineWeights ?? {};

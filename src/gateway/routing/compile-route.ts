@@ -80,6 +80,8 @@ export interface RouteContext {
   index: number;
   field: string;
   unitKey: UnitKeySource | null;
+  /** The bandit allocation version the weights are (switchyard.dev/allocation-version), or null. */
+  allocation?: number | null;
   resolver: Resolver;
   report: Report;
 }
@@ -147,6 +149,7 @@ export function compileRouteActions(r: HttpRoute, ctx: RouteContext): Omit<Compi
     bucketRanges: Object.freeze(bucketRanges),
     salt: `${ctx.namespace}/${ctx.vsName}/${r.name ?? ctx.index}`,
     unitKey: ctx.unitKey,
+    allocation: ctx.allocation ?? null,
     mirrors: Object.freeze(mirrors.slice(0, 31)),
     rewrite: rewriteOf(r.rewrite, `${field}.rewrite`, report),
     // Istio: 0s (or unset) disables the route timeout.

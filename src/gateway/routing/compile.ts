@@ -3,6 +3,7 @@
 // to the ordered match blocks of every route that applies there, so the hot
 // path does a map lookup and walks a flat array. User mistakes never throw:
 // they come back in `problems` for the controller to put in status.
+import { ALLOCATION_ANNOTATION, parseAllocationVersion } from '../../api/kinds/inferenceservice.ts';
 import type { z } from 'zod';
 import type { virtualServiceSpec } from '../../api/kinds/virtualservice.ts';
 import { compileMatch, matchAll } from './compile-match.ts';
@@ -72,10 +73,11 @@ export function compileRoutingTable(input: RoutingInput): RoutingTable {
     // Istio: without `gateways` the rules apply to sidecars only ("mesh").
     const vsGateways = (vs.spec.gateways ?? [MESH_GATEWAY]).map((g) => qualifyGateway(g, namespace));
     const unitKey = parseUnitKey(vs.metadata.annotations?.[UNIT_KEY_ANNOTATION], report);
+    const allocation = parseAllocationVersion(vs.metadata.annotations?.[ALLOCATION_ANNOTATION]) ?? null;
 
     (vs.spec.http ?? []).forEach((r, index) => {
       const field = `spec.http[${index}]`;
-      const route = { ...compileRouteActions(r, { namespace, vsName: name, index, field, unitKey, resolver, report }), matches: [] as CompiledMatch[] } as CompiledRoute & { matches: CompiledMatch[] };
+      const route = { ...compileRouteActions(r, { namespace, vsName: name, index, field, unitKey, allocation, resolver, report }), matches: [] as CompiledMatch[] } as CompiledRoute & { matches: CompiledMatch[] };
       const perBlock: { match: CompiledMatch; gateways: string[] }[] = (r.match ?? []).map((m, i) => ({
         match: compileMatch(route, m, `${field}.match[${i}]`, report),
         gateways: m.gateways ? m.gateways.map((g) => qualifyGateway(g, namespace)) : vsGateways,

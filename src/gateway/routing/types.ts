@@ -171,6 +171,8 @@ export interface CompiledRoute {
   /** Per-route hash seed so experiments on different routes are independent. */
   readonly salt: string;
   readonly unitKey: UnitKeySource | null;
+  /** A bandit's allocation version when a plan set the weights (its requests log their propensity), else null. */
+  readonly allocation: number | null;
   readonly mirrors: readonly CompiledMirror[];
   readonly rewrite: CompiledRewrite | null;
   readonly timeoutMs: number | null;

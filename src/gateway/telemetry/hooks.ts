@@ -37,7 +37,7 @@ export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: Pre
       predictions?.enqueue({
         requestId: r.requestId, time: Date.now(), namespace: r.namespace, service: r.service, route: r.route, variant: r.variant,
         revision: r.revision, digest: r.digest, role: 'primary', status: r.status, latencyMs: r.latencyMs, output: r.output, input: r.input,
-        cohort: r.cohort, unit: r.unit,
+        cohort: r.cohort, unit: r.unit, allocation: r.allocation, propensity: r.propensity,
       });
     },
     onMirrorResponse: (r) => {

@@ -6,7 +6,7 @@
 // own, so it is ready when every InferenceService it names is.
 // VirtualServices, ServiceEntries and DestinationRules compile (with the
 // InferenceServices they name) into the routing table the same snapshot carries.
-import { SHADOW_ANNOTATION, parseShadowPercent } from '../../api/kinds/inferenceservice.ts';
+import { ALLOCATION_ANNOTATION, SHADOW_ANNOTATION, parseAllocationVersion, parseShadowPercent } from '../../api/kinds/inferenceservice.ts';
 import { TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { compileGraph, type CompiledGraph, type GraphSpecInput } from '../../gateway/graph/compile.ts';
@@ -46,6 +46,7 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
   const logger = rec(predictor.logger);
   const digests = digestsOf(components);
   const shadow = shadowOf(isvc, rec(components.predictor));
+  const allocation = parseAllocationVersion(isvc.metadata.annotations?.[ALLOCATION_ANNOTATION]);
   return {
     namespace: isvc.metadata.namespace ?? 'default',
     name: isvc.metadata.name,
@@ -57,6 +58,7 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
     ...(spec.explainer ? { explainer: trafficOf('explainer') } : {}),
     ...(digests ? { digests } : {}),
     ...(shadow ? { shadow } : {}),
+    ...(allocation !== undefined ? { allocation } : {}),
   };
 }
 

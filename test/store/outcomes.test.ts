@@ -1,0 +1,59 @@
+// What a bandit reads from the prediction log at each look, on a real SQLite
+// file written by the log's writer thread: each arm's assignments and the
+// rewards joined to them (one per request, whenever it arrived), values out
+// of the declared range counted apart, arms told apart by VirtualService
+// subset, rewards that joined nothing counted, and the inverse-propensity
+// totals of the logged assignments.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseFeedbackBatch } from '../../src/api/feedback.ts';
+import { ipsFromTotals } from '../../src/analysis/bandit.ts';
+import { countUnmatchedRewards, readArmRewards } from '../../src/store/outcomes.ts';
+import { openPredictionsDb } from '../../src/store/predictions-write.ts';
+import { PredictionLog, type PredictionEntry } from '../../src/store/predictions.ts';
+
+const T0 = 1_700_000_000_000;
+
+test('arm rewards: assignments, rewards once per request, out-of-range apart, per subset, unmatched, and IPS totals', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-outcomes-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'switchyard.db');
+  const log = new PredictionLog({ path, hashKey: new Uint8Array(32), flushIntervalMs: 60_000 }, () => T0 + 5000);
+  t.after(() => log.close());
+  const row = (id: string, variant: string, propensity: number, time = T0 + 1000): PredictionEntry => ({
+    requestId: id, time, namespace: 'shop', service: 'ranker.models.internal', route: 'shop/ranker/main', variant, role: 'primary', status: 200, latencyMs: 1,
+    allocation: 3, propensity,
+  });
+  // Arm a: 4 assignments at p = 0.5, two clicked (one clicked twice: counts once). Arm b: 2 at p = 0.25, one reward out of range.
+  for (const [id, v, p] of [['a1', 'a', 0.5], ['a2', 'a', 0.5], ['a3', 'a', 0.5], ['a4', 'a', 0.5], ['b1', 'b', 0.25], ['b2', 'b', 0.25]] as const) log.enqueue(row(id, v, p));
+  log.enqueue(row('old', 'a', 0.5, T0 - 60_000));
+  const events = [
+    { requestId: 'a1', metric: 'click', value: 1, id: 'e1' }, { requestId: 'a1', metric: 'click', value: 1, id: 'e1-again' },
+    { requestId: 'a3', metric: 'click', value: 1, id: 'e2' }, { requestId: 'b1', metric: 'click', value: 7, id: 'e3' },
+    { requestId: 'old', metric: 'click', value: 1, id: 'e4' }, { requestId: 'nobody', metric: 'click', value: 1, id: 'e5' },
+  ].map((e) => ({ ...e, namespace: 'shop' }));
+  await log.postFeedback(parseFeedbackBatch(events));
+  await log.flush();
+  const db = openPredictionsDb(path);
+  t.after(() => db.close());
+  const arms = [{ namespace: 'shop', service: 'ranker.models.internal', variant: 'a' }, { namespace: 'shop', service: 'ranker.models.internal', variant: 'b' }];
+  const [a, b] = readArmRewards(db, { arms, route: 'shop/ranker/main', metric: 'click', fromMs: T0, min: 0, max: 1 });
+  assert.equal(a!.assigned, 4, 'rows before the phase do not count');
+  assert.equal(a!.rewarded, 2, 'a request rewarded twice counts once');
+  assert.equal(a!.sum, 2);
+  assert.equal(b!.assigned, 2);
+  assert.equal(b!.rewarded, 0);
+  assert.equal(b!.outOfRange, 1, 'a click of 7 is outside [0, 1]: counted apart, not learnt from');
+  assert.equal(a!.lastRewardMs, T0 + 5000);
+  assert.equal(countUnmatchedRewards(db, { namespace: 'shop', metric: 'click', fromMs: T0 }), 1);
+  // IPS: a's rows give 1/0.5 twice and 0 twice; b's give 0 (the out-of-range reward is not a reward).
+  assert.deepEqual(a!.logged, { n: 4, sum: 4, sumSq: 8, inverse: 8 });
+  assert.deepEqual(b!.logged, { n: 2, sum: 0, sumSq: 0, inverse: 8 });
+  const [ipsA, ipsB] = ipsFromTotals([a!.logged!, b!.logged!]);
+  assert.equal(ipsA!.ips, 4 / 6);
+  assert.equal(ipsA!.snips, 0.5, 'SNIPS: the click rate of arm a');
+  assert.equal(ipsB!.ips, 0);
+});
