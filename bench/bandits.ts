@@ -8,7 +8,8 @@
 //            [p5, p95] at each T; Thompson's mean ≤ the reference mean × 1.2.
 //   reported: ucbTuned and ε-greedy with decay (no reference), and every algorithm with delays.
 // Runs reaching T = 1,000 / 10,000 / 100,000 (each run continues the shorter ones): see RUNS.
-// Run: node --import tsx bench/bandits.ts [--seed 17] [--setups auer1,cl_k10_e0.1] [--delays 100,1000] [--scale 1]
+// Run: node --import tsx bench/bandits.ts [--seed 17] [--setups auer1,cl_k10_e0.1] [--delays 100,1000] [--scale 1] [--detail]
+// (--detail adds a row per horizon: runs, standard error, worst run, best-arm share and delays at each T)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { chooseArm, type ArmStats, type BanditPolicy } from '../src/analysis/bandit.ts';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     setups: { type: 'string' },
     delays: { type: 'string', default: '100,1000' },
     scale: { type: 'string', default: '1' },
+    detail: { type: 'boolean', default: false },
   },
 });
 
@@ -103,10 +105,8 @@ let checks = 0;
 let failed = 0;
 let stream = 0;
 
-console.log(`seed ${seed}; scale ${scale}; delayed: ${DELAYED_RUNS} runs to 100,000 per delay`);
-console.log('');
-console.log(`| setup | algorithm | T | runs | mean regret ± se (worst run) | reference mean [p5, p95] | check | best-arm pulls (reference) | ${delays.map((d) => `delay ${d}: regret ± se (best-arm)`).join(' | ')} |`);
-console.log(`|---|---|---|---|---|---|---|---|${delays.map(() => '---').join('|')}|`);
+const summary: string[] = [];
+const detail: string[] = [];
 for (const name of setups) {
   const setup = reference[name];
   if (!setup) throw new Error(`no setup ${name} in the reference (have ${Object.keys(reference).join(', ')})`);
@@ -116,25 +116,50 @@ for (const name of setups) {
     const horizons = Array.from({ length: reach[0]! }, (_, r) => HORIZONS[reach.filter((n) => r < n).length - 1]!);
     const plain = summarise(horizons.map((h) => run(algo.policy, setup.mu, h, 0, rand)));
     const delayed = delays.map((d) => summarise(Array.from({ length: DELAYED_RUNS }, () => run(algo.policy, setup.mu, 100_000, d, rand))));
-    plain.forEach((s, h) => {
+    const thompson = algo.policy.algorithm === 'thompson';
+    const outside: string[] = [];
+    let margin = Infinity;
+    const cells = plain.map((s, h) => {
       const ref = algo.ref ? setup.algos[algo.ref]![String(s.T)] : undefined;
       let check = '—';
       if (ref) {
-        const thompson = algo.policy.algorithm === 'thompson';
         const inside = s.mean >= ref.p05 && s.mean <= ref.p95;
         const limit = ref.mean * 1.2;
         const ratio = !thompson || s.mean <= limit;
         checks += thompson ? 2 : 1;
         failed += (inside ? 0 : 1) + (ratio ? 0 : 1);
+        if (!inside) outside.push(`**out of band at T = ${s.T.toLocaleString('en')}**`);
+        if (!ratio) outside.push(`**> 1.2× at T = ${s.T.toLocaleString('en')}**`);
+        if (thompson) margin = Math.min(margin, (limit - s.mean) / s.se);
         check = inside ? 'in band' : '**OUT OF BAND**';
         if (thompson) check += `, ${(s.mean / ref.mean).toFixed(2)}× ${ratio ? '≤' : '**>**'} 1.2× (${((limit - s.mean) / s.se).toFixed(1)} se)`;
       }
       const refCell = ref ? `${fmt(ref.mean)} [${fmt(ref.p05)}, ${fmt(ref.p95)}]` : '—';
       const bestCell = `${pct(s.best)}${ref ? ` (${pct(ref.best_arm_frac)})` : ''}`;
       const delayCells = delayed.map((d) => `${fmt(d[h]!.mean)} ± ${fmt(d[h]!.se)} (${pct(d[h]!.best)})`);
-      console.log(`| ${name} | ${algo.name} | ${s.T.toLocaleString('en')} | ${s.runs} | ${fmt(s.mean)} ± ${fmt(s.se)} (${fmt(s.worst)}) | ${refCell} | ${check} | ${bestCell} | ${delayCells.join(' | ')} |`);
+      detail.push(`| ${name} | ${algo.name} | ${s.T.toLocaleString('en')} | ${s.runs} | ${fmt(s.mean)} ± ${fmt(s.se)} (${fmt(s.worst)}) | ${refCell} | ${check} | ${bestCell} | ${delayCells.join(' | ')} |`);
+      return ref ? `${fmt(s.mean)} (${refCell})` : fmt(s.mean);
     });
+    const ref = algo.ref ? setup.algos[algo.ref]!['100000'] : undefined;
+    const verdict = !algo.ref ? '—' : outside.length > 0 ? outside.join(', ') : `in band${thompson ? `; ≤ 1.2× by ≥ ${margin.toFixed(1)} se` : ''}`;
+    const last = plain[plain.length - 1]!;
+    summary.push(`| ${name} | ${algo.name} | ${cells.join(' | ')} | ${verdict} | ${pct(last.best)}${ref ? ` (${pct(ref.best_arm_frac)})` : ''} | ${delayed.map((d) => `${fmt(d[2]!.mean)} (${pct(d[2]!.best)})`).join(' | ')} |`);
   }
+}
+
+const layout = (arms: number, algo: (typeof ALGORITHMS)[number]) => runsFor(arms, algo).join(' / ');
+console.log(`seed ${seed}. Runs reaching T = 1,000 / 10,000 / 100,000: two arms: thompson ${layout(2, ALGORITHMS[0]!)}, ucb and epsilonGreedy ${layout(2, ALGORITHMS[1]!)}; ten arms: ${layout(10, ALGORITHMS[0]!)}; ucbTuned and decaying ε: ${layout(2, ALGORITHMS[3]!)}; delayed: ${DELAYED_RUNS} runs to 100,000 per delay.`);
+console.log('');
+console.log('Mean cumulative pseudo-regret (reference mean [p5, p95]); best-arm share of pulls and the delayed runs at T = 100,000:');
+console.log('');
+console.log(`| setup | algorithm | T = 1,000 | T = 10,000 | T = 100,000 | check | best-arm pulls (reference) | ${delays.map((d) => `delay ${d}: regret (best-arm)`).join(' | ')} |`);
+console.log(`|---|---|---|---|---|---|---|${delays.map(() => '---').join('|')}|`);
+for (const line of summary) console.log(line);
+if (values.detail) {
+  console.log('');
+  console.log(`| setup | algorithm | T | runs | mean regret ± se (worst run) | reference mean [p5, p95] | check | best-arm pulls (reference) | ${delays.map((d) => `delay ${d}: regret ± se (best-arm)`).join(' | ')} |`);
+  console.log(`|---|---|---|---|---|---|---|---|${delays.map(() => '---').join('|')}|`);
+  for (const line of detail) console.log(line);
 }
 const used = process.cpuUsage(cpu);
 console.log('');
