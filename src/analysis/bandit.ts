@@ -97,6 +97,7 @@ export function chooseArm(p: BanditPolicy, arms: readonly ArmStats[], t: number,
   const k = arms.length;
   switch (p.algorithm) {
     case 'thompson': {
+      // Binary: the Beta draws inline, without building the posterior object — this runs per pull.
       if (p.reward === 'binary') return argmax(k, (i) => betaDraw(rand, 1 + arms[i]!.rewardSum, 1 + arms[i]!.pulls - arms[i]!.rewardSum), rand);
       const post = posterior(p.reward, arms);
       return argmax(k, (i) => post.draw(i, rand), rand);
