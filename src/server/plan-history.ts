@@ -4,36 +4,12 @@
 // window after window" needs is in between: one point per judged window (and
 // per change of split or phase), kept here in memory, from the store's watch,
 // since `switchyard up` started. Bounded per plan and in the number of plans.
+import type { GatePoint, PlanPoint } from '../api/plan-history.ts';
 import type { KubeObject, Store, WatchEvent } from '../store/types.ts';
 
+export type { GatePoint, PlanPoint };
+
 export const TRAFFIC_PLANS = { group: 'switchyard.dev', resource: 'trafficplans' };
-
-/** One gate's value at a look: the latest window alone and the step's cumulative value with its interval. */
-export interface GatePoint {
-  name: string;
-  metric: string;
-  slice?: string;
-  verdict?: string;
-  /** The latest window alone. */
-  window?: number | null;
-  /** The step's cumulative value and its always-valid interval. */
-  value?: number | null;
-  interval?: Array<number | null>;
-}
-
-export interface PlanPoint {
-  /** Epoch ms: the judged window's end, or when the status changed for a change without a new window. */
-  at: number;
-  phase?: string;
-  phaseIndex?: number;
-  step?: number;
-  canaryPercent?: number;
-  split?: Record<string, number>;
-  stepRequests?: number;
-  /** Set when the point is a judged window: its verdict. */
-  verdict?: string;
-  gates: GatePoint[];
-}
 
 export interface PlanHistoryOptions {
   /** Points kept per plan (oldest dropped first); 3600 is an hour of 1 s windows. */
