@@ -24,12 +24,12 @@ function isvc(name: string, storageUri: string): object {
   return { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'default' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri } } } };
 }
 
-// A request budget far beyond what the test sends: the plan stays in its first step, judging a window every 2 s.
+// A request budget beyond what the test sends: the plan stays in its first step, judging a window every 2 s.
 const plan = {
   apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: PLAN, namespace: 'default' },
   spec: {
     target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://models/iris-v1-copy/' }, owner: { team: 'ml-platform', canHalt: ['sre'] },
-    phases: [{ canary: { steps: [20, 50, 100], hold: { minRequests: 1_000_000, passingWindows: 1 } } }],
+    phases: [{ canary: { steps: [20, 50, 100], hold: { minRequests: 5000, passingWindows: 1 } } }],
     gates: [{ metric: 'errorRate', max: 0.05 }, { metric: 'latencyP99Ms', max: 2000 }, { metric: 'outputPSI', max: 0.2 }],
     window: '2s', maxDuration: '10m', rollback: { onGateFailure: true, keepWarm: '1h' },
   },
@@ -210,7 +210,10 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     assert.match(await page.locator('article.gate[data-gate="errorRate"] header').innerText(), /(pass|inconclusive)/, 'the verdict is a word, not a colour');
     await page.locator('.split .table-wrap table').waitFor();
     await shot(page, 'plan', false);
+    await page.evaluate(() => document.getElementById('gates-heading')!.scrollIntoView({ block: 'start' }));
+    await shot(page, 'plan-charts', false);
     await shot(page, 'plan-full');
+    await page.evaluate(() => scrollTo(0, 0));
 
     // Escape cancels a command and gives focus back to its button.
     await page.getByRole('button', { name: 'Pause' }).focus();

@@ -7,11 +7,12 @@ import { count, duration } from '../../format.ts';
 import { conditionOf, type Plan } from '../../model/kinds.ts';
 import { gatesOf, holdOf, isTerminal } from '../../model/plan.ts';
 
+/** Progress toward a requirement; without one (max 0) only the count, not a bar that is always full. */
 function Meter({ id, label, value, max, text }: { id: string; label: string; value: number; max: number; text: string }) {
   return (
     <div class="meter">
-      <label for={id}>{label}</label>
-      <progress id={id} value={Math.min(value, max)} max={max} />
+      {max > 0 ? <label for={id}>{label}</label> : <span class="meter-label">{label}</span>}
+      {max > 0 ? <progress id={id} value={Math.min(value, max)} max={max} /> : <span />}
       <span class="meter-text">{text}</span>
     </div>
   );
@@ -34,10 +35,10 @@ export function Progress({ plan, now }: { plan: Plan; now: number }) {
   if (isTerminal(plan)) return <p>The plan finished {s.phase}{typeof s.message === 'string' && s.message ? `: ${s.message}` : '.'}</p>;
   return (
     <div class="progress">
-      <Meter id="step-requests" label="Candidate requests toward the step's budget" value={requests} max={Math.max(1, minRequests)}
+      <Meter id="step-requests" label="Candidate requests toward the step's budget" value={requests} max={minRequests}
         text={minRequests > 0 ? `${count(requests)} of ${count(minRequests)}` : `${count(requests)} (no minimum)`} />
       <Meter id="step-windows" label="Consecutive passing windows" value={passing} max={Math.max(1, required)} text={`${passing} of ${required}`} />
-      <Meter id="step-time" label="Time in step" value={inStepMs} max={Math.max(1, minDurationMs)}
+      <Meter id="step-time" label="Time in step" value={inStepMs} max={minDurationMs}
         text={minDurationMs > 0 ? `${duration(inStepMs)} of ${duration(minDurationMs)}` : `${duration(inStepMs)} (no minimum)`} />
       {evidence && (
         <p class="muted">
