@@ -28,4 +28,6 @@ export interface PlanPoint {
   /** Set when the point is a judged window: its verdict. */
   verdict?: string;
   gates: GatePoint[];
+  /** In a shadow phase: pairs judged so far and the share whose answers agreed. */
+  shadow?: { pairs: number; agreement?: number };
 }

@@ -22,6 +22,7 @@ export interface PlanHistoryOptions {
 type Status = {
   phase?: string; phaseIndex?: number; currentStep?: number; canaryPercent?: number; split?: Record<string, number>; stepRequests?: number;
   lastWindow?: { to?: string; verdict?: string };
+  shadow?: { pairs?: number; agreement?: number };
   gates?: Array<{ name?: string; metric?: string; slice?: string; verdict?: string; value?: number | null; interval?: Array<number | null>; lastWindow?: { value?: number | null } }>;
 };
 
@@ -75,6 +76,8 @@ export class PlanHistory {
       ...(status.stepRequests !== undefined ? { stepRequests: status.stepRequests } : {}),
       ...(newWindow ? { verdict: status.lastWindow?.verdict ?? 'nodata' } : {}),
       gates: newWindow ? gatesOf(status) : [],
+      ...(newWindow && typeof status.shadow?.pairs === 'number'
+        ? { shadow: { pairs: status.shadow.pairs, ...(typeof status.shadow.agreement === 'number' ? { agreement: status.shadow.agreement } : {}) } } : {}),
     });
     if (points.length > this.maxPoints) points.splice(0, points.length - this.maxPoints);
     // Re-inserting keeps the map in order of last change, so the first key is the stalest plan.

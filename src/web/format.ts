@@ -2,8 +2,8 @@
 // rate reads the same in a table, a chart axis and a screen reader's label.
 import { humanDuration } from '../api/age.ts';
 
-/** Metrics whose value is a share of requests or outputs: shown in percent. */
-const RATE_METRIC = /Rate$/;
+/** Metrics whose value is a share of requests, outputs or shadow pairs: shown in percent. */
+const RATE_METRIC = /Rate$|^agreement$/;
 const MS_METRIC = /Ms$/;
 
 export function significant(x: number, digits = 3): string {

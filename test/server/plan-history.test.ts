@@ -40,6 +40,8 @@ test('a point per judged window and per move; repeated statuses add nothing', ()
   assert.deepEqual(points[3]!.split, { base: 50, cand: 50 });
   assert.deepEqual(points[3]!.gates, [], 'a move without a window carries no gate values');
   assert.deepEqual(h.points('ml', 'other'), []);
+  h.observe({ type: 'MODIFIED', object: plan('s', { ...windowStatus(6, 10, 0.01), shadow: { percent: 50, pairs: 120, compared: 120, agreement: 0.975 } }) });
+  assert.deepEqual(h.points('ml', 's')[0]!.shadow, { pairs: 120, agreement: 0.975 }, 'a shadow phase\'s pairs and agreement, window by window');
 });
 
 test('points and plans are bounded; a deleted plan is forgotten', () => {

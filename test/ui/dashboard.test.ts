@@ -35,6 +35,18 @@ const plan = {
   },
 };
 
+// A shadow phase on another service: the candidate answers copies, paired with the baseline's answers.
+const SHADOW_PLAN = 'iris-s-v2';
+const shadowPlan = {
+  apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: SHADOW_PLAN, namespace: 'default' },
+  spec: {
+    target: { inferenceService: 'iris-s' }, candidate: { storageUri: 'pvc://models/iris-v1-copy/' }, owner: { team: 'ml-platform' },
+    phases: [{ shadow: { percent: 50, exit: { pairedRequests: 100_000, maxDuration: '10m' } } }, { canary: { steps: [100], hold: { minRequests: 1000 } } }],
+    gates: [{ metric: 'agreement', min: 0.9 }, { metric: 'outputPSI', max: 0.2 }],
+    window: '2s', maxDuration: '10m', rollback: { onGateFailure: true, keepWarm: '1h' },
+  },
+};
+
 const mirrored = {
   apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'iris-mirrored', namespace: 'default' },
   spec: {
@@ -47,6 +59,7 @@ describe('dashboard in a browser', { concurrency: false }, () => {
   let up: Up;
   let browser: BrowserContext;
   let load: ReturnType<typeof startLoad>;
+  let shadowLoad: ReturnType<typeof startLoad>;
   const tokens: Record<string, string> = {};
   const pageErrors: string[] = [];
   const profile = mkdtempSync(join(tmpdir(), 'sy-chromium-'));
@@ -73,18 +86,20 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     up = await startUp();
     cpSync(join(ROOT, 'examples/models/iris-v1'), join(up.dataDir, 'volumes/models/iris-v1-copy'), { recursive: true });
-    for (const [name, uri] of [['iris', 'pvc://models/iris-v1/'], ['iris-b', 'pvc://models/iris-v1/'], ['iris-shadow', 'pvc://models/const-virginica/']] as const) {
+    for (const [name, uri] of [['iris', 'pvc://models/iris-v1/'], ['iris-b', 'pvc://models/iris-v1/'], ['iris-shadow', 'pvc://models/const-virginica/'], ['iris-s', 'pvc://models/iris-v1/']] as const) {
       assert.equal((await api('POST', '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices', isvc(name, uri))).status, 201);
     }
     await until('the InferenceServices to be Ready', async () => {
       const list = await api<{ items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> }>('GET', '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices');
-      return list.body.items.length === 3 && list.body.items.every((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
+      return list.body.items.length === 4 && list.body.items.every((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
     }, 90_000);
     for (const role of ['viewer', 'operator']) {
       tokens[role] = (await api<{ token: string }>('POST', '/switchyard/v1/tokens', { role, name: `${role}-ui` })).body.token;
     }
     load = startLoad(up, 'iris.default.example.com', { rps: 60, concurrency: 4 });
+    shadowLoad = startLoad(up, 'iris-s.default.example.com', { rps: 25, concurrency: 2 });
     assert.equal((await api('POST', '/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans', plan)).status, 201);
+    assert.equal((await api('POST', '/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans', shadowPlan)).status, 201);
     // Requests through a VirtualService that mirrors every one to a shadow: the paired predictions.
     assert.equal((await api('POST', '/apis/networking.istio.io/v1/namespaces/default/virtualservices', mirrored)).status, 201);
     await until('the mirrored route to answer', async () => {
@@ -113,6 +128,7 @@ describe('dashboard in a browser', { concurrency: false }, () => {
   after(async () => {
     await browser?.close();
     await load?.stop();
+    await shadowLoad?.stop();
     await up?.stop();
     if (up) removeDir(up.dataDir);
     rmSync(profile, { recursive: true, force: true });
@@ -169,6 +185,21 @@ describe('dashboard in a browser', { concurrency: false }, () => {
       assert.ok(overflow <= 0, `${hash} scrolls sideways by ${overflow}px at phone width`);
     }
     await shot(page, 'inferenceservice-phone');
+    await page.close();
+  });
+
+  test('a shadow phase shows its pairs, agreement over time and the confusion matrix', async () => {
+    const page = await signIn(tokens.viewer!);
+    await page.goto(`${up.url}/ui/#/plans/default/${SHADOW_PLAN}`);
+    const panel = page.getByRole('region', { name: 'Shadow pairs (agreement, disagreements)' });
+    await panel.waitFor();
+    await until('shadow pairs to be judged', async () => (Number((await panel.locator('.meter-text').innerText()).split(' ')[0]!.replace(/,/g, '')) > 0 ? true : undefined), 30_000);
+    assert.match(await panel.innerText(), /Agreement\s+100 %/, 'the same model answers the same');
+    await panel.getByRole('table', { name: /Confusion/ }).waitFor();
+    assert.match(await panel.getByRole('table', { name: /Confusion/ }).innerText(), /✓ \d+/, 'agreement is marked by a symbol, not only a colour');
+    assert.match(await page.getByRole('listitem').filter({ hasText: 'shadow 50 %' }).innerText(), /current/);
+    await page.evaluate(() => document.getElementById('phase-panel-shadow')!.scrollIntoView({ block: 'start' }));
+    await shot(page, 'plan-shadow', false);
     await page.close();
   });
 

@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checksOf } from '../../src/analysis/gates.ts';
-import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION } from '../../src/api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, TERMINAL_PLAN_PHASES } from '../../src/api/kinds/trafficplan.ts';
 import * as kinds from '../../src/web/model/kinds.ts';
+import { yRangeOf } from '../../src/web/components/chart-range.ts';
 import { gateKey, gateSeriesOf, splitSeriesOf, thresholdLines, timelineOf, type HistoryPoint } from '../../src/web/model/plan.ts';
 import type { Plan } from '../../src/web/model/kinds.ts';
 
@@ -19,6 +20,7 @@ test('the timeline says where the plan is and how it ended', () => {
   assert.deepEqual(states(plan({ phase: 'Paused', phaseIndex: 0, currentStep: 0 })), ['10 %:current', '50 %:next', '100 %:next']);
   assert.deepEqual(states(plan({ phase: 'RolledBack', phaseIndex: 0, currentStep: 1 })), ['10 %:done', '50 %:stopped', '100 %:next']);
   assert.deepEqual(states(plan({ phase: 'Promoted', phaseIndex: 0, currentStep: 0 })), ['10 %:done', '50 %:skipped', '100 %:skipped'], 'promoted by command from the first step');
+  assert.deepEqual(states(plan({ phase: 'Validated', phaseIndex: 0, currentStep: 0 }, [{ shadow: { percent: 50 } }])), ['shadow 50 %:done'], 'a shadow-only plan that passed');
   const phased = plan({ phase: 'Progressing', phaseIndex: 1, currentStep: 0 }, [{ shadow: { percent: 25 } }, { canary: { steps: [20, 100] } }, { bandit: { algorithm: 'thompson' } }]);
   assert.deepEqual(timelineOf(phased).map((s) => `${s.kind} ${s.label}:${s.state}`), ['shadow shadow 25 %:done', 'canary 20 %:current', 'canary 100 %:next', 'bandit bandit (thompson):next']);
 });
@@ -39,18 +41,20 @@ test("threshold lines are the gate's max and min checks as the analysis reads th
   assert.equal(gateKey({ metric: 'errorRate' }), 'errorRate');
 });
 
-test('the browser repeats the command annotation names of the schema exactly', () => {
+test('the browser repeats the command annotation names and the terminal phases of the schema exactly', () => {
   assert.equal(kinds.COMMAND_ANNOTATION, COMMAND_ANNOTATION);
   assert.equal(kinds.COMMAND_REASON_ANNOTATION, COMMAND_REASON_ANNOTATION);
+  assert.deepEqual([...kinds.TERMINAL_PHASES].sort(), [...TERMINAL_PLAN_PHASES].sort());
 });
 
 const T0 = 1_700_000_000_000;
 const point = (s: number, extra: Partial<HistoryPoint>): HistoryPoint => ({ at: T0 + s * 1000, gates: [], ...extra });
 
-test('gate series: one value per judged window, per gate and slice, infinite ends left open', () => {
+test('gate series: one value per judged window, per gate and slice, from its first value on, infinite ends left open', () => {
   const g = (value: number, slice?: string) => ({ name: 'errorRate', metric: 'errorRate', verdict: 'inconclusive', window: value * 2, value, interval: [0, value > 0.01 ? Infinity : value * 3], ...(slice ? { slice } : {}) });
   const points = [
     point(0, { phase: 'Pending' }),
+    point(1, { verdict: 'nodata', gates: [{ name: 'errorRate', metric: 'errorRate', verdict: 'nodata' }] }),
     point(2, { verdict: 'inconclusive', gates: [g(0.01)] }),
     point(3, { canaryPercent: 50 }),
     point(4, { verdict: 'pass', gates: [g(0.02), g(0.001, 'tier=gold')] }),
@@ -71,4 +75,13 @@ test('split series: baseline first, each move a step, ending at the live status'
   assert.deepEqual(s.revisions, ['r1', 'r2']);
   assert.deepEqual(s.t, [0, 5, 8, 10].map((x) => T0 / 1000 + x));
   assert.deepEqual(s.percent, [[90, 90, 50, 50], [10, 10, 50, 50]]);
+});
+
+test('chart ranges: fixed ends kept, never narrower than the least span', () => {
+  assert.deepEqual(yRangeOf(0, 0, [0, null], 0.01), [0, 0.01], 'no errors: a flat line at 0, not mid-height');
+  assert.deepEqual(yRangeOf(0, 0.2, [0, null], 0.01), [0, 0.2]);
+  assert.deepEqual(yRangeOf(1, 1, [null, 1], 0.05), [0.95, 1], 'agreement at 100 % sits at the top');
+  assert.deepEqual(yRangeOf(0.9, 1, [null, 1], 0.05), [0.9, 1]);
+  assert.deepEqual(yRangeOf(null, null, [0, 100]), [0, 100]);
+  assert.deepEqual(yRangeOf(5, 5, undefined), [5, 10]);
 });

@@ -2,7 +2,8 @@
 // SelfSubjectAccessReview, answered from the caller's own token. The
 // dashboard asks them to greet the user and to show a plan's controls only to
 // roles that may use them; `kubectl auth whoami` and `kubectl auth can-i`
-// work too. The answer is advice: every write is checked again when it comes.
+// work too. The answer is advice: every write is checked again when it comes
+// (a plan command also against the plan's owner team and canHalt groups).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { syError } from '../../core/errors.ts';
@@ -45,7 +46,7 @@ export async function handleReview(req: IncomingMessage, res: ServerResponse, pa
   if (whoami) {
     return sendJson(res, 201, {
       apiVersion: `authentication.k8s.io/${whoami[1]}`, kind: 'SelfSubjectReview', metadata: { creationTimestamp: now },
-      status: { userInfo: { username: p.name, groups: ['system:authenticated'], extra: { [ROLE_EXTRA]: [p.role] } } },
+      status: { userInfo: { username: p.name, groups: [...p.groups, 'system:authenticated'], extra: { [ROLE_EXTRA]: [p.role] } } },
     });
   }
   const parsed = AccessReview.safeParse(body);

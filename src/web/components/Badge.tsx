@@ -14,6 +14,7 @@ const PHASES: Record<string, { symbol: string; tone: string }> = {
   Progressing: { symbol: '▶', tone: 'info' },
   Paused: { symbol: '⏸', tone: 'warn' },
   Promoted: { symbol: '✓', tone: 'good' },
+  Validated: { symbol: '✓', tone: 'good' },
   RolledBack: { symbol: '↩', tone: 'bad' },
   Aborted: { symbol: '■', tone: 'bad' },
 };

@@ -4,6 +4,7 @@
 // same numbers in a table beside it.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
+import { yRangeOf } from './chart-range.ts';
 
 export interface ChartSeries {
   label: string;
@@ -48,15 +49,6 @@ function seriesOpts(s: ChartSeries, format: (v: number) => string): uPlot.Series
   if (s.kind === 'step') return { ...base, paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } };
   if (s.kind === 'rule') return { ...base, points: { show: false } };
   return { ...base, points: { show: true, size: 4 } };
-}
-
-/** The y axis: fixed ends where given, else the data's, at least minSpan wide; null data gives [0, minSpan]. */
-export function yRangeOf(lo: number | null, hi: number | null, fixed: ChartProps['yRange'], minSpan = 0): [number, number] {
-  const min = fixed?.[0] ?? lo ?? 0;
-  let max = fixed?.[1] ?? hi ?? min + minSpan;
-  if (fixed?.[1] === undefined || fixed[1] === null) max = Math.max(max, min + minSpan);
-  if (!(max > min)) max = min + (minSpan || Math.abs(min) || 1);
-  return [min, max];
 }
 
 export function Chart(props: ChartProps) {

@@ -58,7 +58,8 @@ export interface Pod extends KubeObject {
   status?: { phase?: string; conditions?: Condition[]; containerStatuses?: Array<{ ready?: boolean; restartCount?: number; name?: string }>; startTime?: string };
 }
 
-export const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Promoted', 'RolledBack', 'Aborted']);
+/** As TERMINAL_PLAN_PHASES in src/api/kinds/trafficplan.ts (test/web/plan.test.ts keeps them in step). */
+export const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Promoted', 'Validated', 'RolledBack', 'Aborted']);
 
 // The same names as src/api/kinds/trafficplan.ts; repeated so the browser bundle does not carry the
 // schemas (zod), and kept in step by test/web/kinds.test.ts.

@@ -49,7 +49,7 @@ export function timelineOf(plan: Plan): TimelineStep[] {
       const order = phaseIndex < pi || (phaseIndex === pi && stepIndex < si) ? -1 : phaseIndex === pi && stepIndex === si ? 0 : 1;
       let state: StepState;
       if (order < 0) state = 'done';
-      else if (order === 0) state = !started ? 'next' : phase === 'Promoted' ? 'done' : phase === 'RolledBack' || phase === 'Aborted' ? 'stopped' : 'current';
+      else if (order === 0) state = !started ? 'next' : phase === 'Promoted' || phase === 'Validated' ? 'done' : phase === 'RolledBack' || phase === 'Aborted' ? 'stopped' : 'current';
       else state = phase === 'Promoted' ? 'skipped' : 'next';
       return { phaseIndex, stepIndex, kind: phaseKindOf(p), label, state };
     }),
@@ -112,6 +112,9 @@ export function gateSeriesOf(points: HistoryPoint[]): GateSeries[] {
   for (const p of windows) {
     for (const g of p.gates) {
       const key = gateSeriesKey(g);
+      // Windows before the gate had anything to judge (the candidate still starting) are left out.
+      const empty = [g.window, g.value, g.interval?.[0], g.interval?.[1]].every((v) => finiteOrNull(v) === null);
+      if (empty && !series.has(key)) continue;
       let s = series.get(key);
       if (!s) {
         // Earlier windows without this gate stay empty.

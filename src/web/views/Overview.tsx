@@ -6,14 +6,19 @@ import { ErrorNote, Live } from '../components/Live.tsx';
 import { ago } from '../format.ts';
 import { useCollection, useNow } from '../hooks.ts';
 import { conditionOf, ISVC_LABEL, podReady, trafficColumns, type Isvc, type Plan, type Pod, type VirtualService } from '../model/kinds.ts';
+import { phaseKindOf } from '../model/plan.ts';
 import { problemsOf } from '../model/problems.ts';
 import { hrefOf } from '../router.ts';
 
+/** "2 of 3" in a canary, else the phase's kind; "(phase 2 of 2)" when the plan has more than one. */
 function stepText(plan: Plan): string {
   const s = plan.status;
   if (!s || s.currentStep === undefined) return '—';
-  const steps = plan.spec?.phases?.[s.phaseIndex ?? 0]?.canary?.steps;
-  return steps ? `${s.currentStep + 1} of ${steps.length}` : `${s.currentStep + 1}`;
+  const phases = plan.spec?.phases ?? [];
+  const phase = phases[s.phaseIndex ?? 0];
+  const steps = phase?.canary?.steps;
+  const where = steps ? `${s.currentStep + 1} of ${steps.length}` : phaseKindOf(phase);
+  return phases.length > 1 ? `${where} (phase ${(s.phaseIndex ?? 0) + 1} of ${phases.length})` : where;
 }
 
 function byNamespace<T extends { metadata: { namespace?: string } }>(items: T[]): Map<string, T[]> {

@@ -82,7 +82,7 @@ export function PlanView({ namespace, name }: { namespace: string; name: string 
         <Gates plan={plan} history={points} />
       </section>
 
-      <PhasePanels plan={plan} />
+      <PhasePanels plan={plan} history={points} />
 
       <section aria-labelledby="conditions-heading">
         <h2 id="conditions-heading">Conditions</h2>

@@ -1,22 +1,25 @@
 // PHASE-SPECIFIC PANELS. Shadow, A/B and bandit phases report their own
 // status (paired metrics, an A/B report, bandit allocations and rewards) as
 // they land in the plan controller. Each gets an entry here, keyed by the
-// status field it reads; until it has a renderer of its own, the generic one
-// lists the field's numbers and text so nothing the controller reports is
-// hidden. Read fields defensively: they are new and may change.
+// status field it reads; until it has a renderer of its own (the shadow's is
+// ShadowPanel.tsx), the generic one lists the field's numbers and text so
+// nothing the controller reports is hidden. Read fields defensively: they are
+// new and may change.
 import type { ComponentChildren } from 'preact';
 import { significant } from '../../format.ts';
 import type { Plan } from '../../model/kinds.ts';
+import type { HistoryPoint } from '../../model/plan.ts';
+import { ShadowPanel } from './ShadowPanel.tsx';
 
 interface PhasePanel {
   /** The status field the panel reads (status.<key>). */
   key: string;
   title: string;
-  render?: (value: unknown, plan: Plan) => ComponentChildren;
+  render?: (value: unknown, plan: Plan, history: HistoryPoint[]) => ComponentChildren;
 }
 
 export const PHASE_PANELS: PhasePanel[] = [
-  { key: 'shadow', title: 'Shadow pairs (agreement, disagreements)' },
+  { key: 'shadow', title: 'Shadow pairs (agreement, disagreements)', render: (value, plan, history) => <ShadowPanel value={value} plan={plan} history={history} /> },
   { key: 'abTest', title: 'A/B report' },
   { key: 'bandit', title: 'Bandit allocation and rewards' },
 ];
@@ -42,7 +45,7 @@ function Generic({ value }: { value: unknown }) {
   );
 }
 
-export function PhasePanels({ plan }: { plan: Plan }) {
+export function PhasePanels({ plan, history }: { plan: Plan; history: HistoryPoint[] }) {
   const status = (plan.status ?? {}) as Record<string, unknown>;
   const present = PHASE_PANELS.filter((p) => status[p.key] !== undefined);
   return (
@@ -50,7 +53,7 @@ export function PhasePanels({ plan }: { plan: Plan }) {
       {present.map((p) => (
         <section key={p.key} aria-labelledby={`phase-panel-${p.key}`} data-phase-panel={p.key}>
           <h2 id={`phase-panel-${p.key}`}>{p.title}</h2>
-          {p.render ? p.render(status[p.key], plan) : <Generic value={status[p.key]} />}
+          {p.render ? p.render(status[p.key], plan, history) : <Generic value={status[p.key]} />}
         </section>
       ))}
     </>
