@@ -42,7 +42,7 @@ export function App() {
           <a href={hrefOf({ view: 'overview' })} aria-current={route.view === 'overview' ? 'page' : undefined}>Overview</a>
           <a href={hrefOf({ view: 'predictions' })} aria-current={route.view === 'predictions' ? 'page' : undefined}>Predictions</a>
         </nav>
-        <span class="user">{user ? <>Signed in as <strong>{user.name}</strong> ({user.role})</> : 'Checking token…'}</span>
+        <span class="user">{user ? <>Signed in as <strong>{user.name}</strong> ({user.role}{user.groups.length > 0 ? `; groups ${user.groups.join(', ')}` : ''})</> : 'Checking token…'}</span>
         <button type="button" onClick={() => session.signOut()}>Sign out</button>
       </header>
       {user ? <View route={route} /> : <main id="main" tabIndex={-1}><p>Checking token…</p></main>}

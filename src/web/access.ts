@@ -9,12 +9,15 @@ const ROLE_EXTRA = 'switchyard.dev/role';
 
 /** Checks a token (401 names the problem) and says whose it is. */
 export async function whoami(token?: string): Promise<User> {
-  const review = await getJson<{ status?: { userInfo?: { username?: string; extra?: Record<string, string[]> } } }>(
+  const review = await getJson<{ status?: { userInfo?: { username?: string; groups?: string[]; extra?: Record<string, string[]> } } }>(
     '/apis/authentication.k8s.io/v1/selfsubjectreviews',
     { method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, ...(token ? { token } : {}) },
   );
   const info = review.status?.userInfo ?? {};
-  return { name: info.username ?? 'unknown', role: info.extra?.[ROLE_EXTRA]?.[0] ?? 'unknown' };
+  return {
+    name: info.username ?? 'unknown', role: info.extra?.[ROLE_EXTRA]?.[0] ?? 'unknown',
+    groups: (info.groups ?? []).filter((g) => !g.startsWith('system:')),
+  };
 }
 
 export async function canI(attrs: { verb: string; group: string; resource: string; namespace?: string }): Promise<boolean> {

@@ -6,6 +6,8 @@ const KEY = 'switchyard.token';
 export interface User {
   name: string;
   role: string;
+  /** The teams the token speaks for (a plan's spec.owner.team and canHalt name them). */
+  groups: readonly string[];
 }
 
 type Listener = () => void;

@@ -152,7 +152,7 @@ describe('dashboard in a browser', { concurrency: false }, () => {
 
   test('overview, InferenceService and predictions views; readable on a phone', async () => {
     const page = await signIn(up.adminToken);
-    await page.getByRole('link', { name: PLAN }).waitFor();
+    await page.getByRole('link', { name: PLAN, exact: true }).waitFor();
     assert.match(await page.getByRole('row', { name: new RegExp(`^${PLAN}`) }).innerText(), /Progressing/);
     await page.getByRole('link', { name: 'iris-shadow' }).waitFor();
     await shot(page, 'overview', false);
@@ -203,7 +203,7 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     await page.close();
   });
 
-  test('a viewer sees no controls, and a forged PATCH or POST with its token is refused (403)', async () => {
+  test('a viewer sees no controls, and a forged PATCH or POST with its token is refused (403); an operator outside the owner groups is told why', async () => {
     const page = await signIn(tokens.viewer!);
     await page.goto(`${up.url}/ui/#/plans/default/${PLAN}`);
     await page.getByRole('heading', { name: `TrafficPlan ${PLAN}` }).waitFor();
@@ -226,11 +226,19 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     assert.match(forged.message, /viewer "viewer-ui" cannot patch/);
     assert.equal((await planStatus()).phase, 'Progressing', 'the forged kill changed nothing');
     await page.close();
+
+    // An operator outside the plan's owner team and canHalt groups is told why, and offered nothing.
+    const operator = await signIn(tokens.operator!);
+    await operator.goto(`${up.url}/ui/#/plans/default/${PLAN}`);
+    await operator.getByRole('heading', { name: 'Controls' }).waitFor();
+    assert.match(await operator.locator('section.controls').innerText(), /Only this plan's owner team "ml-platform", the groups that may halt it \(sre\) or an admin may command it; your groups: none/);
+    assert.equal(await operator.getByRole('button', { name: 'Kill' }).count(), 0);
+    await operator.close();
   });
 
   test('the plan view follows windows live; Kill with a reason rolls back, returns the split to the baseline and shows the audit row', async () => {
     const page = await signIn(up.adminToken);
-    await page.getByRole('link', { name: PLAN }).click();
+    await page.getByRole('link', { name: PLAN, exact: true }).click();
     await page.getByRole('heading', { name: `TrafficPlan ${PLAN}` }).waitFor();
     const chart = page.locator('article.gate[data-gate="errorRate"] .chart');
     await chart.waitFor();

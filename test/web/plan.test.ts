@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checksOf } from '../../src/analysis/gates.ts';
-import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, TERMINAL_PLAN_PHASES } from '../../src/api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, HALT_COMMANDS, TERMINAL_PLAN_PHASES } from '../../src/api/kinds/trafficplan.ts';
+import { commandsFor, HALT_COMMANDS as WEB_HALT_COMMANDS } from '../../src/web/model/commands.ts';
 import * as kinds from '../../src/web/model/kinds.ts';
 import { yRangeOf } from '../../src/web/components/chart-range.ts';
 import { gateKey, gateSeriesOf, splitSeriesOf, thresholdLines, timelineOf, type HistoryPoint } from '../../src/web/model/plan.ts';
@@ -45,6 +46,21 @@ test('the browser repeats the command annotation names and the terminal phases o
   assert.equal(kinds.COMMAND_ANNOTATION, COMMAND_ANNOTATION);
   assert.equal(kinds.COMMAND_REASON_ANNOTATION, COMMAND_REASON_ANNOTATION);
   assert.deepEqual([...kinds.TERMINAL_PHASES].sort(), [...TERMINAL_PLAN_PHASES].sort());
+  assert.deepEqual([...WEB_HALT_COMMANDS].sort(), [...HALT_COMMANDS].sort());
+});
+
+test("commands offered follow the plan's owner rules: everything to admins and the owner team, halting to canHalt, nothing to others or once finished", () => {
+  const owned = (phase: string): Plan => ({ metadata: { name: 'p' }, spec: { owner: { team: 'ml', canHalt: ['sre'] } }, status: { phase: phase as 'Progressing' } });
+  const offer = (phase: string, role: string, groups: string[]) => commandsFor(owned(phase), { role, groups });
+  assert.deepEqual(offer('Progressing', 'admin', []).commands, ['pause', 'promote', 'rollback', 'abort', 'kill']);
+  assert.deepEqual(offer('Paused', 'operator', ['ml']).commands, ['resume', 'promote', 'rollback', 'abort', 'kill']);
+  const sre = offer('Paused', 'operator', ['sre']);
+  assert.deepEqual(sre.commands, ['rollback', 'abort', 'kill'], 'canHalt may stop the plan, not resume or promote it');
+  assert.match(sre.note!, /only its owner team "ml" or an admin may promote or resume/);
+  const other = offer('Progressing', 'operator', []);
+  assert.deepEqual(other.commands, []);
+  assert.match(other.note!, /owner team "ml", the groups that may halt it \(sre\) or an admin.*your groups: none/);
+  assert.deepEqual(offer('RolledBack', 'admin', []), { commands: [] });
 });
 
 const T0 = 1_700_000_000_000;

@@ -2,16 +2,17 @@
 // exactly as `switchyard plan kill` sends them: a merge patch of the
 // switchyard.dev/command annotation (with the reason beside it), which the
 // API server stamps with the caller and audits, and the controller acts on.
-// Shown only when the server says this token may patch TrafficPlans; the
-// server refuses anyone else (403) whatever a page sends.
+// Shown only when the server says this token may patch TrafficPlans, and
+// only the commands the plan's owner rules leave to the user's groups
+// (model/commands.ts); the server refuses anyone else (403) whatever a page
+// sends.
 import { useState } from 'preact/hooks';
 import { useCanI } from '../../access.ts';
 import { PATHS, send } from '../../api.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, type Plan } from '../../model/kinds.ts';
-import { isTerminal } from '../../model/plan.ts';
-
-type Command = 'pause' | 'resume' | 'promote' | 'rollback' | 'abort' | 'kill';
+import { commandsFor, type Command } from '../../model/commands.ts';
+import { session } from '../../session.ts';
 
 const COMMANDS: Record<Command, { label: string; description: string; danger?: boolean }> = {
   pause: { label: 'Pause', description: 'Hold the plan at its current split. Gates keep being reported; a failing gate still rolls back.' },
@@ -26,19 +27,14 @@ export function commandPatch(command: Command, reason: string): object {
   return { metadata: { annotations: { [COMMAND_ANNOTATION]: command, [COMMAND_REASON_ANNOTATION]: reason } } };
 }
 
-function available(plan: Plan): Command[] {
-  if (isTerminal(plan)) return [];
-  const first: Command = plan.status?.phase === 'Paused' ? 'resume' : 'pause';
-  return [first, 'promote', 'rollback', 'abort', 'kill'];
-}
-
 export function Controls({ plan }: { plan: Plan }) {
   const ns = plan.metadata.namespace ?? 'default';
   const allowed = useCanI('patch', 'switchyard.dev', 'trafficplans', ns);
   const [asking, setAsking] = useState<Command | undefined>(undefined);
   const [sent, setSent] = useState<{ command: Command; phase: string } | undefined>(undefined);
   if (allowed !== true) return null;
-  const commands = available(plan);
+  const offer = commandsFor(plan, session.user() ?? { role: 'unknown', groups: [] });
+  const commands = offer.commands;
   const pending = plan.metadata.annotations?.[COMMAND_ANNOTATION];
 
   const confirm = async (command: Command, reason: string) => {
@@ -51,8 +47,9 @@ export function Controls({ plan }: { plan: Plan }) {
   return (
     <section aria-labelledby="controls-heading" class="controls">
       <h2 id="controls-heading">Controls</h2>
+      {offer.note && <p class="muted">{offer.note}</p>}
       {commands.length === 0 ? (
-        <p class="muted">The plan has finished ({plan.status?.phase}); commands no longer change it.</p>
+        offer.note ? null : <p class="muted">The plan has finished ({plan.status?.phase}); commands no longer change it.</p>
       ) : (
         <div class="buttons">
           {commands.map((c) => (
