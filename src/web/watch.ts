@@ -37,6 +37,7 @@ export interface FollowOptions {
   onState?: (state: LinkState, error?: ApiError) => void;
 }
 
+// The browser's counterpart of src/core/sleep.ts (which uses node's timers): resolves early on abort.
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
