@@ -61,6 +61,8 @@ test("commands offered follow the plan's owner rules: everything to admins and t
   assert.deepEqual(other.commands, []);
   assert.match(other.note!, /owner team "ml", the groups that may halt it \(sre\) or an admin.*your groups: none/);
   assert.deepEqual(offer('RolledBack', 'admin', []), { commands: [] });
+  const bandit: Plan = { metadata: { name: 'b' }, spec: { owner: { team: 'ml', canHalt: ['sre'] }, phases: [{ bandit: { algorithm: 'thompson' } }] as NonNullable<Plan['spec']>['phases'] }, status: { phase: 'Progressing', phaseIndex: 0 } };
+  assert.deepEqual(commandsFor(bandit, { role: 'operator', groups: ['sre'] }).commands, ['pause', 'rollback', 'abort', 'kill', 'learning-off'], 'a bandit can be held by those who may halt it');
 });
 
 const T0 = 1_700_000_000_000;

@@ -5,10 +5,10 @@
 // spec.owner.canHalt; nothing to anyone else.
 import { TERMINAL_PHASES, type Plan } from './kinds.ts';
 
-export type Command = 'pause' | 'resume' | 'promote' | 'rollback' | 'abort' | 'kill';
+export type Command = 'pause' | 'resume' | 'promote' | 'rollback' | 'abort' | 'kill' | 'learning-off' | 'learning-on';
 
 /** As HALT_COMMANDS in src/api/kinds/trafficplan.ts (test/web/plan.test.ts keeps them in step). */
-export const HALT_COMMANDS: readonly Command[] = ['pause', 'rollback', 'abort', 'kill'];
+export const HALT_COMMANDS: readonly Command[] = ['pause', 'rollback', 'abort', 'kill', 'learning-off'];
 
 export interface Commander {
   role: string;
@@ -23,7 +23,10 @@ export interface Offer {
 
 export function commandsFor(plan: Plan, user: Commander): Offer {
   if (TERMINAL_PHASES.has(plan.status?.phase ?? '')) return { commands: [] };
-  const all: Command[] = [plan.status?.phase === 'Paused' ? 'resume' : 'pause', 'promote', 'rollback', 'abort', 'kill'];
+  const phase = plan.spec?.phases?.[plan.status?.phaseIndex ?? 0];
+  // A bandit phase can also stop (and restart) learning from rewards, holding the allocation.
+  const learning: Command[] = phase?.bandit ? ['learning-off', 'learning-on'] : [];
+  const all: Command[] = [plan.status?.phase === 'Paused' ? 'resume' : 'pause', 'promote', 'rollback', 'abort', 'kill', ...learning];
   const team = plan.spec?.owner?.team ?? '';
   const canHalt = plan.spec?.owner?.canHalt ?? [];
   if (user.role === 'admin' || user.groups.includes(team)) return { commands: all };
