@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs node's built-in test runner over test files (Node 20's --test has no globs).
-// usage: run-tests.mjs unit|e2e [path-filter...]
+// usage: run-tests.mjs unit|e2e|ui [path-filter...]
+// e2e is test/e2e, ui (the dashboard in a real browser) is test/ui, unit is everything else.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,10 @@ function walk(dir) {
 
 const files = walk('test')
   .filter((f) => f.endsWith('.test.ts'))
-  .filter((f) => (suite === 'e2e') === f.startsWith(join('test', 'e2e')))
+  .filter((f) => {
+    const dir = f.split(/[\\/]/)[1];
+    return suite === 'unit' ? dir !== 'e2e' && dir !== 'ui' : dir === suite;
+  })
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 
@@ -24,7 +28,7 @@ if (files.length === 0) {
   console.error(`no ${suite} test files found`);
   process.exit(1);
 }
-const concurrency = suite === 'e2e' ? '1' : '2';
+const concurrency = suite === 'unit' ? '2' : '1';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],

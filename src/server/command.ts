@@ -12,7 +12,7 @@ function port(value: string): number {
 export function registerUpCommand(program: Command): void {
   const cmd = program
     .command('up')
-    .description('Run Switchyard on this machine in the foreground: the kubectl-compatible API server, local model serving and the inference gateway')
+    .description('Run Switchyard on this machine in the foreground: the kubectl-compatible API server and its dashboard, local model serving and the inference gateway')
     .option('--data-dir <dir>', 'where the database, tokens, kubeconfig, volumes and logs live', '.switchyard')
     .option('--api-port <port>', 'API server port', port, 8081)
     .option('--gateway-port <port>', 'inference gateway port (KServe-style Host routing to InferenceServices)', port, 8080)
@@ -30,7 +30,11 @@ Examples:
   switchyard up --gateway-max-body 16Mi --api-max-watches 200
   kubectl --kubeconfig .switchyard/kubeconfig get isvc -A
 
-The limits are described in docs/gateway.md and docs/api.md.`)
+The limits are described in docs/gateway.md and docs/api.md.
+
+Dashboard: https://127.0.0.1:8081/ui/ (the API port, HTTPS with the self-signed certificate in
+<data-dir>/tls/server.crt). Sign in with a token: the admin one in <data-dir>/admin.token, or one
+from \`switchyard token create --role viewer|operator|admin\`; controls appear only for roles that may use them.`)
     .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; runtimesDir?: string; demo?: boolean; feedbackJoinWindow?: number } & LimitFlags) => {
       const limits = limitsFromFlags(opts);
       const running = await up({

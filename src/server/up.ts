@@ -22,6 +22,9 @@ import { followPredictionPolicies } from './prediction-policies.ts';
 import { policyView } from '../store/predictions-policy.ts';
 import { defaultRuntimesDir } from '../runtime/python/environments.ts';
 import { FeedbackStats } from '../gateway/feedback.ts';
+import { dashboardHandler } from './dashboard.ts';
+import { followPlanHistory } from './plan-history.ts';
+import { telemetrySeries } from './telemetry-series.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -78,6 +81,8 @@ export async function up(opts: UpOptions): Promise<Running> {
   // 1 s buckets: plan windows (spec.window) are whole seconds and read bucket-aligned.
   const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
   const observers = gatewayObservers(telemetry, predictions);
+  // The dashboard's charts: each plan's recent looks and the telemetry per revision over time.
+  const planHistory = await followPlanHistory(store);
   let api: ApiServer;
   try {
     api = await startApiServer({
@@ -90,8 +95,12 @@ export async function up(opts: UpOptions): Promise<Running> {
       predictions: (q) => predictions.query(q),
       predictionPolicy: (namespace, service) => policyView(predictions.policy(namespace, service ?? '')),
       feedback: feedback.record, feedbackStats: feedback.stats,
+      planHistory: (namespace, name) => planHistory.history.points(namespace, name),
+      telemetrySeries: (q) => telemetrySeries(telemetry, q),
+      ui: dashboardHandler(),
     });
   } catch (err) {
+    planHistory.stop();
     unwatchPolicies();
     await predictions.close();
     await store.close();
@@ -103,6 +112,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   writeKubeconfig(paths.kubeconfig, api.url, adminToken, tls.cert);
   await ensureNamespace(api, 'default');
   log(`switchyard API server listening on ${api.url}`);
+  log(`dashboard: ${api.url}/ui/   (sign in with a token: ${paths.adminTokenFile}, or \`switchyard token create --role viewer\`)`);
   log(`kubeconfig: ${paths.kubeconfig}   (kubectl --kubeconfig ${paths.kubeconfig} get isvc -A)`);
   let gateway: Gateway;
   try {
@@ -121,6 +131,7 @@ export async function up(opts: UpOptions): Promise<Running> {
   } catch (err) {
     await serving.stop();
     await api.close();
+    planHistory.stop();
     unwatchPolicies();
     await predictions.close();
     await store.close();
@@ -158,6 +169,7 @@ export async function up(opts: UpOptions): Promise<Running> {
       await plans.stop();
       await gateway.close(5000);
       await serving.stop();
+      planHistory.stop();
       unwatchPolicies();
       await predictions.close();
       await api.close();

@@ -274,6 +274,12 @@ export const PredictionQuery = z.object({
   sinceMs: z.number().int().nonnegative().optional(),
   paired: z.boolean().optional(),
   role: z.enum(['primary', 'mirror']).optional(),
+  /** Only rows of this revision, or variant; with paired, of the primary row. */
+  revision: z.string().min(1).optional(),
+  variant: z.string().min(1).optional(),
+  /** Only rows whose HTTP status is within [minStatus, maxStatus]. */
+  minStatus: z.number().int().optional(),
+  maxStatus: z.number().int().optional(),
   limit: z.number().int().positive().max(10_000).default(100),
 });
 export type PredictionQuery = z.input<typeof PredictionQuery>;
@@ -328,7 +334,14 @@ export function queryPredictions(db: Database.Database, input: PredictionQuery):
   const where = ['p.namespace = @namespace'];
   if (q.service) where.push('p.service = @service');
   if (q.sinceMs !== undefined) where.push('p.time >= @sinceMs');
-  const params = { namespace: q.namespace, service: q.service, sinceMs: q.sinceMs, limit: q.limit, role: q.role };
+  if (q.revision !== undefined) where.push('p.revision = @revision');
+  if (q.variant !== undefined) where.push('p.variant = @variant');
+  if (q.minStatus !== undefined) where.push('p.status >= @minStatus');
+  if (q.maxStatus !== undefined) where.push('p.status <= @maxStatus');
+  const params = {
+    namespace: q.namespace, service: q.service, sinceMs: q.sinceMs, limit: q.limit, role: q.role,
+    revision: q.revision, variant: q.variant, minStatus: q.minStatus, maxStatus: q.maxStatus,
+  };
   if (!q.paired) {
     if (q.role) where.push('p.role = @role');
     const rows = db.prepare(`SELECT p.* FROM predictions p WHERE ${where.join(' AND ')} ORDER BY p.time DESC, p.rowid DESC LIMIT @limit`).all(params);

@@ -131,6 +131,17 @@ export interface AuditEntry {
   evidence?: unknown;
 }
 
+/** Which audit records to list, oldest first. */
+export interface AuditQuery {
+  /** Only records after this sequence number. */
+  sinceSeq?: number;
+  limit?: number;
+  /** Only records of this resource ('group/resource/namespace/name'). */
+  resource?: string;
+  /** Only records whose verb starts with this (e.g. 'plan/' for plan transitions). */
+  verbPrefix?: string;
+}
+
 export interface AuditVerification {
   ok: boolean;
   records: number;
@@ -155,7 +166,7 @@ export interface Store {
   watch(type: ResourceType, opts: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<() => void>;
   /** Appends a record that is not tied to an object write (plan transitions, overrides). */
   appendAudit(entry: AuditEntry): Promise<AuditRecord>;
-  listAudit(opts?: { sinceSeq?: number; limit?: number }): Promise<AuditRecord[]>;
+  listAudit(opts?: AuditQuery): Promise<AuditRecord[]>;
   verifyAudit(): Promise<AuditVerification>;
   close(): Promise<void>;
 }

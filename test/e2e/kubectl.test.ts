@@ -154,6 +154,13 @@ for (const version of KUBECTL_VERSIONS) {
       const denied = await kubectl(version, up, ['--token', token, 'delete', 'isvc', 'iris', '-n', 'e2e']);
       assert.notEqual(denied.code, 0);
       assert.match(denied.stderr, /Forbidden|forbidden/);
+      // Who am I, and may I: the reviews the dashboard asks too.
+      assert.match(ok(await kubectl(version, up, ['--token', token, 'auth', 'whoami']), 'whoami'), new RegExp(`Username\\s+viewer-${version}[\\s\\S]*switchyard.dev/role\\s+\\[viewer\\]`));
+      assert.equal(ok(await kubectl(version, up, ['--token', token, 'auth', 'can-i', 'list', 'tp', '-n', 'e2e']), 'can-i list').trim(), 'yes');
+      const cannot = await kubectl(version, up, ['--token', token, 'auth', 'can-i', 'patch', 'tp', '-n', 'e2e']);
+      assert.equal(cannot.code, 1);
+      assert.match(cannot.stdout, /^no/);
+      assert.equal(ok(await k(['auth', 'can-i', 'patch', 'tp', '-n', 'e2e']), 'admin can-i').trim(), 'yes');
     });
 
     test('delete namespace removes what it holds', async () => {

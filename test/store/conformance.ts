@@ -392,6 +392,20 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         assert.equal((await store.verifyAudit()).ok, true);
       }));
 
+    test('audit records list by resource and verb prefix, oldest first', () =>
+      withStore(async (store) => {
+        const plan = (name: string) => `switchyard.dev/trafficplans/default/${name}`;
+        for (const [resource, verb] of [[plan('a'), 'plan/started'], [plan('a'), 'update/status'], [plan('b'), 'plan/started'], [plan('a'), 'plan/kill'], [plan('a_'), 'plan/started'], [plan('a'), 'plan%x']]) {
+          await store.appendAudit({ actor: 'controller:plan', verb: verb!, resource: resource! });
+        }
+        const list = async (q: Parameters<Store['listAudit']>[0]) => (await store.listAudit(q)).map((r) => [r.seq, r.verb]);
+        assert.deepEqual(await list({ resource: plan('a'), verbPrefix: 'plan/' }), [[1, 'plan/started'], [4, 'plan/kill']]);
+        assert.deepEqual(await list({ resource: plan('a') }), [[1, 'plan/started'], [2, 'update/status'], [4, 'plan/kill'], [6, 'plan%x']]);
+        // A prefix means itself: % and _ are not wildcards.
+        assert.deepEqual(await list({ verbPrefix: 'plan%' }), [[6, 'plan%x']]);
+        assert.deepEqual(await list({ resource: plan('a'), verbPrefix: 'plan/', sinceSeq: 1, limit: 1 }), [[4, 'plan/kill']]);
+      }));
+
     test('an empty store verifies', () =>
       withStore(async (store) => {
         assert.deepEqual(await store.verifyAudit(), { ok: true, records: 0, problems: [] });

@@ -189,6 +189,27 @@ test('paired query joins primary and mirror rows on request id', async (t) => {
   assert.equal(queryPredictions(reader, { namespace: 'ml', service: 'fraud', paired: true }).length, 5);
 });
 
+test('rows filter by revision, variant and a status range; paired rows by their primary', async (t) => {
+  const path = tempDb(t);
+  const log = new PredictionLog({ path, flushIntervalMs: 60_000 }, clock);
+  t.after(() => log.close());
+  for (let i = 0; i < 12; i++) {
+    log.enqueue(entry(i, {
+      revision: i % 3 === 0 ? 'fraud-predictor-00002' : 'fraud-predictor-00001', variant: i % 2 === 0 ? 'a' : 'b', status: i % 4 === 0 ? 503 : 200,
+    }));
+    if (i % 3 === 0) log.enqueue(entry(i, { time: T0 + i + 1, role: 'mirror', revision: 'shadow-00001', status: 200 }));
+  }
+  await log.flush();
+  const ids = (q: Parameters<typeof log.query>[0]) => (log.query(q) as Array<{ requestId: string }>).map((r) => r.requestId);
+  const base = { namespace: 'ml', service: 'fraud', role: 'primary' as const };
+  assert.deepEqual(ids({ ...base, revision: 'fraud-predictor-00002' }), ['req-9', 'req-6', 'req-3', 'req-0']);
+  assert.deepEqual(ids({ ...base, variant: 'b', minStatus: 200, maxStatus: 299 }), ['req-11', 'req-9', 'req-7', 'req-5', 'req-3', 'req-1']);
+  assert.deepEqual(ids({ ...base, minStatus: 500, maxStatus: 599 }), ['req-8', 'req-4', 'req-0']);
+  // Paired: the filters apply to the primary row (its revision, its status), the shadow is whatever answered.
+  assert.deepEqual(ids({ namespace: 'ml', service: 'fraud', paired: true, minStatus: 500, maxStatus: 599 }), ['req-0']);
+  assert.deepEqual(ids({ namespace: 'ml', service: 'fraud', paired: true, revision: 'fraud-predictor-00002', variant: 'b' }), ['req-9', 'req-3']);
+});
+
 test('retention deletes rows by the policy that applies to them, at start, on demand and when policies change', async (t) => {
   const path = tempDb(t);
   let now = T0;

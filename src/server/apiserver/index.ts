@@ -12,6 +12,8 @@ import type { Principal, TokenRegistry } from '../auth.ts';
 import { requestUrl, sendError, sendJson } from '../http/respond.ts';
 import { apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { handleResource, type HandlerContext, type PodLogReader } from './handler.ts';
+import { handleHistory, type HistorySources } from './history.ts';
+import { handleReview, isReviewPath } from './reviews.ts';
 import { API_LIMITS, statusErrorBody, type ApiLimits } from './limits.ts';
 import { parsePath } from './paths.ts';
 import { Resources } from './resources.ts';
@@ -21,7 +23,7 @@ import { VERSION } from '../../core/version.ts';
 import { FEEDBACK_PATH, type FeedbackEvent, type FeedbackResult } from '../../api/feedback.ts';
 import { FeedbackStats, serveFeedback } from '../../gateway/feedback.ts';
 
-export interface ApiServerOptions {
+export interface ApiServerOptions extends HistorySources {
   store: Store;
   tokens: TokenRegistry;
   host?: string;
@@ -45,6 +47,8 @@ export interface ApiServerOptions {
   feedback?: (events: FeedbackEvent[]) => Promise<FeedbackResult>;
   /** Counters of the feedback endpoint, shared with the gateway (which shows them in its /metrics). */
   feedbackStats?: FeedbackStats;
+  /** Serves the dashboard's files under /ui/ (public, like a login page; the API calls they make carry a token). */
+  ui?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 export interface ApiServer {
@@ -78,6 +82,19 @@ export interface PredictionsQuery {
   sinceMs?: number;
   paired: boolean;
   limit: number;
+  revision?: string;
+  variant?: string;
+  minStatus?: number;
+  maxStatus?: number;
+}
+
+/** status=503 (one code) or status=5xx (a class) as the range of codes it means. */
+function statusRange(url: URL): { minStatus?: number; maxStatus?: number } {
+  const raw = url.searchParams.get('status');
+  if (raw === null || raw === '') return {};
+  const m = /^([1-5])(xx|\d\d)$/.exec(raw);
+  if (!m) throw syError('SY_ERR_BAD_REQUEST', `query parameter status must be an HTTP status (e.g. 503) or a class (2xx, 4xx, 5xx), got "${raw}"`);
+  return m[2] === 'xx' ? { minStatus: Number(m[1]) * 100, maxStatus: Number(m[1]) * 100 + 99 } : { minStatus: Number(raw), maxStatus: Number(raw) };
 }
 
 function positiveNumber(url: URL, name: string, fallback: number): number {
@@ -109,7 +126,8 @@ async function handleNamespaced(url: URL, path: string, opts: ApiServerOptions, 
   if (!opts.predictions) throw syError('SY_ERR_UNAVAILABLE', 'the prediction log is not kept by this server');
   const since = url.searchParams.get('sinceMs');
   sendJson(res, 200, { items: opts.predictions({
-    namespace, ...optional(url, 'service'), paired: url.searchParams.get('paired') === 'true',
+    namespace, ...optional(url, 'service'), ...optional(url, 'revision'), ...optional(url, 'variant'), ...statusRange(url),
+    paired: url.searchParams.get('paired') === 'true',
     limit: Math.min(10_000, positiveNumber(url, 'limit', 100)),
     ...(since !== null ? { sinceMs: positiveNumber(url, 'sinceMs', 0) } : {}),
   }), ...(opts.predictionPolicy ? { policy: opts.predictionPolicy(namespace, url.searchParams.get('service') ?? undefined) } : {}) });
@@ -119,10 +137,12 @@ async function handleNamespaced(url: URL, path: string, opts: ApiServerOptions, 
 async function handleExtension(req: IncomingMessage, res: ServerResponse, url: URL, p: Principal, opts: ApiServerOptions): Promise<void> {
   const path = url.pathname.replace(/\/+$/, '');
   if (req.method === 'GET' && (await handleNamespaced(url, path, opts, res))) return;
+  if (req.method === 'GET' && handleHistory(url, path, opts, res)) return;
   if (path === '/switchyard/v1/audit' && req.method === 'GET') {
     const sinceSeq = Number(url.searchParams.get('sinceSeq') ?? 0);
     const limit = Number(url.searchParams.get('limit') ?? 1000);
-    return sendJson(res, 200, { items: await opts.store.listAudit({ sinceSeq, limit }) });
+    // resource ('group/resource/namespace/name') and verbPrefix ('plan/') narrow the list, e.g. to one plan's transitions.
+    return sendJson(res, 200, { items: await opts.store.listAudit({ sinceSeq, limit, ...optional(url, 'resource'), ...optional(url, 'verbPrefix') }) });
   }
   if (path === '/switchyard/v1/audit/verify' && req.method === 'GET') {
     return sendJson(res, 200, await opts.store.verifyAudit());
@@ -184,10 +204,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (path === '/version') return sendJson(res, 200, serverVersion());
     // Its own token check (feedback or admin tokens), so refusals are counted with the gateway's.
     if (path.replace(/\/+$/, '') === FEEDBACK_PATH) return serveFeedback(req, res, feedbackEndpoint);
+    if (opts.ui && (path === '/ui' || path.startsWith('/ui/'))) return opts.ui(req, res);
     const principal = opts.tokens.authenticate(req.headers.authorization);
     if (principal.role === 'feedback') {
       throw syError('SY_ERR_FORBIDDEN', `forbidden: feedback "${principal.name}" may only POST ${FEEDBACK_PATH}`);
     }
+    if (isReviewPath(path)) return handleReview(req, res, path, principal);
     if (path.startsWith('/openapi/')) return handleOpenApi(req, res, url);
     if (path.startsWith('/switchyard/')) return handleExtension(req, res, url, principal, opts);
     const target = parsePath(KINDS, path);

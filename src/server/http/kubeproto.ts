@@ -1,7 +1,9 @@
 // kubectl 1.33 sends built-in kinds it generates itself (`kubectl create
-// namespace`) as Kubernetes protobuf: the "k8s\0" magic, then runtime.Unknown
-// {typeMeta, raw}. Of the built-in kinds only Namespace is writable here, so
-// this decodes exactly that (field numbers from k8s.io/api generated.proto).
+// namespace`, `kubectl auth whoami`, `kubectl auth can-i`) as Kubernetes
+// protobuf: the "k8s\0" magic, then runtime.Unknown {typeMeta, raw}. Of the
+// built-in kinds only Namespace is writable here, and the two self reviews are
+// answered; this decodes exactly those (field numbers from k8s.io/api
+// generated.proto).
 import protobuf from 'protobufjs';
 import { syError } from '../../core/errors.ts';
 
@@ -61,6 +63,22 @@ function namespace(raw: Uint8Array): Record<string, unknown> {
   };
 }
 
+/** SelfSubjectAccessReview {metadata 1, spec 2}; spec {resourceAttributes 1, nonResourceAttributes 2}. */
+function accessReview(raw: Uint8Array): Record<string, unknown> {
+  const spec = fields(fields(raw).bytes.get(2)?.[0] ?? new Uint8Array()).bytes;
+  const strings = (bytes: Uint8Array | undefined, names: string[]): Record<string, string> | undefined => {
+    if (!bytes) return undefined;
+    const f = fields(bytes).bytes;
+    return Object.fromEntries(names.flatMap((n, i) => (text(f.get(i + 1)?.[0]) ? [[n, text(f.get(i + 1)![0])!]] : [])));
+  };
+  const resourceAttributes = strings(spec.get(1)?.[0], ['namespace', 'verb', 'group', 'version', 'resource', 'subresource', 'name']);
+  const nonResourceAttributes = strings(spec.get(2)?.[0], ['path', 'verb']);
+  return {
+    apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview',
+    spec: { ...(resourceAttributes ? { resourceAttributes } : {}), ...(nonResourceAttributes ? { nonResourceAttributes } : {}) },
+  };
+}
+
 export function decodeKubeProtobuf(body: Buffer): unknown {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) {
     throw syError('SY_ERR_MALFORMED_BODY', 'protobuf body does not start with the Kubernetes "k8s\\0" envelope');
@@ -71,5 +89,8 @@ export function decodeKubeProtobuf(body: Buffer): unknown {
   const kind = text(typeMeta.get(2)?.[0]);
   const raw = unknown.get(2)?.[0] ?? new Uint8Array();
   if (apiVersion === 'v1' && kind === 'Namespace') return namespace(raw);
-  throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `protobuf bodies are accepted only for v1 Namespace (got ${apiVersion}/${kind}); send application/json`);
+  // Who-am-I carries nothing the answer needs.
+  if (kind === 'SelfSubjectReview' && apiVersion?.startsWith('authentication.k8s.io/')) return { apiVersion, kind };
+  if (apiVersion === 'authorization.k8s.io/v1' && kind === 'SelfSubjectAccessReview') return accessReview(raw);
+  throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `protobuf bodies are accepted only for v1 Namespace and the self reviews (got ${apiVersion}/${kind}); send application/json`);
 }

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { sha256Hex } from '../../core/canonical.ts';
 import { GENESIS_HASH, auditHash, verifyChain, type AuditHead } from '../audit-chain.ts';
-import type { AuditEntry, AuditRecord, AuditVerification } from '../types.ts';
+import type { AuditEntry, AuditQuery, AuditRecord, AuditVerification } from '../types.ts';
 
 interface AuditRow {
   seq: number;
@@ -40,6 +40,7 @@ export class SqliteAuditLog {
   private readonly insert: Database.Statement;
   private readonly readMeta: Database.Statement;
   private readonly writeMeta: Database.Statement;
+  private readonly list_: Database.Statement;
 
   constructor(private readonly db: Database.Database, private readonly now: () => Date) {
     this.insert = db.prepare(
@@ -48,6 +49,12 @@ export class SqliteAuditLog {
     );
     this.readMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     this.writeMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.list_ = db.prepare(
+      `SELECT * FROM audit WHERE seq > @since
+         AND (@resource IS NULL OR resource = @resource)
+         AND (@verbPrefix IS NULL OR substr(verb, 1, length(@verbPrefix)) = @verbPrefix)
+       ORDER BY seq LIMIT @limit`,
+    );
   }
 
   /** The (seq, hash) of the last record as recorded in meta, or undefined for an empty log. */
@@ -79,8 +86,11 @@ export class SqliteAuditLog {
     return record;
   }
 
-  list(sinceSeq = 0, limit = -1): AuditRecord[] {
-    const rows = this.db.prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(sinceSeq, limit) as AuditRow[];
+  list(q: AuditQuery = {}): AuditRecord[] {
+    // substr, not LIKE: a prefix with % or _ means itself.
+    const rows = this.list_.all({
+      since: q.sinceSeq ?? 0, limit: q.limit ?? -1, resource: q.resource ?? null, verbPrefix: q.verbPrefix ?? null,
+    }) as AuditRow[];
     return rows.map(fromRow);
   }
 

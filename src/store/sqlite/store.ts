@@ -16,7 +16,7 @@ import { WatchHub, type Change } from '../watch-hub.ts';
 import { SqliteAuditLog } from './audit-log.ts';
 import { migrate } from './migrations.ts';
 import type {
-  AuditEntry, AuditRecord, AuditVerification, DeleteOptions, KubeObject, ListOptions, ListResult, ObjectKey,
+  AuditEntry, AuditQuery, AuditRecord, AuditVerification, DeleteOptions, KubeObject, ListOptions, ListResult, ObjectKey,
   ResourceType, Store, WatchEvent, WatchOptions, WriteOptions,
 } from '../types.ts';
 
@@ -230,8 +230,8 @@ export class SqliteStore implements Store {
     return guard('appendAudit', () => this.db.transaction(() => this.audit.append(entry)).immediate());
   }
 
-  async listAudit(opts: { sinceSeq?: number; limit?: number } = {}): Promise<AuditRecord[]> {
-    return guard('listAudit', () => this.audit.list(opts.sinceSeq ?? 0, opts.limit ?? -1));
+  async listAudit(opts: AuditQuery = {}): Promise<AuditRecord[]> {
+    return guard('listAudit', () => this.audit.list(opts));
   }
 
   async verifyAudit(): Promise<AuditVerification> {
