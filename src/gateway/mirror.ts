@@ -45,6 +45,8 @@ export interface MirrorCopy {
   body: Buffer | null;
   /** The copy's record: its identity now; status, latency and output are filled in when the copy is over. */
   record: MirrorRecord;
+  /** Called when the copy is on a connection to the shadow (no longer queued in the gateway). */
+  onStarted?: () => void;
   /** Called once when the copy is over, before the record is handed on (e.g. to count it in flight). */
   onDone?: () => void;
 }
@@ -146,6 +148,7 @@ class MirrorHandler implements UpstreamHandler {
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort;
     if (this.done) abort(new Error('mirror deadline'));
+    else this.copy.onStarted?.();
   }
 
   onHeaders(status: number): boolean {

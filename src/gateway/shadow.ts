@@ -43,14 +43,17 @@ export function sendShadow(ctx: ShadowContext, route: IngressRoute, shadow: Shad
   const origin = ctx.pickReady(shadow.key);
   if (origin === undefined) return ctx.onFailed({ ...record, status: 503, errorClass: 'upstream' });
   const host = r.headers.host;
-  ctx.inflight(shadow.key, 1);
+  let started = false;
   const sent = ctx.mirrors.send({
     origin, method: r.method, path: r.path, body: r.body, record,
     headers: { ...r.headers, host: shadowHost(typeof host === 'string' ? host : route.service.name) },
-    onDone: () => ctx.inflight(shadow.key, -1),
+    onStarted: () => {
+      started = true;
+      ctx.inflight(shadow.key, 1);
+    },
+    onDone: () => {
+      if (started) ctx.inflight(shadow.key, -1);
+    },
   });
-  if (!sent) {
-    ctx.inflight(shadow.key, -1);
-    ctx.onFailed({ ...record, status: 503, errorClass: 'upstream' });
-  }
+  if (!sent) ctx.onFailed({ ...record, status: 503, errorClass: 'upstream' });
 }
