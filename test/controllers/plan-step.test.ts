@@ -288,7 +288,10 @@ describe('bandit phase', () => {
   test("an arm failing its guardrail against the fallback is frozen at 0 and says why", () => {
     const spec = banditPlan();
     let r = step(spec, initialState(), {}, 0);
-    r = step(spec, r.state, arms(1, [[1000, 0, 100, 5], [1000, 200, 100, 5], [1000, 0, 100, 5]]), MIN);
+    const look = arms(1, [[1000, 0, 100, 5], [1000, 200, 100, 5], [1000, 0, 100, 5]]);
+    // The plan's candidate.revision is arm b: its plan-wide comparison fails too, and must not end the phase.
+    look.window!.candidate = side(1000, 200);
+    r = step(spec, r.state, look, MIN);
     assert.equal(target(spec, r.state).armWeights!.b, 0);
     assert.equal(r.state.phase, 'Progressing', 'the other arms keep learning');
     const t = r.transitions.find((x) => x.cause === 'bandit-guardrail');

@@ -158,7 +158,9 @@ function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, view: Tar
 function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps, state: PlanState | undefined): WindowObservation['arms'] {
   const b = state ? spec.phases[state.phaseIndex]?.bandit : undefined;
   if (!b || !view.arms || !deps.readArmRewards || state?.stepStartedAt === undefined) return undefined;
-  const reward = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', min: undefined, max: undefined };
+  const declared = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', kind: 'binary' as const, min: undefined, max: undefined };
+  // A binary reward's range is [0, 1] unless declared otherwise: a click of 7 is a broken pipeline, not a great arm.
+  const reward = declared.kind === 'binary' ? { ...declared, min: declared.min ?? 0, max: declared.max ?? 1 } : declared;
   const readings = deps.readArmRewards({
     arms: view.arms.map((a) => ({ namespace: a.filter.namespace, service: a.filter.service, ...(a.filter.revision ? { revision: a.filter.revision } : {}), ...(a.filter.variant ? { variant: a.filter.variant } : {}) })),
     ...(view.arms[0]?.filter.route ? { route: view.arms[0].filter.route } : {}),

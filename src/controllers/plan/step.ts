@@ -195,7 +195,9 @@ class Run {
       if (this.state.phase !== 'Paused') this.move('Paused', 'incomparable-outputs', `the candidate's answers cannot be compared with the baseline's: ${incomparable}; paired gates cannot judge it (abort, or promote by hand after checking)`);
       return;
     }
-    if (v.verdict !== 'fail') return;
+    // In a bandit phase the gates are each arm's guardrails (applyBandit): a failing arm is frozen
+    // and its traffic goes to the fallback arm; the phase itself goes on with the others.
+    if (v.verdict !== 'fail' || this.phaseSpec?.bandit) return;
     const failed = v.gates.filter((g) => g.verdict === 'fail' || g.verdict === 'error').flatMap((g) => g.results.filter((r) => r.verdict === 'fail' || r.verdict === 'error'));
     const what = failed.map((r) => `${r.gate}${r.slice ? `[${r.slice.name}=${r.slice.value}]` : ''}: ${r.reason}`).join('; ');
     const cause = v.errorLimitReached && !v.gates.some((g) => g.verdict === 'fail') ? 'errors-exceeded' : 'gate-failed';

@@ -107,10 +107,17 @@ export class VsTarget implements PlanTarget {
     const total = dests.reduce((a, d) => a + (d.weight ?? 0), 0) || 1;
     const split = Object.fromEntries(dests.map((d) => [d.destination.subset ?? d.destination.host, Math.round(((d.weight ?? 0) / total) * 100)]));
     const routeId = `${key.namespace}/${key.name}/${found.route.name ?? found.index}`;
+    const view = { memo: next, split, candidate: filterOf(key.namespace, routeId, cand), baseline: filterOf(key.namespace, routeId, base) };
+    const bandit = plan.spec.phases.find((p) => p.bandit)?.bandit;
+    if (!bandit) return view;
     const arms = banditArms(plan, dests, next.baselineRevision!).map((d) => ({ name: armName(d), filter: filterOf(key.namespace, routeId, d), fallback: false }));
-    const fallback = plan.spec.phases.find((p) => p.bandit)?.bandit?.fallback ?? next.baselineRevision;
-    for (const a of arms) a.fallback = a.name === fallback;
-    return { memo: next, split, candidate: filterOf(key.namespace, routeId, cand), baseline: filterOf(key.namespace, routeId, base), ...(arms.some((a) => a.fallback) ? { arms } : {}) };
+    // The fallback arm is named as arms are (subset, else the host's first label) or by its host.
+    const fallback = bandit.fallback ?? armName(base);
+    for (const a of arms) a.fallback = a.name === fallback || a.filter.destination === fallback;
+    if (!arms.some((a) => a.fallback)) {
+      return { ...view, blocked: `bandit fallback ${fallback} is not one of the arms on route ${routeName ?? '(first)'} of VirtualService ${key.name} (${arms.map((a) => a.name).join(', ')})` };
+    }
+    return { ...view, arms };
   }
 
   async apply(plan: TrafficPlan, memo: VsMemo, desired: Desired): Promise<TargetMemo> {
