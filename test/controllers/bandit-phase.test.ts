@@ -91,3 +91,16 @@ test('rewards that join no known request beyond maxUnmatchedRewardShare freeze l
   assert.match(many.state.hold!, /400 rewards joined no known request/);
   assert.deepEqual(many.state.weights, s0.weights);
 });
+
+test('without new rewards the allocation stays as it is, so users are not moved between arms by sampling noise', () => {
+  const b = spec({ cadence: '1m' });
+  const s0 = startBandit(b, arms, 0, 0);
+  const none = banditLook(b, s0, [reading(300, 0, { rewarded: 0 }), reading(300, 0, { rewarded: 0 }), reading(300, 0, { rewarded: 0 })], [undefined, undefined, undefined], 0, MIN, seededRandom(3));
+  assert.equal(none.state.version, s0.version, 'no rewards yet: no reallocation');
+  const some = [reading(300, 10, { lastRewardMs: 2 * MIN }), reading(300, 12, { lastRewardMs: 2 * MIN }), reading(300, 30, { lastRewardMs: 2 * MIN })];
+  const first = banditLook(b, none.state, some, [undefined, undefined, undefined], 0, 2 * MIN, seededRandom(4)).state;
+  assert.equal(first.version, s0.version + 1);
+  const same = banditLook(b, first, some, [undefined, undefined, undefined], 0, 3 * MIN, seededRandom(5)).state;
+  assert.equal(same.version, first.version, 'the same rewards a cadence later: the same allocation');
+  assert.deepEqual(same.weights, first.weights);
+});

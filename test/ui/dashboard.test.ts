@@ -47,6 +47,22 @@ const shadowPlan = {
   },
 };
 
+// A bandit between two destinations of a VirtualService (no rewards posted: the panel shows its arms and mode).
+const picker = {
+  apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'picker', namespace: 'default' },
+  spec: { hosts: ['picker.default.example.com'], http: [{ name: 'main', route: [{ destination: { host: 'iris.default.svc.cluster.local' }, weight: 100 }, { destination: { host: 'iris-b.default.svc.cluster.local' }, weight: 0 }] }] },
+};
+const BANDIT_PLAN = 'picker-bandit';
+const banditPlan = {
+  apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: BANDIT_PLAN, namespace: 'default' },
+  spec: {
+    target: { virtualService: { name: 'picker', route: 'main' } }, candidate: { revision: 'iris-b' }, owner: { team: 'ml-platform' },
+    phases: [{ bandit: { algorithm: 'thompson', reward: { metric: 'click' }, minPercent: 10, rewardFreshness: '1h', stop: { minRewards: 100_000 } } }],
+    gates: [{ metric: 'errorRate', max: 0.05 }, { metric: 'outputPSI', max: 0.2 }],
+    window: '2s', maxDuration: '10m',
+  },
+};
+
 const mirrored = {
   apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'iris-mirrored', namespace: 'default' },
   spec: {
@@ -102,6 +118,8 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     assert.equal((await api('POST', '/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans', shadowPlan)).status, 201);
     // Requests through a VirtualService that mirrors every one to a shadow: the paired predictions.
     assert.equal((await api('POST', '/apis/networking.istio.io/v1/namespaces/default/virtualservices', mirrored)).status, 201);
+    assert.equal((await api('POST', '/apis/networking.istio.io/v1/namespaces/default/virtualservices', picker)).status, 201);
+    assert.equal((await api('POST', '/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans', banditPlan)).status, 201);
     await until('the mirrored route to answer', async () => {
       const res = await request(`${up.gatewayUrl}/v1/models/iris-b:predict`, { method: 'POST', headers: { host: 'mirrored.default.example.com' }, body: '{"instances": [[5.9, 3.0, 5.1, 1.8]]}' });
       await res.body.text();
@@ -200,6 +218,24 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     assert.match(await page.getByRole('listitem').filter({ hasText: 'shadow 50 %' }).innerText(), /current/);
     await page.evaluate(() => document.getElementById('phase-panel-shadow')!.scrollIntoView({ block: 'start' }));
     await shot(page, 'plan-shadow', false);
+    await page.close();
+  });
+
+  test('a bandit phase shows each arm with its share, rewards and guardrail, the mode and the allocation', async () => {
+    const page = await signIn(tokens.viewer!);
+    await page.goto(`${up.url}/ui/#/plans/default/${BANDIT_PLAN}`);
+    const panel = page.getByRole('region', { name: 'Bandit allocation and rewards' });
+    await panel.waitFor();
+    const arms = panel.getByRole('table', { name: /Arms/ });
+    await arms.waitFor();
+    const rows = await arms.locator('tbody tr').allInnerTexts();
+    assert.equal(rows.length, 2, rows.join('\n'));
+    assert.match(rows[0]!, /^iris \(fallback\)/);
+    assert.match(rows[1]!, /^iris-b\b/);
+    assert.match(await panel.innerText(), /Algorithm\s+thompson/);
+    assert.match(await panel.innerText(), /Learning from rewards|Held:/);
+    await page.evaluate(() => document.getElementById('phase-panel-bandit')!.scrollIntoView({ block: 'start' }));
+    await shot(page, 'plan-bandit', false);
     await page.close();
   });
 

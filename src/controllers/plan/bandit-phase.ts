@@ -46,6 +46,8 @@ export interface BanditState {
   hold?: string;
   /** Reward rate per arm at the last allocation, for the jump check. */
   rates?: number[];
+  /** Rewards learnt from when the allocation was last recomputed: without new ones it stays (no churn of users between arms). */
+  allocatedRewards?: number;
   probabilityBest?: number[];
   valueRemaining?: number;
   /** Each arm's inverse-propensity estimates from the logged assignments, when the gateway logged propensities. */
@@ -93,6 +95,8 @@ function withAllocation(s: BanditState, weights: number[], now: number): BanditS
 }
 
 const rate = (a: ArmStats) => (a.pulls > 0 ? a.rewardSum / a.pulls : 0);
+
+const total = (stats: readonly ArmStats[]) => stats.reduce((a, x) => a + x.pulls, 0);
 
 /**
  * One look: take the rewards read, freeze arms whose guardrails failed, check
@@ -147,9 +151,9 @@ export function banditLook(b: BanditSpec, s: BanditState, readings: readonly Arm
   } else if (frozen.some((f, i) => f !== s.frozen[i])) {
     // A newly frozen arm leaves at once, whatever the cadence or learning mode.
     next = withAllocation(next, applyLimits(next.weights, limits(b, frozen)), now);
-  } else if (!hold && next.learning && now - s.allocatedAt >= cadence) {
-    const t = stats.reduce((a, x) => a + x.pulls, 0) + 1;
-    next = withAllocation({ ...next, rates: stats.map(rate) }, applyLimits(allocation(policy, stats, t, rand), limits(b, frozen)), now);
+  } else if (!hold && next.learning && now - s.allocatedAt >= cadence && total(stats) > (s.allocatedRewards ?? 0)) {
+    const t = total(stats) + 1;
+    next = withAllocation({ ...next, rates: stats.map(rate), allocatedRewards: total(stats) }, applyLimits(allocation(policy, stats, t, rand), limits(b, frozen)), now);
   }
   // Where it stands, and whether it ends.
   const live = stats.map((a, i) => (frozen[i] ? { pulls: 0, rewardSum: 0, rewardSumSq: 0 } : a));

@@ -1,14 +1,14 @@
 // PHASE-SPECIFIC PANELS. Shadow, A/B and bandit phases report their own
-// status (paired metrics, an A/B report, bandit allocations and rewards) as
-// they land in the plan controller. Each gets an entry here, keyed by the
-// status field it reads; until it has a renderer of its own (the shadow's is
-// ShadowPanel.tsx), the generic one lists the field's numbers and text so
-// nothing the controller reports is hidden. Read fields defensively: they are
-// new and may change.
+// status (paired metrics, an A/B report, bandit allocations and rewards).
+// Each gets an entry here, keyed by the status field it reads; a field
+// without a renderer of its own gets the generic one, which lists its numbers
+// and text so nothing the controller reports is hidden.
 import type { ComponentChildren } from 'preact';
 import { significant } from '../../format.ts';
 import type { Plan } from '../../model/kinds.ts';
 import type { HistoryPoint } from '../../model/plan.ts';
+import { BanditPanel } from './BanditPanel.tsx';
+import { ExperimentPanel } from './ExperimentPanel.tsx';
 import { ShadowPanel } from './ShadowPanel.tsx';
 
 interface PhasePanel {
@@ -20,8 +20,8 @@ interface PhasePanel {
 
 export const PHASE_PANELS: PhasePanel[] = [
   { key: 'shadow', title: 'Shadow pairs (agreement, disagreements)', render: (value, plan, history) => <ShadowPanel value={value} plan={plan} history={history} /> },
-  { key: 'abTest', title: 'A/B report' },
-  { key: 'bandit', title: 'Bandit allocation and rewards' },
+  { key: 'experiment', title: 'A/B report', render: (value) => <ExperimentPanel value={value} /> },
+  { key: 'bandit', title: 'Bandit allocation and rewards', render: (value) => <BanditPanel value={value} /> },
 ];
 
 function scalar(v: unknown): string | undefined {
