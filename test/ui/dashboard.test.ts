@@ -63,6 +63,19 @@ const banditPlan = {
   },
 };
 
+// An A/B test that has not started deciding: the panel shows the design's size and both arms.
+const AB_PLAN = 'iris-ab-v2';
+const abPlan = {
+  apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: AB_PLAN, namespace: 'default' },
+  spec: {
+    target: { inferenceService: 'iris-ab' }, candidate: { storageUri: 'pvc://models/iris-v1-copy/' }, owner: { team: 'growth' },
+    cohorts: { unit: { header: 'x-user-id' } },
+    phases: [{ abTest: { percent: 50, primary: { metric: 'click', outcome: { aggregate: 'conversion', per: 'unit' } }, baselineRate: 0.1, minDetectableEffect: 0.2, maxDuration: '1h' } }],
+    gates: [{ metric: 'errorRate', max: 0.05 }, { metric: 'outputPSI', max: 0.2 }],
+    window: '2s', maxDuration: '2h',
+  },
+};
+
 const mirrored = {
   apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'iris-mirrored', namespace: 'default' },
   spec: {
@@ -102,12 +115,12 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     up = await startUp();
     cpSync(join(ROOT, 'examples/models/iris-v1'), join(up.dataDir, 'volumes/models/iris-v1-copy'), { recursive: true });
-    for (const [name, uri] of [['iris', 'pvc://models/iris-v1/'], ['iris-b', 'pvc://models/iris-v1/'], ['iris-shadow', 'pvc://models/const-virginica/'], ['iris-s', 'pvc://models/iris-v1/']] as const) {
+    for (const [name, uri] of [['iris', 'pvc://models/iris-v1/'], ['iris-b', 'pvc://models/iris-v1/'], ['iris-shadow', 'pvc://models/const-virginica/'], ['iris-s', 'pvc://models/iris-v1/'], ['iris-ab', 'pvc://models/iris-v1/']] as const) {
       assert.equal((await api('POST', '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices', isvc(name, uri))).status, 201);
     }
     await until('the InferenceServices to be Ready', async () => {
       const list = await api<{ items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> }>('GET', '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices');
-      return list.body.items.length === 4 && list.body.items.every((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
+      return list.body.items.length === 5 && list.body.items.every((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
     }, 90_000);
     for (const role of ['viewer', 'operator']) {
       tokens[role] = (await api<{ token: string }>('POST', '/switchyard/v1/tokens', { role, name: `${role}-ui` })).body.token;
@@ -120,6 +133,7 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     assert.equal((await api('POST', '/apis/networking.istio.io/v1/namespaces/default/virtualservices', mirrored)).status, 201);
     assert.equal((await api('POST', '/apis/networking.istio.io/v1/namespaces/default/virtualservices', picker)).status, 201);
     assert.equal((await api('POST', '/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans', banditPlan)).status, 201);
+    assert.equal((await api('POST', '/apis/switchyard.dev/v1alpha1/namespaces/default/trafficplans', abPlan)).status, 201);
     await until('the mirrored route to answer', async () => {
       const res = await request(`${up.gatewayUrl}/v1/models/iris-b:predict`, { method: 'POST', headers: { host: 'mirrored.default.example.com' }, body: '{"instances": [[5.9, 3.0, 5.1, 1.8]]}' });
       await res.body.text();
@@ -236,6 +250,19 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     assert.match(await panel.innerText(), /Learning from rewards|Held:/);
     await page.evaluate(() => document.getElementById('phase-panel-bandit')!.scrollIntoView({ block: 'start' }));
     await shot(page, 'plan-bandit', false);
+    await page.close();
+  });
+
+  test('an A/B test shows its arms, the units toward the design size and what it has decided so far', async () => {
+    const page = await signIn(tokens.viewer!);
+    await page.goto(`${up.url}/ui/#/plans/default/${AB_PLAN}`);
+    const panel = page.getByRole('region', { name: 'A/B report' });
+    await panel.waitFor({ timeout: 90_000 });
+    const rows = await panel.getByRole('table', { name: /Arms/ }).locator('tbody tr').allInnerTexts();
+    assert.deepEqual(rows.map((r) => r.split(/\s/)[0]), ['baseline', 'candidate']);
+    // 10 % → 12 % at α 0.05 and power 0.8: 3841 units per arm (power.prop.test).
+    assert.match(await panel.locator('.meter-text').innerText(), /^0 of 3,841$/);
+    assert.match(await panel.innerText(), /not enough units/);
     await page.close();
   });
 
