@@ -85,8 +85,10 @@ function failure(err: unknown, timeoutMs: number, timedOut: boolean): string {
   return cause ? `${e.message}: ${cause}` : String(e?.message ?? err);
 }
 
-/** An instant query against `address` (e.g. http://prometheus:9090, a path prefix allowed). Never throws. */
-export async function queryPrometheus(address: string, promql: string, opts: QueryOptions): Promise<QueryResult> {
+type QueryBody = z.infer<typeof responseSchema>;
+
+/** POSTs one instant query; the parsed answer, or why there is none. Never throws. */
+async function instantQuery(address: string, promql: string, opts: QueryOptions): Promise<{ body: QueryBody; where: string } | { error: string }> {
   let url: URL;
   try {
     url = new URL(`${address.replace(/\/+$/, '')}/api/v1/query`);
@@ -111,11 +113,34 @@ export async function queryPrometheus(address: string, promql: string, opts: Que
     }
     const parsed = responseSchema.safeParse(json);
     if (!parsed.success) return { error: `${where}: HTTP ${res.status}: not a Prometheus query response` };
-    const r = interpret(parsed.data);
-    return r.error !== undefined && parsed.data.status === 'error' ? { error: `${where}: ${r.error}` } : r;
+    return { body: parsed.data, where };
   } catch (err) {
     return { error: `${where}: ${failure(err, opts.timeoutMs, timer.aborted)}` };
   }
+}
+
+/** An instant query against `address` (e.g. http://prometheus:9090, a path prefix allowed) answered by one number. Never throws. */
+export async function queryPrometheus(address: string, promql: string, opts: QueryOptions): Promise<QueryResult> {
+  const q = await instantQuery(address, promql, opts);
+  if ('error' in q) return q;
+  const r = interpret(q.body);
+  return r.error !== undefined && q.body.status === 'error' ? { error: `${q.where}: ${r.error}` } : r;
+}
+
+/** One series of an instant vector: its labels and value. */
+export interface VectorSample {
+  metric: Record<string, string>;
+  value: number | undefined;
+}
+
+/** An instant query whose answer may hold many series (e.g. histogram buckets by `le`); an empty vector is no samples. Never throws. */
+export async function queryPrometheusVector(address: string, promql: string, opts: QueryOptions): Promise<{ samples: VectorSample[] } | { error: string }> {
+  const q = await instantQuery(address, promql, opts);
+  if ('error' in q) return q;
+  const body = q.body;
+  if (body.status === 'error') return { error: `${q.where}: ${body.errorType ?? 'error'}: ${body.error ?? 'no message'}` };
+  if (body.data.resultType !== 'vector') return { error: `${q.where}: the query returned a ${body.data.resultType}, not an instant vector` };
+  return { samples: body.data.result.map((s) => ({ metric: s.metric, value: s.value ? parseSampleValue(s.value[1]) : undefined })) };
 }
 
 export interface PrometheusContext {

@@ -12,8 +12,8 @@ import { optionalDurationMs } from '../../core/duration.ts';
 import type { PlanState, WindowObservation } from './state.ts';
 import type { SeriesFilter, TargetView } from './target.ts';
 
-/** Reads merged telemetry of the series matching `filter` (and `slice`) over [fromMs, toMs). */
-export type WindowReader = (q: SeriesFilter & { slice?: Record<string, string>; fromMs: number; toMs: number }) => WindowStats;
+/** Reads merged telemetry of the series matching `filter` (and `slice`) over [fromMs, toMs): in process, or from a metrics backend (a promise). */
+export type WindowReader = (q: SeriesFilter & { slice?: Record<string, string>; fromMs: number; toMs: number }) => WindowStats | Promise<WindowStats>;
 /** Distinct values of one stratum seen for a service. */
 export type SliceLister = (q: { namespace: string; service: string; stratum: string }) => string[];
 
@@ -59,7 +59,7 @@ export const PAIR_GRACE_MS = 2000;
 export type OutcomeReader = (q: {
   namespace: string; service: string; baselineRevision: string; candidateRevision: string; metric: string; denominator?: string;
   per: 'unit' | 'request'; fromMs: number; toMs: number; attributionMs: number; stratum?: string;
-}) => OutcomeRead;
+}) => OutcomeRead | Promise<OutcomeRead>;
 
 /** Feedback counts once its prediction is older than this, unless the plan says otherwise. */
 export const DEFAULT_ATTRIBUTION_MS = 24 * 3_600_000;
@@ -84,9 +84,9 @@ export async function observeWindow(
   // In a shadow phase the candidate answers copies only: its telemetry is the mirror series.
   const shadow = state !== undefined && spec.phases[state.phaseIndex]?.shadow !== undefined;
   const candidate = view.candidate && shadow ? { ...view.candidate, role: 'mirror' as const } : view.candidate;
-  const side = (f: SeriesFilter | undefined, slice?: Record<string, string>): SideEvidence =>
-    f ? sideFromWindow(deps.readWindow({ ...f, ...(slice ? { slice } : {}), ...span })) : emptySide();
-  const obs: WindowObservation = { ...span, candidate: side(candidate), baseline: side(view.baseline) };
+  const side = async (f: SeriesFilter | undefined, slice?: Record<string, string>): Promise<SideEvidence> =>
+    f ? sideFromWindow(await deps.readWindow({ ...f, ...(slice ? { slice } : {}), ...span })) : emptySide();
+  const obs: WindowObservation = { ...span, candidate: await side(candidate), baseline: await side(view.baseline) };
   if (shadow && deps.readPairs && view.candidate?.revision) {
     const read = deps.readPairs({ namespace: view.candidate.namespace, service: view.candidate.service, revision: view.candidate.revision, after: state?.pairsCursor ?? 0, beforeMs: now - PAIR_GRACE_MS });
     obs.shadowPairs = read.pairs;
@@ -97,7 +97,7 @@ export async function observeWindow(
   const stepStart = state?.stepStartedAt;
   if (obs.baseline.requests === 0 && view.baseline && stepStart !== undefined && (state?.evidence?.baseline.requests ?? 0) === 0) {
     const windowMs = span.toMs - span.fromMs;
-    obs.reference = sideFromWindow(deps.readWindow({ ...view.baseline, fromMs: stepStart - REFERENCE_WINDOWS * windowMs, toMs: stepStart }));
+    obs.reference = sideFromWindow(await deps.readWindow({ ...view.baseline, fromMs: stepStart - REFERENCE_WINDOWS * windowMs, toMs: stepStart }));
   }
   const gates = spec.gates ?? [];
   const strata = [...new Set(gates.flatMap((g) => (g.bySlice ? [g.bySlice] : [])))];
@@ -107,14 +107,14 @@ export async function observeWindow(
     for (const stratum of strata) {
       slices[stratum] = {};
       for (const value of deps.listSlices({ namespace: base.namespace, service: base.service, stratum })) {
-        slices[stratum][value] = { candidate: side(candidate, { [stratum]: value }), baseline: side(view.baseline, { [stratum]: value }) };
+        slices[stratum][value] = { candidate: await side(candidate, { [stratum]: value }), baseline: await side(view.baseline, { [stratum]: value }) };
       }
     }
     obs.slices = slices;
   }
-  const outcomes = readOutcomes(spec, view, span, deps, state);
+  const outcomes = await readOutcomes(spec, view, span, deps, state);
   if (outcomes) obs.outcomes = outcomes;
-  const arms = readArms(spec, view, span, deps, state);
+  const arms = await readArms(spec, view, span, deps, state);
   if (arms) obs.arms = arms;
   const unmatched = arms ? readUnmatched(spec, view.arms?.[0]?.filter.namespace ?? '', deps, state) : undefined;
   if (unmatched !== undefined) obs.unmatchedRewards = unmatched;
@@ -134,7 +134,7 @@ export async function observeWindow(
 }
 
 /** Outcome totals since the step began for every outcome gate, and for an abTest's primary metric. */
-function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, view: TargetView, span: { toMs: number }, deps: ObserveDeps, state: PlanState | undefined): Record<string, OutcomeRead> | undefined {
+async function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, view: TargetView, span: { toMs: number }, deps: ObserveDeps, state: PlanState | undefined): Promise<Record<string, OutcomeRead> | undefined> {
   const c = view.candidate;
   const b = view.baseline;
   if (!deps.readOutcomes || !state || state.stepStartedAt === undefined || !c?.revision || !b?.revision) return undefined;
@@ -145,7 +145,7 @@ function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, view: Tar
   if (wanted.length === 0) return undefined;
   const out: Record<string, OutcomeRead> = {};
   for (const [key, metric, o, stratum] of wanted) {
-    out[key] = deps.readOutcomes({
+    out[key] = await deps.readOutcomes({
       namespace: c.namespace, service: c.service, baselineRevision: b.revision, candidateRevision: c.revision, metric, per: o.per,
       fromMs: state.stepStartedAt, toMs: span.toMs, attributionMs: optionalDurationMs(o.attributionWindow) ?? DEFAULT_ATTRIBUTION_MS,
       ...(o.denominator ? { denominator: o.denominator } : {}), ...(stratum ? { stratum } : {}),
@@ -155,7 +155,7 @@ function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, view: Tar
 }
 
 /** A bandit's arms: each arm's telemetry in this window and its rewards since the phase began. */
-function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps, state: PlanState | undefined): WindowObservation['arms'] {
+async function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView, span: { fromMs: number; toMs: number }, deps: ObserveDeps, state: PlanState | undefined): Promise<WindowObservation['arms']> {
   const b = state ? spec.phases[state.phaseIndex]?.bandit : undefined;
   if (!b || !view.arms || !deps.readArmRewards || state?.stepStartedAt === undefined) return undefined;
   const declared = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', kind: 'binary' as const, min: undefined, max: undefined };
@@ -167,7 +167,8 @@ function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView, span:
     metric: reward.metric, fromMs: state.stepStartedAt,
     ...(reward.min !== undefined ? { min: reward.min } : {}), ...(reward.max !== undefined ? { max: reward.max } : {}),
   });
-  return view.arms.map((a, i) => ({ name: a.name, fallback: a.fallback, window: sideFromWindow(deps.readWindow({ ...a.filter, ...span })), reading: readings[i]! }));
+  const windows = await Promise.all(view.arms.map((a) => deps.readWindow({ ...a.filter, ...span })));
+  return view.arms.map((a, i) => ({ name: a.name, fallback: a.fallback, window: sideFromWindow(windows[i]!), reading: readings[i]! }));
 }
 
 /** Reward events of the bandit's metric that joined no prediction since the phase began. */
