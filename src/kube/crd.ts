@@ -14,9 +14,23 @@ type Json = Record<string, unknown>;
 /** Keys a structural schema has no use for (or forbids). */
 const DROP = new Set(['x-kubernetes-group-version-kind', '$schema', 'id']);
 
+/**
+ * A union of different types (a bandit's reward: a metric name or an object)
+ * cannot be said structurally; such a field keeps whatever it is given, and
+ * the controller checks it with the zod schema when it reads the plan.
+ */
+function unionOfTypes(node: Json): boolean {
+  const branches = (node.anyOf ?? node.oneOf) as Json[] | undefined;
+  return Array.isArray(branches) && new Set(branches.map((b) => b.type)).size > 1;
+}
+
 function structural(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(structural);
   if (typeof node !== 'object' || node === null) return node;
+  if (unionOfTypes(node as Json)) {
+    const { description } = node as Json;
+    return { ...(description ? { description } : {}), 'x-kubernetes-preserve-unknown-fields': true };
+  }
   const out: Json = {};
   for (const [k, v] of Object.entries(node as Json)) {
     if (DROP.has(k)) continue;
