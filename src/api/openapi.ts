@@ -41,7 +41,8 @@ function kubeify(node: unknown): unknown {
         continue;
       }
     }
-    out[k] = kubeify(v);
+    // Values (a default, an enum's members) are data, not schemas: an empty default object stays {}.
+    out[k] = k === 'default' || k === 'enum' || k === 'const' || k === 'examples' ? v : kubeify(v);
   }
   const anyOf = out.anyOf as Json[] | undefined;
   if (Array.isArray(anyOf) && anyOf.length === 2) {
