@@ -147,7 +147,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           : kubectl(['apply', '--server-side', '-f', '-', '-o', 'name'], { input: JSON.stringify(m) });
         names.push(...out.stdout.split('\n').filter((l) => l.startsWith('customresourcedefinition')));
       }
-      for (const n of names) kubectl(['wait', '--for=condition=Established', n, '--timeout=60s']);
+      // Polled rather than `kubectl wait`, which fails while a new CRD has no conditions yet.
+      for (const n of names) {
+        await until(`${n} to be Established`, () => {
+          const r = kubectl(['get', n, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'], { allowFail: true });
+          return r.stdout === 'True' ? true : undefined;
+        }, 60_000);
+      }
       // Established comes a moment before the new storage serves: list each until it answers.
       for (const n of names) {
         const resource = n.split('/')[1]!;
