@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { isSwitchyardError } from './core/errors.ts';
 import { VERSION } from './core/version.ts';
 import { registerUpCommand } from './server/command.ts';
+import { registerClusterCommands } from './server/cluster-command.ts';
 import { registerClientCommands } from './cli/program.ts';
 import { registerModelServerCommand } from './runtime/modelserver/command.ts';
 import { registerRuntimesCommand } from './runtime/python/command.ts';
@@ -14,6 +15,7 @@ const program = new Command('switchyard')
   .showHelpAfterError();
 
 registerUpCommand(program);
+registerClusterCommands(program);
 registerModelServerCommand(program);
 registerRuntimesCommand(program);
 registerClientCommands(program);
