@@ -1,18 +1,12 @@
 // Cluster mode on the command line: `switchyard controller` (the TrafficPlan
 // controller against a Kubernetes API server) and `switchyard sink` (the
 // receiver for KServe's payload logger). Flags, foreground run, signals.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { METRIC_SOURCES, type MetricSource } from '../kube/metric-templates.ts';
 import { PROMETHEUS_URL_ENV } from '../kube/prometheus.ts';
 import { runClusterController } from './cluster-controller.ts';
-import { duration } from './limit-flags.ts';
+import { duration, port } from './limit-flags.ts';
 import { startSink } from './sink.ts';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
-  return n;
-}
 
 const line = (text: string) => console.log(`${new Date().toISOString()} ${text}`);
 
@@ -86,7 +80,7 @@ Examples:
     .description("Receive KServe's payload-logger CloudEvents (spec.predictor.logger.url) and keep each revision's output telemetry for the controller's model-output gates")
     .option('--data-dir <dir>', 'where the prediction log lives', '.switchyard-sink')
     .option('--port <port>', 'port to listen on', port, 8080)
-    .option('--listen <address>', 'address to bind', '0.0.0.0')
+    .option('--listen <address>', 'address to bind (0.0.0.0 in a pod, so the logger can reach it)', '127.0.0.1')
     .option('--unit-header <name>', 'a request header (in the logger\'s metadataHeaders) that names the unit, for per-unit outcomes')
     .action(async (f: { dataDir: string; port: number; listen: string; unitHeader?: string }) => {
       const sink = await startSink({ dataDir: f.dataDir, port: f.port, listen: f.listen, ...(f.unitHeader ? { unitHeader: f.unitHeader } : {}), log: line });

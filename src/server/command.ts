@@ -1,13 +1,7 @@
 // `switchyard up` on the command line: flags, foreground run, signals.
-import { Command, InvalidArgumentError } from 'commander';
-import { addLimitFlags, duration, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
+import { Command } from 'commander';
+import { addLimitFlags, duration, limitsFromFlags, port, type LimitFlags } from './limit-flags.ts';
 import { up } from './up.ts';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
-  return n;
-}
 
 export function registerUpCommand(program: Command): void {
   const cmd = program

@@ -1,12 +1,20 @@
-// The `switchyard up` flags for the limits of the gateway and the API server:
-// durations as Go durations (32s, 5m), sizes as Kubernetes quantities (64Mi),
-// counts as integers. Each flag's help shows its default.
+// Flags of the long-running commands (`switchyard up`, `controller`, `sink`):
+// ports, and the limits of the gateway and the API server: durations as Go
+// durations (32s, 5m), sizes as Kubernetes quantities (64Mi), counts as
+// integers. Each flag's help shows its default.
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseGoDuration } from '../core/duration.ts';
 import type { HttpLimits } from '../core/http-limits.ts';
 import { parseByteQuantity } from '../core/quantity.ts';
 import { GATEWAY_LIMITS } from '../gateway/limits.ts';
 import { API_LIMITS, type ApiLimits } from './apiserver/limits.ts';
+
+/** A port flag (0 picks a free one). */
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
 
 /** A positive Go duration flag (10s, 2m, 1h) in milliseconds. */
 export function duration(value: string): number {
