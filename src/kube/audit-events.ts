@@ -48,6 +48,11 @@ function noteOf(entry: AuditEntry): string {
   return text.length > 1024 ? `${text.slice(0, 1021)}...` : text;
 }
 
+/** An Event's name prefix from its object's name: a DNS subdomain whatever the name (an Event's name must be one). */
+function eventPrefix(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '').slice(0, 200) || 'audit';
+}
+
 /** The Event recording one audit entry, with its regarding object's uid when known. */
 export function auditEvent(entry: AuditEntry, source: EventSource, uid?: string): Record<string, unknown> {
   const where = parseAuditResource(entry.resource);
@@ -62,7 +67,7 @@ export function auditEvent(entry: AuditEntry, source: EventSource, uid?: string)
   return {
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
-    metadata: { generateName: `${where.name.slice(0, 200)}-`, namespace: where.namespace || 'default', labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations },
+    metadata: { generateName: `${eventPrefix(where.name)}-`, namespace: where.namespace || 'default', labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations },
     eventTime: microTime(source.now()),
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: source.instance.slice(0, 128),

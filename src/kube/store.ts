@@ -10,7 +10,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { syError } from '../core/errors.ts';
 import { auditResource } from '../store/objects.ts';
 import type {
-  AuditEntry, AuditRecord, AuditVerification, DeleteOptions, KubeObject, ListOptions, ListResult, ObjectKey,
+  AuditEntry, AuditQuery, AuditRecord, AuditVerification, DeleteOptions, KubeObject, ListOptions, ListResult, ObjectKey,
   ResourceType, Store, WatchEvent, WatchOptions, WriteOptions,
 } from '../store/types.ts';
 import { auditEvent, evidenceProblem, MANAGED_BY, MANAGED_BY_LABEL, recordOfEvent, type EventSource } from './audit-events.ts';
@@ -161,12 +161,15 @@ export class KubeStore implements Store {
 
   private async auditEvents(): Promise<Json[]> {
     const { items } = await this.list(EVENTS, { labelSelector: [{ key: MANAGED_BY_LABEL, operator: 'In', values: [MANAGED_BY] }] });
-    return (items as Json[]).sort((a, b) => String(a.eventTime ?? '').localeCompare(String(b.eventTime ?? '')));
+    // Written in the same millisecond, they are told apart by the order the API server stored them.
+    const rv = (o: Json) => Number((o.metadata as { resourceVersion?: string }).resourceVersion ?? 0);
+    return (items as Json[]).sort((a, b) => String(a.eventTime ?? '').localeCompare(String(b.eventTime ?? '')) || rv(a) - rv(b));
   }
 
   /** Events this controller wrote, oldest first; seq is the place in that list (Events expire, so it is not stable across time). */
-  async listAudit(opts: { sinceSeq?: number; limit?: number } = {}): Promise<AuditRecord[]> {
-    const records = (await this.auditEvents()).map((ev, i) => recordOfEvent(ev as never, i + 1)).filter((r) => r.seq > (opts.sinceSeq ?? 0));
+  async listAudit(opts: AuditQuery = {}): Promise<AuditRecord[]> {
+    const records = (await this.auditEvents()).map((ev, i) => recordOfEvent(ev as never, i + 1)).filter((r) => r.seq > (opts.sinceSeq ?? 0)
+      && (opts.resource === undefined || r.resource === opts.resource) && (opts.verbPrefix === undefined || r.verb.startsWith(opts.verbPrefix)));
     return opts.limit !== undefined ? records.slice(0, opts.limit) : records;
   }
 

@@ -43,6 +43,7 @@ if (NEEDS_CONTROL_PLANE === false) {
     'create sets uid, resourceVersion, generation and creationTimestamp, ignoring client values': 'the API server stamps creationTimestamp with its own clock, which a test cannot set',
     'create of an existing name is AlreadyExists and changes nothing; other namespaces and kinds are separate': AUDIT,
     'update with a stale resourceVersion is Conflict and changes nothing': AUDIT,
+    'a write can carry evidence into its own audit record': AUDIT,
     'an update that changes nothing keeps the resourceVersion and writes no audit record': AUDIT,
     'delete returns the object, honours a resourceVersion precondition, and removes it': 'the API server answers a delete with the object as last stored; the deletion\'s own resourceVersion is only in the watch\'s DELETED event',
     'a graceful delete marks the object and keeps it; updates keep the mark and cannot set or move it; a plain delete removes it': 'graceful deletion of pods is the kubelet\'s; cluster mode writes no pods',
