@@ -6,11 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NEEDS_CONTROL_PLANE, ROOT, startControlPlane, type ControlPlane } from '../kube/control-plane.ts';
 import { skipUnless } from '../prerequisite.ts';
 import { until } from '../until.ts';
-import { IstioMetrics, KServeDouble, startController, startPrometheus, type ControllerProcess, type Prometheus } from './cluster.ts';
+import { IstioMetrics, KServeDouble, PayloadLogger, startController, startPrometheus, startSinkProcess, type ControllerProcess, type Prometheus } from './cluster.ts';
 
 const SKIP = NEEDS_CONTROL_PLANE || skipUnless(spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0, 'the prometheus binary is not installed (Debian package prometheus; .ci/run installs it)');
 const NS = 'prod';
@@ -44,6 +46,9 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
   let metrics: IstioMetrics;
   let prom: Prometheus;
   let saToken: string;
+  let sink: Awaited<ReturnType<typeof startSinkProcess>>;
+  let logger: PayloadLogger;
+  let sinkDir: string;
   const controllers: ControllerProcess[] = [];
 
   const kubectl = (args: string[], input?: string) => cp.kubectl(args, input === undefined ? {} : { input }).stdout;
@@ -79,15 +84,22 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     metrics = new IstioMetrics(cp, kserve);
     await metrics.start();
     prom = await startPrometheus(metrics.port);
+    sinkDir = mkdtempSync(join(tmpdir(), 'sy-cluster-sink-'));
+    sink = await startSinkProcess(sinkDir);
+    logger = new PayloadLogger(kserve, sink.url);
+    logger.start();
     const kubeconfig = cp.kubeconfigFile(saToken, 'switchyard-controller');
-    controllers.push(startController(kubeconfig, 'replica-a', prom.url));
+    controllers.push(startController(kubeconfig, 'replica-a', prom.url, sink.url));
     await until('replica-a to take the lease', () => (cp.kubectl(['get', 'lease', 'switchyard-controller', '-n', 'switchyard-system'], { allowFail: true }).code === 0 ? true : undefined), 30_000, logs);
-    controllers.push(startController(kubeconfig, 'replica-b', prom.url));
+    controllers.push(startController(kubeconfig, 'replica-b', prom.url, sink.url));
   });
 
   after(async () => {
     for (const c of controllers) await c.stop().catch(() => undefined);
     kserve?.stop();
+    logger?.stop();
+    await sink?.stop();
+    if (sinkDir) rmSync(sinkDir, { recursive: true, force: true });
     await metrics?.stop();
     await prom?.stop();
     await cp?.stop();
@@ -127,6 +139,23 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.equal(failed.type, 'Warning');
     assert.equal(failed.action, 'plan/gate-failed');
     assert.match(failed.note, /Progressing → RolledBack/);
+  });
+
+  test('a candidate whose answers shift (in the payload logger\'s CloudEvents, through switchyard sink) is rolled back on outputPSI', async () => {
+    kubectl(['apply', '-f', '-'], isvc('spam', 'gs://models/spam/v1'));
+    await until('KServe to roll out spam v1', () => isvcOf('spam').status?.components?.predictor?.latestRolledoutRevision);
+    const p = JSON.parse(plan('spam-v2', 'spam', 'gs://models/spam/v2-shifted', [25, 50], 150));
+    delete p.metadata.annotations;
+    p.spec.gates = [{ metric: 'errorRate', max: 0.05 }, { metric: 'outputPSI', max: 0.2 }];
+    kubectl(['apply', '-f', '-'], JSON.stringify(p));
+    const done = await waitPhase('spam-v2', ['Promoted', 'RolledBack', 'Aborted']);
+    assert.equal(done.status.phase, 'RolledBack', done.status.message);
+    assert.match(done.status.message, /outputPSI/);
+    assert.equal((await reconciled('spam')).spec.predictor.canaryTrafficPercent, 0);
+    const psi = (done.status.gates as Obj[]).find((g) => g.metric === 'outputPSI')!;
+    assert.equal(psi.verdict, 'fail');
+    assert.ok(psi.samples.candidate > 0 && psi.samples.baseline > 0, JSON.stringify(psi));
+    assert.equal(events('spam-v2').at(-1)!.action, 'plan/gate-failed');
   });
 
   test('the kill command (the switchyard.dev/command annotation) rolls back at once and is consumed', async () => {
@@ -192,7 +221,7 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     kubectl(['apply', '-f', '-'], isvc('churn', 'gs://models/churn/v1'));
     await until('KServe to roll out churn v1', () => isvcOf('churn').status?.components?.predictor?.latestRolledoutRevision);
     kubectl(['apply', '-f', '-'], plan('churn-v2', 'churn', 'gs://models/churn/v2', [20, 40, 60], 150));
-    await until('churn at 40 %', () => (isvcOf('churn').spec.predictor.canaryTrafficPercent === 40 ? true : undefined), 90_000, logs);
+    await until('churn at 40 %', () => (isvcOf('churn').spec.predictor.canaryTrafficPercent === 40 ? true : undefined), 150_000, logs);
     const killedAt = Date.now();
     leader.proc.kill('SIGKILL');
     const tookAt = await until(`${follower.identity} to take the lease`, () => (holder() === follower.identity ? Date.now() : undefined), 20_000, logs);

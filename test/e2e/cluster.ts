@@ -122,7 +122,7 @@ export class IstioMetrics {
   private vsTimer: NodeJS.Timeout | undefined;
   port = 0;
 
-  constructor(cp: ControlPlane, private readonly kserve: KServeDouble, private readonly rps = 200) {
+  constructor(cp: ControlPlane, private readonly kserve: KServeDouble, private readonly rps = 600) {
     this.vsApi = cp.kubeConfig().makeApiClient(CustomObjectsApi);
   }
 
@@ -228,10 +228,10 @@ export interface ControllerProcess {
 }
 
 /** `switchyard controller` as its own process, with short lease timings so a takeover fits in a test. */
-export function startController(kubeconfig: string, identity: string, prometheusUrl: string): ControllerProcess {
+export function startController(kubeconfig: string, identity: string, prometheusUrl: string, sinkUrl: string): ControllerProcess {
   let out = '';
   const proc = spawn(process.execPath, [
-    join(ROOT, 'bin/switchyard.js'), 'controller', '--kubeconfig', kubeconfig, '--identity', identity, '--prometheus-url', prometheusUrl,
+    join(ROOT, 'bin/switchyard.js'), 'controller', '--kubeconfig', kubeconfig, '--identity', identity, '--prometheus-url', prometheusUrl, '--sink-url', sinkUrl,
     '--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms', '--tick', '500ms',
   ], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   proc.stdout!.on('data', (d) => (out += d));
@@ -246,4 +246,73 @@ export function startController(kubeconfig: string, identity: string, prometheus
       await gone;
     },
   };
+}
+
+/** `switchyard sink` as its own process on a free loopback port. */
+export async function startSinkProcess(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  let out = '';
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/switchyard.js'), 'sink', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  await until('switchyard sink to answer', async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, () => out);
+  return {
+    url,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const gone = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
+/**
+ * KServe's payload logger, as its agent sends to spec.predictor.logger.url:
+ * for `rps` inferences a second per InferenceService, split as the double's
+ * status says, a request and a response CloudEvent (binary mode, one ce-id)
+ * from the revision's pod. A revision whose storageUri contains "shifted"
+ * answers class 2 every time; the others answer classes 0 and 1 in turn.
+ */
+export class PayloadLogger {
+  private timer: NodeJS.Timeout | undefined;
+  private seq = 0;
+  private busy = false;
+
+  constructor(private readonly kserve: KServeDouble, private readonly sinkUrl: string, private readonly rps = 100) {}
+
+  start(): void {
+    const tickMs = 200;
+    const carry = new Map<string, number>();
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.busy = true;
+      const posts: Array<Promise<unknown>> = [];
+      for (const [key, split] of this.kserve.splits) {
+        const [namespace, service] = key.split('/') as [string, string];
+        for (const { revision, percent } of split) {
+          const due = (carry.get(revision.name) ?? 0) + (this.rps * tickMs / 1000) * percent / 100;
+          const n = Math.floor(due);
+          carry.set(revision.name, due - n);
+          for (let i = 0; i < n; i++) posts.push(this.inference(namespace, service, revision.name, revision.storageUri.includes('shifted') ? 2 : this.seq % 2));
+        }
+      }
+      void Promise.allSettled(posts).finally(() => (this.busy = false));
+    }, tickMs);
+  }
+
+  private async inference(namespace: string, service: string, revision: string, label: number): Promise<void> {
+    const id = `req-${++this.seq}`;
+    const headers = (kind: string) => ({
+      'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': id, 'ce-type': `org.kubeflow.serving.inference.${kind}`,
+      'ce-source': `http://localhost:9081/${revision}-deployment-6d4f9b7c8-x2k9p`, 'ce-inferenceservicename': service, 'ce-namespace': namespace, 'ce-component': 'predictor', 'ce-endpoint': '',
+    });
+    await fetch(this.sinkUrl, { method: 'POST', headers: headers('request'), body: JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] }) });
+    await fetch(this.sinkUrl, { method: 'POST', headers: headers('response'), body: JSON.stringify({ predictions: [label] }) });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
