@@ -1,11 +1,13 @@
 // Cluster mode on the command line: `switchyard controller` (the TrafficPlan
-// controller against a Kubernetes API server) and `switchyard sink` (the
-// receiver for KServe's payload logger). Flags, foreground run, signals.
+// controller against a Kubernetes API server), `switchyard sink` (the
+// receiver for KServe's payload logger) and `switchyard export` (a data
+// directory's objects as cluster manifests). Flags, foreground run, signals.
 import { Command, Option } from 'commander';
 import { METRIC_SOURCES, type MetricSource } from '../kube/metric-templates.ts';
 import { PROMETHEUS_URL_ENV } from '../kube/prometheus.ts';
 import { runClusterController } from './cluster-controller.ts';
 import { duration, port } from './limit-flags.ts';
+import { exportManifests } from './export.ts';
 import { startSink } from './sink.ts';
 
 const line = (text: string) => console.log(`${new Date().toISOString()} ${text}`);
@@ -85,5 +87,20 @@ Examples:
     .action(async (f: { dataDir: string; port: number; listen: string; unitHeader?: string }) => {
       const sink = await startSink({ dataDir: f.dataDir, port: f.port, listen: f.listen, ...(f.unitHeader ? { unitHeader: f.unitHeader } : {}), log: line });
       onSignals(() => sink.stop());
+    });
+
+  program
+    .command('export')
+    .description("Print a data directory's InferenceServices, VirtualServices and TrafficPlans as manifests for a cluster (status and server fields left out)")
+    .option('--data-dir <dir>', 'the data directory of `switchyard up`', '.switchyard')
+    .addHelpText('after', `
+All namespaces unless the global -n/--namespace names one.
+
+Examples:
+  switchyard export > manifests.yaml && kubectl apply -f manifests.yaml
+  switchyard export -n prod --data-dir /srv/switchyard | kubectl apply --dry-run=server -f -`)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ dataDir: string; namespace?: string }>();
+      process.stdout.write(await exportManifests(f.dataDir, f.namespace));
     });
 }
