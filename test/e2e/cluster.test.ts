@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { NEEDS_CONTROL_PLANE, ROOT, startControlPlane, type ControlPlane } from '../kube/control-plane.ts';
 import { skipUnless } from '../prerequisite.ts';
 import { until } from '../until.ts';
+import { exampleDataDir } from '../server/export-fixture.ts';
 import { IstioMetrics, KServeDouble, PayloadLogger, startController, startPrometheus, startSinkProcess, type ControllerProcess, type Prometheus } from './cluster.ts';
 
 const SKIP = NEEDS_CONTROL_PLANE || skipUnless(spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0, 'the prometheus binary is not installed (Debian package prometheus; .ci/run installs it)');
@@ -213,6 +214,20 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.match(refused.message, /spec\.phases\[0\]\.shadow: a shadow phase needs Switchyard's gateway/);
     assert.equal(isvcOf('ads').spec.predictor.model.storageUri, 'gs://models/ads/v1');
     assert.equal(isvcOf('ads').spec.predictor.canaryTrafficPercent, undefined);
+  });
+
+  test('switchyard export renders a data directory\'s objects as manifests the real API server accepts under KServe\'s and Istio\'s CRDs', async () => {
+    const { dir } = await exampleDataDir();
+    try {
+      const out = spawnSync(process.execPath, [join(ROOT, 'bin/switchyard.js'), 'export', '--data-dir', dir], { encoding: 'utf8', cwd: ROOT });
+      assert.equal(out.status, 0, out.stderr);
+      kubectl(['create', 'namespace', 'demo']);
+      const applied = cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-', '-o', 'name'], { input: out.stdout });
+      assert.deepEqual(applied.stdout.trim().split('\n'), ['inferenceservice.serving.kserve.io/iris', 'virtualservice.networking.istio.io/iris-router', 'trafficplan.switchyard.dev/iris-v2']);
+      assert.equal(applied.stderr, '', 'no field the CRDs do not know (strict validation warns)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('kill -9 of the leader mid-plan: the other replica takes the Lease and finishes the plan, no step repeated', async (t) => {
