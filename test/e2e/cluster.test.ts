@@ -173,6 +173,20 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.deepEqual([kill.action, kill.type, kill.metadata.annotations['switchyard.dev/actor']], ['plan/kill', 'Warning', 'alice']);
   });
 
+  test('switchyard plan rollback speaks to the cluster\'s API server as to switchyard up\'s: the controller acts and the CLI reports it', async () => {
+    kubectl(['apply', '-f', '-'], isvc('loan', 'gs://models/loan/v1'));
+    await until('KServe to roll out loan v1', () => isvcOf('loan').status?.components?.predictor?.latestRolledoutRevision);
+    kubectl(['apply', '-f', '-'], plan('loan-v2', 'loan', 'gs://models/loan/v2', [10, 50], 1_000_000));
+    await until('loan at 10 %', () => (isvcOf('loan').spec.predictor.canaryTrafficPercent === 10 ? true : undefined), 60_000, logs);
+    const out = spawnSync(process.execPath, [join(ROOT, 'bin/switchyard.js'), 'plan', 'rollback', 'loan-v2', '-n', NS, '--kubeconfig', cp.kubeconfigFile(), '--reason', 'INC-7', '--wait', '30s'], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stdout, /trafficplan\.switchyard\.dev\/loan-v2 rolled back: phase RolledBack/);
+    assert.equal((await reconciled('loan')).spec.predictor.canaryTrafficPercent, 0);
+    const ev = events('loan-v2').at(-1)!;
+    assert.equal(ev.action, 'plan/rollback');
+    assert.match(ev.note, /INC-7/);
+  });
+
   test('the controller\'s service account may do only what deploy/rbac.yaml grants: Secrets and other kinds are 403', () => {
     const as = (args: string[]) => cp.kubectl(args, { token: saToken, allowFail: true });
     for (const args of [['get', 'secrets', '-n', NS], ['get', 'pods', '-n', NS], ['delete', 'isvc', 'iris', '-n', NS], ['create', 'namespace', 'x'], ['get', 'lease', '-n', 'kube-system']]) {
