@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs node's built-in test runner over test files (Node 20's --test has no globs).
-// usage: run-tests.mjs unit|e2e|ui [path-filter...]
-// e2e is test/e2e, ui (the dashboard in a real browser) is test/ui, unit is everything else.
+// usage: run-tests.mjs unit|e2e|ui|cluster|faults [path-filter...]
+// Each slow suite is a directory of its own: e2e (real kubectl against `switchyard up`), ui (the
+// dashboard in a real browser), cluster (a real kube-apiserver, built by
+// scripts/kube-control-plane.sh), faults (the fault battery); unit is everything else.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -15,11 +17,17 @@ function walk(dir) {
   });
 }
 
+const SLOW = ['e2e', 'ui', 'cluster', 'faults'];
+if (suite !== 'unit' && !SLOW.includes(suite)) {
+  console.error(`unknown suite ${suite}: unit, ${SLOW.join(', ')}`);
+  process.exit(1);
+}
+
 const files = walk('test')
   .filter((f) => f.endsWith('.test.ts'))
   .filter((f) => {
     const dir = f.split(/[\\/]/)[1];
-    return suite === 'unit' ? dir !== 'e2e' && dir !== 'ui' : dir === suite;
+    return suite === 'unit' ? !SLOW.includes(dir) : dir === suite;
   })
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NEEDS_CONTROL_PLANE, ROOT, startControlPlane, type ControlPlane } from '../kube/control-plane.ts';
+import { NEEDS_CONTROL_PLANE, ROOT, startControlPlane, type ControlPlane } from './control-plane.ts';
 import { skipUnless } from '../prerequisite.ts';
 import { until } from '../until.ts';
 import { exampleDataDir } from '../server/export-fixture.ts';

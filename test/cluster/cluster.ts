@@ -1,5 +1,5 @@
 // What the cluster suite runs against: a real kube-apiserver with etcd
-// (test/kube/control-plane.ts) holding the real KServe and Istio CRDs and
+// (test/cluster/control-plane.ts) holding the real KServe and Istio CRDs and
 // deploy/'s CRD and RBAC; a test double for KServe's controller (it turns an
 // InferenceService's spec into the status KServe would write: a new
 // revision per storageUri, the canary split, promotion, rollback); a
@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { freePort, ROOT, type ControlPlane } from '../kube/control-plane.ts';
+import { freePort, ROOT, type ControlPlane } from './control-plane.ts';
 import { until } from '../until.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
