@@ -11,7 +11,15 @@
 // degrees of freedom around the pooled mean with the pooled spread: as
 // uncertain as the data allow, without a reward scale to configure.
 import { betaDraw, gammaDraw, normalDraw } from '../core/random.ts';
-import type { ArmStats, RewardKind } from './bandit.ts';
+
+export type RewardKind = 'binary' | 'continuous';
+
+/** Rewards observed so far for one arm (pulls = rewarded assignments). */
+export interface ArmStats {
+  pulls: number;
+  rewardSum: number;
+  rewardSumSq: number;
+}
 
 /** Monte Carlo draws per estimate unless the caller passes its own (standard error of a probability ≤ 0.5/√2000 ≈ 0.011). */
 export const DEFAULT_SAMPLES = 2000;

@@ -17,22 +17,13 @@
 // n an arm's rewarded pulls; under delayed rewards the two differ, and a
 // reward simply updates the totals when it arrives.
 import { betaDraw } from '../core/random.ts';
-import { argmax, posterior, probabilityBestOf, valueRemainingOf, DEFAULT_SAMPLES } from './bandit-posterior.ts';
+import { argmax, posterior, probabilityBestOf, valueRemainingOf, DEFAULT_SAMPLES, type ArmStats, type RewardKind } from './bandit-posterior.ts';
 
 export { applyLimits, limitsProblem, type Limits } from './bandit-limits.ts';
 export { ipsEstimates, ipsFromTotals, type IpsEstimate, type LoggedReward, type LoggedTotals } from './bandit-ips.ts';
-export { DEFAULT_SAMPLES, VALUE_REMAINING_QUANTILE } from './bandit-posterior.ts';
+export { DEFAULT_SAMPLES, VALUE_REMAINING_QUANTILE, type ArmStats, type RewardKind } from './bandit-posterior.ts';
 
 export type BanditAlgorithm = 'thompson' | 'ucb' | 'ucbTuned' | 'epsilonGreedy';
-export type RewardKind = 'binary' | 'continuous';
-
-/** Rewards observed so far for one arm (pulls = rewarded assignments). */
-export interface ArmStats {
-  pulls: number;
-  rewardSum: number;
-  rewardSumSq: number;
-}
-
 export interface BanditPolicy {
   algorithm: BanditAlgorithm;
   reward: RewardKind;

@@ -16,7 +16,7 @@ import { ForwardError } from './forward.ts';
 import type { GatewayRequest } from './limits.ts';
 import { chooseDestination, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf } from './routing/select.ts';
 import type { CompiledMatch, CompiledRoute, RequestView, Target } from './routing/types.ts';
-import type { ResponseIdentity, ResponseRecord } from './server.ts';
+import type { ResponseIdentity, ResponseRecord } from './response-record.ts';
 import type { UpstreamPools } from './upstreams.ts';
 import { applyHeaderOps, modelPathFor, resolveTarget, shadowHost, type HeaderMap, type Upstream } from './vs-route.ts';
 import { sleep } from '../core/sleep.ts';

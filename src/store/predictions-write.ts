@@ -6,7 +6,35 @@ import Database from 'better-sqlite3';
 import type { FeedbackEvent, FeedbackResult } from '../api/feedback.ts';
 import { FeedbackWriter } from './feedback-write.ts';
 import { filterInput, keyedHash, PolicySet, type InputRule, type PolicySource } from './predictions-policy.ts';
-import type { PredictionEntry } from './predictions.ts';
+
+/** One answered request as the log receives it (built by the gateway side, written here). */
+export type PredictionRole = 'primary' | 'mirror';
+
+export interface PredictionEntry {
+  requestId: string;
+  /** Epoch ms of the response. */
+  time: number;
+  namespace: string;
+  service: string;
+  route?: string;
+  variant?: string;
+  revision?: string;
+  /** Artifact digest of the revision's model (sha256:...). */
+  digest?: string;
+  role: PredictionRole;
+  status: number;
+  latencyMs: number;
+  /** Raw response body; parsed at write time, off the request path. */
+  output?: Uint8Array | string;
+  /** Raw request body: kept only where a policy keeps this request's input, filtered at write time. */
+  input?: Uint8Array | string;
+  cohort?: Readonly<Record<string, string>>;
+  /** The request's unit key (sticky assignment); stored as its keyed hash. */
+  unit?: string;
+  /** A bandit's assignment: the allocation version, and the probability the served arm had under it (propensity). */
+  allocation?: number;
+  propensity?: number;
+}
 
 const sizeOf = (text: string) => Buffer.byteLength(text);
 

@@ -16,36 +16,10 @@ import type { FeedbackEvent, FeedbackResult } from '../api/feedback.ts';
 import { syError } from '../core/errors.ts';
 import { DEFAULT_JOIN_WINDOW_MS, DEFAULT_SCAN_ROWS } from './feedback-write.ts';
 import { DEFAULT_RETENTION_MS, keepsInput, PolicySet, type PolicySource, type ResolvedPolicy } from './predictions-policy.ts';
-import { encodeRow, openPredictionsDb, type WriterConfig } from './predictions-write.ts';
+import { encodeRow, openPredictionsDb, type PredictionEntry, type PredictionRole, type WriterConfig } from './predictions-write.ts';
 import type { WorkerReply, WorkerRequest } from './predictions-worker.ts';
 
-export type PredictionRole = 'primary' | 'mirror';
-
-export interface PredictionEntry {
-  requestId: string;
-  /** Epoch ms of the response. */
-  time: number;
-  namespace: string;
-  service: string;
-  route?: string;
-  variant?: string;
-  revision?: string;
-  /** Artifact digest of the revision's model (sha256:...). */
-  digest?: string;
-  role: PredictionRole;
-  status: number;
-  latencyMs: number;
-  /** Raw response body; parsed at write time, off the request path. */
-  output?: Uint8Array | string;
-  /** Raw request body: kept only where a policy keeps this request's input, filtered at write time. */
-  input?: Uint8Array | string;
-  cohort?: Readonly<Record<string, string>>;
-  /** The request's unit key (sticky assignment); stored as its keyed hash. */
-  unit?: string;
-  /** A bandit's assignment: the allocation version, and the probability the served arm had under it (propensity). */
-  allocation?: number;
-  propensity?: number;
-}
+export type { PredictionEntry, PredictionRole };
 
 export const PredictionLogConfig = z.object({
   maxQueue: z.number().int().positive().default(10_000),

@@ -6,7 +6,7 @@
 // to role 'mirror' and rows with the same id.
 import type { PredictionLog } from '../../store/predictions.ts';
 import type { MirrorRecord } from '../mirror.ts';
-import type { ResponseIdentity, ResponseRecord } from '../server.ts';
+import type { ResponseIdentity, ResponseRecord } from '../response-record.ts';
 import type { TelemetryRecorder } from './recorder.ts';
 
 export interface GatewayObservers {

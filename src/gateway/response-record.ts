@@ -1,0 +1,41 @@
+// What the gateway knows about one answered request: its identity (which
+// service, revision, route and cohort served it) and its outcome. Telemetry
+// and the prediction log consume it after the response is sent.
+export interface ResponseRecord {
+  /** Strata values of the request when an active TrafficPlan defines strata (telemetry slices). */
+  cohort?: Record<string, string>;
+  /** The request's unit key when an active TrafficPlan assigns by one (the prediction log keeps its keyed hash). */
+  unit?: string;
+  /** A bandit's assignment: the allocation version and the chosen arm's probability under it. */
+  allocation?: number;
+  propensity?: number;
+  requestId: string;
+  namespace: string;
+  service: string;
+  revision: string;
+  /** Artifact digest (sha256:…) of the revision's model, from the routing table that chose it. */
+  digest?: string;
+  variant: string;
+  status: number;
+  latencyMs: number;
+  /** Held by the activator before a replica was ready. */
+  buffered: boolean;
+  /** VirtualService route id (namespace/vs/route) and destination host, when a VirtualService routed it. */
+  route?: string;
+  destination?: string;
+  /** Why the gateway answered an error itself (504 timeout, 502/503 upstream). */
+  errorClass?: 'timeout' | 'upstream';
+  /**
+   * The answer body, up to outputCapBytes: copied only when `wantsOutput` sampled the request
+   * (`sampled`) or a mirror was sent (so primary and shadow outputs can be paired). Absent when
+   * larger than the cap, when the exchange failed mid-body, or when not copied.
+   */
+  output?: Buffer;
+  /** The request body, up to outputCapBytes, for sampled requests (instance count, prediction log input). */
+  input?: Buffer;
+  /** `wantsOutput` said yes: the output is meant for output telemetry (a mirrored request's copy may not be). */
+  sampled?: boolean;
+}
+
+/** What identifies a response's series before it is sent: the fields of its ResponseRecord known up front. */
+export type ResponseIdentity = Pick<ResponseRecord, 'namespace' | 'service' | 'revision' | 'variant' | 'route' | 'destination' | 'cohort'>;
