@@ -16,6 +16,24 @@ interface Entry {
 
 export class EndpointRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Calls `fn` after every change of the ready origins (the gateway prunes its connection pools); returns the unsubscribe. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Every ready origin of every revision. */
+  origins(): Set<string> {
+    const all = new Set<string>();
+    for (const e of this.entries.values()) for (const o of e.origins) all.add(o);
+    return all;
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
 
   private entry(revision: string): Entry {
     let e = this.entries.get(revision);
@@ -30,6 +48,7 @@ export class EndpointRegistry {
   set(revision: string, origins: string[]): void {
     const e = this.entry(revision);
     e.origins = origins;
+    this.changed();
     if (origins.length === 0) return;
     for (const w of e.waiters) {
       clearTimeout(w.timer);
@@ -80,5 +99,6 @@ export class EndpointRegistry {
       w.reject(new Error(`revision ${revision} was removed`));
     }
     this.entries.delete(revision);
+    this.changed();
   }
 }

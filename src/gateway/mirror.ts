@@ -112,6 +112,15 @@ export class MirrorSender {
     }
   }
 
+  /** Closes the pools of shadows that are no longer endpoints; copies in flight on them finish. */
+  retain(origins: ReadonlySet<string>): void {
+    for (const [origin, pool] of this.pools) {
+      if (origins.has(origin)) continue;
+      this.pools.delete(origin);
+      void pool.close();
+    }
+  }
+
   /** Destroys the shadow pools: copies in flight are abandoned, never waited for. */
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));

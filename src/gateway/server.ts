@@ -28,7 +28,7 @@ import { MirrorSender, type MirrorRecord } from './mirror.ts';
 import { isShadowed, sendShadow, type ShadowContext } from './shadow.ts';
 import { serveSwitchyardPath, type FeedbackEndpoint } from './feedback.ts';
 import { ProxyError, RetryBudget } from './proxy.ts';
-import { matchVirtualService, requestView, type VsLookup } from './vs-route.ts';
+import { matchVirtualService, requestView, serviceEntryOrigins, type VsLookup } from './vs-route.ts';
 import { serveVirtualService, type VsContext } from './vs-serve.ts';
 import type { ResponseIdentity, ResponseRecord } from './response-record.ts';
 
@@ -239,6 +239,26 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return { status: r.statusCode, body: Buffer.from(await r.body.arrayBuffer()), ...(typeof ct === 'string' ? { contentType: ct } : {}) };
   }
 
+  // Pools follow the endpoints: when a replica goes, or a ServiceEntry leaves the routing table,
+  // its pools close (exchanges in flight on them finish). Coalesced: a burst of changes prunes once.
+  let prunedFor: GatewaySnapshot | undefined;
+  let pruneQueued = false;
+  function prunePools(): void {
+    pruneQueued = false;
+    const table = opts.ingress();
+    prunedFor = table;
+    const live = opts.endpoints.origins();
+    if (table.vs) serviceEntryOrigins(table.vs.table, live);
+    pools.retain(live);
+    mirrors.retain(live);
+  }
+  function schedulePrune(): void {
+    if (pruneQueued) return;
+    pruneQueued = true;
+    setImmediate(prunePools);
+  }
+  const unsubscribeEndpoints = opts.endpoints.onChange(schedulePrune);
+
   // One context per snapshot, rebuilt only when the snapshot is swapped.
   let vsCache: { table: GatewaySnapshot; ctx: VsContext } | undefined;
   function vsContext(table: GatewaySnapshot): VsContext {
@@ -271,6 +291,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && header !== '' ? header : requestIdV7();
     const table = opts.ingress();
+    if (table !== prunedFor) schedulePrune();
     // One map lookup, and only when graphs exist: plain service requests pay nothing more.
     const graph = table.graphs?.size ? table.graphs.get(hostOf(req.headers.host)) : undefined;
     if (graph) {
@@ -427,6 +448,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       server.closeAllConnections();
       await closed;
+      unsubscribeEndpoints();
       await Promise.all([pools.close(), mirrors.close()]);
       if (!opts.payloadLogger) await payloads.close(500);
     },

@@ -34,7 +34,7 @@ export class UpstreamPools {
   }
 
   /** Drops pools whose origin is no longer an endpoint (a replica went away). */
-  retain(origins: Set<string>): void {
+  retain(origins: ReadonlySet<string>): void {
     for (const [origin, pool] of this.pools) {
       if (!origins.has(origin)) {
         this.pools.delete(origin);

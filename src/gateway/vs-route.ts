@@ -7,7 +7,7 @@ import { revisionKey } from '../core/revision-key.ts';
 import type { IncomingMessage } from 'node:http';
 import { routeIngress, type IngressRoute, type IngressTable } from './ingress.ts';
 import { firstMatch, routesForHost } from './routing/match.ts';
-import { KNATIVE_INGRESS_GATEWAY, MESH_GATEWAY, type CompiledMatch, type HeaderOps, type RequestView, type RoutingTable, type Target } from './routing/types.ts';
+import { KNATIVE_INGRESS_GATEWAY, MESH_GATEWAY, type CompiledMatch, type Endpoint, type HeaderOps, type HostRoutes, type RequestView, type RoutingTable, type Target } from './routing/types.ts';
 
 /** The compiled VirtualService table plus the order its gateways are tried in. */
 export interface VsLookup {
@@ -87,6 +87,30 @@ export type Upstream =
 /** IPv6 literals need brackets in an origin. */
 const hostPart = (address: string): string => (address.includes(':') && !address.startsWith('[') ? `[${address}]` : address);
 
+/** The origin of one ServiceEntry endpoint. */
+export function endpointOrigin(target: { readonly tls: boolean }, ep: Endpoint): string {
+  return `${target.tls ? 'https' : 'http'}://${hostPart(ep.address)}:${ep.port}`;
+}
+
+/** Every ServiceEntry endpoint origin a routing table can send to (destinations and mirrors). */
+export function serviceEntryOrigins(table: RoutingTable, into: Set<string>): Set<string> {
+  const add = (t: Target): void => {
+    if (t.kind === 'serviceEntry') for (const ep of t.endpoints) into.add(endpointOrigin(t, ep));
+  };
+  const addHost = (h: HostRoutes | null): void => {
+    for (const m of h?.matches ?? []) {
+      for (const d of m.route.destinations) add(d.target);
+      for (const mi of m.route.mirrors) add(mi.target);
+    }
+  };
+  for (const g of table.gateways.values()) {
+    for (const h of g.exact.values()) addHost(h);
+    for (const w of g.wildcards) addHost(w.routes);
+    addHost(g.catchAll);
+  }
+  return into;
+}
+
 /**
  * A destination target → an upstream. InferenceService predictors follow the
  * service's own split (or a pinned tag, or a DestinationRule subset's
@@ -104,7 +128,7 @@ export function resolveTarget(target: Target, ingress: IngressTable, domain: str
       let x = rng() * total;
       for (const e of eps) if ((x -= e.weight) < 0) { ep = e; break; }
     }
-    const origin = `${target.tls ? 'https' : 'http'}://${hostPart(ep.address)}:${ep.port}`;
+    const origin = endpointOrigin(target, ep);
     return { kind: 'origin', origin, namespace: vsNamespace, service: target.host, revision: target.subset ?? '', variant: target.subset ?? '' };
   }
   const host = target.tag !== null ? `${target.tag}-${target.name}-predictor.${target.namespace}.${domain}` : `${target.name}-predictor.${target.namespace}.${domain}`;
