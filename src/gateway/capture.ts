@@ -1,8 +1,9 @@
 // Bounded copies of bodies for the few requests that need them (sampled for
-// output telemetry, mirrored, retried): the request read into one Buffer, the
-// response copied as it streams past. Everything else stays zero-copy.
+// output telemetry, mirrored, retried, logged): the request read into one
+// Buffer, or copied as it streams past. Everything else stays zero-copy.
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** Reads a request body into one Buffer (see bufferBody). A class: closures would each get a `name` defined under tsx, per request. */
 class BodyReader {
@@ -66,27 +67,21 @@ export function bufferBody(req: IncomingMessage, limit: number): Promise<Buffer 
 }
 
 /**
- * Copies what `src` emits, up to `cap` bytes, beside whatever else reads it
- * (attach before piping). Over the cap the copy is abandoned: `take()` is then
- * undefined, as it is when the stream did not end.
+ * A streamed body passed through with a copy of it, up to `cap` bytes (over it
+ * the copy is abandoned): `onEnd` receives the copy once the body has ended.
+ * For bodies too large to buffer that a payload logger still records.
  */
-export class BodyCopy {
-  private chunks: Buffer[] | null = [];
-  private size = 0;
-  private ended = false;
-
-  constructor(src: Readable, private readonly cap: number) {
-    src.on('data', (c: Buffer) => {
-      if (this.chunks === null) return;
-      this.size += c.length;
-      if (this.size > this.cap) this.chunks = null;
-      else this.chunks.push(c);
-    });
-    src.once('end', () => (this.ended = true));
-  }
-
-  take(): Buffer | undefined {
-    if (this.chunks === null || !this.ended) return undefined;
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-  }
+export function tapStream(src: Readable, cap: number, onEnd: (copy: Buffer | undefined) => void): Readable {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const through = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size <= cap) chunks.push(chunk);
+      done(null, chunk);
+    },
+  });
+  through.once('end', () => onEnd(size <= cap ? Buffer.concat(chunks) : undefined));
+  pipeline(src, through).catch(() => undefined);
+  return through;
 }

@@ -1,15 +1,17 @@
 // One upstream exchange streamed straight into the client response through
 // the gateway's HTTP/1.1 client (h1/pool.ts): no response stream object, no
 // pipe, no parsed header object — the upstream's headers go to res.writeHead
-// as a flat list. This is the hot path of every request without a retry or timeout
-// policy (the InferenceService ingress, and VirtualService routes without
-// `retries`/`timeout`); routes with a policy go through proxy.ts `exchange`.
+// as a flat list. Every proxied request is one or more of these, under the
+// retry policy (retry-policy.ts): an answer the policy would retry is held
+// (read to its end, not written), and a try can be cut short by its per-try
+// timeout or the route's deadline.
 // The handler is a class, not closures: tsx's keepNames would otherwise
 // define a `name` on every closure of every request.
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Upstream, UpstreamHandler } from './h1/types.ts';
 import { HOP_BY_HOP } from './headers.ts';
+import { retriable } from './retry-on.ts';
 import type { HeaderOps } from './routing/types.ts';
 import { applyHeaderOps, type HeaderMap } from './vs-route.ts';
 
@@ -27,21 +29,33 @@ export interface Forward {
   ops: ReadonlyArray<HeaderOps | null | undefined> | null;
   /** Bytes of the response body to keep (0: none); beyond it the copy is abandoned. */
   captureBytes: number;
-  /** An upstream answering this status (e.g. 503, to be retried) is drained, not sent to the client; 0: none. */
-  holdStatus?: number;
+  /** retryOn conditions a retry would follow (retry-on.ts): an answer they cover is drained, not sent; null: none. */
+  holdFor: readonly string[] | null;
+  /** Bound on this try until the upstream's status line (Envoy's perTryTimeout); null: none. */
+  tryTimeoutMs: number | null;
+  /** The route's deadline: aborts the exchange, even mid-body; null: none. */
+  deadline: AbortSignal | null;
 }
 
 export interface Forwarded {
   status: number;
   /** The response body, when captured and within the bound. */
   output: Buffer | undefined;
-  /** The answer had holdStatus: nothing was written to the client. */
+  /** The answer was one to retry (holdFor): nothing was written to the client. */
   held: boolean;
+  /** The upstream's Content-Type, when the body was captured. */
+  contentType: string | undefined;
 }
 
-/** A failure of the exchange; `started` (with the upstream's status) when the response had already begun towards the client. */
+/** What cut a try short, when the gateway did. */
+export type Cutoff = 'per-try-timeout' | 'deadline';
+
+/**
+ * A failure of the exchange; `started` (with the upstream's status) when the response had already
+ * begun towards the client; `cutoff` when a timeout of the gateway's ended it.
+ */
 export class ForwardError extends Error {
-  constructor(cause: Error, readonly started: boolean, readonly status: number) {
+  constructor(cause: Error, readonly started: boolean, readonly status: number, readonly cutoff: Cutoff | undefined) {
     super(cause.message, { cause });
   }
 }
@@ -62,6 +76,10 @@ class Handler implements UpstreamHandler {
   private held = false;
   private onDrain: (() => void) | null = null;
   private waiting = false;
+  private contentType: string | undefined = undefined;
+  private cutoff: Cutoff | undefined = undefined;
+  private tryTimer: NodeJS.Timeout | undefined = undefined;
+  private onDeadline: (() => void) | null = null;
   private readonly onClose: () => void;
 
   constructor(
@@ -73,6 +91,9 @@ class Handler implements UpstreamHandler {
     this.chunks = f.captureBytes > 0 ? [] : null;
     this.onClose = this.closed.bind(this);
     res.once('close', this.onClose);
+    // Timers only when a policy asks for them: they are a measurable cost per request.
+    if (f.tryTimeoutMs !== null) this.tryTimer = setTimeout(this.cut.bind(this, 'per-try-timeout'), f.tryTimeoutMs);
+    if (f.deadline !== null) f.deadline.addEventListener('abort', (this.onDeadline = this.cut.bind(this, 'deadline')), { once: true });
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -84,14 +105,16 @@ class Handler implements UpstreamHandler {
   onHeaders(status: number, raw: string[], resume: () => void): boolean {
     this.status = status;
     this.resumeFn = resume;
+    clearTimeout(this.tryTimer);
     // Held for a retry: read to the end (the connection stays reusable), write nothing.
-    if (status === this.f.holdStatus) return (this.held = true);
+    if (this.f.holdFor !== null && retriable(this.f.holdFor, status)) return (this.held = true);
     const flat: string[] = [];
     const extra = this.f.extra;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower) || isExtra(extra, lower)) continue;
+      if (this.chunks !== null && lower === 'content-type') this.contentType = raw[i + 1];
       flat.push(name, raw[i + 1]!);
     }
     for (let i = 0; i < extra.length; i++) flat.push(extra[i]!);
@@ -99,7 +122,7 @@ class Handler implements UpstreamHandler {
     if (ops === null) {
       this.res.writeHead(status, flat);
     } else {
-      // Header rules need names to look up: an object, lower-case names (as proxy.ts' path has them).
+      // Header rules need names to look up: an object, lower-case names (as header rules name them).
       const h: HeaderMap = {};
       for (let i = 0; i < flat.length; i += 2) {
         const k = flat[i]!.toLowerCase();
@@ -130,19 +153,31 @@ class Handler implements UpstreamHandler {
 
   onComplete(): void {
     if (this.done) return;
-    this.done = true;
-    this.res.off('close', this.onClose);
-    if (this.held) return this.resolve({ status: this.status, output: undefined, held: true });
+    this.finish();
+    if (this.held) return this.resolve({ status: this.status, output: undefined, held: true, contentType: undefined });
     this.res.end();
     const c = this.chunks;
-    this.resolve({ status: this.status, output: c === null ? undefined : c.length === 1 ? c[0]! : Buffer.concat(c, this.size), held: false });
+    this.resolve({ status: this.status, output: c === null ? undefined : c.length === 1 ? c[0]! : Buffer.concat(c, this.size), held: false, contentType: this.contentType });
   }
 
   onError(err: Error): void {
     if (this.done) return;
+    this.finish();
+    this.reject(new ForwardError(err, this.res.headersSent, this.held ? 0 : this.status, this.cutoff));
+  }
+
+  private finish(): void {
     this.done = true;
     this.res.off('close', this.onClose);
-    this.reject(new ForwardError(err, this.res.headersSent, this.held ? 0 : this.status));
+    clearTimeout(this.tryTimer);
+    if (this.onDeadline !== null) this.f.deadline!.removeEventListener('abort', this.onDeadline);
+  }
+
+  /** A timeout of the gateway's ended the try. */
+  private cut(why: Cutoff): void {
+    if (this.done) return;
+    this.cutoff = why;
+    this.cancel(new Error(why === 'deadline' ? 'upstream request timeout' : 'per-try timeout'));
   }
 
   private drained(): void {
@@ -152,8 +187,10 @@ class Handler implements UpstreamHandler {
 
   /** The client went away before the answer was complete: stop reading the upstream. */
   private closed(): void {
-    if (this.done) return;
-    const err = new Error('the client closed the connection');
+    if (!this.done) this.cancel(new Error('the client closed the connection'));
+  }
+
+  private cancel(err: Error): void {
     if (this.abortFn) this.abortFn(err);
     else this.onError(err);
   }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { H1Pool } from '../../src/gateway/h1/pool.ts';
 import type { UpstreamRequest } from '../../src/gateway/h1/types.ts';
-import { failureOf } from '../../src/gateway/proxy.ts';
+import { failureOf } from '../../src/gateway/retry-on.ts';
 
 interface Answer { status: number; headers: string[]; body: Buffer }
 

@@ -50,7 +50,7 @@ function snapshot(): GatewaySnapshot {
     serviceEntries: [{ metadata: { namespace: 'ml', name: 'ext' }, spec: { hosts: ['ext.internal'], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '127.0.0.1', ports: { http: up.port } }] } }],
     virtualServices: [
       { metadata: { namespace: 'ml', name: 'ext' }, spec: { hosts: ['ext.ml.example.com'], gateways: GW, http: [{ route: [{ destination: { host: 'ext.internal' } }] }] } },
-      // A retry policy takes the other exchange path (proxy.ts), which copies bodies its own way.
+      // A route with its own retry policy: the same exchange path, under that policy.
       { metadata: { namespace: 'ml', name: 'retried' }, spec: { hosts: ['retried.ml.example.com'], gateways: GW, http: [{ retries: { attempts: 2, retryOn: '5xx' }, route: [{ destination: { host: 'ext.internal' } }] }] } },
     ],
   });

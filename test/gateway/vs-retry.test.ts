@@ -3,7 +3,8 @@
 // follows the chosen InferenceService.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { retriable, RetryBudget } from '../../src/gateway/proxy.ts';
+import { retriable } from '../../src/gateway/retry-on.ts';
+import { RetryBudget } from '../../src/gateway/retry-policy.ts';
 import { modelPathFor } from '../../src/gateway/vs-route.ts';
 
 describe('retryOn conditions', () => {

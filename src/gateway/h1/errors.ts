@@ -1,6 +1,6 @@
 // Errors of the upstream client. Their codes are undici's where undici has
 // the same failure, so callers classify both clients' errors alike
-// (proxy.ts failureOf: connect failures against resets, mirror.ts timeouts).
+// (retry-on.ts failureOf: connect failures against resets, mirror.ts timeouts).
 
 export class UpstreamError extends Error {
   constructor(message: string, readonly code: string) {
