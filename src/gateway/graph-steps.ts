@@ -5,7 +5,7 @@
 import type { StepTarget } from './graph/compile.ts';
 import type { StepResult } from './graph/execute.ts';
 import { routeIngress } from './ingress.ts';
-import { CE_REQUEST, CE_RESPONSE } from './logger.ts';
+import { CE_REQUEST, CE_RESPONSE } from './payload-logger.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { ResponseRecord } from './response-record.ts';
 import { requestWhole } from './whole-answer.ts';

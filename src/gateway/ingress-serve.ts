@@ -10,7 +10,7 @@ import { answerFailure, errorFormat } from './error-reply.ts';
 import { forwardHeaders } from './headers.ts';
 import type { IngressRoute } from './ingress.ts';
 import type { GatewayRequest } from './limits.ts';
-import { CE_REQUEST, CE_RESPONSE } from './logger.ts';
+import { CE_REQUEST, CE_RESPONSE } from './payload-logger.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { ResponseRecord } from './response-record.ts';
 import { forwardWithRetries } from './retry-policy.ts';

@@ -7,7 +7,7 @@
 // plain maps; routing a request is lookups.
 import { revisionKey } from '../core/revision-key.ts';
 import type { CompiledGraph } from './graph/compile.ts';
-import type { LoggerSpec } from './logger.ts';
+import type { LoggerSpec } from './payload-logger.ts';
 import { EXCLUDED_SLICE, isExcluded, limitShare, strataOf, unitBucket, type KeyReader, type ServiceCohorts } from './cohorts.ts';
 
 export interface TrafficTarget {
@@ -25,7 +25,7 @@ export interface IngressService {
   scaleFromZero: boolean;
   /** How long the activator holds a request (spec timeout, or the default). */
   activatorTimeoutMs: number;
-  /** spec.predictor.logger with a url: payload copies go there (see logger.ts). */
+  /** spec.predictor.logger with a url: payload copies go there (see payload-logger.ts). */
   logger?: LoggerSpec;
   /** Traffic of the transformer and explainer components, when the InferenceService has them. */
   transformer?: TrafficTarget[];

@@ -8,7 +8,7 @@ import type { EndpointRegistry } from './endpoints.ts';
 import { GatewayError } from './error-reply.ts';
 import type { FeedbackEndpoint } from './feedback.ts';
 import type { IngressRoute, IngressTable } from './ingress.ts';
-import { CE_REQUEST, logsRequest, logsResponse, PayloadLogger, type PayloadEvent } from './logger.ts';
+import { CE_REQUEST, logsRequest, logsResponse, PayloadLogger, type PayloadEvent } from './payload-logger.ts';
 import { MirrorSender, type MirrorRecord } from './mirror.ts';
 import type { ResponseIdentity, ResponseRecord } from './response-record.ts';
 import { another, RetryBudget } from './retry-policy.ts';

@@ -80,6 +80,8 @@ export async function forwardWithRetries(res: ServerResponse, f: RetriedForward)
       // Awaited only when it is a promise (waking a revision): most picks are a plain endpoint.
       const picked = f.origin(attempt, origin);
       origin = typeof picked === 'string' ? picked : await picked;
+      // The deadline may have passed while the activator woke a replica.
+      if (deadline?.aborted) throw new GatewayError(504, UPSTREAM_TIMEOUT, 'timeout');
       const r = await forward(res, {
         dispatcher: f.pools.get(origin), path: f.path, method: f.method, headers: f.headers, body: f.body,
         timeoutMs: f.timeoutMs, extra: f.extra, ops: f.ops, captureBytes: f.captureBytes,

@@ -14,7 +14,7 @@ import { callService, callUrl } from './graph-steps.ts';
 import { serveGraph } from './graph/serve.ts';
 import { serveIngress } from './ingress-serve.ts';
 import { countUndeclaredBody, GATEWAY_LIMITS, GatewayRequest, kserveErrorBody } from './limits.ts';
-import type { PayloadLoggerStats } from './logger.ts';
+import type { PayloadLoggerStats } from './payload-logger.ts';
 import type { MirrorRecord } from './mirror.ts';
 import { Pipeline, type GatewayOptions, type GatewaySnapshot } from './pipeline.ts';
 import { requestIdV7 } from './request-id.ts';

@@ -18,7 +18,7 @@ import type { DestinationRuleInput, ServiceEntryInput } from '../../gateway/rout
 import type { InferenceServiceInfo, RoutingProblem } from '../../gateway/routing/types.ts';
 import type { GatewaySnapshot } from '../../gateway/server.ts';
 import { vsLookup } from '../../gateway/vs-route.ts';
-import type { LoggerMode } from '../../gateway/logger.ts';
+import type { LoggerMode } from '../../gateway/payload-logger.ts';
 import type { Supervisor } from '../../runtime/supervisor/index.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 

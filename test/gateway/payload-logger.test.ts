@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { EndpointRegistry } from '../../src/gateway/endpoints.ts';
 import { compileIngress, type IngressService } from '../../src/gateway/ingress.ts';
-import { CE_REQUEST, CE_RESPONSE, PayloadLogger } from '../../src/gateway/logger.ts';
+import { CE_REQUEST, CE_RESPONSE, PayloadLogger } from '../../src/gateway/payload-logger.ts';
 import { startGateway, type Gateway } from '../../src/gateway/server.ts';
 
 interface Received { headers: IncomingHttpHeaders; body: string }
