@@ -10,6 +10,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request as undiciRequest } from 'undici';
 import { createLimitedServer, type HttpLimits } from '../core/http-limits.ts';
+import { drainable, type DrainReport } from '../core/http-drain.ts';
 import type { EndpointRegistry } from './endpoints.ts';
 import type { StepTarget } from './graph/compile.ts';
 import type { StepResult } from './graph/execute.ts';
@@ -120,8 +121,8 @@ export interface Gateway {
   inflight(key: string): number;
   /** Payload logger counters: sent, failed, dropped (queue full), queued. */
   loggerStats(): PayloadLoggerStats;
-  /** Stops accepting, waits up to drainMs for in-flight requests, then closes. */
-  close(drainMs?: number): Promise<void>;
+  /** Stops accepting, waits up to drainMs for in-flight requests, then closes; says what it drained. */
+  close(drainMs?: number): Promise<DrainReport>;
 }
 
 /** A copy of the response body as it streams past, up to a cap (beyond it the copy is abandoned). */
@@ -168,13 +169,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const headersTimeout = opts.upstreamTimeoutMs ?? 300_000;
   const limits: HttpLimits = { ...GATEWAY_LIMITS, ...opts.limits };
   let active = 0;
-  let idle: (() => void) | undefined;
 
-  // In-flight requests by route key (revisionKey), for the autoscaler and graceful close.
+  // In-flight requests by route key (revisionKey), for the autoscaler and the retry budget.
   const bump = (key: string, by: number): void => {
     inflight.set(key, (inflight.get(key) ?? 0) + by);
     active += by;
-    if (active === 0) idle?.();
   };
   // Shadow copies load their revision (the autoscaler sees them) but are never waited for on close.
   const shadowContext: ShadowContext = {
@@ -446,6 +445,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       else sendError(res, 500, 'internal gateway error', String(req.headers['x-request-id'] ?? ''));
     });
   });
+  const drain = drainable(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
@@ -456,15 +456,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     inflight: (key) => inflight.get(key) ?? 0,
     loggerStats: () => payloads.stats(),
     async close(drainMs = 10_000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (active > 0) {
-        await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, drainMs))]);
-      }
-      server.closeAllConnections();
-      await closed;
+      // Every request the listener took is waited for, wherever it is (a fault delay, the activator, a graph).
+      const report = await drain.close(drainMs);
       await Promise.all([pools.close(), mirrors.close()]);
       if (!opts.payloadLogger) await payloads.close(500);
+      return report;
     },
   };
 }
