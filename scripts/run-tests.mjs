@@ -3,7 +3,8 @@
 // usage: run-tests.mjs unit|e2e|ui|cluster|faults [path-filter...]
 // Each slow suite is a directory of its own: e2e (real kubectl against `switchyard up`), ui (the
 // dashboard in a real browser), cluster (a real kube-apiserver, built by
-// scripts/kube-control-plane.sh), faults (the fault battery); unit is everything else.
+// scripts/kube-control-plane.sh), faults (the fault battery, docs/reliability.md, which also runs
+// the gateway fault tests it cites); unit is everything else.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,8 @@ function walk(dir) {
   });
 }
 
+// The battery also runs the gateway's own fault tests (docs/reliability.md cites them).
+const GATEWAY_FAULTS = ['ingress-retry', 'mirror-isolation', 'server-resilience', 'vs-gateway', 'h1-pool'].map((n) => join('test', 'gateway', `${n}.test.ts`));
 const SLOW = ['e2e', 'ui', 'cluster', 'faults'];
 if (suite !== 'unit' && !SLOW.includes(suite)) {
   console.error(`unknown suite ${suite}: unit, ${SLOW.join(', ')}`);
@@ -27,7 +30,7 @@ const files = walk('test')
   .filter((f) => f.endsWith('.test.ts'))
   .filter((f) => {
     const dir = f.split(/[\\/]/)[1];
-    return suite === 'unit' ? !SLOW.includes(dir) : dir === suite;
+    return suite === 'unit' ? !SLOW.includes(dir) : dir === suite || (suite === 'faults' && GATEWAY_FAULTS.includes(f));
   })
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();

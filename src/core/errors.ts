@@ -34,6 +34,7 @@ export const ERRORS = {
   SY_ERR_NAMESPACE_NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'The namespace named by the request does not exist.' },
   SY_ERR_NAMESPACE_TERMINATING: { status: 409, reason: 'Conflict', summary: 'The namespace still holds objects; delete them first.' },
   SY_ERR_AUDIT_CHAIN_BROKEN: { status: 500, reason: 'InternalError', summary: 'The audit log hash chain does not verify: a row was edited, deleted or the log truncated.' },
+  SY_ERR_STORE_FULL: { status: 507, reason: 'InsufficientStorage', summary: "The data dir's disk is full: the write was not made (nothing half-applied); reads and serving go on, and writes succeed again once space is freed, without a restart." },
   SY_ERR_STORE: { status: 500, reason: 'InternalError', summary: 'The store failed to read or write (disk, lock or corruption).' },
   SY_ERR_INTERNAL: { status: 500, reason: 'InternalError', summary: 'An unexpected server error; the message carries the cause.' },
   SY_ERR_TIMEOUT: { status: 504, reason: 'Timeout', summary: 'The operation did not finish within its timeout.' },

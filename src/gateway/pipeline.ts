@@ -70,8 +70,6 @@ export class Pipeline {
   /** Requests in flight per revision key, and in all. */
   readonly inflight = new Map<string, number>();
   active = 0;
-  /** Called when the last request in flight is over (graceful close waits for it). */
-  idle: (() => void) | undefined;
 
   constructor(readonly opts: GatewayOptions) {
     this.mirrors = new MirrorSender({ ...opts.mirror, ...(opts.onMirrorResponse ? { onResponse: opts.onMirrorResponse } : {}) });
@@ -86,7 +84,6 @@ export class Pipeline {
   bump(key: string, by: number): void {
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + by);
     this.active += by;
-    if (this.active === 0) this.idle?.();
   }
 
   /** Asked once per request when its identity is known: copy its bodies for output telemetry? */

@@ -7,6 +7,7 @@
 // endpoint, connection pools that follow the endpoints, and graceful close.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { drainable, type DrainReport } from '../core/http-drain.ts';
 import { createLimitedServer, type HttpLimits } from '../core/http-limits.ts';
 import { replyError } from './error-reply.ts';
 import { serveSwitchyardPath, type FeedbackEndpoint } from './feedback.ts';
@@ -32,8 +33,8 @@ export interface Gateway {
   inflight(key: string): number;
   /** Payload logger counters: sent, failed, dropped (queue full), queued. */
   loggerStats(): PayloadLoggerStats;
-  /** Stops accepting, waits up to drainMs for in-flight requests, then closes. */
-  close(drainMs?: number): Promise<void>;
+  /** Stops accepting, waits up to drainMs for in-flight requests, then closes; says what it drained. */
+  close(drainMs?: number): Promise<DrainReport>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -93,6 +94,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       replyError(res, 'kserve', 500, 'internal gateway error', String(req.headers['x-request-id'] ?? ''));
     });
   });
+  const drain = drainable(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
@@ -103,15 +105,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     inflight: (key) => p.inflight.get(key) ?? 0,
     loggerStats: () => p.payloads.stats(),
     async close(drainMs = 10_000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (p.active > 0) {
-        await Promise.race([new Promise<void>((r) => (p.idle = r)), new Promise((r) => setTimeout(r, drainMs))]);
-      }
-      server.closeAllConnections();
-      await closed;
+      // Every request the listener took is waited for, wherever it is (a fault delay, the activator, a graph).
+      const report = await drain.close(drainMs);
       pruner.stop();
       await p.close();
+      return report;
     },
   };
 }

@@ -1,7 +1,8 @@
 // `switchyard up` on the command line: flags, foreground run, signals.
 import { Command } from 'commander';
 import { addLimitFlags, duration, limitsFromFlags, port, type LimitFlags } from './limit-flags.ts';
-import { up } from './up.ts';
+import { DEFAULT_GRACE_MS } from '../runtime/supervisor/index.ts';
+import { DRAIN_MS, up } from './up.ts';
 
 export function registerUpCommand(program: Command): void {
   const cmd = program
@@ -38,14 +39,27 @@ from \`switchyard token create --role viewer|operator|admin\`; controls appear o
         gatewayLimits: limits.gateway, apiLimits: limits.api,
         ...(opts.feedbackJoinWindow !== undefined ? { feedbackJoinWindowMs: opts.feedbackJoinWindow } : {}),
       });
+      let stopping = false;
       const shutdown = (signal: string): void => {
+        // A terminal's Ctrl-C reaches `npm start` and this process both, and npm passes it on: one
+        // shutdown, however many signals. It is bounded; past the bound the process exits anyway,
+        // and its exit handler kills the replicas still running.
+        if (stopping) return void console.log(`${signal}: already shutting down`);
+        stopping = true;
         console.log(`${signal}: shutting down`);
+        setTimeout(() => {
+          console.error(`shutdown did not finish within ${SHUTDOWN_BOUND_MS / 1000} s: exiting, replicas still running are killed`);
+          process.exit(1);
+        }, SHUTDOWN_BOUND_MS).unref();
         running.stop().then(() => process.exit(0), (err) => {
           console.error(err);
           process.exit(1);
         });
       };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
     });
 }
+
+/** The drain's bound, the replicas' grace period (SIGTERM to SIGKILL) and a margin for closing the stores. */
+const SHUTDOWN_BOUND_MS = DRAIN_MS + DEFAULT_GRACE_MS + 5000;

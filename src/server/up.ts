@@ -1,6 +1,8 @@
 // `switchyard up`: the composition root for one machine. Opens the data dir
 // and store, starts the API server, applies the given manifests, and shuts
-// everything down cleanly on SIGINT/SIGTERM.
+// everything down cleanly (docs/reliability.md): stop accepting, drain the
+// requests in flight within a bound, stop the controllers, stop the
+// replicas, close the stores.
 import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
@@ -16,6 +18,7 @@ import { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
 import { gatewayObservers } from '../gateway/telemetry/hooks.ts';
 import { PredictionLog } from '../store/predictions.ts';
 import type { HttpLimits } from '../core/http-limits.ts';
+import type { DrainReport } from '../core/http-drain.ts';
 import type { ApiLimits } from './apiserver/limits.ts';
 import { startPlanController } from './plans.ts';
 import { followPredictionPolicies } from './prediction-policies.ts';
@@ -160,20 +163,36 @@ export async function up(opts: UpOptions): Promise<Running> {
       .catch((err: Error) => log(`demo stopped: ${err.message}`));
   }
 
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
   return {
     api, store, paths, adminToken,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await plans.stop();
-      await gateway.close(5000);
-      await serving.stop();
-      planHistory.stop();
-      unwatchPolicies();
-      await predictions.close();
-      await api.close();
-      await store.close();
+    // In order: stop accepting and drain what was taken, stop the controllers, stop the replicas, close the stores.
+    stop() {
+      stopping ??= (async () => {
+        // Both listeners stop accepting at once (new connections are refused); requests in flight are answered.
+        const drains = Promise.all([gateway.close(DRAIN_MS), api.close(DRAIN_MS)]);
+        log(`shutting down: no new connections; draining requests in flight (at most ${DRAIN_MS / 1000} s)`);
+        const [gw, apiServer] = await drains;
+        log(drainSummary('gateway', gw));
+        log(drainSummary('API server', apiServer));
+        await plans.stop();
+        planHistory.stop();
+        unwatchPolicies();
+        // Its controllers first, then every replica (SIGTERM, SIGKILL after their grace); their pods are deleted.
+        await serving.stop();
+        log('replicas stopped');
+        await predictions.close();
+        await store.close();
+      })();
+      return stopping;
     },
   };
+}
+
+/** How long a shutdown waits for requests in flight before closing their connections. */
+export const DRAIN_MS = 5000;
+
+function drainSummary(listener: string, r: DrainReport): string {
+  return `${listener}: ${r.inFlight} request(s) in flight at shutdown, drained in ${(r.ms / 1000).toFixed(2)} s, ${r.cutOff} cut off; `
+    + `${r.accepted} accepted since start, ${r.answered} answered`;
 }

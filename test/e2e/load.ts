@@ -1,7 +1,9 @@
 // Generated load for end-to-end tests: iris rows drawn around the three class
 // centres, sent through the gateway either as fast as `concurrency` workers
 // can (closed loop) or paced at a fixed rate (open loop, like real clients).
-// Every answer's status and revision header is counted.
+// Every answer's status and revision header is counted; every request that
+// got no complete answer is kept with why (the fault battery tells a refused
+// connection from one closed before or during the answer).
 import { Pool } from 'undici';
 import type { Up } from './harness.ts';
 
@@ -24,8 +26,13 @@ export interface Seen {
   total: number;
   byStatus: Map<number, number>;
   byRevision: Map<string, number>;
-  /** Every answer: status, the revision header and when it arrived (epoch ms), in order. */
-  answers: Array<{ status: number; revision: string; at: number }>;
+  /** Every answer: the request's sequence number, status, the revision header and when it arrived (epoch ms), in order. */
+  answers: Array<{ i: number; status: number; revision: string; at: number }>;
+  /**
+   * Every request without a complete answer (counted as status 0): its sequence number, the error's code
+   * (ECONNREFUSED, UND_ERR_SOCKET, …), whether the status line had arrived, and when it failed (epoch ms).
+   */
+  failures: Array<{ i: number; code: string; afterStatus: boolean; at: number }>;
   /** Each answered request's latency as the client saw it (ms), in order. */
   latencies: number[];
 }
@@ -34,7 +41,7 @@ export function startLoad(up: Up, host: string, opts: LoadOptions = {}) {
   const concurrency = opts.concurrency ?? 4;
   const model = opts.model ?? host.split('.')[0]!;
   const pool = new Pool(up.gatewayUrl, { connections: concurrency });
-  const seen: Seen = { total: 0, byStatus: new Map(), byRevision: new Map(), answers: [], latencies: [] };
+  const seen: Seen = { total: 0, byStatus: new Map(), byRevision: new Map(), answers: [], failures: [], latencies: [] };
   let stopped = false;
   let seed = 7;
   let sent = 0;
@@ -48,20 +55,24 @@ export function startLoad(up: Up, host: string, opts: LoadOptions = {}) {
   const once = async () => {
     const i = sent++;
     const t0 = performance.now();
+    let afterStatus = false;
     try {
       const res = await pool.request({
         path: `/v1/models/${model}:predict`, method: 'POST', headers: { host, 'content-type': 'application/json', ...(opts.headers?.(i) ?? {}) },
         body: JSON.stringify({ instances: [row()] }), headersTimeout: 5000, bodyTimeout: 5000,
       });
+      afterStatus = true;
       await res.body.arrayBuffer();
       const revision = (res.headers['x-switchyard-revision'] as string | undefined) ?? '';
       seen.total++;
       seen.byStatus.set(res.statusCode, (seen.byStatus.get(res.statusCode) ?? 0) + 1);
       seen.byRevision.set(revision, (seen.byRevision.get(revision) ?? 0) + 1);
-      seen.answers.push({ status: res.statusCode, revision, at: Date.now() });
+      seen.answers.push({ i, status: res.statusCode, revision, at: Date.now() });
       seen.latencies.push(performance.now() - t0);
-    } catch {
+    } catch (err) {
       seen.byStatus.set(0, (seen.byStatus.get(0) ?? 0) + 1);
+      const e = err as { code?: string; cause?: { code?: string } };
+      seen.failures.push({ i, code: e.cause?.code ?? e.code ?? 'unknown', afterStatus, at: Date.now() });
     }
   };
   let done: Promise<unknown>;
@@ -89,6 +100,10 @@ export function startLoad(up: Up, host: string, opts: LoadOptions = {}) {
   }
   return {
     seen,
+    /** Requests started so far. */
+    get sent() {
+      return sent;
+    },
     async stop() {
       stopped = true;
       await done;

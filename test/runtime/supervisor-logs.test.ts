@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Supervisor } from '../../src/runtime/supervisor/index.ts';
+import { RotatingLog, Supervisor } from '../../src/runtime/supervisor/index.ts';
 import { isSwitchyardError } from '../../src/core/errors.ts';
 import { fixtureCommand, get, RecordingSink, tempDir, waitFor } from './supervisor-helpers.ts';
 
@@ -78,4 +78,12 @@ test('follow streams new lines until aborted, and ends when the pod stops', asyn
   assert.equal(tail.at(-1), 'SIGTERM: shutting down', 'follow delivers the last words, then ends');
 
   assert.throws(() => sup.readLog(podName), (err: unknown) => isSwitchyardError(err) && err.code === 'SY_ERR_NOT_FOUND');
+});
+
+test('a log whose disk is full loses output without throwing: the replica behind it goes on', () => {
+  // /dev/full refuses every write with ENOSPC, as a full disk does.
+  const log = new RotatingLog('/dev/full');
+  assert.doesNotThrow(() => log.write('a line\n'));
+  assert.doesNotThrow(() => log.write(Buffer.from('another line\n')));
+  log.close();
 });

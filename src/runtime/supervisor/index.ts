@@ -1,5 +1,5 @@
 // Local "pods": supervised model-server replicas, one replica set per revision.
-export { Supervisor, type PodSink, type ReplicaSetSpec, type SupervisorOptions, type Endpoint, type ChangeNotice } from './supervisor.ts';
+export { Supervisor, DEFAULT_GRACE_MS, type PodSink, type ReplicaSetSpec, type SupervisorOptions, type Endpoint, type ChangeNotice } from './supervisor.ts';
 export { podObject, eventObject, eventName, CONTAINER, type ReplicaSnapshot, type EventInput, type Termination } from './pod-view.ts';
 export { podLabels, podName, type Component, type PodIdentity } from './names.ts';
 export { nextBackoff, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';

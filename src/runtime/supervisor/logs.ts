@@ -17,6 +17,9 @@ export const DEFAULT_ROTATION: RotationPolicy = { maxBytes: 10 * 1024 * 1024, ma
 export class RotatingLog {
   private fd: number;
   private size: number;
+  /** Output that could not be written (disk full, I/O error): bytes, and why. Told in the log once writing works again. */
+  private lost = { bytes: 0, reason: '' };
+  private atLineStart = true;
 
   constructor(readonly path: string, private readonly policy: RotationPolicy = DEFAULT_ROTATION) {
     mkdirSync(dirname(path), { recursive: true });
@@ -24,9 +27,28 @@ export class RotatingLog {
     this.size = fstatSync(this.fd).size;
   }
 
-  /** Synchronous on purpose: output of several pipes stays in arrival order. */
+  /**
+   * Synchronous on purpose: output of several pipes stays in arrival order. Never throws: a log that
+   * cannot be written (its disk is full) loses output, counted, and the replica goes on serving.
+   */
   write(chunk: Buffer | string): void {
-    let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    try {
+      if (this.lost.bytes > 0) {
+        this.writeRotating(Buffer.from(`${this.atLineStart ? '' : '\n'}[switchyard] up to ${this.lost.bytes} bytes of this container's output were lost: ${this.lost.reason}\n`));
+        this.lost = { bytes: 0, reason: '' };
+      }
+      this.writeRotating(data);
+    } catch (err) {
+      // Part of the chunk may have made it before the refusal: the count is an upper bound.
+      this.lost.bytes += data.length;
+      this.lost.reason = (err as Error).message;
+    }
+  }
+
+  private writeRotating(chunk: Buffer): void {
+    let data = chunk;
+    if (this.fd < 0) this.reopen();
     while (data.length > 0) {
       const room = this.policy.maxBytes - this.size;
       if (data.length <= room) {
@@ -46,8 +68,18 @@ export class RotatingLog {
   }
 
   private append(data: Buffer): void {
-    writeSync(this.fd, data);
-    this.size += data.length;
+    // A full disk may take part of a write before it refuses the rest.
+    for (let off = 0; off < data.length;) {
+      const n = writeSync(this.fd, data, off);
+      off += n;
+      this.size += n;
+      if (n > 0) this.atLineStart = data[off - 1] === 0x0a;
+    }
+  }
+
+  private reopen(): void {
+    this.fd = openSync(this.path, 'a');
+    this.size = fstatSync(this.fd).size;
   }
 
   close(): void {
@@ -57,6 +89,7 @@ export class RotatingLog {
 
   private rotate(): void {
     closeSync(this.fd);
+    this.fd = -1;
     const keep = Math.max(0, this.policy.maxFiles - 1);
     rmSync(`${this.path}.${keep}`, { force: true });
     for (let i = keep - 1; i >= 1; i--) {
@@ -64,8 +97,7 @@ export class RotatingLog {
     }
     if (keep > 0) renameSync(this.path, `${this.path}.1`);
     else rmSync(this.path, { force: true });
-    this.fd = openSync(this.path, 'a');
-    this.size = 0;
+    this.reopen();
   }
 }
 

@@ -171,7 +171,9 @@ export class Replica {
     const incarnation = ++this.incarnation;
     const spawnedAt = this.cfg.now();
     this.recentOutput = '';
-    const child = spawn(file ?? '', args, { cwd: this.cfg.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own: a terminal's Ctrl-C reaches `switchyard up`, which stops its replicas
+    // once the requests in flight are answered, and not the replicas behind its back.
+    const child = spawn(file ?? '', args, { cwd: this.cfg.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     this.childAlive = true;
     trackChild(child);

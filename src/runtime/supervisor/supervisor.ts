@@ -45,12 +45,15 @@ const replicaSetSpec = z.object({
 export type ReplicaSetSpec = z.input<typeof replicaSetSpec>;
 type ParsedSpec = z.output<typeof replicaSetSpec>;
 
+/** A replica's time between SIGTERM and SIGKILL. */
+export const DEFAULT_GRACE_MS = 10_000;
+
 export interface SupervisorOptions {
   publish: PodSink;
   probe?: Partial<ProbePolicy>;
   backoff?: Partial<BackoffPolicy>;
   rotation?: Partial<RotationPolicy>;
-  /** SIGTERM to SIGKILL (Kubernetes terminationGracePeriodSeconds: 30 s; ours 10 s). */
+  /** SIGTERM to SIGKILL (Kubernetes terminationGracePeriodSeconds: 30 s; ours DEFAULT_GRACE_MS). */
   graceMs?: number;
   now?: () => number;
   random?: () => number;
@@ -100,7 +103,7 @@ export class Supervisor {
     this.probe = { periodMs: 500, timeoutMs: 1000, failureThreshold: 3, ...opts.probe };
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.rotation = { ...DEFAULT_ROTATION, ...opts.rotation };
-    this.graceMs = opts.graceMs ?? 10_000;
+    this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
     this.nodeName = opts.nodeName ?? hostname();

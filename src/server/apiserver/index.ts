@@ -7,6 +7,7 @@ import { openApiV2Document, openApiV3ForPath, openApiV3Index } from '../../api/o
 import { OPENAPI_V2_PROTOBUF, openApiV2Protobuf, wantsOpenApiV2Protobuf } from '../../api/openapi-proto.ts';
 import { syError } from '../../core/errors.ts';
 import { createLimitedServer } from '../../core/http-limits.ts';
+import { drainable, type DrainReport } from '../../core/http-drain.ts';
 import type { Store } from '../../store/types.ts';
 import type { Principal, TokenRegistry } from '../auth.ts';
 import { requestUrl, sendError, sendJson } from '../http/respond.ts';
@@ -56,7 +57,8 @@ export interface ApiServer {
   port: number;
   url: string;
   resources: Resources;
-  close(): Promise<void>;
+  /** Stops accepting, ends watches, waits up to drainMs (default 5 s) for requests in flight, then closes; says what it drained. */
+  close(drainMs?: number): Promise<DrainReport>;
 }
 
 function serverVersion(): Record<string, string> {
@@ -228,6 +230,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     handle(req, res).catch((err) => sendError(res, err));
   };
   const server: Server = createLimitedServer({ limits, errorBody: statusErrorBody, ...(opts.tls ? { tls: opts.tls } : {}) }, listener);
+  const drain = drainable(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8081, opts.host ?? '127.0.0.1', () => resolve());
@@ -237,9 +240,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     server, port, url: `${opts.tls ? 'https' : 'http'}://${address}`, resources,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: (drainMs = 5000) => {
+      const closing = drain.close(drainMs);
+      ctx.watches.endAll();
+      return closing;
+    },
   };
 }

@@ -20,17 +20,22 @@ const DEFAULT_TIMEOUT_S = 1800;
 
 /** Bounds the watches open at once: a flood of watchers is refused (429) instead of taking every connection. */
 export class WatchSlots {
-  private open = 0;
+  private readonly open = new Set<ServerResponse>();
 
   constructor(private readonly max: number) {}
 
   /** Takes a slot until `res` closes; SY_ERR_TOO_MANY_REQUESTS when none is free. */
   take(res: ServerResponse): void {
-    if (this.open >= this.max) {
+    if (this.open.size >= this.max) {
       throw syError('SY_ERR_TOO_MANY_REQUESTS', `too many watches: this server holds at most ${this.max} at once; retry later`);
     }
-    this.open++;
-    res.once('close', () => this.open--);
+    this.open.add(res);
+    res.once('close', () => this.open.delete(res));
+  }
+
+  /** Ends every watch stream cleanly (the server is shutting down; clients watch again elsewhere or later). */
+  endAll(): void {
+    for (const res of this.open) res.end();
   }
 }
 

@@ -40,20 +40,22 @@ interface EventRow {
   prev_json: string | null;
 }
 
-/** Any failure that is not already a Switchyard error becomes SY_ERR_STORE carrying its cause. */
-function storeError(what: string, err: unknown): Error {
+/** The codes of a write that found no space: SQLite's, and the file system's underneath it. */
+const DISK_FULL = new Set(['SQLITE_FULL', 'ENOSPC']);
+
+/**
+ * Any failure that is not already a Switchyard error becomes SY_ERR_STORE carrying its cause; a full
+ * disk becomes SY_ERR_STORE_FULL naming where space is needed. SQLite rolls the transaction back, so
+ * nothing of the write was made, and the next write succeeds once space returns.
+ */
+function storeError(what: string, err: unknown, path: string): Error {
   if (isSwitchyardError(err)) return err;
   const e = err as { code?: string; message?: string };
+  if (e?.code && DISK_FULL.has(e.code)) {
+    return syError('SY_ERR_STORE_FULL', `store ${what} failed: the disk holding ${dirname(path)} is full (${e.code}); nothing was written. Free space there: writes succeed again without a restart`, { cause: err });
+  }
   const code = e?.code ? ` (${e.code})` : '';
   return syError('SY_ERR_STORE', `store ${what} failed${code}: ${e?.message ?? String(err)}`, { cause: err });
-}
-
-function guard<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw storeError(what, err);
-  }
 }
 
 export class SqliteStore implements Store {
@@ -61,6 +63,13 @@ export class SqliteStore implements Store {
   private readonly audit: SqliteAuditLog;
   private readonly listStatements = new Map<string, Database.Statement>();
   private readonly s;
+  private readonly guard = <T>(what: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(what, err, this.db.name);
+    }
+  };
 
   constructor(
     private readonly db: Database.Database,
@@ -111,7 +120,7 @@ export class SqliteStore implements Store {
 
   /** Runs fn in one IMMEDIATE transaction; publishes its change only after commit. */
   private write(what: string, fn: () => { result: KubeObject; change?: Change }): KubeObject {
-    const { result, change } = guard(what, () => this.db.transaction(fn).immediate());
+    const { result, change } = this.guard(what, () => this.db.transaction(fn).immediate());
     if (change) this.hub.publish(change);
     return result;
   }
@@ -129,7 +138,7 @@ export class SqliteStore implements Store {
   }
 
   async get(key: ObjectKey): Promise<KubeObject | undefined> {
-    return guard('get', () => this.stored(key));
+    return this.guard('get', () => this.stored(key));
   }
 
   private listStatement(namespace: boolean, name: boolean): Database.Statement {
@@ -146,7 +155,7 @@ export class SqliteStore implements Store {
   }
 
   async list(type: ResourceType, opts: ListOptions = {}): Promise<ListResult> {
-    return guard('list', () =>
+    return this.guard('list', () =>
       // One read transaction: the items and the revision come from the same snapshot.
       this.db.transaction(() => {
         const stmt = this.listStatement(opts.namespace !== undefined, opts.name !== undefined);
@@ -203,7 +212,7 @@ export class SqliteStore implements Store {
   }
 
   async watch(type: ResourceType, opts: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<() => void> {
-    return guard('watch', () => {
+    return this.guard('watch', () => {
       if (opts.resourceVersion === undefined) {
         return this.hub.subscribe(type, opts, this.metaNumber('revision'), [], onEvent);
       }
@@ -227,20 +236,20 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: AuditEntry): Promise<AuditRecord> {
-    return guard('appendAudit', () => this.db.transaction(() => this.audit.append(entry)).immediate());
+    return this.guard('appendAudit', () => this.db.transaction(() => this.audit.append(entry)).immediate());
   }
 
   async listAudit(opts: AuditQuery = {}): Promise<AuditRecord[]> {
-    return guard('listAudit', () => this.audit.list(opts));
+    return this.guard('listAudit', () => this.audit.list(opts));
   }
 
   async verifyAudit(): Promise<AuditVerification> {
-    return guard('verifyAudit', () => this.audit.verify());
+    return this.guard('verifyAudit', () => this.audit.verify());
   }
 
   async close(): Promise<void> {
     this.hub.stopAll();
-    if (this.db.open) guard('close', () => this.db.close());
+    if (this.db.open) this.guard('close', () => this.db.close());
   }
 }
 
@@ -257,6 +266,6 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     return new SqliteStore(db, opts.now ?? (() => new Date()), opts.uid ?? randomUUID, opts.historyLimit ?? 10000);
   } catch (err) {
     db?.close();
-    throw storeError(`open ${opts.path}`, err);
+    throw storeError(`open ${opts.path}`, err, opts.path);
   }
 }
