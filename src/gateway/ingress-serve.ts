@@ -36,6 +36,7 @@ export async function serveIngress(p: Pipeline, shadows: ShadowContext, req: Inc
   const sampled = p.sampled(rec);
   const logged = route.service.logger !== undefined;
   p.bump(route.key, 1);
+  let timer: NodeJS.Timeout | undefined;
   try {
     const method = req.method ?? 'GET';
     const origin = await p.originFor(route, rec);
@@ -61,9 +62,15 @@ export async function serveIngress(p: Pipeline, shadows: ShadowContext, req: Inc
       : ['x-request-id', requestId, 'x-switchyard-revision', route.revision];
     // Sampled requests keep the answer for output telemetry; shadowed ones so the prediction log can pair it with the shadow's.
     const keep = sampled || shadowed ? p.outputCap : 0;
+    // The component's `timeout` bounds the answer's start as Knative's revision timeoutSeconds does (504).
+    let deadline: AbortController | null = null;
+    if (route.service.requestTimeoutMs !== undefined) {
+      const d = (deadline = new AbortController());
+      timer = setTimeout(() => d.abort(), route.service.requestTimeoutMs);
+    }
     const r = await forwardWithRetries(res, {
       origin: (attempt, failed) => (attempt === 0 ? origin : p.revisionOrigin(route, rec, attempt, failed)),
-      pools: p.pools, budget: p.budget, retries: ISTIO_DEFAULT_RETRIES, rng: p.rng, deadline: null,
+      pools: p.pools, budget: p.budget, retries: ISTIO_DEFAULT_RETRIES, rng: p.rng, deadline: deadline?.signal ?? null,
       path, method, headers, body, timeoutMs: p.headersTimeoutMs, extra, ops: null,
       captureBytes: logged ? Math.max(keep, LOG_BODY_CAP) : keep,
     });
@@ -74,6 +81,7 @@ export async function serveIngress(p: Pipeline, shadows: ShadowContext, req: Inc
   } catch (err) {
     answerFailure(res, errorFormat('ingress', req.url ?? '/'), rec, err, (req as GatewayRequest).bodyRefused, `upstream of revision ${route.revision} failed`);
   } finally {
+    clearTimeout(timer);
     p.bump(route.key, -1);
     p.finish(rec, started, sampled);
   }

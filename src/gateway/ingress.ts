@@ -25,6 +25,11 @@ export interface IngressService {
   scaleFromZero: boolean;
   /** How long the activator holds a request (spec timeout, or the default). */
   activatorTimeoutMs: number;
+  /**
+   * The component's `timeout` (Knative's revision timeoutSeconds): how long a replica has to start
+   * answering before the client gets 504 "upstream request timeout"; absent: the gateway's default.
+   */
+  requestTimeoutMs?: number;
   /** spec.predictor.logger with a url: payload copies go there (see payload-logger.ts). */
   logger?: LoggerSpec;
   /** Traffic of the transformer and explainer components, when the InferenceService has them. */

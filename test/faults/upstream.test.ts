@@ -17,6 +17,7 @@ import { compileIngress } from '../../src/gateway/ingress.ts';
 import { startGateway, type Gateway, type ResponseRecord } from '../../src/gateway/server.ts';
 import { figure } from './processes.ts';
 
+const REQUEST_TIMEOUT_MS = 2000; // the InferenceService's `timeout` in these tests
 const KEY = 'ns/m-predictor-00001';
 const endpoints = new EndpointRegistry();
 const records: ResponseRecord[] = [];
@@ -48,7 +49,7 @@ async function healthy(): Promise<{ origin: string; seen: () => number }> {
 }
 
 before(async () => {
-  const table = compileIngress([{ namespace: 'ns', name: 'm', scaleFromZero: false, activatorTimeoutMs: 1000, traffic: [{ revisionName: 'm-predictor-00001', percent: 100, latestRevision: true }] }], 'example.com', 1);
+  const table = compileIngress([{ namespace: 'ns', name: 'm', scaleFromZero: false, activatorTimeoutMs: 1000, requestTimeoutMs: REQUEST_TIMEOUT_MS, traffic: [{ revisionName: 'm-predictor-00001', percent: 100, latestRevision: true }] }], 'example.com', 1);
   gw = await startGateway({ port: 0, ingress: () => table, endpoints, onResponse: (r) => records.push(r) });
 });
 
@@ -127,15 +128,12 @@ test('an upstream resetting every connection: the requests it takes get 503 in E
     + `(${sockets.length} connections reset); alone: 503 "${alone.text}" in ${alone.ms} ms`);
 });
 
-// Not bounded today: the ingress path has no request timeout, so a replica that takes a request and
-// never answers holds its client for as long as the client waits. Knative bounds it with the revision's
-// timeoutSeconds (default 300 s, KServe's component `timeout`), answering 504 "upstream request timeout".
-// Marked todo until the gateway has that bound; it measures how long the client was held.
+// Bounded by the component's `timeout` (Knative's revision timeoutSeconds, KServe's component
+// `timeout`; here 2 s): a replica that takes a request and never answers holds its client that long,
+// then the client gets 504 "upstream request timeout". It measures how long the client was held.
 const CLIENT_WAIT_MS = 10_000;
 
-test('a replica that stops reading: the request is answered within a bound, and the healthy replica serves on', {
-  todo: 'the ingress path has no request timeout (Knative: revision timeoutSeconds, 300 s by default)',
-}, async (t) => {
+test('a replica that stops reading: the request is answered within a bound, and the healthy replica serves on', async (t) => {
   // Accepts connections and never reads from them nor answers.
   const held: Socket[] = [];
   const deaf = await listen(createTcpServer((s) => {
@@ -154,4 +152,5 @@ test('a replica that stops reading: the request is answered within a bound, and 
   assert.equal((await predict('{"again":true}')).status, 200, 'the gateway serves on');
   figure(t, `replica that stops reading: ${r.status === 0 ? r.text : `${r.status} "${r.text}" after ${(r.ms / 1000).toFixed(1)} s`}; the next request (healthy replica) 200`);
   assert.ok(r.status === 504, `status ${r.status}: ${r.text}`);
+  assert.ok(r.ms < REQUEST_TIMEOUT_MS * 3 + 2000, `held ${r.ms} ms; the timeout is ${REQUEST_TIMEOUT_MS} ms a try`);
 });

@@ -53,6 +53,7 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
     traffic,
     scaleFromZero: knative && predictor.minReplicas === 0,
     activatorTimeoutMs: timeout,
+    ...(typeof predictor.timeout === 'number' ? { requestTimeoutMs: predictor.timeout * 1000 } : {}),
     ...(typeof logger.url === 'string' && logger.url !== '' ? { logger: { mode: (logger.mode ?? 'all') as LoggerMode, url: logger.url } } : {}),
     ...(spec.transformer ? { transformer: trafficOf('transformer') } : {}),
     ...(spec.explainer ? { explainer: trafficOf('explainer') } : {}),
