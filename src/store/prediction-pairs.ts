@@ -49,10 +49,17 @@ export function readShadowPairs(db: Database.Database, q: ShadowPairQuery): { pa
     lo = Math.min(lo, m.time);
     hi = Math.max(hi, m.time);
   }
+  // The primaries' ids first (a minute of rows around the copies), then the answers of those that pair:
+  // reading every row's output would copy a minute of answers into JavaScript at every look, on the
+  // event loop the gateway shares.
+  const wanted = new Set(ready.map((m) => m.request_id));
+  const found = new Map<string, number>();
+  const ids = db.prepare(`SELECT rowid, request_id FROM predictions
+    WHERE namespace = @namespace AND service = @service AND time BETWEEN @from AND @to AND role = 'primary'`).raw().iterate({ namespace: q.namespace, service: q.service, from: lo - PRIMARY_SLACK_MS, to: hi + PRIMARY_SLACK_MS }) as Iterable<[number, string]>;
+  for (const [rowid, id] of ids) if (wanted.has(id) && !found.has(id)) found.set(id, rowid);
+  const answer = db.prepare('SELECT status, latency_ms, output, cohort FROM predictions WHERE rowid = ?');
   const primaries = new Map<string, { status: number; latency_ms: number; output: string | null; cohort: string | null }>();
-  const rows = db.prepare(`SELECT request_id, status, latency_ms, output, cohort FROM predictions
-    WHERE namespace = @namespace AND service = @service AND time BETWEEN @from AND @to AND role = 'primary'`).all({ namespace: q.namespace, service: q.service, from: lo - PRIMARY_SLACK_MS, to: hi + PRIMARY_SLACK_MS }) as Array<{ request_id: string; status: number; latency_ms: number; output: string | null; cohort: string | null }>;
-  for (const r of rows) if (!primaries.has(r.request_id)) primaries.set(r.request_id, r);
+  for (const [id, rowid] of found) primaries.set(id, answer.get(rowid) as { status: number; latency_ms: number; output: string | null; cohort: string | null });
   const pairs = ready.map((m): ShadowPairRow => {
     const p = primaries.get(m.request_id);
     return {
