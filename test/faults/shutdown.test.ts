@@ -129,10 +129,10 @@ test('npm start stopped with Ctrl-C: requests in flight answered, no replica res
   npm.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
   try {
-    // The demo is under way: the quickstart's replica and the canary story's serve.
+    // The demo is under way: the quickstart's replica (ready: requests before it are 503, as in KServe) and the canary story's serve.
     const tree = await until('the demo to run two InferenceServices', async () => {
       const procs = processTree(npm.pid!);
-      return /demo 2\/5/.test(out) && procs.filter((p) => p.args.includes('model-server')).length >= 2 ? procs : undefined;
+      return /demo 2\/5/.test(out) && /isvc quickstart\/iris: revision \S+ is ready/.test(out) && procs.filter((p) => p.args.includes('model-server')).length >= 2 ? procs : undefined;
     }, 120_000, () => out.slice(-2000));
     const gatewayUrl = /gateway listening on (http:\/\/\S+)/.exec(out)![1]!;
     const load = startLoad({ gatewayUrl } as Up, 'iris.quickstart.example.com', { rps: 50, concurrency: 16 });
