@@ -15,6 +15,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { seededRandom } from '../../src/core/random.ts';
 import { apiFetch, BIN, removeDir, ROOT, run, startUp, until, type Up } from '../e2e/harness.ts';
 import { startLoad } from '../e2e/load.ts';
 import { planTools } from '../e2e/plans.ts';
@@ -43,18 +44,6 @@ const PLAN = {
     window: '1s', maxDuration: '30m', rollback: { onGateFailure: true },
   },
 };
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed with the same moments. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Status { phase?: string; phaseIndex?: number; currentStep?: number }
 interface AuditRecord { verb: string; evidence?: { step?: { phaseIndex: number; stepIndex: number } } }
@@ -103,7 +92,7 @@ async function auditVerifyCli(up: Up): Promise<string> {
 }
 
 test(`kill -9 at ${KILLS} random moments of a running canary plan: sound database, whole audit chain, no step twice`, async (t) => {
-  const random = seeded(SEED);
+  const random = seededRandom(SEED);
   let up = await startUp();
   const dataDir = up.dataDir;
   const tools = planTools(() => up);

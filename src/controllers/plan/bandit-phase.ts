@@ -10,20 +10,12 @@
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { allocation, applyLimits, ipsFromTotals, probabilityBest, valueRemaining, type ArmStats, type BanditPolicy, type IpsEstimate, type LoggedTotals } from '../../analysis/bandit.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
+import type { ArmRewards } from '../../store/outcomes.ts';
 
 export type BanditSpec = NonNullable<TrafficPlanSpec['phases'][number]['bandit']>;
 
-/** One arm's rewards since the phase began, as read from the feedback log. */
-export interface ArmReading {
-  assigned: number;
-  rewarded: number;
-  sum: number;
-  sumSq: number;
-  outOfRange: number;
-  lastRewardMs?: number;
-  /** Assignments logged with their propensity, summed (inverse-propensity estimates). */
-  logged?: LoggedTotals;
-}
+/** One arm's rewards since the phase began, as the prediction log's outcome query reads them. */
+export type ArmReading = ArmRewards;
 
 export interface BanditState {
   arms: string[];

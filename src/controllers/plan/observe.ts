@@ -1,6 +1,7 @@
 // Turns the gateway's telemetry into the one closed window the step logic
 // judges: candidate and baseline over the same [from, to), per-stratum
 // slices for bySlice gates, and provider answers for provider gates.
+import type { ArmRewards } from '../../store/outcomes.ts';
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import type { GateSpec, ProviderResult } from '../../analysis/gates.ts';
 import type { WindowStats } from '../../analysis/windows.ts';
@@ -65,7 +66,7 @@ export type OutcomeReader = (q: {
 export const DEFAULT_ATTRIBUTION_MS = 24 * 3_600_000;
 
 /** Rewards per bandit arm since the phase began (src/store/outcomes.ts readArmRewards). */
-export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string; variant?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => Array<{ assigned: number; rewarded: number; sum: number; sumSq: number; outOfRange: number; lastRewardMs?: number; logged?: { n: number; sum: number; sumSq: number; inverse: number } }>;
+export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string; variant?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => ArmRewards[];
 
 export interface ObserveDeps {
   readWindow: WindowReader;
