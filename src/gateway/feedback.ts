@@ -21,7 +21,7 @@ export interface FeedbackEndpoint {
   /** Counters shared by every listener that serves the endpoint. */
   stats: FeedbackStats;
   /** Which listener this is, for the counters' `listener` label. */
-  listener: 'gateway' | 'apiserver';
+  listener: 'gateway' | 'apiserver' | 'sink';
   /** Default MAX_FEEDBACK_BODY_BYTES (1 MiB). */
   maxBodyBytes?: number;
 }

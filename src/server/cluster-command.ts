@@ -84,8 +84,21 @@ Examples:
     .option('--port <port>', 'port to listen on', port, 8080)
     .option('--listen <address>', 'address to bind (0.0.0.0 in a pod, so the logger can reach it)', '127.0.0.1')
     .option('--unit-header <name>', 'a request header (in the logger\'s metadataHeaders) that names the unit, for per-unit outcomes')
-    .action(async (f: { dataDir: string; port: number; listen: string; unitHeader?: string }) => {
-      const sink = await startSink({ dataDir: f.dataDir, port: f.port, listen: f.listen, ...(f.unitHeader ? { unitHeader: f.unitHeader } : {}), log: line });
+    .option('--feedback-tokens-file <file>', 'bearer tokens that may POST outcome feedback to /switchyard/v1/feedback, one per line (mount a Secret); without it the sink takes no feedback')
+    .addHelpText('after', `
+Outcome feedback (clicks, purchases, labels) is joined by request id: KServe's logger uses the
+request's Ce-Id header as the event id (else a random one the client never sees), so send
+Ce-Id: <your request id> with each inference request, or name the unit with --unit-header.
+
+Examples:
+  switchyard sink --listen 0.0.0.0 --data-dir /var/lib/switchyard-sink --feedback-tokens-file /etc/switchyard/feedback/tokens
+  switchyard feedback post --server http://switchyard-sink.switchyard-system:8080 --token "$TOKEN" \\
+    --request-id "$CE_ID" --metric click --value 1`)
+    .action(async (f: { dataDir: string; port: number; listen: string; unitHeader?: string; feedbackTokensFile?: string }) => {
+      const sink = await startSink({
+        dataDir: f.dataDir, port: f.port, listen: f.listen, log: line,
+        ...(f.unitHeader ? { unitHeader: f.unitHeader } : {}), ...(f.feedbackTokensFile ? { feedbackTokensFile: f.feedbackTokensFile } : {}),
+      });
       onSignals(() => sink.stop());
     });
 

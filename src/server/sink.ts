@@ -3,9 +3,10 @@
 // request with its response (same ce-id, same logging pod), reads the answer
 // the way the gateway does (labels, scores, invalid outputs: the same
 // analyseOutput), keeps per-revision output windows for the plan controller
-// and writes a prediction log row per answer, which outcome feedback joins.
-// The controller reads it over HTTP (src/kube/sink-client.ts). One replica
-// with a volume: the prediction log is a SQLite file (docs/cluster.md).
+// and writes a prediction log row per answer, which outcome feedback joins:
+// applications post feedback to its /switchyard/v1/feedback with a token from
+// its tokens file. The controller reads it over HTTP (src/kube/sink-client.ts).
+// One replica with a volume: the prediction log is a SQLite file (docs/cluster.md).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { WindowAccumulator, WindowRing } from '../analysis/windows.ts';
 import { sketchAtoms } from '../analysis/evidence.ts';
 import { syError } from '../core/errors.ts';
 import { readBody } from '../core/http-body.ts';
+import { FEEDBACK_PATH } from '../api/feedback.ts';
+import { FeedbackStats, serveFeedback, type FeedbackEndpoint } from '../gateway/feedback.ts';
 import { analyseOutput, countInstances } from '../gateway/telemetry/outputs.ts';
 import { parseLoggedEvent, type LoggedEvent } from '../kube/logger-events.ts';
 import { SINK_API, type SinkOutputs } from '../kube/sink-client.ts';
@@ -22,6 +25,7 @@ import { readOutcomes } from '../store/outcomes.ts';
 import { PredictionLog } from '../store/predictions.ts';
 import { predictionsHashKey, dataDirPaths } from './datadir.ts';
 import { sendError, sendJson } from './http/respond.ts';
+import { fileTokenCheck } from './sink-tokens.ts';
 
 /** A request waits this long for its response; then it is dropped (the model did not answer 200, or the logger logs requests only). */
 const PENDING_MS = 60_000;
@@ -34,6 +38,8 @@ export interface SinkOptions {
   listen: string;
   /** A request header KServe's logger passes in ce-metadata (spec.predictor.logger.metadataHeaders) that names the unit, for per-unit outcomes. */
   unitHeader?: string;
+  /** Bearer tokens that may post outcome feedback, one per line (sink-tokens.ts); without it the sink takes no feedback (401). */
+  feedbackTokensFile?: string;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -85,6 +91,12 @@ export async function startSink(opts: SinkOptions): Promise<RunningSink> {
   const pending = new Map<string, Pending>();
   const registry = new Registry();
   const events = new Counter({ name: 'switchyard_sink_events_total', help: 'Logger CloudEvents received, by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] });
+  const feedback: FeedbackEndpoint = {
+    authorize: fileTokenCheck(opts.feedbackTokensFile),
+    record: (batch) => predictions.postFeedback(batch),
+    stats: new FeedbackStats(),
+    listener: 'sink',
+  };
 
   const seriesKey = (ns: string, svc: string, rev: string) => `${ns}/${svc}/${rev}`;
   const pendingKey = (e: LoggedEvent) => `${e.namespace}/${e.service}/${e.source}/${e.id}`;
@@ -153,12 +165,13 @@ export async function startSink(opts: SinkOptions): Promise<RunningSink> {
     const handle = async () => {
       if (req.method === 'GET' && url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/metrics') {
-        const body = await registry.metrics();
+        const body = (await registry.metrics()) + (await feedback.stats.metricsText());
         res.writeHead(200, { 'content-type': registry.contentType }).end(body);
         return;
       }
       if (req.method === 'GET' && url.pathname === `${SINK_API}/outputs`) return sendJson(res, 200, outputs(url.searchParams));
       if (req.method === 'GET' && url.pathname === `${SINK_API}/outcomes`) return sendJson(res, 200, outcomes(url.searchParams));
+      if (url.pathname.replace(/\/+$/, '') === FEEDBACK_PATH) return serveFeedback(req, res, feedback);
       if (req.method === 'POST' && !url.pathname.startsWith('/switchyard/')) return receive(req, res);
       throw syError('SY_ERR_NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
     };
