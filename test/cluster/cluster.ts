@@ -249,10 +249,11 @@ export function startController(kubeconfig: string, identity: string, prometheus
 }
 
 /** `switchyard sink` as its own process on a free loopback port. */
-export async function startSinkProcess(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startSinkProcess(dataDir: string, feedbackTokensFile?: string): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   let out = '';
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/switchyard.js'), 'sink', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const tokens = feedbackTokensFile ? ['--feedback-tokens-file', feedbackTokensFile] : [];
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/switchyard.js'), 'sink', '--port', String(port), '--data-dir', dataDir, ...tokens], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
@@ -274,13 +275,16 @@ export async function startSinkProcess(dataDir: string): Promise<{ url: string; 
  * status says, a request and a response CloudEvent (binary mode, one ce-id)
  * from the revision's pod. A revision whose storageUri contains "shifted"
  * answers class 2 every time; the others answer classes 0 and 1 in turn.
+ * With a feedback token, the application's side too: a `purchase` event
+ * posted to the sink's feedback API for 1 inference in 10 ("lowconv" in the
+ * storageUri: 1 in 50), joined by the ce-id as a real application's would be.
  */
 export class PayloadLogger {
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
   private busy = false;
 
-  constructor(private readonly kserve: KServeDouble, private readonly sinkUrl: string, private readonly rps = 100) {}
+  constructor(private readonly kserve: KServeDouble, private readonly sinkUrl: string, private readonly rps = 100, private readonly feedbackToken?: string) {}
 
   start(): void {
     const tickMs = 200;
@@ -295,21 +299,29 @@ export class PayloadLogger {
           const due = (carry.get(revision.name) ?? 0) + (this.rps * tickMs / 1000) * percent / 100;
           const n = Math.floor(due);
           carry.set(revision.name, due - n);
-          for (let i = 0; i < n; i++) posts.push(this.inference(namespace, service, revision.name, revision.storageUri.includes('shifted') ? 2 : this.seq % 2));
+          for (let i = 0; i < n; i++) posts.push(this.inference(namespace, service, revision.name, revision.storageUri.includes('shifted') ? 2 : this.seq % 2, revision.storageUri.includes('lowconv') ? 50 : 10));
         }
       }
       void Promise.allSettled(posts).finally(() => (this.busy = false));
     }, tickMs);
   }
 
-  private async inference(namespace: string, service: string, revision: string, label: number): Promise<void> {
-    const id = `req-${++this.seq}`;
+  private async inference(namespace: string, service: string, revision: string, label: number, buyEvery: number): Promise<void> {
+    const seq = ++this.seq;
+    const id = `req-${seq}`;
     const headers = (kind: string) => ({
       'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': id, 'ce-type': `org.kubeflow.serving.inference.${kind}`,
       'ce-source': `http://localhost:9081/${revision}-deployment-6d4f9b7c8-x2k9p`, 'ce-inferenceservicename': service, 'ce-namespace': namespace, 'ce-component': 'predictor', 'ce-endpoint': '',
     });
     await fetch(this.sinkUrl, { method: 'POST', headers: headers('request'), body: JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] }) });
     await fetch(this.sinkUrl, { method: 'POST', headers: headers('response'), body: JSON.stringify({ predictions: [label] }) });
+    // One inference in buyEvery converts (seq counts across revisions, which take turns in blocks: the share holds over time).
+    if (this.feedbackToken && seq % buyEvery === 0) {
+      await fetch(`${this.sinkUrl}/switchyard/v1/feedback`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${this.feedbackToken}` },
+        body: JSON.stringify({ requestId: id, namespace, metric: 'purchase', value: 1 }),
+      });
+    }
   }
 
   stop(): void {

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NEEDS_CONTROL_PLANE, ROOT, startControlPlane, type ControlPlane } from './control-plane.ts';
@@ -86,8 +86,9 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     await metrics.start();
     prom = await startPrometheus(metrics.port);
     sinkDir = mkdtempSync(join(tmpdir(), 'sy-cluster-sink-'));
-    sink = await startSinkProcess(sinkDir);
-    logger = new PayloadLogger(kserve, sink.url);
+    writeFileSync(join(sinkDir, 'feedback-tokens'), 'shop-backend-5e1d\n');
+    sink = await startSinkProcess(sinkDir, join(sinkDir, 'feedback-tokens'));
+    logger = new PayloadLogger(kserve, sink.url, 100, 'shop-backend-5e1d');
     logger.start();
     const kubeconfig = cp.kubeconfigFile(saToken, 'switchyard-controller');
     controllers.push(startController(kubeconfig, 'replica-a', prom.url, sink.url));
@@ -157,6 +158,25 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.equal(psi.verdict, 'fail');
     assert.ok(psi.samples.candidate > 0 && psi.samples.baseline > 0, JSON.stringify(psi));
     assert.equal(events('spam-v2').at(-1)!.action, 'plan/gate-failed');
+  });
+
+  test('a candidate that sells less (purchase feedback posted to switchyard sink, joined by ce-id) is rolled back on an outcome gate', async () => {
+    kubectl(['apply', '-f', '-'], isvc('shop', 'gs://models/shop/v1'));
+    await until('KServe to roll out shop v1', () => isvcOf('shop').status?.components?.predictor?.latestRolledoutRevision);
+    const p = JSON.parse(plan('shop-v2', 'shop', 'gs://models/shop/v2-lowconv', [25, 50], 150));
+    delete p.metadata.annotations;
+    // Seed 003's business guardrail: purchases per request no worse than −2 % relative (per request: the sink here names no units).
+    p.spec.gates = [{ metric: 'errorRate', max: 0.05 }, { metric: 'purchase', outcome: { aggregate: 'conversion', per: 'request' }, minRelativeDelta: -0.02 }];
+    kubectl(['apply', '-f', '-'], JSON.stringify(p));
+    const done = await waitPhase('shop-v2', ['Promoted', 'RolledBack', 'Aborted'], 180_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\ngates: ${JSON.stringify(planOf('shop-v2').status?.gates)}`);
+    });
+    assert.equal(done.status.phase, 'RolledBack', done.status.message);
+    assert.match(done.status.message, /purchase/);
+    assert.equal((await reconciled('shop')).spec.predictor.canaryTrafficPercent, 0);
+    const gate = (done.status.gates as Obj[]).find((g) => g.metric === 'purchase')!;
+    assert.equal(gate.verdict, 'fail', JSON.stringify(gate));
+    assert.equal(events('shop-v2').at(-1)!.action, 'plan/gate-failed');
   });
 
   test('the kill command (the switchyard.dev/command annotation) rolls back at once and is consumed', async () => {
