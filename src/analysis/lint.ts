@@ -30,7 +30,7 @@ interface PlanLike {
       canary?: { hold?: Hold } | undefined;
       blueGreen?: { hold?: Hold } | undefined;
       abTest?: { hold?: Hold; minRequestsPerArm?: number; baselineRate?: number; minDetectableEffect?: number } | undefined;
-      bandit?: { rewardFreshness?: string } | undefined;
+      bandit?: { rewardFreshness?: string; reward?: string | { kind?: string; zeroAfter?: string } } | undefined;
     }> | undefined;
     gates?: Array<{ metric: string; name?: string; bySlice?: string; provider?: { prometheus?: { query?: string | undefined; events?: string | undefined } } }> | undefined;
     candidate?: { revision?: string } | undefined;
@@ -79,6 +79,10 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
     }
     if (ph.bandit && !ph.bandit.rewardFreshness) {
       find('bandit-no-reward-freshness', 'blocking', `${at}.bandit.rewardFreshness`, 'Bandit without reward freshness: set rewardFreshness (e.g. 15m) so allocation freezes when rewards are late or missing instead of learning from stale feedback.');
+    }
+    const reward = ph.bandit?.reward;
+    if (ph.bandit && (typeof reward !== 'object' || (reward.kind ?? 'binary') === 'binary') && (typeof reward !== 'object' || !reward.zeroAfter)) {
+      find('bandit-explicit-zeros', 'warning', `${at}.bandit.reward`, 'Binary reward without zeroAfter: only posted 0 events count as "no click". If the application posts only the clicks, every arm reads a rate of 1 and the bandit learns nothing: set reward: {metric: click, zeroAfter: 30m} (an assignment with no reward by then counts 0).');
     }
   });
 

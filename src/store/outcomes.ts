@@ -143,18 +143,14 @@ export interface ArmRewards {
   sumSq: number;
   /** Reward values outside [min, max]: not learnt from. */
   outOfRange: number;
+  /** Assignments older than zeroAfter with no reward event (binary rewards): each counts as a reward of 0. */
+  implicitZeros?: number;
   /** The latest reward's arrival (epoch ms), when any. */
   lastRewardMs?: number;
   /** Assignments logged with a propensity, summed for inverse-propensity estimates (a missing reward counts 0). */
   logged?: { n: number; sum: number; sumSq: number; inverse: number };
 }
 
-/**
- * Rewards per bandit arm: assignments (primary rows of the arm since fromMs,
- * on `route` when given) and the reward metric's events joined to them, each
- * request counted once whenever its reward arrived. Values outside
- * [min, max] are counted apart and left out of the sums.
- */
 /**
  * Reward events of `metric` in a namespace since fromMs that joined no prediction (an unknown
  * request id or unit): a bandit does not learn while they are more than a few.
@@ -164,12 +160,21 @@ export function countUnmatchedRewards(db: Database.Database, q: { namespace: str
   return Number(row.n ?? 0);
 }
 
-export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey[]; route?: string; metric: string; fromMs: number; min?: number; max?: number }): ArmRewards[] {
-  const assigned = db.prepare(`SELECT COUNT(*) AS n FROM predictions WHERE role = 'primary' AND namespace = @namespace AND service = @service
+/**
+ * Rewards per bandit arm: assignments (primary rows of the arm since fromMs,
+ * on `route` when given) and the reward metric's events joined to them, each
+ * request counted once whenever its reward arrived. Values outside
+ * [min, max] are counted apart and left out of the sums. With zeroAfterMs
+ * (binary rewards), assignments made more than that before toMs with no
+ * reward event are counted as implicit zeros.
+ */
+export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey[]; route?: string; metric: string; fromMs: number; min?: number; max?: number; zeroAfterMs?: number; toMs?: number }): ArmRewards[] {
+  // Assignments in all, and those made by @cutoff (older than zeroAfter): with no reward by now, those count as 0.
+  const assigned = db.prepare(`SELECT COUNT(*) AS n, SUM(time <= @cutoff) AS old FROM predictions WHERE role = 'primary' AND namespace = @namespace AND service = @service
     AND time >= @from AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND (@route IS NULL OR route = @route)`);
   const rewards = db.prepare(`SELECT COUNT(*) AS n, SUM(CASE WHEN ok THEN v ELSE 0 END) AS s, SUM(CASE WHEN ok THEN v * v ELSE 0 END) AS ss,
-      SUM(NOT ok) AS bad, MAX(received) AS last
-    FROM (SELECT request_id, MIN(value) AS v, MIN(received_ms) AS received, (MIN(value) >= @min AND MIN(value) <= @max) AS ok FROM feedback
+      SUM(NOT ok) AS bad, MAX(received) AS last, SUM(made <= @cutoff) AS old
+    FROM (SELECT request_id, MIN(value) AS v, MIN(received_ms) AS received, MIN(prediction_ms) AS made, (MIN(value) >= @min AND MIN(value) <= @max) AS ok FROM feedback
       WHERE namespace = @namespace AND service = @service AND metric = @metric AND matched = 1 AND prediction_ms >= @from
         AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND request_id IS NOT NULL
       GROUP BY request_id)`);
@@ -181,11 +186,13 @@ export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey
       WHERE p.role = 'primary' AND p.namespace = @namespace AND p.service = @service AND p.time >= @from AND p.propensity > 0
         AND (@revision IS NULL OR p.revision = @revision) AND (@variant IS NULL OR p.variant = @variant) AND (@route IS NULL OR p.route = @route))`);
   return q.arms.map((a) => {
-    const p = { namespace: a.namespace, service: a.service, revision: a.revision ?? null, variant: a.variant ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric, min: q.min ?? -Infinity, max: q.max ?? Infinity };
-    const n = Number((assigned.get(p) as Row).n ?? 0);
+    const cutoff = q.zeroAfterMs !== undefined && q.toMs !== undefined ? q.toMs - q.zeroAfterMs : -Infinity;
+    const p = { namespace: a.namespace, service: a.service, revision: a.revision ?? null, variant: a.variant ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric, min: q.min ?? -Infinity, max: q.max ?? Infinity, cutoff };
+    const as = assigned.get(p) as Row;
     const r = rewards.get(p) as Row;
     const bad = Number(r.bad ?? 0);
-    const out: ArmRewards = { assigned: n, rewarded: Number(r.n ?? 0) - bad, sum: Number(r.s ?? 0), sumSq: Number(r.ss ?? 0), outOfRange: bad };
+    const implicitZeros = Math.max(0, Number(as.old ?? 0) - Number(r.old ?? 0));
+    const out: ArmRewards = { assigned: Number(as.n ?? 0), rewarded: Number(r.n ?? 0) - bad, sum: Number(r.s ?? 0), sumSq: Number(r.ss ?? 0), outOfRange: bad, implicitZeros };
     if (r.last !== null && r.last !== undefined) out.lastRewardMs = Number(r.last);
     const o = offPolicy.get(p) as Row;
     if (Number(o.n ?? 0) > 0) out.logged = { n: Number(o.n), sum: Number(o.s ?? 0), sumSq: Number(o.ss ?? 0), inverse: Number(o.inv ?? 0) };

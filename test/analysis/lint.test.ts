@@ -37,7 +37,8 @@ test('each anti-pattern yields its finding, severity and field', () => {
     ['candidate-only query', (s) => s.gates.push({ metric: 'p95', max: 1, provider: { prometheus: { query: 'rate(errors{revision="fraud-latest"}[1m])' } } }), 'rollback-depends-on-candidate', 'blocking', 'spec.gates[2].provider.prometheus.query'],
     ['keepWarm 0', (s) => (s.rollback.keepWarm = '0s'), 'keepwarm-zero', 'blocking', 'spec.rollback.keepWarm'],
     ['keepWarm unset', (s) => delete s.rollback.keepWarm, 'no-keepwarm', 'warning', 'spec.rollback.keepWarm'],
-    ['bandit without freshness', (s) => s.phases.push({ bandit: { reward: 'click', maxDuration: '1h' } }), 'bandit-no-reward-freshness', 'blocking', 'spec.phases[2].bandit.rewardFreshness'],
+    ['bandit without freshness', (s) => s.phases.push({ bandit: { reward: { metric: 'click', zeroAfter: '30m' }, maxDuration: '1h' } }), 'bandit-no-reward-freshness', 'blocking', 'spec.phases[2].bandit.rewardFreshness'],
+    ['binary reward, explicit zeros only', (s) => s.phases.push({ bandit: { reward: 'click', rewardFreshness: '15m' } }), 'bandit-explicit-zeros', 'warning', 'spec.phases[2].bandit.reward'],
   ];
   for (const [name, mutate, id, severity, field] of rows) {
     const p = good();

@@ -30,6 +30,22 @@ test('starts equal within the limits and moves toward the best arm as rewards co
   assert.ok(s.probabilityBest![2]! > 0.9);
 });
 
+test('clicks-only feedback: with zeroAfter, assignments that got no click count as 0s, so the arm that converts more wins', () => {
+  const b = spec({ reward: { metric: 'click', zeroAfter: '10m' } });
+  const s = startBandit(b, arms, 0, 0);
+  // Only the 1s were posted: 40, 50 and 90 clicks of 1000 assignments each, the rest past zeroAfter with nothing.
+  const clicksOnly = (clicks: number) => reading(1000, clicks, { rewarded: clicks, implicitZeros: 1000 - clicks, lastRewardMs: MIN });
+  const r = banditLook(b, s, [clicksOnly(40), clicksOnly(50), clicksOnly(90)], [undefined, undefined, undefined], 0, MIN, seededRandom(11));
+  assert.ok(r.state.weights[2]! > 0.8, `best arm ${r.state.weights[2]}`);
+  // Without the implicit zeros every arm's rate would read 1 (only 1s arrived): nothing to tell them apart.
+  const blind = banditLook(b, s, [clicksOnly(40), clicksOnly(50), clicksOnly(90)].map((x) => ({ ...x, implicitZeros: 0 })), [undefined, undefined, undefined], 0, MIN, seededRandom(11));
+  assert.ok(blind.state.weights[2]! < 0.8, `without zeros ${blind.state.weights[2]}`);
+});
+
+test('zeroAfter is refused on continuous rewards, naming the field', () => {
+  assert.throws(() => spec({ reward: { metric: 'revenue', kind: 'continuous', zeroAfter: '10m' } }), /zeroAfter[\s\S]*binary rewards only/);
+});
+
 test('an arm whose guardrail fails is frozen at 0 at once, its traffic to the others', () => {
   const b = spec();
   const s0 = startBandit(b, arms, 0, 0);

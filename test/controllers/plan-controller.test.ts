@@ -323,15 +323,16 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     } as KubeObject, admin);
     const spec = trafficPlanSpec.parse({
       target: { virtualService: { name: 'ranker', route: 'main' } }, candidate: { revision: 'b' }, owner: { team: 'ml' },
-      phases: [{ bandit: { reward: { metric: 'click' }, minPercent: 5, stop: { minRewards: 100_000 }, cohortLimits: [{ header: 'x-region', exact: 'eu', hold: true }] } }],
+      phases: [{ bandit: { reward: { metric: 'click', zeroAfter: '10m' }, minPercent: 5, stop: { minRewards: 100_000 }, cohortLimits: [{ header: 'x-region', exact: 'eu', hold: true }] } }],
       gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s',
     });
     await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'ranker-bandit', namespace: 'default' }, spec } as KubeObject, admin);
     const clock = { t: 1_000_000 };
     const rates: Record<string, number> = { a: 0.04, b: 0.05, c: 0.1 };
+    const asked: Array<{ zeroAfterMs?: number; toMs?: number }> = [];
     const ctl = new PlanController({
       store, now: () => clock.t, readWindow: () => stats(1000, 0, {}),
-      readArmRewards: (q) => q.arms.map((a) => {
+      readArmRewards: (q) => (asked.push({ zeroAfterMs: q.zeroAfterMs, toMs: q.toMs }), q.arms).map((a) => {
         const arm = a.variant!;
         return { assigned: 2000, rewarded: 2000, sum: 2000 * rates[arm]!, sumSq: 2000 * rates[arm]!, outOfRange: 0, lastRewardMs: clock.t - 1000 };
       }),
@@ -347,6 +348,8 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     const [a, b, c] = routes[1]!.route.map((d) => d.weight);
     assert.equal(a! + b! + c!, 100);
     assert.ok(c! > a! && c! > b!, `the arm with the best click rate leads: ${[a, b, c]}`);
+    assert.equal(asked.at(-1)!.zeroAfterMs, 600_000, 'the reward\'s zeroAfter reaches the reward query');
+    assert.ok(asked.at(-1)!.toMs! <= clock.t && asked.at(-1)!.toMs! > clock.t - 10_000, 'counted back from the end of the window looked at');
     assert.ok(a! >= 5 && b! >= 5, 'every arm keeps its floor');
     const status = (await plan(store, 'ranker-bandit')).status;
     assert.equal(status.bandit.arms.length, 3);

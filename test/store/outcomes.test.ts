@@ -52,6 +52,12 @@ test('arm rewards: assignments, rewards once per request, out-of-range apart, pe
   // IPS: a's rows give 1/0.5 twice and 0 twice; b's give 0 (the out-of-range reward is not a reward).
   assert.deepEqual(a!.logged, { n: 4, sum: 4, sumSq: 8, inverse: 8 });
   assert.deepEqual(b!.logged, { n: 2, sum: 0, sumSq: 0, inverse: 8 });
+  // zeroAfter: assignments older than it with no reward event count as 0s (a2, a4; b2 — b1's out-of-range event is an event).
+  const later = readArmRewards(db, { arms, route: 'shop/ranker/main', metric: 'click', fromMs: T0, min: 0, max: 1, zeroAfterMs: 60_000, toMs: T0 + 1000 + 60_000 });
+  assert.deepEqual(later.map((x) => x.implicitZeros), [2, 1]);
+  const early = readArmRewards(db, { arms, route: 'shop/ranker/main', metric: 'click', fromMs: T0, min: 0, max: 1, zeroAfterMs: 60_000, toMs: T0 + 1000 + 59_999 });
+  assert.deepEqual(early.map((x) => x.implicitZeros), [0, 0], 'not yet zeroAfter old: still pending');
+  assert.equal(a!.implicitZeros, 0, 'without zeroAfter only explicit 0 events count');
   const [ipsA, ipsB] = ipsFromTotals([a!.logged!, b!.logged!]);
   assert.equal(ipsA!.ips, 4 / 6);
   assert.equal(ipsA!.snips, 0.5, 'SNIPS: the click rate of arm a');

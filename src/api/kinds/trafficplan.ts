@@ -127,7 +127,10 @@ const bandit = z
       .optional()
       .describe('Arms by name: on a VirtualService target the route destinations (subset or host) that take part (default: all); on an InferenceService the baseline and the candidate.'),
     reward: z
-      .union([z.string().min(1), z.strictObject({ metric: z.string().min(1), kind: z.enum(['binary', 'continuous']).default('binary'), min: z.number().optional(), max: z.number().optional() })])
+      .union([z.string().min(1), z.strictObject({
+        metric: z.string().min(1), kind: z.enum(['binary', 'continuous']).default('binary'), min: z.number().optional(), max: z.number().optional(),
+        zeroAfter: duration.optional().describe('Binary rewards: an assignment with no reward event this long after it counts as a 0 (the click that never came), so applications may post only the 1s. Without it only explicit 0 events count.'),
+      }).refine((r) => r.zeroAfter === undefined || r.kind === 'binary', { path: ['zeroAfter'], message: 'zeroAfter applies to binary rewards only: a missing revenue is not a revenue of 0' })])
       .optional()
       .describe('The feedback metric that rewards an assignment (per request): binary 0/1 (a click) or continuous (revenue) with its sane range.'),
     minPercent: z.number().min(0).max(100).optional().describe('Floor of traffic every arm keeps (exploration never stops).'),

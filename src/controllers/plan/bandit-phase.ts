@@ -113,7 +113,8 @@ export function banditLook(b: BanditSpec, s: BanditState, readings: readonly Arm
   const lastRewardMs = Math.max(s.lastRewardMs ?? 0, ...readings.map((r) => r.lastRewardMs ?? 0)) || undefined;
   if (lastRewardMs !== undefined) next.lastRewardMs = lastRewardMs;
   // Reward sanity: values out of the declared range, or a reward rate that jumped, stop learning.
-  const stats: ArmStats[] = readings.map((r) => ({ pulls: r.rewarded, rewardSum: r.sum, rewardSumSq: r.sumSq }));
+  // Implicit zeros (binary rewards with zeroAfter) are pulls that earned nothing: they add to n, not to the sums.
+  const stats: ArmStats[] = readings.map((r) => ({ pulls: r.rewarded + (r.implicitZeros ?? 0), rewardSum: r.sum, rewardSumSq: r.sumSq }));
   let hold: string | undefined;
   const bad = readings.findIndex((r) => r.outOfRange > 0);
   if (bad >= 0) hold = `rewards outside the declared range for arm ${s.arms[bad]} (${readings[bad]!.outOfRange}): learning frozen, not learnt from`;

@@ -66,7 +66,11 @@ export type OutcomeReader = (q: {
 export const DEFAULT_ATTRIBUTION_MS = 24 * 3_600_000;
 
 /** Rewards per bandit arm since the phase began (src/store/outcomes.ts readArmRewards). */
-export type ArmRewardReader = (q: { arms: Array<{ namespace: string; service: string; revision?: string; variant?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number }) => ArmRewards[];
+export type ArmRewardReader = (q: {
+  arms: Array<{ namespace: string; service: string; revision?: string; variant?: string }>; route?: string; metric: string; fromMs: number; min?: number; max?: number;
+  /** Binary rewards: assignments older than this at toMs with no reward count as 0. */
+  zeroAfterMs?: number; toMs?: number;
+}) => ArmRewards[];
 
 export interface ObserveDeps {
   readWindow: WindowReader;
@@ -167,6 +171,7 @@ async function readArms(spec: Pick<TrafficPlanSpec, 'phases'>, view: TargetView,
     ...(view.arms[0]?.filter.route ? { route: view.arms[0].filter.route } : {}),
     metric: reward.metric, fromMs: state.stepStartedAt,
     ...(reward.min !== undefined ? { min: reward.min } : {}), ...(reward.max !== undefined ? { max: reward.max } : {}),
+    ...('zeroAfter' in reward && reward.zeroAfter !== undefined ? { zeroAfterMs: optionalDurationMs(reward.zeroAfter), toMs: span.toMs } : {}),
   });
   const windows = await Promise.all(view.arms.map((a) => deps.readWindow({ ...a.filter, ...span })));
   return view.arms.map((a, i) => ({ name: a.name, fallback: a.fallback, window: sideFromWindow(windows[i]!), reading: readings[i]! }));
