@@ -60,7 +60,13 @@ export class PredictionLog {
   readonly db: Database.Database;
   private readonly cfg: z.output<typeof PredictionLogConfig>;
   private policies: PolicySet;
-  private queue: PredictionEntry[] = [];
+  /**
+   * Entries waiting for the worker, already in encodeRow's flat encoding: encoded as they arrive, so
+   * the entry objects die young (a batch of them kept until the flush outlived the young generation,
+   * and every row paid an old-generation collection), and the flush only swaps arrays.
+   */
+  private queue: unknown[] = [];
+  private queuedRows = 0;
   private scheduled = false;
   private readonly timers: NodeJS.Timeout[];
   private readonly worker: Worker;
@@ -133,18 +139,18 @@ export class PredictionLog {
 
   /** Entries not yet written: queued here or being written by the worker. */
   get queued(): number {
-    return this.queue.length + this.inFlight;
+    return this.queuedRows + this.inFlight;
   }
 
   /** Queues one entry (its input only if a policy keeps it); false when dropped. Never writes or waits. */
   enqueue(e: PredictionEntry): boolean {
-    if (this.broken || this.closing || this.queue.length + this.inFlight >= this.cfg.maxQueue) {
+    if (this.broken || this.closing || this.queuedRows + this.inFlight >= this.cfg.maxQueue) {
       this.dropped++;
       return false;
     }
     if (e.input !== undefined && !keepsInput(this.policies.of(e.namespace, e.service), e.requestId)) e.input = undefined;
-    this.queue.push(e);
-    if (this.queue.length >= this.cfg.batchSize && !this.scheduled) {
+    encodeRow(e, this.queue);
+    if (++this.queuedRows >= this.cfg.batchSize && !this.scheduled) {
       this.scheduled = true;
       setImmediate(() => void this.post());
     }
@@ -153,17 +159,16 @@ export class PredictionLog {
 
   /** Takes what is queued, in the flat encoding the worker writes. */
   private take(): { flat: unknown[]; count: number } {
-    const rows = this.queue;
+    const taken = { flat: this.queue, count: this.queuedRows };
     this.queue = [];
-    const flat: unknown[] = [];
-    for (const e of rows) encodeRow(e, flat);
-    return { flat, count: rows.length };
+    this.queuedRows = 0;
+    return taken;
   }
 
   /** Hands what is queued to the worker; resolves with the rows of it written (0 when nothing was queued). */
   private post(): Promise<number> {
     this.scheduled = false;
-    if (this.queue.length === 0 || this.broken) return Promise.resolve(0);
+    if (this.queuedRows === 0 || this.broken) return Promise.resolve(0);
     const rows = this.take();
     return this.job({ rows: rows.flat }, rows.count).then((r) => r.written);
   }
@@ -207,8 +212,9 @@ export class PredictionLog {
     }
     this.waiting.clear();
     this.inFlight = 0;
-    this.dropped += this.queue.length;
+    this.dropped += this.queuedRows;
     this.queue = [];
+    this.queuedRows = 0;
   }
 
   /** Writes everything queued; resolves once it (and every batch before it) is written, with the rows of it written. */
