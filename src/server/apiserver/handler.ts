@@ -72,6 +72,15 @@ function apiVersionOf(info: KindInfo, version: string): string {
   return info.group === '' ? version : `${info.group}/${version}`;
 }
 
+/** ?dryRun=All makes a write a dry run (every check, nothing stored); other values are refused, as Kubernetes does. */
+function writeResources(url: URL, resources: Resources): Resources {
+  const values = url.searchParams.getAll('dryRun');
+  if (values.length === 0) return resources;
+  const bad = values.find((v) => v !== 'All');
+  if (bad !== undefined) throw syError('SY_ERR_BAD_REQUEST', `Invalid dry run value: "${bad}": supported values: "All"`);
+  return resources.dryRun();
+}
+
 async function readObject(req: IncomingMessage, ctx: HandlerContext): Promise<{ body: unknown; type: string }> {
   const type = mediaType(req);
   return { body: decodeBody(await readBody(req, ctx.bodyLimit), type), type };
@@ -107,6 +116,7 @@ export async function handleResource(
     ...(target.subresource === 'status' ? { subresource: 'status' as const } : {}),
   };
   const actor = { name: `${principal.role}:${principal.name}`, principal };
+  const resources = writeResources(url, ctx.resources);
   const table = wantsTable(req);
   const one = (obj: KubeObject): unknown => (table ? toTable(info, [obj], { now: ctx.now() }) : obj);
 
@@ -134,11 +144,11 @@ export async function handleResource(
     case 'create': {
       if (target.subresource) throw syError('SY_ERR_METHOD_NOT_ALLOWED', 'POST is not allowed on a subresource');
       const { body } = await readObject(req, ctx);
-      return sendJson(res, 201, one(await ctx.resources.create(scope, body, actor)));
+      return sendJson(res, 201, one(await resources.create(scope, body, actor)));
     }
     case 'update': {
       const { body } = await readObject(req, ctx);
-      return sendJson(res, 200, one(await ctx.resources.replace(scope, body, actor)));
+      return sendJson(res, 200, one(await resources.replace(scope, body, actor)));
     }
     case 'patch': {
       const type = mediaType(req);
@@ -147,7 +157,7 @@ export async function handleResource(
         throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
       }
       const body = decodeBody(await readBody(req, ctx.bodyLimit), 'application/json');
-      return sendJson(res, 200, one(await ctx.resources.patch(scope, patchType, body, actor)));
+      return sendJson(res, 200, one(await resources.patch(scope, patchType, body, actor)));
     }
     case 'delete': {
       let rv: string | undefined;
@@ -156,7 +166,7 @@ export async function handleResource(
         const pre = (body as { preconditions?: { resourceVersion?: string } })?.preconditions;
         rv = pre?.resourceVersion;
       }
-      const deleted = await ctx.resources.delete(scope, actor, rv);
+      const deleted = await resources.delete(scope, actor, rv);
       // CRDs answer the deleted object; kubectl prints "<kind> deleted" either way.
       if (info.group === '') return sendStatusSuccess(res, { name: deleted.metadata.name, kind: info.plural, uid: deleted.metadata.uid });
       return sendJson(res, 200, deleted);
