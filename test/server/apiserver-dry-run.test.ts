@@ -76,6 +76,9 @@ test('a dry-run patch and replace answer the new spec and generation; a dry-run 
   assert.equal(replaced.status, 200);
   assert.deepEqual((replaced.body.spec as { hosts: string[] }).hosts, ['r.external']);
   assert.equal((await call('DELETE', `${SE}/b?dryRun=All`)).status, 200);
+  // kubectl delete --dry-run=server sends it in the DeleteOptions body.
+  assert.equal((await call('DELETE', `${SE}/b`, { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] })).status, 200);
+  assert.equal((await call('DELETE', `${SE}/b`, { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['Some'] })).status, 400);
   assert.deepEqual(await state(), before);
   assert.deepEqual((await call('GET', `${SE}/b`)).body, stored);
 });

@@ -75,9 +75,12 @@ function apiVersionOf(info: KindInfo, version: string): string {
 /** ?dryRun=All makes a write a dry run (every check, nothing stored); other values are refused, as Kubernetes does. */
 function writeResources(url: URL, resources: Resources): Resources {
   const values = url.searchParams.getAll('dryRun');
-  if (values.length === 0) return resources;
+  return values.length === 0 ? resources : dryRunResources(values, resources);
+}
+
+function dryRunResources(values: unknown[], resources: Resources): Resources {
   const bad = values.find((v) => v !== 'All');
-  if (bad !== undefined) throw syError('SY_ERR_BAD_REQUEST', `Invalid dry run value: "${bad}": supported values: "All"`);
+  if (bad !== undefined) throw syError('SY_ERR_BAD_REQUEST', `Invalid dry run value: ${JSON.stringify(bad)}: supported values: "All"`);
   return resources.dryRun();
 }
 
@@ -152,21 +155,27 @@ export async function handleResource(
     }
     case 'patch': {
       const type = mediaType(req);
-      const patchType = PATCH_TYPES[type];
+      // Strategic merge needs merge keys only built-in kinds have: in a cluster the KServe, Istio and
+      // Switchyard kinds are custom resources, which take merge and JSON patches only.
+      const accepted = Object.keys(PATCH_TYPES).filter((t) => info.group === '' || PATCH_TYPES[t] !== 'strategic');
+      const patchType = accepted.includes(type) ? PATCH_TYPES[type] : undefined;
       if (!patchType) {
-        throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
+        throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
       }
       const body = decodeBody(await readBody(req, ctx.bodyLimit), 'application/json');
       return sendJson(res, 200, one(await resources.patch(scope, patchType, body, actor)));
     }
     case 'delete': {
       let rv: string | undefined;
+      let deleter = resources;
       if (Number(req.headers['content-length'] ?? 0) > 0) {
         const { body } = await readObject(req, ctx);
-        const pre = (body as { preconditions?: { resourceVersion?: string } })?.preconditions;
-        rv = pre?.resourceVersion;
+        const options = body as { preconditions?: { resourceVersion?: string }; dryRun?: unknown } | null;
+        rv = options?.preconditions?.resourceVersion;
+        // kubectl sends a delete's dry run in its DeleteOptions body rather than the query.
+        if (Array.isArray(options?.dryRun) && options.dryRun.length > 0) deleter = dryRunResources(options.dryRun, ctx.resources);
       }
-      const deleted = await resources.delete(scope, actor, rv);
+      const deleted = await deleter.delete(scope, actor, rv);
       // CRDs answer the deleted object; kubectl prints "<kind> deleted" either way.
       if (info.group === '') return sendStatusSuccess(res, { name: deleted.metadata.name, kind: info.plural, uid: deleted.metadata.uid });
       return sendJson(res, 200, deleted);
