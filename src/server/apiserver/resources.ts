@@ -124,6 +124,14 @@ export class Resources {
     }
     if (name !== undefined && !obj.metadata.name) obj.metadata.name = name;
     const result = validateObject(info, obj);
+    const unknown = result.ok ? [] : result.causes.filter((c) => c.reason === 'FieldValueUnknown');
+    if (unknown.length > 0) {
+      // Strict field validation refuses unknown fields while decoding, before any schema check: 400, as kube-apiserver answers.
+      throw syError('SY_ERR_BAD_REQUEST', `${info.kind} in version "${scope.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((c) => c.message).join(', ')}`, {
+        causes: unknown,
+        details: { name: obj.metadata.name ?? '', group: info.group, kind: info.kind },
+      });
+    }
     if (!result.ok) {
       const summary = result.causes.map((c) => `${c.field}: ${c.message}`).join(', ');
       const title = `${info.kind} "${obj.metadata.name ?? ''}" is invalid: ${summary}`;
