@@ -12,7 +12,7 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
-  SY_ERR_BAD_REQUEST: { status: 400, reason: 'BadRequest', summary: 'The request is malformed (a parameter or header has an invalid value).' },
+  SY_ERR_BAD_REQUEST: { status: 400, reason: 'BadRequest', summary: 'The request is malformed (a parameter or header has an invalid value, or the body a field its kind does not have).' },
   SY_ERR_MALFORMED_BODY: { status: 400, reason: 'BadRequest', summary: 'The body is not valid JSON or YAML, or uses forbidden constructs (aliases beyond the limit, __proto__/constructor keys).' },
   SY_ERR_INVALID: { status: 422, reason: 'Invalid', summary: 'The object fails schema validation; each cause names the field path.' },
   SY_ERR_INVALID_NAME: { status: 422, reason: 'Invalid', summary: 'metadata.name (or namespace) is not a valid RFC 1123 name.' },

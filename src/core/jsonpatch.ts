@@ -114,7 +114,8 @@ export function applyJsonPatch(doc: Json, ops: unknown): Json {
       case 'copy': cur = add(cur, op.path, getAt(cur, parsePointer(op.from ?? ''), op.from ?? '')); break;
       case 'test':
         if (!deepEqual(getAt(cur, parsePointer(op.path), op.path), op.value)) {
-          throw syError('SY_ERR_CONFLICT', `json patch: test operation ${i} failed at "${op.path}"`);
+          // A failed test is an invalid patch (422), as the Kubernetes API server answers it.
+          throw syError('SY_ERR_INVALID', `json patch: test operation ${i} failed at "${op.path}"`);
         }
         break;
       default: throw syError('SY_ERR_BAD_REQUEST', `json patch: unknown op "${op.op}" in operation ${i}`);

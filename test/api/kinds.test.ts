@@ -193,12 +193,12 @@ test('Istio durations must be Go durations', () => {
   assert.equal(causesOf(o)[0]!.field, 'spec.http[1].timeout');
 });
 
-test('ServiceEntry defaults resolution to NONE', () => {
+test('ServiceEntry leaves resolution unset (absent means NONE), as a cluster stores it', () => {
   const o = loadManifest('serviceentry.yaml');
   delete o.spec.resolution;
   const r = validate(o);
   assert.ok(r.ok);
-  assert.equal(r.value.spec.resolution, 'NONE');
+  assert.equal(r.value.spec.resolution, undefined);
 });
 
 test('Splitter weights must sum to 100', () => {
@@ -220,11 +220,11 @@ test('InferenceGraph steps reference existing nodes; dependency is left unset (a
   assert.equal(causesOf(o)[0]!.field, 'spec.nodes.root.steps[1].nodeName');
 });
 
-test('ServingRuntime defaults multiModel and disabled to false', () => {
+test('ServingRuntime leaves multiModel and disabled unset (absent means false), as a cluster stores them', () => {
   const r = validate(loadManifest('servingruntime.yaml'));
   assert.ok(r.ok);
-  assert.equal(r.value.spec.multiModel, false);
-  assert.equal(r.value.spec.disabled, false);
+  assert.equal(r.value.spec.multiModel, undefined);
+  assert.equal(r.value.spec.disabled, undefined);
 });
 
 test('PredictionLogPolicy: a body path with a filter, a rate above 1 and a bad retention are refused by field', () => {

@@ -59,9 +59,10 @@ test('each bad input is refused with its cause, its code, and no write', async (
     ['unknown version', call('GET', '/apis/serving.kserve.io/v9/inferenceservices'), 404, /version "v9" of the API group "serving.kserve.io"/, 'SY_ERR_UNKNOWN_KIND'],
     ['namespace mismatch', call('POST', SE, { ...se('m'), metadata: { name: 'm', namespace: 'other' } }), 400, /namespace of the provided object \(other\) does not match the namespace sent on the request \(ml\)/, 'SY_ERR_NAMESPACE_MISMATCH'],
     ['invalid name', call('POST', SE, se('Bad_Name')), 422, /metadata.name/, 'SY_ERR_INVALID_NAME'],
-    ['unknown field', call('POST', SE, se('u', { spec: { hosts: ['u'], bogus: 1 } })), 422, /unknown field "spec.bogus"/, 'SY_ERR_INVALID'],
+    ['unknown field', call('POST', SE, se('u', { spec: { hosts: ['u'], bogus: 1 } })), 400, /ServiceEntry in version "v1" cannot be handled as a ServiceEntry: strict decoding error: unknown field "spec.bogus"/, 'SY_ERR_BAD_REQUEST'],
     ['missing namespace', call('POST', '/apis/networking.istio.io/v1/namespaces/nowhere/serviceentries', { ...se('n'), metadata: { name: 'n' } }), 404, /namespaces "nowhere" not found/, 'SY_ERR_NAMESPACE_NOT_FOUND'],
     ['unsupported patch type', call('PATCH', `${SE}/x`, {}, { type: 'application/apply-patch+yaml' }), 415, /accepted media types/, 'SY_ERR_UNSUPPORTED_MEDIA_TYPE'],
+    ['strategic merge patch of a custom resource', call('PATCH', `${SE}/x`, {}, { type: 'application/strategic-merge-patch+json' }), 415, /accepted media types include: application\/merge-patch\+json, application\/json-patch\+json$/, 'SY_ERR_UNSUPPORTED_MEDIA_TYPE'],
     ['no token', call('GET', SE, undefined, { token: null }), 401, /bearer token/, 'SY_ERR_UNAUTHORIZED'],
     ['wrong role', call('POST', SE, se('v'), { token: viewer }), 403, /viewer "viewer" cannot create/, 'SY_ERR_FORBIDDEN'],
   ];

@@ -25,7 +25,7 @@ export const serviceEntrySpec = z.strictObject({
   addresses: z.array(z.string()).optional(),
   ports: z.array(port).optional(),
   location: z.enum(['MESH_EXTERNAL', 'MESH_INTERNAL']).optional(),
-  resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN']).default('NONE').describe('How endpoints are resolved: NONE, STATIC, DNS or DNS_ROUND_ROBIN.'),
+  resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN']).optional().describe('How endpoints are resolved: NONE, STATIC, DNS or DNS_ROUND_ROBIN; NONE when absent.'),
   endpoints: z.array(endpoint).optional(),
   workloadSelector: workloadSelector.optional(),
   exportTo: z.array(z.string()).optional(),

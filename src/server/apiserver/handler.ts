@@ -72,6 +72,18 @@ function apiVersionOf(info: KindInfo, version: string): string {
   return info.group === '' ? version : `${info.group}/${version}`;
 }
 
+/** ?dryRun=All makes a write a dry run (every check, nothing stored); other values are refused, as Kubernetes does. */
+function writeResources(url: URL, resources: Resources): Resources {
+  const values = url.searchParams.getAll('dryRun');
+  return values.length === 0 ? resources : dryRunResources(values, resources);
+}
+
+function dryRunResources(values: unknown[], resources: Resources): Resources {
+  const bad = values.find((v) => v !== 'All');
+  if (bad !== undefined) throw syError('SY_ERR_BAD_REQUEST', `Invalid dry run value: ${JSON.stringify(bad)}: supported values: "All"`);
+  return resources.dryRun();
+}
+
 async function readObject(req: IncomingMessage, ctx: HandlerContext): Promise<{ body: unknown; type: string }> {
   const type = mediaType(req);
   return { body: decodeBody(await readBody(req, ctx.bodyLimit), type), type };
@@ -107,6 +119,7 @@ export async function handleResource(
     ...(target.subresource === 'status' ? { subresource: 'status' as const } : {}),
   };
   const actor = { name: `${principal.role}:${principal.name}`, principal };
+  const resources = writeResources(url, ctx.resources);
   const table = wantsTable(req);
   const one = (obj: KubeObject): unknown => (table ? toTable(info, [obj], { now: ctx.now() }) : obj);
 
@@ -134,29 +147,35 @@ export async function handleResource(
     case 'create': {
       if (target.subresource) throw syError('SY_ERR_METHOD_NOT_ALLOWED', 'POST is not allowed on a subresource');
       const { body } = await readObject(req, ctx);
-      return sendJson(res, 201, one(await ctx.resources.create(scope, body, actor)));
+      return sendJson(res, 201, one(await resources.create(scope, body, actor)));
     }
     case 'update': {
       const { body } = await readObject(req, ctx);
-      return sendJson(res, 200, one(await ctx.resources.replace(scope, body, actor)));
+      return sendJson(res, 200, one(await resources.replace(scope, body, actor)));
     }
     case 'patch': {
       const type = mediaType(req);
-      const patchType = PATCH_TYPES[type];
+      // Strategic merge needs merge keys only built-in kinds have: in a cluster the KServe, Istio and
+      // Switchyard kinds are custom resources, which take merge and JSON patches only.
+      const accepted = Object.keys(PATCH_TYPES).filter((t) => info.group === '' || PATCH_TYPES[t] !== 'strategic');
+      const patchType = accepted.includes(type) ? PATCH_TYPES[type] : undefined;
       if (!patchType) {
-        throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
+        throw syError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
       }
       const body = decodeBody(await readBody(req, ctx.bodyLimit), 'application/json');
-      return sendJson(res, 200, one(await ctx.resources.patch(scope, patchType, body, actor)));
+      return sendJson(res, 200, one(await resources.patch(scope, patchType, body, actor)));
     }
     case 'delete': {
       let rv: string | undefined;
+      let deleter = resources;
       if (Number(req.headers['content-length'] ?? 0) > 0) {
         const { body } = await readObject(req, ctx);
-        const pre = (body as { preconditions?: { resourceVersion?: string } })?.preconditions;
-        rv = pre?.resourceVersion;
+        const options = body as { preconditions?: { resourceVersion?: string }; dryRun?: unknown } | null;
+        rv = options?.preconditions?.resourceVersion;
+        // kubectl sends a delete's dry run in its DeleteOptions body rather than the query.
+        if (Array.isArray(options?.dryRun) && options.dryRun.length > 0) deleter = dryRunResources(options.dryRun, ctx.resources);
       }
-      const deleted = await ctx.resources.delete(scope, actor, rv);
+      const deleted = await deleter.delete(scope, actor, rv);
       // CRDs answer the deleted object; kubectl prints "<kind> deleted" either way.
       if (info.group === '') return sendStatusSuccess(res, { name: deleted.metadata.name, kind: info.plural, uid: deleted.metadata.uid });
       return sendJson(res, 200, deleted);

@@ -5,11 +5,12 @@ import type { KindInfo } from '../../api/types.ts';
 import { validateObject } from '../../api/validate.ts';
 import { syError } from '../../core/errors.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../core/jsonpatch.ts';
-import type { Actor, KubeObject, LabelRequirement, ListResult, ObjectKey, Store } from '../../store/types.ts';
+import type { Actor, AuditEntry, KubeObject, LabelRequirement, ListResult, ObjectKey, Store } from '../../store/types.ts';
 import { matchesFields, nameFromFields, type FieldRequirement } from './fieldselector.ts';
 import type { Principal } from '../auth.ts';
 import { admit as admitWithStore, overriddenFindings } from './admission.ts';
 import { planRefusal, stampPlanCommand } from './plan-guard.ts';
+import { dryRunStore } from './dry-run.ts';
 
 /** Who writes: the authenticated principal for API requests; none for the server's own writes (`up --apply`, the demo). */
 export interface Caller extends Actor {
@@ -58,9 +59,22 @@ function asObject(body: unknown): KubeObject {
 
 export class Resources {
   private readonly namespacedTypes: { group: string; resource: string }[];
+  private dry: Resources | undefined;
 
-  constructor(private readonly store: Store, kinds: KindInfo[]) {
+  /** `dryRun`: the same checks and answers, nothing stored or audited (see dry-run.ts). */
+  constructor(private readonly store: Store, private readonly kinds: KindInfo[], private readonly isDryRun = false) {
     this.namespacedTypes = kinds.filter((k) => k.namespaced).map((k) => ({ group: k.group, resource: k.plural }));
+  }
+
+  /** These verbs as a server-side dry run (?dryRun=All). */
+  dryRun(): Resources {
+    this.dry ??= new Resources(dryRunStore(this.store), this.kinds, true);
+    return this.dry;
+  }
+
+  /** Decisions go into the audit log; a dry run decides nothing. */
+  private async audit(entry: AuditEntry): Promise<void> {
+    if (!this.isDryRun) await this.store.appendAudit(entry);
   }
 
   key(scope: Scope, name = scope.name ?? ''): ObjectKey {
@@ -110,6 +124,14 @@ export class Resources {
     }
     if (name !== undefined && !obj.metadata.name) obj.metadata.name = name;
     const result = validateObject(info, obj);
+    const unknown = result.ok ? [] : result.causes.filter((c) => c.reason === 'FieldValueUnknown');
+    if (unknown.length > 0) {
+      // Strict field validation refuses unknown fields while decoding, before any schema check: 400, as kube-apiserver answers.
+      throw syError('SY_ERR_BAD_REQUEST', `${info.kind} in version "${scope.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((c) => c.message).join(', ')}`, {
+        causes: unknown,
+        details: { name: obj.metadata.name ?? '', group: info.group, kind: info.kind },
+      });
+    }
     if (!result.ok) {
       const summary = result.causes.map((c) => `${c.field}: ${c.message}`).join(', ');
       const title = `${info.kind} "${obj.metadata.name ?? ''}" is invalid: ${summary}`;
@@ -142,7 +164,7 @@ export class Resources {
   private async guardPlan(scope: Scope, obj: KubeObject, previous: KubeObject | undefined, actor: Caller): Promise<void> {
     const refusal = planRefusal(obj, previous, actor.principal);
     if (refusal) {
-      await this.store.appendAudit({ actor: actor.name, verb: 'forbidden', resource: this.auditResource(scope, obj), evidence: refusal.evidence });
+      await this.audit({ actor: actor.name, verb: 'forbidden', resource: this.auditResource(scope, obj), evidence: refusal.evidence });
       throw syError('SY_ERR_FORBIDDEN', refusal.message, { details: { name: obj.metadata.name, group: scope.info.group, kind: scope.info.plural } });
     }
     stampPlanCommand(obj, previous, actor);
@@ -156,7 +178,7 @@ export class Resources {
   private async auditOverride(scope: Scope, obj: KubeObject, actor: Actor): Promise<void> {
     const ids = overriddenFindings(scope.info, obj);
     if (ids.length === 0) return;
-    await this.store.appendAudit({ actor: actor.name, verb: 'lint-override', resource: this.auditResource(scope, obj), evidence: { overridden: ids } });
+    await this.audit({ actor: actor.name, verb: 'lint-override', resource: this.auditResource(scope, obj), evidence: { overridden: ids } });
   }
 
   async create(scope: Scope, body: unknown, actor: Caller): Promise<KubeObject> {
