@@ -33,6 +33,47 @@ export const podTemplateFields = {
   imagePullSecrets: z.array(anyObject).optional(),
 };
 
+/**
+ * The rest of a Kubernetes PodSpec as KServe's components inline it: accepted so a cluster's manifest
+ * applies unchanged, and ignored by `switchyard up`, which runs replicas as local processes (no pod to
+ * schedule, secure or name). Typed as KServe's CRD types them, so `kubectl explain` reads the same.
+ */
+export const podSpecFields = {
+  activeDeadlineSeconds: z.number().int().optional(),
+  automountServiceAccountToken: z.boolean().optional(),
+  dnsConfig: anyObject.optional(),
+  dnsPolicy: z.string().optional(),
+  enableServiceLinks: z.boolean().optional(),
+  hostAliases: z.array(anyObject).optional(),
+  hostIPC: z.boolean().optional(),
+  hostNetwork: z.boolean().optional(),
+  hostPID: z.boolean().optional(),
+  hostUsers: z.boolean().optional(),
+  hostname: z.string().optional(),
+  hostnameOverride: z.string().optional(),
+  initContainers: z.array(anyObject).optional(),
+  nodeName: z.string().optional(),
+  os: anyObject.optional(),
+  overhead: z.record(z.string(), quantity).optional(),
+  preemptionPolicy: z.string().optional(),
+  priority: z.number().int().optional(),
+  priorityClassName: z.string().optional(),
+  readinessGates: z.array(anyObject).optional(),
+  resourceClaims: z.array(anyObject).optional(),
+  resources: anyObject.optional(),
+  restartPolicy: z.string().optional(),
+  runtimeClassName: z.string().optional(),
+  schedulerName: z.string().optional(),
+  schedulingGates: z.array(anyObject).optional(),
+  securityContext: anyObject.optional(),
+  serviceAccount: z.string().optional(),
+  setHostnameAsFQDN: z.boolean().optional(),
+  shareProcessNamespace: z.boolean().optional(),
+  subdomain: z.string().optional(),
+  terminationGracePeriodSeconds: z.number().int().optional(),
+  topologySpreadConstraints: z.array(anyObject).optional(),
+};
+
 export const resourceRequirements = z
   .strictObject({
     limits: z.record(z.string(), quantity).optional(),
@@ -71,6 +112,19 @@ export const containerFields = {
   livenessProbe: anyObject.optional(),
   startupProbe: anyObject.optional(),
   securityContext: anyObject.optional(),
+  // Accepted as a cluster accepts them; a local process has no terminal, lifecycle hooks or devices to give.
+  envFrom: z.array(anyObject).optional(),
+  lifecycle: anyObject.optional(),
+  resizePolicy: z.array(anyObject).optional(),
+  restartPolicy: z.string().optional(),
+  restartPolicyRules: z.array(anyObject).optional(),
+  stdin: z.boolean().optional(),
+  stdinOnce: z.boolean().optional(),
+  terminationMessagePath: z.string().optional(),
+  terminationMessagePolicy: z.string().optional(),
+  tty: z.boolean().optional(),
+  volumeDevices: z.array(anyObject).optional(),
+  confidential: anyObject.optional(),
 };
 
 export const container = z.strictObject(containerFields);

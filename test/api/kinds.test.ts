@@ -259,3 +259,23 @@ test('ServiceAccount lists Secrets by name', () => {
   assert.ok(r.ok);
   assert.deepEqual(causesOf({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa', namespace: 'ml' }, secrets: [{}] })[0]!.field, 'secrets[0].name');
 });
+
+test('a cluster manifest\'s pod-spec fields are accepted (and ignored); workerSpec, storageUris and autoScaling are refused by name with the reason', () => {
+  const o = loadManifest('isvc-iris.yaml');
+  Object.assign(o.spec.predictor, {
+    priorityClassName: 'inference-high', terminationGracePeriodSeconds: 60, securityContext: { runAsNonRoot: true },
+    initContainers: [{ name: 'warm', image: 'busybox' }], topologySpreadConstraints: [{ maxSkew: 1 }], serviceAccount: 'models', overhead: { cpu: '250m' },
+  });
+  Object.assign(o.spec.predictor.model, { envFrom: [{ secretRef: { name: 'model-env' } }], lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } }, terminationMessagePolicy: 'FallbackToLogsOnError' });
+  const accepted = validate(o);
+  assert.ok(accepted.ok, JSON.stringify(!accepted.ok && accepted.causes));
+
+  const multi = loadManifest('isvc-iris.yaml');
+  Object.assign(multi.spec.predictor, { workerSpec: { pipelineParallelSize: 2 }, storageUris: [{ uri: 's3://a' }], autoScaling: { metrics: [] } });
+  const causes = causesOf(multi);
+  assert.deepEqual(causes.map((c) => [c.field, c.reason]).sort(), [
+    ['spec.predictor.autoScaling', 'FieldValueNotSupported'], ['spec.predictor.storageUris', 'FieldValueNotSupported'], ['spec.predictor.workerSpec', 'FieldValueNotSupported'],
+  ]);
+  assert.match(causes.find((c) => c.field === 'spec.predictor.workerSpec')!.message, /multi-node workers are not supported by switchyard up/);
+  assert.match(causes.find((c) => c.field === 'spec.predictor.autoScaling')!.message, /set scaleMetric/);
+});

@@ -47,20 +47,6 @@ function withoutDescriptions(v: Obj) {
 
 const DESCRIPTIONS = 'switchyard publishes its own one-line descriptions; KServe\'s CRD (config/crd/full) has none and Istio\'s are generated from its protos';
 
-/** KServe predictor fields up's schema leaves out (and refuses): the pod spec it has no pod for, multi-node workers, multiple storage URIs, KEDA autoscaling. */
-const PREDICTOR_POD_FIELDS = ['activeDeadlineSeconds', 'autoScaling', 'automountServiceAccountToken', 'dnsConfig', 'dnsPolicy', 'enableServiceLinks', 'hostAliases', 'hostIPC',
-  'hostNetwork', 'hostPID', 'hostUsers', 'hostname', 'hostnameOverride', 'initContainers', 'name', 'nodeName', 'os', 'overhead', 'preemptionPolicy', 'priority',
-  'priorityClassName', 'readinessGates', 'resourceClaims', 'resources', 'restartPolicy', 'runtimeClassName', 'scaleMetricType', 'schedulerName', 'schedulingGates',
-  'securityContext', 'serviceAccount', 'setHostnameAsFQDN', 'shareProcessNamespace', 'storageContainerName', 'storageUris', 'subdomain', 'terminationGracePeriodSeconds',
-  'topologySpreadConstraints', 'workerSpec'];
-/** Container fields of KServe's model spec up's schema leaves out (and refuses). */
-const MODEL_CONTAINER_FIELDS = ['confidential', 'envFrom', 'lifecycle', 'resizePolicy', 'restartPolicy', 'restartPolicyRules', 'stdin', 'stdinOnce', 'terminationMessagePath',
-  'terminationMessagePolicy', 'tty', 'volumeDevices'];
-
-function withoutFields(names: string[]) {
-  return (v: Obj) => ({ ...v, fields: (v.fields as Obj[]).filter((f) => !names.includes(f.name)) });
-}
-
 function unrequired(names: string[]) {
   return (v: Obj) => ({ ...v, fields: (v.fields as Obj[]).map((f) => (names.includes(f.name) ? { ...f, required: false } : f)) });
 }
@@ -117,15 +103,14 @@ export const KNOWN: Known[] = [
   },
   {
     step: 'explain InferenceService predictor', command: 'kubectl explain inferenceservice.spec.predictor',
-    differs: `the descriptions; up does not list ${PREDICTOR_POD_FIELDS.length} fields of KServe's predictor (${PREDICTOR_POD_FIELDS.slice(0, 4).join(', ')}, …: the pod-spec fields, workerSpec, storageUris, autoScaling)`,
-    why: `${DESCRIPTIONS}; switchyard runs predictors as local processes and serves only the predictor fields it acts on, refusing the others as unknown fields (see "What is not supported")`,
-    normalise: (v) => withoutFields(PREDICTOR_POD_FIELDS)(withoutDescriptions(v)),
+    differs: 'the descriptions (the fields and their types are the same: switchyard up accepts the pod-spec fields and ignores them)', why: DESCRIPTIONS,
+    normalise: withoutDescriptions,
   },
   {
     step: 'explain InferenceService model', command: 'kubectl explain inferenceservice.spec.predictor.model',
-    differs: `the descriptions; up does not list the container fields ${MODEL_CONTAINER_FIELDS.join(', ')}, and marks modelFormat -required-`,
-    why: `${DESCRIPTIONS}; switchyard runs the model as a local process, so container fields it cannot honour are refused as unknown fields; it needs modelFormat to pick a runtime, which KServe's CRD does not mark required`,
-    normalise: (v) => unrequired(['modelFormat'])(withoutFields(MODEL_CONTAINER_FIELDS)(withoutDescriptions(v))),
+    differs: 'the descriptions; up marks modelFormat -required-',
+    why: `${DESCRIPTIONS}; switchyard needs modelFormat to pick a runtime, which KServe's CRD does not mark required`,
+    normalise: (v) => unrequired(['modelFormat'])(withoutDescriptions(v)),
   },
   ...[['explain InferenceService canaryTrafficPercent', 'inferenceservice.spec.predictor.canaryTrafficPercent'], ['explain VirtualService spec', 'virtualservice.spec'],
     ['explain VirtualService http.route', 'virtualservice.spec.http.route'], ['explain ServiceEntry spec', 'serviceentry.spec']].map(([step, field]) => ({

@@ -1,7 +1,7 @@
 // InferenceService (serving.kserve.io/v1beta1): the KServe fields Switchyard
 // serves. canaryTrafficPercent is range-checked here although KServe is not.
 import { z } from 'zod';
-import { anyObject, condition, container, containerFields, invalid, kindObject, podTemplateFields } from '../common.ts';
+import { anyObject, condition, container, containerFields, invalid, kindObject, podSpecFields, podTemplateFields } from '../common.ts';
 import { objectMetaWith } from '../meta.ts';
 
 export const DEPLOYMENT_MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
@@ -165,8 +165,24 @@ const componentFields = {
   serviceAccountName: z.string().optional().describe('Service account the component runs as.'),
   containers: z.array(container).optional().describe('Custom containers (custom predictor, transformer or explainer).'),
   ...podTemplateFields,
+  ...podSpecFields,
   deploymentStrategy: anyObject.optional(),
+  scaleMetricType: z.enum(['Utilization', 'Value', 'AverageValue']).optional().describe('How scaleTarget is read by an HPA; ignored by switchyard up\'s autoscaler, which reads scaleTarget per replica.'),
+  autoScaling: anyObject.optional().describe('KServe\'s HPA/KEDA metric list: not supported by switchyard up (use scaleMetric and scaleTarget).'),
 };
+
+/** KServe fields switchyard up cannot honour on one machine: refused by name with the reason, never ignored. */
+const UNSUPPORTED_COMPONENT_FIELDS: Record<string, string> = {
+  autoScaling: 'HPA/KEDA metric lists are not supported by switchyard up: set scaleMetric (concurrency, rps, cpu or memory) and scaleTarget',
+  workerSpec: 'multi-node workers are not supported by switchyard up: each replica is one local process',
+  storageUris: 'several storage URIs are not supported by switchyard up: set storageUri on the model',
+};
+
+function refuseUnsupported(c: Record<string, unknown>, ctx: Parameters<typeof invalid>[0]): void {
+  for (const [field, why] of Object.entries(UNSUPPORTED_COMPONENT_FIELDS)) {
+    if (c[field] !== undefined) invalid(ctx, [field], c[field], why, 'FieldValueNotSupported');
+  }
+}
 
 /** KServe's framework shorthands for a predictor (`sklearn: {storageUri}` …), in the order the first one set is served. */
 export const PREDICTOR_FRAMEWORKS = ['sklearn', 'xgboost', 'tensorflow', 'pytorch', 'onnx', 'triton', 'lightgbm', 'pmml', 'paddle', 'huggingface'] as const;
@@ -176,16 +192,22 @@ const predictor = z
     ...componentFields,
     model: modelSpec.optional(),
     ...Object.fromEntries(PREDICTOR_FRAMEWORKS.map((f) => [f, frameworkSpec.optional()])),
+    name: z.string().optional().describe('The predictor container\'s name in a cluster; ignored by switchyard up.'),
+    workerSpec: anyObject.optional().describe('Multi-node workers: not supported by switchyard up.'),
+    storageUris: z.array(anyObject).optional().describe('Several model locations: not supported by switchyard up (set model.storageUri).'),
+    storageContainerName: z.string().optional().describe('The storage initializer\'s container name in a cluster; ignored by switchyard up, which downloads models itself.'),
   })
   .superRefine((p, ctx) => {
     const set = ['model', 'containers', ...PREDICTOR_FRAMEWORKS].filter((k) => (p as Record<string, unknown>)[k] !== undefined);
     if (set.length === 0) invalid(ctx, [], undefined, 'predictor must set model, containers or a framework (e.g. sklearn)', 'FieldValueRequired');
+    refuseUnsupported(p, ctx);
   })
   .describe('The model server: required.');
 
 const auxComponent = (what: string) =>
   z
     .strictObject({ ...componentFields, ...(what === 'explainer' ? { art: frameworkSpec.optional(), alibi: frameworkSpec.optional() } : {}) })
+    .superRefine((c, ctx) => refuseUnsupported(c, ctx))
     .describe(`Optional ${what}, run in front of (transformer) or beside (explainer) the predictor.`);
 
 export const inferenceServiceSpec = z.strictObject({
