@@ -35,9 +35,9 @@ function parsePointer(pointer: string): string[] {
 
 function arrayIndex(arr: unknown[], token: string, forInsert: boolean, path: string): number {
   if (forInsert && token === '-') return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw syError('SY_ERR_BAD_REQUEST', `json patch: "${token}" is not an array index in path "${path}"`);
+  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw syError('SY_ERR_INVALID', `json patch: "${token}" is not an array index in path "${path}"`);
   const i = Number(token);
-  if (i > arr.length || (!forInsert && i === arr.length)) throw syError('SY_ERR_BAD_REQUEST', `json patch: index ${i} out of range in path "${path}"`);
+  if (i > arr.length || (!forInsert && i === arr.length)) throw syError('SY_ERR_INVALID', `json patch: index ${i} out of range in path "${path}"`);
   return i;
 }
 
@@ -46,22 +46,22 @@ function getAt(doc: Json, tokens: string[], path: string): Json {
   for (const t of tokens) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(cur, t, false, path)];
     else if (isPlainObject(cur) && Object.hasOwn(cur, t)) cur = cur[t];
-    else throw syError('SY_ERR_BAD_REQUEST', `json patch: path "${path}" does not exist`);
+    else throw syError('SY_ERR_INVALID', `json patch: path "${path}" does not exist`);
   }
   return cur;
 }
 
 /** Walks to the parent of the last token; containers along the way are copied so inputs stay untouched. */
 function withParent(doc: Json, tokens: string[], path: string, edit: (parent: Record<string, unknown> | unknown[], last: string) => void): Json {
-  if (tokens.length === 0) throw syError('SY_ERR_BAD_REQUEST', 'json patch: this operation needs a non-root path');
+  if (tokens.length === 0) throw syError('SY_ERR_INVALID', 'json patch: this operation needs a non-root path');
   const root = structuredClone(doc);
   let cur: Json = root;
   for (const t of tokens.slice(0, -1)) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(cur, t, false, path)];
     else if (isPlainObject(cur) && Object.hasOwn(cur, t)) cur = cur[t];
-    else throw syError('SY_ERR_BAD_REQUEST', `json patch: path "${path}" does not exist`);
+    else throw syError('SY_ERR_INVALID', `json patch: path "${path}" does not exist`);
   }
-  if (!Array.isArray(cur) && !isPlainObject(cur)) throw syError('SY_ERR_BAD_REQUEST', `json patch: parent of "${path}" is not an object or array`);
+  if (!Array.isArray(cur) && !isPlainObject(cur)) throw syError('SY_ERR_INVALID', `json patch: parent of "${path}" is not an object or array`);
   edit(cur, tokens[tokens.length - 1]!);
   return root;
 }
@@ -79,7 +79,7 @@ function remove(doc: Json, path: string): Json {
   return withParent(doc, parsePointer(path), path, (parent, last) => {
     if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, false, path), 1);
     else if (Object.hasOwn(parent, last)) delete parent[last];
-    else throw syError('SY_ERR_BAD_REQUEST', `json patch: path "${path}" does not exist`);
+    else throw syError('SY_ERR_INVALID', `json patch: path "${path}" does not exist`);
   });
 }
 
