@@ -172,7 +172,7 @@ export function estimate(gate: GateSpec, pair: ScopeEvidence, provider: Provider
   if (gate.outcome) {
     const o = pair.outcomes?.[gateKey(gate)];
     if (!o) return { kind: 'nodata', reason: `no ${gate.metric} feedback read yet`, samples: { candidate: 0, baseline: 0 } };
-    return outcomeEstimate(gate.outcome.aggregate, o, gate.metric);
+    return outcomeEstimate(gate.outcome.aggregate, o, gate.metric, { per: gate.outcome.per });
   }
   if (PAIRED_METRICS.has(gate.metric)) return pairedEstimate(gate.metric, pair.pairs);
   switch (gate.metric) {

@@ -78,11 +78,17 @@ export function sequentialInterval(value: number, se: number, n: number, nStar: 
 const DEFAULT_TUNING = 10_000;
 
 /** An outcome metric as a gate's estimate: the candidate's value, the baseline's, and intervals for every check. */
-export function outcomeEstimate(aggregate: Aggregate, p: OutcomePair, metric: string, nStar = DEFAULT_TUNING): Estimate | NoData {
+export function outcomeEstimate(aggregate: Aggregate, p: OutcomePair, metric: string, opts: { per?: 'unit' | 'request'; nStar?: number } = {}): Estimate | NoData {
+  const nStar = opts.nStar ?? DEFAULT_TUNING;
   const samples = { candidate: p.candidate.exposed, baseline: p.baseline.exposed };
-  if (aggregate === 'conversion') return rateEstimate({ s: p.candidate.converted, n: p.candidate.exposed }, { s: p.baseline.converted, n: p.baseline.exposed }, `units exposed for ${metric}`);
+  const units = opts.per === 'request' ? 'requests' : 'units';
+  if (p.candidate.exposed <= 0 && opts.per !== 'request') {
+    // The usual reason is not a lack of traffic but of unit keys: say where they come from.
+    return { kind: 'nodata', reason: `no candidate units exposed for ${metric} yet (per: unit counts only requests that carry a unit key: a plan's cohorts.unit, a sticky route, or in a cluster the sink's --unit-header; per: request counts every request)`, samples };
+  }
+  if (aggregate === 'conversion') return rateEstimate({ s: p.candidate.converted, n: p.candidate.exposed }, { s: p.baseline.converted, n: p.baseline.exposed }, `${units} exposed for ${metric}`);
   const c = armMoments(p.candidate, aggregate);
-  if (!c) return { kind: 'nodata', reason: `no candidate units with ${metric} yet`, samples };
+  if (!c) return { kind: 'nodata', reason: `no candidate ${units} with ${metric} yet`, samples };
   const b = armMoments(p.baseline, aggregate);
   return {
     kind: 'ok', value: c.mean, samples, ...(b ? { baseline: b.mean } : {}),

@@ -57,3 +57,14 @@ test('means and ratios: per-unit value with the delta method; relative lift thre
   const r = outcomeEstimate('ratio', { baseline: ratio(2000, 20, 2), candidate: ratio(2000, 20, 2) }, 'revenue');
   assert.equal(r.kind === 'ok' && r.value, 10);
 });
+
+test('an outcome gate with no exposed candidate says why: per unit counts only requests with a unit key', () => {
+  const none: ArmOutcome = { exposed: 0, converted: 0, sum: 0, sumSq: 0, events: 0 };
+  const some: ArmOutcome = { exposed: 500, converted: 50, sum: 50, sumSq: 50, events: 50 };
+  const perUnit = outcomeEstimate('conversion', { baseline: some, candidate: none }, 'purchase');
+  assert.equal(perUnit.kind, 'nodata');
+  assert.match(perUnit.kind === 'nodata' ? perUnit.reason : '', /no candidate units exposed for purchase yet \(per: unit counts only requests that carry a unit key.*--unit-header.*per: request counts every request\)/);
+  const perRequest = outcomeEstimate('conversion', { baseline: some, candidate: none }, 'purchase', { per: 'request' });
+  assert.deepEqual(perRequest.kind === 'nodata' && perRequest.reason, 'no candidate requests exposed for purchase yet');
+  assert.equal(outcomeEstimate('conversion', { baseline: some, candidate: some }, 'purchase', { per: 'request' }).kind, 'ok');
+});
