@@ -6,24 +6,10 @@
 // to a hook for telemetry and the prediction log (paired by request id).
 import { H1Pool } from './h1/pool.ts';
 import type { UpstreamHandler } from './h1/types.ts';
+import type { AnswerRecord } from './response-record.ts';
 
-export interface MirrorRecord {
-  requestId: string;
-  namespace: string;
-  service: string;
-  revision: string;
-  /** Artifact digest of the shadow revision's model, when known. */
-  digest?: string;
-  variant: string;
-  route?: string;
-  destination?: string;
-  /** The shadow's status; 502 when it could not be reached, 504 when it did not answer in time. */
-  status: number;
-  latencyMs: number;
-  errorClass?: 'timeout' | 'upstream';
-  /** The shadow's response body, up to the capture cap (absent when larger or failed). */
-  output?: Buffer;
-}
+/** A mirror copy's answer: the shadow's status (502 unreachable, 504 not in time) and its body up to the capture cap. */
+export type MirrorRecord = AnswerRecord;
 
 export interface MirrorOptions {
   /** Copies in flight across all shadows before new ones are dropped (default 256). */

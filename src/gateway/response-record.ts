@@ -1,14 +1,9 @@
 // What the gateway knows about one answered request: its identity (which
 // service, revision, route and cohort served it) and its outcome. Telemetry
 // and the prediction log consume it after the response is sent.
-export interface ResponseRecord {
-  /** Strata values of the request when an active TrafficPlan defines strata (telemetry slices). */
-  cohort?: Record<string, string>;
-  /** The request's unit key when an active TrafficPlan assigns by one (the prediction log keeps its keyed hash). */
-  unit?: string;
-  /** A bandit's assignment: the allocation version and the chosen arm's probability under it. */
-  allocation?: number;
-  propensity?: number;
+
+/** What any answered exchange records, a client's (ResponseRecord) or a mirror copy's (MirrorRecord). */
+export interface AnswerRecord {
   requestId: string;
   namespace: string;
   service: string;
@@ -16,19 +11,30 @@ export interface ResponseRecord {
   /** Artifact digest (sha256:…) of the revision's model, from the routing table that chose it. */
   digest?: string;
   variant: string;
-  status: number;
-  latencyMs: number;
-  /** Held by the activator before a replica was ready. */
-  buffered: boolean;
   /** VirtualService route id (namespace/vs/route) and destination host, when a VirtualService routed it. */
   route?: string;
   destination?: string;
+  status: number;
+  latencyMs: number;
   /** Why the gateway answered an error itself (504 timeout, 502/503 upstream). */
   errorClass?: 'timeout' | 'upstream';
+  /** The answer body, up to the capture cap; absent when larger, when the exchange failed mid-body, or when not copied. */
+  output?: Buffer;
+}
+
+export interface ResponseRecord extends AnswerRecord {
+  /** Strata values of the request when an active TrafficPlan defines strata (telemetry slices). */
+  cohort?: Record<string, string>;
+  /** The request's unit key when an active TrafficPlan assigns by one (the prediction log keeps its keyed hash). */
+  unit?: string;
+  /** A bandit's assignment: the allocation version and the chosen arm's probability under it. */
+  allocation?: number;
+  propensity?: number;
+  /** Held by the activator before a replica was ready. */
+  buffered: boolean;
   /**
-   * The answer body, up to outputCapBytes: copied only when `wantsOutput` sampled the request
-   * (`sampled`) or a mirror was sent (so primary and shadow outputs can be paired). Absent when
-   * larger than the cap, when the exchange failed mid-body, or when not copied.
+   * The answer is copied only when `wantsOutput` sampled the request (`sampled`) or a mirror was
+   * sent (so primary and shadow outputs can be paired).
    */
   output?: Buffer;
   /** The request body, up to outputCapBytes, for sampled requests (instance count, prediction log input). */
