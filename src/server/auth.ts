@@ -44,11 +44,17 @@ const OPERATOR_RESOURCES = new Set(['trafficplans']);
 /** What posting feedback is, for isAllowed. */
 export const FEEDBACK_RESOURCE = 'feedback';
 
-/** viewer reads; operator also drives TrafficPlans (promote, rollback, pause, kill); admin does all; feedback only posts feedback. */
+/**
+ * Kinds only an admin may read: Secrets hold storage credentials (s3://, gs://), and Kubernetes'
+ * own `view` role leaves them out for the same reason.
+ */
+const ADMIN_ONLY_READS = new Set(['secrets']);
+
+/** viewer reads (Secrets aside); operator also drives TrafficPlans (promote, rollback, pause, kill); admin does all; feedback only posts feedback. */
 export function isAllowed(role: Role, verb: string, resource: string): boolean {
   if (role === 'admin') return true;
   if (role === 'feedback') return verb === 'create' && resource === FEEDBACK_RESOURCE;
-  if (resource === FEEDBACK_RESOURCE) return false;
+  if (resource === FEEDBACK_RESOURCE || ADMIN_ONLY_READS.has(resource)) return false;
   if (READ_VERBS.has(verb)) return true;
   return role === 'operator' && OPERATOR_RESOURCES.has(resource);
 }

@@ -107,6 +107,13 @@ test('a token can ask who it is and what it may do; a bad one gets 401', async (
   assert.deepEqual(await Promise.all([canI('viewer', 'patch', 'trafficplans'), canI('operator', 'patch', 'trafficplans'), canI('admin', 'patch', 'trafficplans')]), [false, true, true]);
   assert.equal(await canI('viewer', 'watch', 'trafficplans'), true);
   assert.equal(await canI('operator', 'delete', 'inferenceservices'), false);
+  // Secrets hold storage credentials: only an admin reads them (Kubernetes' view role leaves them out too).
+  assert.deepEqual(await Promise.all([canI('viewer', 'get', 'secrets'), canI('operator', 'list', 'secrets'), canI('admin', 'get', 'secrets')]), [false, false, true]);
+  for (const role of ['viewer', 'operator'] as const) {
+    const secrets = await call('GET', '/api/v1/namespaces/ml/secrets', { token: tokens[role]! });
+    assert.equal(secrets.status, 403, `${role} lists Secrets`);
+  }
+  assert.equal((await call('GET', '/api/v1/namespaces/ml/secrets', { token: tokens.admin! })).status, 200);
   const invalid = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: { spec: {} } });
   assert.equal(invalid.status, 422);
   assert.match(((await invalid.json()) as { message: string }).message, /exactly one of resourceAttributes and nonResourceAttributes/);
