@@ -1,7 +1,7 @@
 // A modal that asks why before it acts: the reason goes to the audit log with
 // the command. The browser's <dialog> keeps focus inside, Escape cancels, and
 // focus returns to the button that opened it.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface ConfirmDialogProps {
   title: string;
@@ -18,10 +18,12 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  // Who opened it, read at the first render: by the time a (deferred) effect ran, the browser could
+  // already have moved focus to the autofocused reason field, and focus went back to nothing.
+  const [opener] = useState(() => document.activeElement as HTMLElement | null);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const d = dialog.current;
-    const opener = document.activeElement as HTMLElement | null;
     if (d && !d.open) d.showModal();
     return () => {
       d?.close();
