@@ -59,6 +59,11 @@ export function isAllowed(role: Role, verb: string, resource: string): boolean {
   return role === 'operator' && OPERATOR_RESOURCES.has(resource);
 }
 
+/** The token of an `Authorization: Bearer TOKEN` header; undefined when there is none. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
 function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -75,9 +80,9 @@ export class TokenRegistry {
   }
 
   authenticate(header: string | undefined): Principal {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) throw syError('SY_ERR_UNAUTHORIZED', 'no bearer token: send "Authorization: Bearer <token>" (see <data-dir>/kubeconfig)');
-    const record = this.byDigest.get(digest(match[1]!));
+    const token = bearerToken(header);
+    if (token === undefined) throw syError('SY_ERR_UNAUTHORIZED', 'no bearer token: send "Authorization: Bearer <token>" (see <data-dir>/kubeconfig)');
+    const record = this.byDigest.get(digest(token));
     if (!record) throw syError('SY_ERR_UNAUTHORIZED', 'the bearer token is not known to this server');
     return { name: record.name, role: record.role, groups: record.groups };
   }

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { syError } from '../core/errors.ts';
+import { bearerToken } from './auth.ts';
 
 const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
 
@@ -37,9 +38,9 @@ export function fileTokenCheck(file: string | undefined): (authorization: string
     if (file === undefined) {
       throw syError('SY_ERR_UNAUTHORIZED', 'this sink takes no feedback: start it with --feedback-tokens-file FILE (a mounted Secret, one token per line) and send one of them as a bearer token');
     }
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (!m) throw syError('SY_ERR_UNAUTHORIZED', 'feedback needs a bearer token (Authorization: Bearer TOKEN) from the sink\'s feedback tokens file');
-    const given = digest(m[1]!);
+    const token = bearerToken(authorization);
+    if (token === undefined) throw syError('SY_ERR_UNAUTHORIZED', 'feedback needs a bearer token (Authorization: Bearer TOKEN) from the sink\'s feedback tokens file');
+    const given = digest(token);
     // Every entry is compared, so the time taken says nothing about which one matched.
     let ok = false;
     for (const d of digests(file)) ok = timingSafeEqual(d, given) || ok;

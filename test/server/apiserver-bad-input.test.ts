@@ -2,35 +2,23 @@
 // code, and nothing is written (the audit log does not grow).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApiServer, type ApiServer } from '../../src/server/apiserver/index.ts';
-import { TokenRegistry } from '../../src/server/auth.ts';
-import { openSqliteStore } from '../../src/store/sqlite/store.ts';
+import type { ApiServer } from '../../src/server/apiserver/index.ts';
 import type { Store } from '../../src/store/types.ts';
+import { startApiFixture, type ApiFixture } from './api-fixture.ts';
 
-let dir: string;
+let f: ApiFixture;
 let store: Store;
 let api: ApiServer;
 let admin: string;
 let viewer: string;
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sy-api-'));
-  store = await openSqliteStore({ path: join(dir, 'db.sqlite') });
-  const tokens = new TokenRegistry(join(dir, 'tokens.json'));
-  admin = tokens.create('admin', 'admin');
-  viewer = tokens.create('viewer', 'viewer');
-  api = await startApiServer({ store, tokens, port: 0, limits: { maxBodyBytes: 64 * 1024 } });
-  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
+  f = await startApiFixture(['viewer']);
+  ({ api, store } = f);
+  admin = f.tokens.admin;
+  viewer = f.tokens.viewer!;
 });
 
-after(async () => {
-  await api.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => f.close());
 
 async function call(method: string, path: string, body?: unknown, opts: { type?: string; token?: string | null; raw?: string } = {}) {
   const headers: Record<string, string> = { 'content-type': opts.type ?? 'application/json' };

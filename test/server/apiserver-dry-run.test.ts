@@ -3,33 +3,22 @@
 // stored, watched or audited.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApiServer, type ApiServer } from '../../src/server/apiserver/index.ts';
-import { TokenRegistry } from '../../src/server/auth.ts';
-import { openSqliteStore } from '../../src/store/sqlite/store.ts';
+import type { ApiServer } from '../../src/server/apiserver/index.ts';
 import type { KubeObject, Store } from '../../src/store/types.ts';
+import { startApiFixture, type ApiFixture } from './api-fixture.ts';
 
-let dir: string;
+let f: ApiFixture;
 let store: Store;
 let api: ApiServer;
 let admin: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sy-api-dry-'));
-  store = await openSqliteStore({ path: join(dir, 'db.sqlite') });
-  const tokens = new TokenRegistry(join(dir, 'tokens.json'));
-  admin = tokens.create('admin', 'admin');
-  api = await startApiServer({ store, tokens, port: 0, limits: { maxBodyBytes: 64 * 1024 } });
-  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
+  f = await startApiFixture([]);
+  ({ api, store } = f);
+  admin = f.tokens.admin;
 });
 
-after(async () => {
-  await api.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => f.close());
 
 async function call(method: string, path: string, body?: unknown, type = 'application/json') {
   const res = await fetch(`${api.url}${path}`, { method, headers: { 'content-type': type, authorization: `Bearer ${admin}` }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
