@@ -116,17 +116,20 @@ export function serviceEntryOrigins(table: RoutingTable, into: Set<string>): Set
  * service's own split (or a pinned tag, or a DestinationRule subset's
  * revisions); ServiceEntries pick an endpoint by weight.
  */
-export function resolveTarget(target: Target, ingress: IngressTable, domain: string, vsNamespace: string, rng: () => number): Upstream {
+export function resolveTarget(target: Target, ingress: IngressTable, domain: string, vsNamespace: string, rng: () => number, avoid?: string): Upstream {
   if (target.kind === 'unresolved') return { kind: 'none', reason: target.reason };
   if (target.kind === 'serviceEntry') {
     const eps = target.endpoints;
     if (eps.length === 0) return { kind: 'none', reason: `no endpoints for ${target.host}` };
     let ep = eps[0]!;
     if (eps.length > 1) {
+      // A retry leaves out the endpoint that just failed when another is there (Envoy's previous_hosts).
+      const skip = avoid === undefined ? undefined : eps.find((e) => endpointOrigin(target, e) === avoid);
       let total = 0;
-      for (const e of eps) total += e.weight;
+      for (const e of eps) if (e !== skip) total += e.weight;
       let x = rng() * total;
-      for (const e of eps) if ((x -= e.weight) < 0) { ep = e; break; }
+      for (const e of eps) if (e !== skip && (x -= e.weight) < 0) { ep = e; break; }
+      if (ep === skip) ep = eps.find((e) => e !== skip)!;
     }
     const origin = endpointOrigin(target, ep);
     return { kind: 'origin', origin, namespace: vsNamespace, service: target.host, revision: target.subset ?? '', variant: target.subset ?? '' };

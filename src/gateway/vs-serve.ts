@@ -12,7 +12,7 @@ import type { IngressTable } from './ingress.ts';
 import type { GatewayRequest } from './limits.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { ResponseRecord } from './response-record.ts';
-import { another, forwardWithRetries } from './retry-policy.ts';
+import { forwardWithRetries } from './retry-policy.ts';
 import { ISTIO_DEFAULT_RETRIES } from './routing/compile-route.ts';
 import { chooseDestination, faultAbortStatus, faultDelayMs, mirrorMask, rewritePath, unitKeyOf } from './routing/select.ts';
 import type { CompiledMatch, CompiledRoute, RequestView, Target } from './routing/types.ts';
@@ -147,7 +147,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
     }
     const r = await forwardWithRetries(res, {
       // A retry picks another endpoint than the one that failed (Envoy's previous_hosts).
-      origin: (attempt, failed) => (first.kind === 'revision' ? p.revisionOrigin(first.route, rec, attempt, failed) : attempt === 0 ? first.origin : (another(() => endpointOf(ctx, dest.target, route.namespace), failed) ?? failed)),
+      origin: (attempt, failed) => (first.kind === 'revision' ? p.revisionOrigin(first.route, rec, attempt, failed) : attempt === 0 ? first.origin : (endpointOf(ctx, dest.target, route.namespace, failed) ?? failed)),
       pools: p.pools, budget: p.budget, retries: route.retries ?? ISTIO_DEFAULT_RETRIES, rng, deadline: deadline?.signal ?? null,
       path, method, headers, body, timeoutMs: p.headersTimeoutMs, extra,
       ops: routeOps || destOps ? [routeOps, destOps] : null,
@@ -166,9 +166,9 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
   }
 }
 
-/** A ServiceEntry endpoint of the target, chosen by weight; undefined when it has none now. */
-function endpointOf(ctx: VsContext, target: Target, namespace: string): string | undefined {
-  const up = resolveTarget(target, ctx.ingress, ctx.domain, namespace, ctx.p.rng);
+/** A ServiceEntry endpoint of the target other than `failed` when it has one, chosen by weight; undefined when it has none now. */
+function endpointOf(ctx: VsContext, target: Target, namespace: string, failed: string): string | undefined {
+  const up = resolveTarget(target, ctx.ingress, ctx.domain, namespace, ctx.p.rng, failed);
   return up.kind === 'origin' ? up.origin : undefined;
 }
 
