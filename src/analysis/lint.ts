@@ -24,6 +24,7 @@ interface PlanLike {
   metadata?: { annotations?: Record<string, string> | undefined };
   spec?: {
     owner?: { team?: string } | undefined;
+    target?: { virtualService?: unknown } | undefined;
     cohorts?: { strata?: unknown[] | undefined; exclude?: unknown[] | undefined } | undefined;
     phases?: Array<{
       shadow?: { exit?: { pairedRequests?: number; maxDuration?: string } | undefined } | undefined;
@@ -94,7 +95,9 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
   });
 
   const strata = spec.cohorts?.strata ?? [];
-  if (strata.length === 0 && (spec.cohorts?.exclude ?? []).length === 0) {
+  // On a VirtualService target the route's own matches decide which traffic takes part (strata and exclusions are refused there).
+  const routeDecides = spec.target?.virtualService !== undefined;
+  if (!routeDecides && strata.length === 0 && (spec.cohorts?.exclude ?? []).length === 0) {
     find('mixed-traffic', 'warning', 'spec.cohorts', 'All traffic types are mixed: add cohorts.strata (e.g. tier) or cohorts.exclude for bots and synthetic probes, or their behaviour will hide each other.');
   } else if (strata.length > 0 && gates.length > 0 && !gates.some((g) => g.bySlice)) {
     find('no-slice-gates', 'warning', 'spec.gates', 'Strata are defined but no gate uses bySlice: harm inside one slice can hide behind a good global metric. Add bySlice to an output gate.');
@@ -113,8 +116,11 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
   });
 
   const keepWarm = spec.rollback?.keepWarm;
-  if (keepWarm === undefined) find('no-keepwarm', 'warning', 'spec.rollback.keepWarm', 'No keepWarm: the previous revision may scale down at promotion, making rollback a cold deployment. Set rollback.keepWarm (e.g. 24h).');
-  else if ((goDurationMs(keepWarm) ?? 0) === 0) find('keepwarm-zero', 'blocking', 'spec.rollback.keepWarm', 'keepWarm is zero: the rollback target is dropped at promotion, so rolling back means a cold start. Keep it warm for the rollback window (e.g. 24h).');
+  // A route's destinations are services of their own, which keep their replicas: keepWarm acts on an InferenceService's revisions.
+  if (!routeDecides) {
+    if (keepWarm === undefined) find('no-keepwarm', 'warning', 'spec.rollback.keepWarm', 'No keepWarm: the previous revision may scale down at promotion, making rollback a cold deployment. Set rollback.keepWarm (e.g. 24h).');
+    else if ((goDurationMs(keepWarm) ?? 0) === 0) find('keepwarm-zero', 'blocking', 'spec.rollback.keepWarm', 'keepWarm is zero: the rollback target is dropped at promotion, so rolling back means a cold start. Keep it warm for the rollback window (e.g. 24h).');
+  }
 
   const overrides = overriddenIds(plan);
   for (const f of out) if (overrides.has(f.id)) f.overridden = true;

@@ -145,7 +145,7 @@ export interface IssueParams {
   value?: unknown;
 }
 
-type RefineCtx = { addIssue: (issue: { code: 'custom'; message: string; path?: PropertyKey[]; params?: Record<string, unknown>; input?: unknown }) => void };
+export type RefineCtx = { addIssue: (issue: { code: 'custom'; message: string; path?: PropertyKey[]; params?: Record<string, unknown>; input?: unknown }) => void };
 
 /** Adds a Kubernetes-style "Invalid value" issue at a relative path. */
 export function invalid(ctx: RefineCtx, path: PropertyKey[], value: unknown, detail: string, reason: IssueParams['reason'] = 'FieldValueInvalid'): void {

@@ -70,3 +70,17 @@ test('lint explains a half-written file without throwing', () => {
   const ids = lintPlan({ spec: {} }).map((f) => f.id);
   assert.deepEqual(ids, ['no-owner', 'no-end', 'no-gates', 'mixed-traffic', 'no-keepwarm']);
 });
+
+test('on a VirtualService route lint does not ask for cohorts or keepWarm, which only act on an InferenceService', () => {
+  const p = good();
+  p.spec.target = { virtualService: { name: 'picker', route: 'main' } };
+  p.spec.candidate = { revision: 'b' };
+  p.spec.phases = [{ canary: { steps: [10, 100], hold: { minRequests: 5000 } } }];
+  p.spec.gates = [{ metric: 'errorRate', max: 0.01 }, { metric: 'outputPSI', max: 0.2 }];
+  delete p.spec.cohorts;
+  delete p.spec.rollback.keepWarm;
+  assert.deepEqual(lintPlan(p), []);
+  // On the InferenceService the same plan is warned twice.
+  p.spec.target = { inferenceService: 'picker' };
+  assert.deepEqual(lintPlan(p).map((f) => f.id).sort(), ['mixed-traffic', 'no-keepwarm']);
+});

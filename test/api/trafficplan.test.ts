@@ -50,14 +50,41 @@ test('window and maxDuration must be Go durations', () => {
   assert.ok(validate(o).ok);
 });
 
-test('target is an InferenceService or a VirtualService route, not both', () => {
+/** The example plan on a VirtualService route: no shadow, strata, exclusions or slice gates (refused there). */
+function onRoute() {
   const o = loadManifest('trafficplan.yaml');
   o.spec.target = { virtualService: { name: 'iris-router', route: 'primary' } };
+  o.spec.phases = o.spec.phases.filter((p: { shadow?: unknown }) => !p.shadow);
+  o.spec.cohorts = { unit: { header: 'x-user-id' } };
+  o.spec.gates = o.spec.gates.filter((g: { bySlice?: string }) => !g.bySlice);
+  return o;
+}
+
+test('target is an InferenceService or a VirtualService route, not both', () => {
+  const o = onRoute();
   assert.ok(validate(o).ok);
   o.spec.target.inferenceService = 'iris';
   assert.equal(causesOf(o)[0]!.field, 'spec.target');
   o.spec.target = {};
   assert.equal(causesOf(o)[0]!.reason, 'FieldValueRequired');
+});
+
+test('on a VirtualService route, what only the gateway does for an InferenceService is refused by name', () => {
+  const cases: Array<[string, (o: ReturnType<typeof onRoute>) => void]> = [
+    ['spec.phases[0].shadow', (o) => o.spec.phases.unshift({ shadow: { percent: 20, exit: { pairedRequests: 100 } } })],
+    ['spec.cohorts.strata', (o) => (o.spec.cohorts.strata = [{ name: 'tier', header: 'x-tier' }])],
+    ['spec.cohorts.exclude', (o) => (o.spec.cohorts.exclude = [{ header: 'x-synthetic' }])],
+    ['spec.gates[0].bySlice', (o) => (o.spec.gates[0].bySlice = 'tier')],
+  ];
+  for (const [field, change] of cases) {
+    const o = onRoute();
+    change(o);
+    const causes = causesOf(o);
+    assert.deepEqual(causes.map((c) => c.field), [field], JSON.stringify(causes));
+    assert.match(causes[0]!.message, /VirtualService/);
+  }
+  // The same plan on the InferenceService keeps all of it.
+  assert.ok(validate(loadManifest('trafficplan.yaml')).ok);
 });
 
 test('gates need a threshold; prometheus provider is accepted', () => {

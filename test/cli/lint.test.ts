@@ -112,3 +112,11 @@ test('the ranking example (shadow with paired gates, then a canary protecting pr
   assert.deepEqual(p.decisions!.steps.map((s) => s.percent), [50, 10, 50, 100]);
   assert.equal(p.decisions!.steps[0]!.requests, 1500, 'the shadow needs at least its exit.pairedRequests');
 });
+
+test('the shop examples (an A/B test on an InferenceService, a bandit on a VirtualService route) lint clean', () => {
+  const ab = lintManifests(parseManifests(readFileSync(new URL('../../examples/shop/20-abtest.yaml', import.meta.url), 'utf8'), '20-abtest.yaml'), 100).plans[0]!;
+  assert.deepEqual([ab.errors, ab.findings], [[], []]);
+  assert.equal(ab.decisions!.steps[0]!.requests, 1774, "10 % → 13 % at α 0.05, power 0.8: R's power.prop.test n per arm");
+  const bandit = lintManifests(parseManifests(readFileSync(new URL('../../examples/shop/40-bandit.yaml', import.meta.url), 'utf8'), '40-bandit.yaml'), 150).plans[0]!;
+  assert.deepEqual([bandit.errors, bandit.findings], [[], []]);
+});

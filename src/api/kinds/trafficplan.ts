@@ -1,7 +1,7 @@
 // TrafficPlan (switchyard.dev/v1alpha1): what may move traffic to a candidate,
 // in which phases, judged by which gates, owned by whom, and at what cost.
 import { z } from 'zod';
-import { condition, duration, exactlyOne, invalid, kindObject } from '../common.ts';
+import { condition, duration, exactlyOne, invalid, kindObject, type RefineCtx } from '../common.ts';
 
 export const PLAN_PHASES = ['Pending', 'Progressing', 'Paused', 'Promoted', 'Validated', 'RolledBack', 'Aborted'] as const;
 /** Phases a plan ends in: Validated is a shadow-only plan whose candidate passed without moving traffic. */
@@ -273,12 +273,31 @@ export const trafficPlanSpec = z.strictObject({
     .optional()
     .describe('Prices for `switchyard plan cost` and budget.maxCostPerHour.'),
 }).superRefine((s, ctx) => {
+  if (s.target.virtualService) refuseGatewayOnlyOnVs(s, ctx);
   s.phases.forEach((p, i) => {
     if (!p.abTest) return;
     if (!s.cohorts?.unit) invalid(ctx, ['phases', i, 'abTest'], undefined, 'an abTest assigns units sticky: set cohorts.unit (e.g. {header: x-user-id})', 'FieldValueRequired');
     if (!p.abTest.primary) invalid(ctx, ['phases', i, 'abTest', 'primary'], undefined, 'an abTest declares the primary metric that decides it, e.g. {metric: purchase}', 'FieldValueRequired');
   });
 });
+
+/**
+ * On a VirtualService target the plan moves the route's weights and nothing else: the gateway
+ * copies requests to a shadow, excludes cohorts and labels strata only for a plan on an
+ * InferenceService. Accepting them here would let a plan claim a protection it never applies.
+ * (Sticky units on a route come from its `switchyard.dev/unit-key` annotation; the controller
+ * checks that it agrees with cohorts.unit.)
+ */
+function refuseGatewayOnlyOnVs(s: { phases: Array<{ shadow?: unknown }>; cohorts?: { strata?: unknown[]; exclude?: unknown[] }; gates?: Array<{ bySlice?: string }> }, ctx: RefineCtx): void {
+  s.phases.forEach((p, i) => {
+    if (p.shadow) invalid(ctx, ['phases', i, 'shadow'], undefined, 'a shadow phase needs target.inferenceService: the gateway copies that service\'s requests to the candidate revision; a VirtualService target only moves route weights', 'FieldValueInvalid');
+  });
+  if (s.cohorts?.strata?.length) invalid(ctx, ['cohorts', 'strata'], undefined, 'strata label an InferenceService\'s traffic; on a VirtualService target give each slice a route of its own (match on the header) and a plan per route', 'FieldValueInvalid');
+  if (s.cohorts?.exclude?.length) invalid(ctx, ['cohorts', 'exclude'], undefined, 'on a VirtualService target the route decides who takes part: send the excluded requests to a route before it (match on the header, destination the baseline)', 'FieldValueInvalid');
+  (s.gates ?? []).forEach((g, i) => {
+    if (g.bySlice !== undefined) invalid(ctx, ['gates', i, 'bySlice'], g.bySlice, 'slices come from cohorts.strata, which a VirtualService target does not have', 'FieldValueInvalid');
+  });
+}
 
 /** One-shot operator commands are annotations (kubectl annotate/patch work too); the controller consumes and removes them. */
 export const COMMAND_ANNOTATION = 'switchyard.dev/command';

@@ -73,6 +73,9 @@ const httpRoute = z.strictObject({
   headers: headers.optional(),
 });
 
+/** Switchyard's sticky-unit annotation on a VirtualService: `header:NAME`, `cookie:NAME` or `query:NAME` (docs/routing.md). */
+export const UNIT_KEY_ANNOTATION = 'switchyard.dev/unit-key';
+
 export const virtualServiceSpec = z.strictObject({
   hosts: z.array(z.string()).optional().describe('Hosts (Host header values) this VirtualService routes.'),
   gateways: z.array(z.string()).optional().describe('Gateways (and "mesh") the routes apply to.'),

@@ -5,7 +5,7 @@
 // they come back in `problems` for the controller to put in status.
 import { ALLOCATION_ANNOTATION, parseAllocationVersion } from '../../api/kinds/inferenceservice.ts';
 import type { z } from 'zod';
-import type { virtualServiceSpec } from '../../api/kinds/virtualservice.ts';
+import { UNIT_KEY_ANNOTATION, type virtualServiceSpec } from '../../api/kinds/virtualservice.ts';
 import { compileMatch, matchAll } from './compile-match.ts';
 import { compileRouteActions } from './compile-route.ts';
 import { destinationResolver, type DestinationRuleInput, type ServiceEntryInput } from './destinations.ts';
@@ -13,7 +13,6 @@ import { qualifyGateway, qualifyHost } from './hosts.ts';
 import { MESH_GATEWAY, type CompiledMatch, type CompiledRoute, type GatewayRoutes, type HostRoutes, type InferenceServiceInfo, type RoutingProblem, type RoutingTable, type UnitKeySource } from './types.ts';
 
 /** Annotation naming where a VirtualService's sticky unit key comes from: header:NAME, cookie:NAME or query:NAME. */
-export const UNIT_KEY_ANNOTATION = 'switchyard.dev/unit-key';
 
 export interface VirtualServiceInput {
   metadata: { namespace?: string | null; name: string; annotations?: Record<string, string> | null; creationTimestamp?: string | null };
