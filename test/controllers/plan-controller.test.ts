@@ -370,6 +370,8 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     });
     const http = async () => ((await store.get({ ...VS, namespace: 'default', name: 'ranker' })) as any).spec.http as Array<{ name: string; match?: unknown[]; route: Array<{ weight: number }> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
     await ctl.reconcile(await plan(store, 'ranker-bandit'));
+    assert.deepEqual((await http()).map((r) => r.route.map((d) => d.weight)), [[100, 0, 0]], 'nothing moves before the first look starts the allocation (the candidate destination gets no share of its own)');
+    assert.equal((await plan(store, 'ranker-bandit')).status.bandit, undefined);
     clock.t += 10_400;
     await ctl.reconcile(await plan(store, 'ranker-bandit'));
     let routes = await http();

@@ -94,11 +94,15 @@ test('users stay on their arm; clicks at 10 % and 25 % per user win the candidat
     assert.equal(res.statusCode, 200, await res.body.text());
   };
   try {
-    // Each round visits every user once, 16 at a time; clicks are posted as they happen.
-    for (let round = 0; round < VISITS; round++) {
-      for (let u = 0; u < USERS; u += 16) {
-        await Promise.all(Array.from({ length: Math.min(16, USERS - u) }, (_, k) => visit(`user-${u + k}`, round === 0)));
-        if (u % 160 === 0) await post();
+    // Users arrive in blocks of 160; each block's users visit VISITS times (16 at a time) before the
+    // next block arrives, and its clicks are posted then. The horizon needs 800 distinct users, so
+    // whenever the plan decides, the first blocks' users have all come back: the stickiness check
+    // below does not depend on how fast the machine is.
+    for (let b = 0; b < USERS; b += 160) {
+      for (let round = 0; round < VISITS; round++) {
+        for (let u = b; u < Math.min(b + 160, USERS); u += 16) {
+          await Promise.all(Array.from({ length: Math.min(16, b + 160 - u, USERS - u) }, (_, k) => visit(`user-${u + k}`, round === 0)));
+        }
       }
       await post();
     }

@@ -264,9 +264,8 @@ describe('bandit phase', { concurrency: false }, () => {
       const firstError = await until('arm-b to fail', async () => users.answers.find((a) => a.arm === 'arm-b' && a.status >= 500)?.at, 120_000);
       let seen: PlanStatus = {};
       const frozenAt = await until('arm-b to be frozen', async () => {
-        const s = (seen = await status('shop3-bandit')).bandit!;
-        const b = s.arms.find((a) => a.name === 'arm-b')!;
-        return b.frozen && (await weights('shop3'))['arm-b'] === 0 ? Date.now() : undefined;
+        const b = (seen = await status('shop3-bandit')).bandit?.arms.find((a) => a.name === 'arm-b');
+        return b?.frozen && (await weights('shop3'))['arm-b'] === 0 ? Date.now() : undefined;
       }, 60_000, () => `${JSON.stringify({ ...seen, state: undefined })}\n${up.output().split('\n').filter((l) => /arm-b|shop3/.test(l)).slice(-15).join('\n')}`);
       // One window to see the errors and one cadence to act on them, plus what a shared machine adds.
       assert.ok(frozenAt - firstError <= 2_000 + 2_000 + 3_000, `frozen ${frozenAt - firstError} ms after its first error`);

@@ -120,7 +120,9 @@ class Run {
     const ph = this.spec.phases[index];
     if (!ph) return this.promote('promoted', 'the last step passed its gates and hold');
     if (this.overBudget(index, 0)) return;
-    const percent = ph.canary ? stepPercent(ph, 0) : ph.abTest ? (ph.abTest.percent ?? 50) : ph.bandit ? 50 : 0;
+    // A bandit moves nothing until its first look starts the allocation over the arms the target
+    // names (applyBandit): a percent here would hand the candidate destination a share of its own.
+    const percent = ph.canary ? stepPercent(ph, 0) : ph.abTest ? (ph.abTest.percent ?? 50) : 0;
     this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
     const kind = phaseKind(ph);
     // blueGreen and shadow: 0 % of live traffic; the controller turns on the preview tag host or the shadow copies (desiredOf).
