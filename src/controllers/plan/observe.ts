@@ -143,6 +143,10 @@ async function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, vie
   const c = view.candidate;
   const b = view.baseline;
   if (!deps.readOutcomes || !state || state.stepStartedAt === undefined || !c?.revision || !b?.revision) return undefined;
+  // An A/B test counts from when its split was in force (state.ts experimentFrom); before that, nothing.
+  const inAbTest = spec.phases[state.phaseIndex]?.abTest !== undefined;
+  if (inAbTest && state.experimentFrom === undefined) return undefined;
+  const fromMs = inAbTest ? state.experimentFrom! : state.stepStartedAt;
   type Outcome = NonNullable<NonNullable<TrafficPlanSpec['gates']>[number]['outcome']>;
   const wanted: Array<[string, string, Outcome, string | undefined]> = (spec.gates ?? []).flatMap((g) => (g.outcome ? [[g.name ?? g.metric, g.metric, g.outcome, g.bySlice] as [string, string, Outcome, string | undefined]] : []));
   const primary = spec.phases[state.phaseIndex]?.abTest?.primary;
@@ -152,7 +156,7 @@ async function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, vie
   for (const [key, metric, o, stratum] of wanted) {
     out[key] = await deps.readOutcomes({
       namespace: c.namespace, service: c.service, baselineRevision: b.revision, candidateRevision: c.revision, metric, per: o.per,
-      fromMs: state.stepStartedAt, toMs: span.toMs, attributionMs: optionalDurationMs(o.attributionWindow) ?? DEFAULT_ATTRIBUTION_MS,
+      fromMs, toMs: span.toMs, attributionMs: optionalDurationMs(o.attributionWindow) ?? DEFAULT_ATTRIBUTION_MS,
       ...(o.denominator ? { denominator: o.denominator } : {}), ...(stratum ? { stratum } : {}),
     });
   }
