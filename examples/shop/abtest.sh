@@ -24,7 +24,7 @@ echo "== 2. how long the test takes at $RPS req/s, before starting it"
 $SWITCHYARD lint 20-abtest.yaml --rps "$RPS"
 
 echo "== 3. shoppers, and the shop posting their purchases"
-TOKEN=$($SWITCHYARD token create --role feedback --name shop-frontend)
+TOKEN=$($SWITCHYARD token create --role feedback --name "shop-frontend-$(date +%s)")
 node shoppers.mjs --gateway "$GATEWAY" --host recommender.shop.example.com --model recommender --token "$TOKEN" \
   --per user --metric purchase --rate prev=0.10 --rate "latest=${SHOP_CANDIDATE_RATE:-0.15}" --rps "$RPS" --seconds 1200 &
 LOAD=$!
@@ -34,7 +34,7 @@ echo "== 4. the A/B test, to its decision"
 $K apply -f 20-abtest.yaml
 $K wait --for=jsonpath='{.status.phase}'=Progressing tp/recommender-v2 --timeout=180s
 until phase=$($K get tp recommender-v2 -o jsonpath='{.status.phase}') && [[ $phase =~ ^(Promoted|RolledBack|Aborted|Paused)$ ]]; do
-  $SWITCHYARD plan status recommender-v2 -n shop | sed -n '1,3p'
+  $SWITCHYARD plan status recommender-v2 -n shop | grep '^Phase:'
   sleep 10
 done
 $SWITCHYARD plan report recommender-v2 -n shop

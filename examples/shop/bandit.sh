@@ -21,7 +21,7 @@ $K wait --for=condition=Ready isvc/arm-a isvc/arm-b isvc/arm-c --timeout=120s
 $SWITCHYARD lint 40-bandit.yaml --rps "$RPS"
 
 echo "== 2. users, and the shop posting their clicks"
-TOKEN=$($SWITCHYARD token create --role feedback --name banner-frontend)
+TOKEN=$($SWITCHYARD token create --role feedback --name "banner-frontend-$(date +%s)")
 node shoppers.mjs --gateway "$GATEWAY" --host banner.shop.example.com --model banner --token "$TOKEN" \
   --per request --ones-only --metric click --rate arm-a=0.04 --rate arm-b=0.06 --rate arm-c=0.09 --rps "$RPS" --seconds 1800 &
 LOAD=$!
@@ -30,7 +30,7 @@ trap 'kill $LOAD 2>/dev/null || true' EXIT
 echo "== 3. the bandit, to its best arm"
 $K apply -f 40-bandit.yaml
 until phase=$($K get tp banner-bandit -o jsonpath='{.status.phase}') && [[ $phase =~ ^(Promoted|RolledBack|Aborted|Paused)$ ]]; do
-  $SWITCHYARD plan status banner-bandit -n shop | grep -E '^ *(arm-|Phase|phase)' || true
+  $SWITCHYARD plan status banner-bandit -n shop | grep '^Phase:'
   sleep 10
 done
 $SWITCHYARD plan report banner-bandit -n shop

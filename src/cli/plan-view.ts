@@ -76,10 +76,25 @@ export function stepDescription(plan: PlanObject): string {
     text = `canary step ${(s.currentStep ?? 0) + 1}/${steps.length} at ${pct}%`;
   } else if (ph?.shadow) text = `shadow copying ${ph.shadow.percent ?? 0}% to the candidate`;
   else if (ph?.blueGreen) text = pct === 0 ? 'blueGreen preview (0% live)' : `blueGreen at ${pct}%`;
-  else if (ph?.abTest) text = `abTest at ${pct}%`;
-  else if (ph?.bandit) text = `bandit at ${pct}%`;
+  else if (ph?.abTest) text = `abTest at ${pct}%${abProgress(s)}`;
+  else if (ph?.bandit) text = `bandit${banditProgress(s) ?? ` at ${pct}%`}`;
   else text = `at ${pct}%`;
   return phases.length > 1 ? `phase ${index + 1}/${phases.length}: ${text}` : text;
+}
+
+/** ": 316/1774 units per arm" while an A/B test runs (its smaller arm against the design's size). */
+function abProgress(s: TrafficPlanStatus): string {
+  const e = s.experiment as { baseline?: { units?: number }; candidate?: { units?: number }; horizon?: { unitsPerArm?: number } } | undefined;
+  if (!e || e.baseline?.units === undefined || e.candidate?.units === undefined) return '';
+  const size = e.horizon?.unitsPerArm;
+  return `: ${Math.min(e.baseline.units, e.candidate.units)}${size ? `/${size}` : ''} units per arm`;
+}
+
+/** " allocation v5: arm-a 20%, arm-b 30%, arm-c 50%" once a bandit allocates. */
+function banditProgress(s: TrafficPlanStatus): string | undefined {
+  const b = s.bandit;
+  if (!b) return undefined;
+  return ` allocation v${b.version}: ${b.arms.map((a) => `${a.name} ${formatNumber(Math.round(a.weight * 1000) / 10)}%`).join(', ')}`;
 }
 
 function targetText(plan: PlanObject): string {

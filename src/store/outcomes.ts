@@ -165,14 +165,19 @@ export function countUnmatchedRewards(db: Database.Database, q: { namespace: str
  * on `route` when given) and the reward metric's events joined to them, each
  * request counted once whenever its reward arrived. Values outside
  * [min, max] are counted apart and left out of the sums. With zeroAfterMs
- * (binary rewards), assignments made more than that before toMs with no
- * reward event are counted as implicit zeros.
+ * (binary rewards), only assignments made more than that before toMs are
+ * learnt from: a reward event's value, or an implicit zero when none came.
+ * Younger ones wait, clicked or not — clicks arrive at once and zeros only
+ * after zeroAfter, so counting a young click would read an arm's rate from
+ * its clicks alone, and most of all for the arm with the most recent traffic.
  */
 export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey[]; route?: string; metric: string; fromMs: number; min?: number; max?: number; zeroAfterMs?: number; toMs?: number }): ArmRewards[] {
   // Assignments in all, and those made by @cutoff (older than zeroAfter): with no reward by now, those count as 0.
   const assigned = db.prepare(`SELECT COUNT(*) AS n, SUM(time <= @cutoff) AS old FROM predictions WHERE role = 'primary' AND namespace = @namespace AND service = @service
     AND time >= @from AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND (@route IS NULL OR route = @route)`);
-  const rewards = db.prepare(`SELECT COUNT(*) AS n, SUM(CASE WHEN ok THEN v ELSE 0 END) AS s, SUM(CASE WHEN ok THEN v * v ELSE 0 END) AS ss,
+  // Learnt from: rewards of assignments made by @matureBy (all of them without zeroAfter). Out-of-range values and freshness: every reward.
+  const rewards = db.prepare(`SELECT SUM(made <= @matureBy) AS n, SUM(CASE WHEN ok AND made <= @matureBy THEN v ELSE 0 END) AS s,
+      SUM(CASE WHEN ok AND made <= @matureBy THEN v * v ELSE 0 END) AS ss, SUM(NOT ok AND made <= @matureBy) AS badLearnt,
       SUM(NOT ok) AS bad, MAX(received) AS last, SUM(made <= @cutoff) AS old
     FROM (SELECT request_id, MIN(value) AS v, MIN(received_ms) AS received, MIN(prediction_ms) AS made, (MIN(value) >= @min AND MIN(value) <= @max) AS ok FROM feedback
       WHERE namespace = @namespace AND service = @service AND metric = @metric AND matched = 1 AND prediction_ms >= @from
@@ -183,16 +188,22 @@ export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey
     FROM (SELECT p.propensity, COALESCE(f.v, 0) / p.propensity AS x FROM predictions p
       LEFT JOIN (SELECT request_id, MIN(value) AS v FROM feedback WHERE namespace = @namespace AND metric = @metric AND matched = 1
         AND prediction_ms >= @from AND request_id IS NOT NULL GROUP BY request_id HAVING MIN(value) >= @min AND MIN(value) <= @max) f ON f.request_id = p.request_id
-      WHERE p.role = 'primary' AND p.namespace = @namespace AND p.service = @service AND p.time >= @from AND p.propensity > 0
+      WHERE p.role = 'primary' AND p.namespace = @namespace AND p.service = @service AND p.time >= @from AND p.time <= @matureBy AND p.propensity > 0
         AND (@revision IS NULL OR p.revision = @revision) AND (@variant IS NULL OR p.variant = @variant) AND (@route IS NULL OR p.route = @route))`);
   return q.arms.map((a) => {
-    const cutoff = q.zeroAfterMs !== undefined && q.toMs !== undefined ? q.toMs - q.zeroAfterMs : -Infinity;
-    const p = { namespace: a.namespace, service: a.service, revision: a.revision ?? null, variant: a.variant ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric, min: q.min ?? -Infinity, max: q.max ?? Infinity, cutoff };
+    const zeroing = q.zeroAfterMs !== undefined && q.toMs !== undefined;
+    const cutoff = zeroing ? q.toMs! - q.zeroAfterMs! : -Infinity;
+    const p = {
+      namespace: a.namespace, service: a.service, revision: a.revision ?? null, variant: a.variant ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric,
+      min: q.min ?? -Infinity, max: q.max ?? Infinity, cutoff, matureBy: zeroing ? cutoff : Infinity,
+    };
     const as = assigned.get(p) as Row;
     const r = rewards.get(p) as Row;
-    const bad = Number(r.bad ?? 0);
     const implicitZeros = Math.max(0, Number(as.old ?? 0) - Number(r.old ?? 0));
-    const out: ArmRewards = { assigned: Number(as.n ?? 0), rewarded: Number(r.n ?? 0) - bad, sum: Number(r.s ?? 0), sumSq: Number(r.ss ?? 0), outOfRange: bad, implicitZeros };
+    const out: ArmRewards = {
+      assigned: Number(as.n ?? 0), rewarded: Number(r.n ?? 0) - Number(r.badLearnt ?? 0), sum: Number(r.s ?? 0), sumSq: Number(r.ss ?? 0),
+      outOfRange: Number(r.bad ?? 0), implicitZeros,
+    };
     if (r.last !== null && r.last !== undefined) out.lastRewardMs = Number(r.last);
     const o = offPolicy.get(p) as Row;
     if (Number(o.n ?? 0) > 0) out.logged = { n: Number(o.n), sum: Number(o.s ?? 0), sumSq: Number(o.ss ?? 0), inverse: Number(o.inv ?? 0) };

@@ -91,6 +91,11 @@ test('step descriptions name the phase kind, and the phase when there are severa
   assert.equal(stepDescription(multi), 'phase 2/2: canary step 1/3 at 5%');
   assert.equal(stepDescription({ ...multi, status: { phaseIndex: 0 } }), 'phase 1/2: shadow copying 25% to the candidate');
   assert.equal(stepDescription({ spec: { phases: [{ blueGreen: {} }] }, status: { canaryPercent: 0 } }), 'blueGreen preview (0% live)');
+  const experiment = { reason: 'running', baseline: { units: 340 }, candidate: { units: 316 }, horizon: { unitsPerArm: 1774 } };
+  assert.equal(stepDescription({ spec: { phases: [{ abTest: {} }] }, status: { canaryPercent: 50, experiment } }), 'abTest at 50%: 316/1774 units per arm');
+  assert.equal(stepDescription({ spec: { phases: [{ bandit: {} }] }, status: { canaryPercent: 0 } }), 'bandit at 0%', 'before its first allocation');
+  const bandit = { version: 5, learning: true, arms: [{ name: 'arm-a', weight: 0.2 }, { name: 'arm-b', weight: 0.3 }, { name: 'arm-c', weight: 0.5 }] };
+  assert.equal(stepDescription({ spec: { phases: [{ bandit: {} }] }, status: { canaryPercent: 80, bandit } }), 'bandit allocation v5: arm-a 20%, arm-b 30%, arm-c 50%');
 });
 
 test('progress bars are clamped and numbers are short', () => {

@@ -57,6 +57,13 @@ test('arm rewards: assignments, rewards once per request, out-of-range apart, pe
   assert.deepEqual(later.map((x) => x.implicitZeros), [2, 1]);
   const early = readArmRewards(db, { arms, route: 'shop/ranker/main', metric: 'click', fromMs: T0, min: 0, max: 1, zeroAfterMs: 60_000, toMs: T0 + 1000 + 59_999 });
   assert.deepEqual(early.map((x) => x.implicitZeros), [0, 0], 'not yet zeroAfter old: still pending');
+  // A click on an assignment younger than zeroAfter waits with it: learning from clicks that come at
+  // once and zeros that come zeroAfter later would read a rate of 1 from the young assignments.
+  assert.deepEqual(early.map((x) => [x.rewarded, x.sum, x.logged]), [[0, 0, undefined], [0, 0, undefined]]);
+  assert.equal(early[1]!.outOfRange, 1, 'an out-of-range value is seen at once (it freezes learning)');
+  assert.equal(early[0]!.lastRewardMs, T0 + 5000, 'freshness reads every reward');
+  assert.deepEqual(later.map((x) => [x.rewarded, x.sum]), [[2, 2], [0, 0]], 'once zeroAfter old, clicks and zeros count together');
+  assert.deepEqual(later[0]!.logged, a!.logged);
   assert.equal(a!.implicitZeros, 0, 'without zeroAfter only explicit 0 events count');
   const [ipsA, ipsB] = ipsFromTotals([a!.logged!, b!.logged!]);
   assert.equal(ipsA!.ips, 4 / 6);
