@@ -315,6 +315,29 @@ test('an A/B test counts exposures from the end of the first window its candidat
     assert.deepEqual([st.experiment.baseline.units, st.experiment.candidate.units], [400, 400]);
   }));
 
+test('a bandit on an InferenceService deploys its candidate at 0 % at once, and splits only once its first look allocates', () =>
+  withStore(async (store) => {
+    await seed(store, {
+      phases: [{ bandit: { reward: { metric: 'click', zeroAfter: '1m' }, minPercent: 10, rewardFreshness: '1h', stop: { minRewards: 100_000 } } }],
+      gates: [{ metric: 'errorRate', max: 0.05 }],
+    });
+    const clock = { t: 1_000_000 };
+    const ctl = new PlanController({
+      store, now: () => clock.t, readWindow: () => stats(1000, 0, {}),
+      readArmRewards: (q) => q.arms.map(() => ({ assigned: 0, rewarded: 0, sum: 0, sumSq: 0, outOfRange: 0 })),
+    });
+    await ctl.reconcile(await plan(store));
+    let o = await isvc(store);
+    assert.equal(o.spec.predictor.model.storageUri, 'pvc://models/v2', 'the candidate revision is created while the bandit waits for its first look');
+    assert.equal(o.spec.predictor.canaryTrafficPercent, 0);
+    await candidateCreated(store);
+    clock.t = 1_010_400;
+    await ctl.reconcile(await plan(store));
+    o = await isvc(store);
+    assert.equal(o.spec.predictor.canaryTrafficPercent, 50, 'two arms start at an equal share');
+    assert.equal((await plan(store)).status.bandit.version, 1);
+  }));
+
 test('a bySlice gate is judged per stratum value and names the slice that failed', () =>
   withStore(async (store) => {
     await seed(store, {

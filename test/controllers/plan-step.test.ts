@@ -48,7 +48,7 @@ test('a Pending plan starts at the first step and sets the canary', () => {
   const r = step(plan(), initialState(), {}, 0);
   assert.equal(r.state.phase, 'Progressing');
   assert.equal(r.state.canaryPercent, 10);
-  assert.deepEqual(target(plan(), r.state), { percent: 10, promoted: false });
+  assert.deepEqual(target(plan(), r.state), { percent: 10, promoted: false, running: true });
   assert.equal(r.transitions[0]?.cause, 'started');
 });
 
@@ -249,7 +249,7 @@ test('a window that began before the step started counts for failure but not tow
 test('blueGreen: preview by tag at 0 %, then switch to 100 % and keep the old revision warm', () => {
   const spec = plan({ phases: [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 500, passingWindows: 2 } } }] });
   const s = step(spec, initialState(), {}, 0);
-  assert.deepEqual(target(spec, s.state), { percent: 0, promoted: false, previewTag: 'latest' });
+  assert.deepEqual(target(spec, s.state), { percent: 0, promoted: false, running: true, previewTag: 'latest' });
   const r = feed(spec, s.state, [[1, { window: win(1, side(700)) }], [2, { window: win(2, side(700)) }]]);
   assert.equal(r.state.phase, 'Promoted');
   assert.equal(r.state.canaryPercent, 100);
@@ -368,7 +368,7 @@ describe('shadow phase', () => {
     const spec = shadowPlan();
     const s = step(spec, initialState(), {}, 0).state;
     assert.equal(s.canaryPercent, 0);
-    assert.deepEqual(target(spec, s), { percent: 0, promoted: false, shadowPercent: 25 });
+    assert.deepEqual(target(spec, s), { percent: 0, promoted: false, running: true, shadowPercent: 25 });
     const early = feed(spec, s, [[1, { window: shadowWin(1, agree(300)) }]]);
     assert.equal(early.state.phaseIndex, 0, '300 pairs: fewer than exit.pairedRequests');
     assert.equal(early.state.pairsCursor, 1000);

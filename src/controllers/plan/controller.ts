@@ -51,7 +51,8 @@ export function desiredOf(plan: TrafficPlan, state: PlanState): Desired {
     ? { role: state.phase === 'Promoted' ? 'baseline' as const : 'candidate' as const, untilMs: state.finishedAt + warmMs }
     : undefined;
   const arms = phase?.bandit ? armWeightsOf(state) : undefined;
-  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(preview ? { previewTag: preview } : {}), ...(shadow ? { shadowPercent: shadow } : {}), ...(arms ? { armWeights: arms } : {}), ...(arms && phase?.bandit?.cohortLimits && !TERMINAL_PHASES.has(state.phase) ? { limitCohorts: true, fallbackArm: state.bandit!.arms[state.bandit!.fallback]! } : {}),
+  const running = state.startedAt !== undefined && !TERMINAL_PHASES.has(state.phase);
+  return { percent: state.canaryPercent, promoted: state.phase === 'Promoted', ...(running ? { running } : {}), ...(preview ? { previewTag: preview } : {}), ...(shadow ? { shadowPercent: shadow } : {}), ...(arms ? { armWeights: arms } : {}), ...(arms && phase?.bandit?.cohortLimits && !TERMINAL_PHASES.has(state.phase) ? { limitCohorts: true, fallbackArm: state.bandit!.arms[state.bandit!.fallback]! } : {}),
     ...(arms && !TERMINAL_PHASES.has(state.phase) ? { allocationVersion: state.bandit!.version } : {}), ...(keepWarm ? { keepWarm } : {}) };
 }
 

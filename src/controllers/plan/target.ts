@@ -54,6 +54,8 @@ export interface TargetView {
 export interface Desired {
   /** Candidate's share of live traffic. */
   percent: number;
+  /** The plan has started and not ended: its candidate is deployed, even while it serves 0 % (a bandit before its first allocation). */
+  running?: boolean;
   /** The candidate becomes the default (KServe: canaryTrafficPercent removed). */
   promoted: boolean;
   /** blueGreen: the candidate answers on its tag host. */
