@@ -50,12 +50,12 @@ test('window and maxDuration must be Go durations', () => {
   assert.ok(validate(o).ok);
 });
 
-/** The example plan on a VirtualService route: no shadow, strata, exclusions or slice gates (refused there). */
+/** The example plan on a VirtualService route: no shadow, cohorts or slice gates (refused there). */
 function onRoute() {
   const o = loadManifest('trafficplan.yaml');
   o.spec.target = { virtualService: { name: 'iris-router', route: 'primary' } };
   o.spec.phases = o.spec.phases.filter((p: { shadow?: unknown }) => !p.shadow);
-  o.spec.cohorts = { unit: { header: 'x-user-id' } };
+  delete o.spec.cohorts;
   o.spec.gates = o.spec.gates.filter((g: { bySlice?: string }) => !g.bySlice);
   return o;
 }
@@ -72,10 +72,14 @@ test('target is an InferenceService or a VirtualService route, not both', () => 
 test('on a VirtualService route, what only the gateway does for an InferenceService is refused by name', () => {
   const cases: Array<[string, (o: ReturnType<typeof onRoute>) => void]> = [
     ['spec.phases[0].shadow', (o) => o.spec.phases.unshift({ shadow: { percent: 20, exit: { pairedRequests: 100 } } })],
-    ['spec.cohorts.strata', (o) => (o.spec.cohorts.strata = [{ name: 'tier', header: 'x-tier' }])],
-    ['spec.cohorts.exclude', (o) => (o.spec.cohorts.exclude = [{ header: 'x-synthetic' }])],
+    ['spec.cohorts', (o) => (o.spec.cohorts = { unit: { header: 'x-user-id' }, exclude: [{ header: 'x-synthetic' }] })],
     ['spec.gates[0].bySlice', (o) => (o.spec.gates[0].bySlice = 'tier')],
+    ['spec.gates[0].outcome', (o) => (o.spec.gates[0] = { metric: 'purchase', outcome: { aggregate: 'conversion' }, minRelativeDelta: -0.02 })],
   ];
+  const ab = onRoute();
+  ab.spec.cohorts = { unit: { header: 'x-user-id' } };
+  ab.spec.phases = [{ abTest: { percent: 50, primary: { metric: 'purchase' }, minRequestsPerArm: 1000 } }];
+  assert.deepEqual(causesOf(ab).map((c) => c.field).sort(), ['spec.cohorts', 'spec.phases[0].abTest']);
   for (const [field, change] of cases) {
     const o = onRoute();
     change(o);

@@ -250,37 +250,6 @@ test('a VirtualService target: weights move between the baseline and candidate d
     assert.deepEqual(asked.find((q) => q.variant === 'v2'), { namespace: 'default', service: 'triton.models.internal', route: 'default/scoring/main', destination: 'triton.models.internal', variant: 'v2', fromMs: 1_000_000, toMs: 1_010_000 });
   }));
 
-test('a VirtualService target with cohorts.unit waits in Pending until the route assigns by the same key', () =>
-  withStore(async (store) => {
-    const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
-    const key = { ...VS, namespace: 'default', name: 'shop' };
-    await store.create(VS, {
-      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'shop', namespace: 'default', annotations: { 'switchyard.dev/unit-key': 'cookie:uid' } },
-      spec: { hosts: ['shop.example.com'], http: [{ name: 'main', route: [{ destination: { host: 'a.default.svc.cluster.local' }, weight: 100 }, { destination: { host: 'b.default.svc.cluster.local' }, weight: 0 }] }] },
-    } as KubeObject, admin);
-    const spec = trafficPlanSpec.parse({
-      target: { virtualService: { name: 'shop', route: 'main' } }, candidate: { revision: 'b' }, owner: { team: 'growth' },
-      cohorts: { unit: { header: 'X-User-Id' } },
-      phases: [{ abTest: { percent: 50, primary: { metric: 'purchase', outcome: { aggregate: 'conversion', per: 'unit' } }, minRequestsPerArm: 100 } }],
-      gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s',
-    });
-    await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'iris-v2', namespace: 'default' }, spec } as KubeObject, admin);
-    const ctl = new PlanController({ store, now: () => 1_000_000, readWindow: () => stats(100, 0, {}) });
-    const weights = async () => ((await store.get(key)) as any).spec.http[0].route.map((r: { weight: number }) => r.weight); // eslint-disable-line @typescript-eslint/no-explicit-any
-    await ctl.reconcile(await plan(store));
-    let st = (await plan(store)).status;
-    assert.equal(st.phase, 'Pending');
-    assert.match(st.message, /cohorts\.unit is header:x-user-id, but VirtualService shop assigns by cookie:uid: annotate it switchyard\.dev\/unit-key=header:x-user-id/);
-    assert.deepEqual(await weights(), [100, 0], 'no traffic moved');
-    const vs = (await store.get(key))!;
-    vs.metadata.annotations = { 'switchyard.dev/unit-key': 'header:x-user-id' };
-    await store.update(VS, vs, admin);
-    await ctl.reconcile(await plan(store));
-    st = (await plan(store)).status;
-    assert.equal(st.phase, 'Progressing', st.message);
-    assert.deepEqual(await weights(), [50, 50]);
-  }));
-
 test('an A/B test counts exposures from the end of the first window its candidate answered in: the units the baseline served while the candidate started are not an arm', () =>
   withStore(async (store) => {
     await seed(store, {

@@ -282,20 +282,25 @@ export const trafficPlanSpec = z.strictObject({
 });
 
 /**
- * On a VirtualService target the plan moves the route's weights and nothing else: the gateway
- * copies requests to a shadow, excludes cohorts and labels strata only for a plan on an
- * InferenceService. Accepting them here would let a plan claim a protection it never applies.
- * (Sticky units on a route come from its `switchyard.dev/unit-key` annotation; the controller
- * checks that it agrees with cohorts.unit.)
+ * On a VirtualService target the plan moves the route's weights and nothing else. What the gateway
+ * does for a plan on an InferenceService — copying requests to a shadow, assigning units, labelling
+ * strata, excluding traffic — and what reads an InferenceService's two revisions from the
+ * prediction log (outcome metrics, so an abTest) has no route equivalent: accepting them would
+ * let a plan claim a protection it never applies, or wait for evidence that never comes.
+ * (Sticky units on a route: the VirtualService's `switchyard.dev/unit-key` annotation.)
  */
-function refuseGatewayOnlyOnVs(s: { phases: Array<{ shadow?: unknown }>; cohorts?: { strata?: unknown[]; exclude?: unknown[] }; gates?: Array<{ bySlice?: string }> }, ctx: RefineCtx): void {
+function refuseGatewayOnlyOnVs(s: { phases: Array<{ shadow?: unknown; abTest?: unknown }>; cohorts?: unknown; gates?: Array<{ bySlice?: string; outcome?: unknown }> }, ctx: RefineCtx): void {
+  const why = 'a VirtualService target only moves route weights';
   s.phases.forEach((p, i) => {
-    if (p.shadow) invalid(ctx, ['phases', i, 'shadow'], undefined, 'a shadow phase needs target.inferenceService: the gateway copies that service\'s requests to the candidate revision; a VirtualService target only moves route weights', 'FieldValueInvalid');
+    if (p.shadow) invalid(ctx, ['phases', i, 'shadow'], undefined, `a shadow phase needs target.inferenceService: the gateway copies that service's requests to the candidate revision; ${why}`, 'FieldValueInvalid');
+    if (p.abTest) invalid(ctx, ['phases', i, 'abTest'], undefined, `an abTest needs target.inferenceService: its arms are that service's baseline and candidate revisions; ${why}`, 'FieldValueInvalid');
   });
-  if (s.cohorts?.strata?.length) invalid(ctx, ['cohorts', 'strata'], undefined, 'strata label an InferenceService\'s traffic; on a VirtualService target give each slice a route of its own (match on the header) and a plan per route', 'FieldValueInvalid');
-  if (s.cohorts?.exclude?.length) invalid(ctx, ['cohorts', 'exclude'], undefined, 'on a VirtualService target the route decides who takes part: send the excluded requests to a route before it (match on the header, destination the baseline)', 'FieldValueInvalid');
+  if (s.cohorts !== undefined) {
+    invalid(ctx, ['cohorts'], undefined, `cohorts act on an InferenceService's split; on a route, keep units sticky with the VirtualService's switchyard.dev/unit-key annotation and give excluded or separately judged traffic a route of its own (match on the header)`, 'FieldValueInvalid');
+  }
   (s.gates ?? []).forEach((g, i) => {
     if (g.bySlice !== undefined) invalid(ctx, ['gates', i, 'bySlice'], g.bySlice, 'slices come from cohorts.strata, which a VirtualService target does not have', 'FieldValueInvalid');
+    if (g.outcome !== undefined) invalid(ctx, ['gates', i, 'outcome'], undefined, `outcome metrics compare an InferenceService's baseline and candidate revisions in the prediction log; ${why}`, 'FieldValueInvalid');
   });
 }
 

@@ -8,7 +8,6 @@ import type { HttpRoute as VsHttpRoute } from '../../api/kinds/virtualservice.ts
 import { canonicalJson } from '../../core/canonical.ts';
 import { isLimitRoute, limitRoutes } from './vs-limits.ts';
 import { ALLOCATION_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
-import { UNIT_KEY_ANNOTATION } from '../../api/kinds/virtualservice.ts';
 import { setAnnotation, updateWithRetry, type Desired, type PlanTarget, type SeriesFilter, type TargetMemo, type TargetView, type TrafficPlan } from './target.ts';
 
 const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
@@ -18,7 +17,7 @@ interface Dest {
   weight?: number;
 }
 type HttpRoute = VsHttpRoute & { route?: Dest[] };
-type VsObj = { metadata: { namespace?: string; name: string; annotations?: Record<string, string> }; spec: { http?: HttpRoute[] } };
+type VsObj = { metadata: { namespace?: string; name: string }; spec: { http?: HttpRoute[] } };
 
 export interface VsMemo extends TargetMemo {
   /** Weights of the baseline destinations before the plan (index in route → weight). */
@@ -83,22 +82,6 @@ function setLimitRoutes(plan: TrafficPlan, vs: VsObj, target: HttpRoute, desired
   return true;
 }
 
-/**
- * On a route, units are assigned sticky by the VirtualService's unit-key annotation (the gateway's
- * buckets), not by the plan: a plan that declares cohorts.unit must find the same key there, or
- * its per-unit outcomes and SRM would count users the route spreads over every arm.
- */
-function unitKeyProblem(plan: TrafficPlan, vs: VsObj): string | undefined {
-  const unit = plan.spec.cohorts?.unit;
-  if (!unit) return undefined;
-  const [from, name] = unit.header !== undefined ? ['header', unit.header.toLowerCase()] : unit.cookie !== undefined ? ['cookie', unit.cookie] : ['query', unit.query!];
-  const want = `${from}:${name}`;
-  const has = vs.metadata.annotations?.[UNIT_KEY_ANNOTATION]?.trim();
-  const same = has !== undefined && (from === 'header' ? has.toLowerCase() === want : has === want);
-  if (same) return undefined;
-  return `cohorts.unit is ${want}, but VirtualService ${vs.metadata.name} assigns ${has ? `by ${has}` : 'at random'}: annotate it ${UNIT_KEY_ANNOTATION}=${want} so each unit keeps its arm`;
-}
-
 export class VsTarget implements PlanTarget {
   constructor(private readonly store: Store) {}
 
@@ -125,8 +108,6 @@ export class VsTarget implements PlanTarget {
     const split = Object.fromEntries(dests.map((d) => [d.destination.subset ?? d.destination.host, Math.round(((d.weight ?? 0) / total) * 100)]));
     const routeId = `${key.namespace}/${key.name}/${found.route.name ?? found.index}`;
     const view = { memo: next, split, candidate: filterOf(key.namespace, routeId, cand), baseline: filterOf(key.namespace, routeId, base) };
-    const unitProblem = unitKeyProblem(plan, vs);
-    if (unitProblem) return { ...view, blocked: unitProblem };
     const bandit = plan.spec.phases.find((p) => p.bandit)?.bandit;
     if (!bandit) return view;
     const arms = banditArms(plan, dests, next.baselineRevision!).map((d) => ({ name: armName(d), filter: filterOf(key.namespace, routeId, d), fallback: false }));
