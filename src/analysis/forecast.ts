@@ -11,6 +11,7 @@ import type { PairTally } from './pairs.ts';
 import { unitsPerArm } from './abtest.ts';
 import type { ProviderEvidence } from './gate-providers.ts';
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
+import { optionalDurationMs } from '../core/duration.ts';
 
 /** Beyond this many times the evidence so far, a gate is taken not to decide at the rates observed. */
 const MAX_SCALE = 1 << 16;
@@ -121,6 +122,8 @@ export interface StepForecast {
   phaseIndex: number;
   stepIndex: number;
   percent: number;
+  /** What the step is when a percent does not say it (a bandit allocates by itself). */
+  label?: string;
   /** Candidate requests until every gate passes (the slowest gate), and that gate. */
   requests?: number;
   slowest?: string;
@@ -134,7 +137,7 @@ export interface StepForecast {
  * the plan's α shares. Provider gates cannot be predicted (their values are
  * unknown before the plan runs) and are left out.
  */
-export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'window'> & { alpha?: number | undefined }, alpha: GateAlpha, rps?: number): StepForecast[] {
+export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'maxDuration' | 'window'> & { alpha?: number | undefined; target?: TrafficPlanSpec['target'] }, alpha: GateAlpha, rps?: number): StepForecast[] {
   const gates = (spec.gates ?? []).filter((g) => !g.provider && !g.bySlice && checksOf(g).length > 0);
   const out: StepForecast[] = [];
   spec.phases.forEach((ph, phaseIndex) => {
@@ -147,6 +150,10 @@ export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'm
         phaseIndex, stepIndex: 0, percent: ab.percent ?? 50, gates: [], slowest: `${ab.primary?.metric ?? 'primary'} (units per arm)`,
         ...(size !== undefined ? { requests: size } : {}), ...(size !== undefined && rps ? { seconds: size / ((rps * share) / 100) } : {}),
       });
+      return;
+    }
+    if (ph.bandit) {
+      out.push(banditForecast(ph.bandit, spec.target?.inferenceService !== undefined, phaseIndex, rps));
       return;
     }
     const percents = ph.canary ? ph.canary.steps : [ph.shadow?.percent ?? 100];
@@ -170,4 +177,23 @@ export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'm
     });
   });
   return out;
+}
+
+/**
+ * A bandit stops no sooner than stop.minRewards rewards on every arm; each assignment earns one
+ * reward (its 0 included, zeroAfter after it), so at equal shares that is arms × minRewards requests
+ * and zeroAfter more. The arms of a route are its destinations, which lint does not read: without
+ * `arms` the count is per arm.
+ */
+function banditForecast(b: NonNullable<TrafficPlanSpec['phases'][number]['bandit']>, onInferenceService: boolean, phaseIndex: number, rps: number | undefined): StepForecast {
+  const perArm = b.stop?.minRewards ?? 100;
+  const arms = b.arms?.length ?? (onInferenceService ? 2 : undefined);
+  const reward = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', zeroAfter: undefined };
+  const waitS = ('zeroAfter' in reward ? (optionalDurationMs(reward.zeroAfter) ?? 0) : 0) / 1000;
+  return {
+    phaseIndex, stepIndex: 0, percent: arms ? Math.round(100 / arms) : 0, label: 'bandit', gates: [],
+    requests: arms ? arms * perArm : perArm,
+    slowest: `${reward.metric}: ${perArm} rewards per arm${arms ? '' : ', × the route\'s arms'} (stop rule)`,
+    ...(arms && rps ? { seconds: (arms * perArm) / rps + waitS } : {}),
+  };
 }

@@ -119,4 +119,12 @@ test('the shop examples (an A/B test on an InferenceService, a bandit on a Virtu
   assert.equal(ab.decisions!.steps[0]!.requests, 1774, "10 % → 13 % at α 0.05, power 0.8: R's power.prop.test n per arm");
   const bandit = lintManifests(parseManifests(readFileSync(new URL('../../examples/shop/40-bandit.yaml', import.meta.url), 'utf8'), '40-bandit.yaml'), 150).plans[0]!;
   assert.deepEqual([bandit.errors, bandit.findings], [[], []]);
+  // A bandit's forecast is its stop rule: minRewards on every arm (a route's arms are its destinations, not read by lint).
+  const step = bandit.decisions!.steps[0]!;
+  assert.deepEqual([step.label, step.requests, step.seconds], ['bandit', 200, undefined]);
+  assert.match(step.slowest!, /click: 200 rewards per arm, × the route's arms/);
+  // On an InferenceService, two arms: 400 requests at 100 req/s, and zeroAfter (20 s) for the last ones to count.
+  const onService = lintManifests(parseManifests(readFileSync(new URL('../../examples/shop/40-bandit.yaml', import.meta.url), 'utf8')
+    .replace('target: {virtualService: {name: banner, route: main}}', 'target: {inferenceService: banner}'), 'b.yaml'), 100).plans[0]!.decisions!.steps[0]!;
+  assert.deepEqual([onService.requests, onService.seconds], [400, 24]);
 });

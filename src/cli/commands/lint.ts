@@ -99,7 +99,7 @@ const duration = (s: number | undefined) => (s === undefined ? '-' : s < 120 ? `
 
 /** Per step: what the gates need before they can pass, and how long that takes at the rate. */
 function decisionRows(d: DecisionLint): string[] {
-  const rows = d.steps.map((s) => [`    ${s.phaseIndex + 1}`, String(s.stepIndex + 1), `${s.percent}%`, s.requests === undefined ? 'never' : String(s.requests), s.slowest ?? '-', duration(s.seconds)]);
+  const rows = d.steps.map((s) => [`    ${s.phaseIndex + 1}`, String(s.stepIndex + 1), s.label ?? `${s.percent}%`, s.requests === undefined ? 'never' : String(s.requests), s.slowest ?? '-', duration(s.seconds)]);
   const rate = d.rps !== undefined ? `at ${d.rps} req/s` : 'pass --rps N (or set spec.cost.requestsPerSecond) for the time';
   return [
     `  decisions: candidate requests before every gate can pass, for a candidate equal to its baseline (${rate}):`,
