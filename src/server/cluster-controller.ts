@@ -76,7 +76,7 @@ export async function runClusterController(opts: ClusterControllerOptions): Prom
     namespace: ctx.namespace, service: ctx.service, candidate: ctx.candidateRevision ?? '', baseline: ctx.baselineRevision,
     window: ctx.windowMs, now: () => ctx.atMs, ...(opts.prometheusUrl ? { defaultAddress: opts.prometheusUrl } : {}),
   });
-  const readOutcomes: OutcomeReader | undefined = sink ? (q) => sink.outcomes({ ...q }) : undefined;
+  const readOutcomes: OutcomeReader | undefined = sink ? ({ fromCandidateStart, ...q }) => sink.outcomes({ ...q, ...(fromCandidateStart ? { fromCandidateStart: 'true' } : {}) }) : undefined;
   const controller = new PlanController({
     store,
     readWindow: (q) => readClusterWindow(window, q),

@@ -157,6 +157,7 @@ export async function startSink(opts: SinkOptions): Promise<RunningSink> {
       namespace: text(q, 'namespace'), service: text(q, 'service'), baselineRevision: text(q, 'baselineRevision'), candidateRevision: text(q, 'candidateRevision'),
       metric: text(q, 'metric'), per, fromMs: number(q, 'fromMs'), toMs: number(q, 'toMs'), attributionMs: number(q, 'attributionMs'),
       ...(q.get('denominator') ? { denominator: q.get('denominator')! } : {}), ...(q.get('stratum') ? { stratum: q.get('stratum')! } : {}),
+      ...(q.get('fromCandidateStart') === 'true' ? { fromCandidateStart: true } : {}),
     });
   }
 

@@ -35,6 +35,12 @@ export interface OutcomeQuery {
   /** Predictions at or after fromMs and before toMs are the experiment's exposures. */
   fromMs: number;
   toMs: number;
+  /**
+   * An A/B test: exposures count from the candidate's first answer at or after fromMs, nothing before.
+   * Until its new revision is ready every request is the baseline's, those of units hashed to the
+   * candidate too; counting them would unbalance the arms (a sample ratio mismatch the rollout itself caused).
+   */
+  fromCandidateStart?: boolean;
   attributionMs: number;
   /** Per value of this stratum too. */
   stratum?: string;
@@ -52,9 +58,16 @@ function sliceExpr(stratum: string | undefined, column: string): string {
 
 export function readOutcomes(db: Database.Database, q: OutcomeQuery): OutcomeRead {
   const key = q.per === 'unit' ? 'unit' : 'request_id';
+  let from = q.fromMs;
+  if (q.fromCandidateStart) {
+    const first = db.prepare(`SELECT MIN(time) AS t FROM predictions WHERE role = 'primary' AND namespace = ? AND service = ? AND revision = ? AND time >= ? AND time < ?`)
+      .get(q.namespace, q.service, q.candidateRevision, q.fromMs, q.toMs) as Row;
+    if (first.t === null || first.t === undefined) return { baseline: emptyArm(), candidate: emptyArm(), ...(q.stratum !== undefined ? { slices: {} } : {}) };
+    from = Number(first.t);
+  }
   const params = {
     namespace: q.namespace, service: q.service, b: q.baselineRevision, c: q.candidateRevision, metric: q.metric,
-    den: q.denominator ?? '', from: q.fromMs, to: q.toMs, attribution: q.attributionMs, stratum: q.stratum ?? '',
+    den: q.denominator ?? '', from, to: q.toMs, attribution: q.attributionMs, stratum: q.stratum ?? '',
   };
   // Exposures: distinct units (or requests) each arm answered in the range.
   const exposure = db.prepare(`SELECT revision, ${sliceExpr(q.stratum, 'cohort')} AS slice, COUNT(DISTINCT ${key}) AS n FROM predictions

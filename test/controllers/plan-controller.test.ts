@@ -250,38 +250,26 @@ test('a VirtualService target: weights move between the baseline and candidate d
     assert.deepEqual(asked.find((q) => q.variant === 'v2'), { namespace: 'default', service: 'triton.models.internal', route: 'default/scoring/main', destination: 'triton.models.internal', variant: 'v2', fromMs: 1_000_000, toMs: 1_010_000 });
   }));
 
-test('an A/B test counts exposures from the end of the first window its candidate answered in: the units the baseline served while the candidate started are not an arm', () =>
+test("an A/B test's outcome reads count from the candidate's first answer; other phases' outcome gates from the step's start", () =>
   withStore(async (store) => {
     await seed(store, {
       cohorts: { unit: { header: 'x-user-id' } },
       phases: [{ abTest: { percent: 50, primary: { metric: 'purchase', outcome: { aggregate: 'conversion', per: 'unit' } }, minRequestsPerArm: 1000 } }],
+      gates: [{ metric: 'errorRate', max: 0.05 }, { metric: 'refund', outcome: { aggregate: 'conversion' }, maxDelta: 0.01 }],
     });
     const clock = { t: 1_000_000 };
-    let candidateServes = false;
-    const reads: Array<{ fromMs: number; toMs: number }> = [];
+    const reads: Array<{ metric: string; fromMs: number; fromCandidateStart?: boolean }> = [];
     const arm = (exposed: number) => ({ exposed, converted: exposed / 10, sum: exposed / 10, sumSq: exposed / 10, events: exposed / 10 });
     const ctl = new PlanController({
-      store, now: () => clock.t,
-      readWindow: (q) => (q.revision === 'iris-predictor-00002' ? stats(candidateServes ? 500 : 0, 0, candidateServes ? { a: 300, b: 150, c: 50 } : {}) : stats(candidateServes ? 500 : 1000, 0, SAME)),
-      // The log as it would read from 1_000_000: the baseline alone served the first window's units.
-      readOutcomes: (q) => (reads.push({ fromMs: q.fromMs, toMs: q.toMs }), q.fromMs < 1_010_000 ? { baseline: arm(900), candidate: arm(400) } : { baseline: arm(400), candidate: arm(400) }),
+      store, now: () => clock.t, readWindow: () => stats(500, 0, SAME),
+      readOutcomes: (q) => (reads.push({ metric: q.metric, fromMs: q.fromMs, ...(q.fromCandidateStart ? { fromCandidateStart: true } : {}) }), { baseline: arm(400), candidate: arm(400) }),
     });
-    const look = async () => ctl.reconcile(await plan(store));
-    await look();
+    await ctl.reconcile(await plan(store));
     await candidateCreated(store);
-    clock.t = 1_010_400; // the first window: the candidate revision is still starting
-    await look();
-    assert.deepEqual(reads, [], 'nothing is counted before the candidate answered');
-    candidateServes = true;
-    clock.t = 1_020_400; // it answers in the second window: the experiment counts from that window's end
-    await look();
-    assert.deepEqual(reads, []);
-    clock.t = 1_030_400;
-    await look();
-    assert.deepEqual(reads, [{ fromMs: 1_020_000, toMs: 1_030_000 }]);
-    const st = (await plan(store)).status;
-    assert.equal(st.phase, 'Progressing', st.message);
-    assert.deepEqual([st.experiment.baseline.units, st.experiment.candidate.units], [400, 400]);
+    clock.t = 1_010_400;
+    await ctl.reconcile(await plan(store));
+    assert.deepEqual(reads, [{ metric: 'refund', fromMs: 1_000_000, fromCandidateStart: true }, { metric: 'purchase', fromMs: 1_000_000, fromCandidateStart: true }]);
+    assert.equal((await plan(store)).status.experiment.baseline.units, 400);
   }));
 
 test('a bandit on an InferenceService deploys its candidate at 0 % at once, and splits only once its first look allocates', () =>

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFeedbackBatch } from '../../src/api/feedback.ts';
 import { ipsFromTotals } from '../../src/analysis/bandit.ts';
-import { countUnmatchedRewards, readArmRewards } from '../../src/store/outcomes.ts';
+import { countUnmatchedRewards, readArmRewards, readOutcomes } from '../../src/store/outcomes.ts';
 import { openPredictionsDb } from '../../src/store/predictions-write.ts';
 import { PredictionLog, type PredictionEntry } from '../../src/store/predictions.ts';
 
@@ -69,4 +69,34 @@ test('arm rewards: assignments, rewards once per request, out-of-range apart, pe
   assert.equal(ipsA!.ips, 4 / 6);
   assert.equal(ipsA!.snips, 0.5, 'SNIPS: the click rate of arm a');
   assert.equal(ipsB!.ips, 0);
+});
+
+test("an A/B test's exposures count from the candidate's first answer: the units the baseline served while the candidate started are no arm", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-outcomes-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'switchyard.db');
+  const log = new PredictionLog({ path, hashKey: new Uint8Array(32), flushIntervalMs: 60_000 }, () => T0 + 60_000);
+  t.after(() => log.close());
+  const row = (id: string, revision: string, unit: string, time: number): PredictionEntry => ({
+    requestId: id, time, namespace: 'shop', service: 'rec', revision, variant: '', role: 'primary', status: 200, latencyMs: 1, unit,
+  });
+  // While the candidate starts (T0 .. T0+10s) the baseline answers every unit, u1..u8; from T0+10s the split holds: u9..u12 on each side.
+  for (let i = 1; i <= 8; i++) log.enqueue(row(`early-${i}`, 'rec-1', `u${i}`, T0 + i * 1000));
+  for (let i = 9; i <= 12; i++) {
+    log.enqueue(row(`b-${i}`, 'rec-1', `u${i}`, T0 + 10_000 + i));
+    log.enqueue(row(`c-${i}`, 'rec-2', `v${i}`, T0 + 10_000 + i));
+  }
+  await log.postFeedback(parseFeedbackBatch([
+    { requestId: 'early-1', metric: 'purchase', value: 1, id: 'p0' }, { requestId: 'b-9', metric: 'purchase', value: 1, id: 'p1' }, { requestId: 'c-9', metric: 'purchase', value: 1, id: 'p2' },
+  ].map((e) => ({ ...e, namespace: 'shop' }))));
+  await log.flush();
+  const db = openPredictionsDb(path);
+  t.after(() => db.close());
+  const q = { namespace: 'shop', service: 'rec', baselineRevision: 'rec-1', candidateRevision: 'rec-2', metric: 'purchase', per: 'unit' as const, fromMs: T0, toMs: T0 + 60_000, attributionMs: 3_600_000 };
+  const all = readOutcomes(db, q);
+  assert.deepEqual([all.baseline.exposed, all.candidate.exposed, all.baseline.converted], [12, 4, 2], 'from the step start: 12 baseline units against 4');
+  const ab = readOutcomes(db, { ...q, fromCandidateStart: true });
+  assert.deepEqual([ab.baseline.exposed, ab.candidate.exposed, ab.baseline.converted, ab.candidate.converted], [4, 4, 1, 1]);
+  const none = readOutcomes(db, { ...q, toMs: T0 + 10_000, fromCandidateStart: true });
+  assert.deepEqual([none.baseline.exposed, none.candidate.exposed], [0, 0], 'before the candidate answered, nothing counts');
 });

@@ -60,6 +60,8 @@ export const PAIR_GRACE_MS = 2000;
 export type OutcomeReader = (q: {
   namespace: string; service: string; baselineRevision: string; candidateRevision: string; metric: string; denominator?: string;
   per: 'unit' | 'request'; fromMs: number; toMs: number; attributionMs: number; stratum?: string;
+  /** An A/B test: count from the candidate's first answer (src/store/outcomes.ts). */
+  fromCandidateStart?: boolean;
 }) => OutcomeRead | Promise<OutcomeRead>;
 
 /** Feedback counts once its prediction is older than this, unless the plan says otherwise. */
@@ -143,10 +145,8 @@ async function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, vie
   const c = view.candidate;
   const b = view.baseline;
   if (!deps.readOutcomes || !state || state.stepStartedAt === undefined || !c?.revision || !b?.revision) return undefined;
-  // An A/B test counts from when its split was in force (state.ts experimentFrom); before that, nothing.
+  // An A/B test counts from the candidate's first answer: its split is in force from then (outcomes.ts).
   const inAbTest = spec.phases[state.phaseIndex]?.abTest !== undefined;
-  if (inAbTest && state.experimentFrom === undefined) return undefined;
-  const fromMs = inAbTest ? state.experimentFrom! : state.stepStartedAt;
   type Outcome = NonNullable<NonNullable<TrafficPlanSpec['gates']>[number]['outcome']>;
   const wanted: Array<[string, string, Outcome, string | undefined]> = (spec.gates ?? []).flatMap((g) => (g.outcome ? [[g.name ?? g.metric, g.metric, g.outcome, g.bySlice] as [string, string, Outcome, string | undefined]] : []));
   const primary = spec.phases[state.phaseIndex]?.abTest?.primary;
@@ -156,7 +156,7 @@ async function readOutcomes(spec: Pick<TrafficPlanSpec, 'gates' | 'phases'>, vie
   for (const [key, metric, o, stratum] of wanted) {
     out[key] = await deps.readOutcomes({
       namespace: c.namespace, service: c.service, baselineRevision: b.revision, candidateRevision: c.revision, metric, per: o.per,
-      fromMs, toMs: span.toMs, attributionMs: optionalDurationMs(o.attributionWindow) ?? DEFAULT_ATTRIBUTION_MS,
+      fromMs: state.stepStartedAt, toMs: span.toMs, ...(inAbTest ? { fromCandidateStart: true } : {}), attributionMs: optionalDurationMs(o.attributionWindow) ?? DEFAULT_ATTRIBUTION_MS,
       ...(o.denominator ? { denominator: o.denominator } : {}), ...(stratum ? { stratum } : {}),
     });
   }

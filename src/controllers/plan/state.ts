@@ -32,12 +32,6 @@ export interface PlanState {
   pairsCursor?: number;
   /** abTest phases: the experiment's result at the last look (arms, lift, SRM, decision). */
   experiment?: AbResult;
-  /**
-   * abTest phases: where exposures count from, the end of the first window in which the candidate
-   * answered. Until its revision is ready every request is the baseline's; counting those units
-   * would unbalance the arms (a sample ratio mismatch the plan itself caused).
-   */
-  experimentFrom?: number;
   /** bandit phases: the allocation, what it learnt, frozen arms and holds; `result` once it ended. */
   bandit?: BanditState & { result?: number };
   /** bandit phases: each arm's evidence over the phase (its guardrails compare it with the fallback arm's). */

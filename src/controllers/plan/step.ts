@@ -123,7 +123,7 @@ class Run {
     // A bandit moves nothing until its first look starts the allocation over the arms the target
     // names (applyBandit): a percent here would hand the candidate destination a share of its own.
     const percent = ph.canary ? stepPercent(ph, 0) : ph.abTest ? (ph.abTest.percent ?? 50) : 0;
-    this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent), experimentFrom: undefined };
+    this.state = { ...this.state, phaseIndex: index, stepIndex: 0, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
     const kind = phaseKind(ph);
     // blueGreen and shadow: 0 % of live traffic; the controller turns on the preview tag host or the shadow copies (desiredOf).
     if (ph.canary || ph.blueGreen || ph.shadow || ph.abTest || ph.bandit) this.setCanary(percent);
@@ -180,12 +180,10 @@ class Run {
     const pairsExpected = this.phaseSpec?.shadow !== undefined;
     const v = evaluateLook(this.spec.gates ?? [], { step: evidence, window: w, pairsExpected }, alphaShares(this.spec), s.consecutiveErrors, options);
     this.verdict = v;
-    const experimentStarts = counts && this.phaseSpec?.abTest !== undefined && s.experimentFrom === undefined && w.candidate.requests > 0;
     this.state = {
       ...s,
       evidence,
       ...(w.pairsCursor !== undefined ? { pairsCursor: w.pairsCursor } : {}),
-      ...(experimentStarts ? { experimentFrom: w.toMs } : {}),
       lastWindowEnd: w.toMs,
       lastVerdict: v.verdict,
       consecutiveErrors: v.consecutiveErrors,
