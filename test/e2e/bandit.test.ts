@@ -29,7 +29,7 @@ type Rewarding = 'clicks' | 'none' | 'outOfRange';
  * allocation); each answer's arm read from its revision header, its click drawn with that arm's
  * probability and posted in batches with the feedback token, as an application would.
  */
-function shoppers(up: Up, host: string, token: string, clickRate: Record<string, number>, o: { rps?: number; users?: number } = {}) {
+function shoppers(up: Up, host: string, token: string, clickRate: Record<string, number>, o: { rps?: number; users?: number; model?: string; armOf?: (revision: string) => string } = {}) {
   const rps = o.rps ?? 150;
   const population = o.users ?? 1_000_000;
   const pool = new Pool(up.gatewayUrl, { connections: 16 });
@@ -43,11 +43,12 @@ function shoppers(up: Up, host: string, token: string, clickRate: Record<string,
     const user = `u${Math.floor(rng() * population)}`;
     try {
       const res = await pool.request({
-        path: '/v1/models/shop:predict', method: 'POST', body: JSON.stringify({ instances: [ROW] }),
+        path: `/v1/models/${o.model ?? 'shop'}:predict`, method: 'POST', body: JSON.stringify({ instances: [ROW] }),
         headers: { host, 'content-type': 'application/json', 'x-user-id': user }, headersTimeout: 10_000, bodyTimeout: 10_000,
       });
       await res.body.dump();
-      const arm = ARMS.find((a) => String(res.headers['x-switchyard-revision'] ?? '').startsWith(`${a}-`)) ?? '';
+      const revision = String(res.headers['x-switchyard-revision'] ?? '');
+      const arm = o.armOf ? o.armOf(revision) : (ARMS.find((a) => revision.startsWith(`${a}-`)) ?? '');
       answers.push({ at: Date.now(), status: res.statusCode, arm, user });
       const requestId = String(res.headers['x-request-id']);
       if (res.statusCode !== 200 || rewarding === 'none') return;
@@ -281,6 +282,31 @@ describe('bandit phase', { concurrency: false }, () => {
       const mark = Date.now() + 500;
       await new Promise((r) => setTimeout(r, 2000));
       assert.ok(users.answers.filter((a) => a.at > mark).every((a) => a.arm !== 'arm-b'), 'no user is sent to the frozen arm');
+    } finally {
+      await users.stop();
+    }
+  });
+  test('on an InferenceService the arms are its baseline and candidate revisions: the candidate is deployed at once, and the better one is promoted', async () => {
+    await serve('shop4');
+    const users = shoppers(up, 'shop4.default.example.com', token, { baseline: 0.03, candidate: 0.12 }, {
+      model: 'shop4', armOf: (revision) => (revision === 'shop4-predictor-00001' ? 'baseline' : revision === '' ? '' : 'candidate'),
+    });
+    try {
+      await ok(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'shop4-bandit', namespace: 'default' },
+        spec: {
+          target: { inferenceService: 'shop4' }, candidate: { storageUri: 'pvc://models/iris-v2/' }, owner: { team: 'ml-platform' },
+          phases: [{ bandit: { algorithm: 'thompson', reward: { metric: 'click' }, minPercent: 10, cadence: '2s', rewardFreshness: '1m', stop: { probabilityBest: 0.99, minRewards: 300 } } }],
+          gates: [{ metric: 'errorRate', max: 0.05 }, { metric: 'outputPSI', max: 0.3 }],
+          window: '2s', maxDuration: '20m', rollback: { keepWarm: '1h' },
+        },
+      }));
+      const done = await waitPhase<PlanStatus & { candidateRevision?: string }>('shop4-bandit', ['Promoted', 'RolledBack', 'Aborted'], 8 * 60_000);
+      assert.equal(done.phase, 'Promoted', done.message);
+      assert.equal(done.bandit!.result, done.candidateRevision, JSON.stringify(done.bandit));
+      assert.ok(users.answers.some((a) => a.arm === 'candidate'), 'the candidate revision served');
+      const isvc = JSON.parse(await ok(['get', 'isvc', 'shop4', '-o', 'json']));
+      assert.equal(isvc.spec.predictor.canaryTrafficPercent, undefined, 'promoted as KServe promotes: the field removed');
     } finally {
       await users.stop();
     }

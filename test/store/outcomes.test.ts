@@ -4,7 +4,7 @@
 // of the declared range counted apart, arms told apart by VirtualService
 // subset, rewards that joined nothing counted, and the inverse-propensity
 // totals of the logged assignments.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +17,18 @@ import { PredictionLog, type PredictionEntry } from '../../src/store/predictions
 
 const T0 = 1_700_000_000_000;
 
-test('arm rewards: assignments, rewards once per request, out-of-range apart, per subset, unmatched, and IPS totals', async (t) => {
+/** A prediction log on a fresh SQLite file (its clock at `now`), and the file's path; both go when the test ends. */
+function freshLog(t: TestContext, now: number): { log: PredictionLog; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sy-outcomes-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'switchyard.db');
-  const log = new PredictionLog({ path, hashKey: new Uint8Array(32), flushIntervalMs: 60_000 }, () => T0 + 5000);
+  const log = new PredictionLog({ path, hashKey: new Uint8Array(32), flushIntervalMs: 60_000 }, () => now);
   t.after(() => log.close());
+  return { log, path };
+}
+
+test('arm rewards: assignments, rewards once per request, out-of-range apart, per subset, unmatched, and IPS totals', async (t) => {
+  const { log, path } = freshLog(t, T0 + 5000);
   const row = (id: string, variant: string, propensity: number, time = T0 + 1000): PredictionEntry => ({
     requestId: id, time, namespace: 'shop', service: 'ranker.models.internal', route: 'shop/ranker/main', variant, role: 'primary', status: 200, latencyMs: 1,
     allocation: 3, propensity,
@@ -72,11 +78,7 @@ test('arm rewards: assignments, rewards once per request, out-of-range apart, pe
 });
 
 test("an A/B test's exposures count from the candidate's first answer: the units the baseline served while the candidate started are no arm", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sy-outcomes-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'switchyard.db');
-  const log = new PredictionLog({ path, hashKey: new Uint8Array(32), flushIntervalMs: 60_000 }, () => T0 + 60_000);
-  t.after(() => log.close());
+  const { log, path } = freshLog(t, T0 + 60_000);
   const row = (id: string, revision: string, unit: string, time: number): PredictionEntry => ({
     requestId: id, time, namespace: 'shop', service: 'rec', revision, variant: '', role: 'primary', status: 200, latencyMs: 1, unit,
   });
