@@ -7,9 +7,12 @@
 //   - sequential (when asked): at every look, GrowthBook's sequential
 //     interval of the lift (tuned at the design's size), deciding as soon as
 //     it excludes 0, inconclusive at the horizon otherwise.
-// A sample ratio mismatch (χ² of units per arm against the split, p < 0.001)
-// invalidates the result: the caller pauses the experiment.
-import { twoProportionSampleSize, sampleRatioMismatch, type SrmResult } from './fixed-horizon.ts';
+// A sample ratio mismatch (units per arm against the split at p < 0.001)
+// invalidates the result: the caller pauses the experiment. It is checked at
+// every look, so the verdict uses an always-valid test (srmAtEveryLook);
+// GrowthBook's χ² and its p-value are reported beside it.
+import { twoProportionSampleSize, sampleRatioMismatch, SRM_P_THRESHOLD, type SrmResult } from './fixed-horizon.ts';
+import { betaBinomialLogMixture } from './sequential.ts';
 import { armMoments, lift, sequentialInterval, type Aggregate, type ArmOutcome, type OutcomePair } from './outcomes.ts';
 import { normalCdf, normalQuantile } from './special.ts';
 
@@ -45,10 +48,39 @@ export interface AbResult {
   relative?: { value: number; interval: [number, number] };
   /** Fixed horizon: the two-sided p-value; sequential: the always-valid p-value (the smallest α whose interval excludes 0). */
   pValue?: number;
-  srm: SrmResult;
+  srm: LookedSrm;
   horizon: { unitsPerArm?: number; reached: boolean };
   decision?: AbDecision;
   reason: string;
+}
+
+/** GrowthBook's χ² and p-value, with the always-valid p-value that decides `mismatch`. */
+export interface LookedSrm extends SrmResult {
+  sequentialPValue: number;
+}
+
+/**
+ * Prior concentration of the SRM test's beta-binomial mixture around the configured share: a
+ * standard deviation of about 5 points at 50/50, where broken assignments show (seed 000's weak
+ * assignment: bots, redirects, crashes on one arm), while 1-point drifts need tens of thousands.
+ */
+const SRM_PRIOR_CONCENTRATION = 100;
+
+/**
+ * A sample ratio mismatch judged at every look. Pearson's χ² at p < 0.001 looked at every window
+ * of an A/A test pauses 1.5-2 % of them (8,000 units looked at every 20-100: test/analysis/abtest.test.ts),
+ * not 0.1 %. The beta-binomial mixture martingale of the candidate's units against its configured
+ * share is a nonnegative martingale under a correct split, so by Ville's inequality it ever reaches
+ * 1/0.001 with probability at most 0.001 however often it is looked at (Lindon & Malek's
+ * anytime-valid SRM test, two arms).
+ */
+export function srmAtEveryLook(baselineUnits: number, candidateUnits: number, candidatePercent: number, threshold = SRM_P_THRESHOLD): LookedSrm {
+  const chi2 = sampleRatioMismatch([baselineUnits, candidateUnits], [100 - candidatePercent, candidatePercent], threshold);
+  const share = candidatePercent / 100;
+  const n = baselineUnits + candidateUnits;
+  const logM = n > 0 && share > 0 && share < 1 ? betaBinomialLogMixture(candidateUnits, n, share, SRM_PRIOR_CONCENTRATION * share, SRM_PRIOR_CONCENTRATION * (1 - share)) : 0;
+  const sequentialPValue = Math.min(1, Math.exp(-logM));
+  return { ...chi2, sequentialPValue, mismatch: sequentialPValue < threshold };
 }
 
 /** Units per arm the design needs; undefined when it cannot be derived. */
@@ -89,7 +121,7 @@ function alwaysValidP(value: number, se: number, n: number, nStar: number): numb
  */
 export function judgeAbTest(d: AbDesign, p: OutcomePair, final = false): AbResult {
   const size = unitsPerArm(d);
-  const srm = sampleRatioMismatch([p.baseline.exposed, p.candidate.exposed], [100 - d.percent, d.percent]);
+  const srm = srmAtEveryLook(p.baseline.exposed, p.candidate.exposed, d.percent);
   const reached = size !== undefined && p.baseline.exposed >= size && p.candidate.exposed >= size;
   const z = normalQuantile(1 - d.alpha / 2);
   const nStar = 2 * (size ?? 10_000);

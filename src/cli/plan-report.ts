@@ -10,7 +10,7 @@ interface Arm { units: number; events: number; value?: number; interval?: [numbe
 interface Experiment {
   baseline: Arm; candidate: Arm;
   absolute?: { value: number; interval: [number, number] }; relative?: { value: number; interval: [number, number] };
-  pValue?: number; srm: { chi2: number; pValue: number; mismatch: boolean; expected: number[] };
+  pValue?: number; srm: { chi2: number; pValue: number; sequentialPValue?: number; mismatch: boolean; expected: number[] };
   horizon: { unitsPerArm?: number; reached: boolean }; decision?: string; reason: string;
 }
 
@@ -31,7 +31,8 @@ export function renderPlanReport(plan: PlanObject): string {
     lines.push(...alignColumns([['  ARM', 'UNITS', 'EVENTS', agg === 'conversion' ? 'RATE' : 'VALUE', 'INTERVAL'], row('baseline', ab.baseline), row('candidate', ab.candidate)]));
     if (ab.absolute) lines.push(`  lift:      ${f(ab.absolute.value)} ${iv(ab.absolute.interval, f)} absolute${ab.relative ? `, ${pct(ab.relative.value)} ${iv(ab.relative.interval, pct)} relative` : ''}`);
     if (ab.pValue !== undefined) lines.push(`  p-value:   ${ab.pValue.toPrecision(3)}${abSpec?.sequential ? ' (always valid)' : ''}`);
-    lines.push(`  SRM:       χ² ${ab.srm.chi2.toFixed(2)}, p ${ab.srm.pValue.toPrecision(3)}${ab.srm.mismatch ? ' — MISMATCH: the assignment is broken' : ' (no mismatch)'}; expected ${ab.srm.expected.map((x) => x.toFixed(0)).join(' / ')}`);
+    const always = ab.srm.sequentialPValue !== undefined ? `, always-valid p ${ab.srm.sequentialPValue.toPrecision(3)}` : '';
+    lines.push(`  SRM:       χ² ${ab.srm.chi2.toFixed(2)}, p ${ab.srm.pValue.toPrecision(3)}${always}${ab.srm.mismatch ? ' — MISMATCH: the assignment is broken' : ' (no mismatch)'}; expected ${ab.srm.expected.map((x) => x.toFixed(0)).join(' / ')}`);
     lines.push(`  decision:  ${ab.decision ?? 'none yet'}: ${ab.reason}`);
   }
   const shadow = s.shadow as Parameters<typeof shadowRows>[0] | undefined;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeAbTest, unitsPerArm, type AbDesign } from '../../src/analysis/abtest.ts';
+import { judgeAbTest, srmAtEveryLook, unitsPerArm, type AbDesign } from '../../src/analysis/abtest.ts';
+import { seededRandom } from '../../src/core/random.ts';
 import { outcomeEstimate, type ArmOutcome } from '../../src/analysis/outcomes.ts';
 
 const design = (o: Partial<AbDesign> = {}): AbDesign => ({ percent: 50, aggregate: 'conversion', alpha: 0.05, power: 0.8, baselineRate: 0.1, minDetectableEffect: 0.2, sequential: false, ...o });
@@ -41,6 +42,38 @@ test('SRM: units far from the configured split are a mismatch at p < 0.001, a fa
   assert.equal(judgeAbTest(design(), { baseline: conv(10_600, 1000), candidate: conv(9400, 1000) }).srm.mismatch, true);
   assert.equal(judgeAbTest(design(), { baseline: conv(10_050, 1000), candidate: conv(9950, 1000) }).srm.mismatch, false);
   assert.equal(judgeAbTest(design({ percent: 10 }), { baseline: conv(9000, 900), candidate: conv(1000, 100) }).srm.mismatch, false);
+  // What a broken rollout looks like (the baseline answered everyone while the candidate started): caught at once.
+  const started = srmAtEveryLook(670, 316, 50);
+  assert.equal(started.mismatch, true);
+  assert.ok(started.sequentialPValue < 1e-10 && started.sequentialPValue >= started.pValue, 'the always-valid p-value is never below the one-look χ² p-value here');
+  // 53/47 served as 50/50 over 20,000 units (the experiments benchmark's broken assignment).
+  assert.equal(srmAtEveryLook(10_600, 9400, 50).mismatch, true);
+});
+
+test('SRM looked at every window: the always-valid check keeps A/A false pauses under 0.1 %, where χ² at every look pauses 1.5-2 %', () => {
+  // 1000 A/A experiments, 8000 units each at a true 50/50, looked at every 50 units (160 looks).
+  const rand = seededRandom(2024);
+  const runs = 1000;
+  let sequential = 0;
+  let chi2 = 0;
+  for (let r = 0; r < runs; r++) {
+    let c = 0;
+    let seqFired = false;
+    let chiFired = false;
+    for (let n = 1; n <= 8000; n++) {
+      if (rand() < 0.5) c++;
+      if (n % 50 !== 0) continue;
+      const look = srmAtEveryLook(n - c, c, 50);
+      seqFired ||= look.mismatch;
+      chiFired ||= look.pValue < 0.001;
+    }
+    if (seqFired) sequential++;
+    if (chiFired) chi2++;
+  }
+  // Ville: at most 0.1 % of runs ever flag, so ~1 expected in 1000; P(Poisson(1) > 5) < 0.001.
+  assert.ok(sequential <= 5, `${sequential} of ${runs} A/A experiments paused by the always-valid check`);
+  // χ² at every look: about 1.5 % (measured by simulation); P(Poisson(15) < 5) < 0.001.
+  assert.ok(chi2 >= 5, `${chi2} of ${runs} paused by χ² at every look: the reason the verdict is not χ²`);
 });
 
 test('means and ratios: per-unit value with the delta method; relative lift thresholds on a gate', () => {

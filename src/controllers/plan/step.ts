@@ -233,7 +233,7 @@ class Run {
     this.state = { ...s, experiment: result };
     if (result.srm.mismatch) {
       const [b, c] = [primary?.baseline.exposed ?? 0, primary?.candidate.exposed ?? 0];
-      return this.move('Paused', 'sample-ratio-mismatch', `sample ratio mismatch: ${b} baseline and ${c} candidate units against a ${100 - (ab.percent ?? 50)}/${ab.percent ?? 50} split (χ² ${result.srm.chi2.toFixed(1)}, p ${result.srm.pValue.toExponential(2)} < 0.001): the assignment is broken and the result cannot be trusted`);
+      return this.move('Paused', 'sample-ratio-mismatch', `sample ratio mismatch: ${b} baseline and ${c} candidate units against a ${100 - (ab.percent ?? 50)}/${ab.percent ?? 50} split (always-valid p ${result.srm.sequentialPValue.toExponential(2)} < 0.001; χ² ${result.srm.chi2.toFixed(1)}, p ${result.srm.pValue.toExponential(2)}): the assignment is broken and the result cannot be trusted`);
     }
     if (result.decision === 'win') {
       if (s.phaseIndex + 1 < this.spec.phases.length) {

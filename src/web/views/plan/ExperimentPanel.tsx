@@ -9,7 +9,7 @@ interface Arm { units?: number; events?: number; value?: number; interval?: [num
 export interface ExperimentStatus {
   baseline?: Arm; candidate?: Arm;
   absolute?: { value: number; interval: [number, number] }; relative?: { value: number; interval: [number, number] };
-  pValue?: number; srm?: { chi2?: number; pValue?: number; mismatch?: boolean };
+  pValue?: number; srm?: { chi2?: number; pValue?: number; sequentialPValue?: number; mismatch?: boolean };
   horizon?: { unitsPerArm?: number; reached?: boolean }; decision?: string; reason?: string;
 }
 
@@ -23,7 +23,7 @@ export function ExperimentPanel({ value }: { value: unknown }) {
   return (
     <div class="experiment">
       <p>{e.decision ? <strong>Decision: {e.decision}. </strong> : null}{e.reason ?? ''}</p>
-      {e.srm?.mismatch && <p class="warn" role="status"><strong>Sample ratio mismatch</strong> (p {num(e.srm.pValue)}): the assignment is broken and the result cannot be trusted.</p>}
+      {e.srm?.mismatch && <p class="warn" role="status"><strong>Sample ratio mismatch</strong> (always-valid p {num(e.srm.sequentialPValue ?? e.srm.pValue)}): the assignment is broken and the result cannot be trusted.</p>}
       {size !== undefined && (
         <div class="meter">
           <label for="ab-units">Units toward the design's size (the smaller arm)</label>
@@ -52,7 +52,7 @@ export function ExperimentPanel({ value }: { value: unknown }) {
         <div><dt>Lift (absolute)</dt><dd>{e.absolute ? `${num(e.absolute.value)} ${interval(e.absolute.interval, num)}` : '—'}</dd></div>
         <div><dt>Lift (relative)</dt><dd>{e.relative ? `${percentOf(e.relative.value)} ${interval(e.relative.interval, (v) => percentOf(v))}` : '—'}</dd></div>
         <div><dt>p-value</dt><dd>{e.pValue !== undefined ? e.pValue.toPrecision(3) : '—'}</dd></div>
-        <div><dt>Sample ratio (SRM) p</dt><dd>{e.srm?.pValue !== undefined ? e.srm.pValue.toPrecision(3) : '—'}</dd></div>
+        <div><dt>Sample ratio (SRM) p</dt><dd>{e.srm?.pValue !== undefined ? e.srm.pValue.toPrecision(3) : '—'}{e.srm?.sequentialPValue !== undefined ? ` (always valid: ${e.srm.sequentialPValue.toPrecision(3)})` : ''}</dd></div>
       </dl>
     </div>
   );
