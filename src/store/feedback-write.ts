@@ -8,8 +8,8 @@
 // found by index when the request had a unit key (a plan with cohorts.unit,
 // a sticky VirtualService route), otherwise by scanning the namespace's
 // recent rows, newest first (at most `scanRows` of them, within `joinWindowMs`
-// before the event, and not before a gateway-made id's own time), which needs
-// the event's namespace. An event with a unit: that
+// before the event, and not before a gateway-made id's own time) — every
+// namespace's when the event names none. An event with a unit: that
 // unit's first primary row in its namespace (its assignment). Events that
 // join nothing are stored unmatched (matched = 0) and reported as such.
 import type Database from 'better-sqlite3';
@@ -53,6 +53,8 @@ export const JOIN_SQL = {
   // Newest first through the time index, so a prediction made moments ago is found after a few rows.
   recent: `SELECT request_id, ${COLUMNS} FROM predictions INDEXED BY predictions_time
     WHERE time >= ? AND time <= ? AND namespace = ? AND role = 'primary' ORDER BY time DESC`,
+  recentAnywhere: `SELECT request_id, ${COLUMNS} FROM predictions INDEXED BY predictions_time
+    WHERE time >= ? AND time <= ? AND role = 'primary' ORDER BY time DESC`,
 };
 
 export class FeedbackWriter {
@@ -60,6 +62,7 @@ export class FeedbackWriter {
   private readonly byRequestIn: Database.Statement;
   private readonly byUnit: Database.Statement;
   private readonly recent: Database.Statement;
+  private readonly recentAnywhere: Database.Statement;
   private readonly insert: Database.Statement;
   private readonly ingestAll: (events: FeedbackEvent[], receivedMs: number) => FeedbackResult;
 
@@ -68,6 +71,7 @@ export class FeedbackWriter {
     this.byRequestIn = db.prepare(JOIN_SQL.byRequestIn);
     this.byUnit = db.prepare(JOIN_SQL.byUnit);
     this.recent = db.prepare(JOIN_SQL.recent);
+    this.recentAnywhere = db.prepare(JOIN_SQL.recentAnywhere);
     this.insert = db.prepare(`INSERT OR IGNORE INTO feedback (id, namespace, received_ms, event_ms, metric, value, request_id, unit,
       service, revision, variant, prediction_ms, cohort, matched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.ingestAll = db.transaction((events: FeedbackEvent[], receivedMs: number) => this.store(events, receivedMs));
@@ -102,10 +106,11 @@ export class FeedbackWriter {
       if (e.unit !== undefined) return this.byUnit.get(e.namespace, keyedHash(this.cfg.hashKey, e.namespace!, e.unit)) as Joined | undefined;
       return (e.namespace === undefined ? this.byRequest.get(e.requestId) : this.byRequestIn.get(e.requestId, e.namespace)) as Joined | undefined;
     });
-    // Request ids without a unit key: one bounded scan per namespace finds all of a batch's.
-    const missing = new Map<string, Map<string, number[]>>();
+    // Request ids without a unit key: one bounded scan per namespace (every namespace's rows for
+    // events that name none: the id is the application's, the namespace often not) finds all of a batch's.
+    const missing = new Map<string | undefined, Map<string, number[]>>();
     events.forEach((e, i) => {
-      if (out[i] !== undefined || e.requestId === undefined || e.namespace === undefined) return;
+      if (out[i] !== undefined || e.requestId === undefined) return;
       const ids = missing.get(e.namespace) ?? missing.set(e.namespace, new Map()).get(e.namespace)!;
       (ids.get(e.requestId) ?? ids.set(e.requestId, []).get(e.requestId)!).push(i);
     });
@@ -113,7 +118,8 @@ export class FeedbackWriter {
       const floor = (i: number) => this.floorOf(events[i]!, receivedMs);
       const earliest = Math.min(...[...ids.values()].flat().map(floor));
       let scanned = 0;
-      for (const row of this.recent.iterate(earliest, receivedMs, namespace) as Iterable<Joined & { request_id: string }>) {
+      const rows = namespace === undefined ? this.recentAnywhere.iterate(earliest, receivedMs) : this.recent.iterate(earliest, receivedMs, namespace);
+      for (const row of rows as Iterable<Joined & { request_id: string }>) {
         const waiting = ids.get(row.request_id);
         if (waiting) {
           // The newest row of the id comes first: one older than an event's window leaves it unmatched.

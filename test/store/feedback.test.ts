@@ -109,7 +109,7 @@ test('retries count once: the same id again is a duplicate, and an event without
   assert.deepEqual(elsewhere.events.map((e) => e.status), ['unmatched']);
 });
 
-test('a request id without a unit key joins by a bounded scan of its namespace, and only when the namespace is given', async (t) => {
+test('a request id without a unit key joins by a bounded scan of its namespace, or of every namespace when the event names none', async (t) => {
   const path = tempDb(t);
   const now = T0 + 3_600_000;
   const log = openLog(t, path, () => now, { joinWindowMs: 600_000, feedbackScanRows: 50 });
@@ -118,7 +118,7 @@ test('a request id without a unit key joins by a bounded scan of its namespace, 
   const r = await log.postFeedback(parseFeedbackBatch([
     { requestId: 'plain-99', namespace: 'shop', metric: 'click', value: 1 },
     { requestId: 'plain-60', namespace: 'shop', metric: 'click', value: 1 },
-    // Without the namespace there is no scan: an unkeyed request is not looked for.
+    // Without the namespace: the same bounded scan over every namespace's rows (the documented field is optional).
     { requestId: 'plain-98', metric: 'click', value: 1 },
     // Older than the join window before the event.
     { requestId: 'old', namespace: 'shop', metric: 'click', value: 1 },
@@ -127,10 +127,13 @@ test('a request id without a unit key joins by a bounded scan of its namespace, 
     // In the namespace's window, but of another namespace.
     { requestId: 'plain-97', namespace: 'other', metric: 'click', value: 1 },
   ]));
-  assert.deepEqual(r.events.map((e) => e.status), ['accepted', 'accepted', 'unmatched', 'unmatched', 'unmatched', 'unmatched']);
-  const [a, b] = rowsOf(path);
+  assert.deepEqual(r.events.map((e) => e.status), ['accepted', 'accepted', 'accepted', 'unmatched', 'unmatched', 'unmatched']);
+  const [a, b, c] = rowsOf(path);
   assert.deepEqual([a!.prediction_ms, b!.prediction_ms, a!.unit], [now - 1000, now - 40_000, null]);
-  assert.equal(rowsOf(path)[2]!.namespace, '', 'an unmatched event without a namespace is stored under none');
+  assert.deepEqual([c!.namespace, c!.prediction_ms], ['shop', now - 2000], 'joined without a namespace, the event takes its prediction\'s');
+  const lost = await log.postFeedback(parseFeedbackBatch({ requestId: 'never-made', metric: 'click', value: 1 }));
+  assert.equal(lost.events[0]!.status, 'unmatched');
+  assert.equal(rowsOf(path).at(-1)!.namespace, '', 'an unmatched event without a namespace is stored under none');
 });
 
 test('a gateway-made request id (UUIDv7) bounds the scan by its own time', async (t) => {
@@ -159,6 +162,7 @@ test('joins use the partial indexes on keyed rows and the time index, never a wa
   assert.equal(plan(JOIN_SQL.byRequestIn), 'SEARCH predictions USING INDEX predictions_request_unit (request_id=?); USE TEMP B-TREE FOR ORDER BY');
   assert.equal(plan(JOIN_SQL.byUnit), 'SEARCH predictions USING INDEX predictions_unit (namespace=? AND unit=?)');
   assert.equal(plan(JOIN_SQL.recent), 'SEARCH predictions USING INDEX predictions_time (time>? AND time<?)');
+  assert.equal(plan(JOIN_SQL.recentAnywhere), 'SEARCH predictions USING INDEX predictions_time (time>? AND time<?)');
   assert.match(plan("SELECT * FROM feedback WHERE namespace = 'a' AND service = 'b' AND metric = 'c' AND rowid > 0 ORDER BY rowid LIMIT 10"), /USING INDEX feedback_service/);
 });
 
