@@ -68,7 +68,7 @@ const SRM_PRIOR_CONCENTRATION = 100;
 
 /**
  * A sample ratio mismatch judged at every look. Pearson's χ² at p < 0.001 looked at every window
- * of an A/A test pauses 1.5-2 % of them (8,000 units looked at every 20-100: test/analysis/abtest.test.ts),
+ * of an A/A test pauses about 2 % of them (8,000 and 40,000 units looked at every 50: bench/srm.ts),
  * not 0.1 %. The beta-binomial mixture martingale of the candidate's units against its configured
  * share is a nonnegative martingale under a correct split, so by Ville's inequality it ever reaches
  * 1/0.001 with probability at most 0.001 however often it is looked at (Lindon & Malek's

@@ -92,7 +92,7 @@ export class IsvcTarget implements PlanTarget {
 
   async apply(plan: TrafficPlan, memo: TargetMemo, desired: Desired): Promise<TargetMemo> {
     // Nothing was ever written and nothing should be: a plan stopped before it started leaves the target alone.
-    if (!memo.applied && desired.percent === 0 && !desired.running && !desired.previewTag && !desired.shadowPercent) return memo;
+    if (!memo.applied && desired.percent === 0 && !desired.running) return memo;
     const uri = plan.spec.candidate.storageUri;
     await updateWithRetry(this.store, this.key(plan), (obj) => {
       const spec = obj.spec as Obj;
