@@ -26,7 +26,7 @@ const progressing: PlanObject = {
       { metric: 'classRateDelta', value: 0.01, interval: [0, 0.07], threshold: 'max 0.05', verdict: 'inconclusive', reason: '[0, 0.07] straddles max 0.05', needs: { requests: 1800, seconds: 225, message: '1800 more candidate requests to pass (about 4m at 8 candidate requests/s)' } },
     ],
     evidence: { since: '2026-11-22T09:55:48Z', windows: 4, candidateRequests: 2600, baselineRequests: 23400 },
-    message: 'canary phase 0, step 1 at 10%',
+    message: 'canary phase 1, step 2/4 at 10%',
     conditions: [
       { type: 'Progressing', status: 'True', reason: 'Advanced', lastTransitionTime: '2026-11-22T09:55:48Z' },
       { type: 'Decidable', status: 'True', reason: 'Estimated', message: 'gate classRateDelta decides last, in about 4m (1800 more candidate requests)', lastTransitionTime: '2026-11-22T09:55:48Z' },

@@ -17,9 +17,9 @@ test('npm start: the canary story, then a good plan promoted and a bad one rolle
     const out = up.output();
     assert.doesNotMatch(out, /demo stopped/);
     assert.match(out, /demo 5\/5: rollback after promotion/);
-    assert.match(out, /trafficplan quickstart\/iris-v2: Pending → Progressing \(started\) canary phase 0, step 0 at 20%/);
-    assert.match(out, /step 0 passed; canary 20% → 50%/);
-    assert.match(out, /step 1 passed; canary 50% → 100%/);
+    assert.match(out, /trafficplan quickstart\/iris-v2: Pending → Progressing \(started\) canary phase 1, step 1\/3 at 20%/);
+    assert.match(out, /step 1\/3 passed; canary 20% → 50%/);
+    assert.match(out, /step 2\/3 passed; canary 50% → 100%/);
     assert.match(out, /iris-v2: Promoted — the last step passed its gates and hold/);
     assert.match(out, /iris-setosa: RolledBack — gate failed \(outputPSI/);
     assert.match(out, /generated load got \d+× 200\. /, 'every generated request was answered 200');

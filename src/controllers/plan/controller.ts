@@ -202,7 +202,7 @@ export class PlanController {
     return {
       overBudget: (phaseIndex, stepIndex) => {
         const check = budgetExceeded(plan.spec, inputs, phaseIndex, stepIndex);
-        return check.exceeded ? `phase ${phaseIndex} step ${stepIndex} would cost ${check.perHour.toFixed(2)}/h at ${inputs.requestsPerSecond.toFixed(1)} req/s, over budget.maxCostPerHour ${max}` : undefined;
+        return check.exceeded ? `phase ${phaseIndex + 1} step ${stepIndex + 1} would cost ${check.perHour.toFixed(2)}/h at ${inputs.requestsPerSecond.toFixed(1)} req/s, over budget.maxCostPerHour ${max}` : undefined;
       },
     };
   }

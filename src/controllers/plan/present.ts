@@ -78,7 +78,7 @@ export function presentStatus(
     ...(s.experiment ? { experiment: s.experiment as unknown as { reason: string } } : {}),
     ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
     gates: s.gates.map((g) => gateStatus(g, stored.forecast, candidateRate(s))),
-    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex}`),
+    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`),
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
   };

@@ -128,12 +128,13 @@ class Run {
     // blueGreen and shadow: 0 % of live traffic; the controller turns on the preview tag host or the shadow copies (desiredOf).
     if (ph.canary || ph.blueGreen || ph.shadow || ph.abTest || ph.bandit) this.setCanary(percent);
     else {
-      return this.move('Paused', 'unsupported-phase', `phase ${index} (${kind}) is not run by the step logic yet; promote, abort or edit the plan`);
+      return this.move('Paused', 'unsupported-phase', `phase ${index + 1} (${kind}) is not run by the step logic yet; promote, abort or edit the plan`);
     }
     const what = ph.shadow ? `copying ${ph.shadow.percent}% of requests to the candidate, every answer from the baseline`
       : ph.abTest ? `units assigned ${100 - percent}/${percent} (baseline/candidate), deciding on ${ph.abTest.primary?.metric}`
-        : ph.bandit ? `${ph.bandit.algorithm} bandit learning from ${rewardMetric(ph.bandit)}` : `step 0 at ${this.state.canaryPercent}%`;
-    this.move('Progressing', cause, `${kind} phase ${index}, ${what}`);
+        : ph.bandit ? `${ph.bandit.algorithm} bandit learning from ${rewardMetric(ph.bandit)}` : `step 1/${stepCount(ph)} at ${this.state.canaryPercent}%`;
+    // Messages count phases and steps from 1, as `plan status`, lint and `plan cost` show them.
+    this.move('Progressing', cause, `${kind} phase ${index + 1}, ${what}`);
   }
 
   command(c: Command): void {
@@ -310,7 +311,7 @@ class Run {
       if (this.overBudget(s.phaseIndex, next)) return;
       const percent = stepPercent(this.phaseSpec, next);
       const from = s.canaryPercent;
-      this.move('Progressing', 'advanced', `step ${s.stepIndex} passed; canary ${from}% → ${percent}%`);
+      this.move('Progressing', 'advanced', `step ${s.stepIndex + 1}/${stepCount(this.phaseSpec)} passed; canary ${from}% → ${percent}%`);
       this.state = { ...this.state, stepIndex: next, stepStartedAt: this.now, requestsInStep: 0, consecutivePassingWindows: 0, evidence: this.newSplit(percent) };
       this.setCanary(percent);
       return;
