@@ -48,6 +48,18 @@ test('an undecided gate shows its interval, last window and what it needs; Decid
   assert.match(d.message!, /gate errorRate decides last, in about \d+m/);
 });
 
+test('an ended plan shows no gate as needing more evidence, whatever its last forecast said', () => {
+  const s = spec('2h');
+  const undecided = after(s, 2, 100);
+  // The last look rolled back (here by a command): the forecast stored at the look before still lists needs.
+  const ended = step(s, undecided, { commands: [{ type: 'abort', by: 'sre' }] }, 2 * MIN + 1).state;
+  assert.equal(present(s, undecided, 2 * MIN).gates![0]!.needs !== undefined, true);
+  const stored = { plan: ended, target: {}, forecast: forecastGates(s.gates!, undecided.evidence!, alphaShares(s)) };
+  const st = presentStatus(s, stored, undefined, undefined, 1, [], 2 * MIN + 1);
+  assert.equal(st.gates![0]!.verdict, 'inconclusive');
+  assert.equal(st.gates![0]!.needs, undefined);
+});
+
 test('Decidable is False long before the end when the gates need more time than maxDuration leaves', () => {
   const s = spec('10m');
   const st = present(s, after(s, 2, 20), 2 * MIN);

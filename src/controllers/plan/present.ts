@@ -77,7 +77,8 @@ export function presentStatus(
     ...(phaseSpec?.shadow && s.evidence ? { shadow: shadowStatus(phaseSpec.shadow, s.evidence.pairs) } : {}),
     ...(s.experiment ? { experiment: s.experiment as unknown as { reason: string } } : {}),
     ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
-    gates: s.gates.map((g) => gateStatus(g, stored.forecast, candidateRate(s))),
+    // An ended plan needs nothing more: a forecast kept from its last undecided look would say otherwise.
+    gates: s.gates.map((g) => gateStatus(g, TERMINAL_PHASES.has(s.phase) ? undefined : stored.forecast, candidateRate(s))),
     message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`),
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
