@@ -60,6 +60,19 @@ test('an ended plan shows no gate as needing more evidence, whatever its last fo
   assert.equal(st.gates![0]!.needs, undefined);
 });
 
+test('a gate heading for a fail decides the step: the Decision names it, not the slowest gate to pass', () => {
+  // errorRate max 0.01 with 3 % errors heads for a fail; latency (50 ms against max 500) would take longer to pass.
+  const s = trafficPlanSpec.parse({ ...spec('2h'), gates: [{ metric: 'errorRate', max: 0.01 }, { metric: 'latencyP99Ms', max: 500 }] });
+  const state = after(s, 2, 100, 3);
+  const st = present(s, state, 2 * MIN);
+  const [errors, latency] = st.gates!;
+  assert.equal(errors!.verdict, 'inconclusive');
+  assert.ok(latency!.needs!.requests! > errors!.needs!.requests!, 'latency needs more evidence to pass than errors to fail');
+  const d = st.conditions!.find((c) => c.type === 'Decidable')!;
+  assert.equal(d.reason, 'Estimated');
+  assert.match(d.message!, new RegExp(`gate errorRate fails first, in about \\S+ \\(${errors!.needs!.requests} more candidate requests\\)`));
+});
+
 test('Decidable is False long before the end when the gates need more time than maxDuration leaves', () => {
   const s = spec('10m');
   const st = present(s, after(s, 2, 20), 2 * MIN);

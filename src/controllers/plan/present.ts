@@ -164,6 +164,13 @@ function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[]
   const pending = (forecast ?? []).filter((f) => undecided.has(f.gate) && f.moreRequests !== 0);
   if (undecided.size === 0) return cond('True', 'GatesDecided', 'every gate has decided on the step\'s evidence');
   if (!forecast) return cond('Unknown', 'NoEstimate', 'no window judged in this step yet');
+  // A gate heading for a fail decides the step when it fails, however long the others would take to pass.
+  const rate = candidateRate(s);
+  const failing = pending.filter((f) => f.toward === 'fail' && f.moreRequests !== undefined).sort((a, b) => a.moreRequests! - b.moreRequests!)[0];
+  if (failing) {
+    const when = rate ? `in about ${humanSeconds(Math.ceil(failing.moreRequests! / rate))} (${failing.moreRequests} more candidate requests)` : `after about ${failing.moreRequests} more candidate requests`;
+    return cond('True', 'Estimated', `gate ${failing.gate} fails first, ${when}, if the rates seen hold`);
+  }
   const stuck = pending.find((f) => f.moreRequests === undefined && !/no candidate requests yet/.test(f.reason));
   if (stuck) return cond('False', 'NoDecisionAtObservedRates', `gate ${stuck.gate}: ${stuck.reason}; this step cannot advance without a change (thresholds, a pass band, or a different candidate)`);
   const slowest = pending.reduce<GateForecast | undefined>((a, f) => ((f.moreRequests ?? 0) > (a?.moreRequests ?? -1) ? f : a), undefined);
@@ -172,7 +179,6 @@ function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[]
   if (budget !== undefined && (s.requestsTotal ?? 0) + slowest.moreRequests > budget) {
     return cond('False', 'BeyondRequestBudget', `gate ${slowest.gate} needs about ${slowest.moreRequests} more candidate requests; budget.maxRequests ${budget} leaves ${Math.max(0, budget - (s.requestsTotal ?? 0))}`);
   }
-  const rate = candidateRate(s);
   const maxMs = goMs(spec.maxDuration);
   if (rate && maxMs !== undefined && s.startedAt !== undefined) {
     const needS = slowest.moreRequests / rate;
