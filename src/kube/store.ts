@@ -169,8 +169,10 @@ export class KubeStore implements Store {
   /** Events this controller wrote, oldest first; seq is the place in that list (Events expire, so it is not stable across time). */
   async listAudit(opts: AuditQuery = {}): Promise<AuditRecord[]> {
     const records = (await this.auditEvents()).map((ev, i) => recordOfEvent(ev as never, i + 1)).filter((r) => r.seq > (opts.sinceSeq ?? 0)
-      && (opts.resource === undefined || r.resource === opts.resource) && (opts.verbPrefix === undefined || r.verb.startsWith(opts.verbPrefix)));
-    return opts.limit !== undefined ? records.slice(0, opts.limit) : records;
+      && (opts.resource === undefined || r.resource === opts.resource) && (opts.verbPrefix === undefined || r.verb.startsWith(opts.verbPrefix))
+      && (opts.namespace === undefined || r.resource.split('/')[2] === opts.namespace));
+    if (opts.limit === undefined) return records;
+    return opts.newest ? records.slice(Math.max(0, records.length - opts.limit)) : records.slice(0, opts.limit);
   }
 
   /** Events are not hash-chained; what can be checked is that each one's evidence still matches its digest. */

@@ -140,6 +140,10 @@ export interface AuditQuery {
   resource?: string;
   /** Only records whose verb starts with this (e.g. 'plan/' for plan transitions). */
   verbPrefix?: string;
+  /** Only records of objects in this namespace. */
+  namespace?: string;
+  /** The last `limit` matching records instead of the first (still listed oldest first): what happened lately. */
+  newest?: boolean;
 }
 
 export interface AuditVerification {

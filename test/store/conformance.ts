@@ -416,6 +416,19 @@ export function runStoreConformance(name: string, makeStore: MakeStore, notAppli
         // A prefix means itself: % and _ are not wildcards.
         assert.deepEqual(await list({ verbPrefix: 'plan%' }), [[6, 'plan%x']]);
         assert.deepEqual(await list({ resource: plan('a'), verbPrefix: 'plan/', sinceSeq: 1, limit: 1 }), [[4, 'plan/kill']]);
+        // newest: the last `limit` that match, still oldest first.
+        assert.deepEqual(await list({ resource: plan('a'), limit: 2, newest: true }), [[4, 'plan/kill'], [6, 'plan%x']]);
+        assert.deepEqual(await list({ verbPrefix: 'plan/', limit: 1, newest: true }), [[5, 'plan/started']]);
+      }));
+
+    test('audit records list by namespace: the objects in it, not a name or group that looks like it', () =>
+      withStore(async (store) => {
+        for (const resource of ['switchyard.dev/trafficplans/risk/p', 'serving.kserve.io/inferenceservices/risk/fraud', 'switchyard.dev/trafficplans/other/risk']) {
+          await store.appendAudit({ actor: 'a', verb: 'create', resource });
+        }
+        const resources = async (q: Parameters<Store['listAudit']>[0]) => (await store.listAudit(q)).map((r) => r.resource);
+        assert.deepEqual(await resources({ namespace: 'risk' }), ['switchyard.dev/trafficplans/risk/p', 'serving.kserve.io/inferenceservices/risk/fraud']);
+        assert.deepEqual(await resources({ namespace: 'risk', limit: 1, newest: true }), ['serving.kserve.io/inferenceservices/risk/fraud']);
       }));
 
     test('an empty store verifies', () =>

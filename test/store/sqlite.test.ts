@@ -216,6 +216,18 @@ describe('label selectors', () => {
     }
   });
 
+  test('the audit namespace filter leaves out cluster-scoped records and matches the namespace as itself, not as a GLOB pattern', async () => {
+    const store = await openSqliteStore({ path: freshPath() });
+    for (const resource of ['/namespaces//risk', 'switchyard.dev/tokens//risk', 'switchyard.dev/trafficplans/ri*k/q', 'switchyard.dev/trafficplans/risk/p']) {
+      await store.appendAudit({ actor: 'a', verb: 'create', resource });
+    }
+    const resources = async (namespace: string) => (await store.listAudit({ namespace })).map((r) => r.resource);
+    assert.deepEqual(await resources('risk'), ['switchyard.dev/trafficplans/risk/p']);
+    assert.deepEqual(await resources('ri*k'), ['switchyard.dev/trafficplans/ri*k/q']);
+    assert.deepEqual(await resources('ri?k'), []);
+    await store.close();
+  });
+
   test('match with Kubernetes semantics: != and notin also match objects without the key', () => {
     const m = (s: string, labels?: Record<string, string>) => matchesLabels(parseLabelSelector(s), labels);
     assert.equal(m('app!=rank', {}), true);

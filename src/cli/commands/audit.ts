@@ -1,6 +1,7 @@
 // `switchyard audit verify|log`: the hash-chained audit log, read over the API.
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { syError } from '../../core/errors.ts';
 import { run, type CliContext } from '../context.ts';
 import { formatData, parseDataFormat } from '../output.ts';
 import { alignColumns } from '../table.ts';
@@ -67,11 +68,29 @@ export function auditRows(items: z.infer<typeof AuditListSchema>['items']): stri
   return alignColumns([['SEQ', 'TIME', 'ACTOR', 'VERB', 'RESOURCE', 'DETAIL'], ...items.map((r) => [String(r.seq), r.time, r.actor, r.verb, r.resource, evidenceSummary(r.evidence)])]);
 }
 
-async function log(ctx: CliContext, opts: { sinceSeq?: string; limit?: string; output?: string }): Promise<void> {
+interface LogOptions { sinceSeq?: string; limit?: string; verb?: string; output?: string }
+
+/**
+ * Which records `audit log` asks for: one object's (TYPE/NAME, in -n's namespace) or one
+ * namespace's when -n is given, else every one; the newest --limit of them unless --since-seq
+ * pages forward from a sequence number.
+ */
+async function logQuery(ctx: CliContext, object: string | undefined, opts: LogOptions): Promise<Record<string, string | undefined>> {
+  const query: Record<string, string | undefined> = { limit: opts.limit ?? '1000', verbPrefix: opts.verb };
+  if (opts.sinceSeq !== undefined) query.sinceSeq = opts.sinceSeq;
+  else query.newest = 'true';
+  if (object !== undefined) {
+    const slash = object.indexOf('/');
+    if (slash <= 0 || slash === object.length - 1) throw syError('SY_ERR_CONFIG', `the object must be TYPE/NAME (e.g. trafficplan/iris-v2 or isvc/iris), got "${object}"`);
+    const r = await ctx.client().resolve(object.slice(0, slash));
+    query.resource = `${r.group}/${r.plural}/${r.namespaced ? ctx.namespace() : ''}/${object.slice(slash + 1)}`;
+  } else if (ctx.namespaceExplicit) query.namespace = ctx.namespace();
+  return query;
+}
+
+async function log(ctx: CliContext, object: string | undefined, opts: LogOptions): Promise<void> {
   const format = parseDataFormat(opts.output);
-  const body = AuditListSchema.parse(
-    await ctx.client().get('/switchyard/v1/audit', { query: { sinceSeq: opts.sinceSeq, limit: opts.limit } }),
-  );
+  const body = AuditListSchema.parse(await ctx.client().get('/switchyard/v1/audit', { query: await logQuery(ctx, object, opts) }));
   if (format !== 'text') {
     ctx.out(formatData(body.items, format));
     return;
@@ -94,10 +113,12 @@ export function registerAudit(program: Command): void {
     .addHelpText('after', '\nExample:\n  switchyard audit verify   # audit chain ok: 42 records')
     .action(run(async (ctx, opts: { output?: string }) => verify(ctx, opts)));
   audit.command('log')
-    .description('Print audit records (who did what to which object, and when)')
-    .option('--since-seq <n>', 'only records after this sequence number')
-    .option('--limit <n>', 'at most this many records')
+    .description('Print audit records (who did what to which object, and when), oldest first: the newest --limit of them, of one object (TYPE/NAME) or one namespace (-n) when given')
+    .argument('[object]', 'only this object\'s records, as TYPE/NAME in the -n namespace (e.g. trafficplan/iris-v2, isvc/iris)')
+    .option('--verb <prefix>', 'only records whose verb starts with this (plan/ for plan transitions and commands, update, forbidden)')
+    .option('--since-seq <n>', 'the records after this sequence number, oldest first (pages forward instead of showing the newest)')
+    .option('--limit <n>', 'at most this many records (default 1000)')
     .option('-o, --output <format>', 'json | yaml: every record with its full evidence (gate values, windows, thresholds, request counts)')
-    .addHelpText('after', '\nExamples:\n  switchyard audit log\n  switchyard audit log --since-seq 120 --limit 20\n  switchyard audit log -o json | jq \'.[] | select(.verb | startswith("plan/"))\'')
-    .action(run(async (ctx, opts: { sinceSeq?: string; limit?: string; output?: string }) => log(ctx, opts)));
+    .addHelpText('after', '\nExamples:\n  switchyard audit log\n  switchyard audit log trafficplan/iris-v2 -n quickstart --verb plan/\n  switchyard audit log -n quickstart --limit 50\n  switchyard audit log --since-seq 120 --limit 20\n  switchyard audit log -o json | jq \'.[] | select(.verb | startswith("plan/"))\'')
+    .action(run(async (ctx, object: string | undefined, opts: LogOptions) => log(ctx, object, opts)));
 }

@@ -3,12 +3,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KINDS } from '../../api/registry.ts';
+import { dns1123LabelErrors } from '../../api/meta.ts';
 import { openApiV2Document, openApiV3ForPath, openApiV3Index } from '../../api/openapi.ts';
 import { OPENAPI_V2_PROTOBUF, openApiV2Protobuf, wantsOpenApiV2Protobuf } from '../../api/openapi-proto.ts';
 import { syError } from '../../core/errors.ts';
 import { createLimitedServer } from '../../core/http-limits.ts';
 import { drainable, type DrainReport } from '../../core/http-drain.ts';
-import type { Store } from '../../store/types.ts';
+import type { AuditQuery, Store } from '../../store/types.ts';
 import type { Principal, TokenRegistry } from '../auth.ts';
 import { requestUrl, sendError, sendJson } from '../http/respond.ts';
 import { apiVersions, group, groupList, resourceList } from './discovery.ts';
@@ -107,6 +108,30 @@ function positiveNumber(url: URL, name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * GET /switchyard/v1/audit's query: resource ('group/resource/namespace/name'), namespace and
+ * verbPrefix ('plan/') narrow the list, e.g. to one plan's transitions; newest=true lists the
+ * last `limit` records rather than the first.
+ */
+function auditQuery(url: URL): AuditQuery {
+  const newest = url.searchParams.get('newest');
+  if (newest !== null && newest !== 'true' && newest !== 'false') throw syError('SY_ERR_BAD_REQUEST', `query parameter newest must be true or false, got "${newest}"`);
+  const namespace = url.searchParams.get('namespace');
+  if (namespace !== null && dns1123LabelErrors(namespace).length > 0) throw syError('SY_ERR_BAD_REQUEST', `query parameter namespace must be a namespace name (a DNS-1123 label), got "${namespace}"`);
+  return {
+    sinceSeq: wholeNumber(url, 'sinceSeq', 0), limit: wholeNumber(url, 'limit', 1000),
+    ...optional(url, 'resource'), ...optional(url, 'verbPrefix'), ...(namespace ? { namespace } : {}), ...(newest === 'true' ? { newest: true } : {}),
+  };
+}
+
+function wholeNumber(url: URL, name: string, fallback: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw syError('SY_ERR_BAD_REQUEST', `query parameter ${name} must be a whole number, got "${raw}"`);
+  return n;
+}
+
 function optional(url: URL, name: string): Record<string, string> {
   const v = url.searchParams.get(name);
   return v ? { [name]: v } : {};
@@ -141,10 +166,7 @@ async function handleExtension(req: IncomingMessage, res: ServerResponse, url: U
   if (req.method === 'GET' && (await handleNamespaced(url, path, opts, res))) return;
   if (req.method === 'GET' && handleHistory(url, path, opts, res)) return;
   if (path === '/switchyard/v1/audit' && req.method === 'GET') {
-    const sinceSeq = Number(url.searchParams.get('sinceSeq') ?? 0);
-    const limit = Number(url.searchParams.get('limit') ?? 1000);
-    // resource ('group/resource/namespace/name') and verbPrefix ('plan/') narrow the list, e.g. to one plan's transitions.
-    return sendJson(res, 200, { items: await opts.store.listAudit({ sinceSeq, limit, ...optional(url, 'resource'), ...optional(url, 'verbPrefix') }) });
+    return sendJson(res, 200, { items: await opts.store.listAudit(auditQuery(url)) });
   }
   if (path === '/switchyard/v1/audit/verify' && req.method === 'GET') {
     return sendJson(res, 200, await opts.store.verifyAudit());

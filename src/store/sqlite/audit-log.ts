@@ -41,6 +41,7 @@ export class SqliteAuditLog {
   private readonly readMeta: Database.Statement;
   private readonly writeMeta: Database.Statement;
   private readonly list_: Database.Statement;
+  private readonly listNewest: Database.Statement;
 
   constructor(private readonly db: Database.Database, private readonly now: () => Date) {
     this.insert = db.prepare(
@@ -49,12 +50,13 @@ export class SqliteAuditLog {
     );
     this.readMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     this.writeMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    this.list_ = db.prepare(
-      `SELECT * FROM audit WHERE seq > @since
+    // resource is 'group/resource/namespace/name' (no part holds a '/'): the namespace is between the second and third slash.
+    const matching = `SELECT * FROM audit WHERE seq > @since
          AND (@resource IS NULL OR resource = @resource)
          AND (@verbPrefix IS NULL OR substr(verb, 1, length(@verbPrefix)) = @verbPrefix)
-       ORDER BY seq LIMIT @limit`,
-    );
+         AND (@namespace IS NULL OR resource GLOB '*/*/' || @namespace || '/*')`;
+    this.list_ = db.prepare(`${matching} ORDER BY seq LIMIT @limit`);
+    this.listNewest = db.prepare(`SELECT * FROM (${matching} ORDER BY seq DESC LIMIT @limit) ORDER BY seq`);
   }
 
   /** The (seq, hash) of the last record as recorded in meta, or undefined for an empty log. */
@@ -88,8 +90,9 @@ export class SqliteAuditLog {
 
   list(q: AuditQuery = {}): AuditRecord[] {
     // substr, not LIKE: a prefix with % or _ means itself.
-    const rows = this.list_.all({
+    const rows = (q.newest ? this.listNewest : this.list_).all({
       since: q.sinceSeq ?? 0, limit: q.limit ?? -1, resource: q.resource ?? null, verbPrefix: q.verbPrefix ?? null,
+      namespace: q.namespace === undefined ? null : globLiteral(q.namespace),
     }) as AuditRow[];
     return rows.map(fromRow);
   }
@@ -106,4 +109,9 @@ export class SqliteAuditLog {
       return verifyChain(records, head);
     })();
   }
+}
+
+/** `text` as a GLOB pattern that matches only itself. */
+function globLiteral(text: string): string {
+  return text.replace(/[*?[]/g, (c) => `[${c}]`);
 }
