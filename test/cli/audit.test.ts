@@ -18,6 +18,10 @@ test('audit log shows what a plan transition did and why, and which lint finding
   assert.equal(evidenceSummary(transition), 'Progressing → RolledBack at 20%: gate failed (outputPSI: 6.3 > max 0.2)');
   assert.equal(evidenceSummary({ overridden: ['no-end', 'keepwarm-zero'] }), 'overridden: no-end, keepwarm-zero');
   assert.equal(evidenceSummary(undefined), '');
+  const owner = { team: 'ml-platform', canHalt: ['sre'] };
+  assert.equal(evidenceSummary({ command: 'kill', groups: ['data-eng'], owner }), 'refused kill: groups [data-eng], owner team ml-platform, canHalt [sre]');
+  assert.equal(evidenceSummary({ change: 'spec', groups: [], owner }), 'refused change of spec: groups [none], owner team ml-platform, canHalt [sre]');
+  assert.equal(evidenceSummary({ change: 'delete', groups: ['sre'], owner }), 'refused delete: groups [sre], owner team ml-platform, canHalt [sre]');
   const rows = auditRows([{ seq: 7, time: 't', actor: 'system:plan-controller', verb: 'plan/gate-failed', resource: 'switchyard.dev/trafficplans/q/p', evidence: transition }]);
   assert.match(rows[0]!, /^SEQ\s+TIME\s+ACTOR\s+VERB\s+RESOURCE\s+DETAIL$/);
   assert.match(rows[1]!, /plan\/gate-failed\s+switchyard.dev\/trafficplans\/q\/p\s+Progressing → RolledBack at 20%: gate failed/);

@@ -11,7 +11,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { KINDS } from '../../src/api/registry.ts';
 import { startApiServer, type ApiServer } from '../../src/server/apiserver/index.ts';
-import { issuedCommand, planRefusal, stampPlanCommand } from '../../src/server/apiserver/plan-guard.ts';
+import { issuedCommand, planDeleteRefusal, planRefusal, stampPlanCommand } from '../../src/server/apiserver/plan-guard.ts';
 import { TokenRegistry } from '../../src/server/auth.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { KubeObject, Store } from '../../src/store/types.ts';
@@ -52,7 +52,22 @@ describe('planRefusal and the command-by stamp (pure)', () => {
     const ownerOnly = plan({}, { team: 'ml-platform', canHalt: ['sre', 'data-eng'] });
     assert.equal(planRefusal(ownerOnly, plan(), who('operator', 'sre'))?.message, 'trafficplans.switchyard.dev "iris-v2" is forbidden: operator "alice" (groups: sre) cannot change spec.owner: only its owner team "ml-platform" or an admin may');
     assert.equal(planRefusal(ownerOnly, plan(), who('operator', 'ml-platform')), undefined);
-    assert.equal(planRefusal(plan({ a: 'b' }), plan(), who('operator', 'data-eng')), undefined, 'other writes are not the guard\'s concern');
+    assert.equal(planRefusal(plan({ a: 'b' }), plan(), who('operator', 'data-eng')), undefined, 'labels and annotations are not the guard\'s concern');
+  });
+
+  test('the rest of the spec and deletion are the owner team\'s too: canHalt may stop a rollout, not reshape or remove it', () => {
+    const loosened = { ...plan(), spec: { owner: { team: 'ml-platform', canHalt: ['sre'] }, gates: [{ metric: 'errorRate', max: 0.9 }] } } as unknown as KubeObject;
+    for (const caller of [who('operator', 'sre'), who('operator', 'data-eng')]) {
+      const refused = planRefusal(loosened, plan(), caller);
+      assert.match(refused?.message ?? '', /cannot change spec: only its owner team "ml-platform" or an admin may$/);
+      assert.equal(refused?.evidence.change, 'spec');
+      assert.match(planDeleteRefusal(plan(), caller)?.message ?? '', /^trafficplans\.switchyard\.dev "iris-v2" is forbidden: operator "alice" \(groups: [a-z-]+\) cannot delete this plan: only its owner team "ml-platform" or an admin may$/);
+    }
+    assert.equal(planRefusal(loosened, plan(), who('operator', 'ml-platform')), undefined);
+    assert.equal(planRefusal(loosened, plan(), who('admin')), undefined);
+    assert.equal(planDeleteRefusal(plan(), who('operator', 'ml-platform')), undefined);
+    assert.equal(planDeleteRefusal(plan(), who('admin')), undefined);
+    assert.equal(planDeleteRefusal(plan(), undefined), undefined, 'the server\'s own deletes');
   });
 
   test('a pending command written again unchanged is not issued again; a new reason is', () => {
@@ -151,6 +166,25 @@ describe('at the API server', () => {
     assert.match(r.body.message, /cannot change spec\.owner: only its owner team "ml-platform" or an admin may$/);
     assert.equal((await call('PATCH', PLAN_PATH, { spec: { owner: { canHalt: ['sre', 'data-eng'] } } }, 'owner', 'application/merge-patch+json')).status, 200);
     assert.equal((await annotate('pause', 'outsider')).status, 200, 'data-eng is now in canHalt');
+  });
+
+  test('an operator outside the owner team can neither loosen the gates nor delete the plan: 403, audited, nothing changed', async () => {
+    const gates = [{ metric: 'errorRate', max: 0.9 }, { metric: 'outputPSI', max: 50 }];
+    for (const as of ['sre', 'outsider']) {
+      const r = await call('PATCH', PLAN_PATH, { spec: { gates } }, as, 'application/merge-patch+json');
+      assert.equal(r.status, 403, JSON.stringify(r.body));
+      assert.match(r.body.message, /cannot change spec: only its owner team "ml-platform" or an admin may$/);
+      const d = await call('DELETE', PLAN_PATH, undefined, as);
+      assert.equal(d.status, 403, JSON.stringify(d.body));
+      assert.equal(d.body.errorCode, 'SY_ERR_FORBIDDEN');
+      assert.match(d.body.message, /cannot delete this plan: only its owner team "ml-platform" or an admin may$/);
+    }
+    assert.notDeepEqual(((await store.get(KEY))?.spec as { gates?: unknown } | undefined)?.gates, gates);
+    const last = (await forbiddenRecords()).at(-1)!;
+    assert.deepEqual([last.actor, last.evidence], ['operator:outsider', { change: 'delete', groups: ['data-eng'], owner: { team: 'ml-platform', canHalt: ['sre'] } }]);
+    assert.equal((await call('PATCH', PLAN_PATH, { spec: { gates } }, 'owner', 'application/merge-patch+json')).status, 200);
+    assert.equal((await call('DELETE', PLAN_PATH, undefined, 'owner')).status, 200);
+    assert.equal(await store.get(KEY), undefined);
   });
 
   test('tokens: groups are validated, stored, listed (admin only) and never their secret', async () => {

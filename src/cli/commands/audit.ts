@@ -42,7 +42,7 @@ export function evidenceSummary(evidence: unknown): string {
   if (Array.isArray(e.overridden)) return `overridden: ${e.overridden.join(', ')}`;
   if (e.owner && (e.command || e.change)) {
     const groups = (e.groups ?? []).join(', ') || 'none';
-    return `refused ${e.command ?? `change of ${e.change}`}: groups [${groups}], owner team ${e.owner.team ?? ''}, canHalt [${(e.owner.canHalt ?? []).join(', ')}]`;
+    return `refused ${e.command ?? (e.change === 'delete' ? 'delete' : `change of ${e.change}`)}: groups [${groups}], owner team ${e.owner.team ?? ''}, canHalt [${(e.owner.canHalt ?? []).join(', ')}]`;
   }
   return '';
 }

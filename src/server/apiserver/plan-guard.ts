@@ -1,8 +1,8 @@
 // Who may drive a TrafficPlan, and who did. The owner team (spec.owner.team)
-// decides a rollout: it may issue every command and change the owner. The
-// groups in spec.owner.canHalt may also stop it — pause, rollback, abort,
-// kill — so the kill switch stays with the people on call. An admin may do
-// anything. A caller's groups come with its token; an operator in none of
+// decides a rollout: it may issue every command, change the spec (gates,
+// steps, the owner) and delete the plan. The groups in spec.owner.canHalt may
+// also stop it — pause, rollback, abort, kill — so the kill switch stays with
+// the people on call; nothing else. An admin may do anything. A caller's groups come with its token; an operator in none of
 // these is refused (403), and the refusal is audited by the caller of
 // planRefusal. Writes from inside the server (no principal) are trusted.
 import { isDeepStrictEqual } from 'node:util';
@@ -45,7 +45,7 @@ export function stampPlanCommand(obj: KubeObject, previous: KubeObject | undefin
 export interface PlanRefusal {
   message: string;
   /** What the audit record keeps: the attempt, the caller's groups and the owner it was checked against. */
-  evidence: { command?: string; change?: 'spec.owner'; groups: string[]; owner: Owner };
+  evidence: { command?: string; change?: 'spec' | 'spec.owner' | 'delete'; groups: string[]; owner: Owner };
 }
 
 const list = (groups: readonly string[]): string => (groups.length === 0 ? 'none' : groups.join(', '));
@@ -70,11 +70,26 @@ export function planRefusal(obj: KubeObject, previous: KubeObject | undefined, c
       return { message: `${plan}: ${who} cannot ${command} this plan: ${allowed}`, evidence: { command, ...evidence } };
     }
   }
-  if (previous !== undefined && !inTeam && !isDeepStrictEqual(ownerOf(previous), ownerOf(obj))) {
-    return {
-      message: `${plan}: ${who} cannot change spec.owner: only its owner team "${owner.team}" or an admin may`,
-      evidence: { change: 'spec.owner', ...evidence },
-    };
+  if (previous !== undefined && !inTeam) {
+    // Loosening a gate or jumping a step would move traffic past the owner's judgement as surely as a promote.
+    const change = !isDeepStrictEqual(ownerOf(previous), ownerOf(obj)) ? 'spec.owner' : !isDeepStrictEqual(previous.spec, obj.spec) ? 'spec' : undefined;
+    if (change !== undefined) {
+      return { message: `${plan}: ${who} cannot change ${change}: only its owner team "${owner.team}" or an admin may`, evidence: { change, ...evidence } };
+    }
   }
   return undefined;
+}
+
+/**
+ * Why this caller may not delete the stored plan; undefined when it may. Deleting a running plan
+ * stops its gates but leaves its split in place, so it is the owner team's (or an admin's) to do.
+ */
+export function planDeleteRefusal(stored: KubeObject, caller: Principal | undefined): PlanRefusal | undefined {
+  if (caller === undefined || caller.role === 'admin') return undefined;
+  const owner = ownerOf(stored);
+  if (caller.groups.includes(owner.team)) return undefined;
+  return {
+    message: `trafficplans.switchyard.dev "${stored.metadata.name}" is forbidden: ${caller.role} "${caller.name}" (groups: ${list(caller.groups)}) cannot delete this plan: only its owner team "${owner.team}" or an admin may`,
+    evidence: { change: 'delete', groups: [...caller.groups], owner: { team: owner.team, canHalt: [...(owner.canHalt ?? [])] } },
+  };
 }

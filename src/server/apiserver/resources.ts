@@ -9,7 +9,7 @@ import type { Actor, AuditEntry, KubeObject, LabelRequirement, ListResult, Objec
 import { matchesFields, nameFromFields, type FieldRequirement } from './fieldselector.ts';
 import type { Principal } from '../auth.ts';
 import { admit as admitWithStore, overriddenFindings } from './admission.ts';
-import { planRefusal, stampPlanCommand } from './plan-guard.ts';
+import { planDeleteRefusal, planRefusal, stampPlanCommand, type PlanRefusal } from './plan-guard.ts';
 import { dryRunStore } from './dry-run.ts';
 
 /** Who writes: the authenticated principal for API requests; none for the server's own writes (`up --apply`, the demo). */
@@ -162,12 +162,15 @@ export class Resources {
 
   /** A TrafficPlan write: refused (and audited) when the caller may not make it, else stamped with who issued its command. */
   private async guardPlan(scope: Scope, obj: KubeObject, previous: KubeObject | undefined, actor: Caller): Promise<void> {
-    const refusal = planRefusal(obj, previous, actor.principal);
-    if (refusal) {
-      await this.audit({ actor: actor.name, verb: 'forbidden', resource: this.auditResource(scope, obj), evidence: refusal.evidence });
-      throw syError('SY_ERR_FORBIDDEN', refusal.message, { details: { name: obj.metadata.name, group: scope.info.group, kind: scope.info.plural } });
-    }
+    await this.refuse(scope, obj, planRefusal(obj, previous, actor.principal), actor);
     stampPlanCommand(obj, previous, actor);
+  }
+
+  /** A refused plan write: audited, then 403; nothing else is written. */
+  private async refuse(scope: Scope, obj: KubeObject, refusal: PlanRefusal | undefined, actor: Caller): Promise<void> {
+    if (!refusal) return;
+    await this.audit({ actor: actor.name, verb: 'forbidden', resource: this.auditResource(scope, obj), evidence: refusal.evidence });
+    throw syError('SY_ERR_FORBIDDEN', refusal.message, { details: { name: obj.metadata.name, group: scope.info.group, kind: scope.info.plural } });
   }
 
   private auditResource(scope: Scope, obj: KubeObject): string {
@@ -237,9 +240,13 @@ export class Resources {
     return this.update(scope, await this.admit(scope, patched, scope.name), actor);
   }
 
-  async delete(scope: Scope, actor: Actor, resourceVersion?: string): Promise<KubeObject> {
+  async delete(scope: Scope, actor: Caller, resourceVersion?: string): Promise<KubeObject> {
     this.assertWritable(scope);
     if (scope.info.group === '' && scope.info.plural === 'namespaces') return this.deleteNamespace(scope, actor, resourceVersion);
+    if (Resources.isPlan(scope)) {
+      const stored = await this.store.get(this.key(scope));
+      if (stored) await this.refuse(scope, stored, planDeleteRefusal(stored, actor.principal), actor);
+    }
     const deleted = await this.store.delete(this.key(scope), { actor, ...(resourceVersion ? { resourceVersion } : {}) });
     return this.present(scope, deleted);
   }
