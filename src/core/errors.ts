@@ -30,7 +30,7 @@ export const ERRORS = {
   SY_ERR_METHOD_NOT_ALLOWED: { status: 405, reason: 'MethodNotAllowed', summary: 'The verb is not supported on this resource (e.g. writing a read-only Pod view).' },
   SY_ERR_GONE: { status: 410, reason: 'Expired', summary: 'The watch resourceVersion is older than the retained history; list again.' },
   SY_ERR_UNAUTHORIZED: { status: 401, reason: 'Unauthorized', summary: 'No bearer token, or the token is unknown or revoked.' },
-  SY_ERR_FORBIDDEN: { status: 403, reason: 'Forbidden', summary: "The token's role does not allow this verb, or its groups may not send this command to the TrafficPlan (spec.owner)." },
+  SY_ERR_FORBIDDEN: { status: 403, reason: 'Forbidden', summary: "The token's role does not allow this verb, or the TrafficPlan's `spec.owner` does not let its groups make this write (only the owner team changes, deletes, promotes or resumes a plan; canHalt groups may also halt it)." },
   SY_ERR_NAMESPACE_NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'The namespace named by the request does not exist.' },
   SY_ERR_NAMESPACE_TERMINATING: { status: 409, reason: 'Conflict', summary: 'The namespace still holds objects; delete them first.' },
   SY_ERR_AUDIT_CHAIN_BROKEN: { status: 500, reason: 'InternalError', summary: 'The audit log hash chain does not verify: a row was edited, deleted or the log truncated.' },

@@ -5,11 +5,12 @@ import { ERRORS, syError } from '../../src/core/errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
-test('every catalogue code is documented in docs/errors.md with its status', () => {
+test('every catalogue code is documented in docs/errors.md with its status, reason and meaning', () => {
   for (const [code, spec] of Object.entries(ERRORS)) {
     const row = doc.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
     assert.ok(row, `${code} missing from docs/errors.md`);
-    assert.match(row, new RegExp(`\\| ${spec.status} \\|`), `${code} documented with a different status`);
+    const [status, reason, meaning] = row.split(' | ').slice(1).map((cell) => cell.replace(/ \|$/, ''));
+    assert.deepEqual({ status, reason, meaning }, { status: String(spec.status), reason: spec.reason, meaning: spec.summary }, `${code} documented differently from the catalogue`);
   }
 });
 
