@@ -128,6 +128,17 @@ describe('read verbs take -o json|yaml', () => {
     assert.match(version.serverVersion.gitVersion, /^v\d/);
   });
 
+  test('lint and plan cost, which read files: the same report as json or yaml', async () => {
+    const file = join(ROOT, 'examples/rollout/10-iris-v2-plan.yaml');
+    for (const verb of [['lint', file], ['plan', 'cost', file, '--rps', '300']]) {
+      const json = await sy([...verb, '-o', 'json']);
+      assert.equal(json.code, 0, json.stderr);
+      const yaml = await sy([...verb, '-o', 'yaml']);
+      assert.equal(yaml.code, 0, yaml.stderr);
+      assert.deepEqual(parse(yaml.stdout), JSON.parse(json.stdout), verb.join(' '));
+    }
+  });
+
   test('an unknown format is refused with the allowed ones', async () => {
     const r = await sy([...k(), 'predictions', '-o', 'xml']);
     assert.equal(r.code, 1);

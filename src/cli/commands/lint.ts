@@ -11,6 +11,7 @@ import { trafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { syError, type SwitchyardError } from '../../core/errors.ts';
 import { run, type CliContext } from '../context.ts';
 import { readManifests, type Manifest } from '../manifests.ts';
+import { formatData, parseDataFormat } from '../output.ts';
 import { formatError } from '../status.ts';
 import { alignColumns } from '../table.ts';
 
@@ -115,11 +116,11 @@ function rateOption(text: string | undefined): number | undefined {
 }
 
 async function lintCommand(ctx: CliContext, files: string[], opts: { output?: string; rps?: string }): Promise<boolean> {
-  if (opts.output !== undefined && opts.output !== 'json') throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${opts.output}", allowed formats are: json`);
+  const format = parseDataFormat(opts.output);
   const report = lintManifests(readManifests(files), rateOption(opts.rps));
-  if (opts.output === 'json') {
+  if (format !== 'text') {
     const unreadable = report.unreadable.map((u) => ({ source: u.source, error: u.error.message, code: u.error.code }));
-    ctx.out(JSON.stringify({ ...report, unreadable }, null, 2));
+    ctx.out(formatData({ ...report, unreadable }, format));
   } else {
     for (const u of report.unreadable) ctx.err(formatError(u.error));
     for (const s of report.skipped) ctx.err(s.note);
@@ -134,7 +135,7 @@ export function registerLint(program: Command): void {
     .command('lint')
     .description("Check TrafficPlan files offline: the schema, then the seeds' anti-patterns (no end, health-only gates, no request budget, ...); exit 1 when apply would refuse one")
     .argument('<files...>', 'YAML or JSON files or directories (multi-document files are fine; - for stdin)')
-    .option('-o, --output <format>', 'json')
+    .option('-o, --output <format>', 'json | yaml')
     .option('--rps <n>', 'total request rate of the target: predict how long each step takes to decide (default: spec.cost.requestsPerSecond)')
     .addHelpText(
       'after',

@@ -9,6 +9,7 @@ import type { CostInputs } from '../../analysis/cost.ts';
 import { syError } from '../../core/errors.ts';
 import { run, type CliContext } from '../context.ts';
 import { readManifests } from '../manifests.ts';
+import { formatData, parseDataFormat } from '../output.ts';
 import { costReport, formatCostReport, type CostReport, type ValidPlan } from './plan-cost-report.ts';
 
 export interface CostFlags {
@@ -100,14 +101,14 @@ async function observe(ctx: CliContext, plan: ValidPlan): Promise<Observed> {
 }
 
 async function costCommand(ctx: CliContext, file: string, flags: CostFlags): Promise<boolean> {
-  if (flags.output !== undefined && flags.output !== 'json') throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${flags.output}", allowed formats are: json`);
+  const format = parseDataFormat(flags.output);
   const reports: CostReport[] = [];
   for (const plan of plansFrom([file], ctx.err)) {
     const observed = flags.observed ? await observe(ctx, plan) : {};
     const { inputs, sources } = resolveCostInputs(plan, flags, observed);
     reports.push(costReport(plan, inputs, sources));
   }
-  if (flags.output === 'json') ctx.out(JSON.stringify(reports.length === 1 ? reports[0] : { items: reports }, null, 2));
+  if (format !== 'text') ctx.out(formatData(reports.length === 1 ? reports[0] : { items: reports }, format));
   else ctx.out(reports.map(formatCostReport).join('\n\n'));
   return reports.every((r) => !r.budget.exceeded);
 }
@@ -124,7 +125,7 @@ export function registerPlanCost(plan: Command): void {
     .option('--baseline-replicas <n>', 'warm baseline replicas (default: observed minReplicas, else 1)')
     .option('--candidate-replicas <n>', 'warm candidate replicas (default: observed minReplicas, else 1)')
     .option('--observed', "read the target's request rate (last minute) and minReplicas from the API server")
-    .option('-o, --output <format>', 'json')
+    .option('-o, --output <format>', 'json | yaml')
     .addHelpText(
       'after',
       `
