@@ -7,7 +7,11 @@ const IN_CI = ['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase()) 
 
 /** node:test's `skip` value: false when available; the reason to skip otherwise; throws in CI. */
 export function skipUnless(available: boolean, missing: string): false | string {
-  if (available) return false;
+  return available ? false : missingPrerequisite(missing);
+}
+
+/** For a test that finds out while running: the reason to pass to t.skip; throws in CI. */
+export function missingPrerequisite(missing: string): string {
   if (IN_CI) throw new Error(`${missing}; in CI a missing prerequisite fails the run`);
   return missing;
 }
