@@ -2,6 +2,7 @@
 // pairs joined on the request id, read over the API.
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { parseGoDuration } from '../../core/duration.ts';
 import { syError } from '../../core/errors.ts';
 import { comparePair } from '../../analysis/pairs.ts';
 import { run, type CliContext } from '../context.ts';
@@ -22,12 +23,12 @@ const Rows = z.looseObject({ items: z.array(z.union([Pair, Row])), policy: Polic
 type Item = z.infer<typeof Row> | z.infer<typeof Pair>;
 const isPair = (item: Item): item is z.infer<typeof Pair> => 'primary' in item && typeof item.primary === 'object';
 
-/** "5m", "90s", "2h", "1d" → milliseconds. */
+/** A Go duration as kubectl's --since takes it ("90s", "1h30m"), or days ("7d": rows are kept for 168h by default) → milliseconds. */
 export function parseSince(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) throw syError('SY_ERR_CONFIG', `--since must be a duration like 30s, 5m, 2h or 1d, got "${text}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
+  const days = /^(\d+(?:\.\d+)?)d$/.exec(text.trim());
+  const ms = days ? Number(days[1]) * 86_400_000 : parseGoDuration(text);
+  if (ms === undefined || !(ms > 0)) throw syError('SY_ERR_CONFIG', `--since must be a duration like 30s, 5m, 1h30m or 1d, got "${text}"`);
+  return ms;
 }
 
 const short = (v: unknown): string => {
@@ -97,7 +98,7 @@ export function registerPredictions(program: Command): void {
   program.command('predictions')
     .description('Show the prediction log: request id, revision, variant, role, status, latency and output per request, under a line saying what is kept (inputs only where a PredictionLogPolicy asks)')
     .option('--service <name>', 'only this InferenceService')
-    .option('--since <duration>', 'how far back (30s, 5m, 2h, 1d)', '5m')
+    .option('--since <duration>', 'how far back (30s, 5m, 1h30m, 1d)', '5m')
     .option('--paired', 'join primary and shadow (mirror) rows on the request id')
     .option('--disagreements', 'only shadow pairs whose answers differ (implies --paired): both outputs and revisions, the input where the policy keeps it')
     .option('--limit <n>', 'at most this many rows (default 100)')
