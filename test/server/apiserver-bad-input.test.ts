@@ -108,3 +108,34 @@ test('a TrafficPlan with blocking lint findings is refused; an audited override 
   assert.deepEqual(override.evidence, { overridden: ['health-only-gates'] });
   assert.equal(override.actor, 'admin:admin');
 });
+
+test('a Prometheus gate with no Prometheus to ask is refused naming its address; with an address, or SWITCHYARD_PROMETHEUS_URL, it is admitted', async () => {
+  const TP = '/apis/switchyard.dev/v1alpha1/namespaces/ml/trafficplans';
+  const plan = (name: string, prometheus: Record<string, string>) => ({
+    apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan',
+    metadata: { name, namespace: 'ml' },
+    spec: {
+      target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://models/iris-v2/' }, owner: { team: 'risk' },
+      phases: [{ canary: { steps: [10, 100], hold: { minRequests: 1000, passingWindows: 2 } } }],
+      gates: [{ metric: 'errorRate', max: 0.01 }, { metric: 'outputPSI', max: 0.2 }, { name: 'prom5xx', metric: 'errorRate5xx', max: 0.01, provider: { prometheus } }],
+      maxDuration: '24h', rollback: { onGateFailure: true, keepWarm: '24h' },
+    },
+  });
+  const saved = process.env.SWITCHYARD_PROMETHEUS_URL;
+  delete process.env.SWITCHYARD_PROMETHEUS_URL;
+  try {
+    const before = await auditCount();
+    const refused = await call('POST', TP, plan('prom-nowhere', { query: 'vector(0)' }));
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.errorCode, 'SY_ERR_INVALID');
+    assert.deepEqual(refused.body.details?.causes?.map((c) => [c.field, c.reason]), [['spec.gates[2].provider.prometheus.address', 'FieldValueRequired']]);
+    assert.match(refused.body.message ?? '', /could never be evaluated: there is no Prometheus to ask; set the address, or start switchyard up with SWITCHYARD_PROMETHEUS_URL/);
+    assert.equal(await auditCount(), before, 'nothing written');
+    assert.equal((await call('POST', TP, plan('prom-addressed', { query: 'vector(0)', address: 'http://127.0.0.1:9090' }))).status, 201);
+    process.env.SWITCHYARD_PROMETHEUS_URL = 'http://127.0.0.1:9090';
+    assert.equal((await call('POST', TP, plan('prom-env', { query: 'vector(0)' }))).status, 201);
+  } finally {
+    if (saved === undefined) delete process.env.SWITCHYARD_PROMETHEUS_URL;
+    else process.env.SWITCHYARD_PROMETHEUS_URL = saved;
+  }
+});

@@ -7,6 +7,7 @@ import type { Cause } from '../../core/errors.ts';
 import type { KindInfo } from '../../api/types.ts';
 import { TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
 import { compileCondition } from '../../gateway/graph/condition.ts';
+import { PROMETHEUS_URL_ENV } from '../../kube/prometheus.ts';
 import { checkQueryTemplate } from '../../kube/promql.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan } from '../../analysis/lint.ts';
@@ -94,6 +95,14 @@ function admitPlan(obj: KubeObject): Cause[] {
       const q = g.provider?.prometheus?.[field];
       const problem = typeof q === 'string' ? checkQueryTemplate(q) : undefined;
       if (problem) causes.push({ field: `spec.gates[${i}].provider.prometheus.${field}`, reason: 'FieldValueInvalid', message: `Invalid value: ${problem}` });
+    }
+    // This server's plan controller asks the gate's address, else $SWITCHYARD_PROMETHEUS_URL: with neither,
+    // the gate errors every window until the plan rolls back, so it is refused as a reward gate is.
+    if (g.provider?.prometheus && g.provider.prometheus.address === undefined && !process.env[PROMETHEUS_URL_ENV]) {
+      causes.push({
+        field: `spec.gates[${i}].provider.prometheus.address`, reason: 'FieldValueRequired',
+        message: `Required value: this gate could never be evaluated: there is no Prometheus to ask; set the address, or start switchyard up with ${PROMETHEUS_URL_ENV}`,
+      });
     }
   });
   const command = obj.metadata.annotations?.[COMMAND_ANNOTATION];
