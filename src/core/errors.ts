@@ -32,7 +32,7 @@ export const ERRORS = {
   SY_ERR_UNAUTHORIZED: { status: 401, reason: 'Unauthorized', summary: 'No bearer token, or the token is unknown or revoked.' },
   SY_ERR_FORBIDDEN: { status: 403, reason: 'Forbidden', summary: "The token's role does not allow this verb, or the TrafficPlan's `spec.owner` does not let its groups make this write (only the owner team changes, deletes, promotes or resumes a plan; canHalt groups may also halt it)." },
   SY_ERR_NAMESPACE_NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'The namespace named by the request does not exist.' },
-  SY_ERR_NAMESPACE_TERMINATING: { status: 409, reason: 'Conflict', summary: 'The namespace still holds objects; delete them first.' },
+  SY_ERR_NAMESPACE_TERMINATING: { status: 409, reason: 'Conflict', summary: "Retired: no request gets it (deleting a namespace deletes what it holds, as Kubernetes' namespace controller does); kept so that the code is never reused." },
   SY_ERR_AUDIT_CHAIN_BROKEN: { status: 500, reason: 'InternalError', summary: 'The audit log hash chain does not verify: a row was edited, deleted or the log truncated.' },
   SY_ERR_STORE_FULL: { status: 507, reason: 'InsufficientStorage', summary: "The data dir's disk is full: the write was not made (nothing half-applied); reads and serving go on, and writes succeed again once space is freed, without a restart." },
   SY_ERR_STORE: { status: 500, reason: 'InternalError', summary: 'The store failed to read or write (disk, lock or corruption).' },

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ERRORS, syError } from '../../src/core/errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
@@ -24,4 +26,12 @@ test('errors carry status and reason from the catalogue', () => {
   assert.equal(err.status, 409);
   assert.equal(err.reason, 'Conflict');
   assert.equal(err.code, 'SY_ERR_CONFLICT');
+});
+
+test('every code is raised somewhere in src, or says it is retired: the page lists no error nobody can get', () => {
+  const src = fileURLToPath(new URL('../../src', import.meta.url));
+  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+  const code = walk(src).filter((f) => /\.tsx?$/.test(f) && !f.endsWith(join('core', 'errors.ts'))).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const unused = Object.entries(ERRORS).filter(([c, spec]) => !new RegExp(`\\b${c}\\b`).test(code) && !spec.summary.startsWith('Retired:')).map(([c]) => c);
+  assert.deepEqual(unused, []);
 });
