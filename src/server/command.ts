@@ -25,7 +25,8 @@ Examples:
   switchyard up --gateway-max-body 16Mi --api-max-watches 200
   kubectl --kubeconfig .switchyard/kubeconfig get isvc -A
 
-The limits are described in docs/gateway.md and docs/api.md.
+The limits are described in docs/gateway.md and docs/api.md. TrafficPlan gates on Prometheus
+ask the gate's provider.prometheus.address, else $SWITCHYARD_PROMETHEUS_URL (docs/prometheus.md).
 
 Dashboard: https://127.0.0.1:8081/ui/ (the API port, HTTPS with the self-signed certificate in
 <data-dir>/tls/server.crt). Sign in with a token: the admin one in <data-dir>/admin.token, or one
