@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, wr
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { syError } from '../../core/errors.ts';
+import { sleep } from '../../core/sleep.ts';
 import { COMPLETE_MARKER, defaultRuntimesDir, environmentDir, isInstalled, requirementsHash, type PythonEnvironment } from './environments.ts';
 
 export interface InstallOptions {
@@ -71,7 +72,7 @@ async function installLocked(env: PythonEnvironment, dir: string, opts: InstallO
       const holder = Number(readFileSync(lock, 'utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
         say(`waiting for process ${holder}, which is installing the ${env.name} environment`);
-        await new Promise((r) => setTimeout(r, 2000));
+        await sleep(2000);
         if (isInstalled(dir)) return dir;
         continue;
       }
