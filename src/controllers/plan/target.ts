@@ -83,7 +83,6 @@ export interface PlanTarget {
 
 export const PLAN_ACTOR = { name: 'system:plan-controller' };
 
-/** Reads, changes and writes an object, retrying when someone else wrote it in between. */
 /** Updates a target object the plan does not own, retrying conflicts; its absence is an error here. */
 export async function updateWithRetry(
   store: Store,
