@@ -6,7 +6,7 @@
 // own, so it is ready when every InferenceService it names is.
 // VirtualServices, ServiceEntries and DestinationRules compile (with the
 // InferenceServices they name) into the routing table the same snapshot carries.
-import { ALLOCATION_ANNOTATION, SHADOW_ANNOTATION, parseAllocationVersion, parseShadowPercent } from '../../api/kinds/inferenceservice.ts';
+import { ALLOCATION_ANNOTATION, DEFAULT_DEPLOYMENT_MODE, DEPLOYMENT_MODE_ANNOTATION, SHADOW_ANNOTATION, parseAllocationVersion, parseDeploymentMode, parseShadowPercent } from '../../api/kinds/inferenceservice.ts';
 import { TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { compileGraph, type CompiledGraph, type GraphSpecInput } from '../../gateway/graph/compile.ts';
@@ -40,8 +40,7 @@ export function ingressServiceOf(isvc: KubeObject): IngressService {
   const trafficOf = (c: string) => (rec(components[c]).traffic ?? []) as TrafficTarget[];
   const traffic = trafficOf('predictor');
   const spec = rec(isvc.spec);
-  const mode = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'] ?? 'Knative';
-  const knative = mode === 'Knative' || mode === 'Serverless';
+  const knative = (parseDeploymentMode(isvc.metadata.annotations?.[DEPLOYMENT_MODE_ANNOTATION]) ?? DEFAULT_DEPLOYMENT_MODE) === 'Knative';
   const timeout = typeof predictor.timeout === 'number' ? predictor.timeout * 1000 : DEFAULT_ACTIVATOR_TIMEOUT_MS;
   const logger = rec(predictor.logger);
   const digests = digestsOf(components);
