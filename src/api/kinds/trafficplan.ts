@@ -34,9 +34,9 @@ const candidate = z
   .superRefine(exactlyOne(['storageUri', 'revision'], 'candidate'));
 
 const owner = z.strictObject({
-  team: z.string().min(1).describe('Team accountable for the rollout.'),
-  canHalt: z.array(z.string()).optional().describe('Groups allowed to pause or kill the plan besides the owner.'),
-});
+  team: z.string().min(1).describe('Team accountable for the rollout; under switchyard up, tokens in this group may send every command, change the spec and delete the plan.'),
+  canHalt: z.array(z.string()).optional().describe('Groups that may also pause, roll back, abort or kill the plan under switchyard up (the kill switch), and nothing else.'),
+}).describe('Who decides the rollout and who may stop it: switchyard up checks each write against the groups of the caller\'s token (admins may always); on a cluster, RBAC on trafficplans decides.');
 
 const cohorts = z.strictObject({
   unit: z.strictObject(keySourceFields).superRefine(keySource).describe('Randomisation unit: requests with the same key always see the same variant.'),
