@@ -1,8 +1,8 @@
 // Writes the generated artefacts under docs/generated/ from the zod schemas:
 // one JSON Schema per kind, the OpenAPI v3 index and group-version documents,
 // and the Swagger 2.0 document; and the TrafficPlan CRD under deploy/. `npm
-// run gen`; test/api/generated.test.ts and test/kube/crd.test.ts fail when
-// the committed files drift from the schemas.
+// run gen`; test/api/generated.test.ts fails when the committed files drift
+// from the schemas.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
