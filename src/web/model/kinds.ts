@@ -62,7 +62,7 @@ export interface Pod extends KubeObject {
 export const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Promoted', 'Validated', 'RolledBack', 'Aborted']);
 
 // The same names as src/api/kinds/trafficplan.ts; repeated so the browser bundle does not carry the
-// schemas (zod), and kept in step by test/web/kinds.test.ts.
+// schemas (zod), and kept in step by test/web/plan.test.ts.
 export const COMMAND_ANNOTATION = 'switchyard.dev/command';
 export const COMMAND_REASON_ANNOTATION = 'switchyard.dev/command-reason';
 
