@@ -4,6 +4,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { startModelServer, type ModelServer } from '../../src/runtime/modelserver/index.ts';
@@ -275,7 +276,24 @@ test('413 when the body exceeds the limit', async () => {
   await small.ready;
   const r = await call(small, '/v1/models/iris:predict', { instances: rows });
   await small.close();
-  assert.deepEqual([r.status, r.body], [413, { error: 'Request body exceeds 1024 bytes' }]);
+  assert.deepEqual([r.status, r.body], [413, { error: 'the request body exceeds the limit of 1024 bytes' }]);
+});
+
+test('a chunked body that outgrows the limit is answered 413 at once, the rest unread, the connection closed', async () => {
+  const small = await startModelServer({ modelDir: IRIS, name: 'iris', port: 0, maxBodyBytes: 1024, log: () => {} });
+  await small.ready;
+  const socket = connect(small.port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write('POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+  socket.write(`800\r\n${'1'.repeat(0x800)}\r\n`); // 2 KiB, and the body never ends
+  const ended = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())]);
+  socket.destroy();
+  await small.close();
+  assert.ok(ended, `the server closed the connection (answer so far: ${JSON.stringify(answer)})`);
+  assert.match(answer, /^HTTP\/1\.1 413 /);
+  assert.match(answer, /\r\nconnection: close\r\n/i);
 });
 
 test('one access-log line per request: time, request id, method, path, status, latency', async () => {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isSwitchyardError, syError } from '../../core/errors.ts';
+import { readBody } from '../../core/http-body.ts';
 import { createAccessLog, type AccessLog, type LogSink } from './access-log.ts';
 import type { BatchingOptions } from './batcher.ts';
 import { loadModel } from './model.ts';
@@ -160,23 +161,22 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       return;
     }
     const handler = target;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBody) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > maxBody) return finish(errorAnswer(syError('SY_ERR_BODY_TOO_LARGE', `Request body exceeds ${maxBody} bytes`)));
-      let body: unknown;
-      try {
-        const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        body = JSON.parse(buf.toString('utf8'));
-      } catch (err) {
-        return finish(errorAnswer(syError('SY_ERR_MALFORMED_BODY', `Unrecognized request format: ${(err as Error).message}`)));
-      }
-      handler(body, requestId).then((text) => finish([200, text]), (err: unknown) => finish(errorAnswer(err)));
-    });
+    readBody(req, maxBody).then(
+      (buf) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(buf.toString('utf8'));
+        } catch (err) {
+          return finish(errorAnswer(syError('SY_ERR_MALFORMED_BODY', `Unrecognized request format: ${(err as Error).message}`)));
+        }
+        handler(body, requestId).then((text) => finish([200, text]), (err: unknown) => finish(errorAnswer(err)));
+      },
+      (err: unknown) => {
+        // The rest of an oversized body is left unread: the connection cannot carry another request.
+        res.shouldKeepAlive = false;
+        finish(errorAnswer(err));
+      },
+    );
   };
 
   const server = createServer({ keepAliveTimeout: 65_000 }, handle);
