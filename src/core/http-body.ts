@@ -1,6 +1,6 @@
-// Reading a whole request body with a size limit: the one reader for every
-// listener that needs the body at once (API server, model server, graph
-// router). A body declared over the limit never gets here
+// Reading a whole request body with a size limit: the one reader for the
+// listeners that need the body at once (API server, model server, payload-logger
+// sink; the graph router still has its own). A body declared over the limit never gets here
 // (src/core/http-limits.ts refuses it unread); one that grows past it while
 // chunked is left paused, unread, and SY_ERR_BODY_TOO_LARGE (413) is thrown:
 // its answer closes the connection.
