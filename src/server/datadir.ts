@@ -2,7 +2,7 @@
 // tokens, volumes, logs, the prediction log's hash key. Created on first
 // `up`, reused afterwards.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { kubeconfigDocument } from '../api/kubeconfig.ts';
@@ -19,6 +19,8 @@ export interface DataDir {
   tls: string;
   /** 32 random bytes (hex): the key of the prediction log's keyed hashes. */
   predictionsKey: string;
+  /** The pid of the `switchyard up` using this data dir, while it runs. */
+  lock: string;
 }
 
 export function dataDirPaths(dir: string): DataDir {
@@ -32,6 +34,7 @@ export function dataDirPaths(dir: string): DataDir {
     logs: join(root, 'logs'),
     tls: join(root, 'tls'),
     predictionsKey: join(root, 'predictions.key'),
+    lock: join(root, 'up.pid'),
   };
 }
 
@@ -64,4 +67,43 @@ export function predictionsHashKey(paths: DataDir): Buffer {
 export function writeKubeconfig(file: string, server: string, token: string, caPem?: string): void {
   const config = kubeconfigDocument({ server, ...(caPem ? { ca: caPem } : {}), user: 'switchyard-admin', token, role: 'admin', groups: [] });
   writeFileSync(file, stringify(config), { mode: 0o600 });
+}
+
+/**
+ * Claims the data dir for this process: two `switchyard up` on one data dir would both run its
+ * replicas and both move its plans' traffic. A lock left by a process that is gone (killed,
+ * crashed) is taken over. Returns the release, which removes the lock only while it is still ours.
+ */
+export function lockDataDir(paths: DataDir): () => void {
+  const mine = String(process.pid);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(paths.lock, `${mine}\n`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const holder = Number(readFileSync(paths.lock, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+        throw syError('SY_ERR_CONFIG', `data dir ${paths.root} is in use by another switchyard up (pid ${holder}); stop it first, or choose another data dir with --data-dir`);
+      }
+      rmSync(paths.lock, { force: true });
+    }
+  }
+  return () => {
+    try {
+      if (readFileSync(paths.lock, 'utf8').trim() === mine) rmSync(paths.lock, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

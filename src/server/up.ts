@@ -7,7 +7,7 @@ import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { applyManifests } from './apply.ts';
-import { predictionsHashKey, prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
+import { lockDataDir, predictionsHashKey, prepareDataDir, writeKubeconfig, type DataDir } from './datadir.ts';
 import { KINDS } from '../api/registry.ts';
 import { ensureServingCert } from './tls.ts';
 import { runCanaryStory } from './demo.ts';
@@ -68,7 +68,19 @@ async function ensureNamespace(api: ApiServer, name: string): Promise<void> {
 
 export async function up(opts: UpOptions): Promise<Running> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const { paths, tokens, adminToken } = prepareDataDir(opts.dataDir);
+  const dir = prepareDataDir(opts.dataDir);
+  const unlock = lockDataDir(dir.paths);
+  try {
+    return await startAll(opts, log, { ...dir, unlock });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+/** Everything `up` runs, on a data dir this process holds (`unlock` lets it go at stop). */
+async function startAll(opts: UpOptions, log: (line: string) => void, dir: ReturnType<typeof prepareDataDir> & { unlock: () => void }): Promise<Running> {
+  const { paths, tokens, adminToken, unlock } = dir;
   const tls = await ensureServingCert(paths.tls, opts.listen);
   const store = await openSqliteStore({ path: paths.database });
   if (seedDemoVolume(paths.volumes)) log(`demo volume: copied examples/models to ${paths.volumes}/models (pvc://models/...)`);
@@ -183,6 +195,7 @@ export async function up(opts: UpOptions): Promise<Running> {
         log('replicas stopped');
         await predictions.close();
         await store.close();
+        unlock();
       })();
       return stopping;
     },

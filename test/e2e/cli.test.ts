@@ -68,6 +68,17 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a second switchyard up on the same data dir refuses to start, naming the running one', async () => {
+  const second = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile(process.execPath, [BIN, 'up', '--data-dir', dataDir, '--api-port', '0', '--gateway-port', '0'], { cwd: dir, timeout: 30_000 }, (err, _stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr });
+    });
+  });
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(second.stderr, new RegExp(`data dir \\S+ is in use by another switchyard up \\(pid ${server.pid}\\)`));
+  assert.equal(server.exitCode, null, 'the first keeps running');
+});
+
 test('apply: valid documents apply, an invalid one is reported, exit 1', async () => {
   const bad = isvc('team: search', 1).replace('name: iris', 'name: broken').replace('minReplicas: 1', 'canaryTrafficPercent: 150');
   const path = file('all.yaml', `apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n---\n${isvc('team: search, tier: gold', 1)}---\n${bad}`);
