@@ -128,6 +128,8 @@ export interface WriterConfig {
   /** Feedback joins (feedback-write.ts): how far before an event, and how many rows, a request id without a unit key is looked for. */
   joinWindowMs: number;
   scanRows: number;
+  /** Rows per INSERT statement (default 32; bench/prediction-log.ts compares it with 1). */
+  rowsPerStatement?: number;
 }
 
 export interface WriteResult {
@@ -145,6 +147,8 @@ export interface WriteResult {
 
 /** Values per row in the flat encoding that crosses to the worker (one array of primitives clones far cheaper than objects). */
 export const FIELDS = 17;
+/** Rows per multi-row INSERT by default (17 × 32 = 544 parameters, far under SQLite's limit of 32766). */
+const ROWS_PER_STATEMENT = 32;
 
 /** Appends one entry to `out` in column order; bodies become text (a Buffer would cross with its whole backing buffer). */
 export function encodeRow(e: PredictionEntry, out: unknown[]): void {
@@ -209,7 +213,9 @@ class UnitHashes {
 export class PredictionWriter {
   private readonly db: Database.Database;
   private readonly units: UnitHashes;
-  private readonly insert: Database.Statement;
+  private readonly insertOne: Database.Statement;
+  /** Several rows in one statement: SQLite's per-statement work (step, reset) is then paid once per group, not per row. */
+  private readonly insertGroup: Database.Statement;
   private readonly feedback: FeedbackWriter;
   private policies: PolicySet;
   private readonly write: (flat: unknown[], from: number, to: number) => void;
@@ -219,22 +225,41 @@ export class PredictionWriter {
     this.units = new UnitHashes(cfg.hashKey);
     this.db = openPredictionsDb(path);
     this.feedback = new FeedbackWriter(this.db, { hashKey: cfg.hashKey, joinWindowMs: cfg.joinWindowMs, scanRows: cfg.scanRows });
-    this.insert = this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort, unit, allocation, propensity)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const insert = (rows: number) => this.db.prepare(`INSERT INTO predictions (request_id, time, namespace, service, route, variant, revision, digest, role, status, latency_ms, output, input, cohort, unit, allocation, propensity)
+      VALUES ${Array(rows).fill(`(${Array(FIELDS).fill('?').join(', ')})`).join(', ')}`);
+    const GROUP = Math.max(1, cfg.rowsPerStatement ?? ROWS_PER_STATEMENT);
+    this.insertOne = insert(1);
+    this.insertGroup = insert(GROUP);
+    const one: unknown[] = Array(FIELDS);
+    const group: unknown[] = Array(GROUP * FIELDS);
     this.write = this.db.transaction((v: unknown[], from: number, to: number) => {
-      for (let i = from * FIELDS; i < to * FIELDS; i += FIELDS) {
-        const ns = v[i + 2] as string;
-        const output = v[i + 11] as string | null;
-        const input = v[i + 12] as string | null;
-        const unit = v[i + 14] as string | null;
-        // Re-resolved here: a policy removed since the request was queued keeps no input.
-        const rule = this.policies.of(ns, v[i + 3] as string).inputs;
-        this.insert.run(v[i], v[i + 1], ns, v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10],
-          output === null ? null : outputText(output, cfg.maxBodyBytes),
-          input === null || rule === undefined ? null : inputText(input, rule, (x) => keyedHash(cfg.hashKey, ns, x), cfg.maxBodyBytes),
-          v[i + 13], unit === null ? null : this.units.of(ns, unit), v[i + 15], v[i + 16]);
+      let row = from;
+      for (; row + GROUP <= to; row += GROUP) {
+        for (let k = 0; k < GROUP; k++) this.columns(v, (row + k) * FIELDS, group, k * FIELDS);
+        this.insertGroup.run(group);
+      }
+      for (; row < to; row++) {
+        this.columns(v, row * FIELDS, one, 0);
+        this.insertOne.run(one);
       }
     });
+  }
+
+  /** One row's column values, as stored, from the flat encoding at `i` into `out` at `o`. */
+  private columns(v: unknown[], i: number, out: unknown[], o: number): void {
+    const ns = v[i + 2] as string;
+    const output = v[i + 11] as string | null;
+    const input = v[i + 12] as string | null;
+    const unit = v[i + 14] as string | null;
+    // Re-resolved here: a policy removed since the request was queued keeps no input.
+    const rule = this.policies.of(ns, v[i + 3] as string).inputs;
+    for (let k = 0; k < 11; k++) out[o + k] = v[i + k];
+    out[o + 11] = output === null ? null : outputText(output, this.cfg.maxBodyBytes);
+    out[o + 12] = input === null || rule === undefined ? null : inputText(input, rule, (x) => keyedHash(this.cfg.hashKey, ns, x), this.cfg.maxBodyBytes);
+    out[o + 13] = v[i + 13];
+    out[o + 14] = unit === null ? null : this.units.of(ns, unit);
+    out[o + 15] = v[i + 15];
+    out[o + 16] = v[i + 16];
   }
 
   /** The policies in force from now on. */
