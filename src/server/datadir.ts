@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { kubeconfigDocument } from '../api/kubeconfig.ts';
 import { syError } from '../core/errors.ts';
+import { processAlive } from '../core/pid.ts';
 import { TokenRegistry } from './auth.ts';
 
 export interface DataDir {
@@ -83,7 +84,7 @@ export function lockDataDir(paths: DataDir): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
       const holder = Number(readFileSync(paths.lock, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
         throw syError('SY_ERR_CONFIG', `data dir ${paths.root} is in use by another switchyard up (pid ${holder}); stop it first, or choose another data dir with --data-dir`);
       }
       rmSync(paths.lock, { force: true });
@@ -98,12 +99,3 @@ export function lockDataDir(paths: DataDir): () => void {
   };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, wr
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { syError } from '../../core/errors.ts';
+import { processAlive } from '../../core/pid.ts';
 import { sleep } from '../../core/sleep.ts';
 import { COMPLETE_MARKER, defaultRuntimesDir, environmentDir, isInstalled, requirementsHash, type PythonEnvironment } from './environments.ts';
 
@@ -48,14 +49,6 @@ function unavailable(env: PythonEnvironment, cause: string, hint: string): Error
   return syError('SY_ERR_RUNTIME_UNAVAILABLE', `the Python environment "${env.name}" (${env.runtimes.join(', ')}) is not installed: ${cause}. Run: ${hint}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function installLocked(env: PythonEnvironment, dir: string, opts: InstallOptions): Promise<string> {
   const say = opts.onProgress ?? (() => {});
@@ -70,7 +63,7 @@ async function installLocked(env: PythonEnvironment, dir: string, opts: InstallO
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(lock, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
         say(`waiting for process ${holder}, which is installing the ${env.name} environment`);
         await sleep(2000);
         if (isInstalled(dir)) return dir;
