@@ -84,6 +84,28 @@ const FRAUD_INPUTS: PolicySource = {
 };
 const SSN_BODY = '{"instances":[{"email":"a@b.c","ssn":"123-45-6789","amount":5}]}';
 
+test('a batch written several rows per statement keeps every row whole and in order, whatever its size', async (t) => {
+  const path = tempDb(t);
+  const key = Buffer.alloc(32, 3);
+  // 75 rows in one batch: two full groups of 32 rows per statement and 11 written one by one.
+  const log = new PredictionLog({ path, flushIntervalMs: 60_000, batchSize: 500, hashKey: key, policies: [FRAUD_INPUTS] }, clock);
+  t.after(() => log.close());
+  const sent = Array.from({ length: 75 }, (_, i) => entry(i, {
+    service: i % 3 === 0 ? 'other' : 'fraud', latencyMs: i / 4, status: i % 5 === 0 ? 503 : 200,
+    ...(i % 2 === 0 ? { unit: `user-${i}` } : {}), input: SSN_BODY, ...(i % 7 === 0 ? { role: 'mirror' as const } : {}),
+  }));
+  for (const e of sent) log.enqueue(e);
+  assert.equal(await log.flush(), 75);
+  const db = new Database(path, { readonly: true });
+  t.after(() => db.close());
+  const rows = db.prepare('SELECT request_id, time, service, status, latency_ms, role, output, input, unit FROM predictions ORDER BY rowid').all() as Array<Record<string, unknown>>;
+  assert.deepEqual(rows, sent.map((e) => ({
+    request_id: e.requestId, time: e.time, service: e.service, status: e.status, latency_ms: e.latencyMs, role: e.role, output: e.output,
+    input: e.service === 'fraud' ? JSON.stringify({ instances: [{ ssn: keyedHash(key, 'ml', '123-45-6789'), amount: 5 }] }) : null,
+    unit: e.unit ? keyedHash(key, 'ml', e.unit) : null,
+  })));
+});
+
 test('by default no input is stored, whatever the gateway copied; outputs, digest, cohort and unit are', async (t) => {
   const path = tempDb(t);
   const log = new PredictionLog({ path, flushIntervalMs: 60_000 }, clock);
