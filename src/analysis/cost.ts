@@ -30,7 +30,9 @@ export type Exposure =
   | { kind: 'baseline' }
   | { kind: 'canary'; percent: number }
   | { kind: 'shadow'; percent: number }
-  | { kind: 'blueGreen' };
+  | { kind: 'blueGreen' }
+  /** Each request answered by one of `arms` arms (the baseline among them), priced at equal shares: where the allocation starts. */
+  | { kind: 'bandit'; arms: number; atLeast?: boolean };
 
 export interface HourlyCost {
   inference: number;
@@ -48,6 +50,11 @@ export function costPerHour(inputs: CostInputs, exposure: Exposure): HourlyCost 
   let inference = perHour * base;
   let replicas = (inputs.baselineReplicas + inputs.candidateReplicas) * inputs.costPerReplicaHour;
   if (exposure.kind === 'baseline') replicas = inputs.baselineReplicas * inputs.costPerReplicaHour;
+  else if (exposure.kind === 'bandit') {
+    const others = exposure.arms - 1;
+    inference = perHour * (base + others * cand) / exposure.arms;
+    replicas = (inputs.baselineReplicas + others * inputs.candidateReplicas) * inputs.costPerReplicaHour;
+  }
   else if (exposure.kind === 'shadow') inference = perHour * (base + (exposure.percent / 100) * cand);
   else if (exposure.kind === 'canary') {
     const p = exposure.percent / 100;
@@ -90,10 +97,11 @@ function stepHours(hold: Hold, windowMs: number, candidateRps: number, decision 
 export type DecisionRequests = (phaseIndex: number, stepIndex: number) => number | undefined;
 
 /**
- * Every step of every phase with its expected duration and cost (shadow ends at its exit; abTest/bandit
- * run to their maxDuration). With `decisions`, a canary step also lasts until its gates can pass.
+ * Every step of every phase with its expected duration and cost (shadow ends at its exit; abTest runs
+ * to its maxDuration). With `decisions`, a canary step also lasts until its gates can pass, and a
+ * bandit until its stop rule can end it (else to its maxDuration).
  */
-export function planCost(spec: Pick<TrafficPlanSpec, 'phases' | 'window' | 'rollback'>, inputs: CostInputs, decisions?: DecisionRequests): PlanCost {
+export function planCost(spec: Pick<TrafficPlanSpec, 'phases' | 'window' | 'rollback'> & { target?: TrafficPlanSpec['target'] }, inputs: CostInputs, decisions?: DecisionRequests): PlanCost {
   const windowMs = goDurationMs(spec.window) ?? 60_000;
   const rps = inputs.requestsPerSecond;
   const steps: StepCost[] = [];
@@ -109,9 +117,17 @@ export function planCost(spec: Pick<TrafficPlanSpec, 'phases' | 'window' | 'roll
       const byTime = (goDurationMs(ph.shadow.exit?.maxDuration) ?? Infinity) / 3_600_000;
       add(i, 0, { kind: 'shadow', percent: ph.shadow.percent }, Math.min(byPairs, byTime));
     } else if (ph.abTest) add(i, 0, { kind: 'canary', percent: ph.abTest.percent ?? 50 }, (goDurationMs(ph.abTest.maxDuration) ?? Infinity) / 3_600_000);
-    else if (ph.bandit) add(i, 0, { kind: 'canary', percent: 50 }, (goDurationMs(ph.bandit.maxDuration) ?? Infinity) / 3_600_000);
+    else if (ph.bandit) {
+      // Until its stop rule can end it (decisions: requests at equal shares), else its maxDuration.
+      // A route's arms are its destinations unless the phase names them: not known here, priced as 2 (at least).
+      const arms = ph.bandit.arms?.length ?? (spec.target?.virtualService !== undefined ? undefined : 2);
+      const requests = arms !== undefined ? decisions?.(i, 0) : undefined;
+      const byTime = (goDurationMs(ph.bandit.maxDuration) ?? Infinity) / 3_600_000;
+      add(i, 0, { kind: 'bandit', arms: arms ?? 2, ...(arms === undefined ? { atLeast: true } : {}) }, requests !== undefined && rps > 0 ? Math.min(byTime, requests / rps / 3600) : byTime);
+    }
   });
-  const warmHours = (goDurationMs(spec.rollback.keepWarm) ?? 0) / 3_600_000;
+  // A route's destinations are services of their own: nothing is scaled down, so nothing is kept warm.
+  const warmHours = spec.target?.virtualService !== undefined ? 0 : (goDurationMs(spec.rollback.keepWarm) ?? 0) / 3_600_000;
   const keepWarm = { hours: warmHours, cost: warmHours * inputs.baselineReplicas * inputs.costPerReplicaHour };
   const totalHours = steps.reduce((a, s) => a + s.hours, 0);
   const totalCost = steps.reduce((a, s) => a + s.cost, 0) + keepWarm.cost;

@@ -24,6 +24,27 @@ test('shadow costs baseline × (1 + sample × candidate/baseline cost)', () => {
   close(costPerHour(inputs, { kind: 'shadow', percent: 100 }).inference, 2 * 36);
 });
 
+test('a bandit answers each request with one arm and keeps every arm warm: priced at equal shares', () => {
+  const c = costPerHour({ ...inputs, candidateCostPerRequest: 0.004 }, { kind: 'bandit', arms: 3 });
+  close(c.inference, 36 * (1 + 2 * 4) / 3);
+  close(c.replicas, (2 + 2 * 1) * 2);
+});
+
+test('plan cost: a bandit lasts until its stop rule can end it, else its maxDuration; a route\'s unnamed arms are at least 2', () => {
+  const phase = { bandit: { algorithm: 'thompson' as const, maxDuration: '2h' } };
+  const spec = { phases: [phase], window: '1m', rollback: { onGateFailure: true, keepWarm: '0s' }, target: { inferenceService: 'iris' } };
+  // 7,200 requests at 10 req/s: the stop rule can end it after 12 minutes.
+  const byRule = planCost(spec as never, inputs, () => 7200).steps[0]!;
+  assert.deepEqual(byRule.exposure, { kind: 'bandit', arms: 2 });
+  close(byRule.hours, 0.2);
+  close(planCost(spec as never, inputs).steps[0]!.hours, 2);
+  const named = planCost({ ...spec, target: { virtualService: 'r' }, phases: [{ bandit: { ...phase.bandit, arms: ['a', 'b', 'c'] } }] } as never, inputs, () => 7200).steps[0]!;
+  assert.deepEqual(named.exposure, { kind: 'bandit', arms: 3 });
+  const unnamed = planCost({ ...spec, target: { virtualService: 'r' } } as never, inputs, () => 7200).steps[0]!;
+  assert.deepEqual(unnamed.exposure, { kind: 'bandit', arms: 2, atLeast: true });
+  close(unnamed.hours, 2);
+});
+
 test('plan cost: step time is the longest of minDuration, windows and the request budget', () => {
   const spec = {
     window: '1m',

@@ -92,3 +92,12 @@ test('files: other kinds are skipped with a note, invalid plans name the field',
   assert.equal(money(1234.5), '1234.50');
   assert.equal(hoursText(0.5), '30m');
 });
+
+test('a bandit on a route: every arm priced warm, until its stop rule; nothing kept warm, as a route scales nothing down', () => {
+  const [bandit] = plansFrom([new URL('../../examples/shop/40-bandit.yaml', import.meta.url).pathname], () => {});
+  const spec = { ...bandit!.spec, rollback: { ...bandit!.spec.rollback, keepWarm: '24h' } };
+  const r = costReport({ ...bandit!, spec }, { requestsPerSecond: 50, baselineCostPerRequest: 0.0001, baselineReplicas: 1, candidateReplicas: 1, costPerReplicaHour: 0.5 }, {});
+  assert.equal(r.steps[0]!.exposure, 'bandit, at least 2 arms');
+  assert.deepEqual(r.keepWarm, { duration: '24h', hours: 0, cost: 0, onRoute: true });
+  assert.match(formatCostReport(r), /^keep warm: {2}0 \(a route's destinations are services of their own: moving its weights scales none down\)$/m);
+});

@@ -35,7 +35,8 @@ export interface CostReport {
   sources: Record<string, string>;
   baselineOnlyPerHour: number;
   steps: CostRow[];
-  keepWarm: { duration?: string; hours: number; cost: number };
+  /** onRoute: a VirtualService target, whose destinations a plan never scales down (keepWarm does not apply). */
+  keepWarm: { duration?: string; hours: number; cost: number; onRoute?: true };
   totalHours: number | null;
   totalCost: number | null;
   peakPerHour: number;
@@ -49,6 +50,7 @@ const round = (x: number): number => Number(x.toPrecision(12));
 export function exposureText(e: Exposure): string {
   if (e.kind === 'canary') return `canary ${e.percent}%`;
   if (e.kind === 'shadow') return `shadow ${e.percent}%`;
+  if (e.kind === 'bandit') return `bandit, ${e.atLeast ? 'at least ' : ''}${e.arms} arms`;
   return e.kind;
 }
 
@@ -75,7 +77,7 @@ export function costReport(plan: ValidPlan, inputs: CostInputs, sources: Record<
     inputs, sources,
     baselineOnlyPerHour: round(costPerHour(inputs, { kind: 'baseline' }).total),
     steps,
-    keepWarm: { ...(spec.rollback.keepWarm ? { duration: spec.rollback.keepWarm } : {}), hours: round(priced.keepWarm.hours), cost: round(priced.keepWarm.cost) },
+    keepWarm: { ...(spec.rollback.keepWarm ? { duration: spec.rollback.keepWarm } : {}), hours: round(priced.keepWarm.hours), cost: round(priced.keepWarm.cost), ...(spec.target.virtualService !== undefined ? { onRoute: true as const } : {}) },
     totalHours: finite(priced.totalHours),
     totalCost: steps.some((s) => s.cost === null) ? null : finite(priced.totalCost),
     peakPerHour: round(priced.peakPerHour),
@@ -123,7 +125,8 @@ export function formatCostReport(r: CostReport): string {
   lines.push(...alignColumns([['PHASE', 'STEP', 'EXPOSURE', 'DURATION', 'GATES NEED', 'PER HOUR', 'EXTRA/H', 'COST', ''], ...rows]));
   lines.push('(GATES NEED: candidate requests before every gate can pass, for a candidate equal to its baseline; a step lasts at least that long)');
   lines.push('');
-  if (r.keepWarm.hours > 0) lines.push(`keep warm:  ${money(r.keepWarm.cost)} (baseline replicas for rollback.keepWarm ${r.keepWarm.duration})`);
+  if (r.keepWarm.onRoute) lines.push('keep warm:  0 (a route\'s destinations are services of their own: moving its weights scales none down)');
+  else if (r.keepWarm.hours > 0) lines.push(`keep warm:  ${money(r.keepWarm.cost)} (baseline replicas for rollback.keepWarm ${r.keepWarm.duration})`);
   else lines.push('keep warm:  0 (no rollback.keepWarm: rollback after promotion is a cold start)');
   lines.push(`total:      ${money(r.totalCost)} over ${hoursText(r.totalHours)}, peak ${money(r.peakPerHour)}/h`);
   const b = r.budget;

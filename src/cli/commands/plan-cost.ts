@@ -130,8 +130,10 @@ export function registerPlanCost(plan: Command): void {
       'after',
       `
 Step hours are the longest of hold.minDuration, passingWindows x window, and the time to collect
-hold.minRequests at the candidate's share of the rate. A shadow lasts until its exit; abTest and
-bandit phases until their maxDuration ("unbounded" without one).
+hold.minRequests at the candidate's share of the rate. A shadow lasts until its exit; an abTest
+until its maxDuration ("unbounded" without one); a bandit until its stop rule can end it
+(stop.minRewards on every arm at equal shares), else its maxDuration, priced with every arm warm
+and each request answered by one of them.
 
 Examples:
   switchyard plan cost examples/plans/iris-v2.yaml
