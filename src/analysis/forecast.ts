@@ -172,7 +172,9 @@ export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'm
       const s: StepForecast = { phaseIndex, stepIndex, percent, gates: forecasts };
       if (Number.isFinite(worst)) s.requests = worst;
       if (slowest) s.slowest = slowest;
-      if (rps !== undefined && rps > 0 && Number.isFinite(worst)) s.seconds = worst / ((rps * percent) / 100);
+      // A blue/green preview is judged on what is sent to its tag host, not on a share of the live rate: no time.
+      if (ph.blueGreen) s.label = 'preview';
+      else if (rps !== undefined && rps > 0 && Number.isFinite(worst)) s.seconds = worst / ((rps * percent) / 100);
       out.push(s);
     });
   });

@@ -31,6 +31,17 @@ test('a value on its threshold never decides; a decided gate needs nothing more;
   assert.deepEqual([decided[0]!.moreRequests, decided[0]!.toward], [0, 'fail']);
 });
 
+test('forecastPlan: a blue/green preview needs requests on its tag host, whose rate the live rate does not tell', () => {
+  const spec = trafficPlanSpec.parse({
+    target: { inferenceService: 's' }, candidate: { revision: 'r' }, owner: { team: 't' }, window: '2s', maxDuration: '30m',
+    phases: [{ blueGreen: { hold: { minRequests: 100 } } }], gates: [{ metric: 'errorRate', max: 0.02 }],
+  });
+  const [preview] = forecastPlan(spec, { step: 0.05, window: 0 }, 100);
+  assert.equal(preview!.label, 'preview');
+  assert.ok(preview!.requests! > 0);
+  assert.equal(preview!.seconds, undefined);
+});
+
 test('forecastPlan: per step, what a clean candidate needs; a 1 % step needs no more requests than a 50 % one', () => {
   const spec = trafficPlanSpec.parse({
     target: { inferenceService: 's' }, candidate: { revision: 'r' }, owner: { team: 't' }, window: '2s', maxDuration: '30m',

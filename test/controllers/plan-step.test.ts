@@ -250,6 +250,7 @@ test('blueGreen: preview by tag at 0 %, then switch to 100 % and keep the old re
   const spec = plan({ phases: [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 500, passingWindows: 2 } } }] });
   const s = step(spec, initialState(), {}, 0);
   assert.deepEqual(target(spec, s.state), { percent: 0, promoted: false, running: true, previewTag: 'latest' });
+  assert.equal(s.state.message, 'blueGreen phase 1, previewing the candidate on the "latest" tag host, 0% of live traffic until its hold passes');
   const r = feed(spec, s.state, [[1, { window: win(1, side(700)) }], [2, { window: win(2, side(700)) }]]);
   assert.equal(r.state.phase, 'Promoted');
   assert.equal(r.state.canaryPercent, 100);

@@ -132,7 +132,9 @@ class Run {
     }
     const what = ph.shadow ? `copying ${ph.shadow.percent}% of requests to the candidate, every answer from the baseline`
       : ph.abTest ? `units assigned ${100 - percent}/${percent} (baseline/candidate), deciding on ${ph.abTest.primary?.metric}`
-        : ph.bandit ? `${ph.bandit.algorithm} bandit learning from ${rewardMetric(ph.bandit)}` : `step 1/${stepCount(ph)} at ${this.state.canaryPercent}%`;
+        : ph.bandit ? `${ph.bandit.algorithm} bandit learning from ${rewardMetric(ph.bandit)}`
+          : ph.blueGreen ? `previewing the candidate on the "${ph.blueGreen.preview?.tag ?? 'latest'}" tag host, 0% of live traffic until its hold passes`
+            : `step 1/${stepCount(ph)} at ${this.state.canaryPercent}%`;
     // Messages count phases and steps from 1, as `plan status`, lint and `plan cost` show them.
     this.move('Progressing', cause, `${kind} phase ${index + 1}, ${what}`);
   }
