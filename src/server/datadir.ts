@@ -98,4 +98,3 @@ export function lockDataDir(paths: DataDir): () => void {
     }
   };
 }
-

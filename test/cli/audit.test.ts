@@ -5,12 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { KINDS } from '../../src/api/registry.ts';
-import { startApiServer, type ApiServer } from '../../src/server/apiserver/index.ts';
-import { TokenRegistry } from '../../src/server/auth.ts';
 import { writeKubeconfig } from '../../src/server/datadir.ts';
-import { openSqliteStore } from '../../src/store/sqlite/store.ts';
-import type { Store } from '../../src/store/types.ts';
 import { BIN, ROOT, run } from '../e2e/harness.ts';
+import { startApiFixture, type ApiFixture } from '../server/api-fixture.ts';
 import { auditRows, evidenceSummary } from '../../src/cli/commands/audit.ts';
 
 test('audit log shows what a plan transition did and why, and which lint findings an override silenced', () => {
@@ -30,20 +27,18 @@ test('audit log shows what a plan transition did and why, and which lint finding
 // `audit log` as users run it: the real binary against a real API server over real SQLite.
 describe('audit log against a server', () => {
   const sy = (args: string[]) => run(process.execPath, [BIN, '--kubeconfig', kubeconfig, ...args], { env: { KUBECONFIG: '/nonexistent' } });
+  let fixture: ApiFixture;
   let dir: string;
-  let store: Store;
-  let api: ApiServer;
   let kubeconfig: string;
   const system = { name: 'system:test' };
   const plans = { info: KINDS.find((k) => k.plural === 'trafficplans')!, version: 'v1alpha1' };
 
   before(async () => {
+    fixture = await startApiFixture();
+    const { api, store } = fixture;
     dir = mkdtempSync(join(tmpdir(), 'sy-cli-audit-'));
-    store = await openSqliteStore({ path: join(dir, 'db.sqlite') });
-    const tokens = new TokenRegistry(join(dir, 'tokens.json'));
-    api = await startApiServer({ store, tokens, port: 0 });
     kubeconfig = join(dir, 'kubeconfig');
-    writeKubeconfig(kubeconfig, api.url, tokens.create('admin', 'admin'));
+    writeKubeconfig(kubeconfig, api.url, fixture.tokens.admin);
     const plan = parse(readFileSync(join(ROOT, 'examples/plans/iris-v2.yaml'), 'utf8'));
     for (const ns of ['risk', 'shop']) {
       await api.resources.create({ info: KINDS.find((k) => k.plural === 'namespaces')!, version: 'v1', namespace: '' }, { metadata: { name: ns } }, system);
@@ -56,8 +51,7 @@ describe('audit log against a server', () => {
   });
 
   after(async () => {
-    await api.close();
-    await store.close();
+    await fixture.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
