@@ -153,7 +153,7 @@ export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'm
       return;
     }
     if (ph.bandit) {
-      out.push(banditForecast(ph.bandit, spec.target?.inferenceService !== undefined, phaseIndex, rps));
+      out.push(banditForecast(ph.bandit, spec.target?.inferenceService !== undefined, phaseIndex, rps, gates, alpha));
       return;
     }
     const percents = ph.canary ? ph.canary.steps : [ph.shadow?.percent ?? 100];
@@ -183,19 +183,28 @@ export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'm
 
 /**
  * A bandit stops no sooner than stop.minRewards rewards on every arm; each assignment earns one
- * reward (its 0 included, zeroAfter after it), so at equal shares that is arms × minRewards requests
- * and zeroAfter more. The arms of a route are its destinations, which lint does not read: without
- * `arms` the count is per arm.
+ * reward (its 0 included, zeroAfter after it), and the arm it promotes must also pass the plan's
+ * gates against the fallback arm on its own requests. At equal shares that is arms × the larger of
+ * the two per arm, and zeroAfter more. The arms of a route are its destinations, which lint does
+ * not read: without `arms` the count is per arm.
  */
-function banditForecast(b: NonNullable<TrafficPlanSpec['phases'][number]['bandit']>, onInferenceService: boolean, phaseIndex: number, rps: number | undefined): StepForecast {
-  const perArm = b.stop?.minRewards ?? 100;
+function banditForecast(b: NonNullable<TrafficPlanSpec['phases'][number]['bandit']>, onInferenceService: boolean, phaseIndex: number, rps: number | undefined, gates: readonly GateSpec[], alpha: GateAlpha): StepForecast {
+  const minRewards = b.stop?.minRewards ?? 100;
   const arms = b.arms?.length ?? (onInferenceService ? 2 : undefined);
   const reward = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', zeroAfter: undefined };
   const waitS = ('zeroAfter' in reward ? (optionalDurationMs(reward.zeroAfter) ?? 0) : 0) / 1000;
+  // An arm against the fallback arm, each with as many requests (equal shares).
+  const base = 10;
+  const forecasts = forecastGates(gates, { candidate: cleanSide(base), baseline: cleanSide(base) }, alpha, false)
+    .map((f) => (f.moreRequests === undefined ? f : { ...f, moreRequests: Math.ceil(base + f.moreRequests) }));
+  const gate = forecasts.reduce<GateForecast | undefined>((a, f) => ((f.moreRequests ?? Infinity) > (a?.moreRequests ?? -1) ? f : a), undefined);
+  const gateNeed = gate?.moreRequests ?? 0;
+  const perArm = Math.max(minRewards, gateNeed);
+  const slowest = gate && gateNeed > minRewards ? `${gate.gate} (on each arm before it is promoted)` : `${reward.metric}: ${minRewards} rewards per arm (stop rule)`;
   return {
-    phaseIndex, stepIndex: 0, percent: arms ? Math.round(100 / arms) : 0, label: 'bandit', gates: [],
+    phaseIndex, stepIndex: 0, percent: arms ? Math.round(100 / arms) : 0, label: 'bandit', gates: forecasts,
     requests: arms ? arms * perArm : perArm,
-    slowest: `${reward.metric}: ${perArm} rewards per arm${arms ? '' : ', × the route\'s arms'} (stop rule)`,
+    slowest: `${slowest}${arms ? '' : ', × the route\'s arms'}`,
     ...(arms && rps ? { seconds: (arms * perArm) / rps + waitS } : {}),
   };
 }

@@ -42,7 +42,7 @@ export function renderPlanReport(plan: PlanObject): string {
     lines.push('', ab ? 'Guardrails:' : 'Gates:');
     lines.push(...alignColumns([['  GATE', 'VALUE', 'THRESHOLD', 'VERDICT'], ...gates.map((g) => [`  ${g.name ?? g.metric}${g.slice ? ` [${g.slice}]` : ''}`, formatNumber(g.value), g.threshold ?? '-', g.skipped ? 'skipped' : (g.verdict ?? '-')])]));
   }
-  const bandit = s.bandit as { algorithm: string; version: number; learning: boolean; hold?: string; valueRemaining?: number; result?: string; arms: Array<{ name: string; fallback: boolean; weight: number; rewards: number; rewardRate?: number; pending: number; probabilityBest?: number; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; snips?: number; logged?: number }> } | undefined;
+  const bandit = s.bandit as { algorithm: string; version: number; learning: boolean; hold?: string; valueRemaining?: number; result?: string; promotionWaits?: string; arms: Array<{ name: string; fallback: boolean; weight: number; rewards: number; rewardRate?: number; pending: number; probabilityBest?: number; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; snips?: number; logged?: number }> } | undefined;
   if (bandit) {
     lines.push('', `Bandit (${bandit.algorithm}, allocation v${bandit.version}, learning ${bandit.learning ? 'on' : 'OFF'}${bandit.hold ? `, held: ${bandit.hold}` : ''}${bandit.result ? `, result: ${bandit.result}` : ''}):`);
     lines.push(...alignColumns([['  ARM', 'SHARE', 'REWARDS', 'RATE', 'PENDING', 'P(BEST)', ''], ...bandit.arms.map((a) => [
@@ -55,6 +55,7 @@ export function renderPlanReport(plan: PlanObject): string {
         `  ${a.name}`, String(a.logged ?? 0), formatNumber(a.ips), a.ipsSe === undefined ? '-' : formatNumber(a.ipsSe), formatNumber(a.snips),
       ])]));
     }
+    if (bandit.promotionWaits) lines.push(`  ${bandit.promotionWaits}`);
     if (bandit.valueRemaining !== undefined) lines.push(`  value remaining: ${formatNumber(bandit.valueRemaining)} (the relative regret the other arms could still win back, 95th percentile)`);
   }
   if (!ab && !shadow && !bandit) lines.push('', 'No experiment to report yet: a report appears once an abTest, shadow or bandit phase has judged something.');

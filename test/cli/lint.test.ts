@@ -119,12 +119,19 @@ test('the shop examples (an A/B test on an InferenceService, a bandit on a Virtu
   assert.equal(ab.decisions!.steps[0]!.requests, 1774, "10 % → 13 % at α 0.05, power 0.8: R's power.prop.test n per arm");
   const bandit = lintManifests(parseManifests(readFileSync(new URL('../../examples/shop/40-bandit.yaml', import.meta.url), 'utf8'), '40-bandit.yaml'), 150).plans[0]!;
   assert.deepEqual([bandit.errors, bandit.findings], [[], []]);
-  // A bandit's forecast is its stop rule: minRewards on every arm (a route's arms are its destinations, not read by lint).
+  // A bandit's forecast per arm is the larger of its stop rule (minRewards) and what its gates need before the
+  // arm can be promoted: errorRate max 0.01 needs more error-free requests than 200 rewards (a route's arms are
+  // its destinations, not read by lint).
   const step = bandit.decisions!.steps[0]!;
-  assert.deepEqual([step.label, step.requests, step.seconds], ['bandit', 200, undefined]);
-  assert.match(step.slowest!, /click: 200 rewards per arm, × the route's arms/);
-  // On an InferenceService, two arms: 400 requests at 100 req/s, and zeroAfter (20 s) for the last ones to count.
+  const perArm = step.gates.find((g) => g.gate === 'errorRate')!.moreRequests!;
+  assert.ok(perArm > 200, `errorRate max 0.01 needs ${perArm} requests`);
+  assert.deepEqual([step.label, step.requests, step.seconds], ['bandit', perArm, undefined]);
+  assert.match(step.slowest!, /errorRate \(on each arm before it is promoted\), × the route's arms/);
+  // With minRewards above that, the stop rule is the slowest.
+  const rewards = lintManifests(parseManifests(readFileSync(new URL('../../examples/shop/40-bandit.yaml', import.meta.url), 'utf8').replace('minRewards: 200', 'minRewards: 5000'), 'r.yaml'), 150).plans[0]!.decisions!.steps[0]!;
+  assert.deepEqual([rewards.requests, rewards.slowest], [5000, "click: 5000 rewards per arm (stop rule), × the route's arms"]);
+  // On an InferenceService, two arms at 100 req/s, and zeroAfter (20 s) for the last ones to count.
   const onService = lintManifests(parseManifests(readFileSync(new URL('../../examples/shop/40-bandit.yaml', import.meta.url), 'utf8')
     .replace('target: {virtualService: {name: banner, route: main}}', 'target: {inferenceService: banner}'), 'b.yaml'), 100).plans[0]!.decisions!.steps[0]!;
-  assert.deepEqual([onService.requests, onService.seconds], [400, 24]);
+  assert.deepEqual([onService.requests, onService.seconds], [2 * perArm, (2 * perArm) / 100 + 20]);
 });

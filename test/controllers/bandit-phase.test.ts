@@ -96,6 +96,25 @@ test('ends when one arm is best with the asked probability (promoted), or keeps 
   assert.deepEqual([flat.end?.best, flat.end?.promote, flat.end?.cause], [0, false, 'bandit-inconclusive']);
 });
 
+test('the best arm is promoted only once its gates pass: while they are undecided the bandit goes on, at maxDuration the fallback is kept', () => {
+  const b = spec({ stop: { probabilityBest: 0.95, minRewards: 100 }, maxDuration: '1h' });
+  const s0 = startBandit(b, arms, 0, 0);
+  const rows = [reading(2000, 80, { lastRewardMs: MIN }), reading(2000, 100, { lastRewardMs: MIN }), reading(2000, 160, { lastRewardMs: MIN })];
+  const undecided = [undefined, undefined, 'errorRate: [0, 0.03] straddles max 0.02'];
+  const waits = banditLook(b, s0, rows, [], 0, MIN, seededRandom(9), 0, undecided);
+  assert.equal(waits.end, undefined, 'not promoted while its errorRate is undecided');
+  assert.deepEqual(waits.state.awaiting, { arm: 2, why: undecided[2] });
+  assert.match(waits.notes.join('\n'), /arm c is best with probability .*; promoting it waits for its gates to pass: errorRate/);
+  // Said once, not at every look.
+  assert.deepEqual(banditLook(b, waits.state, rows, [], 0, MIN + 5000, seededRandom(9), 0, undecided).notes, []);
+  // An undecided gate on another arm holds nothing.
+  const other = banditLook(b, s0, rows, [], 0, MIN, seededRandom(9), 0, [undefined, 'errorRate: undecided', undefined]);
+  assert.deepEqual([other.end?.best, other.end?.cause], [2, 'bandit-best-arm']);
+  const late = banditLook(b, waits.state, rows.map((r) => ({ ...r, lastRewardMs: 60 * MIN })), [], 0, 61 * MIN, seededRandom(9), 0, undecided);
+  assert.deepEqual([late.end?.best, late.end?.promote, late.end?.cause], [0, false, 'bandit-inconclusive']);
+  assert.match(late.end!.reason, /arm c is best with probability .* but its gates have not passed \(errorRate/);
+});
+
 test('rewards that join no known request beyond maxUnmatchedRewardShare freeze learning; a few stragglers do not', () => {
   const b = spec({ maxUnmatchedRewardShare: 0.05 });
   const s0 = startBandit(b, arms, 0, 0);

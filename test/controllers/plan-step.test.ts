@@ -286,6 +286,19 @@ describe('bandit phase', () => {
     assert.deepEqual(target(spec, r.state).armWeights, { a: 0, b: 0, c: 100 });
   });
 
+  test('an arm best by its rewards waits for its gates: too few requests to show its error rate under max, it is not promoted yet', () => {
+    const spec = banditPlan({}, [{ metric: 'errorRate', max: 0.02 }]);
+    let r = step(spec, initialState(), {}, 0);
+    // Rewards decide early (c earns 4× more); 150 error-free requests cannot yet show c's error rate below 2 %.
+    r = step(spec, r.state, arms(1, [[150, 0, 1500, 75], [150, 0, 1500, 75], [150, 0, 3000, 300]]), MIN);
+    assert.equal(r.state.phase, 'Progressing', 'not promoted on rewards alone');
+    assert.match(r.transitions.at(-1)?.reason ?? '', /arm c is best with probability .*; promoting it waits for its gates to pass: errorRate/);
+    assert.equal(r.state.bandit?.awaiting?.arm, 2);
+    r = step(spec, r.state, arms(2, [[900, 0, 1600, 80], [900, 0, 1600, 80], [900, 0, 3200, 320]]), 2 * MIN);
+    assert.equal(r.state.phase, 'Promoted', `its gates passed: ${r.state.message}`);
+    assert.deepEqual(target(spec, r.state).armWeights, { a: 0, b: 0, c: 100 });
+  });
+
   test("an arm failing its guardrail against the fallback is frozen at 0 and says why", () => {
     const spec = banditPlan();
     let r = step(spec, initialState(), {}, 0);
@@ -448,6 +461,23 @@ describe('abTest phase', () => {
     assert.equal(r.state.phase, 'Promoted');
     assert.equal(r.transitions[0]?.cause, 'ab-won');
     assert.equal(r.transitions[0]?.evidence.experiment?.decision, 'win');
+  });
+
+  test('a winner whose gates are still undecided waits for them; past maxDuration the baseline is kept', () => {
+    const spec = abPlan({ maxDuration: '5m' });
+    // 150 error-free candidate requests cannot yet show an error rate under 1 %: the win waits.
+    const few = (endMin: number) => ({ ...abWin(endMin, [3000, 300], [3000, 390]), candidate: side(150) });
+    const waiting = feed(spec, step(spec, initialState(), {}, 0).state, [[1, { window: few(1) }]]);
+    assert.equal(waiting.state.phase, 'Progressing');
+    assert.deepEqual(waiting.transitions.map((t) => t.cause), ['ab-awaiting-gates']);
+    assert.match(waiting.state.message ?? '', /promoting it waits for its gates to pass: errorRate/);
+    const again = feed(spec, waiting.state, [[2, { window: few(2) }]]);
+    assert.deepEqual(again.transitions, [], 'said once');
+    const passed = feed(spec, waiting.state, [[2, { window: abWin(2, [3000, 300], [3000, 390]) }]]);
+    assert.equal(passed.state.phase, 'Promoted', 'promoted once its gates pass');
+    const late = feed(spec, again.state, [[6, { window: few(6) }]]);
+    assert.deepEqual([late.state.phase, late.transitions.at(-1)?.cause], ['RolledBack', 'ab-inconclusive']);
+    assert.match(late.state.message ?? '', /gates have not passed by maxDuration 5m .*the baseline is kept/);
   });
 
   test('a loser and an inconclusive test keep the baseline', () => {

@@ -45,6 +45,8 @@ export interface BanditState {
   /** Each arm's inverse-propensity estimates from the logged assignments, when the gateway logged propensities. */
   offPolicy?: IpsEstimate[];
   lastRewardMs?: number;
+  /** The arm the stopping rule picked while its guardrail gates have not passed yet: promoting it waits for them. */
+  awaiting?: { arm: number; why: string };
   /** The last allocations, oldest first, for status and charts. */
   history: Array<{ at: number; weights: number[] }>;
 }
@@ -93,9 +95,12 @@ const total = (stats: readonly ArmStats[]) => stats.reduce((a, x) => a + x.pulls
 /**
  * One look: take the rewards read, freeze arms whose guardrails failed, check
  * reward sanity and freshness, reallocate on the cadence, and say whether the
- * bandit ends. `armFailures[i]` is why arm i's guardrails failed (undefined: holding).
+ * bandit ends. `armFailures[i]` is why arm i's guardrails failed (undefined: holding);
+ * `unproven[i]` why they have not passed yet (undefined: every gate passed). An arm is
+ * promoted only once its gates pass, as a canary's last step is: the reward says it
+ * earns more, the gates that it is safe to serve everything.
  */
-export function banditLook(b: BanditSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number, unmatched = 0): { state: BanditState; end?: BanditEnd; notes: string[] } {
+export function banditLook(b: BanditSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number, unmatched = 0, unproven: ReadonlyArray<string | undefined> = []): { state: BanditState; end?: BanditEnd; notes: string[] } {
   const notes: string[] = [];
   let next: BanditState = { ...s, assigned: readings.map((r) => r.assigned) };
   if (readings.some((r) => r.logged)) next.offPolicy = ipsFromTotals(readings.map((r) => r.logged ?? { n: 0, sum: 0, sumSq: 0, inverse: 0 }));
@@ -162,12 +167,23 @@ export function banditLook(b: BanditSpec, s: BanditState, readings: readonly Arm
     best, promote: best !== s.fallback, cause,
     reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
   });
-  if (!hold && enough && pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', 'stopping rule'), notes };
-  if (!hold && enough && b.stop?.valueRemaining !== undefined && next.valueRemaining < b.stop.valueRemaining) {
-    return { state: next, end: verdict('bandit-value-remaining', `the value the other arms could still win back (${next.valueRemaining.toPrecision(3)}) is below ${b.stop.valueRemaining}`), notes };
+  // The best arm's gates, when it is not the fallback arm: what its promotion still waits for.
+  const waiting = best !== s.fallback ? unproven[best] : undefined;
+  delete next.awaiting;
+  const stopping = !hold && enough && (pBest[best]! >= threshold || (b.stop?.valueRemaining !== undefined && next.valueRemaining < b.stop.valueRemaining));
+  if (stopping && waiting) {
+    next.awaiting = { arm: best, why: waiting };
+    if (s.awaiting?.arm !== best) notes.push(`arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)}; promoting it waits for its gates to pass: ${waiting}`);
+  }
+  if (stopping && !waiting && pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', 'stopping rule'), notes };
+  if (stopping && !waiting) {
+    return { state: next, end: verdict('bandit-value-remaining', `the value the other arms could still win back (${next.valueRemaining.toPrecision(3)}) is below ${b.stop!.valueRemaining}`), notes };
   }
   const max = goDurationMs(b.maxDuration);
   if (max !== undefined && now - phaseStartedAt >= max) {
+    if (pBest[best]! >= threshold && waiting) {
+      return { state: next, end: { best: s.fallback, promote: false, cause: 'bandit-inconclusive', reason: `maxDuration ${b.maxDuration} reached: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} but its gates have not passed (${waiting}): the fallback arm is kept` }, notes };
+    }
     if (pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', `maxDuration ${b.maxDuration}`), notes };
     return { state: next, end: { best: s.fallback, promote: false, cause: 'bandit-inconclusive', reason: `maxDuration ${b.maxDuration} reached with no arm best with probability ${pct(threshold)} (best ${s.arms[best]} at ${pct(pBest[best]!)}): the fallback arm is kept` }, notes };
   }

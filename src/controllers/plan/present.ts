@@ -99,6 +99,7 @@ function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | u
     ...(b.hold ? { hold: b.hold } : {}), ...(b.valueRemaining !== undefined ? { valueRemaining: round(b.valueRemaining) } : {}),
     ...(b.lastRewardMs ? { lastReward: iso(b.lastRewardMs)! } : {}),
     ...(b.result !== undefined ? { result: b.arms[b.result]! } : {}),
+    ...(b.awaiting ? { promotionWaits: `arm ${b.arms[b.awaiting.arm]} is best; its promotion waits for its gates: ${b.awaiting.why}` } : {}),
     arms: b.arms.map((name, i) => ({
       name, fallback: i === b.fallback, weight: round(b.weights[i]!), rewards: b.stats[i]!.pulls, rewardSum: round(b.stats[i]!.rewardSum),
       ...(b.stats[i]!.pulls > 0 ? { rewardRate: round(b.stats[i]!.rewardSum / b.stats[i]!.pulls) } : {}),

@@ -20,6 +20,8 @@ import { addSides } from '../../analysis/evidence.ts';
 import { seededRandom } from '../../core/random.ts';
 import { banditLook, startBandit, type BanditSpec } from './bandit-phase.ts';
 
+/** What a won A/B test says while its gates are still undecided (said once, not at every look). */
+const AWAITING_GATES = 'promoting it waits for its gates to pass';
 const rewardMetric = (b: BanditSpec) => (typeof b.reward === 'object' ? b.reward.metric : (b.reward ?? 'reward'));
 
 type AbPhase = NonNullable<TrafficPlanSpec['phases'][number]['abTest']>;
@@ -239,6 +241,14 @@ class Run {
       return this.move('Paused', 'sample-ratio-mismatch', `sample ratio mismatch: ${b} baseline and ${c} candidate units against a ${100 - (ab.percent ?? 50)}/${ab.percent ?? 50} split (always-valid p ${result.srm.sequentialPValue.toExponential(2)} < 0.001; χ² ${result.srm.chi2.toFixed(1)}, p ${result.srm.pValue.toExponential(2)}): the assignment is broken and the result cannot be trusted`);
     }
     if (result.decision === 'win') {
+      // A win on the primary metric says the candidate earns more; its gates, that it is safe to serve
+      // everything: as a canary's last step, it moves on only once every gate passed.
+      const unproven = this.state.gates.filter((g) => !g.skipped && g.verdict !== 'pass').map((g) => `${g.gate}: ${g.reason}`).join('; ');
+      if (unproven && final) return this.rollBack('RolledBack', 'ab-inconclusive', `${result.reason}; but its gates have not passed by maxDuration ${ab.maxDuration} (${unproven}): the baseline is kept`);
+      if (unproven) {
+        if (!s.message?.includes(AWAITING_GATES)) this.move('Progressing', 'ab-awaiting-gates', `${result.reason}; ${AWAITING_GATES}: ${unproven}`);
+        return;
+      }
       if (s.phaseIndex + 1 < this.spec.phases.length) {
         this.move('Progressing', 'ab-won', result.reason);
         return this.enterPhase(s.phaseIndex + 1, 'next-phase');
@@ -265,14 +275,15 @@ class Run {
     const armEvidence = { ...(s.armEvidence ?? {}) };
     for (const a of w.arms) armEvidence[a.name] = armEvidence[a.name] ? addSides(armEvidence[a.name]!, a.window) : a.window;
     const base = w.arms[fallback]!;
-    const failures = w.arms.map((a, i) => {
-      if (i === fallback || bandit.frozen[i]) return undefined;
-      const v = evaluateLook(this.spec.gates ?? [], { step: { candidate: armEvidence[a.name]!, baseline: armEvidence[base.name]! }, window: { candidate: a.window, baseline: base.window } }, alphaShares(this.spec), 0, options);
-      if (v.verdict !== 'fail') return undefined;
-      return v.gates.flatMap((g) => g.results.filter((r) => r.verdict === 'fail').map((r) => `${r.gate}: ${r.reason}`)).join('; ');
-    });
+    const looks = w.arms.map((a, i) => (i === fallback || bandit.frozen[i] ? undefined
+      : evaluateLook(this.spec.gates ?? [], { step: { candidate: armEvidence[a.name]!, baseline: armEvidence[base.name]! }, window: { candidate: a.window, baseline: base.window } }, alphaShares(this.spec), 0, options)));
+    const reasons = (v: LookVerdict, which: (verdict: string) => boolean) =>
+      v.gates.flatMap((g) => (g.skipped ? [] : g.results.filter((r) => which(r.verdict)).map((r) => `${r.gate}: ${r.reason}`))).join('; ') || undefined;
+    const failures = looks.map((v) => (v?.verdict === 'fail' ? reasons(v, (x) => x === 'fail') : undefined));
+    // Judged on the arm's evidence over the phase: its last window may hold no request of it.
+    const unproven = looks.map((v) => (v ? reasons(v, (x) => x !== 'pass') : undefined));
     const rand = seededRandom((bandit.version * 7919 + Math.floor(this.now / 1000)) >>> 0);
-    const look = banditLook(b, bandit, w.arms.map((a) => a.reading), failures, s.stepStartedAt, this.now, rand, w.unmatchedRewards);
+    const look = banditLook(b, bandit, w.arms.map((a) => a.reading), failures, s.stepStartedAt, this.now, rand, w.unmatchedRewards, unproven);
     bandit = look.state;
     // The candidates' share of traffic (all but the fallback arm's): an InferenceService's canaryTrafficPercent.
     this.state = { ...this.state, bandit, armEvidence, canaryPercent: Math.round(100 * (1 - bandit.weights[bandit.fallback]!)) };
