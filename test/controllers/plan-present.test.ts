@@ -89,3 +89,19 @@ test('Decidable is False when a value sits on its threshold: this step cannot ad
   assert.equal(d.status, 'False');
   assert.equal(d.reason, 'NoDecisionAtObservedRates');
 });
+
+test('a bandit whose gates have decided says what its stop rule still waits for, not that everything has decided', () => {
+  const s = trafficPlanSpec.parse({
+    target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' }, window: '1m',
+    phases: [{ bandit: { algorithm: 'thompson', reward: { metric: 'click' }, rewardFreshness: '10m', stop: { minRewards: 200 } } }],
+    gates: [{ metric: 'errorRate', max: 0.05 }],
+  });
+  let state = step(s, initialState(), {}, 0).state;
+  const arm = (name: string, fallback: boolean, assigned: number, clicks: number) => ({
+    name, fallback, window: side({ requests: 1000 }), reading: { assigned, rewarded: assigned, sum: clicks, sumSq: clicks, outOfRange: 0, lastRewardMs: MIN },
+  });
+  state = step(s, state, { window: { fromMs: 0, toMs: MIN, candidate: side({ requests: 1000 }), baseline: side({ requests: 1000 }), arms: [arm('a', true, 120, 12), arm('b', false, 150, 15)] } }, MIN).state;
+  const d = presentStatus(s, { plan: state, target: {} }, undefined, undefined, 1, [], MIN).conditions!.find((c) => c.type === 'Decidable')!;
+  assert.equal(state.phase, 'Progressing');
+  assert.deepEqual([d.reason, d.message], ['ExperimentRunning', 'every gate has decided; the stop rule waits for 200 rewards on every arm (a has 120, b has 150)']);
+});

@@ -163,7 +163,11 @@ function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[]
   if (s.phase !== 'Progressing' && s.phase !== 'Paused') return cond('Unknown', 'NotProgressing', '');
   const undecided = new Set(s.gates.filter((g) => g.verdict === 'inconclusive' || g.verdict === 'nodata').map((g) => g.gate));
   const pending = (forecast ?? []).filter((f) => undecided.has(f.gate) && f.moreRequests !== 0);
-  if (undecided.size === 0) return cond('True', 'GatesDecided', 'every gate has decided on the step\'s evidence');
+  if (undecided.size === 0) {
+    // The gates are not all an experiment waits for: a bandit's stop rule, an A/B test's size.
+    const waits = experimentWaits(spec.phases[s.phaseIndex], s);
+    return waits ? cond('True', 'ExperimentRunning', `every gate has decided; ${waits}`) : cond('True', 'GatesDecided', 'every gate has decided on the step\'s evidence');
+  }
   if (!forecast) return cond('Unknown', 'NoEstimate', 'no window judged in this step yet');
   // A gate heading for a fail decides the step when it fails, however long the others would take to pass.
   const rate = candidateRate(s);
@@ -190,6 +194,26 @@ function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[]
     return cond('True', 'Estimated', `gate ${slowest.gate} decides last, in about ${humanSeconds(Math.ceil(needS))} (${slowest.moreRequests} more candidate requests)`);
   }
   return cond('True', 'Estimated', `gate ${slowest.gate} decides last, after about ${slowest.moreRequests} more candidate requests`);
+}
+
+/** What an A/B test or a bandit still waits for once its gates have decided; undefined: nothing (or another phase). */
+function experimentWaits(phase: TrafficPlanSpec['phases'][number] | undefined, s: PlanState): string | undefined {
+  const b = s.bandit;
+  if (phase?.bandit && b) {
+    const minRewards = phase.bandit.stop?.minRewards ?? 100;
+    const short = b.arms.map((name, i) => ({ name, n: b.stats[i]!.pulls })).filter((a, i) => !b.frozen[i] && a.n < minRewards);
+    if (short.length > 0) return `the stop rule waits for ${minRewards} rewards on every arm (${short.map((a) => `${a.name} has ${a.n}`).join(', ')})`;
+    const threshold = phase.bandit.stop?.probabilityBest ?? 0.95;
+    const p = b.probabilityBest ?? [];
+    const best = p.indexOf(Math.max(...p));
+    if (best >= 0 && p[best]! < threshold) return `no arm is best with probability ${threshold} yet (${b.arms[best]} at ${round(p[best]!)})`;
+    return undefined;
+  }
+  const e = s.experiment as { horizon?: { unitsPerArm?: number; reached?: boolean }; baseline?: { units?: number }; candidate?: { units?: number }; reason?: string } | undefined;
+  if (phase?.abTest && e && !e.horizon?.reached && e.horizon?.unitsPerArm !== undefined) {
+    return `the A/B test decides ${phase.abTest.sequential ? 'by' : 'at'} ${e.horizon.unitsPerArm} units per arm (now ${Math.min(e.baseline?.units ?? 0, e.candidate?.units ?? 0)})`;
+  }
+  return undefined;
 }
 
 /**
