@@ -30,8 +30,8 @@ interface PlanLike {
       shadow?: { exit?: { pairedRequests?: number; maxDuration?: string } | undefined } | undefined;
       canary?: { hold?: Hold } | undefined;
       blueGreen?: { hold?: Hold } | undefined;
-      abTest?: { hold?: Hold; minRequestsPerArm?: number; baselineRate?: number; minDetectableEffect?: number } | undefined;
-      bandit?: { rewardFreshness?: string; reward?: string | { kind?: string; zeroAfter?: string } } | undefined;
+      abTest?: { hold?: Hold; minRequestsPerArm?: number; baselineRate?: number; minDetectableEffect?: number; maxDuration?: string } | undefined;
+      bandit?: { rewardFreshness?: string; reward?: string | { kind?: string; zeroAfter?: string }; maxDuration?: string } | undefined;
     }> | undefined;
     gates?: Array<{ metric: string; name?: string; bySlice?: string; provider?: { prometheus?: { query?: string | undefined; events?: string | undefined } } }> | undefined;
     candidate?: { revision?: string } | undefined;
@@ -58,7 +58,13 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
   const gates = spec.gates ?? [];
 
   if (!spec.owner?.team) find('no-owner', 'blocking', 'spec.owner.team', 'No owner: name the team accountable for this rollout (spec.owner.team) so someone answers for its pages and decisions.');
-  if (!spec.maxDuration) find('no-end', 'blocking', 'spec.maxDuration', 'No end: set spec.maxDuration (e.g. 24h) so a rollout that never decides is aborted instead of running as a permanent split.');
+  if (!spec.maxDuration) {
+    // A phase's own maxDuration ends that phase's experiment, not a pause (an SRM pause, an operator's): only the plan's ends those.
+    const phased = phases.length > 0 && phases.every((p) => p.abTest?.maxDuration ?? p.bandit?.maxDuration ?? p.shadow?.exit?.maxDuration);
+    find('no-end', 'blocking', 'spec.maxDuration', phased
+      ? 'No end for the plan: its phases\' own maxDuration end their experiments, but not a pause (a sample-ratio mismatch, an operator\'s pause), which would hold the split for ever. Set spec.maxDuration (e.g. 24h) as well.'
+      : 'No end: set spec.maxDuration (e.g. 24h) so a rollout that never decides is aborted instead of running as a permanent split.');
+  }
 
   if (gates.length === 0) find('no-gates', 'blocking', 'spec.gates', 'No gates: nothing can stop this rollout. Add health gates (errorRate, latencyP99Ms) and output gates (outputPSI, classRateDelta, invalidOutputRate).');
   else if (!gates.some((g) => OUTPUT_METRICS.has(g.metric))) {

@@ -49,6 +49,15 @@ test('each anti-pattern yields its finding, severity and field', () => {
   }
 });
 
+test('a plan whose phases each have their own maxDuration is still told that a pause has no end without the plan\'s', () => {
+  const p = good();
+  delete p.spec.maxDuration;
+  p.spec.phases = [{ abTest: { primary: { metric: 'purchase' }, minRequestsPerArm: 1000, maxDuration: '15m' } }];
+  const [f] = lintPlan(p).filter((x) => x.id === 'no-end');
+  assert.equal(f?.severity, 'blocking');
+  assert.match(f!.message, /phases' own maxDuration end their experiments, but not a pause/);
+});
+
 test('a candidate query with a fallback or compared to the baseline is not flagged', () => {
   const p = good();
   p.spec.gates.push({ metric: 'p95', max: 1, provider: { prometheus: { query: 'rate(errors{revision="fraud-latest"}[1m]) or vector(1)' } } });
