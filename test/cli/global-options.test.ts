@@ -139,6 +139,19 @@ describe('read verbs take -o json|yaml', () => {
     }
   });
 
+  test('lint and plan cost take the file as kubectl does (-f) as well as an argument, and say when none is given', async () => {
+    const file = join(ROOT, 'examples/rollout/10-iris-v2-plan.yaml');
+    for (const verb of [['lint'], ['plan', 'cost', '--rps', '300']]) {
+      const positional = await sy([...verb, file, '-o', 'json']);
+      const flagged = await sy([...verb, '-f', file, '-o', 'json']);
+      assert.equal(flagged.code, 0, flagged.stderr);
+      assert.deepEqual(JSON.parse(flagged.stdout), JSON.parse(positional.stdout), verb.join(' '));
+      const none = await sy(verb);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, new RegExp(`no file given: switchyard ${verb.slice(0, 2).filter((w) => !w.startsWith('-')).join(' ')} FILE, or -f FILE`));
+    }
+  });
+
   test('an unknown format is refused with the allowed ones', async () => {
     const r = await sy([...k(), 'predictions', '-o', 'xml']);
     assert.equal(r.code, 1);

@@ -17,6 +17,13 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Files named as arguments or with kubectl's -f/--filename (either, or both): at least one. */
+export function filesOf(args: readonly string[], filename: readonly string[] | undefined, command: string): string[] {
+  const files = [...args, ...(filename ?? [])];
+  if (files.length === 0) throw syError('SY_ERR_CONFIG', `no file given: switchyard ${command} FILE, or -f FILE`);
+  return files;
+}
+
 /** The target namespace of an object: its own, else -n / the context's; a conflicting -n is an error. */
 export function namespaceFor(r: ResourceInfo, obj: JsonMap, ctx: CliContext): string | undefined {
   if (!r.namespaced) return undefined;

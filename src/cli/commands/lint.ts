@@ -9,6 +9,7 @@ import { validateObject } from '../../api/validate.ts';
 import { LINT_OVERRIDE_ANNOTATION, blockingFindings, decisionLint, lintPlan, type DecisionLint, type LintFinding } from '../../analysis/lint.ts';
 import { trafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { syError, type SwitchyardError } from '../../core/errors.ts';
+import { collect, filesOf } from './apply.ts';
 import { run, type CliContext } from '../context.ts';
 import { readManifests, type Manifest } from '../manifests.ts';
 import { formatData, parseDataFormat } from '../output.ts';
@@ -134,7 +135,8 @@ export function registerLint(program: Command): void {
   program
     .command('lint')
     .description("Check TrafficPlan files offline: the schema, then the seeds' anti-patterns (no end, health-only gates, no request budget, ...); exit 1 when apply would refuse one")
-    .argument('<files...>', 'YAML or JSON files or directories (multi-document files are fine; - for stdin)')
+    .argument('[files...]', 'YAML or JSON files or directories (multi-document files are fine; - for stdin)')
+    .option('-f, --filename <path>', 'a file or directory, as kubectl names it (repeatable; the same as an argument)', collect, [])
     .option('-o, --output <format>', 'json | yaml')
     .option('--rps <n>', 'total request rate of the target: predict how long each step takes to decide (default: spec.cost.requestsPerSecond)')
     .addHelpText(
@@ -153,5 +155,5 @@ Examples:
   switchyard lint plan.yaml --rps 300
   switchyard lint plan.yaml -o json | jq '.plans[].findings[].id'`,
     )
-    .action(run(async (ctx, files: string[], opts: { output?: string; rps?: string }) => lintCommand(ctx, files, opts)));
+    .action(run(async (ctx, files: string[], opts: { output?: string; rps?: string; filename?: string[] }) => lintCommand(ctx, filesOf(files, opts.filename, 'lint'), opts)));
 }

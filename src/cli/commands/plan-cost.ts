@@ -7,6 +7,7 @@ import { findByKind } from '../../api/registry.ts';
 import { formatCauses, validateObject } from '../../api/validate.ts';
 import type { CostInputs } from '../../analysis/cost.ts';
 import { syError } from '../../core/errors.ts';
+import { collect, filesOf } from './apply.ts';
 import { run, type CliContext } from '../context.ts';
 import { readManifests } from '../manifests.ts';
 import { formatData, parseDataFormat } from '../output.ts';
@@ -100,10 +101,10 @@ async function observe(ctx: CliContext, plan: ValidPlan): Promise<Observed> {
   return { requestsPerSecond: (stats.requests ?? 0) / (windowMs / 1000), replicas: isvc.spec?.predictor?.minReplicas ?? 1 };
 }
 
-async function costCommand(ctx: CliContext, file: string, flags: CostFlags): Promise<boolean> {
+async function costCommand(ctx: CliContext, files: string[], flags: CostFlags): Promise<boolean> {
   const format = parseDataFormat(flags.output);
   const reports: CostReport[] = [];
-  for (const plan of plansFrom([file], ctx.err)) {
+  for (const plan of plansFrom(files, ctx.err)) {
     const observed = flags.observed ? await observe(ctx, plan) : {};
     const { inputs, sources } = resolveCostInputs(plan, flags, observed);
     reports.push(costReport(plan, inputs, sources));
@@ -116,7 +117,8 @@ async function costCommand(ctx: CliContext, file: string, flags: CostFlags): Pro
 export function registerPlanCost(plan: Command): void {
   plan.command('cost')
     .description('Price a TrafficPlan file: cost per hour and expected hours of each step, keep-warm, total, and the peak against budget.maxCostPerHour (exit 1 if exceeded)')
-    .argument('<file>', 'YAML or JSON file with the TrafficPlan (- for stdin)')
+    .argument('[file]', 'YAML or JSON file with the TrafficPlan (- for stdin)')
+    .option('-f, --filename <path>', 'the file, as kubectl names it (the same as the argument)', collect, [])
     .option('--rps <n>', 'requests per second reaching the target (default: spec.cost.requestsPerSecond)')
     .option('--cost-per-request <x>', 'baseline cost of one request (default: spec.cost.perRequest)')
     .option('--candidate-cost-per-request <x>', "candidate's cost of one request (default: spec.cost.candidatePerRequest, else the baseline's)")
@@ -132,7 +134,8 @@ export function registerPlanCost(plan: Command): void {
 Step hours are the longest of hold.minDuration, passingWindows x window, and the time to collect
 hold.minRequests at the candidate's share of the rate. A shadow lasts until its exit; an abTest
 until its maxDuration ("unbounded" without one); a bandit until its stop rule can end it
-(stop.minRewards on every arm at equal shares), else its maxDuration, priced with every arm warm
+(stop.minRewards on every arm at equal shares, or what the gates need on an arm before it can
+be promoted when that is more), else its maxDuration, priced with every arm warm
 and each request answered by one of them.
 
 Examples:
@@ -140,5 +143,5 @@ Examples:
   switchyard plan cost plan.yaml --rps 200 --cost-per-request 0.0004 --replica-hour-cost 1.2
   switchyard plan cost plan.yaml --observed -n quickstart -o json`,
     )
-    .action(run(async (ctx, file: string, flags: CostFlags) => costCommand(ctx, file, flags)));
+    .action(run(async (ctx, file: string | undefined, flags: CostFlags & { filename?: string[] }) => costCommand(ctx, filesOf(file ? [file] : [], flags.filename, 'plan cost'), flags)));
 }
