@@ -8,7 +8,7 @@ import { count, dateTime, percentOf, significant } from '../../format.ts';
 
 /** status.bandit as src/controllers/plan/present.ts writes it; every field read defensively. */
 export interface BanditStatus {
-  algorithm?: string; version?: number; allocatedAt?: string; learning?: boolean; hold?: string; valueRemaining?: number; lastReward?: string; result?: string;
+  algorithm?: string; version?: number; allocatedAt?: string; learning?: boolean; hold?: string; valueRemaining?: number; lastReward?: string; result?: string; promotionWaits?: string;
   arms?: Array<{ name: string; fallback?: boolean; weight?: number; rewards?: number; rewardRate?: number; pending?: number; probabilityBest?: number; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; logged?: number }>;
   history?: Array<{ at: string; weights: number[] }>;
 }
@@ -16,7 +16,8 @@ export interface BanditStatus {
 function Mode({ b }: { b: BanditStatus }) {
   if (b.result) return <p><strong>Result: {b.result}</strong></p>;
   if (b.hold) return <p class="warn" role="status"><strong>Held:</strong> {b.hold}</p>;
-  return <p>{b.learning === false ? <strong>Learning is off: the allocation stays where it is.</strong> : 'Learning from rewards.'}</p>;
+  const mode = b.learning === false ? <strong>Learning is off: the allocation stays where it is.</strong> : 'Learning from rewards.';
+  return <p>{mode}{b.promotionWaits ? <> <strong>Promotion waits:</strong> {b.promotionWaits}</> : null}</p>;
 }
 
 export function BanditPanel({ value }: { value: unknown }) {
