@@ -11,19 +11,17 @@
 // Run: node --import tsx bench/bandits.ts [--seed 17] [--setups auer1,cl_k10_e0.1] [--delays 100,1000] [--scale 1] [--detail]
 // (--detail adds a row per horizon: runs, standard error, worst run, best-arm share and delays at each T)
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import { chooseArm, type ArmStats, type BanditPolicy } from '../src/analysis/bandit.ts';
 import { seededRandom } from '../src/core/random.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(import.meta.url, {
     seed: { type: 'string', default: '17' },
     setups: { type: 'string' },
     delays: { type: 'string', default: '100,1000' },
     scale: { type: 'string', default: '1' },
     detail: { type: 'boolean', default: false },
-  },
-});
+  });
 
 interface RefStats { mean: number; sd: number; p05: number; p95: number; best_arm_frac: number }
 interface Setup { mu: number[]; algos: Record<string, Record<string, RefStats>> }

@@ -11,7 +11,7 @@
 // errors and latencies are drawn as counts (binomial / multinomial), so a
 // rollout of millions of requests costs little. Seeded: same output every run.
 // Run: node --import tsx bench/decisions.ts [--rollouts 200] [--levels 2000,20000,200000] [--seed 7]
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import { binomial, multinomial, seededRandom } from '../src/core/random.ts';
 import { RECOMMENDED_GATES, alphaShares } from '../src/analysis/gates.ts';
 import { oneProportionSampleSize } from '../src/analysis/fixed-horizon.ts';
@@ -22,11 +22,11 @@ import { initialState } from '../src/controllers/plan/state.ts';
 import { step } from '../src/controllers/plan/step.ts';
 
 
-const { values } = parseArgs({ options: {
+const values = benchArgs(import.meta.url, {
   rollouts: { type: 'string', default: '200' },
   levels: { type: 'string', default: '2000,20000,200000' },
   seed: { type: 'string', default: '7' },
-} });
+});
 const ROLLOUTS = Number(values.rollouts);
 const LEVELS = values.levels.split(',').map(Number);
 const WINDOW_MS = 60_000;

@@ -7,7 +7,7 @@
 //   power    10 % vs 12 %, sized for it (3841 units per arm): how often does the candidate win?
 //   SRM      a 53/47 split configured as 50/50 (20,000 units): how often is it flagged; a true 50/50?
 // Run: node --import tsx bench/experiments.ts [--experiments 500] [--seed 11]
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import Database from 'better-sqlite3';
 import { binomial, seededRandom } from '../src/core/random.ts';
 import { compileCohorts } from '../src/gateway/cohorts.ts';
@@ -16,7 +16,7 @@ import { openPredictionsDb } from '../src/store/predictions.ts';
 import { readOutcomes } from '../src/store/outcomes.ts';
 import { judgeAbTest, unitsPerArm, type AbDesign } from '../src/analysis/abtest.ts';
 
-const { values } = parseArgs({ options: { experiments: { type: 'string', default: '500' }, seed: { type: 'string', default: '11' } } });
+const values = benchArgs(import.meta.url, { experiments: { type: 'string', default: '500' }, seed: { type: 'string', default: '11' } });
 const RUNS = Number(values.experiments);
 const rand = seededRandom(Number(values.seed));
 const db: Database.Database = openPredictionsDb(':memory:');

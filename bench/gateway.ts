@@ -13,16 +13,16 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import { dispatchProxySource, h1ProxySource, helloSource, naiveProxySource } from './gateway-refs.ts';
 
-const { values } = parseArgs({ options: {
+const values = benchArgs(import.meta.url, {
   duration: { type: 'string', default: '5' },
   rounds: { type: 'string', default: '3' },
   connections: { type: 'string', default: '32' },
   // Also measure the gateway as N cluster workers sharing the port (each with its own telemetry and log).
   workers: { type: 'string', default: '1' },
-} });
+});
 const WORKERS = Number(values.workers);
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'sy-bench-gw-'));

@@ -10,18 +10,18 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import { ENVIRONMENTS, KSERVE_SERVERS_DIR, defaultRuntimesDir } from '../src/runtime/python/environments.ts';
 import { ensureEnvironment } from '../src/runtime/python/install.ts';
 import { freePort } from '../src/runtime/supervisor/ports.ts';
 
-const { values } = parseArgs({ options: {
+const values = benchArgs(import.meta.url, {
   duration: { type: 'string', default: '5' },
   rounds: { type: 'string', default: '3' },
   connections: { type: 'string', default: '32' },
   threads: { type: 'string', default: '1' },
   'runtimes-dir': { type: 'string' },
-} });
+});
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'sy-bench-'));
 const V1_BODY = '{"instances":[[6.8,2.8,4.8,1.4]]}';

@@ -7,11 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import { randomUUID } from 'node:crypto';
 import { encodeRow, PredictionWriter } from '../src/store/predictions-write.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' }, group: { type: 'string', default: '32' } } });
+const values = benchArgs(import.meta.url, { rows: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' }, group: { type: 'string', default: '32' } });
 const ROWS = Number(values.rows);
 const BATCH = 500; // the log's default batchSize: rows per postMessage and per transaction
 const work = mkdtempSync(join(tmpdir(), 'sy-bench-log-'));

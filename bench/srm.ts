@@ -3,11 +3,11 @@
 // against Pearson's χ² at p < 0.001 applied at every look? Units arrive one by one; the check runs
 // every `--every` units.
 // Run: node --import tsx bench/srm.ts [--runs 4000] [--units 8000] [--every 50] [--seed 7]
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import { seededRandom } from '../src/core/random.ts';
 import { srmAtEveryLook } from '../src/analysis/abtest.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '4000' }, units: { type: 'string', default: '8000' }, every: { type: 'string', default: '50' }, seed: { type: 'string', default: '7' } } });
+const values = benchArgs(import.meta.url, { runs: { type: 'string', default: '4000' }, units: { type: 'string', default: '8000' }, every: { type: 'string', default: '50' }, seed: { type: 'string', default: '7' } });
 const RUNS = Number(values.runs);
 const EVERY = Number(values.every);
 const rand = seededRandom(Number(values.seed));
