@@ -155,6 +155,36 @@ test('kill acts at once, without a window, and names who pulled it', () =>
     assert.equal(killed?.actor, 'oncall-sre');
   }));
 
+test('a plan deleted mid-step sends its traffic back to the baseline and says so; an ended one is left alone', () =>
+  withStore(async (store) => {
+    await seed(store);
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(0, 0, {}), clock);
+    await ctl.reconcile(await plan(store));
+    await candidateCreated(store);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10);
+    const last = await plan(store);
+    await ctl.start();
+    try {
+      await store.delete({ ...PLANS, namespace: 'default', name: 'iris-v2' }, admin);
+      for (let i = 0; i < 100 && (await isvc(store)).spec.predictor.canaryTrafficPercent !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 0, 'the deletion moved the split back');
+      const record = (await store.listAudit()).find((r) => r.verb === 'plan/deleted');
+      assert.match(String((record?.evidence as { reason?: string } | undefined)?.reason), /deleted while Progressing: traffic back to the baseline/);
+      assert.equal(record?.resource, 'switchyard.dev/trafficplans/default/iris-v2');
+    } finally {
+      await ctl.stop();
+    }
+    // An ended plan's split is its result: deleting it changes nothing (here, a split set by hand since).
+    const o = await isvc(store);
+    o.spec.predictor.canaryTrafficPercent = 30;
+    await store.update(ISVC, o, admin);
+    const ended = structuredClone(last);
+    ended.status.state.plan.phase = 'Promoted';
+    await ctl.released(ended as never);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 30);
+  }));
+
 test('after a restart the plan resumes at its step with its request count; no step is done twice', () =>
   withStore(async (store) => {
     await seed(store, { phases: [{ canary: { steps: [10, 50], hold: { minRequests: 1000, passingWindows: 1 } } }] });
@@ -402,6 +432,9 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     assert.equal(status.bandit.arms.length, 3);
     const annotations = async () => ((await store.get({ ...VS, namespace: 'default', name: 'ranker' })) as KubeObject).metadata.annotations ?? {};
     assert.equal((await annotations())['switchyard.dev/allocation-version'], String(status.bandit.version), 'requests log the allocation they were assigned under');
+    // Deleted while it runs (the watch hands the controller its last state): everything to the fallback arm.
+    await ctl.released((await plan(store, 'ranker-bandit')) as never);
+    assert.deepEqual((await http()).map((r) => [r.name, r.route.map((d) => d.weight)]), [['main', [100, 0, 0]]]);
     const p = await plan(store, 'ranker-bandit');
     p.metadata.annotations = { 'switchyard.dev/command': 'kill' };
     await store.update(PLANS, p, admin);

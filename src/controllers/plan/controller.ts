@@ -100,7 +100,8 @@ export class PlanController {
 
   async start(): Promise<void> {
     this.unwatch = await this.opts.store.watch(PLANS, {}, (e) => {
-      if (e.type !== 'DELETED' && commandOf(e.object as TrafficPlan)) this.enqueue(() => this.reconcile(e.object as TrafficPlan));
+      if (e.type === 'DELETED') this.enqueue(() => this.released(e.object as TrafficPlan));
+      else if (commandOf(e.object as TrafficPlan)) this.enqueue(() => this.reconcile(e.object as TrafficPlan));
       else if (e.type === 'ADDED') this.enqueue(() => this.reconcile(e.object as TrafficPlan));
     });
     this.timer = setInterval(() => this.enqueue(() => this.tick()), this.opts.tickMs ?? 1000);
@@ -187,6 +188,31 @@ export class PlanController {
         await this.writeStatus(plan, next, view, [], now);
       }
     }
+  }
+
+  /**
+   * A plan deleted while it ran (or was paused): nothing would judge its split any more, so it goes back
+   * to the baseline as an abort would send it — the shadow's copies stop, a bandit's weights go to its
+   * fallback arm, the candidate stays warm for rollback.keepWarm. What the watch delivered is the plan's
+   * last state; without finalizers this is done when the watch says so (a controller down at that
+   * moment does not see it).
+   */
+  async released(plan: TrafficPlan): Promise<void> {
+    const stored = plan.status?.state as StoredState | undefined;
+    if (!stored || TERMINAL_PHASES.has(stored.plan.phase) || stored.plan.startedAt === undefined) return;
+    const name = `${plan.metadata.namespace ?? 'default'}/${plan.metadata.name}`;
+    const result = step(plan.spec, stored.plan, { commands: [{ type: 'abort', reason: 'the plan was deleted' }] }, this.now());
+    try {
+      await this.targetOf(plan).apply(plan, stored.target, desiredOf(plan, result.state));
+    } catch (err) {
+      // Its target went with it (a namespace deleted): nothing is left to move back.
+      if ((err as { code?: string }).code === 'SY_ERR_NOT_FOUND') return;
+      throw err;
+    }
+    const t = result.transitions.at(-1);
+    const resource = `${PLANS.group}/${PLANS.resource}/${name}`;
+    if (t) await this.opts.store.appendAudit({ actor: PLAN_ACTOR.name, verb: 'plan/deleted', resource, evidence: { ...t, cause: 'deleted', reason: `deleted while ${stored.plan.phase}: traffic back to the baseline` } });
+    this.opts.log?.(`trafficplan ${name}: deleted while ${stored.plan.phase}; traffic back to the baseline`);
   }
 
   /** A finished plan whose last split may not have reached the target (crash, conflict): write it. */

@@ -4,6 +4,7 @@
 // re-asserts the desired split every tick, so a crash between deciding and
 // acting is repaired on restart without repeating a step.
 import type { TrafficPlanSpec, TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
+import { syError } from '../../core/errors.ts';
 import type { ObjectMeta, Store } from '../../store/types.ts';
 import { updateWithRetry as retryUpdate, type ObjectKey } from '../../store/update-retry.ts';
 
@@ -90,7 +91,7 @@ export async function updateWithRetry(
   change: (obj: Record<string, unknown> & { metadata: { annotations?: Record<string, string> } }) => boolean,
   verb: string,
 ): Promise<void> {
-  if (!(await store.get(key))) throw new Error(`${key.resource} ${key.namespace}/${key.name} not found`);
+  if (!(await store.get(key))) throw syError('SY_ERR_NOT_FOUND', `${key.resource} ${key.namespace}/${key.name} not found`);
   await retryUpdate(store, key, (obj) => change(obj as never), { actor: PLAN_ACTOR, verb });
 }
 

@@ -82,7 +82,7 @@ export function planRefusal(obj: KubeObject, previous: KubeObject | undefined, c
 
 /**
  * Why this caller may not delete the stored plan; undefined when it may. Deleting a running plan
- * stops its gates but leaves its split in place, so it is the owner team's (or an admin's) to do.
+ * ends it (its traffic back to the baseline, as an abort), so it is the owner team's (or an admin's) to do.
  */
 export function planDeleteRefusal(stored: KubeObject, caller: Principal | undefined): PlanRefusal | undefined {
   if (caller === undefined || caller.role === 'admin') return undefined;
