@@ -167,7 +167,7 @@ export const KINDS: KindInfo[] = [
     categories: ['switchyard'],
     schema: trafficPlanSchema,
     printerColumns: [
-      { name: 'Target', type: 'string', jsonPath: '.spec.target.inferenceService', description: 'InferenceService the plan moves traffic for' },
+      { name: 'Target', type: 'string', jsonPath: '.status.target', description: 'What the plan moves traffic for: an InferenceService, or vs/NAME[:ROUTE] for a VirtualService route' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Progressing, Paused, Promoted, RolledBack or Aborted' },
       { name: 'Step', type: 'integer', jsonPath: '.status.currentStep', description: 'Index of the current step in the current phase' },
       { name: 'Canary', type: 'integer', jsonPath: '.status.canaryPercent', description: 'Percent of traffic on the candidate' },

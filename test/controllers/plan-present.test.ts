@@ -105,3 +105,11 @@ test('a bandit whose gates have decided says what its stop rule still waits for,
   assert.equal(state.phase, 'Progressing');
   assert.deepEqual([d.reason, d.message], ['ExperimentRunning', 'every gate has decided; the stop rule waits for 200 rewards on every arm (a has 120, b has 150)']);
 });
+
+test("status.target names what the plan moves, for kubectl get tp's TARGET column: the InferenceService, or vs/NAME:ROUTE", () => {
+  const onService = spec('1h');
+  assert.equal(present(onService, after(onService, 1, 10), MIN).target, 'iris');
+  const onRoute = trafficPlanSpec.parse({ ...onService, target: { virtualService: { name: 'banner', route: 'main' } }, candidate: { revision: 'b' } });
+  const st = presentStatus(onRoute, { plan: initialState(), target: {} }, undefined, undefined, 1, [], 0);
+  assert.equal(st.target, 'vs/banner:main');
+});

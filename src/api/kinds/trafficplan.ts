@@ -334,6 +334,8 @@ const gateStatus = z.looseObject({
 
 export const trafficPlanStatus = z.looseObject({
   phase: z.enum(PLAN_PHASES).optional(),
+  /** What the plan moves, for `kubectl get tp`: the InferenceService's name, or vs/NAME[:ROUTE] for a VirtualService route. */
+  target: z.string().optional(),
   observedGeneration: z.number().int().optional(),
   phaseIndex: z.number().int().optional(),
   currentStep: z.number().int().optional(),

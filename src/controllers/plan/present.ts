@@ -51,8 +51,10 @@ export function presentStatus(
   const hold = holdOf(phaseSpec);
   const memo = stored.target;
   const lastW = s.lastWindowEnd !== undefined ? { from: iso(s.lastWindowEnd - windowMsOf(spec))!, to: iso(s.lastWindowEnd)!, verdict: s.lastVerdict ?? 'nodata' } : undefined;
+  const vs = spec.target.virtualService;
   const status: TrafficPlanStatus = {
     phase: s.phase,
+    target: vs ? `vs/${vs.name}${vs.route ? `:${vs.route}` : ''}` : (spec.target.inferenceService ?? ''),
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phaseIndex: s.phaseIndex,
     currentStep: s.stepIndex,
