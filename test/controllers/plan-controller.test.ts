@@ -74,6 +74,16 @@ function harness(store: Store, candidate: () => WindowStats, clock: { t: number 
   return new PlanController({ store, readWindow, now: () => clock.t });
 }
 
+/** The seeded plan started (its first step written) and its candidate revision created; no traffic yet. */
+async function startedWithoutTraffic(store: Store) {
+  await seed(store);
+  const clock = { t: 1_000_000 };
+  const ctl = harness(store, () => stats(0, 0, {}), clock);
+  await ctl.reconcile(await plan(store));
+  await candidateCreated(store);
+  return { clock, ctl };
+}
+
 test('a healthy candidate is moved step by step and promoted; each transition is audited with its evidence', () =>
   withStore(async (store) => {
     await seed(store);
@@ -136,11 +146,7 @@ test('a candidate whose outputs shift is rolled back by its gate, and traffic re
 
 test('kill acts at once, without a window, and names who pulled it', () =>
   withStore(async (store) => {
-    await seed(store);
-    const clock = { t: 1_000_000 };
-    const ctl = harness(store, () => stats(0, 0, {}), clock);
-    await ctl.reconcile(await plan(store));
-    await candidateCreated(store);
+    const { clock, ctl } = await startedWithoutTraffic(store);
     const p = await plan(store);
     p.metadata.annotations = { 'switchyard.dev/command': 'kill', 'switchyard.dev/command-by': 'oncall-sre', 'switchyard.dev/command-reason': 'pager' };
     await store.update(PLANS, p, admin);
@@ -157,11 +163,7 @@ test('kill acts at once, without a window, and names who pulled it', () =>
 
 test('a plan deleted mid-step sends its traffic back to the baseline and says so; an ended one is left alone', () =>
   withStore(async (store) => {
-    await seed(store);
-    const clock = { t: 1_000_000 };
-    const ctl = harness(store, () => stats(0, 0, {}), clock);
-    await ctl.reconcile(await plan(store));
-    await candidateCreated(store);
+    const { clock, ctl } = await startedWithoutTraffic(store);
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10);
     const last = await plan(store);
     await ctl.start();
