@@ -163,7 +163,7 @@ test('kill acts at once, without a window, and names who pulled it', () =>
 
 test('a plan deleted mid-step sends its traffic back to the baseline and says so; an ended one is left alone', () =>
   withStore(async (store) => {
-    const { clock, ctl } = await startedWithoutTraffic(store);
+    const { ctl } = await startedWithoutTraffic(store);
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10);
     const last = await plan(store);
     await ctl.start();
