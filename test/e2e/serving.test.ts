@@ -1,6 +1,7 @@
 // An InferenceService applied with real kubectl runs as local pods: Ready,
 // a prediction on the pod's port, logs, describe, a killed replica restarts,
-// an unsupported format says why, stale pods go on restart, delete removes pods.
+// an unsupported format says why, a storageUri scheme nothing fetches is refused
+// at apply, stale pods go on restart, delete removes pods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { KUBECTL_VERSIONS, ROOT, kubectl, removeDir, startUp, until, type Up } f
 const K = KUBECTL_VERSIONS.includes('1.33') ? '1.33' : KUBECTL_VERSIONS[0]!;
 const LABEL = 'serving.kserve.io/inferenceservice=iris';
 
-const isvcYaml = (name: string, format: string) => `
+const isvcYaml = (name: string, format: string, storageUri = 'pvc://models/iris-v1/') => `
 apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService
 metadata: {name: ${name}, namespace: default}
@@ -20,7 +21,7 @@ spec:
   predictor:
     model:
       modelFormat: {name: ${format}}
-      storageUri: pvc://models/iris-v1/
+      storageUri: ${storageUri}
 `;
 
 interface PodJson {
@@ -105,6 +106,19 @@ test('an InferenceService applied with kubectl serves from a local pod', { timeo
     const message = await ok(up, ['get', 'isvc', 'boosted', '-o', `jsonpath={.status.conditions[?(@.type=="PredictorReady")].reason}: {.status.conditions[?(@.type=="PredictorReady")].message}`]);
     assert.match(message, /^NoSupportingRuntime: No ServingRuntime supports the model format "pmml".*switchyard-onnx \(ClusterServingRuntime: onnx\/1/);
     assert.match(await ok(up, ['get', 'pods', '-l', 'serving.kserve.io/inferenceservice=boosted']), /^$/);
+
+    // A storageUri scheme nothing fetches is refused at apply; one only KServe fetches is
+    // accepted and fails on the InferenceService, saying what switchyard up fetches.
+    const typo = await kubectl(K, up, ['apply', '-f', '-'], { input: isvcYaml('typo', 'onnx', 's4://models/iris-v1/') });
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /The InferenceService "typo" is invalid: spec.predictor.model.storageUri: Unsupported value: "s4:\/\/models\/iris-v1\/": scheme s4:\/\/ is not a storage scheme; supported schemes: file:\/\/, pvc:\/\//);
+    await ok(up, ['apply', '-f', '-'], isvcYaml('hadoop', 'onnx', 'hdfs://namenode:8020/models/iris'));
+    const hdfs = await until('hadoop to fail its model load', async () => {
+      const m = await ok(up, ['get', 'isvc', 'hadoop', '-o', `jsonpath={.status.conditions[?(@.type=="PredictorReady")].reason}: {.status.conditions[?(@.type=="PredictorReady")].message}`]);
+      return m.startsWith('ModelLoadFailed') ? m : undefined;
+    });
+    assert.match(hdfs, /scheme hdfs:\/\/ is not supported; supported schemes: file:\/\//);
+    await ok(up, ['delete', 'isvc', 'hadoop']);
 
     // Restart after a crash of `up`: the stale pod goes, a fresh replica serves.
     const orphan = Number((await pods(up))[0]!.metadata.annotations?.['switchyard.dev/pid']);

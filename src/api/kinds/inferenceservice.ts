@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { anyObject, condition, container, containerFields, invalid, kindObject, podSpecFields, podTemplateFields } from '../common.ts';
 import { objectMetaWith } from '../meta.ts';
+import { storageUri } from '../storage-uri.ts';
 
 export const DEPLOYMENT_MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
 export const TAG_ROUTING_ANNOTATION = 'serving.kserve.io/enable-tag-routing';
@@ -121,8 +122,7 @@ const modelFields = {
   ...containerFields,
   runtime: z.string().optional().describe('Name of a ServingRuntime or ClusterServingRuntime to use; auto-selected by modelFormat when empty.'),
   runtimeVersion: z.string().optional(),
-  storageUri: z
-    .string()
+  storageUri: storageUri
     .optional()
     .describe('Where the model artifact lives: pvc://CLAIM/path (under the data dir\'s volumes/), file:///absolute/path, http://… or https://… (downloaded), s3://BUCKET/path or gs://BUCKET/path (credentials from a Secret, docs/storage.md); other schemes are refused.'),
   storage: anyObject.optional(),

@@ -2,6 +2,7 @@
 // in which phases, judged by which gates, owned by whom, and at what cost.
 import { z } from 'zod';
 import { condition, duration, exactlyOne, invalid, kindObject, type RefineCtx } from '../common.ts';
+import { storageUri } from '../storage-uri.ts';
 
 export const PLAN_PHASES = ['Pending', 'Progressing', 'Paused', 'Promoted', 'Validated', 'RolledBack', 'Aborted'] as const;
 /** Phases a plan ends in: Validated is a shadow-only plan whose candidate passed without moving traffic. */
@@ -28,7 +29,7 @@ const target = z
 
 const candidate = z
   .strictObject({
-    storageUri: z.string().min(1).optional().describe('Model artifact of the candidate; becomes the latest revision.'),
+    storageUri: storageUri.min(1).optional().describe('Model artifact of the candidate; becomes the latest revision.'),
     revision: z.string().min(1).optional().describe('An existing revision (or VirtualService destination) to promote.'),
   })
   .superRefine(exactlyOne(['storageUri', 'revision'], 'candidate'));

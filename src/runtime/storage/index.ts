@@ -15,7 +15,7 @@ import { locateArtifact, sha256File, type Artifact } from './tree.ts';
 import { parseStorageUri, redact, type StorageLocation } from './uri.ts';
 
 export type { Artifact } from './tree.ts';
-export { SUPPORTED_SCHEMES } from './uri.ts';
+export { SUPPORTED_SCHEMES } from '../../api/storage-uri.ts';
 export { gcsFromSecret, isGcsSecret, isS3Secret, s3FromSecret, type GcsConfig, type S3Config, type SecretLike } from './credentials.ts';
 
 export const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;

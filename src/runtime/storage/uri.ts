@@ -4,14 +4,15 @@
 // /b), which would hide exactly the tricks we have to refuse.
 import { join } from 'node:path';
 import { syError } from '../../core/errors.ts';
+import { SUPPORTED_SCHEMES, redact, schemeOf } from '../../api/storage-uri.ts';
+
+export { redact };
 
 export type StorageLocation =
   | { scheme: 'file'; root: string; path: string; expectedSha256?: string }
   | { scheme: 'pvc'; claim: string; root: string; path: string; expectedSha256?: string }
   | { scheme: 'http'; url: string; name: string; expectedSha256?: string }
   | { scheme: 's3' | 'gs'; bucket: string; key: string; expectedSha256?: string };
-
-export const SUPPORTED_SCHEMES = ['file://', 'pvc://', 'http://', 'https://', 's3://', 'gs://'] as const;
 
 // S3 and GCS bucket names: 3-63 of lowercase letters, digits, '.', '-' (and '_' on GCS).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
@@ -128,14 +129,9 @@ function fileNameOf(url: URL): string {
   return name === '' || name === '.' || name === '..' ? 'model' : name;
 }
 
-/** Hide credentials (user:pass@) when a URI goes into a message. */
-export function redact(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@#?]*@/i, '$1***@');
-}
-
 export function parseStorageUri(uri: string, dataDir: string): StorageLocation {
   const { rest, expectedSha256 } = splitFragment(uri.trim());
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(rest)?.[1]?.toLowerCase();
+  const scheme = schemeOf(rest);
   const supported = SUPPORTED_SCHEMES.join(', ');
   if (scheme === undefined) throw syError('SY_ERR_STORAGE_URI', `storageUri "${redact(uri)}" has no scheme; supported schemes: ${supported}`);
   const normalized = scheme + rest.slice(scheme.length);
