@@ -1,4 +1,4 @@
-// Whether a process id names a running process: what pid-file locks (the data dir's up.pid, a
+// Whether a process id names a running process: what pid-file locks (the data dir's switchyard.pid, a
 // Python environment's install lock) ask before taking over a lock whose holder may be gone.
 
 export function processAlive(pid: number): boolean {

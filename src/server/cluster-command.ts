@@ -80,7 +80,7 @@ Examples:
   program
     .command('sink')
     .description("Receive KServe's payload-logger CloudEvents (spec.predictor.logger.url) and keep each revision's output telemetry for the controller's model-output gates")
-    .option('--data-dir <dir>', 'where the prediction log lives', '.switchyard-sink')
+    .option('--data-dir <dir>', 'where the prediction log lives; one command at a time holds it (its pid in switchyard.pid)', '.switchyard-sink')
     .option('--port <port>', 'port to listen on', port, 8080)
     .option('--listen <address>', 'address to bind (0.0.0.0 in a pod, so the logger can reach it)', '127.0.0.1')
     .option('--unit-header <name>', 'a request header (in the logger\'s metadataHeaders) that names the unit, for per-unit outcomes')
@@ -95,11 +95,13 @@ Examples:
   switchyard feedback post --server http://switchyard-sink.switchyard-system:8080 --token "$TOKEN" \\
     --request-id "$CE_ID" --metric click --value 1`)
     .action(async (f: { dataDir: string; port: number; listen: string; unitHeader?: string; feedbackTokensFile?: string }) => {
-      const sink = await startSink({
+      const starting = startSink({
         dataDir: f.dataDir, port: f.port, listen: f.listen, log: line,
         ...(f.unitHeader ? { unitHeader: f.unitHeader } : {}), ...(f.feedbackTokensFile ? { feedbackTokensFile: f.feedbackTokensFile } : {}),
       });
-      onSignals(() => sink.stop());
+      // Handled from the start: a signal just after "listening" still closes the log and lets go of the data dir.
+      onSignals(async () => (await starting).stop());
+      await starting;
     });
 
   program

@@ -8,7 +8,7 @@ export function registerUpCommand(program: Command): void {
   const cmd = program
     .command('up')
     .description('Run Switchyard on this machine in the foreground: the kubectl-compatible API server and its dashboard, local model serving and the inference gateway')
-    .option('--data-dir <dir>', 'where the database, tokens, kubeconfig, volumes and logs live; one up at a time holds it (its pid in up.pid)', '.switchyard')
+    .option('--data-dir <dir>', 'where the database, tokens, kubeconfig, volumes and logs live; one command at a time holds it (its pid in switchyard.pid)', '.switchyard')
     .option('--api-port <port>', 'API server port', port, 8081)
     .option('--gateway-port <port>', 'inference gateway port (KServe-style Host routing to InferenceServices)', port, 8080)
     .option('--listen <address>', 'address to bind; loopback unless you mean to expose it', '127.0.0.1')

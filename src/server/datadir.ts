@@ -20,7 +20,7 @@ export interface DataDir {
   tls: string;
   /** 32 random bytes (hex): the key of the prediction log's keyed hashes. */
   predictionsKey: string;
-  /** The pid of the `switchyard up` using this data dir, while it runs. */
+  /** The pid and command (`switchyard up`, `switchyard sink`) holding this data dir, while it runs. */
   lock: string;
 }
 
@@ -35,7 +35,7 @@ export function dataDirPaths(dir: string): DataDir {
     logs: join(root, 'logs'),
     tls: join(root, 'tls'),
     predictionsKey: join(root, 'predictions.key'),
-    lock: join(root, 'up.pid'),
+    lock: join(root, 'switchyard.pid'),
   };
 }
 
@@ -71,26 +71,41 @@ export function writeKubeconfig(file: string, server: string, token: string, caP
 }
 
 /**
- * Claims the data dir for this process: two `switchyard up` on one data dir would both run its
- * replicas and both move its plans' traffic. A lock left by a process that is gone (killed,
- * crashed) is taken over. Returns the release, which removes the lock only while it is still ours.
+ * The locks this process holds. A lock naming our own pid that is not one of them was left by an
+ * earlier process that had the same pid: a restarted container's command is pid 1 again.
  */
-export function lockDataDir(paths: DataDir): () => void {
-  const mine = String(process.pid);
+const held = new Set<string>();
+
+/** The commands that hold a data dir while they run. */
+export type DataDirCommand = 'switchyard up' | 'switchyard sink';
+
+/**
+ * Claims the data dir for this process: two commands on one data dir would write the same SQLite
+ * files (and two `switchyard up` would both run its replicas and move its plans' traffic). One lock
+ * per data dir, whichever command holds it; it records the pid and the command so a refusal names
+ * both. A lock left by a process that is gone (killed, crashed, its container restarted) is taken
+ * over. Returns the release, which removes the lock only while it is still ours.
+ */
+export function lockDataDir(paths: DataDir, command: DataDirCommand): () => void {
+  const mine = `${process.pid} ${command}`;
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(paths.lock, `${mine}\n`, { flag: 'wx', mode: 0o600 });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-      const holder = Number(readFileSync(paths.lock, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
-        throw syError('SY_ERR_CONFIG', `data dir ${paths.root} is in use by another switchyard up (pid ${holder}); stop it first, or choose another data dir with --data-dir`);
+      const [pid = '', ...by] = readFileSync(paths.lock, 'utf8').trim().split(' ');
+      const holder = Number(pid);
+      const alive = Number.isInteger(holder) && holder > 0 && processAlive(holder);
+      if (alive && (holder !== process.pid || held.has(paths.lock))) {
+        throw syError('SY_ERR_CONFIG', `data dir ${paths.root} is in use by another ${by.join(' ') || 'switchyard command'} (pid ${holder}); stop it first, or choose another data dir with --data-dir`);
       }
       rmSync(paths.lock, { force: true });
     }
   }
+  held.add(paths.lock);
   return () => {
+    held.delete(paths.lock);
     try {
       if (readFileSync(paths.lock, 'utf8').trim() === mine) rmSync(paths.lock, { force: true });
     } catch {

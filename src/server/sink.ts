@@ -23,7 +23,7 @@ import { parseLoggedEvent, type LoggedEvent } from '../kube/logger-events.ts';
 import { SINK_API, type SinkOutputs } from '../kube/sink-client.ts';
 import { readOutcomes } from '../store/outcomes.ts';
 import { PredictionLog } from '../store/predictions.ts';
-import { predictionsHashKey, dataDirPaths } from './datadir.ts';
+import { lockDataDir, predictionsHashKey, dataDirPaths, type DataDir } from './datadir.ts';
 import { sendError, sendJson } from './http/respond.ts';
 import { fileTokenCheck } from './sink-tokens.ts';
 
@@ -83,9 +83,20 @@ function unitOf(headers: IncomingMessage['headers'], header: string | undefined)
 }
 
 export async function startSink(opts: SinkOptions): Promise<RunningSink> {
-  const now = opts.now ?? Date.now;
   const paths = dataDirPaths(opts.dataDir);
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(paths, 'switchyard sink');
+  try {
+    return await serve(opts, paths, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+/** The sink on a data dir this process holds (`unlock` lets it go at stop). */
+async function serve(opts: SinkOptions, paths: DataDir, unlock: () => void): Promise<RunningSink> {
+  const now = opts.now ?? Date.now;
   const predictions = new PredictionLog({ path: join(paths.root, 'predictions.db'), hashKey: predictionsHashKey(paths) }, now);
   const rings = new Map<string, WindowRing>();
   const pending = new Map<string, Pending>();
@@ -191,6 +202,7 @@ export async function startSink(opts: SinkOptions): Promise<RunningSink> {
       clearInterval(sweep);
       await new Promise((r) => server.close(r));
       await predictions.close();
+      unlock();
     },
   };
 }

@@ -69,7 +69,7 @@ async function ensureNamespace(api: ApiServer, name: string): Promise<void> {
 export async function up(opts: UpOptions): Promise<Running> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const dir = prepareDataDir(opts.dataDir);
-  const unlock = lockDataDir(dir.paths);
+  const unlock = lockDataDir(dir.paths, 'switchyard up');
   try {
     return await startAll(opts, log, { ...dir, unlock });
   } catch (err) {
