@@ -1,9 +1,13 @@
 // Object output shared by the verbs: -o json|yaml|name|jsonpath=..., the
 // `kind.group/name` labels kubectl prints, and TYPE NAME / TYPE/NAME arguments.
-import { stringify } from 'yaml';
 import { syError } from '../core/errors.ts';
+import { formatData } from '../core/text-output.ts';
 import { jsonpath } from './jsonpath.ts';
 import { qualifiedSingular, type ResourceInfo } from './resources.ts';
+
+// The text output every command shares, kept in core so that the runtime's own commands
+// (`runtimes list`) print alike; the verbs import it from here.
+export { formatData, parseDataFormat, type DataFormat } from '../core/text-output.ts';
 
 export type KubeObject = Record<string, any> & { metadata?: { name?: string; namespace?: string; [k: string]: any } };
 
@@ -16,20 +20,6 @@ export function parseOutputFormat(flag: string | undefined): OutputFormat {
   const m = /^jsonpath=(.*)$/s.exec(flag);
   if (m) return { kind: 'jsonpath', template: m[1]! };
   throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${flag}", allowed formats are: json,jsonpath,name,wide,yaml`);
-}
-
-/** -o of the verbs that print their own text, and otherwise what they read as json or yaml. */
-export type DataFormat = 'text' | 'json' | 'yaml';
-
-export function parseDataFormat(flag: string | undefined): DataFormat {
-  if (flag === undefined || flag === '') return 'text';
-  if (flag === 'json' || flag === 'yaml') return flag;
-  throw syError('SY_ERR_CONFIG', `unable to match a printer suitable for the output format "${flag}", allowed formats are: json,yaml`);
-}
-
-/** What a read verb read, as kubectl prints it: JSON indented by 4, or YAML. */
-export function formatData(data: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? JSON.stringify(data, null, 4) : stringify(data).trimEnd();
 }
 
 /** `inferenceservice.serving.kserve.io/sklearn-iris` */

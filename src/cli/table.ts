@@ -1,6 +1,9 @@
 // Prints server-side Tables (meta.k8s.io/v1) the way kubectl does: upper-case
 // headers, columns padded to their widest cell and separated by 3 spaces.
 import { z } from 'zod';
+import { alignColumns } from '../core/text-output.ts';
+
+export { alignColumns, columnWidths } from '../core/text-output.ts';
 
 export const TableSchema = z.looseObject({
   kind: z.literal('Table'),
@@ -41,18 +44,6 @@ export function tableCells(table: Table, opts: TableOptions = {}): string[][] {
     table.rows.forEach((row, i) => rows[i]!.unshift(rowNamespace(row.object)));
   }
   return opts.noHeaders ? rows : [header, ...rows];
-}
-
-/** Aligns cells into lines; the last column is not padded (no trailing spaces). */
-export function alignColumns(lines: string[][], widths?: number[]): string[] {
-  const w = widths ?? columnWidths(lines);
-  return lines.map((cells) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(w[i] ?? 0))).join('   ').trimEnd());
-}
-
-export function columnWidths(lines: string[][]): number[] {
-  const widths: number[] = [];
-  for (const cells of lines) cells.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return widths;
 }
 
 export function formatTable(table: Table, opts: TableOptions = {}): string {

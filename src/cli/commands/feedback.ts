@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { FEEDBACK_PATH, MAX_FEEDBACK_EVENTS, parseFeedbackBatch, type FeedbackEventInput, type FeedbackResult } from '../../api/feedback.ts';
 import { isSwitchyardError, syError } from '../../core/errors.ts';
 import { run, type CliContext } from '../context.ts';
-import { formatData, parseDataFormat } from '../output.ts';
+import { formatData, parseDataFormat, type DataFormat } from '../output.ts';
 
 const Answer = z.object({
   accepted: z.number(), duplicates: z.number(), unmatched: z.number(),
@@ -53,7 +53,7 @@ async function send(ctx: CliContext, events: unknown[]): Promise<FeedbackResult>
   return Answer.parse(await ctx.client().request('POST', FEEDBACK_PATH, { body: events }));
 }
 
-function report(ctx: CliContext, r: FeedbackResult, format: ReturnType<typeof parseDataFormat>): void {
+function report(ctx: CliContext, r: FeedbackResult, format: DataFormat): void {
   if (format !== 'text') return ctx.out(formatData(r, format));
   ctx.out(`accepted ${r.accepted}, duplicates ${r.duplicates}, unmatched ${r.unmatched}`);
   const unmatched = r.events.filter((e) => e.status === 'unmatched').map((e) => e.id);

@@ -3,6 +3,7 @@
 // directory) so that an InferenceService never waits for pip.
 import type { Command } from 'commander';
 import { syError } from '../../core/errors.ts';
+import { alignColumns, formatData, parseDataFormat } from '../../core/text-output.ts';
 import { ENVIRONMENTS, defaultRuntimesDir, environmentDir, environmentForRuntime, isInstalled, type PythonEnvironment } from './environments.ts';
 import { ensureEnvironment, installHint } from './install.ts';
 
@@ -12,6 +13,7 @@ interface Flags {
   python?: string;
   findLinks?: string;
   all?: boolean;
+  output?: string;
 }
 
 function runtimesDirOf(flags: Flags): string {
@@ -38,13 +40,20 @@ export function registerRuntimesCommand(program: Command): Command {
     .option('--data-dir <dir>', 'data dir; environments live in <dir>/runtimes unless --runtimes-dir or SWITCHYARD_RUNTIMES_DIR', '.switchyard')
     .option('--runtimes-dir <dir>', 'where the environments live (shared by data dirs that name the same one)');
 
-  common(runtimes.command('list').description('each environment, the runtimes that use it, and whether it is installed'))
+  common(runtimes.command('list').description('each environment, the runtimes that use it, whether it is installed and where'))
+    .option('-o, --output <format>', 'wide (also the pinned requirements file and what the environment holds) | json | yaml ({items: [...]})')
+    .addHelpText('after', '\nExamples:\n  switchyard runtimes list\n  switchyard runtimes list -o wide --runtimes-dir ~/.cache/switchyard/runtimes\n  switchyard runtimes list -o json | jq -r \'.items[] | select(.status == "missing") | .runtimes[]\'')
     .action((flags: Flags) => {
+      const format = parseDataFormat(flags.output, ['wide']);
       const dir = runtimesDirOf(flags);
-      for (const env of ENVIRONMENTS) {
-        const at = environmentDir(dir, env);
-        process.stdout.write(`${env.name.padEnd(10)} ${(isInstalled(at) ? 'installed' : 'missing').padEnd(10)} ${env.runtimes.join(', ')}\n           ${at}\n`);
-      }
+      const items = ENVIRONMENTS.map((env) => {
+        const path = environmentDir(dir, env);
+        return { name: env.name, status: isInstalled(path) ? 'installed' : 'missing', runtimes: env.runtimes, path, requirements: env.requirements, description: env.description };
+      });
+      if (format === 'json' || format === 'yaml') return void process.stdout.write(`${formatData({ items }, format)}\n`);
+      const wide = format === 'wide';
+      const rows = items.map((e) => [e.name, e.status, e.runtimes.join(','), e.path, ...(wide ? [e.requirements, e.description] : [])]);
+      process.stdout.write(`${alignColumns([['NAME', 'STATUS', 'RUNTIMES', 'PATH', ...(wide ? ['REQUIREMENTS', 'DESCRIPTION'] : [])], ...rows]).join('\n')}\n`);
     });
 
   common(runtimes.command('install').argument('[runtimes...]', 'runtime names (kserve-mlserver, kserve-sklearnserver, kserve-xgbserver, kserve-lgbserver, switchyard-python)'))
