@@ -6,6 +6,7 @@
 // say whether every request it took was answered.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
+import { sleep } from './sleep.ts';
 
 export interface DrainReport {
   /** Requests accepted since the listener started. */
@@ -69,12 +70,9 @@ export function drainable(server: Server): Drain {
         // stay open until the drain ends, and a request that comes on one is answered with `Connection: close`.
         const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
         if (open.size > 0) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            new Promise<void>((resolve) => (idle = resolve)),
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs))),
-          ]);
-          clearTimeout(timer);
+          const bound = new AbortController();
+          await Promise.race([new Promise<void>((resolve) => (idle = resolve)), sleep(boundMs, bound.signal)]);
+          bound.abort();
         }
         const cutOff = open.size;
         server.closeAllConnections();

@@ -4,6 +4,7 @@
 // queue drained by a few workers; when the queue is full the event is dropped
 // and counted, so a dead or slow sink never delays or fails a request.
 import { Agent, request } from 'undici';
+import { sleep } from '../core/sleep.ts';
 
 export type LoggerMode = 'all' | 'request' | 'response';
 
@@ -139,7 +140,7 @@ export class PayloadLogger {
   async close(graceMs = 1000): Promise<void> {
     this.closed = true;
     const end = Date.now() + graceMs;
-    while ((this.queue.length > 0 || this.busy > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while ((this.queue.length > 0 || this.busy > 0) && Date.now() < end) await sleep(20);
     this.counts.dropped += this.queue.length;
     this.queue.length = 0;
     await this.agent.destroy().catch(() => undefined);
