@@ -52,7 +52,7 @@ function unrequired(names: string[]) {
 }
 
 const ISVC_STATUS = ['URL', 'READY', 'PREV', 'LATEST', 'PREVROLLEDOUTREVISION', 'LATESTREADYREVISION'];
-const TP_STATUS = ['PHASE', 'STEP', 'CANARY', 'REQUESTS', 'MESSAGE'];
+const TP_STATUS = ['TARGET', 'PHASE', 'STEP', 'CANARY', 'REQUESTS', 'MESSAGE'];
 
 export const KNOWN: Known[] = [
   {
