@@ -16,9 +16,11 @@ test('the patch sets the command and its reason, and clears a stale reason', () 
 
 test('the outcome says what happened and fails when the plan did not go where the command leads', () => {
   const at = (phase: string, message = 'm') => ({ status: { phase: phase as 'Progressing', message } });
-  assert.deepEqual(commandOutcome('kill', 'p', at('Progressing'), at('RolledBack', 'kill switch: x')), { ok: true, text: 'trafficplan.switchyard.dev/p killed: phase RolledBack — kill switch: x' });
+  assert.deepEqual(commandOutcome('kill', 'p', at('Progressing'), at('Aborted', 'kill switch: x')), { ok: true, text: 'trafficplan.switchyard.dev/p killed: phase Aborted — kill switch: x' });
   assert.deepEqual(commandOutcome('rollback', 'p', at('Paused'), at('RolledBack')), { ok: true, text: 'trafficplan.switchyard.dev/p rolled back: phase RolledBack — m' });
-  assert.deepEqual(commandOutcome('kill', 'p', at('RolledBack'), at('RolledBack')), { ok: true, text: 'trafficplan.switchyard.dev/p already RolledBack — m' });
+  assert.deepEqual(commandOutcome('kill', 'p', at('Aborted'), at('Aborted')), { ok: true, text: 'trafficplan.switchyard.dev/p already Aborted — m' });
+  assert.deepEqual(commandOutcome('kill', 'p', at('RolledBack'), at('RolledBack')), { ok: true, text: 'trafficplan.switchyard.dev/p already RolledBack — m' }, 'traffic is already on the baseline');
+  assert.deepEqual(commandOutcome('kill', 'p', at('Promoted'), at('Promoted')).ok, false);
   assert.deepEqual(commandOutcome('promote', 'p', at('Aborted'), at('Aborted')), { ok: false, text: 'trafficplan.switchyard.dev/p promote had no effect: the plan had already finished (phase Aborted) — m' });
   assert.equal(commandOutcome('resume', 'p', at('Paused'), at('Progressing')).ok, true);
   assert.equal(commandOutcome('pause', 'p', at('Paused'), at('Paused')).text, 'trafficplan.switchyard.dev/p already Paused — m');
@@ -64,7 +66,7 @@ before(async () => {
         for (const [k, v] of Object.entries(patch.metadata.annotations)) if (v === null) delete p.metadata.annotations[k]; else p.metadata.annotations[k] = v;
       });
       json(200, plan);
-      if (consume) setTimeout(() => update((p) => { p.metadata.annotations = {}; p.status = { phase: 'RolledBack', message: 'kill switch: traffic moved back to the baseline regardless of gates: INC-7' }; }), 100);
+      if (consume) setTimeout(() => update((p) => { p.metadata.annotations = {}; p.status = { phase: 'Aborted', message: 'kill switch: traffic moved back to the baseline regardless of gates: INC-7' }; }), 100);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -88,7 +90,7 @@ test('kill waits until the controller consumed the command and prints the result
   consume = true;
   const r = await sy(['plan', 'kill', 'fraud-v2', '--reason', 'INC-7']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'trafficplan.switchyard.dev/fraud-v2 killed: phase RolledBack — kill switch: traffic moved back to the baseline regardless of gates: INC-7\n');
+  assert.equal(r.stdout, 'trafficplan.switchyard.dev/fraud-v2 killed: phase Aborted — kill switch: traffic moved back to the baseline regardless of gates: INC-7\n');
   assert.deepEqual(patches.at(-1), commandPatch('kill', 'INC-7'));
 });
 

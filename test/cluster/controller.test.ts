@@ -179,14 +179,14 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.equal(events('shop-v2').at(-1)!.action, 'plan/gate-failed');
   });
 
-  test('the kill command (the switchyard.dev/command annotation) rolls back at once and is consumed', async () => {
+  test('the kill command (the switchyard.dev/command annotation) aborts at once, traffic on the baseline, and is consumed', async () => {
     kubectl(['apply', '-f', '-'], isvc('fraud', 'gs://models/fraud/v1'));
     await until('KServe to roll out fraud v1', () => isvcOf('fraud').status?.components?.predictor?.latestRolledoutRevision);
     kubectl(['apply', '-f', '-'], plan('fraud-v2', 'fraud', 'gs://models/fraud/v2', [10, 50], 1_000_000));
     await until('fraud at 10 %', () => (isvcOf('fraud').spec.predictor.canaryTrafficPercent === 10 ? true : undefined), 60_000, logs);
     kubectl(['annotate', 'tp', 'fraud-v2', '-n', NS, 'switchyard.dev/command=kill', 'switchyard.dev/command-by=alice', 'switchyard.dev/command-reason=bad dashboards']);
     const done = await waitPhase('fraud-v2', ['RolledBack', 'Aborted', 'Promoted'], 30_000);
-    assert.equal(done.status.phase, 'RolledBack');
+    assert.equal(done.status.phase, 'Aborted');
     assert.equal((await reconciled('fraud')).spec.predictor.canaryTrafficPercent, 0);
     await until('the command to be consumed', () => (planOf('fraud-v2').metadata.annotations?.['switchyard.dev/command'] === undefined ? true : undefined));
     const kill = events('fraud-v2').at(-1)!;

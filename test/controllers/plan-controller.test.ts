@@ -153,7 +153,7 @@ test('kill acts at once, without a window, and names who pulled it', () =>
     clock.t = 1_000_500;
     await ctl.reconcile(await plan(store));
     const after = await plan(store);
-    assert.equal(after.status.phase, 'RolledBack');
+    assert.equal(after.status.phase, 'Aborted');
     assert.match(after.status.message, /kill switch.*pager/);
     assert.equal(after.metadata.annotations?.['switchyard.dev/command'], undefined, 'the command is consumed');
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 0);
@@ -442,7 +442,7 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     await store.update(PLANS, p, admin);
     await ctl.reconcile(await plan(store, 'ranker-bandit'));
     routes = await http();
-    assert.equal((await plan(store, 'ranker-bandit')).status.phase, 'RolledBack');
+    assert.equal((await plan(store, 'ranker-bandit')).status.phase, 'Aborted');
     assert.deepEqual(routes.map((r) => r.name), ['main'], 'the limit routes go with the bandit');
     assert.deepEqual(routes[0]!.route.map((d) => d.weight), [100, 0, 0]);
     assert.equal((await annotations())['switchyard.dev/allocation-version'], undefined, 'no allocation once it ended');

@@ -183,7 +183,7 @@ test('kill works with no observation, from Progressing, Paused or Pending; a fin
   const paused = step(spec, started(spec), { commands: [{ type: 'pause', by: 'alice' }] }, MIN).state;
   for (const s of [started(spec), paused, initialState()]) {
     const r = step(spec, s, { commands: [{ type: 'kill', by: 'sre-bob' }] }, 2 * MIN);
-    assert.equal(r.state.phase, 'RolledBack');
+    assert.equal(r.state.phase, 'Aborted', 'an operator stopped it: no verdict on the candidate');
     assert.equal(r.state.canaryPercent, 0);
     assert.equal(r.transitions[0]?.cause, 'kill');
     assert.equal(r.transitions[0]?.by, 'sre-bob');
@@ -196,7 +196,7 @@ test('kill works with no observation, from Progressing, Paused or Pending; a fin
 test('kill wins over a passing window in the same call', () => {
   const spec = plan({ phases: [{ canary: { steps: [100] } }] });
   const r = step(spec, started(spec), { commands: [{ type: 'kill' }], window: win(1) }, MIN);
-  assert.equal(r.state.phase, 'RolledBack');
+  assert.equal(r.state.phase, 'Aborted');
 });
 
 test('pause holds the step; a failure while paused still rolls back; resume continues', () => {
@@ -321,7 +321,7 @@ describe('bandit phase', () => {
     assert.deepEqual(target(spec, off.state).armWeights, before, 'no learning: the allocation stays');
     assert.equal(off.state.bandit?.learning, false);
     const killed = step(spec, off.state, { commands: [{ type: 'kill' }] }, 3 * MIN);
-    assert.equal(killed.state.phase, 'RolledBack');
+    assert.equal(killed.state.phase, 'Aborted');
     assert.deepEqual(target(spec, killed.state).armWeights, { a: 100, b: 0, c: 0 });
   });
 });

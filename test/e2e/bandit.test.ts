@@ -239,8 +239,8 @@ describe('bandit phase', { concurrency: false }, () => {
       // Kill: everything to the fallback arm at once.
       const killed = await sy('plan', 'kill', 'shop2-bandit', '-n', 'default', '--reason', 'bandit e2e');
       assert.equal(killed.code, 0, killed.stderr);
-      const done = await waitPhase<PlanStatus>('shop2-bandit', ['RolledBack'], 30_000);
-      assert.equal(done.phase, 'RolledBack');
+      const done = await waitPhase<PlanStatus>('shop2-bandit', ['Aborted'], 30_000);
+      assert.equal(done.phase, 'Aborted');
       assert.deepEqual(await weights('shop2'), { 'arm-a': 100, 'arm-b': 0, 'arm-c': 0 });
       const mark = Date.now() + 500;
       await new Promise((r) => setTimeout(r, 3000));

@@ -93,7 +93,7 @@ describe('plan status and kill against switchyard up', { concurrency: false }, (
 
     const killed = await admin(['plan', 'kill', 'iris-v2', '--token', operator, '--reason', 'e2e drill']);
     assert.equal(killed.code, 0, `${killed.stdout}${killed.stderr}`);
-    assert.equal(killed.stdout, 'trafficplan.switchyard.dev/iris-v2 killed: phase RolledBack — kill switch: traffic moved back to the baseline regardless of gates: e2e drill\n');
+    assert.equal(killed.stdout, 'trafficplan.switchyard.dev/iris-v2 killed: phase Aborted — kill switch: traffic moved back to the baseline regardless of gates: e2e drill\n');
 
     const timer = setTimeout(() => watcher.kill(), 15_000);
     assert.equal(await watchExit, 0, `watch did not end by itself:\n${watched}`);
@@ -102,12 +102,12 @@ describe('plan status and kill against switchyard up', { concurrency: false }, (
     const blocks = watched.trim().split(/\n\n(?=TrafficPlan )/);
     assert.ok(blocks.length >= 2, watched);
     assert.match(blocks[0]!, /Progressing/);
-    assert.match(blocks.at(-1)!, /^Phase: {6}RolledBack \(ended in canary step 1\/4\), candidate now at 0%$/m);
+    assert.match(blocks.at(-1)!, /^Phase: {6}Aborted \(ended in canary step 1\/4\), candidate now at 0%$/m);
 
     const isvc = JSON.parse((await admin(['get', 'isvc', 'iris', '-o', 'json'])).stdout);
     assert.equal(isvc.spec.predictor.canaryTrafficPercent, 0);
     const json = JSON.parse((await admin(['plan', 'status', 'iris-v2', '-o', 'json'])).stdout);
-    assert.equal(json.status.phase, 'RolledBack');
+    assert.equal(json.status.phase, 'Aborted');
     assert.equal(json.metadata.annotations?.['switchyard.dev/command'], undefined, 'the command was consumed');
     const audit = (await (await apiFetch(up, '/switchyard/v1/audit?limit=100000')).json()) as { items: Array<{ verb: string; actor: string; resource: string }> };
     const kill = audit.items.find((r) => r.verb === 'plan/kill' && r.resource.endsWith('/default/iris-v2'));
@@ -115,7 +115,7 @@ describe('plan status and kill against switchyard up', { concurrency: false }, (
 
     const again = await admin(['plan', 'promote', 'iris-v2']);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /promote had no effect: the plan had already finished \(phase RolledBack\)/);
+    assert.match(again.stderr, /promote had no effect: the plan had already finished \(phase Aborted\)/);
     const unknown = await admin(['plan', 'kill', 'nope']);
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr, 'Error from server (NotFound): trafficplans.switchyard.dev "nope" not found (SY_ERR_NOT_FOUND)\n');

@@ -45,7 +45,7 @@ test(`kubectl ${VERSION} annotate: refused outside the owner team and canHalt, t
   assert.equal(plan.metadata.annotations?.['switchyard.dev/command'], undefined);
 
   ok(await kubectl(VERSION, up, ['--token', oncall, ...annotate]), 'kill by sre');
-  ok(await kubectl(VERSION, up, ['wait', '--for=jsonpath={.status.phase}=RolledBack', 'tp/iris-v2', '--timeout=30s']), 'rolled back');
+  ok(await kubectl(VERSION, up, ['wait', '--for=jsonpath={.status.phase}=Aborted', 'tp/iris-v2', '--timeout=30s']), 'killed');
   const isvc = JSON.parse(ok(await kubectl(VERSION, up, ['get', 'isvc', 'iris', '-o', 'json']), 'get isvc'));
   assert.equal(isvc.spec.predictor.canaryTrafficPercent, 0);
 

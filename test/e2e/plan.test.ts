@@ -143,7 +143,7 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
       await new Promise((r) => setTimeout(r, 500));
       const started = Date.now();
       await ok(['annotate', 'tp', 'iris-d-v2', 'switchyard.dev/command=kill', 'switchyard.dev/command-reason=candidate hung', '--overwrite']);
-      const killed = await waitPhase('iris-d-v2', ['RolledBack'], 10_000);
+      const killed = await waitPhase('iris-d-v2', ['Aborted'], 10_000);
       const tookMs = Date.now() - started;
       assert.match(killed.message ?? '', /kill switch.*candidate hung/);
       assert.ok(tookMs < 5000, `kill took ${tookMs} ms`);

@@ -335,22 +335,22 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     await page.keyboard.type('pager: p99 on checkout');
     await shot(page, 'plan-kill-dialog', false);
     // Watch the plan over the API too, to time how soon the page shows what the server says.
-    const seen = await watchPhase(up, 'RolledBack');
+    const seen = await watchPhase(up, 'Aborted');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Kill plan');
     await page.keyboard.press('Enter');
     const serverAt = await seen.at;
-    await page.locator('.title-row .badge').filter({ hasText: 'RolledBack' }).waitFor({ timeout: 5000 });
+    await page.locator('.title-row .badge').filter({ hasText: 'Aborted' }).waitFor({ timeout: 5000 });
     const shownAt = Date.now();
-    assert.ok(shownAt - serverAt < 1000, `the page showed RolledBack ${shownAt - serverAt} ms after the API's watch did`);
+    assert.ok(shownAt - serverAt < 1000, `the page showed Aborted ${shownAt - serverAt} ms after the API's watch did`);
 
     const split = page.locator('.split tbody');
     await split.locator(`tr[data-revision="${status.baselineRevision}"]`).filter({ hasText: '100 %' }).waitFor();
     assert.match(await split.locator(`tr[data-revision="${status.candidateRevision}"]`).innerText(), /\b0 %/);
     const row = page.locator('table.audit tr[data-verb="plan/kill"]');
     await row.waitFor();
-    assert.match(await row.innerText(), /admin:admin[\s\S]*Progressing → RolledBack[\s\S]*pager: p99 on checkout/);
+    assert.match(await row.innerText(), /admin:admin[\s\S]*Progressing → Aborted[\s\S]*pager: p99 on checkout/);
     assert.equal(await page.getByRole('button', { name: 'Kill', exact: true }).count(), 0, 'a finished plan offers no commands');
     await shot(page, 'plan-killed');
     const isvcNow = await api<{ spec: { predictor: { canaryTrafficPercent?: number } } }>('GET', '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices/iris');

@@ -13,9 +13,12 @@ import { followPlan, PLAN_LABEL, planPath } from './plan-follow.ts';
 export type PlanCommand = (typeof PLAN_COMMANDS)[number];
 
 const PAST: Record<PlanCommand, string> = { promote: 'promoted', rollback: 'rolled back', pause: 'paused', resume: 'resumed', abort: 'aborted', kill: 'killed', 'learning-off': 'stopped learning', 'learning-on': 'learning again' };
-/** Where each command leads the plan; ending elsewhere means it had no effect. */
+/**
+ * Where each command leads the plan; ending elsewhere means it had no effect. The kill switch
+ * promises traffic on the baseline: a plan already rolled back has kept that promise.
+ */
 const LEADS_TO: Record<PlanCommand, readonly string[]> = {
-  promote: ['Promoted'], rollback: ['RolledBack'], kill: ['RolledBack'], abort: ['Aborted'], pause: ['Paused'], resume: ['Progressing', 'Pending'],
+  promote: ['Promoted'], rollback: ['RolledBack'], kill: ['Aborted', 'RolledBack'], abort: ['Aborted'], pause: ['Paused'], resume: ['Progressing', 'Pending'],
   'learning-off': ['Progressing', 'Paused'], 'learning-on': ['Progressing', 'Paused'],
 };
 const HELP: Record<PlanCommand, string> = {
@@ -24,7 +27,7 @@ const HELP: Record<PlanCommand, string> = {
   pause: 'Hold the plan at its current split; gates keep being reported',
   resume: 'Resume a paused plan; the passing-window streak starts again',
   abort: 'Stop the plan and move traffic back to the baseline, phase Aborted',
-  kill: "Kill switch: traffic back to the baseline at once, regardless of gates or a dead candidate (the plan's owner team, its canHalt groups and admins may)",
+  kill: "Kill switch: traffic back to the baseline at once, regardless of gates or a dead candidate, phase Aborted (the plan's owner team, its canHalt groups and admins may)",
   'learning-off': "Bandit: stop learning — the allocation stays where it is (assignments and rewards are still logged)",
   'learning-on': 'Bandit: learn from rewards again',
 };

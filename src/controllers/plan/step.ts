@@ -147,7 +147,7 @@ class Run {
     const why = (text: string) => (c.reason ? `${text}: ${c.reason}` : text);
     if (TERMINAL_PHASES.has(s.phase)) return;
     switch (c.type) {
-      case 'kill': return this.rollBack('RolledBack', 'kill', why('kill switch: traffic moved back to the baseline regardless of gates'), by);
+      case 'kill': return this.rollBack('Aborted', 'kill', why('kill switch: traffic moved back to the baseline regardless of gates'), by);
       case 'rollback': return this.rollBack('RolledBack', 'rollback', why('rolled back by an operator'), by);
       case 'abort': return this.rollBack('Aborted', 'abort', why('aborted by an operator'), by);
       case 'promote': return this.promote('promote', why('promoted by an operator, skipping the remaining steps'), by);

@@ -20,7 +20,7 @@ const COMMANDS: Record<Command, { label: string; description: string; danger?: b
   promote: { label: 'Promote', description: 'Promote the candidate now, skipping the remaining steps and gates: it becomes the default revision.' },
   rollback: { label: 'Roll back', description: 'Move all traffic back to the baseline now (the candidate is kept warm). The plan ends RolledBack.', danger: true },
   abort: { label: 'Abort', description: 'Stop the plan and move traffic back to the baseline. The plan ends Aborted.', danger: true },
-  kill: { label: 'Kill', description: 'Kill switch: all traffic back to the baseline at once, whatever the gates say and even if the candidate is dead or hung. The plan ends RolledBack.', danger: true },
+  kill: { label: 'Kill', description: 'Kill switch: all traffic back to the baseline at once, whatever the gates say and even if the candidate is dead or hung. The plan ends Aborted.', danger: true },
   'learning-off': { label: 'Stop learning', description: 'Hold the bandit\'s allocation where it is: rewards no longer move traffic until learning is turned on again.' },
   'learning-on': { label: 'Resume learning', description: 'Let rewards move the bandit\'s allocation again.' },
 };
