@@ -10,7 +10,7 @@ import { PAIRED_METRICS } from './gate-pairs.ts';
 import type { PairTally } from './pairs.ts';
 import { unitsPerArm } from './abtest.ts';
 import type { ProviderEvidence } from './gate-providers.ts';
-import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
+import { banditStopRule, type BanditPhaseSpec, type TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
 import { optionalDurationMs } from '../core/duration.ts';
 
 /** Beyond this many times the evidence so far, a gate is taken not to decide at the rates observed. */
@@ -188,8 +188,8 @@ export function forecastPlan(spec: Pick<TrafficPlanSpec, 'phases' | 'gates' | 'm
  * the two per arm, and zeroAfter more. The arms of a route are its destinations, which lint does
  * not read: without `arms` the count is per arm.
  */
-function banditForecast(b: NonNullable<TrafficPlanSpec['phases'][number]['bandit']>, onInferenceService: boolean, phaseIndex: number, rps: number | undefined, gates: readonly GateSpec[], alpha: GateAlpha): StepForecast {
-  const minRewards = b.stop?.minRewards ?? 100;
+function banditForecast(b: BanditPhaseSpec, onInferenceService: boolean, phaseIndex: number, rps: number | undefined, gates: readonly GateSpec[], alpha: GateAlpha): StepForecast {
+  const { minRewards } = banditStopRule(b);
   const arms = b.arms?.length ?? (onInferenceService ? 2 : undefined);
   const reward = typeof b.reward === 'object' ? b.reward : { metric: b.reward ?? 'reward', zeroAfter: undefined };
   const waitS = ('zeroAfter' in reward ? (optionalDurationMs(reward.zeroAfter) ?? 0) : 0) / 1000;

@@ -378,3 +378,10 @@ export const trafficPlanSchema = kindObject({
 export type TrafficPlan = z.infer<typeof trafficPlanSchema>;
 export type TrafficPlanSpec = z.infer<typeof trafficPlanSpec>;
 export type TrafficPlanStatus = z.infer<typeof trafficPlanStatus>;
+
+export type BanditPhaseSpec = NonNullable<TrafficPlanSpec['phases'][number]['bandit']>;
+
+/** A bandit's stopping rule with its defaults filled in: one place for the numbers the schema's descriptions promise. */
+export function banditStopRule(b: BanditPhaseSpec): { minRewards: number; probabilityBest: number; valueRemaining?: number } {
+  return { minRewards: b.stop?.minRewards ?? 100, probabilityBest: b.stop?.probabilityBest ?? 0.95, ...(b.stop?.valueRemaining !== undefined ? { valueRemaining: b.stop.valueRemaining } : {}) };
+}

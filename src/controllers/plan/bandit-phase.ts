@@ -7,12 +7,13 @@
 // mode keeps the allocation fixed while everything is still logged. It ends
 // when one arm is best with the asked probability (or the value the others
 // could still win back is small), or at maxDuration.
-import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import { banditStopRule, type BanditPhaseSpec } from '../../api/kinds/trafficplan.ts';
 import { allocation, applyLimits, ipsFromTotals, probabilityBest, valueRemaining, type ArmStats, type BanditPolicy, type IpsEstimate, type LoggedTotals } from '../../analysis/bandit.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import type { ArmRewards } from '../../store/outcomes.ts';
 
-export type BanditSpec = NonNullable<TrafficPlanSpec['phases'][number]['bandit']>;
+export type { BanditPhaseSpec as BanditSpec } from '../../api/kinds/trafficplan.ts';
+type BanditSpec = BanditPhaseSpec;
 
 /** One arm's rewards since the phase began, as the prediction log's outcome query reads them. */
 export type ArmReading = ArmRewards;
@@ -159,9 +160,9 @@ export function banditLook(b: BanditSpec, s: BanditState, readings: readonly Arm
   next.probabilityBest = pBest;
   next.valueRemaining = valueRemaining(policy, live, rand);
   const best = pBest.indexOf(Math.max(...pBest));
-  const minRewards = b.stop?.minRewards ?? 100;
-  const enough = live.every((a, i) => frozen[i] || a.pulls >= minRewards);
-  const threshold = b.stop?.probabilityBest ?? 0.95;
+  const stop = banditStopRule(b);
+  const enough = live.every((a, i) => frozen[i] || a.pulls >= stop.minRewards);
+  const threshold = stop.probabilityBest;
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const verdict = (cause: string, what: string): BanditEnd => ({
     best, promote: best !== s.fallback, cause,
@@ -170,14 +171,14 @@ export function banditLook(b: BanditSpec, s: BanditState, readings: readonly Arm
   // The best arm's gates, when it is not the fallback arm: what its promotion still waits for.
   const waiting = best !== s.fallback ? unproven[best] : undefined;
   delete next.awaiting;
-  const stopping = !hold && enough && (pBest[best]! >= threshold || (b.stop?.valueRemaining !== undefined && next.valueRemaining < b.stop.valueRemaining));
+  const stopping = !hold && enough && (pBest[best]! >= threshold || (stop.valueRemaining !== undefined && next.valueRemaining < stop.valueRemaining));
   if (stopping && waiting) {
     next.awaiting = { arm: best, why: waiting };
     if (s.awaiting?.arm !== best) notes.push(`arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)}; promoting it waits for its gates to pass: ${waiting}`);
   }
   if (stopping && !waiting && pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', 'stopping rule'), notes };
   if (stopping && !waiting) {
-    return { state: next, end: verdict('bandit-value-remaining', `the value the other arms could still win back (${next.valueRemaining.toPrecision(3)}) is below ${b.stop!.valueRemaining}`), notes };
+    return { state: next, end: verdict('bandit-value-remaining', `the value the other arms could still win back (${next.valueRemaining.toPrecision(3)}) is below ${stop.valueRemaining}`), notes };
   }
   const max = goDurationMs(b.maxDuration);
   if (max !== undefined && now - phaseStartedAt >= max) {

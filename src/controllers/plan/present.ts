@@ -3,7 +3,7 @@
 // step's progress, conditions — plus the stored state the controller
 // resumes from after a restart.
 import { optionalDurationMs as goMs } from '../../core/duration.ts';
-import type { TrafficPlanSpec, TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
+import { banditStopRule, type TrafficPlanSpec, type TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
 import type { GateForecast } from '../../analysis/forecast.ts';
 import type { GateResult } from '../../analysis/gates.ts';
 import { emptyTally, pairSummary, type PairTally } from '../../analysis/pairs.ts';
@@ -202,10 +202,9 @@ function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[]
 function experimentWaits(phase: TrafficPlanSpec['phases'][number] | undefined, s: PlanState): string | undefined {
   const b = s.bandit;
   if (phase?.bandit && b) {
-    const minRewards = phase.bandit.stop?.minRewards ?? 100;
+    const { minRewards, probabilityBest: threshold } = banditStopRule(phase.bandit);
     const short = b.arms.map((name, i) => ({ name, n: b.stats[i]!.pulls })).filter((a, i) => !b.frozen[i] && a.n < minRewards);
     if (short.length > 0) return `the stop rule waits for ${minRewards} rewards on every arm (${short.map((a) => `${a.name} has ${a.n}`).join(', ')})`;
-    const threshold = phase.bandit.stop?.probabilityBest ?? 0.95;
     const p = b.probabilityBest ?? [];
     const best = p.indexOf(Math.max(...p));
     if (best >= 0 && p[best]! < threshold) return `no arm is best with probability ${threshold} yet (${b.arms[best]} at ${round(p[best]!)})`;

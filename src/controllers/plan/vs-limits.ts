@@ -4,9 +4,9 @@
 // the allocation capped for it (held: everything to the fallback arm). The
 // routes are named after the plan so they are found, updated and removed again.
 import type { HttpRoute } from '../../api/kinds/virtualservice.ts';
-import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import type { BanditPhaseSpec } from '../../api/kinds/trafficplan.ts';
 
-type Limit = NonNullable<NonNullable<TrafficPlanSpec['phases'][number]['bandit']>['cohortLimits']>[number];
+type Limit = NonNullable<BanditPhaseSpec['cohortLimits']>[number];
 type MatchRequest = NonNullable<HttpRoute['match']>[number];
 type StringMatch = { exact?: string; prefix?: string; regex?: string };
 
