@@ -185,6 +185,11 @@ test('a plan deleted mid-step sends its traffic back to the baseline and says so
     ended.status.state.plan.phase = 'Promoted';
     await ctl.released(ended as never);
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 30);
+    // Deleted and created again under the same name before the deletion was seen: the new plan owns the split.
+    await store.create(PLANS, { ...structuredClone(last), metadata: { name: 'iris-v2', namespace: 'default' }, status: undefined } as never, admin);
+    await ctl.released(last as never);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 30, 'the old plan\'s deletion does not move the new plan\'s target');
+    assert.equal((await store.listAudit()).filter((r) => r.verb === 'plan/deleted').length, 1);
   }));
 
 test('after a restart the plan resumes at its step with its request count; no step is done twice', () =>

@@ -195,12 +195,16 @@ export class PlanController {
    * to the baseline as an abort would send it — the shadow's copies stop, a bandit's weights go to its
    * fallback arm, the candidate stays warm for rollback.keepWarm. What the watch delivered is the plan's
    * last state; without finalizers this is done when the watch says so (a controller down at that
-   * moment does not see it).
+   * moment does not see it). A plan created again under the same name by then owns the target: the
+   * old one's split is not restored over it.
    */
   async released(plan: TrafficPlan): Promise<void> {
     const stored = plan.status?.state as StoredState | undefined;
     if (!stored || TERMINAL_PHASES.has(stored.plan.phase) || stored.plan.startedAt === undefined) return;
-    const name = `${plan.metadata.namespace ?? 'default'}/${plan.metadata.name}`;
+    const namespace = plan.metadata.namespace ?? 'default';
+    const successor = await this.opts.store.get({ ...PLANS, namespace, name: plan.metadata.name });
+    if (successor && successor.metadata.uid !== plan.metadata.uid) return;
+    const name = `${namespace}/${plan.metadata.name}`;
     const result = step(plan.spec, stored.plan, { commands: [{ type: 'abort', reason: 'the plan was deleted' }] }, this.now());
     try {
       await this.targetOf(plan).apply(plan, stored.target, desiredOf(plan, result.state));
