@@ -24,14 +24,19 @@ const ISVC = { group: 'serving.kserve.io', version: 'v1beta1', plural: 'inferenc
 interface Revision { name: string; storageUri: string }
 interface ServiceState { revisions: Revision[]; rolledOut?: string; previous?: string }
 
-/** Traffic share of each revision of one InferenceService, as KServe's status.components.predictor.traffic says. */
-export type Split = Array<{ revision: Revision; percent: number }>;
+/**
+ * Traffic share of each revision of one InferenceService, as KServe's status.components.predictor.traffic says;
+ * `tag` with tag routing on (latest, prev): a tagged revision also answers on its tag host.
+ */
+export type Split = Array<{ revision: Revision; percent: number; tag?: 'latest' | 'prev' }>;
 
 /**
  * KServe's controller, as far as a TrafficPlan can see it: every new
  * storageUri is a new revision NAME-predictor-0000N (ready at once); with
  * canaryTrafficPercent the latest revision gets that share and the last
  * rolled-out one the rest; without it the latest is rolled out at 100 %.
+ * With `serving.kserve.io/enable-tag-routing: "true"` the two revisions of a
+ * split carry the tags latest and prev, as KServe names them.
  * Every canaryTrafficPercent it saw is kept, in order, per service.
  */
 export class KServeDouble {
@@ -85,7 +90,10 @@ export class KServeDouble {
       }
     }
     const rolled = s.revisions.find((r) => r.name === s.rolledOut)!;
-    const split: Split = canary === undefined || rolled === latest ? [{ revision: latest, percent: 100 }] : [{ revision: latest, percent: canary }, { revision: rolled, percent: 100 - canary }];
+    const tags = isvc.metadata.annotations?.['serving.kserve.io/enable-tag-routing'] === 'true';
+    const split: Split = canary === undefined || rolled === latest
+      ? [{ revision: latest, percent: 100 }]
+      : [{ revision: latest, percent: canary, ...(tags ? { tag: 'latest' as const } : {}) }, { revision: rolled, percent: 100 - canary, ...(tags ? { tag: 'prev' as const } : {}) }];
     this.splits.set(key, split);
     const status = {
       observedGeneration: isvc.metadata.generation,
@@ -95,7 +103,7 @@ export class KServeDouble {
         predictor: {
           latestCreatedRevision: latest.name, latestReadyRevision: latest.name, latestRolledoutRevision: s.rolledOut,
           ...(s.previous ? { previousRolledoutRevision: s.previous } : {}),
-          traffic: split.map((t, i) => ({ revisionName: t.revision.name, percent: t.percent, latestRevision: t.revision === latest, ...(split.length > 1 ? { tag: i === 0 ? 'latest' : 'prev' } : {}) })),
+          traffic: split.map((t) => ({ revisionName: t.revision.name, percent: t.percent, latestRevision: t.revision === latest, ...(t.tag ? { tag: t.tag } : {}) })),
         },
       },
     };
@@ -109,6 +117,8 @@ export class KServeDouble {
  * mesh would carry: `rps` requests a second per InferenceService, split by
  * the double's status, and per VirtualService, split by its first http
  * route's weights (read from the API server as the sidecars would). A
+ * revision tagged `latest` also gets `previewShare` of `rps` on its tag host
+ * (people trying a blue-green preview). A
  * revision whose storageUri, or a destination whose subset, contains
  * "degraded" answers 30 % with 503. Latency: every request in the 25 ms bucket.
  */
@@ -122,7 +132,7 @@ export class IstioMetrics {
   private vsTimer: NodeJS.Timeout | undefined;
   port = 0;
 
-  constructor(cp: ControlPlane, private readonly kserve: KServeDouble, private readonly rps = 600) {
+  constructor(cp: ControlPlane, private readonly kserve: KServeDouble, private readonly rps = 600, private readonly previewShare = 0.2) {
     this.vsApi = cp.kubeConfig().makeApiClient(CustomObjectsApi);
   }
 
@@ -138,8 +148,9 @@ export class IstioMetrics {
       const n = this.rps * tickMs / 1000;
       for (const [key, split] of this.kserve.splits) {
         const namespace = key.split('/')[0]!;
-        for (const { revision, percent } of split) {
-          this.add(`destination_workload_namespace="${namespace}",destination_workload="${revision.name}-deployment"`, n * percent / 100, revision.storageUri.includes('degraded'));
+        for (const { revision, percent, tag } of split) {
+          const share = percent / 100 + (tag === 'latest' ? this.previewShare : 0);
+          this.add(`destination_workload_namespace="${namespace}",destination_workload="${revision.name}-deployment"`, n * share, revision.storageUri.includes('degraded'));
         }
       }
       for (const routes of this.vsSplits) {

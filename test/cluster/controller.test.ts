@@ -143,6 +143,41 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.match(failed.note, /Progressing → RolledBack/);
   });
 
+  test('blue-green: the candidate is previewed on KServe\'s latest tag at 0 %, judged on its preview traffic, then switched at once; a degraded one never takes live traffic', async () => {
+    const blueGreen = (name: string, storageUri: string) => {
+      const p = JSON.parse(plan(name, 'credit', storageUri, [100], 150));
+      p.spec.phases = [{ blueGreen: { hold: { minRequests: 150, passingWindows: 2 } } }];
+      return JSON.stringify(p);
+    };
+    kubectl(['apply', '-f', '-'], isvc('credit', 'gs://models/credit/v1'));
+    await until('KServe to roll out credit v1', () => isvcOf('credit').status?.components?.predictor?.latestRolledoutRevision);
+
+    kubectl(['apply', '-f', '-'], blueGreen('credit-v2', 'gs://models/credit/v2-degraded'));
+    const previewed = await until('the degraded candidate on its preview tag', () => {
+      const o = isvcOf('credit');
+      return (o.status?.components?.predictor?.traffic as Obj[] | undefined)?.some((t) => t.tag === 'latest' && t.percent === 0 && t.latestRevision) ? o : undefined;
+    }, 60_000, logs);
+    assert.equal(previewed.metadata.annotations?.['serving.kserve.io/enable-tag-routing'], 'true', 'tag routing on, so the preview has its own host');
+    assert.equal(previewed.spec.predictor.canaryTrafficPercent, 0);
+    const failed = await waitPhase('credit-v2', ['Promoted', 'RolledBack', 'Aborted']);
+    assert.equal(failed.status.phase, 'RolledBack', failed.status.message);
+    assert.match(failed.status.message, /errorRate/);
+    assert.deepEqual(kserve.canaryHistory.get(`${NS}/credit`), [0], 'the degraded candidate never took live traffic');
+    assert.equal((await reconciled('credit')).status.components.predictor.latestRolledoutRevision, 'credit-predictor-00001');
+
+    kubectl(['apply', '-f', '-'], blueGreen('credit-v3', 'gs://models/credit/v3'));
+    const done = await waitPhase('credit-v3', ['Promoted', 'RolledBack', 'Aborted']);
+    assert.equal(done.status.phase, 'Promoted', done.status.message);
+    const errorRate = (done.status.gates as Obj[]).find((g) => g.metric === 'errorRate')!;
+    assert.ok(errorRate.samples.candidate >= 150, `judged on the preview's own requests: ${JSON.stringify(errorRate)}`);
+    const after = await reconciled('credit');
+    assert.equal(after.spec.predictor.canaryTrafficPercent, undefined, 'the switch removes canaryTrafficPercent');
+    assert.equal(after.spec.predictor.model.storageUri, 'gs://models/credit/v3');
+    assert.deepEqual(kserve.canaryHistory.get(`${NS}/credit`), [0, 'removed'], 'from the preview to everything in one move');
+    assert.deepEqual(after.status.components.predictor.traffic.map((t: Obj) => [t.revisionName, t.percent]), [['credit-predictor-00003', 100]]);
+    assert.deepEqual(events('credit-v3').map((e) => e.action), ['plan/started', 'plan/promoted']);
+  });
+
   test('a candidate whose answers shift (in the payload logger\'s CloudEvents, through switchyard sink) is rolled back on outputPSI', async () => {
     kubectl(['apply', '-f', '-'], isvc('spam', 'gs://models/spam/v1'));
     await until('KServe to roll out spam v1', () => isvcOf('spam').status?.components?.predictor?.latestRolledoutRevision);

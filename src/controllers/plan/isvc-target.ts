@@ -65,6 +65,7 @@ export class IsvcTarget implements PlanTarget {
       if (ps.latestRolledoutRevision === revision) return { memo, blocked: `candidate.revision ${revision} already serves all traffic: there is nothing to compare`, split: {} };
     }
     const next: TargetMemo = { ...memo };
+    if (storageUri !== undefined && !next.applied && ps.latestCreatedRevision) next.latestBeforeApply = ps.latestCreatedRevision;
     if (revision !== undefined && !next.candidateRevision && ps.latestCreatedRevision === revision) next.candidateRevision = revision;
     // The baseline is what serves before the plan touches anything.
     if (!next.baselineRevision) {
@@ -72,9 +73,10 @@ export class IsvcTarget implements PlanTarget {
       if (!base) return { memo, blocked: `InferenceService ${key.name} has no ready revision to compare against yet`, split: {} };
       next.baselineRevision = base;
     }
-    // The candidate is the revision created from the candidate's storageUri.
-    if (next.applied && !next.candidateRevision && ps.latestCreatedRevision && ps.latestCreatedRevision !== next.baselineRevision) {
-      next.candidateRevision = ps.latestCreatedRevision;
+    // The candidate is the revision created from the candidate's storageUri: one KServe created after it was written.
+    const created = ps.latestCreatedRevision;
+    if (next.applied && !next.candidateRevision && created && created !== next.baselineRevision && created !== next.latestBeforeApply) {
+      next.candidateRevision = created;
     }
     const split: Record<string, number> = {};
     for (const t of ps.traffic ?? []) if (t.revisionName) split[t.revisionName] = (split[t.revisionName] ?? 0) + (t.percent ?? 0);

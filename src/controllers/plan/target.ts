@@ -35,6 +35,12 @@ export interface TargetMemo {
   candidateRevision?: string;
   /** The candidate has been written into the target (from then on a rollback must write 0). */
   applied?: boolean;
+  /**
+   * The latest revision KServe had created before the candidate's storageUri was written. It is never the
+   * candidate: an earlier plan's rolled-back candidate stays the latest revision (still tagged `latest`,
+   * still answering its preview host) until KServe has acted on the new spec.
+   */
+  latestBeforeApply?: string;
 }
 
 export interface TargetView {
