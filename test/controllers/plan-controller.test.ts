@@ -452,3 +452,34 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     assert.deepEqual(routes[0]!.route.map((d) => d.weight), [100, 0, 0]);
     assert.equal((await annotations())['switchyard.dev/allocation-version'], undefined, 'no allocation once it ended');
   }));
+
+test('a second plan on a target another plan is moving waits, says for which, and starts once that one has ended', () =>
+  withStore(async (store) => {
+    const { clock, ctl } = await startedWithoutTraffic(store);
+    const spec = trafficPlanSpec.parse({
+      target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://models/v3' }, owner: { team: 'ml' },
+      phases: [{ canary: { steps: [30, 100] } }], gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s', maxDuration: '1h',
+    });
+    await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'iris-v3', namespace: 'default' }, spec } as KubeObject, admin);
+    // Another namespace's plan on a service of the same name is no conflict.
+    await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'iris-v3', namespace: 'other' }, spec } as KubeObject, admin);
+    await ctl.reconcile(await plan(store, 'iris-v3'));
+    const waiting = await plan(store, 'iris-v3');
+    assert.equal(waiting.status.phase, 'Pending');
+    assert.equal(waiting.status.message, 'waiting: InferenceService iris is being moved by TrafficPlan iris-v2 (Progressing); this plan starts once that one has ended');
+    let o = await isvc(store);
+    assert.deepEqual([o.spec.predictor.model.storageUri, o.spec.predictor.canaryTrafficPercent], ['pvc://models/v2', 10], 'the running plan keeps its split');
+    await ctl.reconcile((await store.get({ ...PLANS, namespace: 'other', name: 'iris-v3' })) as never);
+    assert.match(String(((await store.get({ ...PLANS, namespace: 'other', name: 'iris-v3' })) as KubeObject & { status: { message: string } }).status.message), /InferenceService other\/iris not found/, 'judged on its own, not held by the default namespace\'s plan');
+
+    const running = await plan(store);
+    running.metadata.annotations = { 'switchyard.dev/command': 'rollback' };
+    await store.update(PLANS, running, admin);
+    clock.t += 1000;
+    await ctl.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.phase, 'RolledBack');
+    await ctl.reconcile(await plan(store, 'iris-v3'));
+    assert.equal((await plan(store, 'iris-v3')).status.phase, 'Progressing');
+    o = await isvc(store);
+    assert.deepEqual([o.spec.predictor.model.storageUri, o.spec.predictor.canaryTrafficPercent], ['pvc://models/v3', 30]);
+  }));

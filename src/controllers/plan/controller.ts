@@ -16,7 +16,7 @@ import { updateWithRetry as retryUpdate } from '../../store/update-retry.ts';
 import { IsvcTarget } from './isvc-target.ts';
 import { nextWindow, observeWindow, type ObserveDeps } from './observe.ts';
 import { presentStatus, windowMsOf, type StoredState } from './present.ts';
-import { TERMINAL_PHASES, initialState, type Command, type CommandType, type PlanState, type Transition } from './state.ts';
+import { TERMINAL_PHASES, initialState, targetRef, targetText, type Command, type CommandType, type PlanState, type Transition } from './state.ts';
 import { step, type StepHooks } from './step.ts';
 import { PLAN_ACTOR, updateWithRetry, type Desired, type PlanTarget, type TargetView, type TrafficPlan } from './target.ts';
 import { VsTarget } from './vs-target.ts';
@@ -136,6 +136,16 @@ export class PlanController {
     }
   }
 
+  /** Another plan of the namespace moving the same target: started and not ended. */
+  private async holderOf(plan: TrafficPlan): Promise<TrafficPlan | undefined> {
+    const mine = targetRef(plan.spec);
+    const { items } = await this.opts.store.list(PLANS, { namespace: plan.metadata.namespace ?? 'default' });
+    return (items as unknown as TrafficPlan[]).find((other) => {
+      const s = other.status?.state as StoredState | undefined;
+      return other.metadata.uid !== plan.metadata.uid && s?.plan.startedAt !== undefined && !TERMINAL_PHASES.has(s.plan.phase) && targetRef(other.spec) === mine;
+    });
+  }
+
   private targetOf(plan: TrafficPlan): PlanTarget {
     return plan.spec.target.virtualService ? this.targets.vs : this.targets.isvc;
   }
@@ -156,8 +166,19 @@ export class PlanController {
       return;
     }
 
-    const view = await target.observe(plan, stored.target);
     const stopping = command !== undefined && command.type !== 'pause' && command.type !== 'resume';
+    // Two plans must never write one split: a plan starts only once no other plan is moving its target.
+    if (stored.plan.startedAt === undefined && !stopping) {
+      const holder = await this.holderOf(plan);
+      if (holder) {
+        const phase = (holder.status?.state as unknown as StoredState).plan.phase;
+        await this.writeStatus(plan, stored, undefined, [], now, `${targetText(plan.spec)} is being moved by TrafficPlan ${holder.metadata.name} (${phase}); this plan starts once that one has ended`);
+        if (command) await this.consumeCommand(plan, command.type);
+        return;
+      }
+    }
+
+    const view = await target.observe(plan, stored.target);
     if (view.blocked && stored.plan.phase === 'Pending' && !stopping) {
       await this.writeStatus(plan, { ...stored, target: view.memo }, view, [], now, view.blocked);
       if (command) await this.consumeCommand(plan, command.type);

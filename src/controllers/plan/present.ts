@@ -7,7 +7,7 @@ import { banditStopRule, type TrafficPlanSpec, type TrafficPlanStatus } from '..
 import type { GateForecast } from '../../analysis/forecast.ts';
 import type { GateResult } from '../../analysis/gates.ts';
 import { emptyTally, pairSummary, type PairTally } from '../../analysis/pairs.ts';
-import { TERMINAL_PHASES, holdOf, phaseKind, type PlanState, type Transition } from './state.ts';
+import { TERMINAL_PHASES, holdOf, phaseKind, targetRef, type PlanState, type Transition } from './state.ts';
 import type { TargetMemo, TargetView } from './target.ts';
 
 /** What status.state holds: the step machine's state and the target memo. */
@@ -51,10 +51,9 @@ export function presentStatus(
   const hold = holdOf(phaseSpec);
   const memo = stored.target;
   const lastW = s.lastWindowEnd !== undefined ? { from: iso(s.lastWindowEnd - windowMsOf(spec))!, to: iso(s.lastWindowEnd)!, verdict: s.lastVerdict ?? 'nodata' } : undefined;
-  const vs = spec.target.virtualService;
   const status: TrafficPlanStatus = {
     phase: s.phase,
-    target: vs ? `vs/${vs.name}${vs.route ? `:${vs.route}` : ''}` : (spec.target.inferenceService ?? ''),
+    target: targetRef(spec),
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phaseIndex: s.phaseIndex,
     currentStep: s.stepIndex,

@@ -119,6 +119,18 @@ export function phaseKind(p: Phase | undefined): string {
   return p ? (Object.keys(p).find((k) => p[k as keyof Phase] !== undefined) ?? 'unknown') : 'none';
 }
 
+/** The object (and route) a plan moves, as status.target shows it: `NAME` (InferenceService) or `vs/NAME:ROUTE`. */
+export function targetRef(spec: Pick<TrafficPlanSpec, 'target'>): string {
+  const vs = spec.target.virtualService;
+  return vs ? `vs/${vs.name}${vs.route ? `:${vs.route}` : ''}` : (spec.target.inferenceService ?? '');
+}
+
+/** The same, for a sentence: `InferenceService NAME` or `VirtualService NAME route ROUTE`. */
+export function targetText(spec: Pick<TrafficPlanSpec, 'target'>): string {
+  const vs = spec.target.virtualService;
+  return vs ? `VirtualService ${vs.name}${vs.route ? ` route ${vs.route}` : ''}` : `InferenceService ${spec.target.inferenceService ?? ''}`;
+}
+
 export function holdOf(p: Phase | undefined): Hold {
   const h = p?.canary?.hold ?? p?.blueGreen?.hold;
   return { minRequests: h?.minRequests ?? 0, passingWindows: h?.passingWindows ?? 1, minDurationMs: goDurationMs(h?.minDuration) ?? 0, minPairs: p?.shadow?.exit?.pairedRequests ?? 0 };
