@@ -112,24 +112,59 @@ function admitPlan(obj: KubeObject): Cause[] {
   return causes;
 }
 
-type PlanLike = { spec?: { cohorts?: { unit?: unknown }; phases?: Array<{ abTest?: { percent?: number } }> }; status?: { phase?: string; phaseIndex?: number } };
+type PhaseLike = { canary?: { steps?: number[] }; shadow?: { percent?: number }; abTest?: { percent?: number }; bandit?: { arms?: string[] }; blueGreen?: { preview?: { tag?: string } } } & Record<string, unknown>;
+type PlanLike = {
+  spec?: { target?: unknown; candidate?: unknown; cohorts?: { unit?: unknown }; phases?: PhaseLike[] };
+  status?: { phase?: string; phaseIndex?: number; currentStep?: number; state?: { plan?: { startedAt?: number } } };
+};
 
 /**
- * A running A/B test keeps its split and its unit key: a change that would reassign units (seed
- * 000: weak assignment breaks an A/B test) is refused, naming the field.
+ * What a running plan's position (phase and step) and evidence refer to, field by field: the target,
+ * the candidate, the phases' kinds and the traffic each moves (steps, shares, arms, preview tag).
+ * Gates, holds, exits, durations, budgets and the window may change under a running plan.
  */
-async function admitRunningExperiment(obj: KubeObject, store: Store): Promise<Cause[]> {
+function shapeOf(spec: PlanLike['spec']): Map<string, string> {
+  const out = new Map<string, string>([['spec.target', JSON.stringify(spec?.target)], ['spec.candidate', JSON.stringify(spec?.candidate)]]);
+  const phases = spec?.phases ?? [];
+  out.set('spec.phases', `${phases.length} phases`);
+  phases.forEach((p, i) => {
+    const kind = ['shadow', 'canary', 'blueGreen', 'abTest', 'bandit'].find((k) => p[k] !== undefined) ?? 'unknown';
+    out.set(`spec.phases[${i}]`, kind);
+    if (p.canary) out.set(`spec.phases[${i}].canary.steps`, JSON.stringify(p.canary.steps));
+    if (p.shadow) out.set(`spec.phases[${i}].shadow.percent`, String(p.shadow.percent));
+    if (p.abTest) out.set(`spec.phases[${i}].abTest.percent`, String(p.abTest.percent ?? 50));
+    if (p.bandit) out.set(`spec.phases[${i}].bandit.arms`, JSON.stringify(p.bandit.arms));
+    if (p.blueGreen) out.set(`spec.phases[${i}].blueGreen.preview.tag`, p.blueGreen.preview?.tag ?? 'latest');
+  });
+  return out;
+}
+
+/**
+ * A plan that has started and not ended runs on what its spec said when it started: a change to its
+ * shape (shapeOf) would leave its step, evidence and split pointing at something else — a shortened
+ * step list promoting on the evidence of a 5 % step — so it is refused, naming each field. A running
+ * A/B test also keeps its unit key (seed 000: weak assignment breaks an A/B test).
+ */
+async function admitRunningPlan(obj: KubeObject, store: Store): Promise<Cause[]> {
   const stored = (await store.get({ group: 'switchyard.dev', resource: 'trafficplans', namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name })) as PlanLike | undefined;
   const phase = stored?.status?.phase;
-  const index = stored?.status?.phaseIndex ?? 0;
-  const running = stored?.spec?.phases?.[index]?.abTest;
-  if (!stored || !running || !phase || TERMINAL_PLAN_PHASES.has(phase) || phase === 'Pending') return [];
-  const next = obj as PlanLike;
+  if (!stored || !phase || TERMINAL_PLAN_PHASES.has(phase) || stored.status?.state?.plan?.startedAt === undefined) return [];
+  const index = stored.status?.phaseIndex ?? 0;
+  const where = `${phase} in phase ${index + 1}${stored.spec?.phases?.[index]?.canary ? ` step ${(stored.status?.currentStep ?? 0) + 1}` : ''}`;
+  const why = `the plan is running (${where}) and its step, evidence and split refer to this field; abort it and apply a new plan to change it (gates, holds, exits, durations, budgets and the window may change)`;
+  const before = shapeOf(stored.spec);
+  const after = shapeOf((obj as PlanLike).spec);
   const causes: Cause[] = [];
-  const why = 'the abTest is running: this would reassign units to arms and invalidate the experiment; abort the plan and start a new one to change it';
-  const percent = (p: { percent?: number } | undefined) => p?.percent ?? 50;
-  if (percent(next.spec?.phases?.[index]?.abTest) !== percent(running)) causes.push({ field: `spec.phases[${index}].abTest.percent`, reason: 'FieldValueForbidden', message: `Forbidden: ${why}` });
-  if (JSON.stringify(next.spec?.cohorts?.unit) !== JSON.stringify(stored.spec?.cohorts?.unit)) causes.push({ field: 'spec.cohorts.unit', reason: 'FieldValueForbidden', message: `Forbidden: ${why}` });
+  for (const field of new Set([...before.keys(), ...after.keys()])) {
+    if (before.get(field) === after.get(field)) continue;
+    // A phase whose kind changed, or that came or went, is one cause, not one per field inside it.
+    const phaseField = /^spec\.phases\[\d+\]/.exec(field)?.[0];
+    if (phaseField && phaseField !== field && before.get(phaseField) !== after.get(phaseField)) continue;
+    causes.push({ field, reason: 'FieldValueForbidden', message: `Forbidden: ${why}` });
+  }
+  if (stored.spec?.phases?.[index]?.abTest && JSON.stringify((obj as PlanLike).spec?.cohorts?.unit) !== JSON.stringify(stored.spec?.cohorts?.unit)) {
+    causes.push({ field: 'spec.cohorts.unit', reason: 'FieldValueForbidden', message: 'Forbidden: the abTest is running: this would reassign units to arms and invalidate the experiment; abort the plan and start a new one to change it' });
+  }
   return causes;
 }
 
@@ -142,6 +177,6 @@ export function overriddenFindings(kindInfo: KindInfo, obj: KubeObject): string[
 /** Store-dependent validation of an object about to be created or replaced; [] when it may be stored. */
 export async function admit(kindInfo: KindInfo, obj: KubeObject, store: Store): Promise<Cause[]> {
   if (kindInfo.group === 'serving.kserve.io' && kindInfo.kind === 'InferenceGraph') return admitGraph(obj, store);
-  if (kindInfo.group === 'switchyard.dev' && kindInfo.kind === 'TrafficPlan') return [...admitPlan(obj), ...(await admitRunningExperiment(obj, store))];
+  if (kindInfo.group === 'switchyard.dev' && kindInfo.kind === 'TrafficPlan') return [...admitPlan(obj), ...(await admitRunningPlan(obj, store))];
   return [];
 }
