@@ -3,9 +3,6 @@
 // still shows the previous latest revision — after a rolled-back plan, that plan's candidate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { KubeObject, Store } from '../../src/store/types.ts';
 import { IsvcTarget } from '../../src/controllers/plan/isvc-target.ts';
@@ -17,14 +14,8 @@ const admin = { actor: { name: 'admin' } };
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'sy-isvc-target-'));
-  const store = await openSqliteStore({ path: join(dir, 'db.sqlite') });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const store = await openSqliteStore({ path: ':memory:' });
+  await fn(store).finally(() => store.close());
 }
 
 const plan = (storageUri: string): TrafficPlan => ({
