@@ -65,3 +65,30 @@ test('after a rolled-back plan, the new plan\'s candidate is the revision KServe
     assert.equal(created.candidate?.revision, 'credit-predictor-00003');
     assert.equal(created.baseline?.revision, 'credit-predictor-00001');
   }));
+
+test('a candidate revision KServe could not load (modelStatus BlockedByFailedLoad naming it) is reported failed; an older failure is not', () =>
+  withStore(async (store) => {
+    await store.create(ISVC, {
+      apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'credit', namespace: 'default' },
+      spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/credit-v1/' } } },
+    } as KubeObject, admin);
+    const rolledOut = { latestCreatedRevision: 'credit-predictor-00001', latestReadyRevision: 'credit-predictor-00001', latestRolledoutRevision: 'credit-predictor-00001' };
+    await setStatus(store, rolledOut);
+    const target = new IsvcTarget(store);
+    const p = plan('pvc://models/credit-v9/');
+    const memo = await target.apply(p, (await target.observe(p, {})).memo, { percent: 10, promoted: false, running: true });
+    const failure = (revision: string) => ({
+      transitionStatus: 'BlockedByFailedLoad',
+      lastFailureInfo: { reason: 'ModelLoadFailed', message: 'storage-initializer failed: pvc://models/credit-v9/ does not exist', modelRevisionName: revision },
+    });
+    const o = (await store.get({ ...ISVC, namespace: 'default', name: 'credit' })) as KubeObject & { status?: Obj };
+    o.status = { components: { predictor: { ...rolledOut, latestCreatedRevision: 'credit-predictor-00002' } }, modelStatus: failure('credit-predictor-00002') };
+    await store.update(ISVC, o, { ...admin, subresource: 'status' });
+    const view = await target.observe(p, memo);
+    assert.equal(view.candidate?.revision, 'credit-predictor-00002');
+    assert.equal(view.candidateFailed, 'revision credit-predictor-00002: ModelLoadFailed: storage-initializer failed: pvc://models/credit-v9/ does not exist');
+
+    o.status = { ...o.status, modelStatus: failure('credit-predictor-00001') };
+    await store.update(ISVC, { ...(await store.get({ ...ISVC, namespace: 'default', name: 'credit' }))!, status: o.status } as KubeObject, { ...admin, subresource: 'status' });
+    assert.equal((await target.observe(p, view.memo)).candidateFailed, undefined, 'another revision\'s failure is not the candidate\'s');
+  }));

@@ -193,6 +193,18 @@ test('kill works with no observation, from Progressing, Paused or Pending; a fin
   }
 });
 
+test('a candidate whose revision failed to load ends the plan at once (RolledBack, cause candidate-failed), or pauses it with automatic rollback off', () => {
+  const why = 'revision fraud-score-predictor-00002: ModelLoadFailed: storage-initializer failed';
+  const r = step(plan(), started(), { candidateFailed: why, window: win(1, side(0)) }, MIN);
+  assert.deepEqual([r.state.phase, r.state.canaryPercent, r.transitions.at(-1)?.cause], ['RolledBack', 0, 'candidate-failed']);
+  assert.equal(r.state.message, `the candidate failed: ${why}`);
+  const manual = plan({ rollback: { onGateFailure: false } });
+  const held = step(manual, started(manual), { candidateFailed: why }, MIN);
+  assert.deepEqual([held.state.phase, held.state.canaryPercent], ['Paused', 10]);
+  assert.match(held.state.message ?? '', /automatic rollback is off$/);
+  assert.deepEqual(step(manual, held.state, { candidateFailed: why }, 2 * MIN).transitions, [], 'said once');
+});
+
 test('kill wins over a passing window in the same call', () => {
   const spec = plan({ phases: [{ canary: { steps: [100] } }] });
   const r = step(spec, started(spec), { commands: [{ type: 'kill' }], window: win(1) }, MIN);

@@ -188,7 +188,7 @@ export class PlanController {
     const span = nextWindow(stored.plan, windowMsOf(plan.spec), now);
     const window = span ? await observeWindow(plan.spec, view, span, this.opts, stored.plan, now) : undefined;
     const rps = window ? (window.candidate.requests + window.baseline.requests) / ((span!.toMs - span!.fromMs) / 1000) : undefined;
-    const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
+    const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}), ...(view.candidateFailed ? { candidateFailed: view.candidateFailed } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
 
     let next: StoredState = { plan: result.state, target: view.memo, ...(stored.forecast ? { forecast: stored.forecast } : {}) };
     // How far each undecided gate is from a decision, refreshed once per judged window (a search, not free).

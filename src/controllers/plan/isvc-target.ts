@@ -34,6 +34,14 @@ function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** KServe's modelStatus when the candidate's revision failed to load: BlockedByFailedLoad, its lastFailureInfo naming that revision. */
+function candidateFailure(obj: Obj, revision: string | undefined): string | undefined {
+  const ms = obj.status?.modelStatus as { transitionStatus?: string; lastFailureInfo?: { modelRevisionName?: string; reason?: string; message?: string } } | undefined;
+  const info = ms?.lastFailureInfo;
+  if (!revision || ms?.transitionStatus !== 'BlockedByFailedLoad' || info?.modelRevisionName !== revision) return undefined;
+  return `revision ${revision}: ${info.reason ?? 'failed'}${info.message ? `: ${info.message}` : ''}`;
+}
+
 function predictorStatus(obj: Obj): PredictorStatus {
   return (obj.status?.components?.predictor ?? {}) as PredictorStatus;
 }
@@ -83,7 +91,9 @@ export class IsvcTarget implements PlanTarget {
     const ns = key.namespace;
     const baseline = { namespace: ns, service: key.name, revision: next.baselineRevision };
     const candidate = next.candidateRevision ? { namespace: ns, service: key.name, revision: next.candidateRevision } : undefined;
+    const failed = candidateFailure(obj, next.candidateRevision);
     return {
+      ...(failed ? { candidateFailed: failed } : {}),
       memo: next, split, baseline,
       ...(candidate ? { candidate } : {}),
       // A bandit on an InferenceService has two arms, as KServe splits between two revisions.

@@ -62,6 +62,8 @@ export type WindowObservation = WindowEvidence;
 export interface Observation {
   window?: WindowObservation;
   commands?: Command[];
+  /** The target says the candidate cannot serve at all (its revision failed to start or load), and why. */
+  candidateFailed?: string;
 }
 
 export interface Evidence {

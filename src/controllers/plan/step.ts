@@ -112,6 +112,13 @@ class Run {
     this.setCanary(0);
   }
 
+  /** The candidate cannot serve at all: no request will ever reach it, so there is nothing left to wait for. */
+  candidateFailed(why: string): void {
+    const reason = `the candidate failed: ${why}`;
+    if (this.spec.rollback.onGateFailure !== false) this.rollBack('RolledBack', 'candidate-failed', reason);
+    else if (this.state.phase !== 'Paused') this.move('Paused', 'candidate-failed', `${reason}; automatic rollback is off`);
+  }
+
   promote(cause: string, reason: string, by?: string): void {
     this.move('Promoted', cause, reason, by);
     if (this.state.canaryPercent !== 100) this.setCanary(100);
@@ -360,6 +367,7 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
     run.state = { ...run.state, startedAt: now };
     run.enterPhase(0, 'started');
   }
+  if (observation.candidateFailed && run.state.startedAt !== undefined && !TERMINAL_PHASES.has(run.state.phase)) run.candidateFailed(observation.candidateFailed);
   if (observation.window && !TERMINAL_PHASES.has(run.state.phase)) run.applyWindow(observation.window, options);
   if (!TERMINAL_PHASES.has(run.state.phase)) run.applyBandit(observation.window, options);
   if (!TERMINAL_PHASES.has(run.state.phase)) run.judgeExperiment();

@@ -55,6 +55,8 @@ export interface TargetView {
   arms?: Array<{ name: string; filter: SeriesFilter; fallback: boolean }>;
   /** Requests per replica-hour pricing needs replica counts. */
   replicas?: { baseline: number; candidate: number };
+  /** The candidate's revision failed to start or load (KServe: modelStatus BlockedByFailedLoad naming it), and why. */
+  candidateFailed?: string;
 }
 
 /** The split the plan state asks for. */
