@@ -21,7 +21,7 @@ export const MAX_EVIDENCE_BYTES = 192 * 1024;
 export const REPORTING_CONTROLLER = 'switchyard.dev/plan-controller';
 
 /** Causes after which traffic left the candidate for a reason other than success. */
-const WARNING_CAUSES = new Set(['gate-failed', 'candidate-failed', 'errors-exceeded', 'rollback', 'kill', 'abort', 'max-duration', 'request-budget', 'budget']);
+const WARNING_CAUSES = new Set(['gate-failed', 'candidate-failed', 'target-deleted', 'errors-exceeded', 'rollback', 'kill', 'abort', 'max-duration', 'request-budget', 'budget']);
 
 export interface EventSource {
   /** The controller's instance (pod name); Kubernetes requires one per Event. */

@@ -35,6 +35,8 @@ export type Split = Array<{ revision: Revision; percent: number; tag?: 'latest' 
  * storageUri is a new revision NAME-predictor-0000N (ready at once); with
  * canaryTrafficPercent the latest revision gets that share and the last
  * rolled-out one the rest; without it the latest is rolled out at 100 %.
+ * A storageUri containing "missing" fails to load: modelStatus says
+ * BlockedByFailedLoad with lastFailureInfo naming the revision, as KServe does.
  * With `serving.kserve.io/enable-tag-routing: "true"` the two revisions of a
  * split carry the tags latest and prev, as KServe names them.
  * Every canaryTrafficPercent it saw is kept, in order, per service.
@@ -95,7 +97,9 @@ export class KServeDouble {
       ? [{ revision: latest, percent: 100 }]
       : [{ revision: latest, percent: canary, ...(tags ? { tag: 'latest' as const } : {}) }, { revision: rolled, percent: 100 - canary, ...(tags ? { tag: 'prev' as const } : {}) }];
     this.splits.set(key, split);
+    const failed = latest.storageUri.includes('missing');
     const status = {
+      ...(failed ? { modelStatus: { transitionStatus: 'BlockedByFailedLoad', lastFailureInfo: { reason: 'ModelLoadFailed', message: `storage-initializer: ${latest.storageUri} not found`, modelRevisionName: latest.name } } } : {}),
       observedGeneration: isvc.metadata.generation,
       url: `http://${isvc.metadata.name}.${isvc.metadata.namespace}.example.com`,
       conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }],
@@ -107,7 +111,7 @@ export class KServeDouble {
         },
       },
     };
-    if (JSON.stringify(isvc.status?.components) === JSON.stringify(status.components) && isvc.status?.observedGeneration === status.observedGeneration) return;
+    if (JSON.stringify(isvc.status?.components) === JSON.stringify(status.components) && JSON.stringify(isvc.status?.modelStatus) === JSON.stringify(status.modelStatus) && isvc.status?.observedGeneration === status.observedGeneration) return;
     await this.api.replaceNamespacedCustomObjectStatus({ ...ISVC, namespace: isvc.metadata.namespace, name: isvc.metadata.name, body: { ...isvc, status } });
   }
 }

@@ -143,6 +143,18 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.match(failed.note, /Progressing → RolledBack/);
   });
 
+  test('a candidate KServe cannot load (modelStatus BlockedByFailedLoad) is rolled back at once, with KServe\'s reason', async () => {
+    kubectl(['apply', '-f', '-'], isvc('score', 'gs://models/score/v1'));
+    await until('KServe to roll out score v1', () => isvcOf('score').status?.components?.predictor?.latestRolledoutRevision);
+    kubectl(['apply', '-f', '-'], plan('score-v2', 'score', 'gs://models/score/v2-missing', [25, 50], 1_000_000));
+    const done = await waitPhase('score-v2', ['Promoted', 'RolledBack', 'Aborted'], 30_000);
+    assert.equal(done.status.phase, 'RolledBack', done.status.message);
+    assert.equal(done.status.message, 'the candidate failed: revision score-predictor-00002: ModelLoadFailed: storage-initializer: gs://models/score/v2-missing not found');
+    assert.equal((await reconciled('score')).spec.predictor.canaryTrafficPercent, 0);
+    const failed = events('score-v2').at(-1)!;
+    assert.deepEqual([failed.action, failed.type], ['plan/candidate-failed', 'Warning']);
+  });
+
   test('blue-green: the candidate is previewed on KServe\'s latest tag at 0 %, judged on its preview traffic, then switched at once; a degraded one never takes live traffic', async () => {
     const blueGreen = (name: string, storageUri: string) => {
       const p = JSON.parse(plan(name, 'credit', storageUri, [100], 150));

@@ -483,3 +483,20 @@ test('a second plan on a target another plan is moving waits, says for which, an
     o = await isvc(store);
     assert.deepEqual([o.spec.predictor.model.storageUri, o.spec.predictor.canaryTrafficPercent], ['pvc://models/v3', 30]);
   }));
+
+test('a running plan whose InferenceService is deleted ends Aborted at once, saying so, and settles without errors', () =>
+  withStore(async (store) => {
+    const { clock } = await startedWithoutTraffic(store);
+    const problems: string[] = [];
+    const logged = new PlanController({ store, readWindow: () => stats(0, 0, {}), now: () => clock.t, log: (line) => problems.push(line) });
+    await store.delete({ ...ISVC, namespace: 'default', name: 'iris' }, admin);
+    clock.t += 1000;
+    await logged.reconcile(await plan(store));
+    const p = await plan(store);
+    assert.equal(p.status.phase, 'Aborted');
+    assert.equal(p.status.message, 'InferenceService default/iris not found: it was deleted while the plan ran, so there is no split left to move');
+    assert.equal((await store.listAudit()).at(-1)?.verb, 'plan/target-deleted');
+    for (let i = 0; i < 3; i++) await logged.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.state.settled, true);
+    assert.deepEqual(problems.filter((l) => /not found/.test(l) && !/deleted while/.test(l)), []);
+  }));

@@ -188,7 +188,7 @@ export class PlanController {
     const span = nextWindow(stored.plan, windowMsOf(plan.spec), now);
     const window = span ? await observeWindow(plan.spec, view, span, this.opts, stored.plan, now) : undefined;
     const rps = window ? (window.candidate.requests + window.baseline.requests) / ((span!.toMs - span!.fromMs) / 1000) : undefined;
-    const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}), ...(view.candidateFailed ? { candidateFailed: view.candidateFailed } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
+    const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}), ...(view.candidateFailed ? { candidateFailed: view.candidateFailed } : {}), ...(view.missing ? { targetMissing: view.blocked } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
 
     let next: StoredState = { plan: result.state, target: view.memo, ...(stored.forecast ? { forecast: stored.forecast } : {}) };
     // How far each undecided gate is from a decision, refreshed once per judged window (a search, not free).
@@ -242,7 +242,11 @@ export class PlanController {
 
   /** A finished plan whose last split may not have reached the target (crash, conflict): write it. */
   private async settle(plan: TrafficPlan, stored: StoredState, target: PlanTarget): Promise<void> {
-    const memo = await target.apply(plan, stored.target, desiredOf(plan, stored.plan));
+    const memo = await target.apply(plan, stored.target, desiredOf(plan, stored.plan)).catch((err: { code?: string }) => {
+      // The target is gone (the plan ended because it was deleted): there is no split left to write.
+      if (err.code === 'SY_ERR_NOT_FOUND') return stored.target;
+      throw err;
+    });
     await this.writeStatus(plan, { ...stored, target: memo, settled: true }, undefined, [], this.now());
   }
 

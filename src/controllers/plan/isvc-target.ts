@@ -56,7 +56,7 @@ export class IsvcTarget implements PlanTarget {
   async observe(plan: TrafficPlan, memo: TargetMemo): Promise<TargetView> {
     const key = this.key(plan);
     const obj = (await this.store.get(key)) as Obj | undefined;
-    if (!obj) return { memo, blocked: `InferenceService ${key.namespace}/${key.name} not found`, split: {} };
+    if (!obj) return { memo, blocked: `InferenceService ${key.namespace}/${key.name} not found`, missing: true, split: {} };
     const ps = predictorStatus(obj);
     const { storageUri, revision } = plan.spec.candidate;
     const model = modelBlock(obj.spec);

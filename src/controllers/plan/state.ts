@@ -64,6 +64,8 @@ export interface Observation {
   commands?: Command[];
   /** The target says the candidate cannot serve at all (its revision failed to start or load), and why. */
   candidateFailed?: string;
+  /** The target object is gone (deleted): what was looked for. */
+  targetMissing?: string;
 }
 
 export interface Evidence {

@@ -367,6 +367,9 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
     run.state = { ...run.state, startedAt: now };
     run.enterPhase(0, 'started');
   }
+  if (observation.targetMissing && run.state.startedAt !== undefined && !TERMINAL_PHASES.has(run.state.phase)) {
+    run.rollBack('Aborted', 'target-deleted', `${observation.targetMissing}: it was deleted while the plan ran, so there is no split left to move`);
+  }
   if (observation.candidateFailed && run.state.startedAt !== undefined && !TERMINAL_PHASES.has(run.state.phase)) run.candidateFailed(observation.candidateFailed);
   if (observation.window && !TERMINAL_PHASES.has(run.state.phase)) run.applyWindow(observation.window, options);
   if (!TERMINAL_PHASES.has(run.state.phase)) run.applyBandit(observation.window, options);

@@ -47,6 +47,8 @@ export interface TargetView {
   memo: TargetMemo;
   /** Why the plan cannot act yet (target missing, no rolled-out revision); undefined when it can. */
   blocked?: string;
+  /** The target object does not exist (blocked says which). */
+  missing?: boolean;
   /** The split as the target shows it now: revision → percent. */
   split: Record<string, number>;
   candidate?: SeriesFilter;

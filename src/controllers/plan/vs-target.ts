@@ -92,7 +92,7 @@ export class VsTarget implements PlanTarget {
   async observe(plan: TrafficPlan, memo: VsMemo): Promise<TargetView> {
     const key = this.key(plan);
     const vs = (await this.store.get(key)) as unknown as VsObj | undefined;
-    if (!vs) return { memo, blocked: `VirtualService ${key.namespace}/${key.name} not found`, split: {} };
+    if (!vs) return { memo, blocked: `VirtualService ${key.namespace}/${key.name} not found`, missing: true, split: {} };
     const routeName = plan.spec.target.virtualService!.route;
     const found = findRoute(vs.spec, routeName);
     if (!found) return { memo, blocked: `VirtualService ${key.name} has no http route ${routeName ?? '(first)'}`, split: {} };
