@@ -92,3 +92,27 @@ test('a candidate revision KServe could not load (modelStatus BlockedByFailedLoa
     await store.update(ISVC, { ...(await store.get({ ...ISVC, namespace: 'default', name: 'credit' }))!, status: o.status } as KubeObject, { ...admin, subresource: 'status' });
     assert.equal((await target.observe(p, view.memo)).candidateFailed, undefined, 'another revision\'s failure is not the candidate\'s');
   }));
+
+test('the same storageUri tried again after a rollback is the parked revision at 0 %; what already serves everything is refused', () =>
+  withStore(async (store) => {
+    // Rolled back: KServe's spec still names the candidate, pinned at 0 %.
+    await store.create(ISVC, {
+      apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'credit', namespace: 'default' },
+      spec: { predictor: { canaryTrafficPercent: 0, model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/credit-v2/' } } },
+    } as KubeObject, admin);
+    await setStatus(store, { latestCreatedRevision: 'credit-predictor-00002', latestReadyRevision: 'credit-predictor-00002', latestRolledoutRevision: 'credit-predictor-00001' });
+    const target = new IsvcTarget(store);
+    const again = plan('pvc://models/credit-v2/');
+    const view = await target.observe(again, {});
+    assert.equal(view.blocked, undefined);
+    assert.deepEqual([view.memo.candidateRevision, view.memo.baselineRevision], ['credit-predictor-00002', 'credit-predictor-00001']);
+    await target.apply(again, view.memo, { percent: 10, promoted: false, running: true });
+    const o = (await store.get({ ...ISVC, namespace: 'default', name: 'credit' })) as KubeObject & { spec: Obj };
+    assert.deepEqual([o.spec.predictor.model.storageUri, o.spec.predictor.canaryTrafficPercent], ['pvc://models/credit-v2/', 10]);
+
+    // Promoted since: v2 serves everything, and trying it again compares nothing.
+    delete o.spec.predictor.canaryTrafficPercent;
+    await store.update(ISVC, o, admin);
+    await setStatus(store, { latestCreatedRevision: 'credit-predictor-00002', latestReadyRevision: 'credit-predictor-00002', latestRolledoutRevision: 'credit-predictor-00002' });
+    assert.match((await target.observe(again, {})).blocked ?? '', /is what InferenceService credit already serves: there is nothing to compare/);
+  }));

@@ -62,7 +62,10 @@ export class IsvcTarget implements PlanTarget {
     const model = modelBlock(obj.spec);
     if (storageUri !== undefined) {
       if (!model) return { memo, blocked: `InferenceService ${key.name} has no predictor model with a storageUri to replace`, split: {} };
-      if (!memo.applied && model.storageUri === storageUri) {
+      // After a rollback KServe's spec still names the rolled-back candidate, pinned at 0 %: its revision
+      // exists and serves nothing, so the same storageUri tried again is that revision, not the baseline.
+      const parked = obj.spec?.predictor?.canaryTrafficPercent === 0 && ps.latestCreatedRevision !== undefined && ps.latestCreatedRevision !== ps.latestRolledoutRevision;
+      if (!memo.applied && model.storageUri === storageUri && !parked) {
         return { memo, blocked: `candidate.storageUri ${storageUri} is what InferenceService ${key.name} already serves: there is nothing to compare`, split: {} };
       }
     } else if (revision !== undefined && !memo.candidateRevision) {
@@ -73,7 +76,11 @@ export class IsvcTarget implements PlanTarget {
       if (ps.latestRolledoutRevision === revision) return { memo, blocked: `candidate.revision ${revision} already serves all traffic: there is nothing to compare`, split: {} };
     }
     const next: TargetMemo = { ...memo };
-    if (storageUri !== undefined && !next.applied && ps.latestCreatedRevision) next.latestBeforeApply = ps.latestCreatedRevision;
+    if (storageUri !== undefined && !next.applied && ps.latestCreatedRevision) {
+      // The revision made from this storageUri before (parked at 0 % by a rollback) is the candidate again.
+      if (model?.storageUri === storageUri) next.candidateRevision = ps.latestCreatedRevision;
+      else next.latestBeforeApply = ps.latestCreatedRevision;
+    }
     if (revision !== undefined && !next.candidateRevision && ps.latestCreatedRevision === revision) next.candidateRevision = revision;
     // The baseline is what serves before the plan touches anything.
     if (!next.baselineRevision) {
