@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
 import { seededRandom } from '../../src/core/random.ts';
-import { banditLook, startBandit, type ArmReading, type BanditSpec } from '../../src/controllers/plan/bandit-phase.ts';
+import { banditLook, startBandit, type ArmReading } from '../../src/controllers/plan/bandit-phase.ts';
+import type { BanditPhaseSpec as BanditSpec } from '../../src/api/kinds/trafficplan.ts';
 
 const MIN = 60_000;
 function spec(b: Record<string, unknown> = {}): BanditSpec {

@@ -12,8 +12,6 @@ import { allocation, applyLimits, ipsFromTotals, probabilityBest, valueRemaining
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import type { ArmRewards } from '../../store/outcomes.ts';
 
-export type { BanditPhaseSpec as BanditSpec } from '../../api/kinds/trafficplan.ts';
-type BanditSpec = BanditPhaseSpec;
 
 /** One arm's rewards since the phase began, as the prediction log's outcome query reads them. */
 export type ArmReading = ArmRewards;
@@ -62,16 +60,16 @@ export interface BanditEnd {
 
 const HISTORY = 60;
 
-export function policyOf(b: BanditSpec): BanditPolicy {
+export function policyOf(b: BanditPhaseSpec): BanditPolicy {
   const kind = typeof b.reward === 'object' ? b.reward.kind : 'binary';
   return { algorithm: b.algorithm, reward: kind, ...(b.epsilon !== undefined ? { epsilon: b.epsilon } : {}), ...(b.epsilonDecay !== undefined ? { epsilonDecay: b.epsilonDecay } : {}) };
 }
 
-function limits(b: BanditSpec, frozen: boolean[]) {
+function limits(b: BanditPhaseSpec, frozen: boolean[]) {
   return { ...(b.minPercent !== undefined ? { min: b.minPercent / 100 } : {}), ...(b.maxPercent !== undefined ? { max: b.maxPercent / 100 } : {}), frozen };
 }
 
-export function startBandit(b: BanditSpec, arms: string[], fallback: number, now: number): BanditState {
+export function startBandit(b: BanditPhaseSpec, arms: string[], fallback: number, now: number): BanditState {
   const frozen = arms.map(() => false);
   const weights = applyLimits(arms.map(() => 1 / arms.length), limits(b, frozen));
   return {
@@ -101,7 +99,7 @@ const total = (stats: readonly ArmStats[]) => stats.reduce((a, x) => a + x.pulls
  * promoted only once its gates pass, as a canary's last step is: the reward says it
  * earns more, the gates that it is safe to serve everything.
  */
-export function banditLook(b: BanditSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number, unmatched = 0, unproven: ReadonlyArray<string | undefined> = []): { state: BanditState; end?: BanditEnd; notes: string[] } {
+export function banditLook(b: BanditPhaseSpec, s: BanditState, readings: readonly ArmReading[], armFailures: ReadonlyArray<string | undefined>, phaseStartedAt: number, now: number, rand: () => number, unmatched = 0, unproven: ReadonlyArray<string | undefined> = []): { state: BanditState; end?: BanditEnd; notes: string[] } {
   const notes: string[] = [];
   let next: BanditState = { ...s, assigned: readings.map((r) => r.assigned) };
   if (readings.some((r) => r.logged)) next.offPolicy = ipsFromTotals(readings.map((r) => r.logged ?? { n: 0, sum: 0, sumSq: 0, inverse: 0 }));

@@ -8,7 +8,7 @@
 // evidence and judge the gates (a replayed window is ignored; a failing gate
 // rolls back); abort past maxDuration; advance when the step's hold is met.
 // docs/plans.md states every rule.
-import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
+import type { BanditPhaseSpec, TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import { DEFAULT_GATE_OPTIONS, alphaShares, evaluateLook, type GateOptions, type LookVerdict } from '../../analysis/gates.ts';
 import { addWindow, newStepEvidence, withReference, type StepEvidence } from '../../analysis/step-evidence.ts';
@@ -18,11 +18,11 @@ import { emptyArm } from '../../analysis/outcomes.ts';
 import { PRIMARY_OUTCOME } from '../../analysis/gates.ts';
 import { addSides } from '../../analysis/evidence.ts';
 import { seededRandom } from '../../core/random.ts';
-import { banditLook, startBandit, type BanditSpec } from './bandit-phase.ts';
+import { banditLook, startBandit } from './bandit-phase.ts';
 
 /** What a won A/B test says while its gates are still undecided (said once, not at every look). */
 const AWAITING_GATES = 'promoting it waits for its gates to pass';
-const rewardMetric = (b: BanditSpec) => (typeof b.reward === 'object' ? b.reward.metric : (b.reward ?? 'reward'));
+const rewardMetric = (b: BanditPhaseSpec) => (typeof b.reward === 'object' ? b.reward.metric : (b.reward ?? 'reward'));
 
 type AbPhase = NonNullable<TrafficPlanSpec['phases'][number]['abTest']>;
 

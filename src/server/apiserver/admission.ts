@@ -5,13 +5,12 @@
 // into SY_ERR_INVALID.
 import type { Cause } from '../../core/errors.ts';
 import type { KindInfo } from '../../api/types.ts';
-import { TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
 import { compileCondition } from '../../gateway/graph/condition.ts';
 import { PROMETHEUS_URL_ENV } from '../../kube/prometheus.ts';
 import { checkQueryTemplate } from '../../kube/promql.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan } from '../../analysis/lint.ts';
-import { COMMAND_ANNOTATION, PLAN_COMMANDS } from '../../api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, PHASE_KINDS, PLAN_COMMANDS, TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
 
@@ -128,7 +127,7 @@ function shapeOf(spec: PlanLike['spec']): Map<string, string> {
   const phases = spec?.phases ?? [];
   out.set('spec.phases', `${phases.length} phases`);
   phases.forEach((p, i) => {
-    const kind = ['shadow', 'canary', 'blueGreen', 'abTest', 'bandit'].find((k) => p[k] !== undefined) ?? 'unknown';
+    const kind = PHASE_KINDS.find((k) => p[k] !== undefined) ?? 'unknown';
     out.set(`spec.phases[${i}]`, kind);
     if (p.canary) out.set(`spec.phases[${i}].canary.steps`, JSON.stringify(p.canary.steps));
     if (p.shadow) out.set(`spec.phases[${i}].shadow.percent`, String(p.shadow.percent));
