@@ -138,11 +138,11 @@ function gateRows(s: TrafficPlanStatus, color: boolean | undefined): string[] {
     `${g.name && g.name !== g.metric ? `${g.name} (${g.metric})` : g.metric}${g.slice ? ` [${g.slice}]` : ''}`,
     `${formatNumber(g.value)}${intervalText(g.interval ?? g.deltaInterval)}`, formatNumber(g.baseline),
     g.lastWindow ? `${formatNumber(g.lastWindow.value)}${g.lastWindow.failed ? ' FAILED' : ''}` : '-',
-    g.threshold ?? '-', g.verdict ?? '-', g.needs?.message ?? '',
+    g.threshold ?? '-', g.skipped ? 'skipped' : (g.verdict ?? '-'), g.needs?.message ?? '',
   ]);
   const lines = alignColumns([['GATE', 'STEP [INTERVAL]', 'BASELINE', 'LAST WINDOW', 'THRESHOLD', 'VERDICT', 'NEEDS'], ...rows]);
   const out = lines.map((line, i) => {
-    const verdict = i === 0 ? undefined : gates[i - 1]!.verdict;
+    const verdict = i === 0 || gates[i - 1]!.skipped ? undefined : gates[i - 1]!.verdict;
     const code = verdict ? VERDICT_COLOR[verdict] : undefined;
     return `  ${code ? paint(color, code, line) : line}`;
   });
@@ -165,6 +165,8 @@ interface ShadowStatus {
   percent: number; pairedRequests?: number; pairs: number; compared: number; agree: number; labelled: number; agreement?: number;
   candidateErrors: number; baselineErrors: number; invalid: number; incomparable: number; unpaired: number;
   byOutput?: Record<string, { compared: number; agree: number }>; confusion?: Record<string, Record<string, number>>; incomparableReason?: string;
+  /** Set once the shadow phase passed and a later phase runs: its verdict and 1-based phase number. */
+  verdict?: string; phase?: number;
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${formatNumber(Math.round(x * 10000) / 100)}%`);
@@ -172,7 +174,7 @@ const pct = (x: number | undefined) => (x === undefined ? '-' : `${formatNumber(
 /** The shadow's pairs: progress toward exit.pairedRequests, agreement, failures, and the confusion matrix (baseline label × candidate label). */
 export function shadowRows(sh: ShadowStatus): string[] {
   const lines = [
-    `Shadow:     ${sh.percent}% of requests copied to the candidate; ${sh.pairedRequests ? progressBar(sh.pairs, sh.pairedRequests, 20).replace(/\s\d+\/\d+ /, ` ${sh.pairs}/${sh.pairedRequests} pairs `) : `${sh.pairs} pairs`}`,
+    `Shadow:     ${sh.verdict ? `phase ${sh.phase ?? '?'} ${sh.verdict}: ` : ''}${sh.percent}% of requests copied to the candidate; ${sh.pairedRequests ? progressBar(sh.pairs, sh.pairedRequests, 20).replace(/\s\d+\/\d+ /, ` ${sh.pairs}/${sh.pairedRequests} pairs `) : `${sh.pairs} pairs`}`,
     `            agreement ${pct(sh.agreement)} (${sh.agree} of ${sh.labelled}), candidate failed ${sh.candidateErrors}, invalid ${sh.invalid}, baseline failed ${sh.baselineErrors}, unpaired ${sh.unpaired}${sh.incomparable ? `, NOT COMPARABLE ${sh.incomparable}: ${sh.incomparableReason ?? ''}` : ''}`,
   ];
   const outputs = Object.entries(sh.byOutput ?? {});

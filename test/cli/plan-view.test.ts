@@ -114,3 +114,18 @@ test('redrawing moves up over exactly the rows the previous block took, wrapped 
   assert.equal(redrawPrefix(block, 80), '\x1b[4F\x1b[0J');
   assert.equal(redrawPrefix(block, 80, 4), '\x1b[H\x1b[2J', 'taller than the screen: clear it instead');
 });
+
+test('a canary after a shadow shows the shadow it passed, and its paired gates as skipped', () => {
+  const plan: PlanObject = {
+    ...progressing,
+    spec: { ...spec, phases: [{ shadow: { percent: 40 } }, ...spec.phases] },
+    status: {
+      ...progressing.status, phaseIndex: 1,
+      shadow: { percent: 40, pairedRequests: 400, pairs: 412, compared: 412, agree: 400, labelled: 412, agreement: 400 / 412, candidateErrors: 0, baselineErrors: 0, invalid: 0, incomparable: 0, unpaired: 0, verdict: 'passed', phase: 1 },
+      gates: [{ metric: 'agreement', threshold: 'min 0.9', verdict: 'nodata', skipped: true, reason: 'judged only where shadow pairs exist' }],
+    },
+  } as PlanObject;
+  const text = renderPlanStatus(plan, { now: NOW });
+  assert.match(text, /^Shadow: {5}phase 1 passed: 40% of requests copied to the candidate; .* 412\/400 pairs/m);
+  assert.match(text, /^ {2}agreement\s+-\s+-\s+-\s+min 0\.9\s+skipped$/m);
+});

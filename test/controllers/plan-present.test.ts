@@ -113,3 +113,23 @@ test("status.target names what the plan moves, for kubectl get tp's TARGET colum
   const st = presentStatus(onRoute, { plan: initialState(), target: {} }, undefined, undefined, 1, [], 0);
   assert.equal(st.target, 'vs/banner:main');
 });
+
+test('after a shadow passes, the canary status keeps its verdict and pairs; paired gates show skipped and nothing waits for them', () => {
+  const s = trafficPlanSpec.parse({
+    target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' },
+    phases: [{ shadow: { percent: 30, exit: { pairedRequests: 200 } } }, { canary: { steps: [20, 100], hold: { passingWindows: 2 } } }],
+    gates: [{ metric: 'agreement', min: 0.9 }, { metric: 'errorRate', max: 0.05 }], window: '1m',
+  });
+  const pair = { baseline: { status: 200, latencyMs: 10, output: { predictions: [1] } }, candidate: { status: 200, latencyMs: 11, output: { predictions: [1] } } };
+  let state = step(s, initialState(), {}, 0).state;
+  state = step(s, state, { window: { fromMs: 0, toMs: MIN, candidate: side({ requests: 300 }), baseline: side({ requests: 1000 }), shadowPairs: Array(300).fill(pair), pairsCursor: 300 } }, MIN).state;
+  assert.equal(state.phaseIndex, 1, 'the shadow passed and the canary runs');
+  state = step(s, state, { window: { fromMs: MIN, toMs: 2 * MIN, candidate: side({ requests: 400 }), baseline: side({ requests: 1600 }) } }, 2 * MIN).state;
+  const st = presentStatus(s, { plan: state, target: {}, forecast: forecastGates(s.gates!, state.evidence!, alphaShares(s)) }, undefined, undefined, 1, [], 2 * MIN);
+  assert.deepEqual({ verdict: st.shadow?.verdict, phase: st.shadow?.phase, pairs: st.shadow?.pairs, agreement: st.shadow?.agreement }, { verdict: 'passed', phase: 1, pairs: 300, agreement: 1 });
+  const agreement = st.gates!.find((g) => g.metric === 'agreement')!;
+  assert.equal(agreement.skipped, true);
+  const d = st.conditions!.find((c) => c.type === 'Decidable')!;
+  assert.equal(st.gates!.find((g) => g.metric === 'errorRate')!.verdict, 'pass');
+  assert.deepEqual([d.status, d.reason], ['True', 'GatesDecided'], d.message);
+});

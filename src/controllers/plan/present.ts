@@ -75,7 +75,7 @@ export function presentStatus(
         baselineRequests: s.evidence.baseline.requests, ...(s.evidence.reference ? { baselineIsReference: true } : {}),
       },
     } : {}),
-    ...(phaseSpec?.shadow && s.evidence ? { shadow: shadowStatus(phaseSpec.shadow, s.evidence.pairs) } : {}),
+    ...(phaseSpec?.shadow && s.evidence ? { shadow: shadowStatus(phaseSpec.shadow, s.evidence.pairs) } : passedShadow(spec, s)),
     ...(s.experiment ? { experiment: s.experiment as unknown as { reason: string } } : {}),
     ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
     // An ended plan needs nothing more: a forecast kept from its last undecided look would say otherwise.
@@ -91,6 +91,13 @@ export function presentStatus(
 function shadowStatus(sh: NonNullable<TrafficPlanSpec['phases'][number]['shadow']>, pairs: PairTally | undefined) {
   const summary = pairSummary(pairs ?? emptyTally());
   return { percent: sh.percent, ...(sh.exit?.pairedRequests ? { pairedRequests: sh.exit.pairedRequests } : {}), ...summary };
+}
+
+/** A shadow that passed, in the phases after it: its verdict and pairs stay readable (status, report). */
+function passedShadow(spec: TrafficPlanSpec, s: PlanState) {
+  const done = s.shadowPassed;
+  const sh = done ? spec.phases[done.phaseIndex]?.shadow : undefined;
+  return done && sh ? { shadow: { ...shadowStatus(sh, done.pairs), verdict: 'passed', phase: done.phaseIndex + 1 } } : {};
 }
 
 /** The bandit as people read it: per arm its share, what it learnt, pending rewards, P(best), frozen; the mode and holds. */
@@ -162,7 +169,8 @@ function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[]
     return { type: 'Decidable', status, reason, message, lastTransitionTime: changed ? new Date(now).toISOString() : (before.lastTransitionTime ?? new Date(now).toISOString()) };
   };
   if (s.phase !== 'Progressing' && s.phase !== 'Paused') return cond('Unknown', 'NotProgressing', '');
-  const undecided = new Set(s.gates.filter((g) => g.verdict === 'inconclusive' || g.verdict === 'nodata').map((g) => g.gate));
+  // A skipped gate (a paired gate outside a shadow) decides nothing here, so nothing waits for it.
+  const undecided = new Set(s.gates.filter((g) => !g.skipped && (g.verdict === 'inconclusive' || g.verdict === 'nodata')).map((g) => g.gate));
   const pending = (forecast ?? []).filter((f) => undecided.has(f.gate) && f.moreRequests !== 0);
   if (undecided.size === 0) {
     // The gates are not all an experiment waits for: a bandit's stop rule, an A/B test's size.

@@ -6,7 +6,7 @@ import { TERMINAL_PLAN_PHASES, type PLAN_COMMANDS, type PLAN_PHASES, type Traffi
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import type { GateResult, Verdict } from '../../analysis/gates.ts';
 import type { StepEvidence, WindowEvidence } from '../../analysis/step-evidence.ts';
-import type { PairSummary } from '../../analysis/pairs.ts';
+import type { PairSummary, PairTally } from '../../analysis/pairs.ts';
 import type { AbResult } from '../../analysis/abtest.ts';
 import type { SideEvidence } from '../../analysis/evidence.ts';
 import type { BanditState } from './bandit-phase.ts';
@@ -30,6 +30,8 @@ export interface PlanState {
   evidence?: StepEvidence;
   /** Shadow phases: the last shadow answer read from the prediction log (each is read once). */
   pairsCursor?: number;
+  /** A shadow phase that passed: its pairs, kept so status and report still show its verdict in the phases after it. */
+  shadowPassed?: { phaseIndex: number; pairs: PairTally };
   /** abTest phases: the experiment's result at the last look (arms, lift, SRM, decision). */
   experiment?: AbResult;
   /** bandit phases: the allocation, what it learnt, frozen arms and holds; `result` once it ended. */

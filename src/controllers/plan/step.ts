@@ -339,7 +339,10 @@ class Run {
     if (this.phaseSpec?.blueGreen) this.setCanary(100); // the switch: preview → all live traffic
     if (s.phaseIndex + 1 < this.spec.phases.length) {
       // The shadow's verdict is its own audit record, with the pairs it judged; then the next phase starts.
-      if (this.phaseSpec?.shadow) this.move('Progressing', 'shadow-passed', `shadow passed every gate on ${pairs} pairs`);
+      if (this.phaseSpec?.shadow) {
+        this.move('Progressing', 'shadow-passed', `shadow passed every gate on ${pairs} pairs`);
+        if (s.evidence?.pairs) this.state = { ...this.state, shadowPassed: { phaseIndex: s.phaseIndex, pairs: s.evidence.pairs } };
+      }
       this.enterPhase(s.phaseIndex + 1, 'next-phase');
     }
     else if (this.phaseSpec?.shadow) {

@@ -6,6 +6,7 @@ const VERDICTS: Record<string, { symbol: string; text: string }> = {
   fail: { symbol: '✗', text: 'fail' },
   inconclusive: { symbol: '…', text: 'inconclusive' },
   nodata: { symbol: '○', text: 'no data' },
+  skipped: { symbol: '–', text: 'skipped' },
   error: { symbol: '!', text: 'error' },
 };
 

@@ -43,7 +43,7 @@ function GateCard({ gate, series, plan }: { gate: GateStatus; series: GateSeries
     <article class="gate" aria-labelledby={id} data-gate={title}>
       <header>
         <h3 id={id}>{title}</h3>
-        <VerdictBadge verdict={gate.verdict} />
+        <VerdictBadge verdict={gate.skipped ? 'skipped' : gate.verdict} />
       </header>
       <dl class="facts">
         <div><dt>Thresholds</dt><dd>{gate.threshold ?? '—'}</dd></div>

@@ -15,6 +15,8 @@ export interface ShadowStatus {
   candidateErrors?: number; baselineErrors?: number; invalid?: number; incomparable?: number; unpaired?: number; incomparableReason?: string;
   byOutput?: Record<string, { compared?: number; agree?: number }>;
   confusion?: Record<string, Record<string, number>>;
+  /** Set once the shadow phase passed and a later phase runs. */
+  verdict?: string; phase?: number;
 }
 
 function Confusion({ confusion }: { confusion: Record<string, Record<string, number>> }) {
@@ -53,6 +55,7 @@ export function ShadowPanel({ value, plan, history }: { value: unknown; plan: Pl
         <span class="meter-text">{sh.pairedRequests ? `${count(pairs)} of ${count(sh.pairedRequests)}` : count(pairs)}</span>
       </div>
       <dl class="facts">
+        {sh.verdict ? <div><dt>Verdict</dt><dd>phase {sh.phase ?? '?'} {sh.verdict}</dd></div> : null}
         <div><dt>Copied to the candidate</dt><dd>{sh.percent !== undefined ? `${sh.percent} % of requests` : '—'}</dd></div>
         <div><dt>Agreement</dt><dd>{percentOf(sh.agreement)} <span class="muted">({count(sh.agree)} of {count(sh.labelled)} labelled pairs)</span></dd></div>
         <div><dt>Disagreements</dt><dd>{sh.labelled !== undefined && sh.agree !== undefined ? count(sh.labelled - sh.agree) : '—'}</dd></div>
