@@ -34,7 +34,10 @@ export type AbDecision = 'win' | 'lose' | 'inconclusive';
 
 export interface ArmReport {
   units: number;
+  /** Feedback events of the primary metric joined to this arm (zeros included). */
   events: number;
+  /** Conversion tests: units (or requests) with a value above 0 — the rate's numerator. */
+  converted?: number;
   /** Rate (conversion) or mean/ratio per unit, with its interval (fixed-horizon or sequential, as the test). */
   value?: number;
   interval?: [number, number];
@@ -94,7 +97,7 @@ export function unitsPerArm(d: Pick<AbDesign, 'unitsPerArm' | 'baselineRate' | '
 
 function report(a: ArmOutcome, aggregate: Aggregate, interval: (m: { mean: number; variance: number; n: number }) => [number, number]): ArmReport {
   const m = armMoments(a, aggregate);
-  return { units: a.exposed, events: a.events, ...(m ? { value: m.mean, interval: interval(m) } : {}) };
+  return { units: a.exposed, events: a.events, ...(aggregate === 'conversion' ? { converted: a.converted } : {}), ...(m ? { value: m.mean, interval: interval(m) } : {}) };
 }
 
 /** The smallest α at which the sequential interval excludes 0 (1 when it does not even at α = 0.5). */

@@ -68,7 +68,8 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
 
   if (gates.length === 0) find('no-gates', 'blocking', 'spec.gates', 'No gates: nothing can stop this rollout. Add health gates (errorRate, latencyP99Ms) and output gates (outputPSI, classRateDelta, invalidOutputRate).');
   else if (!gates.some((g) => OUTPUT_METRICS.has(g.metric))) {
-    const health = gates.every((g) => HEALTH_METRICS.has(g.metric));
+    // An A/B test's primary metric judges what the model does (a business outcome), as a custom gate does.
+    const health = gates.every((g) => HEALTH_METRICS.has(g.metric)) && !phases.some((p) => p.abTest);
     find('health-only-gates', health ? 'blocking' : 'warning', 'spec.gates', 'Gates only check service health: a model can be fast, stable and wrong. Add a gate on model output, e.g. {metric: classRateDelta, max: 0.05} or {metric: outputPSI, max: 0.2}.');
   }
 

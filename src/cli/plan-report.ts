@@ -6,7 +6,7 @@
 import { alignColumns } from './table.ts';
 import { formatNumber, shadowRows, type PlanObject } from './plan-view.ts';
 
-interface Arm { units: number; events: number; value?: number; interval?: [number, number] }
+interface Arm { units: number; events: number; converted?: number; value?: number; interval?: [number, number] }
 interface Experiment {
   baseline: Arm; candidate: Arm;
   absolute?: { value: number; interval: [number, number] }; relative?: { value: number; interval: [number, number] };
@@ -27,8 +27,10 @@ export function renderPlanReport(plan: PlanObject): string {
     const agg = abSpec?.primary?.outcome?.aggregate ?? 'conversion';
     const f = agg === 'conversion' ? pct : (x: number) => formatNumber(x);
     lines.push('', `A/B test on ${abSpec?.primary?.metric ?? '?'} (${agg} per ${abSpec?.primary?.outcome?.per ?? 'unit'}, ${abSpec?.sequential ? 'sequential' : 'fixed horizon'}${ab.horizon.unitsPerArm ? `, ${ab.horizon.unitsPerArm} units per arm` : ''}):`);
-    const row = (name: string, a: Arm) => [`  ${name}`, String(a.units), String(a.events), a.value === undefined ? '-' : f(a.value), iv(a.interval, f)];
-    lines.push(...alignColumns([['  ARM', 'UNITS', 'EVENTS', agg === 'conversion' ? 'RATE' : 'VALUE', 'INTERVAL'], row('baseline', ab.baseline), row('candidate', ab.candidate)]));
+    // A conversion's numerator is the converted units, not the events: a shop may post zeros too.
+    const conv = agg === 'conversion';
+    const row = (name: string, a: Arm) => [`  ${name}`, String(a.units), String(a.events), ...(conv ? [String(a.converted ?? '-')] : []), a.value === undefined ? '-' : f(a.value), iv(a.interval, f)];
+    lines.push(...alignColumns([['  ARM', 'UNITS', 'EVENTS', ...(conv ? ['CONVERTED', 'RATE'] : ['VALUE']), 'INTERVAL'], row('baseline', ab.baseline), row('candidate', ab.candidate)]));
     if (ab.absolute) lines.push(`  lift:      ${f(ab.absolute.value)} ${iv(ab.absolute.interval, f)} absolute${ab.relative ? `, ${pct(ab.relative.value)} ${iv(ab.relative.interval, pct)} relative` : ''}`);
     if (ab.pValue !== undefined) lines.push(`  p-value:   ${ab.pValue.toPrecision(3)}${abSpec?.sequential ? ' (always valid)' : ''}`);
     const always = ab.srm.sequentialPValue !== undefined ? `, always-valid p ${ab.srm.sequentialPValue.toPrecision(3)}` : '';

@@ -29,6 +29,7 @@ test('each anti-pattern yields its finding, severity and field', () => {
     ['no end', (s) => delete s.maxDuration, 'no-end', 'blocking', 'spec.maxDuration'],
     ['no gates', (s) => (s.gates = []), 'no-gates', 'blocking', 'spec.gates'],
     ['health only', (s) => (s.gates = [{ metric: 'errorRate', max: 0.01 }, { metric: 'latencyP99Ms', max: 500, bySlice: 'tier' }]), 'health-only-gates', 'blocking', 'spec.gates'],
+    ['health only beside an A/B test, whose primary metric judges outcomes', (s) => { s.gates = [{ metric: 'errorRate', max: 0.01 }, { metric: 'latencyP99Ms', max: 500, bySlice: 'tier' }]; s.phases = [{ abTest: { primary: { metric: 'purchase' }, minRequestsPerArm: 1000 } }]; }, 'health-only-gates', 'warning', 'spec.gates'],
     ['no request budget', (s) => (s.phases[1].canary.hold = { passingWindows: 2 }), 'no-request-budget', 'blocking', 'spec.phases[1].canary.hold.minRequests'],
     ['mixed traffic', (s) => (s.cohorts = { unit: { header: 'x-user-id' } }), 'mixed-traffic', 'warning', 'spec.cohorts'],
     ['strata without slice gates', (s) => (s.gates = [{ metric: 'outputPSI', max: 0.2 }]), 'no-slice-gates', 'warning', 'spec.gates'],

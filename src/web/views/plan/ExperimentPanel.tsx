@@ -4,7 +4,7 @@
 // size; and the decision with its reason, as `switchyard plan report` prints.
 import { count, percentOf, significant } from '../../format.ts';
 
-interface Arm { units?: number; events?: number; value?: number; interval?: [number, number] }
+interface Arm { units?: number; events?: number; converted?: number; value?: number; interval?: [number, number] }
 /** status.experiment as src/analysis/abtest.ts reports it; every field read defensively. */
 export interface ExperimentStatus {
   baseline?: Arm; candidate?: Arm;
@@ -20,6 +20,8 @@ export function ExperimentPanel({ value }: { value: unknown }) {
   const e = (typeof value === 'object' && value !== null ? value : {}) as ExperimentStatus;
   const size = e.horizon?.unitsPerArm;
   const least = Math.min(e.baseline?.units ?? 0, e.candidate?.units ?? 0);
+  // Conversion tests report the converted units, the rate's numerator (events may include zeros).
+  const conversion = e.baseline?.converted !== undefined || e.candidate?.converted !== undefined;
   return (
     <div class="experiment">
       <p>{e.decision ? <strong>Decision: {e.decision}. </strong> : null}{e.reason ?? ''}</p>
@@ -34,13 +36,14 @@ export function ExperimentPanel({ value }: { value: unknown }) {
       <div class="table-wrap">
         <table>
           <caption>Arms: units, events and the primary metric with its interval</caption>
-          <thead><tr>{['arm', 'units', 'events', 'value', 'interval'].map((h) => <th key={h} scope="col">{h}</th>)}</tr></thead>
+          <thead><tr>{['arm', 'units', 'events', ...(conversion ? ['converted'] : []), 'value', 'interval'].map((h) => <th key={h} scope="col">{h}</th>)}</tr></thead>
           <tbody>
             {(['baseline', 'candidate'] as const).map((k) => (
               <tr key={k}>
                 <th scope="row">{k}</th>
                 <td class="num">{count(e[k]?.units)}</td>
                 <td class="num">{count(e[k]?.events)}</td>
+                {conversion ? <td class="num">{count(e[k]?.converted)}</td> : null}
                 <td class="num">{num(e[k]?.value)}</td>
                 <td class="num">{interval(e[k]?.interval, num)}</td>
               </tr>

@@ -1,0 +1,38 @@
+// `switchyard plan report`: what an A/B test, a shadow and a bandit report print.
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { judgeAbTest } from '../../src/analysis/abtest.ts';
+import { renderPlanReport } from '../../src/cli/plan-report.ts';
+import type { PlanObject } from '../../src/cli/plan-view.ts';
+
+test('a conversion test counts converted units apart from events: a shop that posts zeros too still reads its rate', () => {
+  // 1000 requests per arm, every one with an event (1 or 0): 200 and 260 of them converted.
+  const arm = (n: number, ones: number) => ({ exposed: n, converted: ones, sum: ones, sumSq: ones, events: n });
+  const result = judgeAbTest({ percent: 50, aggregate: 'conversion', alpha: 0.05, power: 0.8, unitsPerArm: 1000, sequential: false }, { baseline: arm(1000, 200), candidate: arm(1000, 260) });
+  assert.deepEqual([result.candidate.events, result.candidate.converted], [1000, 260]);
+  const plan: PlanObject = {
+    metadata: { name: 'ranker-v2', namespace: 'ads' },
+    spec: { phases: [{ abTest: { primary: { metric: 'click', outcome: { aggregate: 'conversion', per: 'request' } } } }] } as unknown as PlanObject['spec'],
+    status: { phase: 'Promoted', experiment: result } as unknown as PlanObject['status'],
+  };
+  const text = renderPlanReport(plan);
+  assert.match(text, /^ {2}ARM\s+UNITS\s+EVENTS\s+CONVERTED\s+RATE\s+INTERVAL$/m);
+  assert.match(text, /^ {2}candidate\s+1000\s+1000\s+260\s+26%\s+\[/m);
+});
+
+test('a mean test has no converted column', () => {
+  const arm = (n: number, mean: number) => ({ exposed: n, converted: n, sum: n * mean, sumSq: n * (mean * mean + 1), events: n });
+  const result = judgeAbTest({ percent: 50, aggregate: 'mean', alpha: 0.05, power: 0.8, unitsPerArm: 1000, sequential: false }, { baseline: arm(1000, 3), candidate: arm(1000, 3.1) });
+  const plan: PlanObject = { spec: { phases: [{ abTest: { primary: { metric: 'revenue', outcome: { aggregate: 'mean' } } } }] } as unknown as PlanObject['spec'], status: { phase: 'Progressing', experiment: result } as unknown as PlanObject['status'] };
+  assert.match(renderPlanReport(plan), /^ {2}ARM\s+UNITS\s+EVENTS\s+VALUE\s+INTERVAL$/m);
+});
+
+test('a shadow that passed before a canary is still reported once the plan ended', () => {
+  const plan: PlanObject = {
+    spec: { phases: [{ shadow: { percent: 20 } }, { canary: { steps: [50, 100] } }] } as unknown as PlanObject['spec'],
+    status: { phase: 'Promoted', shadow: { percent: 20, pairedRequests: 300, pairs: 310, compared: 310, agree: 310, labelled: 310, agreement: 1, candidateErrors: 0, baselineErrors: 0, invalid: 0, incomparable: 0, unpaired: 0, verdict: 'passed', phase: 1 } } as unknown as PlanObject['status'],
+  };
+  const text = renderPlanReport(plan);
+  assert.match(text, /^Shadow: {5}phase 1 passed: 20% of requests copied/m);
+  assert.doesNotMatch(text, /No experiment to report/);
+});
