@@ -53,6 +53,7 @@ export function renderPlanReport(plan: PlanObject): string {
     ])]));
     if (bandit.arms.some((a) => a.ips !== undefined)) {
       lines.push('', '  Off-policy estimates of each arm\'s mean reward had it served everything (from the logged propensities):');
+      if (bandit.arms.some((a) => (a.logged ?? 0) < a.rewards)) lines.push('  (LOGGED counts answers an allocation assigned, with their propensity; answers served on the route\'s own weights before the first allocation have none, so REWARDS can be higher.)');
       lines.push(...alignColumns([['  ARM', 'LOGGED', 'IPS', '± SE', 'SNIPS'], ...bandit.arms.map((a) => [
         `  ${a.name}`, String(a.logged ?? 0), formatNumber(a.ips), a.ipsSe === undefined ? '-' : formatNumber(a.ipsSe), formatNumber(a.snips),
       ])]));

@@ -36,3 +36,10 @@ test('a shadow that passed before a canary is still reported once the plan ended
   assert.match(text, /^Shadow: {5}phase 1 passed: 20% of requests copied/m);
   assert.doesNotMatch(text, /No experiment to report/);
 });
+
+test('a bandit report says why an arm has fewer logged answers than rewards', () => {
+  const arm = (name: string, rewards: number, logged: number) => ({ name, fallback: name === 'a', weight: 0.5, rewards, pending: 0, ips: 0.3, ipsSe: 0.02, snips: 0.3, logged });
+  const plan = (arms: unknown[]): PlanObject => ({ spec: { phases: [{ bandit: {} }] } as unknown as PlanObject['spec'], status: { phase: 'Progressing', bandit: { algorithm: 'thompson', version: 3, learning: true, arms } } as unknown as PlanObject['status'] });
+  assert.match(renderPlanReport(plan([arm('a', 329, 47), arm('b', 400, 400)])), /answers served on the route's own weights before the first allocation have none/);
+  assert.doesNotMatch(renderPlanReport(plan([arm('a', 300, 300), arm('b', 400, 400)])), /first allocation/);
+});
