@@ -240,6 +240,27 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.deepEqual([kill.action, kill.type, kill.metadata.annotations['switchyard.dev/actor']], ['plan/kill', 'Warning', 'alice']);
   });
 
+  test('a running plan whose steps are patched (the API server stores it) is held Paused at its step; resume waits until they are restored', async () => {
+    kubectl(['apply', '-f', '-'], isvc('payout', 'gs://models/payout/v1'));
+    await until('KServe to roll out payout v1', () => isvcOf('payout').status?.components?.predictor?.latestRolledoutRevision);
+    kubectl(['apply', '-f', '-'], plan('payout-v2', 'payout', 'gs://models/payout/v2', [10, 50], 1_000_000));
+    await until('payout at 10 %', () => (isvcOf('payout').spec.predictor.canaryTrafficPercent === 10 ? true : undefined), 60_000, logs);
+    const steps = (value: number[]) => kubectl(['patch', 'tp', 'payout-v2', '-n', NS, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/phases/0/canary/steps', value }])]);
+    steps([100]);
+    const held = await waitPhase('payout-v2', ['Paused', 'Promoted', 'RolledBack', 'Aborted'], 30_000);
+    assert.equal(held.status.phase, 'Paused', held.status.message);
+    assert.match(held.status.message, /spec\.phases\[0\]\.canary\.steps changed while the plan ran/);
+    assert.equal(isvcOf('payout').spec.predictor.canaryTrafficPercent, 10, 'not promoted on the 10 % step');
+    assert.equal(events('payout-v2').at(-1)!.action, 'plan/spec-reshaped');
+    kubectl(['annotate', 'tp', 'payout-v2', '-n', NS, 'switchyard.dev/command=resume']);
+    await until('the refused resume to be said', () => (/^not resumed/.test(planOf('payout-v2').status?.message ?? '') ? true : undefined), 30_000, logs);
+    steps([10, 50]);
+    kubectl(['annotate', '--overwrite', 'tp', 'payout-v2', '-n', NS, 'switchyard.dev/command=resume']);
+    await waitPhase('payout-v2', ['Progressing'], 30_000);
+    kubectl(['annotate', '--overwrite', 'tp', 'payout-v2', '-n', NS, 'switchyard.dev/command=abort']);
+    await waitPhase('payout-v2', ['Aborted'], 30_000);
+  });
+
   test('switchyard plan rollback speaks to the cluster\'s API server as to switchyard up\'s: the controller acts and the CLI reports it', async () => {
     kubectl(['apply', '-f', '-'], isvc('loan', 'gs://models/loan/v1'));
     await until('KServe to roll out loan v1', () => isvcOf('loan').status?.components?.predictor?.latestRolledoutRevision);

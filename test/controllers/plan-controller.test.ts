@@ -500,3 +500,40 @@ test('a running plan whose InferenceService is deleted ends Aborted at once, say
     assert.equal((await plan(store)).status.state.settled, true);
     assert.deepEqual(problems.filter((l) => /not found/.test(l) && !/deleted while/.test(l)), []);
   }));
+
+test("a running plan whose steps change under it (a cluster's API server stores the edit) is held paused, refuses resume, and goes on once restored", () =>
+  withStore(async (store) => {
+    const { clock, ctl } = await startedWithoutTraffic(store);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10);
+    // Written past admission, as on a cluster: steps [10, 50] → [100].
+    const edited = await plan(store);
+    (edited.spec as { phases: Array<{ canary: { steps: number[] } }> }).phases[0]!.canary.steps = [100];
+    await store.update(PLANS, edited, admin);
+    clock.t = 1_010_400;
+    await ctl.reconcile(await plan(store));
+    let p = await plan(store);
+    assert.equal(p.status.phase, 'Paused');
+    assert.match(p.status.message, /^spec\.phases\[0\]\.canary\.steps changed while the plan ran; .*Restore it and resume, or abort/);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10, 'the candidate keeps its 10 %: not promoted on the old step\'s evidence');
+    assert.deepEqual((await store.listAudit()).filter((r) => r.verb.startsWith('plan/')).map((r) => r.verb), ['plan/started', 'plan/spec-reshaped']);
+
+    const annotate = async (command: string) => {
+      const o = await plan(store);
+      o.metadata.annotations = { ...o.metadata.annotations, 'switchyard.dev/command': command };
+      await store.update(PLANS, o, admin);
+    };
+    await annotate('resume');
+    clock.t += 1000;
+    await ctl.reconcile(await plan(store));
+    p = await plan(store);
+    assert.equal(p.status.phase, 'Paused');
+    assert.match(p.status.message, /^not resumed: spec\.phases\[0\]\.canary\.steps changed/);
+
+    const restored = await plan(store);
+    (restored.spec as { phases: Array<{ canary: { steps: number[] } }> }).phases[0]!.canary.steps = [10, 50];
+    await store.update(PLANS, restored, admin);
+    await annotate('resume');
+    clock.t += 1000;
+    await ctl.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.phase, 'Progressing');
+  }));

@@ -381,6 +381,21 @@ test('budget.maxRequests: a plan that used up its candidate requests without a d
   assert.equal(r.state.canaryPercent, 0);
 });
 
+test('a reshaped running plan is held paused at its split: gates still judge it, and stops still work', () => {
+  const spec = plan();
+  const reshaped = ['spec.phases[0].canary.steps'];
+  const held = step(spec, started(spec), { reshaped, window: win(1) }, MIN);
+  assert.equal(held.state.phase, 'Paused');
+  assert.equal(held.transitions[0]?.cause, 'spec-reshaped');
+  assert.equal(held.state.canaryPercent, 10);
+  const failing = step(spec, held.state, { reshaped, window: win(2, side(1000, 200)) }, 2 * MIN);
+  assert.equal(failing.state.phase, 'RolledBack', 'a failing gate still rolls back a held plan');
+  const aborted = step(spec, held.state, { reshaped, commands: [{ type: 'abort', by: 'sre' }] }, 2 * MIN);
+  assert.equal(aborted.state.phase, 'Aborted');
+  assert.equal(step(spec, held.state, { reshaped, commands: [{ type: 'resume' }] }, 2 * MIN).state.phase, 'Paused');
+  assert.equal(step(spec, held.state, { commands: [{ type: 'resume' }] }, 2 * MIN).state.phase, 'Progressing', 'restored: resume goes on');
+});
+
 describe('shadow phase', () => {
   const shadowPlan = (over: Record<string, unknown> = {}) => plan({
     phases: [{ shadow: { percent: 25, exit: { pairedRequests: 500, maxDuration: '30m' } } }, { canary: { steps: [10, 100], hold: { passingWindows: 1 } } }],

@@ -7,6 +7,7 @@
 import {
   COMMAND_ANNOTATION, COMMAND_BY_ANNOTATION, COMMAND_REASON_ANNOTATION, PLAN_COMMANDS,
 } from '../../api/kinds/trafficplan.ts';
+import { planShape, shapeChanges } from '../../api/kinds/plan-shape.ts';
 import { budgetExceeded, type CostInputs } from '../../analysis/cost.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import { DEFAULT_GATE_OPTIONS, alphaShares, type GateOptions } from '../../analysis/gates.ts';
@@ -188,9 +189,12 @@ export class PlanController {
     const span = nextWindow(stored.plan, windowMsOf(plan.spec), now);
     const window = span ? await observeWindow(plan.spec, view, span, this.opts, stored.plan, now) : undefined;
     const rps = window ? (window.candidate.requests + window.baseline.requests) / ((span!.toMs - span!.fromMs) / 1000) : undefined;
-    const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}), ...(view.candidateFailed ? { candidateFailed: view.candidateFailed } : {}), ...(view.missing ? { targetMissing: view.blocked } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
+    const reshaped = stored.shape ? shapeChanges(stored.shape, planShape(plan.spec)) : [];
+    const result = step(plan.spec, stored.plan, { ...(window ? { window } : {}), ...(command ? { commands: [command] } : {}), ...(view.candidateFailed ? { candidateFailed: view.candidateFailed } : {}), ...(view.missing ? { targetMissing: view.blocked } : {}), ...(reshaped.length > 0 ? { reshaped } : {}) }, now, this.opts.gateOptions ?? DEFAULT_GATE_OPTIONS, this.budgetHook(plan, view, rps));
 
-    let next: StoredState = { plan: result.state, target: view.memo, ...(stored.forecast ? { forecast: stored.forecast } : {}) };
+    // The shape is taken when the plan starts (or, for a plan started before shapes were kept, now).
+    const shape = stored.shape ?? (result.state.startedAt !== undefined ? planShape(plan.spec) : undefined);
+    let next: StoredState = { plan: result.state, target: view.memo, ...(stored.forecast ? { forecast: stored.forecast } : {}), ...(shape ? { shape } : {}) };
     // How far each undecided gate is from a decision, refreshed once per judged window (a search, not free).
     if (window && result.state.evidence && !TERMINAL_PHASES.has(result.state.phase)) {
       next.forecast = forecastGates(plan.spec.gates ?? [], result.state.evidence, alphaShares(plan.spec), plan.spec.phases[result.state.phaseIndex]?.shadow !== undefined);

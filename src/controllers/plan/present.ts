@@ -2,6 +2,7 @@
 // status`): phase, step, live split, each gate against its threshold, the
 // step's progress, conditions — plus the stored state the controller
 // resumes from after a restart.
+import type { PlanShape } from '../../api/kinds/plan-shape.ts';
 import { optionalDurationMs as goMs } from '../../core/duration.ts';
 import { banditStopRule, type TrafficPlanSpec, type TrafficPlanStatus } from '../../api/kinds/trafficplan.ts';
 import type { GateForecast } from '../../analysis/forecast.ts';
@@ -18,6 +19,8 @@ export interface StoredState {
   settled?: boolean;
   /** Per gate, how much more evidence a decision needs (refreshed at every judged window). */
   forecast?: GateForecast[];
+  /** The spec's shape when the plan started: a running plan whose spec no longer has it is held paused. */
+  shape?: PlanShape;
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());

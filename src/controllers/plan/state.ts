@@ -68,6 +68,8 @@ export interface Observation {
   candidateFailed?: string;
   /** The target object is gone (deleted): what was looked for. */
   targetMissing?: string;
+  /** Fields of the plan's shape (planShape) that differ from what they were when it started. */
+  reshaped?: string[];
 }
 
 export interface Evidence {

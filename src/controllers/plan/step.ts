@@ -178,6 +178,13 @@ class Run {
     }
   }
 
+  /** Pauses a running plan whose shape changed, saying which fields and how to go on; a resume is refused until they are restored. */
+  holdReshaped(fields: string[], resumeAsked: boolean): void {
+    const what = `${fields.join(', ')} changed while the plan ran; its step and evidence refer to the spec as it started. Restore ${fields.length > 1 ? 'them' : 'it'} and resume, or abort and apply a new plan`;
+    if (this.state.phase !== 'Paused') return this.move('Paused', 'spec-reshaped', what);
+    if (resumeAsked) this.move('Paused', 'resume-refused', `not resumed: ${what}`);
+  }
+
   applyWindow(w: WindowObservation, options: GateOptions): void {
     const s = this.state;
     if (s.lastWindowEnd !== undefined && w.toMs <= s.lastWindowEnd) return;
@@ -365,7 +372,11 @@ export function step(spec: Spec, state: PlanState, observation: Observation, now
     run.state = { ...run.state, startedAt: now };
     run.enterPhase(0, 'started');
   }
-  for (const c of commands) run.command(c);
+  // A spec reshaped under a running plan (possible on a cluster, whose API server does not refuse it)
+  // holds it paused: its step and evidence refer to the old shape. Stops still work; resume waits.
+  const reshaped = observation.reshaped?.length && run.state.startedAt !== undefined ? observation.reshaped : undefined;
+  for (const c of commands) if (!(reshaped && c.type === 'resume')) run.command(c);
+  if (reshaped && !TERMINAL_PHASES.has(run.state.phase)) run.holdReshaped(reshaped, commands.some((c) => c.type === 'resume'));
   if (run.state.phase === 'Pending' && run.state.startedAt === undefined && commands.some((c) => c.type === 'resume')) {
     run.state = { ...run.state, startedAt: now };
     run.enterPhase(0, 'started');

@@ -10,7 +10,8 @@ import { PROMETHEUS_URL_ENV } from '../../kube/prometheus.ts';
 import { checkQueryTemplate } from '../../kube/promql.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan } from '../../analysis/lint.ts';
-import { COMMAND_ANNOTATION, PHASE_KINDS, PLAN_COMMANDS, TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, PLAN_COMMANDS, TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
+import { planShape, shapeChanges, type ShapedSpec } from '../../api/kinds/plan-shape.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
 
@@ -111,36 +112,14 @@ function admitPlan(obj: KubeObject): Cause[] {
   return causes;
 }
 
-type PhaseLike = { canary?: { steps?: number[] }; shadow?: { percent?: number }; abTest?: { percent?: number }; bandit?: { arms?: string[] }; blueGreen?: { preview?: { tag?: string } } } & Record<string, unknown>;
 type PlanLike = {
-  spec?: { target?: unknown; candidate?: unknown; cohorts?: { unit?: unknown }; phases?: PhaseLike[] };
+  spec?: ShapedSpec & { cohorts?: { unit?: unknown } };
   status?: { phase?: string; phaseIndex?: number; currentStep?: number; state?: { plan?: { startedAt?: number } } };
 };
 
 /**
- * What a running plan's position (phase and step) and evidence refer to, field by field: the target,
- * the candidate, the phases' kinds and the traffic each moves (steps, shares, arms, preview tag).
- * Gates, holds, exits, durations, budgets and the window may change under a running plan.
- */
-function shapeOf(spec: PlanLike['spec']): Map<string, string> {
-  const out = new Map<string, string>([['spec.target', JSON.stringify(spec?.target)], ['spec.candidate', JSON.stringify(spec?.candidate)]]);
-  const phases = spec?.phases ?? [];
-  out.set('spec.phases', `${phases.length} phases`);
-  phases.forEach((p, i) => {
-    const kind = PHASE_KINDS.find((k) => p[k] !== undefined) ?? 'unknown';
-    out.set(`spec.phases[${i}]`, kind);
-    if (p.canary) out.set(`spec.phases[${i}].canary.steps`, JSON.stringify(p.canary.steps));
-    if (p.shadow) out.set(`spec.phases[${i}].shadow.percent`, String(p.shadow.percent));
-    if (p.abTest) out.set(`spec.phases[${i}].abTest.percent`, String(p.abTest.percent ?? 50));
-    if (p.bandit) out.set(`spec.phases[${i}].bandit.arms`, JSON.stringify(p.bandit.arms));
-    if (p.blueGreen) out.set(`spec.phases[${i}].blueGreen.preview.tag`, p.blueGreen.preview?.tag ?? 'latest');
-  });
-  return out;
-}
-
-/**
  * A plan that has started and not ended runs on what its spec said when it started: a change to its
- * shape (shapeOf) would leave its step, evidence and split pointing at something else — a shortened
+ * shape (planShape) would leave its step, evidence and split pointing at something else — a shortened
  * step list promoting on the evidence of a 5 % step — so it is refused, naming each field. A running
  * A/B test also keeps its unit key (seed 000: weak assignment breaks an A/B test).
  */
@@ -151,16 +130,8 @@ async function admitRunningPlan(obj: KubeObject, store: Store): Promise<Cause[]>
   const index = stored.status?.phaseIndex ?? 0;
   const where = `${phase} in phase ${index + 1}${stored.spec?.phases?.[index]?.canary ? ` step ${(stored.status?.currentStep ?? 0) + 1}` : ''}`;
   const why = `the plan is running (${where}) and its step, evidence and split refer to this field; abort it and apply a new plan to change it (gates, holds, exits, durations, budgets and the window may change)`;
-  const before = shapeOf(stored.spec);
-  const after = shapeOf((obj as PlanLike).spec);
-  const causes: Cause[] = [];
-  for (const field of new Set([...before.keys(), ...after.keys()])) {
-    if (before.get(field) === after.get(field)) continue;
-    // A phase whose kind changed, or that came or went, is one cause, not one per field inside it.
-    const phaseField = /^spec\.phases\[\d+\]/.exec(field)?.[0];
-    if (phaseField && phaseField !== field && before.get(phaseField) !== after.get(phaseField)) continue;
-    causes.push({ field, reason: 'FieldValueForbidden', message: `Forbidden: ${why}` });
-  }
+  const causes: Cause[] = shapeChanges(planShape(stored.spec), planShape((obj as PlanLike).spec))
+    .map((field) => ({ field, reason: 'FieldValueForbidden', message: `Forbidden: ${why}` }));
   if (stored.spec?.phases?.[index]?.abTest && JSON.stringify((obj as PlanLike).spec?.cohorts?.unit) !== JSON.stringify(stored.spec?.cohorts?.unit)) {
     causes.push({ field: 'spec.cohorts.unit', reason: 'FieldValueForbidden', message: 'Forbidden: the abTest is running: this would reassign units to arms and invalidate the experiment; abort the plan and start a new one to change it' });
   }
