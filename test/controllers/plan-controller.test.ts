@@ -537,3 +537,32 @@ test("a running plan whose steps change under it (a cluster's API server stores 
     await ctl.reconcile(await plan(store));
     assert.equal((await plan(store)).status.phase, 'Progressing');
   }));
+
+test('a VirtualService route is one target whether a plan names it or takes the first route: the second plan waits', () =>
+  withStore(async (store) => {
+    const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
+    await store.create(VS, {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'scoring', namespace: 'default' },
+      spec: { hosts: ['scoring.example.com'], http: [{ name: 'main', route: [
+        { destination: { host: 'triton.models.internal', subset: 'v1' }, weight: 100 },
+        { destination: { host: 'triton.models.internal', subset: 'v2' }, weight: 0 },
+        { destination: { host: 'triton.models.internal', subset: 'v3' }, weight: 0 },
+      ] }] },
+    } as KubeObject, admin);
+    const planOn = async (name: string, route: string | undefined, revision: string) => store.create(PLANS, {
+      apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name, namespace: 'default' },
+      spec: trafficPlanSpec.parse({
+        target: { virtualService: { name: 'scoring', ...(route ? { route } : {}) } }, candidate: { revision }, owner: { team: 'ml' },
+        phases: [{ canary: { steps: [10, 50], hold: { minRequests: 100 } } }], gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s',
+      }),
+    } as KubeObject, admin);
+    const ctl = new PlanController({ store, now: () => 1_000_000, readWindow: () => stats(0, 0, {}) });
+    await planOn('first-route', undefined, 'v2');
+    await ctl.reconcile(await plan(store, 'first-route'));
+    assert.equal((await plan(store, 'first-route')).status.phase, 'Progressing');
+    await planOn('named-route', 'main', 'v3');
+    await ctl.reconcile(await plan(store, 'named-route'));
+    const waiting = await plan(store, 'named-route');
+    assert.equal(waiting.status.phase, 'Pending');
+    assert.match(waiting.status.message, /is being moved by TrafficPlan first-route/);
+  }));

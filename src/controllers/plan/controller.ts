@@ -87,7 +87,7 @@ function costInputs(plan: TrafficPlan, view: TargetView | undefined, observedRps
 
 export class PlanController {
   private readonly now: () => number;
-  private readonly targets: { isvc: PlanTarget; vs: PlanTarget };
+  private readonly targets: { isvc: PlanTarget; vs: VsTarget };
   private timer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
   /** One pass at a time: ticks and commands queue behind each other, so a plan is never stepped twice at once. */
@@ -139,12 +139,15 @@ export class PlanController {
 
   /** Another plan of the namespace moving the same target: started and not ended. */
   private async holderOf(plan: TrafficPlan): Promise<TrafficPlan | undefined> {
-    const mine = targetRef(plan.spec);
+    // A VirtualService route is the same target whether a plan names it or takes the first route.
+    const targetKey = (p: TrafficPlan) => (p.spec.target.virtualService ? this.targets.vs.routeKey(p) : Promise.resolve(targetRef(p.spec)));
+    const mine = await targetKey(plan);
     const { items } = await this.opts.store.list(PLANS, { namespace: plan.metadata.namespace ?? 'default' });
-    return (items as unknown as TrafficPlan[]).find((other) => {
+    for (const other of items as unknown as TrafficPlan[]) {
       const s = other.status?.state as StoredState | undefined;
-      return other.metadata.uid !== plan.metadata.uid && s?.plan.startedAt !== undefined && !TERMINAL_PHASES.has(s.plan.phase) && targetRef(other.spec) === mine;
-    });
+      if (other.metadata.uid !== plan.metadata.uid && s?.plan.startedAt !== undefined && !TERMINAL_PHASES.has(s.plan.phase) && (await targetKey(other)) === mine) return other;
+    }
+    return undefined;
   }
 
   private targetOf(plan: TrafficPlan): PlanTarget {

@@ -89,6 +89,15 @@ export class VsTarget implements PlanTarget {
     return { ...VS, namespace: plan.metadata.namespace ?? 'default', name: plan.spec.target.virtualService!.name };
   }
 
+  /** The route a plan moves, named the same whether the plan names it or takes the first: `vs/NAME:ROUTE` (`:#INDEX` when unnamed). */
+  async routeKey(plan: TrafficPlan): Promise<string> {
+    const key = this.key(plan);
+    const named = plan.spec.target.virtualService!.route;
+    const vs = (await this.store.get(key)) as unknown as VsObj | undefined;
+    const found = vs ? findRoute(vs.spec, named) : undefined;
+    return `vs/${key.name}:${found ? (found.route.name ?? `#${found.index}`) : (named ?? '#first')}`;
+  }
+
   async observe(plan: TrafficPlan, memo: VsMemo): Promise<TargetView> {
     const key = this.key(plan);
     const vs = (await this.store.get(key)) as unknown as VsObj | undefined;
