@@ -169,7 +169,7 @@ export const KINDS: KindInfo[] = [
     printerColumns: [
       { name: 'Target', type: 'string', jsonPath: '.status.target', description: 'What the plan moves traffic for: an InferenceService, or vs/NAME[:ROUTE] for a VirtualService route' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Progressing, Paused, Promoted, RolledBack or Aborted' },
-      { name: 'Step', type: 'integer', jsonPath: '.status.currentStep', description: 'Index of the current step in the current phase' },
+      { name: 'Step', type: 'string', jsonPath: '.status.step', description: 'The current phase and step, counted from 1: canary 2/3, shadow, abTest, bandit or blueGreen' },
       { name: 'Canary', type: 'integer', jsonPath: '.status.canaryPercent', description: 'Percent of traffic on the candidate' },
       { name: 'Requests', type: 'integer', jsonPath: '.status.stepRequests', description: 'Candidate requests in the current step', priority: 1 },
       { name: 'Owner', type: 'string', jsonPath: '.spec.owner.team', priority: 1 },

@@ -122,7 +122,7 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
 
     const table = kubectl(['get', 'tp', '-n', NS]);
     assert.match(table, /^NAME\s+TARGET\s+PHASE/m);
-    assert.match(table, /iris-v2\s+iris\s+Promoted/);
+    assert.match(table, /iris-v2\s+iris\s+Promoted\s+canary 2\/2\s+100\s/);
     const evs = events('iris-v2');
     assert.deepEqual(evs.map((e) => e.action), ['plan/started', 'plan/advanced', 'plan/promoted']);
     assert.ok(evs.every((e) => e.reportingInstance === 'replica-a' && e.metadata.annotations['switchyard.dev/evidence-sha256']), JSON.stringify(evs.map((e) => e.reportingInstance)));

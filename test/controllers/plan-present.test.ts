@@ -42,6 +42,7 @@ test('an undecided gate shows its interval, last window and what it needs; Decid
   // 200 candidate requests in 2 minutes: the step's own rate.
   assert.ok(Math.abs(g.needs!.seconds! - Math.ceil(g.needs!.requests! / (200 / 120))) <= 1);
   assert.deepEqual(st.evidence, { since: new Date(0).toISOString(), windows: 2, candidateRequests: 200, baselineRequests: 1800 });
+  assert.equal(st.step, 'canary 1/2', 'kubectl get tp counts steps from 1');
   const d = st.conditions!.find((c) => c.type === 'Decidable')!;
   assert.equal(d.status, 'True');
   assert.equal(d.reason, 'Estimated');
@@ -129,6 +130,7 @@ test('after a shadow passes, the canary status keeps its verdict and pairs; pair
   assert.deepEqual({ verdict: st.shadow?.verdict, phase: st.shadow?.phase, pairs: st.shadow?.pairs, agreement: st.shadow?.agreement }, { verdict: 'passed', phase: 1, pairs: 300, agreement: 1 });
   const agreement = st.gates!.find((g) => g.metric === 'agreement')!;
   assert.equal(agreement.skipped, true);
+  assert.equal(st.step, 'canary 1/2');
   const d = st.conditions!.find((c) => c.type === 'Decidable')!;
   assert.equal(st.gates!.find((g) => g.metric === 'errorRate')!.verdict, 'pass');
   assert.deepEqual([d.status, d.reason], ['True', 'GatesDecided'], d.message);

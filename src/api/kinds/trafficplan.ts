@@ -339,7 +339,10 @@ export const trafficPlanStatus = z.looseObject({
   target: z.string().optional(),
   observedGeneration: z.number().int().optional(),
   phaseIndex: z.number().int().optional(),
+  /** Index (from 0) of the step in the current phase, as Argo Rollouts' currentStepIndex. */
   currentStep: z.number().int().optional(),
+  /** The current phase and step as people count them, for `kubectl get tp`: `canary 2/3`, `shadow`, `abTest`, `bandit`, `blueGreen`. */
+  step: z.string().optional(),
   canaryPercent: z.number().optional(),
   split: z.record(z.string(), z.number()).optional(),
   stepRequests: z.number().int().optional(),

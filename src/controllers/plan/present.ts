@@ -60,6 +60,7 @@ export function presentStatus(
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phaseIndex: s.phaseIndex,
     currentStep: s.stepIndex,
+    ...(s.startedAt !== undefined ? { step: phaseSpec?.canary ? `canary ${s.stepIndex + 1}/${phaseSpec.canary.steps.length}` : phaseKind(phaseSpec) } : {}),
     ...(phaseSpec?.canary ? { steps: phaseSpec.canary.steps } : {}),
     canaryPercent: s.canaryPercent,
     split: splitOf(s, memo, view, previous),
