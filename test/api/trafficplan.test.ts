@@ -72,6 +72,7 @@ test('target is an InferenceService or a VirtualService route, not both', () => 
 test('on a VirtualService route, what only the gateway does for an InferenceService is refused by name', () => {
   const cases: Array<[string, (o: ReturnType<typeof onRoute>) => void]> = [
     ['spec.phases[0].shadow', (o) => o.spec.phases.unshift({ shadow: { percent: 20, exit: { pairedRequests: 100 } } })],
+    ['spec.phases[0].blueGreen', (o) => (o.spec.phases = [{ blueGreen: { hold: { minRequests: 100 } } }])],
     ['spec.cohorts', (o) => (o.spec.cohorts = { unit: { header: 'x-user-id' }, exclude: [{ header: 'x-synthetic' }] })],
     ['spec.gates[0].bySlice', (o) => (o.spec.gates[0].bySlice = 'tier')],
     ['spec.gates[0].outcome', (o) => (o.spec.gates[0] = { metric: 'purchase', outcome: { aggregate: 'conversion' }, minRelativeDelta: -0.02 })],
@@ -174,4 +175,14 @@ test('a shadow copies a share of the requests: percent 0 is refused, naming the 
   o.spec.gates.push({ metric: 'agreement', min: 0.98 });
   const r = validate(o);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.causes));
+});
+
+test('a blue-green preview answers on KServe\'s "latest" tag: another tag is refused, naming the field', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.phases = [{ blueGreen: { preview: { tag: 'next' }, hold: { minRequests: 100 } } }];
+  const causes = causesOf(o);
+  assert.deepEqual(causes.map((c) => [c.field, c.reason]), [['spec.phases[0].blueGreen.preview.tag', 'FieldValueNotSupported']]);
+  assert.match(causes[0]!.message, /latest-<name>-predictor/);
+  o.spec.phases = [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 100 } } }];
+  assert.ok(validate(o).ok);
 });

@@ -276,6 +276,12 @@ export const trafficPlanSpec = z.strictObject({
 }).superRefine((s, ctx) => {
   if (s.target.virtualService) refuseGatewayOnlyOnVs(s, ctx);
   s.phases.forEach((p, i) => {
+    const tag = p.blueGreen?.preview?.tag;
+    if (s.target.inferenceService && tag !== undefined && tag !== 'latest') {
+      invalid(ctx, ['phases', i, 'blueGreen', 'preview', 'tag'], tag, 'KServe\'s tag routing gives the newest revision the host latest-<name>-predictor.<namespace>.<domain> (and the previous one prev-…): the preview answers on "latest", and no other tag has a host', 'FieldValueNotSupported');
+    }
+  });
+  s.phases.forEach((p, i) => {
     if (!p.abTest) return;
     if (!s.cohorts?.unit) invalid(ctx, ['phases', i, 'abTest'], undefined, 'an abTest assigns units sticky: set cohorts.unit (e.g. {header: x-user-id})', 'FieldValueRequired');
     if (!p.abTest.primary) invalid(ctx, ['phases', i, 'abTest', 'primary'], undefined, 'an abTest declares the primary metric that decides it, e.g. {metric: purchase}', 'FieldValueRequired');
@@ -290,11 +296,13 @@ export const trafficPlanSpec = z.strictObject({
  * let a plan claim a protection it never applies, or wait for evidence that never comes.
  * (Sticky units on a route: the VirtualService's `switchyard.dev/unit-key` annotation.)
  */
-function refuseGatewayOnlyOnVs(s: { phases: Array<{ shadow?: unknown; abTest?: unknown }>; cohorts?: unknown; gates?: Array<{ bySlice?: string; outcome?: unknown }> }, ctx: RefineCtx): void {
+function refuseGatewayOnlyOnVs(s: { phases: Array<{ shadow?: unknown; abTest?: unknown; blueGreen?: unknown }>; cohorts?: unknown; gates?: Array<{ bySlice?: string; outcome?: unknown }> }, ctx: RefineCtx): void {
   const why = 'a VirtualService target only moves route weights';
   s.phases.forEach((p, i) => {
     if (p.shadow) invalid(ctx, ['phases', i, 'shadow'], undefined, `a shadow phase needs target.inferenceService: the gateway copies that service's requests to the candidate revision; ${why}`, 'FieldValueInvalid');
     if (p.abTest) invalid(ctx, ['phases', i, 'abTest'], undefined, `an abTest needs target.inferenceService: its arms are that service's baseline and candidate revisions; ${why}`, 'FieldValueInvalid');
+    // At weight 0 on the route no request reaches the candidate, so a preview would wait for evidence that never comes.
+    if (p.blueGreen) invalid(ctx, ['phases', i, 'blueGreen'], undefined, `a blueGreen phase needs target.inferenceService: its candidate is previewed at 0 % on KServe's "latest" tag host, which a VirtualService route has no equivalent of (at weight 0 no request reaches the candidate); on a route, a canary phase with steps [100] switches in one move`, 'FieldValueInvalid');
   });
   if (s.cohorts !== undefined) {
     invalid(ctx, ['cohorts'], undefined, `cohorts act on an InferenceService's split; on a route, keep units sticky with the VirtualService's switchyard.dev/unit-key annotation and give excluded or separately judged traffic a route of its own (match on the header)`, 'FieldValueInvalid');
