@@ -85,7 +85,8 @@ export interface PlanCost {
 
 type Hold = { minRequests?: number; passingWindows?: number; minDuration?: string } | undefined;
 
-function stepHours(hold: Hold, windowMs: number, candidateRps: number, decision = 0): number {
+/** Hours a step lasts: the longest of minDuration, passingWindows × window, and collecting max(minRequests, decision) candidate requests. */
+export function stepHours(hold: Hold, windowMs: number, candidateRps: number, decision = 0): number {
   const byTime = goDurationMs(hold?.minDuration) ?? 0;
   const byWindows = (hold?.passingWindows ?? 1) * windowMs;
   const requests = Math.max(hold?.minRequests ?? 0, decision);

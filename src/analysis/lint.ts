@@ -4,6 +4,7 @@
 // The input is loose on purpose: lint also explains half-written files.
 import type { TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
 import { optionalDurationMs as goDurationMs } from '../core/duration.ts';
+import { stepHours } from './cost.ts';
 import { forecastPlan, type StepForecast } from './forecast.ts';
 import { HEALTH_METRICS, OUTPUT_METRICS, alphaShares } from './gates.ts';
 import { PAIRED_METRICS } from './gate-pairs.ts';
@@ -139,6 +140,24 @@ export function blockingFindings(findings: readonly LintFinding[]): LintFinding[
   return findings.filter((f) => f.severity === 'blocking' && !f.overridden);
 }
 
+/**
+ * A canary step advances once its gates pass AND its hold is met: its requests are at least
+ * hold.minRequests (named as the slowest when they decide), and its time at least minDuration and
+ * passingWindows × window (cost.ts's stepHours). A blue/green preview gets the request floor only.
+ */
+function withHolds(spec: TrafficPlanSpec, steps: StepForecast[], rps: number | undefined): StepForecast[] {
+  const windowMs = goDurationMs(spec.window) ?? 60_000;
+  return steps.map((s) => {
+    const ph = spec.phases[s.phaseIndex];
+    const hold = ph?.canary?.hold ?? ph?.blueGreen?.hold;
+    if (!hold || s.requests === undefined) return s;
+    const floor = hold.minRequests ?? 0;
+    const out = floor > s.requests ? { ...s, requests: floor, slowest: 'hold.minRequests' } : { ...s };
+    if (ph?.canary && rps !== undefined && rps > 0) out.seconds = stepHours(hold, windowMs, (rps * s.percent) / 100, out.requests) * 3600;
+    return out;
+  });
+}
+
 /** A plan's predicted decisions: per step what its gates need, and findings where a step cannot decide in time. */
 export interface DecisionLint {
   rps?: number;
@@ -155,7 +174,7 @@ const hoursOf = (s: number) => (s < 120 ? `${Math.round(s)}s` : s < 7200 ? `${Ma
  * runs out first, or when a gate can never pass.
  */
 export function decisionLint(spec: TrafficPlanSpec, rps: number | undefined): DecisionLint {
-  const steps = forecastPlan(spec, alphaShares(spec), rps);
+  const steps = withHolds(spec, forecastPlan(spec, alphaShares(spec), rps), rps);
   const findings: LintFinding[] = [];
   const find = (id: string, field: string, message: string) => findings.push({ id, severity: 'warning', field, message });
   const named = new Set<string>();
@@ -171,7 +190,8 @@ export function decisionLint(spec: TrafficPlanSpec, rps: number | undefined): De
   const max = goDurationMs(spec.maxDuration);
   if (rps !== undefined && max !== undefined && seconds * 1000 > max) {
     const slow = [...steps].sort((a, b) => (b.seconds ?? 0) - (a.seconds ?? 0))[0]!;
-    find('undecidable-in-max-duration', 'spec.maxDuration', `At ${rps} req/s the gates need about ${hoursOf(seconds)} to pass every step, longer than maxDuration ${spec.maxDuration}: the plan would abort without a decision. The slowest is phase ${slow.phaseIndex + 1} step ${slow.stepIndex + 1} at ${slow.percent}%: ${slow.requests} candidate requests (gate ${slow.slowest}), about ${hoursOf(slow.seconds ?? 0)}. Raise maxDuration, start with a larger first step, or widen the slowest gate's threshold.`);
+    const what = slow.slowest?.startsWith('hold.') ? `its ${slow.slowest}` : `gate ${slow.slowest}`;
+    find('undecidable-in-max-duration', 'spec.maxDuration', `At ${rps} req/s the steps need about ${hoursOf(seconds)} to pass their gates and holds, longer than maxDuration ${spec.maxDuration}: the plan would abort without a decision. The slowest is phase ${slow.phaseIndex + 1} step ${slow.stepIndex + 1} at ${slow.percent}%: ${slow.requests} candidate requests (${what}), about ${hoursOf(slow.seconds ?? 0)}. Raise maxDuration, start with a larger first step, lower the hold, or widen the slowest gate's threshold.`);
   }
   const requests = steps.reduce((a, s) => a + (s.requests ?? 0), 0);
   const budget = spec.budget?.maxRequests;

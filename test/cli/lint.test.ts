@@ -69,12 +69,13 @@ test('with a rate, lint predicts per step the requests and time the gates need, 
   const d = report.plans[0]!.decisions!;
   assert.deepEqual(d.steps.map((s) => s.percent), [5, 25, 50, 100]);
   for (const s of d.steps) {
-    assert.ok(s.requests! > 200 && s.requests! < 5000, `step at ${s.percent}%: ${s.requests}`);
-    assert.ok(Math.abs(s.seconds! - s.requests! / (300 * s.percent / 100)) < 1e-6);
+    // The example's hold: minRequests 2000, passingWindows 2 of 1m, minDuration 10m.
+    assert.ok(s.requests! >= 2000 && s.requests! < 5000, `step at ${s.percent}%: ${s.requests}`);
+    assert.ok(Math.abs(s.seconds! - Math.max(600, 120, s.requests! / (300 * s.percent / 100))) < 1e-6, `step at ${s.percent}%: ${s.seconds}s`);
   }
   const text = formatPlanLint(report.plans[0]!);
-  assert.match(text, /decisions: candidate requests before every gate can pass, for a candidate equal to its baseline \(at 300 req\/s\):/);
-  assert.match(text, /^\s+1\s+1\s+5%\s+\d+\s+\w+\s+\d+s$/m);
+  assert.match(text, /decisions: candidate requests before each step can advance \(every gate passes for a candidate equal to its baseline, and the hold is met\) \(at 300 req\/s\):/);
+  assert.match(text, /^\s+1\s+1\s+5%\s+\d+\s+[\w.]+\s+\d+m$/m);
   assert.equal(report.ok, true);
   // At 1 request per second the same plan cannot decide within its 24h maxDuration.
   const slow = lintManifests(parseManifests(good.replace('maxDuration: 24h', 'maxDuration: 10m'), 'plan.yaml'), 1).plans[0]!;
@@ -83,6 +84,16 @@ test('with a rate, lint predicts per step the requests and time the gates need, 
   assert.equal(f.severity, 'warning');
   assert.equal(f.field, 'spec.maxDuration');
   assert.match(f.message, /longer than maxDuration 10m/);
+});
+
+test('a hold longer than the gates need decides the step: lint names hold.minRequests and times it, and warns against maxDuration', () => {
+  const held = good.replace('maxDuration: 24h', 'maxDuration: 1h').replace(/minRequests: \d+/, 'minRequests: 100000');
+  const d = lintManifests(parseManifests(held, 'plan.yaml'), 300).plans[0]!;
+  const first = d.decisions!.steps[0]!;
+  assert.deepEqual([first.requests, first.slowest], [100000, 'hold.minRequests']);
+  assert.ok(Math.abs(first.seconds! - 100000 / (300 * first.percent / 100)) < 1e-6);
+  const f = d.findings.find((x) => x.id === 'undecidable-in-max-duration');
+  assert.match(f?.message ?? '', /100000 candidate requests \(its hold\.minRequests\)/);
 });
 
 test('a gate no healthy candidate can pass is named', () => {

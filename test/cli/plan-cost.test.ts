@@ -59,6 +59,18 @@ test('the first step over budget.maxCostPerHour is named', () => {
   assert.match(formatCostReport(r), /budget: {5}EXCEEDED: phase 1 step 1\/4 \(canary 5%\) would cost 40\.30\/h, over budget\.maxCostPerHour 40/);
 });
 
+test('steps that need longer than maxDuration are said to end first; a plan that fits says nothing', () => {
+  const { inputs, sources } = resolveCostInputs(plan!, { rps: '0.5' });
+  const r = costReport(plan!, inputs, sources);
+  // 0.5 req/s: 2000 requests at 5 % take 22h alone, 30h in all: past the example's maxDuration 24h.
+  assert.equal(r.maxDurationFirst?.maxDuration, '24h');
+  assert.ok(r.maxDurationFirst!.stepsHours! > 24);
+  assert.match(formatCostReport(r), /^ends first: maxDuration 24h: the steps need about \d+h\S* at this rate, so the plan would end Aborted/m);
+  const fits = costReport(plan!, resolveCostInputs(plan!, {}).inputs, sources);
+  assert.equal(fits.maxDurationFirst, undefined);
+  assert.doesNotMatch(formatCostReport(fits), /ends first/);
+});
+
 test('phases without an end are unbounded, in text and as null in JSON', () => {
   const file = join(dir, 'ab.yaml');
   writeFileSync(file, `apiVersion: switchyard.dev/v1alpha1

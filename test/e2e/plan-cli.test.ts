@@ -29,7 +29,7 @@ describe('lint and plan cost work offline', () => {
     assert.match(bad.stdout, /=> 5 blocking, 1 warning: apply refuses this plan/);
     const good = await sy(['lint', GOOD]);
     assert.equal(good.code, 0, good.stderr);
-    assert.match(good.stdout, /iris-v2\.yaml: TrafficPlan iris-v2 \(namespace quickstart\)\n {2}decisions: candidate requests before every gate can pass[^\n]*\(at 50 req\/s\):\n[\s\S]*\n {2}=> 0 blocking, 0 warnings: ok to apply/);
+    assert.match(good.stdout, /iris-v2\.yaml: TrafficPlan iris-v2 \(namespace quickstart\)\n {2}decisions: candidate requests before each step can advance[^\n]*\(at 50 req\/s\):\n[\s\S]*\n {2}=> 0 blocking, 0 warnings: ok to apply/);
     const json = JSON.parse((await sy(['lint', BAD, GOOD, '-o', 'json'])).stdout);
     assert.deepEqual(json.plans.map((p: { name: string; ok: boolean }) => [p.name, p.ok]), [['fraud-v2', false], ['iris-v2', true]]);
   });

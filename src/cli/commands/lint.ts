@@ -104,8 +104,8 @@ function decisionRows(d: DecisionLint): string[] {
   const rows = d.steps.map((s) => [`    ${s.phaseIndex + 1}`, String(s.stepIndex + 1), s.label ?? `${s.percent}%`, s.requests === undefined ? 'never' : String(s.requests), s.slowest ?? '-', duration(s.seconds)]);
   const rate = d.rps !== undefined ? `at ${d.rps} req/s` : 'pass --rps N (or set spec.cost.requestsPerSecond) for the time';
   return [
-    `  decisions: candidate requests before every gate can pass, for a candidate equal to its baseline (${rate}):`,
-    ...alignColumns([['    PHASE', 'STEP', 'AT', 'REQUESTS', 'SLOWEST GATE', 'TIME'], ...rows]),
+    `  decisions: candidate requests before each step can advance (every gate passes for a candidate equal to its baseline, and the hold is met) (${rate}):`,
+    ...alignColumns([['    PHASE', 'STEP', 'AT', 'REQUESTS', 'SLOWEST', 'TIME'], ...rows]),
   ];
 }
 

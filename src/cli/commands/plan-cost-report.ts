@@ -1,5 +1,6 @@
 // The numbers and the table `switchyard plan cost` prints: pure functions of
 // the plan and the resolved prices (src/analysis/cost.ts does the pricing).
+import { optionalDurationMs } from '../../core/duration.ts';
 import { humanDuration } from '../../api/age.ts';
 import type { TrafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { budgetExceeded, costPerHour, planCost, type CostInputs, type Exposure } from '../../analysis/cost.ts';
@@ -38,6 +39,8 @@ export interface CostReport {
   /** onRoute: a VirtualService target, whose destinations a plan never scales down (keepWarm does not apply). */
   keepWarm: { duration?: string; hours: number; cost: number; onRoute?: true };
   totalHours: number | null;
+  /** spec.maxDuration, when the steps need longer: the plan would end Aborted before they finish (the cost stops there too). */
+  maxDurationFirst?: { maxDuration: string; stepsHours: number | null };
   totalCost: number | null;
   peakPerHour: number;
   budget: { maxCostPerHour?: number; exceeded: boolean; firstOverBudget?: { phaseIndex: number; stepIndex: number; exposure: string; perHour: number } };
@@ -72,6 +75,8 @@ export function costReport(plan: ValidPlan, inputs: CostInputs, sources: Record<
   });
   const first = steps.find((s) => s.overBudget);
   const max = spec.budget?.maxCostPerHour;
+  const stepsHours = priced.steps.reduce((a, s) => a + s.hours, 0);
+  const maxMs = optionalDurationMs(spec.maxDuration);
   return {
     plan: { name: plan.metadata.name, ...(plan.metadata.namespace ? { namespace: plan.metadata.namespace } : {}) },
     inputs, sources,
@@ -79,6 +84,7 @@ export function costReport(plan: ValidPlan, inputs: CostInputs, sources: Record<
     steps,
     keepWarm: { ...(spec.rollback.keepWarm ? { duration: spec.rollback.keepWarm } : {}), hours: round(priced.keepWarm.hours), cost: round(priced.keepWarm.cost), ...(spec.target.virtualService !== undefined ? { onRoute: true as const } : {}) },
     totalHours: finite(priced.totalHours),
+    ...(maxMs !== undefined && stepsHours * 3_600_000 > maxMs ? { maxDurationFirst: { maxDuration: spec.maxDuration!, stepsHours: finite(stepsHours) } } : {}),
     totalCost: steps.some((s) => s.cost === null) ? null : finite(priced.totalCost),
     peakPerHour: round(priced.peakPerHour),
     budget: {
@@ -129,6 +135,7 @@ export function formatCostReport(r: CostReport): string {
   else if (r.keepWarm.hours > 0) lines.push(`keep warm:  ${money(r.keepWarm.cost)} (baseline replicas for rollback.keepWarm ${r.keepWarm.duration})`);
   else lines.push('keep warm:  0 (no rollback.keepWarm: rollback after promotion is a cold start)');
   lines.push(`total:      ${money(r.totalCost)} over ${hoursText(r.totalHours)}, peak ${money(r.peakPerHour)}/h`);
+  if (r.maxDurationFirst) lines.push(`ends first: maxDuration ${r.maxDurationFirst.maxDuration}: the steps need about ${hoursText(r.maxDurationFirst.stepsHours)} at this rate, so the plan would end Aborted before they finish (switchyard lint --rps names the slowest step)`);
   const b = r.budget;
   if (b.maxCostPerHour === undefined) lines.push('budget:     no budget.maxCostPerHour set');
   else if (b.firstOverBudget) {
