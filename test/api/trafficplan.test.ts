@@ -186,3 +186,13 @@ test('a blue-green preview answers on KServe\'s "latest" tag: another tag is ref
   o.spec.phases = [{ blueGreen: { preview: { tag: 'latest' }, hold: { minRequests: 100 } } }];
   assert.ok(validate(o).ok);
 });
+
+test('cohorts without a unit are accepted for a canary (requests split at random, strata still labelled); an abTest requires one', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.cohorts = { strata: [{ name: 'tier', header: 'x-tier' }], exclude: [{ header: 'x-synthetic', exact: 'true' }] };
+  o.spec.phases = [{ canary: { steps: [10, 100], hold: { minRequests: 100 } } }];
+  assert.ok(validate(o).ok);
+  o.spec.phases = [{ abTest: { percent: 50, primary: { metric: 'purchase' }, minRequestsPerArm: 1000 } }];
+  assert.deepEqual(causesOf(o).map((c) => c.field), ['spec.phases[0].abTest']);
+  assert.match(causesOf(o)[0]!.message, /set cohorts\.unit/);
+});

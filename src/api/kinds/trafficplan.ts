@@ -40,7 +40,7 @@ const owner = z.strictObject({
 }).describe('Who decides the rollout and who may stop it: switchyard up checks each write against the groups of the caller\'s token (admins may always); on a cluster, RBAC on trafficplans decides.');
 
 const cohorts = z.strictObject({
-  unit: z.strictObject(keySourceFields).superRefine(keySource).describe('Randomisation unit: requests with the same key always see the same variant.'),
+  unit: z.strictObject(keySourceFields).superRefine(keySource).optional().describe('Randomisation unit: requests with the same key always see the same variant (required by an abTest; without it a canary splits each request at random).'),
   strata: z.array(z.strictObject({ name: z.string().min(1).regex(/^[^/]+$/, 'a stratum name does not contain "/"'), ...keySourceFields }).superRefine(keySource)).optional().describe('Slices reported (and gated) separately.'),
   exclude: z
     .array(
