@@ -23,6 +23,8 @@ export interface GateForecast {
   moreRequests?: number;
   /** How it would decide. */
   toward?: 'pass' | 'fail';
+  /** It has no data to extrapolate from yet (no candidate requests, pairs, or outputs on a side): it waits, it is not stuck. */
+  waiting?: true;
   reason: string;
 }
 
@@ -96,10 +98,10 @@ export function forecastGates(gates: readonly GateSpec[], step: GateInput['step'
   const n = pairsExpected ? (step.pairs?.pairs ?? 0) : step.candidate.requests;
   return gates.filter((g) => pairsExpected || !PAIRED_METRICS.has(g.metric)).map((gate) => {
     const key = gate.name ?? gate.metric;
-    if (n <= 0 && !gate.provider) return { gate: key, reason: pairsExpected ? 'no shadow pairs yet: nothing to extrapolate from' : 'no candidate requests yet: nothing to extrapolate from' };
+    if (n <= 0 && !gate.provider) return { gate: key, waiting: true, reason: pairsExpected ? 'no shadow pairs yet: nothing to extrapolate from' : 'no candidate requests yet: nothing to extrapolate from' };
     const r = scaleToDecide(gate, step, alpha, pairsExpected);
     if (!r) return { gate: key, reason: 'the value sits on its threshold: more evidence at these rates will not decide it' };
-    if ('nodata' in r) return { gate: key, reason: r.nodata };
+    if ('nodata' in r) return { gate: key, waiting: true, reason: r.nodata };
     const more = Math.ceil(n * (r.k - 1));
     return { gate: key, moreRequests: more, toward: r.toward, reason: more === 0 ? `decided: ${r.toward}` : `about ${more} more candidate requests to ${r.toward}` };
   });

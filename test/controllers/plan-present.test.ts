@@ -91,6 +91,18 @@ test('Decidable is False when a value sits on its threshold: this step cannot ad
   assert.equal(d.reason, 'NoDecisionAtObservedRates');
 });
 
+test('a gate with no data on one side (no live baseline traffic) waits for it: Decidable says so instead of calling the step stuck', () => {
+  const s = trafficPlanSpec.parse({
+    target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' },
+    phases: [{ canary: { steps: [10, 100] } }], gates: [{ metric: 'errorRate', max: 0.05 }, { metric: 'outputPSI', max: 0.2 }], window: '1m', maxDuration: '2h',
+  });
+  let state = step(s, initialState(), {}, 0).state;
+  state = step(s, state, { window: { fromMs: 0, toMs: MIN, candidate: side({ requests: 200, labels: { a: 120, b: 80 } }), baseline: side({ requests: 0 }) } }, MIN).state;
+  const d = present(s, state, MIN).conditions!.find((c) => c.type === 'Decidable')!;
+  assert.deepEqual([d.status, d.reason], ['Unknown', 'NoEstimate']);
+  assert.equal(d.message, 'waiting for data: gate outputPSI: outputPSI needs output labels or scores on both sides');
+});
+
 test('a bandit whose gates have decided says what its stop rule still waits for, not that everything has decided', () => {
   const s = trafficPlanSpec.parse({
     target: { inferenceService: 'iris' }, candidate: { storageUri: 'pvc://m/2' }, owner: { team: 't' }, window: '1m',

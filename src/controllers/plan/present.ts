@@ -189,8 +189,11 @@ function decidable(spec: TrafficPlanSpec, s: PlanState, forecast: GateForecast[]
     const when = rate ? `in about ${humanSeconds(Math.ceil(failing.moreRequests! / rate))} (${failing.moreRequests} more candidate requests)` : `after about ${failing.moreRequests} more candidate requests`;
     return cond('True', 'Estimated', `gate ${failing.gate} fails first, ${when}, if the rates seen hold`);
   }
-  const stuck = pending.find((f) => f.moreRequests === undefined && !/no candidate requests yet/.test(f.reason));
+  const stuck = pending.find((f) => f.moreRequests === undefined && !f.waiting);
   if (stuck) return cond('False', 'NoDecisionAtObservedRates', `gate ${stuck.gate}: ${stuck.reason}; this step cannot advance without a change (thresholds, a pass band, or a different candidate)`);
+  // A gate without data (no requests, or no outputs on one side) says what it waits for.
+  const waiting = pending.find((f) => f.waiting);
+  if (waiting) return cond('Unknown', 'NoEstimate', `waiting for data: gate ${waiting.gate}: ${waiting.reason}`);
   const slowest = pending.reduce<GateForecast | undefined>((a, f) => ((f.moreRequests ?? 0) > (a?.moreRequests ?? -1) ? f : a), undefined);
   if (!slowest || slowest.moreRequests === undefined) return cond('Unknown', 'NoEstimate', 'waiting for candidate requests');
   const budget = spec.budget?.maxRequests;
