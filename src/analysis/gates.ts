@@ -186,7 +186,8 @@ export function estimate(gate: GateSpec, pair: ScopeEvidence, provider: Provider
   }
 }
 
-const fmt = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(1) : Number(x.toPrecision(4)).toString());
+// An unbounded side (a p99 with too few requests above it) reads ∞, not JavaScript's Infinity.
+const fmt = (x: number) => (Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? (x > 0 ? '∞' : '-∞') : Math.abs(x) >= 100 ? x.toFixed(1) : Number(x.toPrecision(4)).toString());
 const shown = (iv: [number, number]) => `[${fmt(iv[0])}, ${fmt(iv[1])}]`;
 
 function describe(check: Check, o: CheckOutcome): string {

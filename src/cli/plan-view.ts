@@ -128,7 +128,8 @@ function timeText(plan: PlanObject, now: number): string | undefined {
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
-const intervalText = (iv: Array<number | null> | undefined) => (iv && iv.length === 2 ? ` [${formatNumber(iv[0])}, ${formatNumber(iv[1])}]` : '');
+// JSON carries an unbounded end (±Infinity) as null: an interval's null ends read -∞ and ∞.
+const intervalText = (iv: Array<number | null> | undefined) => (iv && iv.length === 2 ? ` [${iv[0] === null ? '-∞' : formatNumber(iv[0])}, ${iv[1] === null ? '∞' : formatNumber(iv[1])}]` : '');
 
 /** One row per gate: the step's value with its interval, the baseline, the last window alone, and what an undecided gate still needs. */
 function gateRows(s: TrafficPlanStatus, color: boolean | undefined): string[] {

@@ -70,6 +70,8 @@ test('latency quantiles are exceedance rates: p99 ≤ T means at most 1 % of req
   assert.equal(verdictOf(gate, fast(2000), fast(20_000)), 'pass');
   assert.equal(verdictOf(gate, slow(2000), fast(20_000)), 'fail');
   assert.equal(verdictOf(gate, fast(50), fast(20_000)), 'inconclusive');
+  // Too few requests above the quantile to bound it: the interval's upper end reads ∞.
+  assert.match(resultOf(gate, { step: { candidate: fast(50), baseline: fast(20_000) } }).reason, /^\[[\d.]+, ∞\] straddles max 500/);
   const r = resultOf(gate, { step: { candidate: slow(2000), baseline: fast(20_000) } });
   assert.equal(r.value, 800);
   assert.match(r.reason, /5 % \[.*\] of candidate requests slower than 500 ms \(p99 needs under 1 %\)/);

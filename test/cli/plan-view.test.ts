@@ -129,3 +129,8 @@ test('a canary after a shadow shows the shadow it passed, and its paired gates a
   assert.match(text, /^Shadow: {5}phase 1 passed: 40% of requests copied to the candidate; .* 412\/400 pairs/m);
   assert.match(text, /^ {2}agreement\s+-\s+-\s+-\s+min 0\.9\s+skipped$/m);
 });
+
+test('an interval with an unbounded end (null in JSON) reads ∞', () => {
+  const plan = { ...progressing, status: { ...progressing.status, gates: [{ metric: 'latencyP99Ms', value: 2.586, interval: [1.878, null], threshold: 'max 300', verdict: 'inconclusive' }] } } as PlanObject;
+  assert.match(renderPlanStatus(plan, { now: NOW }), /^ {2}latencyP99Ms\s+2\.586 \[1\.878, ∞\]\s/m);
+});
