@@ -59,6 +59,16 @@ async function seed(store: Store, planExtra: Record<string, unknown> = {}) {
   await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'iris-v2', namespace: 'default' }, spec } as KubeObject, admin);
 }
 
+const VIRTUAL_SERVICES = { group: 'networking.istio.io', resource: 'virtualservices' };
+
+/** VirtualService scoring with one route, main: the first subset at weight 100, the others at 0. */
+async function scoringRoute(store: Store, subsets: string[]): Promise<void> {
+  await store.create(VIRTUAL_SERVICES, {
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'scoring', namespace: 'default' },
+    spec: { hosts: ['scoring.example.com'], http: [{ name: 'main', route: subsets.map((subset, i) => ({ destination: { host: 'triton.models.internal', subset }, weight: i === 0 ? 100 : 0 })) }] },
+  } as KubeObject, admin);
+}
+
 const isvc = async (store: Store) => (await store.get({ ...ISVC, namespace: 'default', name: 'iris' })) as KubeObject & { spec: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 const plan = async (store: Store, name = 'iris-v2') => (await store.get({ ...PLANS, namespace: 'default', name })) as KubeObject & { status: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -255,14 +265,8 @@ test('blueGreen: the candidate is deployed at 0 % with its tag host on, judged o
 
 test('a VirtualService target: weights move between the baseline and candidate destinations, and return on rollback', () =>
   withStore(async (store) => {
-    const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
-    await store.create(VS, {
-      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'scoring', namespace: 'default' },
-      spec: { hosts: ['scoring.example.com'], http: [{ name: 'main', route: [
-        { destination: { host: 'triton.models.internal', subset: 'v1' }, weight: 100 },
-        { destination: { host: 'triton.models.internal', subset: 'v2' }, weight: 0 },
-      ] }] },
-    } as KubeObject, admin);
+    const VS = VIRTUAL_SERVICES;
+    await scoringRoute(store, ['v1', 'v2']);
     const spec = trafficPlanSpec.parse({
       target: { virtualService: { name: 'scoring', route: 'main' } }, candidate: { revision: 'v2' }, owner: { team: 'ml' },
       phases: [{ canary: { steps: [10, 50], hold: { minRequests: 100 } } }], gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s',
@@ -540,15 +544,7 @@ test("a running plan whose steps change under it (a cluster's API server stores 
 
 test('a VirtualService route is one target whether a plan names it or takes the first route: the second plan waits', () =>
   withStore(async (store) => {
-    const VS = { group: 'networking.istio.io', resource: 'virtualservices' };
-    await store.create(VS, {
-      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'scoring', namespace: 'default' },
-      spec: { hosts: ['scoring.example.com'], http: [{ name: 'main', route: [
-        { destination: { host: 'triton.models.internal', subset: 'v1' }, weight: 100 },
-        { destination: { host: 'triton.models.internal', subset: 'v2' }, weight: 0 },
-        { destination: { host: 'triton.models.internal', subset: 'v3' }, weight: 0 },
-      ] }] },
-    } as KubeObject, admin);
+    await scoringRoute(store, ['v1', 'v2', 'v3']);
     const planOn = async (name: string, route: string | undefined, revision: string) => store.create(PLANS, {
       apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name, namespace: 'default' },
       spec: trafficPlanSpec.parse({
