@@ -219,10 +219,20 @@ function psiPoint(bins: Bins): number {
   return bins.names.reduce((acc, _, i) => acc + psiTerm(bins.candidate[i]! / nc, bins.baseline[i]! / nb), 0);
 }
 
+/**
+ * Why an output gate has no data, naming the side without outputs: no requests yet (no live
+ * traffic), or requests answered without an output (server errors, 4xx rejections).
+ */
+function noOutputs(metric: string, what: string, candidateOutputs: number, c: SideEvidence, b: SideEvidence): string {
+  const [side, s] = candidateOutputs === 0 ? ['the candidate', c] as const : ['the baseline', b] as const;
+  const why = s.requests === 0 ? 'no requests yet' : `${s.requests} requests, none answered with ${what} (server errors and 4xx answers have none)`;
+  return `${metric} needs ${what} on both sides; ${side} has ${why}`;
+}
+
 export function outputPsiEstimate(c: SideEvidence, b: SideEvidence): Estimate | NoData {
   const bins = binsOf(c, b);
   const samples = { candidate: bins ? sum(bins.candidate) : 0, baseline: bins ? sum(bins.baseline) : 0 };
-  if (!bins || samples.candidate === 0 || samples.baseline === 0) return { kind: 'nodata', reason: 'outputPSI needs output labels or scores on both sides', samples };
+  if (!bins || samples.candidate === 0 || samples.baseline === 0) return { kind: 'nodata', reason: noOutputs('outputPSI', 'output labels or scores', samples.candidate, c, b), samples };
   return {
     kind: 'ok', value: psiPoint(bins), samples, comparison: true,
     judge(check, alpha) {
@@ -245,7 +255,7 @@ export function classRateDeltaEstimate(c: SideEvidence, b: SideEvidence): Estima
   const nc = labelTotal(c.labels);
   const nb = labelTotal(b.labels);
   const samples = { candidate: nc, baseline: nb };
-  if (nc === 0 || nb === 0) return { kind: 'nodata', reason: 'classRateDelta needs labelled outputs on both sides', samples };
+  if (nc === 0 || nb === 0) return { kind: 'nodata', reason: noOutputs('classRateDelta', 'labelled outputs', nc, c, b), samples };
   const bins = binsOf(c, b)!;
   let value = 0;
   bins.names.forEach((_, i) => (value = Math.max(value, Math.abs(bins.candidate[i]! / nc - bins.baseline[i]! / nb))));

@@ -199,3 +199,12 @@ test('verdicts combine with Argo\'s rules: failure wins, errors count to a limit
   const look = evaluateLook([{ metric: 'errorRate', max: 0.01 }], { step: { candidate: side({ requests: 9000 }), baseline: side({ requests: 9000 }) }, window: { candidate: side({ requests: 0 }), baseline: side({ requests: 100 }) } }, A, 0);
   assert.equal(look.verdict, 'nodata');
 });
+
+test('an output gate without outputs on one side says which side, and whether it had requests (4xx answers carry none)', () => {
+  const labelled = side({ requests: 500, labels: { a: 300, b: 200 } });
+  const rejecting = { ...side({ requests: 200 }), outputs: 0 };
+  assert.equal(resultOf({ metric: 'outputPSI', max: 0.2 }, { step: { candidate: rejecting, baseline: labelled } }).reason,
+    'outputPSI needs output labels or scores on both sides; the candidate has 200 requests, none answered with output labels or scores (server errors and 4xx answers have none)');
+  assert.equal(resultOf({ metric: 'classRateDelta', max: 0.1 }, { step: { candidate: labelled, baseline: side({ requests: 0 }) } }).reason,
+    'classRateDelta needs labelled outputs on both sides; the baseline has no requests yet');
+});

@@ -100,7 +100,7 @@ test('a gate with no data on one side (no live baseline traffic) waits for it: D
   state = step(s, state, { window: { fromMs: 0, toMs: MIN, candidate: side({ requests: 200, labels: { a: 120, b: 80 } }), baseline: side({ requests: 0 }) } }, MIN).state;
   const d = present(s, state, MIN).conditions!.find((c) => c.type === 'Decidable')!;
   assert.deepEqual([d.status, d.reason], ['Unknown', 'NoEstimate']);
-  assert.equal(d.message, 'waiting for data: gate outputPSI: outputPSI needs output labels or scores on both sides');
+  assert.equal(d.message, 'waiting for data: gate outputPSI: outputPSI needs output labels or scores on both sides; the baseline has no requests yet');
 });
 
 test('a bandit whose gates have decided says what its stop rule still waits for, not that everything has decided', () => {
