@@ -14,6 +14,8 @@ export interface SideEvidence {
   requests: number;
   /** Server-side errors (5xx, timeout, upstream). */
   errors: number;
+  /** 4xx answers (absent in evidence stored before it was counted: 0). */
+  clientErrors?: number;
   /** Outputs analysed (sampled 2xx answers). */
   outputs: number;
   invalidOutputs: number;
@@ -37,8 +39,9 @@ export function sketchAtoms(sketch: DDSketch | undefined): Atoms {
 }
 
 /** One telemetry window as evidence. */
-export function sideFromWindow(w: Pick<WindowStats, 'requests' | 'errors' | 'outputs' | 'invalidOutputs' | 'labels' | 'latencySketch' | 'scores'>): SideEvidence {
+export function sideFromWindow(w: Pick<WindowStats, 'requests' | 'errors' | 'outputs' | 'invalidOutputs' | 'labels' | 'latencySketch' | 'scores'> & { errorsByClass?: WindowStats['errorsByClass'] }): SideEvidence {
   const s: SideEvidence = { requests: w.requests, errors: w.errors, outputs: w.outputs, invalidOutputs: w.invalidOutputs, labels: { ...w.labels }, latency: sketchAtoms(w.latencySketch) };
+  if (w.errorsByClass?.['4xx']) s.clientErrors = w.errorsByClass['4xx'];
   const scores = sketchAtoms(w.scores);
   if (scores.length > 0) s.scores = scores;
   return s;
@@ -81,6 +84,7 @@ export function addSides(a: SideEvidence, b: SideEvidence): SideEvidence {
     requests: a.requests + b.requests, errors: a.errors + b.errors, outputs: a.outputs + b.outputs,
     invalidOutputs: a.invalidOutputs + b.invalidOutputs, labels: addLabels(a.labels, b.labels), latency: mergeAtoms(a.latency, b.latency),
   };
+  if (a.clientErrors || b.clientErrors) s.clientErrors = (a.clientErrors ?? 0) + (b.clientErrors ?? 0);
   if (a.scores || b.scores) s.scores = mergeAtoms(a.scores ?? [], b.scores ?? []);
   return s;
 }
@@ -97,6 +101,7 @@ export function scaleSide(s: SideEvidence, k: number): SideEvidence {
     requests: s.requests * k, errors: s.errors * k, outputs: s.outputs * k, invalidOutputs: s.invalidOutputs * k,
     labels: Object.fromEntries(Object.entries(s.labels).map(([l, n]) => [l, n * k])), latency: scaleAtoms(s.latency, k),
   };
+  if (s.clientErrors) out.clientErrors = s.clientErrors * k;
   if (s.scores) out.scores = scaleAtoms(s.scores, k);
   return out;
 }

@@ -78,9 +78,9 @@ export const RECOMMENDED_GATES: GateSpec[] = [
 ];
 
 export const OUTPUT_METRICS = new Set(['outputPSI', 'classRateDelta', 'invalidOutputRate', 'reward', 'agreement', 'scoreDeltaP99', 'scoreDeltaMean']);
-export const HEALTH_METRICS = new Set(['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'requests']);
+export const HEALTH_METRICS = new Set(['errorRate', 'clientErrorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'requests']);
 /** Metrics about sudden failure: also judged on the latest window alone. */
-export const FAIL_FAST_METRICS = new Set(['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms']);
+export const FAIL_FAST_METRICS = new Set(['errorRate', 'clientErrorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms']);
 /** Metrics whose value already compares candidate and baseline; relative thresholds do not apply. */
 export const COMPARISON_METRICS = new Set(['outputPSI', 'classRateDelta']);
 const QUANTILE: Record<string, number> = { latencyP50Ms: 0.5, latencyP90Ms: 0.9, latencyP99Ms: 0.99 };
@@ -177,6 +177,8 @@ export function estimate(gate: GateSpec, pair: ScopeEvidence, provider: Provider
   if (PAIRED_METRICS.has(gate.metric)) return pairedEstimate(gate.metric, pair.pairs);
   switch (gate.metric) {
     case 'errorRate': return rateEstimate({ s: c.errors, n: c.requests }, { s: b.errors, n: b.requests }, 'requests');
+    // 4xx: a candidate that rejects what the baseline answers (a new input schema) fails no server-error gate.
+    case 'clientErrorRate': return rateEstimate({ s: c.clientErrors ?? 0, n: c.requests }, { s: b.clientErrors ?? 0, n: b.requests }, 'requests');
     case 'invalidOutputRate': return rateEstimate({ s: c.invalidOutputs, n: c.outputs }, { s: b.invalidOutputs, n: b.outputs }, 'outputs');
     case 'latencyP50Ms': case 'latencyP90Ms': case 'latencyP99Ms': return latencyEstimate(c.latency, b.latency, QUANTILE[gate.metric]!);
     case 'outputPSI': return outputPsiEstimate(c, b);

@@ -77,18 +77,20 @@ export async function readClusterWindow(opts: ClusterWindowOptions, q: WindowQue
   if (opts.prometheusUrl) {
     const queries = windowQueries(opts.source, q, range);
     const qo = { timeoutMs: opts.timeoutMs ?? 5000, now: () => q.toMs };
-    const [requests, errors, buckets] = await Promise.all([
+    const [requests, errors, clientErrors, buckets] = await Promise.all([
       queryPrometheus(opts.prometheusUrl, queries.requests, qo),
       queryPrometheus(opts.prometheusUrl, queries.errors, qo),
+      queryPrometheus(opts.prometheusUrl, queries.clientErrors, qo),
       queryPrometheusVector(opts.prometheusUrl, queries.buckets, qo),
     ]);
-    const failed = requests.error ?? errors.error ?? ('error' in buckets ? buckets.error : undefined);
+    const failed = requests.error ?? errors.error ?? clientErrors.error ?? ('error' in buckets ? buckets.error : undefined);
     if (failed !== undefined) opts.log?.(`window ${q.namespace}/${side}: ${failed}`);
     else {
       const n = Math.round(requests.value ?? 0);
       const e = Math.min(n, Math.round(errors.value ?? 0));
+      const ce = Math.min(n - e, Math.round(clientErrors.value ?? 0));
       const latency = sketchFromBuckets('samples' in buckets ? buckets.samples : []);
-      stats = { ...stats, requests: n, errors: e, errorsByClass: { ...stats.errorsByClass, '5xx': e }, errorRate: n > 0 ? e / n : undefined, latencySketch: latency, latency: quantiles(latency) };
+      stats = { ...stats, requests: n, errors: e, errorsByClass: { ...stats.errorsByClass, '5xx': e, '4xx': ce }, errorRate: n > 0 ? e / n : undefined, latencySketch: latency, latency: quantiles(latency) };
     }
   }
   if (opts.sink && q.revision) {

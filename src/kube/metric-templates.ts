@@ -35,6 +35,8 @@ export interface WindowQueries {
   requests: string;
   /** Server-side errors: 5xx. */
   errors: string;
+  /** Client errors: 4xx (clientErrorRate). */
+  clientErrors: string;
   /** Cumulative latency buckets in milliseconds, by `le`. */
   buckets: string;
 }
@@ -58,13 +60,14 @@ function istioSelector(ref: SeriesRef): Array<[string, string]> {
   return pairs;
 }
 
-/** The three queries for one side over `range` (a Prometheus duration such as 60s), evaluated at the window's end. */
+/** The queries for one side over `range` (a Prometheus duration such as 60s), evaluated at the window's end. */
 export function windowQueries(source: MetricSource, ref: SeriesRef, range: string): WindowQueries {
   if (source === 'knative' && ref.revision) {
     const s = [['namespace_name', ref.namespace], ['revision_name', ref.revision]] as Array<[string, string]>;
     return {
       requests: `sum(increase(revision_app_request_count${sel(s)}[${range}]))`,
       errors: `sum(increase(revision_app_request_count${sel(s, 'response_code_class="5xx"')}[${range}]))`,
+      clientErrors: `sum(increase(revision_app_request_count${sel(s, 'response_code_class="4xx"')}[${range}]))`,
       buckets: `sum by (le) (increase(revision_app_request_latencies_bucket${sel(s)}[${range}]))`,
     };
   }
@@ -72,6 +75,7 @@ export function windowQueries(source: MetricSource, ref: SeriesRef, range: strin
   return {
     requests: `sum(increase(istio_requests_total${sel(s)}[${range}]))`,
     errors: `sum(increase(istio_requests_total${sel(s, 'response_code=~"5.."')}[${range}]))`,
+    clientErrors: `sum(increase(istio_requests_total${sel(s, 'response_code=~"4.."')}[${range}]))`,
     buckets: `sum by (le) (increase(istio_request_duration_milliseconds_bucket${sel(s)}[${range}]))`,
   };
 }

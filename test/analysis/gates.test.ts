@@ -4,10 +4,11 @@ import {
   alphaShares, combineLook, evaluateGate, evaluateLook, thresholdText, worstVerdict,
   type GateAlpha, type GateEvaluation, type GateInput, type GateSpec, type Verdict,
 } from '../../src/analysis/gates.ts';
-import type { SideEvidence } from '../../src/analysis/evidence.ts';
+import { addSides, sideFromWindow, type SideEvidence } from '../../src/analysis/evidence.ts';
 import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
 import { seededRandom, binomial } from '../../src/core/random.ts';
 import { side } from './helpers.ts';
+import { newSketch } from '../../src/analysis/sketch.ts';
 
 const A: GateAlpha = { step: 0.01, window: 0.001 };
 const verdictOf = (gate: GateSpec, candidate: SideEvidence, baseline: SideEvidence, alpha = A) => evaluateGate(gate, { step: { candidate, baseline } }, alpha).verdict;
@@ -207,4 +208,22 @@ test('an output gate without outputs on one side says which side, and whether it
     'outputPSI needs output labels or scores on both sides; the candidate has 200 requests, none answered with output labels or scores (server errors and 4xx answers have none)');
   assert.equal(resultOf({ metric: 'classRateDelta', max: 0.1 }, { step: { candidate: labelled, baseline: side({ requests: 0 }) } }).reason,
     'classRateDelta needs labelled outputs on both sides; the baseline has no requests yet');
+});
+
+test('clientErrorRate: a candidate rejecting what the baseline answers (4xx) fails it, while errorRate (server errors) passes', () => {
+  const rejecting = { ...side({ requests: 1000 }), clientErrors: 300 };
+  const answering = { ...side({ requests: 9000 }), clientErrors: 9 };
+  assert.equal(verdictOf({ metric: 'clientErrorRate', max: 0.02 }, rejecting, answering), 'fail');
+  assert.equal(verdictOf({ metric: 'errorRate', max: 0.02 }, rejecting, answering), 'pass');
+  assert.equal(verdictOf({ metric: 'clientErrorRate', max: 0.02 }, { ...side({ requests: 2000 }), clientErrors: 2 }, answering), 'pass');
+  // Relative to the baseline: both sides reject the same share of bad client input.
+  assert.equal(verdictOf({ metric: 'clientErrorRate', maxDelta: 0.01 }, { ...side({ requests: 40_000 }), clientErrors: 2000 }, { ...side({ requests: 360_000 }), clientErrors: 18_000 }), 'pass');
+});
+
+test('4xx answers become evidence: counted from the window, added over windows, absent in older stored evidence', () => {
+  const w = sideFromWindow({ requests: 100, errors: 2, outputs: 70, invalidOutputs: 0, labels: {}, latencySketch: newSketch(), scores: undefined, errorsByClass: { '4xx': 28, '5xx': 2, timeout: 0, upstream: 0 } });
+  assert.equal(w.clientErrors, 28);
+  assert.equal(addSides(w, side({ requests: 50 })).clientErrors, 28);
+  assert.equal(addSides(w, w).clientErrors, 56);
+  assert.equal(side({ requests: 50 }).clientErrors, undefined);
 });

@@ -7,6 +7,7 @@ test('Istio: a revision is its Knative Deployment as the destination workload, r
   const sel = 'reporter="destination",destination_workload_namespace="prod",destination_workload="iris-predictor-00002-deployment"';
   assert.equal(q.requests, `sum(increase(istio_requests_total{${sel}}[60s]))`);
   assert.equal(q.errors, `sum(increase(istio_requests_total{${sel},response_code=~"5.."}[60s]))`);
+  assert.equal(q.clientErrors, `sum(increase(istio_requests_total{${sel},response_code=~"4.."}[60s]))`);
   assert.equal(q.buckets, `sum by (le) (increase(istio_request_duration_milliseconds_bucket{${sel}}[60s]))`);
 });
 
@@ -20,6 +21,7 @@ test('Istio: a VirtualService destination is its fully qualified service and its
 test('Knative: the queue-proxy\'s revision metrics, 5xx by response_code_class; a VirtualService side falls back to Istio\'s', () => {
   const q = windowQueries('knative', { namespace: 'prod', revision: 'iris-predictor-00002' }, '60s');
   assert.equal(q.errors, 'sum(increase(revision_app_request_count{namespace_name="prod",revision_name="iris-predictor-00002",response_code_class="5xx"}[60s]))');
+  assert.equal(q.clientErrors, 'sum(increase(revision_app_request_count{namespace_name="prod",revision_name="iris-predictor-00002",response_code_class="4xx"}[60s]))');
   assert.equal(q.buckets, 'sum by (le) (increase(revision_app_request_latencies_bucket{namespace_name="prod",revision_name="iris-predictor-00002"}[60s]))');
   assert.match(windowQueries('knative', { namespace: 'prod', destination: 'rec' }, '60s').requests, /^sum\(increase\(istio_requests_total/);
 });

@@ -176,7 +176,7 @@ const phase = z
 /** Metrics judged on shadow pairs (the baseline's and the candidate's answers to the same request). */
 export const PAIRED_GATE_METRICS = ['agreement', 'candidateErrorRate', 'scoreDeltaMean', 'scoreDeltaP99', 'pairedLatencyDeltaP50Ms', 'pairedLatencyDeltaP99Ms'] as const;
 /** Metrics the gateway's telemetry answers; any other metric needs a provider. */
-export const BUILTIN_GATE_METRICS = ['errorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'invalidOutputRate', 'outputPSI', 'classRateDelta', 'requests', ...PAIRED_GATE_METRICS] as const;
+export const BUILTIN_GATE_METRICS = ['errorRate', 'clientErrorRate', 'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'invalidOutputRate', 'outputPSI', 'classRateDelta', 'requests', ...PAIRED_GATE_METRICS] as const;
 /** Metrics whose value already compares the candidate with the baseline. */
 const COMPARISON_METRICS = new Set(['outputPSI', 'classRateDelta']);
 const THRESHOLD_KINDS = ['max', 'min', 'maxDelta', 'minDelta', 'maxRelativeDelta', 'minRelativeDelta'] as const;
@@ -206,7 +206,7 @@ const prometheusProvider = z
 
 const gate = z
   .strictObject({
-    metric: z.string().min(1).describe('errorRate, latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests; on shadow pairs agreement, candidateErrorRate, scoreDeltaMean, scoreDeltaP99, pairedLatencyDeltaP50Ms/P99Ms; or any name with a provider.'),
+    metric: z.string().min(1).describe('errorRate, clientErrorRate (4xx), latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests; on shadow pairs agreement, candidateErrorRate, scoreDeltaMean, scoreDeltaP99, pairedLatencyDeltaP50Ms/P99Ms; or any name with a provider.'),
     name: z.string().optional(),
     ...thresholds,
     pass: z
