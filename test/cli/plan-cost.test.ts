@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -92,6 +92,14 @@ spec:
   assert.match(formatCostReport(r), /^total: {6}unbounded over unbounded/m);
   assert.match(formatCostReport(r), /no budget\.maxCostPerHour set/);
   assert.equal(JSON.parse(JSON.stringify(r)).steps[0].hours, null);
+  assert.doesNotMatch(formatCostReport(r), /ends first/);
+
+  // Under spec.maxDuration the endless phase is named: it is maxDuration that ends the plan.
+  writeFileSync(file, readFileSync(file, 'utf8').replace('  owner: {team: t}\n', '  owner: {team: t}\n  maxDuration: 2h\n'));
+  const [bounded] = plansFrom([file], () => {});
+  const text = formatCostReport(costReport(bounded!, inputs, sources));
+  assert.match(text, /^ends first: maxDuration 2h: phase 1 \(canary 50%\) has no end of its own at this rate, so maxDuration ends the plan \(Aborted\)$/m);
+  assert.doesNotMatch(text, /need about unbounded/);
 });
 
 test('files: other kinds are skipped with a note, invalid plans name the field', () => {

@@ -138,7 +138,7 @@ export function registerLint(program: Command): void {
     .argument('[files...]', 'YAML or JSON files or directories (multi-document files are fine; - for stdin)')
     .option('-f, --filename <path>', 'a file or directory, as kubectl names it (repeatable; the same as an argument)', collect, [])
     .option('-o, --output <format>', 'json | yaml')
-    .option('--rps <n>', 'total request rate of the target: predict how long each step takes to decide (default: spec.cost.requestsPerSecond)')
+    .option('--rps <n>', 'total request rate of the target: predict how long each step takes to pass its gates and hold (default: spec.cost.requestsPerSecond)')
     .addHelpText(
       'after',
       `

@@ -113,6 +113,15 @@ function stepLabel(r: CostReport, row: CostRow): string {
   return inPhase > 1 ? `${row.stepIndex + 1}/${inPhase}` : '-';
 }
 
+function endsFirstText(r: CostReport, m: NonNullable<CostReport['maxDurationFirst']>): string {
+  const endless = r.steps.find((s) => s.hours === null);
+  if (m.stepsHours === null && endless) {
+    const step = stepLabel(r, endless) === '-' ? '' : ` step ${stepLabel(r, endless)}`;
+    return `maxDuration ${m.maxDuration}: phase ${endless.phaseIndex + 1}${step} (${endless.exposure}) has no end of its own at this rate, so maxDuration ends the plan (Aborted)`;
+  }
+  return `maxDuration ${m.maxDuration}: the steps need about ${hoursText(m.stepsHours)} at this rate, so the plan would end Aborted before they finish (switchyard lint --rps names the slowest step)`;
+}
+
 export function formatCostReport(r: CostReport): string {
   const i = r.inputs;
   const src = (key: string) => (r.sources[key] ? ` (${r.sources[key]})` : '');
@@ -135,7 +144,7 @@ export function formatCostReport(r: CostReport): string {
   else if (r.keepWarm.hours > 0) lines.push(`keep warm:  ${money(r.keepWarm.cost)} (baseline replicas for rollback.keepWarm ${r.keepWarm.duration})`);
   else lines.push('keep warm:  0 (no rollback.keepWarm: rollback after promotion is a cold start)');
   lines.push(`total:      ${money(r.totalCost)} over ${hoursText(r.totalHours)}, peak ${money(r.peakPerHour)}/h`);
-  if (r.maxDurationFirst) lines.push(`ends first: maxDuration ${r.maxDurationFirst.maxDuration}: the steps need about ${hoursText(r.maxDurationFirst.stepsHours)} at this rate, so the plan would end Aborted before they finish (switchyard lint --rps names the slowest step)`);
+  if (r.maxDurationFirst) lines.push(`ends first: ${endsFirstText(r, r.maxDurationFirst)}`);
   const b = r.budget;
   if (b.maxCostPerHour === undefined) lines.push('budget:     no budget.maxCostPerHour set');
   else if (b.firstOverBudget) {
