@@ -16,6 +16,7 @@ import { eventSchema } from './kinds/event.ts';
 import { secretSchema } from './kinds/secret.ts';
 import { serviceAccountSchema } from './kinds/serviceaccount.ts';
 import { humanDuration } from './age.ts';
+import { podCells } from './pod-printer.ts';
 
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 const READY: PrinterColumn = { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" };
@@ -284,14 +285,14 @@ export const KINDS: KindInfo[] = [
         name: 'Status',
         type: 'string',
         jsonPath: '.status.phase',
-        // As kubectl's pod printer: a pod marked for deletion is Terminating whatever its phase.
-        compute: (o) => (rec(o.metadata).deletionTimestamp ? 'Terminating' : rec(o.status).reason ?? rec(o.status).phase ?? 'Unknown'),
+        // As kubectl's pod printer: Init:CrashLoopBackOff, a container's waiting reason, Terminating.
+        compute: (o) => podCells(o).status,
       },
       {
         name: 'Restarts',
         type: 'integer',
         jsonPath: '.status.containerStatuses[*].restartCount',
-        compute: (o) => arr(rec(o.status).containerStatuses).reduce((n, c) => n + (typeof c.restartCount === 'number' ? c.restartCount : 0), 0),
+        compute: (o) => podCells(o).restarts,
       },
       AGE,
       { name: 'IP', type: 'string', jsonPath: '.status.podIP', priority: 1 },

@@ -24,15 +24,15 @@ function isvc(predictor: Record<string, unknown>, extra: { generation?: number; 
 }
 const onnx = (uri: string, more: Record<string, unknown> = {}) => ({ model: { modelFormat: { name: 'onnx' }, storageUri: uri }, ...more });
 
-type PodState = 'ready' | 'loading' | 'crash' | 'init-failed';
+type PodState = 'ready' | 'loading' | 'crash' | 'init-failed' | 'init-failed-again';
 function pod(rev: string, state: PodState, i = 0): KubeObject {
+  const initFailed = state === 'init-failed' || state === 'init-failed-again';
   const t = '2026-01-01T00:00:00Z';
   const snap: ReplicaSnapshot = {
     podName: `${rev}-deployment-abc-${i}`, namespace: 'ml', uid: `u${i}`, labels: {}, createdAt: t, nodeName: 'n', command: ['x'], port: 4000 + i,
-    hasInit: true, initDone: state !== 'init-failed', running: state === 'ready' || state === 'loading', ready: state === 'ready', readySince: t,
+    hasInit: true, initDone: !initFailed, initRestartCount: state === 'init-failed-again' ? 1 : 0, running: state === 'ready' || state === 'loading', ready: state === 'ready', readySince: t,
     restartCount: state === 'crash' ? 2 : 0,
-    ...(state === 'init-failed' ? { initError: 'storageUri "pvc://models/x/": not found' } : {}),
-    ...(state !== 'init-failed' ? { startedAt: t } : {}),
+    ...(initFailed ? { initError: 'storageUri "pvc://models/x/": not found' } : { startedAt: t }),
     ...(state === 'crash' ? { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2s restarting failed container' }, lastTermination: { exitCode: 1, reason: 'Error', startedAt: t, finishedAt: t } } : {}),
   };
   return podObject(snap);
@@ -194,7 +194,7 @@ test('a crash-looping new revision blocks the rollout with a message naming the 
   const pr = cond(r.out, 'PredictorReady');
   assert.equal(pr.status, 'False');
   assert.equal(pr.reason, 'ModelLoadFailed');
-  assert.match(pr.message!, /iris-predictor-00002-deployment-abc-0: CrashLoopBackOff \(exit code 1\)/);
+  assert.match(pr.message!, /iris-predictor-00002-deployment-abc-0: CrashLoopBackOff \(exit code 1, 2 restarts\)/);
   assert.match(pr.message!, /Revision "iris-predictor-00001" keeps serving/);
   assert.equal(cond(r.out, 'Ready').status, 'False');
   const ms = r.out.status.modelStatus as { transitionStatus: string; states: Record<string, string>; lastFailureInfo: Record<string, unknown> };
@@ -206,13 +206,43 @@ test('a crash-looping new revision blocks the rollout with a message naming the 
   assert.ok(r.out.ensure.some((e) => e.template.revision === 'iris-predictor-00001'));
 });
 
-test('a storage initializer failure is FailedToLoad with the storage message', () => {
+test('a previous revision that carries traffic and whose pods fail makes the predictor not ready, naming it', () => {
+  const d = new FakeDeployer();
+  const obj = v1Ready(d);
+  let r = pass({ ...isvc(onnx('pvc://models/iris-v2/', { canaryTrafficPercent: 10 }), { generation: 2 }), status: obj.status }, d);
+  d.set('iris-predictor-00002', 'ready');
+  r = pass(r.obj, d);
+  assert.equal(cond(r.out, 'Ready').status, 'True');
+  // The server restarted and the 90 % revision's storage is gone: its pods cannot start again.
+  d.set('iris-predictor-00001', 'init-failed');
+  r = pass(r.obj, d);
+  for (const type of ['PredictorReady', 'RoutesReady', 'Ready']) assert.equal(cond(r.out, type).status, 'False', type);
+  assert.equal(cond(r.out, 'PredictorReady').reason, 'RevisionFailed');
+  assert.match(cond(r.out, 'PredictorReady').message!, /^Revision "iris-predictor-00001" carries 90% of the traffic and cannot serve it: 0\/1 replicas ready; pod iris-predictor-00001-deployment-abc-0: storage-initializer failed/);
+  d.set('iris-predictor-00001', 'ready');
+  r = pass(r.obj, d);
+  assert.equal(cond(r.out, 'Ready').status, 'True');
+});
+
+test('a storage initializer failure is FailedToLoad with the storage message; each failed retry is a new failure', () => {
   const d = new FakeDeployer();
   let { obj } = pass(isvc(onnx('pvc://models/x/')), d);
   d.set('iris-predictor-00001', 'init-failed');
-  const { out } = pass(obj, d);
-  assert.equal(cond(out, 'PredictorReady').status, 'False');
-  assert.match(cond(out, 'PredictorReady').message!, /storage-initializer failed: storageUri "pvc:\/\/models\/x\/": not found/);
+  const first = pass(obj, d);
+  assert.equal(cond(first.out, 'PredictorReady').status, 'False');
+  assert.match(cond(first.out, 'PredictorReady').message!, /storage-initializer failed: storageUri "pvc:\/\/models\/x\/": not found/);
+  const failedAt = () => ((obj.status as { modelStatus: { lastFailureInfo: { time: string } } }).modelStatus.lastFailureInfo.time);
+  obj = first.obj;
+  const firstTime = failedAt();
+  clock += 5000;
+  obj = pass(obj, d).obj;
+  assert.equal(failedAt(), firstTime, 'the same failure keeps its time');
+  // The storage-initializer ran again (kubelet's backoff) and failed again: a later failure, counted in its message.
+  d.set('iris-predictor-00001', 'init-failed-again');
+  const again = pass(obj, d);
+  obj = again.obj;
+  assert.match(cond(again.out, 'PredictorReady').message!, /storage-initializer failed \(1 restart\): storageUri/);
+  assert.ok(Date.parse(failedAt()) > Date.parse(firstTime), `${failedAt()} after ${firstTime}`);
 });
 
 test('a model format no runtime supports: not ready, NoSupportingRuntime, nothing started', () => {

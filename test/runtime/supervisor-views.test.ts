@@ -99,6 +99,7 @@ test('the init hook runs before the container, reports download events and is re
   const view = sink.pods.get(pod)!;
   assert.equal(conditionOf(view, 'Initialized'), 'True');
   assert.equal(containerStatus(view).restartCount, 0, 'init retries are not container restarts');
+  assert.equal((view.status as { initContainerStatuses: Array<{ restartCount: number }> }).initContainerStatuses[0]!.restartCount, 1, 'they are the storage-initializer\'s, as kubectl counts them');
   assert.ok(sink.history.some((h) => h.pod.metadata.name === pod && conditionOf(h.pod, 'Initialized') === 'False'));
 });
 

@@ -86,6 +86,8 @@ interface Pass {
   created?: RevisionState;
   becameReady?: string;
   canary?: number;
+  /** A revision other than the latest that carries traffic and whose pods fail. */
+  failedRoute?: { revision: string; percent: number; detail: string };
 }
 
 const COMPONENTS: Component[] = ['predictor', 'transformer', 'explainer'];
@@ -215,9 +217,17 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
       if (obs?.digest && p.revisions[rev]!.digest !== obs.digest) p.revisions[rev] = { ...p.revisions[rev]!, digest: obs.digest, ...(obs.bytes !== undefined ? { bytes: obs.bytes } : {}) };
       // A revision with no traffic is kept warm until its keep-warm time, then treated as Knative treats unrouted revisions.
       const until = warmUntil[rev];
-      const idle = until !== undefined && !routed.traffic.some((t) => t.revisionName === rev && t.percent > 0);
+      const percent = routed.traffic.filter((t) => t.revisionName === rev).reduce((n, t) => n + t.percent, 0);
+      const idle = until !== undefined && percent === 0;
       if (idle && until > now.getTime()) requeueAt = Math.min(requeueAt ?? Infinity, until);
-      ensure.push({ template: p.revisions[rev]!.template, replicas: replicasOf(p, rev, idle && until <= now.getTime()) });
+      const replicas = replicasOf(p, rev, idle && until <= now.getTime());
+      ensure.push({ template: p.revisions[rev]!.template, replicas });
+      // A revision that carries traffic and cannot serve it (its pods fail after a restart of the
+      // server, or its storage went away) makes the component not ready, as Knative's route does.
+      if (percent > 0 && rev !== p.latestCreated && !p.failedRoute) {
+        const state = revisionState(obs, replicas);
+        if (state.state === 'FailedToLoad') p.failedRoute = { revision: rev, percent, detail: state.detail };
+      }
     }
 
     if (!p.problem && p.created?.state === 'FailedToLoad') {
@@ -227,6 +237,9 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     const serving = p.latestReady === undefined ? undefined : p.latestReady === p.latestCreated ? p.created : stateOf(p, p.latestReady);
     readies.push(componentCondition(READY_CONDITION[p.component], p, serving));
     if (latestDeploymentReady.status === 'True') latestDeploymentReady = deploymentCondition(p);
+    if (p.failedRoute && routesReady.status === 'True') {
+      routesReady = { type: 'RoutesReady', status: 'False', reason: 'RevisionFailed', message: failedRouteMessage(p.failedRoute) };
+    }
     if (routed.traffic.length === 0 && routesReady.status === 'True') {
       routesReady = { type: 'RoutesReady', status: 'Unknown', reason: 'NoReadyRevision', message: `No ${p.component} revision is ready yet, so the gateway has nothing to route to.` };
     }
@@ -309,10 +322,15 @@ function deploymentCondition(p: Pass): ConditionInput {
   return { type: 'LatestDeploymentReady', status: 'Unknown', reason: 'Deploying', message: `Revision "${p.latestCreated}": ${created.detail}` };
 }
 
+function failedRouteMessage(f: NonNullable<Pass['failedRoute']>): string {
+  return `Revision "${f.revision}" carries ${f.percent}% of the traffic and cannot serve it: ${f.detail}.`;
+}
+
 function componentCondition(type: string, p: Pass, serving: RevisionState | undefined): ConditionInput {
   const { problem, latestCreated, latestReady, created } = p;
   const stillServing = latestReady !== undefined && latestReady !== latestCreated && (serving?.ready ?? 0) > 0 ? ` Revision "${latestReady}" keeps serving.` : '';
   if (problem) return { type, status: 'False', reason: problem.reason, message: `${problem.message}${stillServing}` };
+  if (p.failedRoute) return { type, status: 'False', reason: 'RevisionFailed', message: failedRouteMessage(p.failedRoute) };
   if (latestCreated === undefined || !created) return { type, status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' };
   // Scaled to zero is ready too: the gateway's activator starts a replica on the first request.
   if (latestCreated === latestReady && (created.ready > 0 || created.desired === 0)) return { type, status: 'True' };

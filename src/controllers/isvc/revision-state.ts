@@ -31,6 +31,17 @@ interface PodFacts {
   exitCode?: number;
 }
 
+/** ` (exit code 1, 3 restarts)`: the notes that apply, or nothing. */
+function notes(...parts: Array<string | undefined>): string {
+  const some = parts.filter((p) => p !== undefined);
+  return some.length > 0 ? ` (${some.join(', ')})` : '';
+}
+
+/** `3 restarts`, or nothing before the first restart. */
+function restarts(count: unknown): string | undefined {
+  return typeof count === 'number' && count >= 1 ? `${count} restart${count === 1 ? '' : 's'}` : undefined;
+}
+
 function podFacts(pod: KubeObject): PodFacts {
   const status = rec(pod.status);
   const c = first(status.containerStatuses);
@@ -41,11 +52,14 @@ function podFacts(pod: KubeObject): PodFacts {
   const exitCode = typeof lastExit === 'number' ? lastExit : undefined;
   if (c.ready === true) return { ...base, state: 'Loaded' };
   const initWaiting = rec(rec(init.state).waiting);
+  // The restart count is part of the explanation so that every failed attempt reads as a new
+  // failure (KServe's lastFailureInfo.time moves with it): a plan tells a retry that failed
+  // again from a failure that happened before it started.
   if (str(initWaiting.message)) {
-    return { ...base, state: 'FailedToLoad', why: `storage-initializer failed: ${String(initWaiting.message)}` };
+    return { ...base, state: 'FailedToLoad', why: `storage-initializer failed${notes(restarts(init.restartCount))}: ${String(initWaiting.message)}` };
   }
   if (waiting.reason === 'CrashLoopBackOff') {
-    const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`;
+    const code = notes(exitCode === undefined ? undefined : `exit code ${exitCode}`, restarts(c.restartCount));
     return { ...base, state: 'FailedToLoad', why: `CrashLoopBackOff${code}: ${str(waiting.message) ?? 'the container keeps exiting'}`, ...(exitCode === undefined ? {} : { exitCode }) };
   }
   if (Object.keys(init).length > 0 && init.ready !== true) return { ...base, state: 'Pending', why: 'fetching the model (storage-initializer)' };

@@ -31,6 +31,7 @@ export interface ReplicaSnapshot {
   hasInit: boolean;
   initDone: boolean;
   initError?: string;
+  initRestartCount?: number;
   /** The container process is alive right now. */
   running: boolean;
   ready: boolean;
@@ -77,7 +78,7 @@ export function podObject(r: ReplicaSnapshot): KubeObject {
   if ('terminated' in state && r.lastTermination) state.terminated = terminatedView(r.lastTermination);
   const initStatuses = r.hasInit
     ? [{
-        name: INIT_CONTAINER, image: 'local', imageID: '', ready: r.initDone, restartCount: 0,
+        name: INIT_CONTAINER, image: 'local', imageID: '', ready: r.initDone, restartCount: r.initRestartCount ?? 0,
         state: r.initDone ? { terminated: { exitCode: 0, reason: 'Completed', startedAt: r.createdAt, finishedAt: r.readySince } }
           : r.initError ? { waiting: { reason: 'CrashLoopBackOff', message: r.initError } } : { running: { startedAt: r.createdAt } },
       }]

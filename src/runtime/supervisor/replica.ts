@@ -61,6 +61,8 @@ export class Replica {
   private readySince: number;
   private startedAt: number | undefined;
   private restartCount = 0;
+  /** Restarts of the storage-initializer: kubectl adds them to RESTARTS, and each names a fresh failure. */
+  private initRestartCount = 0;
   private crashes = 0;
   private waiting: { reason: string; message: string } | undefined;
   private lastTermination: Termination | undefined;
@@ -103,7 +105,7 @@ export class Replica {
     return {
       podName: this.cfg.podName, namespace: this.cfg.namespace, uid: this.cfg.uid, labels: this.cfg.labels,
       createdAt: iso(this.createdAt), nodeName: this.cfg.nodeName, command: withPort(this.cfg.command, this.port), port: this.port,
-      hasInit: this.cfg.init !== undefined, initDone: this.initDone, ...(this.initError ? { initError: this.initError } : {}),
+      hasInit: this.cfg.init !== undefined, initDone: this.initDone, initRestartCount: this.initRestartCount, ...(this.initError ? { initError: this.initError } : {}),
       running: this.running, ready: this.isReady, readySince: iso(this.readySince),
       ...(this.startedAt !== undefined ? { startedAt: iso(this.startedAt) } : {}),
       restartCount: this.restartCount,
@@ -241,6 +243,7 @@ export class Replica {
     this.restartTimer = setTimeout(() => {
       if (this.deletingAt !== undefined) return;
       if (this.initDone || !this.cfg.init) this.restartCount++;
+      else this.initRestartCount++;
       this.portRetries = 0;
       void this.attempt();
     }, step.delayMs);
