@@ -134,3 +134,14 @@ test('an interval with an unbounded end (null in JSON) reads ∞', () => {
   const plan = { ...progressing, status: { ...progressing.status, gates: [{ metric: 'latencyP99Ms', value: 2.586, interval: [1.878, null], threshold: 'max 300', verdict: 'inconclusive' }] } } as PlanObject;
   assert.match(renderPlanStatus(plan, { now: NOW }), /^ {2}latencyP99Ms\s+2\.586 \[1\.878, ∞\]\s/m);
 });
+
+test('a plan waiting to start says so, with the reason, and names no current step', () => {
+  const waiting: PlanObject = {
+    metadata: { name: 'fraud-v2', namespace: 'risk' }, spec,
+    status: { phase: 'Pending', canaryPercent: 0, steps: [1, 10, 50, 100], message: 'waiting: the candidate is failing: revision fraud-score-predictor-00002: RuntimeUnhealthy: …; the plan starts once the revision loads (its pod retries with backoff)' },
+  };
+  const text = renderPlanStatus(waiting, { now: NOW });
+  assert.match(text, /^Phase: {6}Pending, not started yet$/m);
+  assert.match(text, /^Message: {4}waiting: the candidate is failing: /m);
+  assert.doesNotMatch(text, /step 1\/4/);
+});

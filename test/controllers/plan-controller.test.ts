@@ -385,6 +385,37 @@ test('candidate.revision: a revision deployed at 0 % (deployment is not exposure
     assert.deepEqual([st.candidateRevision, st.baselineRevision], ['iris-predictor-00002', 'iris-predictor-00001']);
   }));
 
+test('a candidate revision already failing when the plan starts (parked by a rollback, retrying) holds the plan Pending at 0 %; once it loads the plan starts', () =>
+  withStore(async (store) => {
+    await seed(store);
+    // Rolled back earlier: the spec still names the candidate at 0 %, and its revision's pod keeps failing.
+    const o = await isvc(store);
+    o.spec.predictor.model.storageUri = 'pvc://models/v2';
+    o.spec.predictor.canaryTrafficPercent = 0;
+    await store.update(ISVC, o, admin);
+    const failing = {
+      components: { predictor: { latestCreatedRevision: 'iris-predictor-00002', latestReadyRevision: 'iris-predictor-00002', latestRolledoutRevision: 'iris-predictor-00001', traffic: [{ revisionName: 'iris-predictor-00001', percent: 100 }] } },
+      modelStatus: { transitionStatus: 'BlockedByFailedLoad', lastFailureInfo: { reason: 'RuntimeUnhealthy', message: 'storage-initializer failed (4 restarts): bucket unreachable', modelRevisionName: 'iris-predictor-00002' } },
+    };
+    await store.update(ISVC, { ...(await isvc(store)), status: failing }, { ...admin, subresource: 'status' });
+    const clock = { t: 1_000_000 };
+    const ctl = harness(store, () => stats(200, 0, { a: 120, b: 60, c: 20 }), clock);
+    await ctl.reconcile(await plan(store));
+    let st = (await plan(store)).status;
+    assert.equal(st.phase, 'Pending', 'not RolledBack on a failure from before it started');
+    assert.match(st.message, /the candidate is failing: revision iris-predictor-00002: RuntimeUnhealthy: storage-initializer failed \(4 restarts\): bucket unreachable; the plan starts once the revision loads/);
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 0, 'no traffic moved to a failing revision');
+    // The next attempt loads: the plan starts at its first step.
+    const { modelStatus: _gone, ...loaded } = failing;
+    await store.update(ISVC, { ...(await isvc(store)), status: { ...loaded, modelStatus: { transitionStatus: 'UpToDate' } } }, { ...admin, subresource: 'status' });
+    clock.t += 1000;
+    await ctl.reconcile(await plan(store));
+    st = (await plan(store)).status;
+    assert.equal(st.phase, 'Progressing');
+    assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, 10);
+    assert.equal(st.candidateRevision, 'iris-predictor-00002');
+  }));
+
 test('a candidate.revision that is not the latest revision is explained, and nothing moves', () =>
   withStore(async (store) => {
     await seed(store);

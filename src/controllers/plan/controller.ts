@@ -183,8 +183,13 @@ export class PlanController {
     }
 
     const view = await target.observe(plan, stored.target);
-    if (view.blocked && stored.plan.phase === 'Pending' && !stopping) {
-      await this.writeStatus(plan, { ...stored, target: view.memo }, view, [], now, view.blocked);
+    // A candidate revision that is failing before the plan starts (one parked by an earlier rollback,
+    // or deployed by hand) is retrying with backoff: the plan waits for it instead of moving traffic
+    // to it or ending on a failure it did not see happen.
+    const failing = stored.plan.startedAt === undefined && view.candidateFailed ? `the candidate is failing: ${view.candidateFailed}; the plan starts once the revision loads (its pod retries with backoff)` : undefined;
+    const blocked = view.blocked ?? failing;
+    if (blocked && stored.plan.phase === 'Pending' && !stopping) {
+      await this.writeStatus(plan, { ...stored, target: view.memo }, view, [], now, blocked);
       if (command) await this.consumeCommand(plan, command.type);
       return;
     }
