@@ -26,6 +26,12 @@ export interface GatewayOptions {
   endpoints: EndpointRegistry;
   /** Called when a request arrives for a revision with no ready replica (wakes the autoscaler). */
   onDemand?: (key: string) => void;
+  /**
+   * A revision at zero or starting from zero (the autoscaler's view): the activator holds its
+   * requests even where the service does not scale to zero itself (minReplicas ≥ 1, a revision
+   * scaled down while no route pointed at it, routed again).
+   */
+  coldStarting?: (key: string) => boolean;
   /** Called after each response; must not block (telemetry, prediction log). */
   onResponse?: (record: ResponseRecord) => void;
   /**
@@ -105,7 +111,7 @@ export class Pipeline {
   async originFor(route: IngressRoute, rec: ResponseRecord): Promise<string> {
     const ready = this.opts.endpoints.pick(route.key);
     if (ready) return ready;
-    if (!route.service.scaleFromZero) throw new GatewayError(503, `no ready replica of revision ${route.revision}`, 'upstream');
+    if (!route.service.scaleFromZero && !this.opts.coldStarting?.(route.key)) throw new GatewayError(503, `no ready replica of revision ${route.revision}`, 'upstream');
     this.opts.onDemand?.(route.key);
     rec.buffered = true;
     try {

@@ -136,6 +136,7 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
       feedback: { ...feedback, authorize: (header) => void tokens.authorizeFeedback(header) },
       ingress: serving.ingress.current, endpoints: serving.ingress.endpoints,
       onDemand: (key) => serving.autoscaler.poke(key),
+      coldStarting: (key) => serving.autoscaler.coldStarting(key),
       // Telemetry (outputs sampled per series, copied by the gateway) and the prediction log: src/gateway/telemetry/hooks.ts.
       ...observers,
       onResponse: (r) => {

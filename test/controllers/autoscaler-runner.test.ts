@@ -55,3 +55,38 @@ test('status.deploymentMode says how the revisions run: Knative scales an idle m
     assert.equal(desired['iris-predictor-00001'], replicas, `${annotation}: replicas after idling`);
   }
 });
+
+test('a revision at zero, or raised from zero and not ready yet, is cold-starting (the activator holds its requests); one that was ready and lost its replicas is not', async () => {
+  let now = 0;
+  let ready = 1;
+  const scaler = new LocalAutoscaler({ inflight: () => 0, ready: () => ready, buffered: () => 0, onChange: () => {}, now: () => now, tickMs: 1 });
+  const key = 'ml/iris-predictor-00002';
+  const rev = template('iris-predictor-00002', 1);
+  const ticks = async (seconds: number) => {
+    for (let s = 0; s < seconds; s++) {
+      now += 1000;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  scaler.desired(rev, {}, true); // rolled back and past keep-warm: no route points at it
+  scaler.start();
+  try {
+    assert.equal(scaler.coldStarting(key), false, 'running and ready');
+    await ticks(150);
+    assert.equal(scaler.desired(rev, {}, true), 0);
+    ready = 0;
+    assert.equal(scaler.coldStarting(key), true, 'at zero');
+    scaler.desired(rev, {}, false); // a plan routes to it again: minReplicas 1 holds once more
+    await ticks(2);
+    assert.equal(scaler.desired(rev, {}, false), 1);
+    assert.equal(scaler.coldStarting(key), true, 'raised from zero, loading');
+    ready = 1;
+    await ticks(2);
+    assert.equal(scaler.coldStarting(key), false, 'ready');
+    ready = 0; // its replica crashed: requests fail at once, as before
+    await ticks(2);
+    assert.equal(scaler.coldStarting(key), false);
+  } finally {
+    scaler.stop();
+  }
+});

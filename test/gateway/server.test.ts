@@ -28,6 +28,7 @@ const services: IngressService[] = [
   ] },
   { namespace: 'ns', name: 'cold', scaleFromZero: true, activatorTimeoutMs: 3000, traffic: [{ revisionName: 'cold-predictor-00001', percent: 100, latestRevision: true }] },
   { namespace: 'ns', name: 'down', scaleFromZero: false, activatorTimeoutMs: 1000, traffic: [{ revisionName: 'down-predictor-00001', percent: 100, latestRevision: true }] },
+  { namespace: 'ns', name: 'parked', scaleFromZero: false, activatorTimeoutMs: 3000, traffic: [{ revisionName: 'parked-predictor-00001', percent: 100, latestRevision: true }] },
 ];
 
 let v1: Awaited<ReturnType<typeof upstream>>;
@@ -43,7 +44,7 @@ before(async () => {
   endpoints.set('ns/iris-predictor-00001', [v1.origin]);
   endpoints.set('ns/iris-predictor-00002', [v2.origin]);
   const table = compileIngress(services, 'example.com', 1);
-  gw = await startGateway({ port: 0, ingress: () => table, endpoints, onResponse: (r) => records.push(r), onDemand: (rev) => demanded.push(rev) });
+  gw = await startGateway({ port: 0, ingress: () => table, endpoints, onResponse: (r) => records.push(r), onDemand: (rev) => demanded.push(rev), coldStarting: (key) => key === 'ns/parked-predictor-00001' });
 });
 
 after(async () => {
@@ -117,6 +118,18 @@ test('a revision with no ready replica is 503 (Standard), or held until one is r
   assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
   assert.ok(records.some((r) => r.revision === 'cold-predictor-00001' && r.buffered));
   cold.server.close();
+});
+
+test('a revision the autoscaler has at zero or starting from zero is held too, though its service keeps a minimum (routed again after idling)', async () => {
+  const parked = await upstream('parked');
+  const pending = call('parked.ns.example.com');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(demanded.includes('ns/parked-predictor-00001'), 'the autoscaler was poked');
+  endpoints.set('ns/parked-predictor-00001', [parked.origin]);
+  const answer = await pending;
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body.name, 'parked');
+  parked.server.close();
 });
 
 test('close() drains in-flight requests before stopping', async () => {

@@ -29,6 +29,8 @@ interface Tracked {
   state: AutoscalerState;
   desired: number;
   requests: number;
+  /** Raised from zero and no replica ready since: a cold start in progress. */
+  waking: boolean;
 }
 
 export class LocalAutoscaler {
@@ -57,7 +59,7 @@ export class LocalAutoscaler {
     if (!t) {
       const zeroStart = annotations[INITIAL_SCALE] === '0' && config.minReplicas === 0 && config.mode === 'Knative' && config.enableScaleToZero;
       const initial = zeroStart ? 0 : Math.max(1, config.minReplicas);
-      t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0 };
+      t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0, waking: false };
       this.revisions.set(key, t);
       let names = this.byNamespace.get(template.namespace);
       if (!names) this.byNamespace.set(template.namespace, (names = new Map()));
@@ -71,6 +73,17 @@ export class LocalAutoscaler {
   countRequest(namespace: string, revision: string): void {
     const t = this.byNamespace.get(namespace)?.get(revision);
     if (t) t.requests++;
+  }
+
+  /**
+   * At zero, or raised from zero and not ready yet: Knative's activator holds requests for such a
+   * revision until a replica is ready, whatever its minReplicas (a revision no route pointed at
+   * scales to zero too, and a plan may route to it again). One that was ready and lost its
+   * replicas (a crash) is not starting from zero: its requests fail at once.
+   */
+  coldStarting(key: string): boolean {
+    const t = this.revisions.get(key);
+    return t !== undefined && (t.desired === 0 || (t.waking && this.opts.ready(key) === 0));
   }
 
   /** The activator holds a request for a revision without a ready replica: decide now. */
@@ -104,10 +117,13 @@ export class LocalAutoscaler {
       t.requests = 0;
       t.state = record(t.state, { at: now, value });
     }
-    const d = decide(t.state, now, t.config, { ready: this.opts.ready(key), buffered: this.opts.buffered(key) });
+    const ready = this.opts.ready(key);
+    if (ready > 0) t.waking = false;
+    const d = decide(t.state, now, t.config, { ready, buffered: this.opts.buffered(key) });
     t.state = d.state;
     if (d.desired !== t.desired) {
       this.opts.log?.(`autoscaler: ${key} ${t.desired} → ${d.desired} (${d.reason})`);
+      if (t.desired === 0) t.waking = true;
       t.desired = d.desired;
       this.opts.onChange(key);
     }
