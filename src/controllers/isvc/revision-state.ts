@@ -52,9 +52,8 @@ function podFacts(pod: KubeObject): PodFacts {
   const exitCode = typeof lastExit === 'number' ? lastExit : undefined;
   if (c.ready === true) return { ...base, state: 'Loaded' };
   const initWaiting = rec(rec(init.state).waiting);
-  // The restart count is part of the explanation so that every failed attempt reads as a new
-  // failure (KServe's lastFailureInfo.time moves with it): a plan tells a retry that failed
-  // again from a failure that happened before it started.
+  // The restart count is part of the explanation: a retry that failed again is a new failure
+  // (KServe's lastFailureInfo.time moves with it), and the reader sees it is being retried.
   if (str(initWaiting.message)) {
     return { ...base, state: 'FailedToLoad', why: `storage-initializer failed${notes(restarts(init.restartCount))}: ${String(initWaiting.message)}` };
   }
