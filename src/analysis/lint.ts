@@ -67,7 +67,7 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
       : 'No end: set spec.maxDuration (e.g. 24h) so a rollout that never decides is aborted instead of running as a permanent split.');
   }
 
-  if (gates.length === 0) find('no-gates', 'blocking', 'spec.gates', 'No gates: nothing can stop this rollout. Add health gates (errorRate, latencyP99Ms) and output gates (outputPSI, classRateDelta, invalidOutputRate).');
+  if (gates.length === 0) find('no-gates', 'blocking', 'spec.gates', 'No gates: nothing can stop this rollout. Add health gates (errorRate, latencyP99Ms; clientErrorRate when the candidate might reject requests the baseline answers) and output gates (outputPSI, classRateDelta, invalidOutputRate).');
   else if (!gates.some((g) => OUTPUT_METRICS.has(g.metric))) {
     // An A/B test's primary metric judges what the model does (a business outcome), as a custom gate does.
     const health = gates.every((g) => HEALTH_METRICS.has(g.metric)) && !phases.some((p) => p.abTest);
