@@ -200,7 +200,7 @@ export function renderPlanStatus(plan: PlanObject, opts: ViewOptions): string {
   lines.push(paint(opts.color, 'bold', `TrafficPlan ${name}${plan.metadata?.namespace ? ` (namespace ${plan.metadata.namespace})` : ''}`));
   const phaseText = plan.status === undefined
     ? 'Pending (the controller has not reported on this plan yet)'
-    : TERMINAL_PHASES.has(phase) ? `${phase} (ended in ${stepDescription(plan).replace(/ at \d+(\.\d+)?%$/, '')}), candidate now at ${s.canaryPercent ?? 0}%`
+    : TERMINAL_PHASES.has(phase) ? `${phase} (${s.startedAt ? `ended in ${stepDescription(plan).replace(/ at \d+(\.\d+)?%$/, '')}` : 'before it started'}), candidate now at ${s.canaryPercent ?? 0}%`
       // Waiting to start (see Message): nothing has moved, so no step is current yet.
       : phase === 'Pending' ? 'Pending, not started yet' : `${phase}, ${stepDescription(plan)}`;
   field('Phase', PHASE_COLOR[phase] ? paint(opts.color, PHASE_COLOR[phase]!, phaseText) : phaseText);

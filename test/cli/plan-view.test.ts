@@ -144,4 +144,6 @@ test('a plan waiting to start says so, with the reason, and names no current ste
   assert.match(text, /^Phase: {6}Pending, not started yet$/m);
   assert.match(text, /^Message: {4}waiting: the candidate is failing: /m);
   assert.doesNotMatch(text, /step 1\/4/);
+  const aborted = renderPlanStatus({ ...waiting, status: { ...waiting.status, phase: 'Aborted', message: 'aborted by an operator' } }, { now: NOW });
+  assert.match(aborted, /^Phase: {6}Aborted \(before it started\), candidate now at 0%$/m);
 });
