@@ -185,16 +185,20 @@ export function addPairs(t: PairTally, pairs: readonly PairInput[], bucket: (x: 
     for (const [name, x] of b) {
       const y = c.get(name)!;
       if (x.labels && y.labels) {
+        // The confusion matrix counts instances of the first labelled output: a batch of three adds
+        // three, and a second labelled output (a label beside its probabilities) is not counted twice.
+        if (!hasLabels) {
+          for (let i = 0; i < x.labels.length && i < y.labels.length; i++) {
+            const row = (out.confusion[x.labels[i]!] ??= {});
+            row[y.labels[i]!] = (row[y.labels[i]!] ?? 0) + 1;
+          }
+        }
         hasLabels = true;
         const agree = x.labels.every((l, i) => l === y.labels![i]);
         allAgree &&= agree;
         const o = (out.byOutput[name] ??= { compared: 0, agree: 0 });
         o.compared++;
         if (agree) o.agree++;
-        if (x.labels.length === 1) {
-          const row = (out.confusion[x.labels[0]!] ??= {});
-          row[y.labels[0]!] = (row[y.labels[0]!] ?? 0) + 1;
-        }
       }
       if (x.scores && y.scores) {
         for (let i = 0; i < x.scores.length; i++) {

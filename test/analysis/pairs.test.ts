@@ -28,6 +28,14 @@ test('V2 outputs are compared by name; a request agrees only when every label ou
   const t = addPairs(emptyTally(), [pair(ok(body(1, [0.1, 0.8, 0.1])), ok(body(1, [0.2, 0.7, 0.1]))), pair(ok(body(1, [0.1, 0.8, 0.1])), ok(body(2, [0.1, 0.8, 0.1])))]);
   assert.deepEqual([t.compared, t.labelled, t.agree], [2, 2, 1]);
   assert.deepEqual(t.byOutput, { label: { compared: 2, agree: 1 }, probabilities: { compared: 2, agree: 2 } });
+  assert.deepEqual(t.confusion, { 1: { 1: 1, 2: 1 } }, 'one count per instance, from the first labelled output only');
+});
+
+test('the confusion matrix counts every instance of a batch', () => {
+  const body = (...labels: number[]) => ({ outputs: [{ name: 'predict', datatype: 'FP32', shape: [labels.length, 3], data: labels.flatMap((l) => [0, 1, 2].map((k) => (k === l ? 0.9 : 0.05))) }] });
+  const t = addPairs(emptyTally(), [pair(ok(body(0, 1, 2)), ok(body(0, 2, 2))), pair(ok(body(1)), ok(body(1)))]);
+  assert.deepEqual([t.pairs, t.agree], [2, 1]);
+  assert.deepEqual(t.confusion, { 0: { 0: 1 }, 1: { 1: 1, 2: 1 }, 2: { 2: 1 } });
 });
 
 test('outputs that cannot be compared are counted with what differs, never as disagreement', () => {
