@@ -42,7 +42,9 @@ export function renderPlanReport(plan: PlanObject): string {
   const gates = (s.gates ?? []) as Array<{ metric: string; name?: string; slice?: string; verdict?: string; value?: number; threshold?: string; skipped?: boolean }>;
   if (gates.length > 0) {
     lines.push('', ab ? 'Guardrails:' : 'Gates:');
-    lines.push(...alignColumns([['  GATE', 'VALUE', 'THRESHOLD', 'VERDICT'], ...gates.map((g) => [`  ${g.name ?? g.metric}${g.slice ? ` [${g.slice}]` : ''}`, formatNumber(g.value), g.threshold ?? '-', g.skipped ? 'skipped' : (g.verdict ?? '-')])]));
+    // A paired gate is judged in the shadow only; once the shadow passed, so had it.
+    const skipped = shadow?.verdict === 'passed' ? 'pass (in shadow)' : 'skipped';
+    lines.push(...alignColumns([['  GATE', 'VALUE', 'THRESHOLD', 'VERDICT'], ...gates.map((g) => [`  ${g.name ?? g.metric}${g.slice ? ` [${g.slice}]` : ''}`, formatNumber(g.value), g.threshold ?? '-', g.skipped ? skipped : (g.verdict ?? '-')])]));
   }
   const bandit = s.bandit as { algorithm: string; version: number; learning: boolean; hold?: string; valueRemaining?: number; result?: string; promotionWaits?: string; arms: Array<{ name: string; fallback: boolean; weight: number; rewards: number; rewardRate?: number; pending: number; probabilityBest?: number; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; snips?: number; logged?: number }> } | undefined;
   if (bandit) {

@@ -30,11 +30,14 @@ test('a mean test has no converted column', () => {
 test('a shadow that passed before a canary is still reported once the plan ended', () => {
   const plan: PlanObject = {
     spec: { phases: [{ shadow: { percent: 20 } }, { canary: { steps: [50, 100] } }] } as unknown as PlanObject['spec'],
-    status: { phase: 'Promoted', shadow: { percent: 20, pairedRequests: 300, pairs: 310, compared: 310, agree: 310, labelled: 310, agreement: 1, candidateErrors: 0, baselineErrors: 0, invalid: 0, incomparable: 0, unpaired: 0, verdict: 'passed', phase: 1 } } as unknown as PlanObject['status'],
+    status: { phase: 'Promoted', shadow: { percent: 20, pairedRequests: 300, pairs: 310, compared: 310, agree: 310, labelled: 310, agreement: 1, candidateErrors: 0, baselineErrors: 0, invalid: 0, incomparable: 0, unpaired: 0, verdict: 'passed', phase: 1 },
+      gates: [{ metric: 'agreement', threshold: 'min 0.9', verdict: 'nodata', skipped: true }, { metric: 'errorRate', threshold: 'max 0.02', verdict: 'pass', value: 0 }] } as unknown as PlanObject['status'],
   };
   const text = renderPlanReport(plan);
   assert.match(text, /^Shadow: {5}phase 1 passed: 20% of requests copied/m);
   assert.doesNotMatch(text, /No experiment to report/);
+  assert.match(text, /^ {2}agreement\s+-\s+min 0\.9\s+pass \(in shadow\)$/m, 'a paired gate after a passed shadow passed there');
+  assert.match(text, /^ {2}errorRate\s+0\s+max 0\.02\s+pass$/m);
 });
 
 test('a bandit report says why an arm has fewer logged answers than rewards', () => {

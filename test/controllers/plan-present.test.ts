@@ -142,6 +142,7 @@ test('after a shadow passes, the canary status keeps its verdict and pairs; pair
   assert.deepEqual({ verdict: st.shadow?.verdict, phase: st.shadow?.phase, pairs: st.shadow?.pairs, agreement: st.shadow?.agreement }, { verdict: 'passed', phase: 1, pairs: 300, agreement: 1 });
   const agreement = st.gates!.find((g) => g.metric === 'agreement')!;
   assert.equal(agreement.skipped, true);
+  assert.equal(agreement.reason, 'passed in the shadow (phase 1, 300 pairs); judged only where shadow pairs exist, so not in this phase');
   assert.equal(st.step, 'canary 1/2');
   const d = st.conditions!.find((c) => c.type === 'Decidable')!;
   assert.equal(st.gates!.find((g) => g.metric === 'errorRate')!.verdict, 'pass');

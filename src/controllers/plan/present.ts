@@ -83,7 +83,7 @@ export function presentStatus(
     ...(s.experiment ? { experiment: s.experiment as unknown as { reason: string } } : {}),
     ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
     // An ended plan needs nothing more: a forecast kept from its last undecided look would say otherwise.
-    gates: s.gates.map((g) => gateStatus(g, TERMINAL_PHASES.has(s.phase) ? undefined : stored.forecast, candidateRate(s))),
+    gates: s.gates.map((g) => gateStatus(passedInShadow(g, s), TERMINAL_PHASES.has(s.phase) ? undefined : stored.forecast, candidateRate(s))),
     message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`),
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
@@ -130,6 +130,13 @@ function candidateRate(s: PlanState): number | undefined {
   if (!e || s.lastWindowEnd === undefined || e.candidate.requests === 0) return undefined;
   const seconds = (s.lastWindowEnd - e.sinceMs) / 1000;
   return seconds > 0 ? e.candidate.requests / seconds : undefined;
+}
+
+/** A paired gate skipped after its shadow passed says it passed there: "skipped" alone reads as never judged. */
+function passedInShadow(g: GateResult, s: PlanState): GateResult {
+  const done = s.shadowPassed;
+  if (!g.skipped || !done) return g;
+  return { ...g, reason: `passed in the shadow (phase ${done.phaseIndex + 1}, ${done.pairs.pairs} pairs); judged only where shadow pairs exist, so not in this phase` };
 }
 
 function gateStatus(g: GateResult, forecast: GateForecast[] | undefined, rate: number | undefined): NonNullable<TrafficPlanStatus['gates']>[number] {
