@@ -12,7 +12,9 @@
 //
 // Usage: node shoppers.mjs --host HOST --model NAME --token TOKEN --rate ARM=P [--rate ARM=P ...]
 //        [--gateway 127.0.0.1:8080] [--metric purchase] [--per user|request]
-//        [--ones-only] [--rps 100] [--seconds 600] [--users 1000000]
+//        [--ones-only] [--rps 100] [--seconds 600] [--users 1000000] [--protocol v1|v2]
+// --protocol v2 sends Open Inference Protocol requests (POST /v2/models/NAME/infer, one FP32
+// input named "input" of shape [1, 4]) for models served only over V2 (MLServer).
 // ARM matches the start of the revision name (arm-c matches arm-c-predictor-00001)
 // or the variant (latest, prev). Stops after --seconds or on SIGTERM, and prints a summary.
 import { request } from 'node:http';
@@ -28,6 +30,7 @@ const { values: o } = parseArgs({
     'ones-only': { type: 'boolean', default: false },
     rps: { type: 'string', default: '100' }, seconds: { type: 'string', default: '600' },
     users: { type: 'string', default: '1000000' },
+    protocol: { type: 'string', default: 'v1' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -39,6 +42,10 @@ if (o.help) {
 }
 for (const need of ['host', 'model', 'token']) if (!o[need]) fail(`--${need} is required`);
 if (o.per !== 'user' && o.per !== 'request') fail(`--per must be user or request, not ${o.per}`);
+if (o.protocol !== 'v1' && o.protocol !== 'v2') fail(`--protocol must be v1 or v2, not ${o.protocol}`);
+const features = [6.8, 2.8, 4.8, 1.4];
+const predictPath = o.protocol === 'v2' ? `/v2/models/${o.model}/infer` : `/v1/models/${o.model}:predict`;
+const predictBody = JSON.stringify(o.protocol === 'v2' ? { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: features }] } : { instances: [features] });
 const rates = o.rate.map((r) => {
   const [arm, p] = r.split('=');
   if (!arm || !(Number(p) >= 0 && Number(p) <= 1)) fail(`--rate ${r}: expected ARM=PROBABILITY, e.g. latest=0.12`);
@@ -70,9 +77,9 @@ function armOf(headers) {
 
 function visit() {
   const user = `u${Math.floor(Math.random() * users)}`;
-  const body = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] });
+  const body = predictBody;
   const req = request({
-    host, port: Number(port), method: 'POST', path: `/v1/models/${o.model}:predict`,
+    host, port: Number(port), method: 'POST', path: predictPath,
     headers: { host: o.host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-user-id': user },
   }, (res) => {
     res.resume();

@@ -93,6 +93,9 @@ test('ends when one arm is best with the asked probability (promoted), or keeps 
   const s0 = startBandit(b, arms, 0, 0);
   const win = banditLook(b, s0, [reading(2000, 80, { lastRewardMs: MIN }), reading(2000, 100, { lastRewardMs: MIN }), reading(2000, 160, { lastRewardMs: MIN })], [], 0, MIN, seededRandom(9));
   assert.deepEqual([win.end?.best, win.end?.promote, win.end?.cause], [2, true, 'bandit-best-arm']);
+  // Rounded down to two decimals: a near-certain arm never reads as a certain 100 %.
+  assert.match(win.end!.reason, /is best with probability (\d\d\.\d\d|100\.00) % — promoted$/);
+  assert.doesNotMatch(win.end!.reason, /probability 100\.0 %/);
   const flat = banditLook(b, s0, [reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 11, { lastRewardMs: 59 * MIN })], [], 0, 61 * MIN, seededRandom(10));
   assert.deepEqual([flat.end?.best, flat.end?.promote, flat.end?.cause], [0, false, 'bandit-inconclusive']);
 });

@@ -161,7 +161,8 @@ export function banditLook(b: BanditPhaseSpec, s: BanditState, readings: readonl
   const stop = banditStopRule(b);
   const enough = live.every((a, i) => frozen[i] || a.pulls >= stop.minRewards);
   const threshold = stop.probabilityBest;
-  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  // Rounded down, so an arm best with probability 0.9995 never reads as a certain 100 %.
+  const pct = (x: number) => `${(Math.floor(x * 10_000) / 100).toFixed(2)} %`;
   const verdict = (cause: string, what: string): BanditEnd => ({
     best, promote: best !== s.fallback, cause,
     reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
