@@ -105,7 +105,7 @@ describe('shadow phase', { concurrency: false }, () => {
       assert.equal(r.code, 0);
       const out = execFileSync(process.execPath, [join(ROOT, 'bin/switchyard.js'), 'predictions', '-n', 'default', '--service', 'iris-sd', '--disagreements', '--since', '10m'], { env: { ...process.env, KUBECONFIG: up.kubeconfig }, encoding: 'utf8' });
       assert.match(out, /BASELINE OUTPUT\s+CANDIDATE\s+CANDIDATE OUTPUT/);
-      assert.match(out, /\{"predictions":\[0\]\}\s+\S+\s+\{"predictions":\[1\]\}/);
+      assert.match(out, /predictions labels \[0\]\s+\S+\s+predictions labels \[1\]/);
     } finally {
       await load.stop();
     }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseGoDuration } from '../../core/duration.ts';
 import { syError } from '../../core/errors.ts';
-import { comparePair } from '../../analysis/pairs.ts';
+import { comparePair, readOutputs } from '../../analysis/pairs.ts';
 import { run, type CliContext } from '../context.ts';
 import { formatData, parseDataFormat } from '../output.ts';
 import { alignColumns } from '../table.ts';
@@ -35,6 +35,20 @@ const short = (v: unknown): string => {
   const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
+
+/** Numbers to 3 significant digits, so that a row of probabilities fits a column. */
+const compact = (v: unknown): unknown => (typeof v === 'number' ? Number(v.toPrecision(3)) : Array.isArray(v) ? v.map(compact) : v);
+
+/**
+ * What a model answered, as a person compares it: V1 `predictions`, or each V2 output as
+ * `name=data`, numbers shortened; the envelope (model_name, id, parameters) left out.
+ */
+export function outputText(output: unknown): string {
+  const o = output as { predictions?: unknown; outputs?: Array<{ name?: unknown; data?: unknown }> } | null | undefined;
+  if (o && typeof o === 'object' && 'predictions' in o) return short(compact(o.predictions));
+  if (o && typeof o === 'object' && Array.isArray(o.outputs)) return short(o.outputs.map((x) => `${String(x?.name ?? '?')}=${JSON.stringify(compact(x?.data))}`).join(' '));
+  return short(output);
+}
 /** One line saying what the log keeps here: the PredictionLogPolicy that applies, or the default. */
 export function policyLine(p: z.infer<typeof Policy>): string {
   const i = p.inputs;
@@ -43,22 +57,30 @@ export function policyLine(p: z.infer<typeof Policy>): string {
   return `Policy: ${p.policy ?? 'default (no PredictionLogPolicy)'}: ${inputs}; rows kept ${p.retention}`;
 }
 
-const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.requestId, r.service, r.revision ?? '', r.variant ?? '', r.role, String(r.status), r.latencyMs.toFixed(1), short(r.output)];
+const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.requestId, r.service, r.revision ?? '', r.variant ?? '', r.role, String(r.status), r.latencyMs.toFixed(1), outputText(r.output)];
+
+/** A shadow answer as it was compared: each output's labels (the argmax of probability rows), else its numbers. */
+export function comparedText(output: unknown): string {
+  const read = readOutputs(output);
+  if (typeof read === 'string') return outputText(output);
+  return short([...read].map(([name, o]) => (o.labels ? `${name} labels [${o.labels.join(', ')}]` : `${name}=${JSON.stringify(compact(o.scores ?? []))}`)).join(' '));
+}
 
 /** Shadow pairs whose answers differ: both outputs and both revisions side by side, with the input where the policy keeps it. */
-function disagreements(ctx: CliContext, items: Item[]): void {
-  const pairs = items.filter(isPair).filter((p) => p.mirror && comparePair(p.primary.output, p.mirror.output) !== 'agree');
-  if (pairs.length === 0) {
+function disagreements(ctx: CliContext, items: Item[], limit: number): void {
+  const all = items.filter(isPair).filter((p) => p.mirror && comparePair(p.primary.output, p.mirror.output) !== 'agree');
+  if (all.length === 0) {
     ctx.err(`No disagreeing pairs among ${items.length} in namespace ${ctx.namespace()}`);
     return;
   }
+  const pairs = all.slice(0, limit);
   const header = ['TIME', 'REQUEST ID', 'BASELINE', 'BASELINE OUTPUT', 'CANDIDATE', 'CANDIDATE OUTPUT', 'INPUT'];
   const rows = pairs.map((p) => [
-    new Date(p.primary.time).toISOString(), p.primary.requestId, p.primary.revision ?? '', short(p.primary.output), p.mirror!.revision ?? '',
-    p.mirror!.status >= 500 || p.mirror!.status === 0 ? `(failed: ${p.mirror!.status})` : short(p.mirror!.output), short((p.primary as { input?: unknown }).input ?? '(not kept)'),
+    new Date(p.primary.time).toISOString(), p.primary.requestId, p.primary.revision ?? '', comparedText(p.primary.output), p.mirror!.revision ?? '',
+    p.mirror!.status >= 500 || p.mirror!.status === 0 ? `(failed: ${p.mirror!.status})` : comparedText(p.mirror!.output), short((p.primary as { input?: unknown }).input ?? '(not kept)'),
   ]);
   ctx.out(alignColumns([header, ...rows]).join('\n'));
-  ctx.err(`${pairs.length} of ${items.length} pairs disagree`);
+  ctx.err(`${all.length} of ${items.length} pairs disagree${pairs.length < all.length ? ` (the latest ${pairs.length} shown: --limit)` : ''}`);
 }
 
 interface ListOptions {
@@ -70,17 +92,28 @@ interface ListOptions {
   output?: string;
 }
 
+/** Pairs read to find disagreements among (the latest ones in --since). */
+const DISAGREEMENT_SCAN = 10_000;
+
+function shownLimit(text: string | undefined): number {
+  if (text === undefined) return 100;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw syError('SY_ERR_CONFIG', `--limit must be a whole number of rows, at least 1, got "${text}"`);
+  return n;
+}
+
 async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
   const format = parseDataFormat(opts.output);
+  shownLimit(opts.limit); // a bad --limit is refused before anything is read
   const sinceMs = Date.now() - parseSince(opts.since);
   const paired = opts.paired || opts.disagreements;
   const answer = await ctx.client().get(`/switchyard/v1/namespaces/${encodeURIComponent(ctx.namespace())}/predictions`, {
-    // Disagreements are found among the pairs read: read more of them unless told.
-    query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: paired ? 'true' : undefined, limit: opts.limit ?? (opts.disagreements ? '10000' : undefined) },
+    // Disagreements are found among the pairs read: read many, and let --limit cap what is shown.
+    query: { service: opts.service, sinceMs: String(Math.floor(sinceMs)), paired: paired ? 'true' : undefined, limit: opts.disagreements ? String(DISAGREEMENT_SCAN) : opts.limit },
   });
   const body = Rows.parse(answer);
   if (format !== 'text') {
-    ctx.out(formatData(opts.disagreements ? { ...(answer as object), items: body.items.filter((i) => isPair(i) && i.mirror && comparePair(i.primary.output, i.mirror.output) !== 'agree') } : answer, format));
+    ctx.out(formatData(opts.disagreements ? { ...(answer as object), items: body.items.filter((i) => isPair(i) && i.mirror && comparePair(i.primary.output, i.mirror.output) !== 'agree').slice(0, shownLimit(opts.limit)) } : answer, format));
     return;
   }
   if (body.policy) ctx.out(policyLine(body.policy));
@@ -88,7 +121,7 @@ async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
     ctx.err(`No predictions in namespace ${ctx.namespace()} since ${opts.since} ago`);
     return;
   }
-  if (opts.disagreements) return disagreements(ctx, body.items);
+  if (opts.disagreements) return disagreements(ctx, body.items, shownLimit(opts.limit));
   const header = ['TIME', 'REQUEST ID', 'SERVICE', 'REVISION', 'VARIANT', 'ROLE', 'STATUS', 'LATENCY MS', 'OUTPUT'];
   const rows = body.items.flatMap((item: Item) => (isPair(item) ? [cells(item.primary), ...(item.mirror ? [cells(item.mirror)] : [])] : [cells(item)]));
   ctx.out(alignColumns([header, ...rows]).join('\n'));
@@ -101,7 +134,7 @@ export function registerPredictions(program: Command): void {
     .option('--since <duration>', 'how far back (30s, 5m, 1h30m, 1d)', '5m')
     .option('--paired', 'join primary and shadow (mirror) rows on the request id')
     .option('--disagreements', 'only shadow pairs whose answers differ (implies --paired): both outputs and revisions, the input where the policy keeps it')
-    .option('--limit <n>', 'at most this many rows (default 100)')
+    .option('--limit <n>', 'at most this many rows (default 100); with --disagreements, disagreeing pairs shown, found among the latest 10000 pairs')
     .option('-o, --output <format>', 'json | yaml: the rows as the API answers them ({items: [...]})')
     .addHelpText('after', '\nExamples:\n  switchyard predictions -n quickstart --service iris --since 5m\n  switchyard predictions -n quickstart --service iris --paired\n  switchyard predictions -n quickstart --service iris --paired --disagreements --since 1h\n  switchyard predictions -n quickstart -o json | jq \'.items[].output\'')
     .action(run(async (ctx, opts: ListOptions) => list(ctx, opts)));
