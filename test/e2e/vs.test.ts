@@ -97,7 +97,7 @@ describe('VirtualService routing through the gateway', { concurrency: false }, (
     const pairs = await until('the mirror pairs in the prediction log', async () => {
       const res = await apiFetch(up, '/switchyard/v1/namespaces/default/predictions?paired=true&service=iris-v1&limit=100');
       assert.equal(res.status, 200);
-      const body = (await res.json()) as { items: { requestId: string; primary: { service: string; revision: string; digest?: string; output: unknown }; mirror: { service: string; status: number; revision: string; digest?: string; output: unknown } }[] };
+      const body = (await res.json()) as { items: { requestId: string; compared: string; primary: { service: string; revision: string; digest?: string; output: unknown }; mirror: { service: string; status: number; revision: string; digest?: string; output: unknown } }[] };
       const got = body.items.filter((p) => ids.includes(p.requestId));
       return got.length === ids.length ? got : undefined;
     });
@@ -109,6 +109,7 @@ describe('VirtualService routing through the gateway', { concurrency: false }, (
       assert.equal(p.mirror.service, 'iris-shadow');
       assert.equal(p.mirror.status, 200);
       assert.deepEqual(p.mirror.output, { predictions: [2] });
+      assert.equal(p.compared, 'disagree', 'each pair says how its answers compare, as a shadow judges them');
     }
     // The gold route has no mirror.
     const goldId = gold.headers['x-request-id'] as string;

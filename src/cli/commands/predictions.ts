@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseGoDuration } from '../../core/duration.ts';
 import { syError } from '../../core/errors.ts';
+import { answerText, clip, compactNumbers } from '../../analysis/answer-text.ts';
 import { comparePair, readOutputs } from '../../analysis/pairs.ts';
 import { run, type CliContext } from '../context.ts';
 import { formatData, parseDataFormat } from '../output.ts';
@@ -31,24 +32,10 @@ export function parseSince(text: string): number {
   return ms;
 }
 
-const short = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-};
+const short = (v: unknown): string => clip(v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v), 60);
 
-/** Numbers to 3 significant digits, so that a row of probabilities fits a column. */
-const compact = (v: unknown): unknown => (typeof v === 'number' ? Number(v.toPrecision(3)) : Array.isArray(v) ? v.map(compact) : v);
-
-/**
- * What a model answered, as a person compares it: V1 `predictions`, or each V2 output as
- * `name=data`, numbers shortened; the envelope (model_name, id, parameters) left out.
- */
-export function outputText(output: unknown): string {
-  const o = output as { predictions?: unknown; outputs?: Array<{ name?: unknown; data?: unknown }> } | null | undefined;
-  if (o && typeof o === 'object' && 'predictions' in o) return short(compact(o.predictions));
-  if (o && typeof o === 'object' && Array.isArray(o.outputs)) return short(o.outputs.map((x) => `${String(x?.name ?? '?')}=${JSON.stringify(compact(x?.data))}`).join(' '));
-  return short(output);
-}
+/** What a model answered, without its envelope (answer-text.ts). */
+export const outputText = (output: unknown): string => answerText(output, 60);
 /** One line saying what the log keeps here: the PredictionLogPolicy that applies, or the default. */
 export function policyLine(p: z.infer<typeof Policy>): string {
   const i = p.inputs;
@@ -63,7 +50,7 @@ const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.req
 export function comparedText(output: unknown): string {
   const read = readOutputs(output);
   if (typeof read === 'string') return outputText(output);
-  return short([...read].map(([name, o]) => (o.labels ? `${name} labels [${o.labels.join(', ')}]` : `${name}=${JSON.stringify(compact(o.scores ?? []))}`)).join(' '));
+  return short([...read].map(([name, o]) => (o.labels ? `${name} labels [${o.labels.join(', ')}]` : `${name}=${JSON.stringify(compactNumbers(o.scores ?? []))}`)).join(' '));
 }
 
 /** Shadow pairs whose answers differ: both outputs and both revisions side by side, with the input where the policy keeps it. */

@@ -24,6 +24,7 @@ import { WatchSlots } from './watch.ts';
 import { VERSION } from '../../core/version.ts';
 import { FEEDBACK_PATH, type FeedbackEvent, type FeedbackResult } from '../../api/feedback.ts';
 import { FeedbackStats, serveFeedback } from '../../gateway/feedback.ts';
+import { comparePair } from '../../analysis/pairs.ts';
 
 export interface ApiServerOptions extends HistorySources {
   store: Store;
@@ -152,13 +153,26 @@ async function handleNamespaced(url: URL, path: string, opts: ApiServerOptions, 
   }
   if (!opts.predictions) throw syError('SY_ERR_UNAVAILABLE', 'the prediction log is not kept by this server');
   const since = url.searchParams.get('sinceMs');
-  sendJson(res, 200, { items: opts.predictions({
+  const paired = url.searchParams.get('paired') === 'true';
+  const items = opts.predictions({
     namespace, ...optional(url, 'service'), ...optional(url, 'revision'), ...optional(url, 'variant'), ...statusRange(url),
-    paired: url.searchParams.get('paired') === 'true',
+    paired,
     limit: Math.min(10_000, positiveNumber(url, 'limit', 100)),
     ...(since !== null ? { sinceMs: positiveNumber(url, 'sinceMs', 0) } : {}),
-  }), ...(opts.predictionPolicy ? { policy: opts.predictionPolicy(namespace, url.searchParams.get('service') ?? undefined) } : {}) });
+  });
+  sendJson(res, 200, { items: paired ? withComparison(items as ComparablePair[]) : items, ...(opts.predictionPolicy ? { policy: opts.predictionPolicy(namespace, url.searchParams.get('service') ?? undefined) } : {}) });
   return true;
+}
+
+interface ComparablePair { primary: { output: unknown }; mirror: { output: unknown } }
+
+/**
+ * Each pair says how its answers compare, as a shadow phase judges them (labels, the argmax of
+ * probability rows): agree, disagree, incomparable or invalid (a failed or unreadable answer).
+ * Comparing the raw JSON would call every V2 pair different (each answer has its own id).
+ */
+function withComparison(pairs: ComparablePair[]): Array<ComparablePair & { compared: ReturnType<typeof comparePair> }> {
+  return pairs.map((p) => ({ ...p, compared: comparePair(p.primary.output, p.mirror.output) }));
 }
 
 async function handleExtension(req: IncomingMessage, res: ServerResponse, url: URL, p: Principal, opts: ApiServerOptions): Promise<void> {

@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import { PATHS, urlOf } from '../api.ts';
 import { ErrorNote } from '../components/Live.tsx';
+import { answerText } from '../../analysis/answer-text.ts';
 import { clock, significant } from '../format.ts';
 import { useCollection, usePoll } from '../hooks.ts';
 import type { Isvc } from '../model/kinds.ts';
@@ -12,14 +13,14 @@ import { hrefOf } from '../router.ts';
 interface Row {
   requestId: string; time: number; service: string; variant: string | null; revision: string | null; role: string; status: number; latencyMs: number; output: unknown; route: string | null;
 }
-interface Pair { requestId: string; primary: Row; mirror: Row }
+/** `compared`: how the server's shadow comparison reads the two answers (labels, argmax of probability rows). */
+interface Pair { requestId: string; primary: Row; mirror: Row; compared?: 'agree' | 'disagree' | 'incomparable' | 'invalid' }
 
 const LIMITS = [50, 100, 500];
 
 function short(v: unknown): string {
   if (v === null || v === undefined) return '—';
-  const s = JSON.stringify(v);
-  return s.length > 80 ? `${s.slice(0, 79)}…` : s;
+  return answerText(v, 80);
 }
 
 function revisionsOf(isvc: Isvc | undefined): string[] {
@@ -117,7 +118,8 @@ function RowTable({ rows }: { rows: Row[] }) {
   );
 }
 
-const agrees = (p: Pair): boolean => JSON.stringify(p.primary.output) === JSON.stringify(p.mirror.output);
+const agrees = (p: Pair): boolean => p.compared === 'agree';
+const VERDICT: Record<NonNullable<Pair['compared']>, string> = { agree: '✓ same', disagree: '✗ differs', incomparable: '? not comparable', invalid: '✗ failed or unreadable' };
 
 function PairTable({ pairs: all }: { pairs: Pair[] }) {
   const [onlyDisagreements, setOnly] = useState(false);
@@ -142,7 +144,7 @@ function PairTable({ pairs: all }: { pairs: Pair[] }) {
                   <td class="output">{short(p.primary.output)}</td>
                   <td>{p.mirror.revision ?? p.mirror.service} · {p.mirror.status} · {significant(p.mirror.latencyMs)} ms</td>
                   <td class="output">{short(p.mirror.output)}</td>
-                  <td>{agree ? '✓ same' : '✗ differs'}</td>
+                  <td>{VERDICT[p.compared ?? (agree ? 'agree' : 'disagree')]}</td>
                 </tr>
               );
             })}
