@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseGoDuration } from '../../core/duration.ts';
 import { syError } from '../../core/errors.ts';
 import { answerText, clip, compactNumbers } from '../../analysis/answer-text.ts';
-import { comparePair, readOutputs } from '../../analysis/pairs.ts';
+import { readOutputs } from '../../analysis/pairs.ts';
 import { run, type CliContext } from '../context.ts';
 import { formatData, parseDataFormat } from '../output.ts';
 import { alignColumns } from '../table.ts';
@@ -14,7 +14,8 @@ const Row = z.looseObject({
   requestId: z.string(), time: z.number(), service: z.string(), variant: z.string().nullable(), revision: z.string().nullable(),
   role: z.string(), status: z.number(), latencyMs: z.number(), output: z.unknown(),
 });
-const Pair = z.object({ primary: Row, mirror: Row.nullable().optional() });
+// `compared`: the server's comparison of the two answers, the one a shadow phase judges.
+const Pair = z.object({ primary: Row, mirror: Row.nullable().optional(), compared: z.enum(['agree', 'disagree', 'incomparable', 'invalid']) });
 const Policy = z.looseObject({
   policy: z.string().nullable(),
   inputs: z.looseObject({ sampleRate: z.number(), keep: z.array(z.string()).optional(), drop: z.array(z.string()), hash: z.array(z.string()) }).nullable(),
@@ -23,6 +24,7 @@ const Policy = z.looseObject({
 const Rows = z.looseObject({ items: z.array(z.union([Pair, Row])), policy: Policy.optional() });
 type Item = z.infer<typeof Row> | z.infer<typeof Pair>;
 const isPair = (item: Item): item is z.infer<typeof Pair> => 'primary' in item && typeof item.primary === 'object';
+const disagrees = (item: Item): boolean => isPair(item) && item.compared !== 'agree';
 
 /** A Go duration as kubectl's --since takes it ("90s", "1h30m"), or days ("7d": rows are kept for 168h by default) → milliseconds. */
 export function parseSince(text: string): number {
@@ -55,7 +57,7 @@ export function comparedText(output: unknown): string {
 
 /** Shadow pairs whose answers differ: both outputs and both revisions side by side, with the input where the policy keeps it. */
 function disagreements(ctx: CliContext, items: Item[], limit: number): void {
-  const all = items.filter(isPair).filter((p) => p.mirror && comparePair(p.primary.output, p.mirror.output) !== 'agree');
+  const all = items.filter(isPair).filter(disagrees);
   if (all.length === 0) {
     ctx.err(`No disagreeing pairs among ${items.length} in namespace ${ctx.namespace()}`);
     return;
@@ -100,7 +102,7 @@ async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
   });
   const body = Rows.parse(answer);
   if (format !== 'text') {
-    ctx.out(formatData(opts.disagreements ? { ...(answer as object), items: body.items.filter((i) => isPair(i) && i.mirror && comparePair(i.primary.output, i.mirror.output) !== 'agree').slice(0, shownLimit(opts.limit)) } : answer, format));
+    ctx.out(formatData(opts.disagreements ? { ...(answer as object), items: body.items.filter(disagrees).slice(0, shownLimit(opts.limit)) } : answer, format));
     return;
   }
   if (body.policy) ctx.out(policyLine(body.policy));

@@ -14,7 +14,7 @@ interface Row {
   requestId: string; time: number; service: string; variant: string | null; revision: string | null; role: string; status: number; latencyMs: number; output: unknown; route: string | null;
 }
 /** `compared`: how the server's shadow comparison reads the two answers (labels, argmax of probability rows). */
-interface Pair { requestId: string; primary: Row; mirror: Row; compared?: 'agree' | 'disagree' | 'incomparable' | 'invalid' }
+interface Pair { requestId: string; primary: Row; mirror: Row; compared: 'agree' | 'disagree' | 'incomparable' | 'invalid' }
 
 const LIMITS = [50, 100, 500];
 
@@ -119,7 +119,7 @@ function RowTable({ rows }: { rows: Row[] }) {
 }
 
 const agrees = (p: Pair): boolean => p.compared === 'agree';
-const VERDICT: Record<NonNullable<Pair['compared']>, string> = { agree: '✓ same', disagree: '✗ differs', incomparable: '? not comparable', invalid: '✗ failed or unreadable' };
+const VERDICT: Record<Pair['compared'], string> = { agree: '✓ same', disagree: '✗ differs', incomparable: '? not comparable', invalid: '✗ failed or unreadable' };
 
 function PairTable({ pairs: all }: { pairs: Pair[] }) {
   const [onlyDisagreements, setOnly] = useState(false);
@@ -134,9 +134,7 @@ function PairTable({ pairs: all }: { pairs: Pair[] }) {
           <caption>{pairs.length} pairs, newest first</caption>
           <thead><tr><th scope="col">Time</th><th scope="col">Request id</th><th scope="col">Primary</th><th scope="col">Primary output</th><th scope="col">Shadow</th><th scope="col">Shadow output</th><th scope="col">Agree</th></tr></thead>
           <tbody>
-            {pairs.map((p) => {
-              const agree = agrees(p);
-              return (
+            {pairs.map((p) => (
                 <tr key={`${p.requestId}-${p.mirror.service}`}>
                   <td>{clock(p.primary.time)}</td>
                   <td class="id">{p.requestId}</td>
@@ -144,10 +142,9 @@ function PairTable({ pairs: all }: { pairs: Pair[] }) {
                   <td class="output">{short(p.primary.output)}</td>
                   <td>{p.mirror.revision ?? p.mirror.service} · {p.mirror.status} · {significant(p.mirror.latencyMs)} ms</td>
                   <td class="output">{short(p.mirror.output)}</td>
-                  <td>{VERDICT[p.compared ?? (agree ? 'agree' : 'disagree')]}</td>
+                  <td>{VERDICT[p.compared]}</td>
                 </tr>
-              );
-            })}
+            ))}
           </tbody>
         </table>
       </div>
