@@ -27,7 +27,7 @@ export async function callService(p: Pipeline, target: Extract<StepTarget, { kin
   const started = performance.now();
   const rec: ResponseRecord = {
     requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision, digest: route.digest,
-    variant: route.variant, status: 502, latencyMs: 0, buffered: false,
+    variant: route.variant, status: 502, latencyMs: 0, activatorMs: 0,
   };
   // Graph steps hold both bodies whole anyway: a sampled step only keeps them.
   const sampled = p.sampled(rec);

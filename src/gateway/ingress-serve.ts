@@ -24,7 +24,7 @@ export async function serveIngress(p: Pipeline, shadows: ShadowContext, req: Inc
   const started = performance.now();
   const rec: ResponseRecord = {
     requestId, namespace: route.service.namespace, service: route.service.name, revision: route.revision, digest: route.digest,
-    variant: route.variant, status: 502, latencyMs: 0, buffered: false,
+    variant: route.variant, status: 502, latencyMs: 0, activatorMs: 0,
   };
   if (route.cohort) rec.cohort = route.cohort;
   if (route.unit) rec.unit = route.unit;

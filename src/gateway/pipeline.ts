@@ -105,19 +105,21 @@ export class Pipeline {
   }
 
   /**
-   * A ready replica of the revision, or one the activator wakes (the record is then marked
-   * `buffered`); none ready and none woken in time is a 503.
+   * A ready replica of the revision, or one the activator wakes (the record then says how long it
+   * was held: `activatorMs`); none ready and none woken in time is a 503.
    */
   async originFor(route: IngressRoute, rec: ResponseRecord): Promise<string> {
     const ready = this.opts.endpoints.pick(route.key);
     if (ready) return ready;
     if (!route.service.scaleFromZero && !this.opts.coldStarting?.(route.key)) throw new GatewayError(503, `no ready replica of revision ${route.revision}`, 'upstream');
     this.opts.onDemand?.(route.key);
-    rec.buffered = true;
+    const held = performance.now();
     try {
       return await this.opts.endpoints.waitFor(route.key, route.service.activatorTimeoutMs);
     } catch (err) {
       throw new GatewayError(503, (err as Error).message, 'upstream');
+    } finally {
+      rec.activatorMs = performance.now() - held;
     }
   }
 

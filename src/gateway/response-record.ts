@@ -30,8 +30,12 @@ export interface ResponseRecord extends AnswerRecord {
   /** A bandit's assignment: the allocation version and the chosen arm's probability under it. */
   allocation?: number;
   propensity?: number;
-  /** Held by the activator before a replica was ready. */
-  buffered: boolean;
+  /**
+   * Milliseconds the activator held the request until a replica was ready (a revision at zero or
+   * starting from zero); 0 when one was ready. Telemetry leaves it out of the revision's latency, as
+   * Knative's queue-proxy measures a revision's latency only once a replica has the request.
+   */
+  activatorMs: number;
   /**
    * The answer is copied only when `wantsOutput` sampled the request (`sampled`) or a mirror was
    * sent (so primary and shadow outputs can be paired).

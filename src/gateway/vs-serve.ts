@@ -86,7 +86,7 @@ export async function serveVirtualService(req: IncomingMessage, res: ServerRespo
   // Filled in as the request goes; handed to onResponse as it is.
   const rec: ResponseRecord = {
     requestId, namespace: route.namespace, service: route.virtualService, revision: '', variant: '', route: route.id,
-    status: 503, latencyMs: 0, buffered: false,
+    status: 503, latencyMs: 0, activatorMs: 0,
   };
   let bumped: string | undefined;
   let timer: NodeJS.Timeout | undefined;

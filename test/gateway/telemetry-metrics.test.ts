@@ -84,7 +84,26 @@ test('/metrics has the conventional names, labels and values for known traffic',
   assert.ok(Math.abs(one('switchyard_request_duration_seconds_sum', r1) - (50 * 0.003 + 50 * 0.04)) < 1e-9);
   assert.equal(find('switchyard_request_duration_seconds_bucket', { ...r2, le: '2.5' })[0]!.value, 11);
 
+  // Nothing was held by the activator: its counters have no sample.
+  assert.equal(find('switchyard_activator_requests_total', r1).length, 0);
+
   // A second scrape reports the same cumulative values (no double counting).
   const again = parseExposition(await tel.metricsText());
   assert.equal(again.samples.find((s) => s.name === 'switchyard_requests_total' && s.labels.code === '200' && s.labels.revision === 'r1')!.value, 90);
+});
+
+test('requests held by the activator are counted apart; the duration histogram starts when a replica has them', async () => {
+  const tel = new TelemetryRecorder({ now: () => 1_700_000_000_000 });
+  for (let i = 0; i < 4; i++) tel.record({ ...base, revision: 'r3', status: 200, latencyMs: 1504, activatorMs: 1500 });
+  tel.record({ ...base, revision: 'r3', status: 200, latencyMs: 4 });
+  const { samples, types } = parseExposition(await tel.metricsText());
+  const r3 = { namespace: 'ml', service: 'fraud', revision: 'r3', role: 'primary' };
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries({ ...r3, ...labels }).every(([k, v]) => s.labels[k] === v))!.value;
+  assert.equal(types.get('switchyard_activator_requests_total'), 'counter');
+  assert.equal(types.get('switchyard_activator_wait_seconds_total'), 'counter');
+  assert.equal(value('switchyard_activator_requests_total'), 4);
+  assert.ok(Math.abs(value('switchyard_activator_wait_seconds_total') - 6) < 1e-9);
+  assert.equal(value('switchyard_request_duration_seconds_count'), 5);
+  assert.equal(value('switchyard_request_duration_seconds_bucket', { le: '0.005' }), 5, 'every request took 4 ms once a replica had it');
 });

@@ -32,6 +32,20 @@ test('counts, error classes and latency quantiles per revision match the traffic
   assert.equal(tel.window({ namespace: 'ml', service: 'fraud', role: 'mirror' }).requests, 0);
 });
 
+test("a cold start's wait in the activator is not the revision's latency; its errors still count", () => {
+  const tel = new TelemetryRecorder({ now: () => T0 });
+  // An identical model at zero: 20 requests held ~2.6 s for a replica, then served in ~10 ms as the other 180.
+  for (let i = 0; i < 200; i++) {
+    const held = i < 20 ? 2600 : 0;
+    tel.record({ ...base, revision: 'fraud-predictor-00002', status: 200, latencyMs: held + 8 + (i % 5), activatorMs: held });
+  }
+  tel.record({ ...base, revision: 'fraud-predictor-00002', status: 503, latencyMs: 10_000, activatorMs: 10_000, errorClass: 'upstream' });
+  const w = tel.window({ namespace: 'ml', service: 'fraud', revision: 'fraud-predictor-00002', windowMs: 60_000 });
+  assert.equal(w.requests, 201);
+  assert.equal(w.errorsByClass.upstream, 1, 'the activator gave up: an error');
+  assert.ok(w.latency.p99! < 20, `p99 ${w.latency.p99} ms includes the activator's wait`);
+});
+
 test('the gateway hint decides the class; otherwise the status does', () => {
   assert.equal(errorClassOf(200), undefined);
   assert.equal(errorClassOf(499), '4xx');
@@ -154,7 +168,7 @@ test('recording 100k responses is cheap', () => {
   const statuses = [200, 200, 200, 200, 200, 200, 200, 200, 200, 503];
   const started = performance.now();
   for (let i = 0; i < 100_000; i++) {
-    tel.record({ requestId: 'x', namespace: 'ml', service: 'fraud', revision: revisions[i & 1]!, variant: 'default', status: statuses[i % 10]!, latencyMs: 1 + (i % 200) / 10, buffered: false }, T0 + i);
+    tel.record({ requestId: 'x', namespace: 'ml', service: 'fraud', revision: revisions[i & 1]!, variant: 'default', status: statuses[i % 10]!, latencyMs: 1 + (i % 200) / 10, activatorMs: 0 }, T0 + i);
   }
   const ms = performance.now() - started;
   console.log(`100k records: ${ms.toFixed(0)} ms`);

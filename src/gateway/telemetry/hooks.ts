@@ -23,7 +23,7 @@ export function recordResponse(telemetry: TelemetryRecorder, r: ResponseRecord):
   const s = telemetry.series(r);
   // A mirrored request's copy that was not sampled is there for pairing only, not for analysis.
   if (r.sampled !== true || r.output === undefined) telemetry.recordTo(s, r);
-  else telemetry.recordTo(s, { status: r.status, latencyMs: r.latencyMs, errorClass: r.errorClass, responseBody: r.output, requestBody: r.input });
+  else telemetry.recordTo(s, { status: r.status, latencyMs: r.latencyMs, activatorMs: r.activatorMs, errorClass: r.errorClass, responseBody: r.output, requestBody: r.input });
 }
 
 export function gatewayObservers(telemetry: TelemetryRecorder, predictions?: PredictionLog): GatewayObservers {

@@ -27,6 +27,9 @@ export class PromSeries {
   readonly buckets = new Float64Array(DURATION_BUCKETS.length);
   durationSum = 0;
   durationCount = 0;
+  /** Requests the activator held for a replica, and for how long in all (seconds). */
+  heldCount = 0;
+  heldSeconds = 0;
 
   constructor(readonly labels: PromLabels) {}
 
@@ -42,6 +45,11 @@ export class PromSeries {
         break;
       }
     }
+  }
+
+  held(ms: number): void {
+    this.heldCount++;
+    this.heldSeconds += ms / 1000;
   }
 }
 
@@ -75,6 +83,8 @@ export class TelemetryMetrics {
     fromSeries('switchyard_output_label_total', 'Predicted class labels in sampled classifier outputs.', ['label'], (s, inc) => {
       for (const [label, n] of s.outputLabels) inc({ label }, n);
     });
+    fromSeries('switchyard_activator_requests_total', 'Requests the activator held until a replica of the revision was ready (a cold start from zero).', [], (s, inc) => inc({}, s.heldCount));
+    fromSeries('switchyard_activator_wait_seconds_total', 'Time requests spent held by the activator for a replica, seconds; not part of switchyard_request_duration_seconds.', [], (s, inc) => inc({}, s.heldSeconds));
     this.registry.registerMetric(new DurationHistogram(series) as never);
     const drops = this.mirrorDrops;
     new Counter({
@@ -127,7 +137,7 @@ interface HistogramValue {
 /** switchyard_request_duration_seconds, read from PromSeries' bucket counts at scrape time. */
 class DurationHistogram {
   readonly name = 'switchyard_request_duration_seconds';
-  readonly help = 'Time from request arrival to the end of the response, seconds.';
+  readonly help = 'Time from request arrival to the end of the response, less any wait in the activator for a replica (as Knative\'s queue-proxy measures a revision), seconds.';
   readonly type = 'histogram';
   readonly aggregator = 'sum';
 

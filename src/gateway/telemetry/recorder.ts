@@ -28,8 +28,10 @@ export interface SeriesAttrs {
 export interface TelemetryRecord extends SeriesAttrs {
   requestId?: string;
   status: number;
+  /** As the client saw it. */
   latencyMs: number;
-  buffered?: boolean;
+  /** Of latencyMs, the time the activator held the request for a replica (left out of the revision's latency). */
+  activatorMs?: number;
   /** Set by the gateway when it knows why it failed (it answered 504/502 itself). */
   errorClass?: 'timeout' | 'upstream';
   /** The response body; analysed only when present, 2xx and within maxBodyBytes. Pass it only for sampled responses. */
@@ -181,8 +183,13 @@ export class TelemetryRecorder {
 
   recordTo(s: Series, r: Omit<TelemetryRecord, keyof SeriesAttrs>, nowMs = this.cfg.now()): void {
     const error = errorClassOf(r.status, r.errorClass);
-    s.ring.recordRequest(nowMs, r.latencyMs, error);
-    s.prom.request(r.status, r.latencyMs, error);
+    // The revision's latency starts when a replica has the request (Knative's queue-proxy): a cold
+    // start's wait in the activator is the scaler's, and would fail latency gates of an identical
+    // candidate that happened to be at zero. Errors still count, held or not.
+    const latencyMs = r.activatorMs ? Math.max(0, r.latencyMs - r.activatorMs) : r.latencyMs;
+    s.ring.recordRequest(nowMs, latencyMs, error);
+    s.prom.request(r.status, latencyMs, error);
+    if (r.activatorMs) s.prom.held(r.activatorMs);
     const body = r.responseBody;
     if (body === undefined || r.status < 200 || r.status >= 300) return;
     if ((typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) > this.cfg.maxBodyBytes) return;
