@@ -488,6 +488,22 @@ test('a bandit on a VirtualService route: arm weights follow the rewards, cohort
     assert.equal((await annotations())['switchyard.dev/allocation-version'], undefined, 'no allocation once it ended');
   }));
 
+test('an InferenceService in Standard (RawDeployment) mode, whose status has no revisions (a cluster), is explained, and nothing moves', () =>
+  withStore(async (store) => {
+    await seed(store);
+    const o = await isvc(store);
+    (o as any).status = { deploymentMode: 'RawDeployment', components: { predictor: {} } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await store.update(ISVC, o, { ...admin, subresource: 'status' });
+    const ctl = harness(store, () => stats(0, 0, {}), { t: 1_000_000 });
+    await ctl.reconcile(await plan(store));
+    const st = (await plan(store)).status;
+    assert.equal(st.phase, 'Pending');
+    assert.match(st.message, /waiting: InferenceService iris runs in Standard \(RawDeployment\) mode, which has no revisions to split: KServe moves canaryTrafficPercent only in Serverless mode/);
+    const after = await isvc(store);
+    assert.equal(after.spec.predictor.canaryTrafficPercent, undefined);
+    assert.equal(after.spec.predictor.model.storageUri, 'pvc://models/v1', 'the candidate was not rolled out to every replica');
+  }));
+
 test('a second plan on a target another plan is moving waits, says for which, and starts once that one has ended', () =>
   withStore(async (store) => {
     const { clock, ctl } = await startedWithoutTraffic(store);

@@ -4,7 +4,7 @@
 // field (KServe's documented promotion) and rollback writes 0, which pins
 // all traffic to the previously rolled-out revision — no request reaches
 // the candidate, dead or alive.
-import { ALLOCATION_ANNOTATION, KEEP_WARM_ANNOTATION, parseKeepWarm, PREDICTOR_FRAMEWORKS as FRAMEWORKS, SHADOW_ANNOTATION, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
+import { ALLOCATION_ANNOTATION, DEPLOYMENT_MODE_ANNOTATION, KEEP_WARM_ANNOTATION, parseDeploymentMode, parseKeepWarm, PREDICTOR_FRAMEWORKS as FRAMEWORKS, SHADOW_ANNOTATION, TAG_ROUTING_ANNOTATION } from '../../api/kinds/inferenceservice.ts';
 import type { Store } from '../../store/types.ts';
 import { setAnnotation, updateWithRetry, type Desired, type TrafficPlan, type PlanTarget, type TargetMemo, type TargetView } from './target.ts';
 
@@ -40,6 +40,18 @@ function candidateFailure(obj: Obj, revision: string | undefined): string | unde
   const info = ms?.lastFailureInfo;
   if (!revision || ms?.transitionStatus !== 'BlockedByFailedLoad' || info?.modelRevisionName !== revision) return undefined;
   return `revision ${revision}: ${info.reason ?? 'failed'}${info.message ? `: ${info.message}` : ''}`;
+}
+
+/**
+ * Why there is no baseline revision: not ready yet, or none will ever come — KServe's Standard
+ * (RawDeployment) mode runs one Deployment without revisions and ignores canaryTrafficPercent
+ * (its canary rollout is Serverless only), which a cluster's status shows by having none.
+ */
+function noRevisions(obj: Obj, name: string): string {
+  const mode = parseDeploymentMode(obj.status?.deploymentMode ?? obj.metadata?.annotations?.[DEPLOYMENT_MODE_ANNOTATION]);
+  if (mode !== 'Standard') return `InferenceService ${name} has no ready revision to compare against yet`;
+  return `InferenceService ${name} runs in Standard (RawDeployment) mode, which has no revisions to split: KServe moves canaryTrafficPercent only in Serverless mode. `
+    + 'Run it in Serverless mode, or target a VirtualService that routes between two InferenceServices';
 }
 
 function predictorStatus(obj: Obj): PredictorStatus {
@@ -85,7 +97,7 @@ export class IsvcTarget implements PlanTarget {
     // The baseline is what serves before the plan touches anything.
     if (!next.baselineRevision) {
       const base = revision !== undefined ? (ps.latestRolledoutRevision || ps.previousRolledoutRevision) : (ps.latestRolledoutRevision || ps.latestReadyRevision);
-      if (!base) return { memo, blocked: `InferenceService ${key.name} has no ready revision to compare against yet`, split: {} };
+      if (!base) return { memo, blocked: noRevisions(obj, key.name), split: {} };
       next.baselineRevision = base;
     }
     // The candidate is the revision created from the candidate's storageUri: one KServe created after it was written.
