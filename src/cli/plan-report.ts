@@ -63,6 +63,11 @@ export function renderPlanReport(plan: PlanObject): string {
     if (bandit.promotionWaits) lines.push(`  ${bandit.promotionWaits}`);
     if (bandit.valueRemaining !== undefined) lines.push(`  value remaining: ${formatNumber(bandit.valueRemaining)} (the relative regret the other arms could still win back, 95th percentile)`);
   }
-  if (!ab && !shadow && !bandit) lines.push('', 'No experiment to report yet: a report appears once an abTest, shadow or bandit phase has judged something.');
+  if (!ab && !shadow && !bandit) {
+    // A plan of canary or blueGreen steps only has nothing more than its gates; one with an experiment phase may not have reached it.
+    const experiment = phases.some((p) => p.abTest || p.shadow || p.bandit);
+    lines.push('', experiment ? 'No experiment to report yet: a report appears once an abTest, shadow or bandit phase has judged something.'
+      : `No experiment in this plan (its phases: ${phases.map((p) => Object.keys(p).find((k) => p[k as keyof typeof p] !== undefined) ?? '?').join(', ') || 'none'}): its gates are the report; \`plan status\` shows their intervals, \`get events\` its transitions.`);
+  }
   return lines.join('\n');
 }

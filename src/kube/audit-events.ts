@@ -20,8 +20,9 @@ export const EVIDENCE_DIGEST_ANNOTATION = 'switchyard.dev/evidence-sha256';
 export const MAX_EVIDENCE_BYTES = 192 * 1024;
 export const REPORTING_CONTROLLER = 'switchyard.dev/plan-controller';
 
-/** Causes after which traffic left the candidate for a reason other than success. */
-const WARNING_CAUSES = new Set(['gate-failed', 'candidate-failed', 'target-deleted', 'errors-exceeded', 'rollback', 'kill', 'abort', 'max-duration', 'request-budget', 'budget']);
+/** Causes after which traffic left the candidate for a reason other than success, or the plan cannot go on by itself. */
+const WARNING_CAUSES = new Set(['gate-failed', 'candidate-failed', 'target-deleted', 'errors-exceeded', 'rollback', 'kill', 'abort', 'max-duration', 'shadow-max-duration',
+  'request-budget', 'budget', 'sample-ratio-mismatch', 'incomparable-outputs']);
 
 export interface EventSource {
   /** The controller's instance (pod name); Kubernetes requires one per Event. */
@@ -36,6 +37,11 @@ export function parseAuditResource(resource: string): { group: string; resource:
 }
 
 const camel = (s: string) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') || 'Audit';
+
+/** A plan transition's cause (`gate-failed`) as an Event's reason (`GateFailed`) and type: the same in a cluster and in `switchyard up`. */
+export function transitionEventReason(cause: string): { reason: string; type: 'Normal' | 'Warning' } {
+  return { reason: camel(cause).slice(0, 128), type: WARNING_CAUSES.has(cause) ? 'Warning' : 'Normal' };
+}
 
 /** MicroTime as Kubernetes writes it: RFC 3339 with microseconds. */
 export function microTime(d: Date): string {
@@ -72,8 +78,7 @@ export function auditEvent(entry: AuditEntry, source: EventSource, uid?: string)
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: source.instance.slice(0, 128),
     action: entry.verb.slice(0, 128),
-    reason: camel(cause).slice(0, 128),
-    type: WARNING_CAUSES.has(cause) ? 'Warning' : 'Normal',
+    ...transitionEventReason(cause),
     note: noteOf(entry),
     regarding: {
       apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: r.kind, name: where.name,

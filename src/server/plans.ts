@@ -9,6 +9,7 @@ import type { PredictionLog } from '../store/predictions.ts';
 import { prometheusProviderResults } from '../kube/prometheus.ts';
 import type { TelemetryRecorder } from '../gateway/telemetry/recorder.ts';
 import type { Store } from '../store/types.ts';
+import { recordPlanEvent } from './local/plan-events.ts';
 
 /** Gates with `provider.prometheus`: instant queries evaluated at the window's end (SWITCHYARD_PROMETHEUS_URL or the gate's address). */
 const prometheusReader: ProviderReader = (gates, ctx) =>
@@ -33,6 +34,8 @@ export function startPlanController(opts: { store: Store; telemetry: TelemetryRe
     providers: opts.providers ?? prometheusReader,
     ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
     ...(opts.log ? { log: opts.log } : {}),
+    // As in a cluster, where the audit log is Events: `kubectl describe trafficplan` shows each transition.
+    onTransition: (plan, t) => recordPlanEvent(opts.store, plan, t, opts.log),
   });
   void controller.start();
   return controller;

@@ -46,3 +46,12 @@ test('a bandit report says why an arm has fewer logged answers than rewards', ()
   assert.match(renderPlanReport(plan([arm('a', 329, 47), arm('b', 400, 400)])), /answers served on the route's own weights before the first allocation have none/);
   assert.doesNotMatch(renderPlanReport(plan([arm('a', 300, 300), arm('b', 400, 400)])), /first allocation/);
 });
+
+test('a plan without an experiment phase says its gates are the report; one whose experiment has not judged yet says so', () => {
+  const gates = [{ metric: 'errorRate', threshold: 'max 0.02', verdict: 'pass', value: 0 }];
+  const canary = renderPlanReport({ spec: { phases: [{ canary: { steps: [20, 100] } }] } as unknown as PlanObject['spec'], status: { phase: 'Promoted', gates } as unknown as PlanObject['status'] });
+  assert.match(canary, /^No experiment in this plan \(its phases: canary\): its gates are the report/m);
+  assert.doesNotMatch(canary, /yet/);
+  const waiting = renderPlanReport({ spec: { phases: [{ shadow: { percent: 20 } }, { canary: { steps: [100] } }] } as unknown as PlanObject['spec'], status: { phase: 'Progressing', gates } as unknown as PlanObject['status'] });
+  assert.match(waiting, /^No experiment to report yet: a report appears once an abTest, shadow or bandit phase has judged something\.$/m);
+});

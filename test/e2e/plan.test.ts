@@ -101,6 +101,13 @@ describe('TrafficPlan end to end', { concurrency: false }, () => {
       const rolled = (await auditOf('iris-b-v2')).at(-1)!;
       assert.equal(rolled.verb, 'plan/gate-failed');
       assert.equal(rolled.evidence!.step.stepIndex, 0);
+      // Each transition is an Event on the plan too, as in a cluster (`kubectl describe trafficplan`).
+      const events = await until('the plan\'s Events', async () => {
+        const { items } = JSON.parse(await ok(['get', 'events', '--field-selector', 'involvedObject.kind=TrafficPlan,involvedObject.name=iris-b-v2', '-o', 'json'])) as { items: Array<{ reason: string; type: string; message: string }> };
+        return items.length >= 2 ? items : undefined;
+      });
+      assert.deepEqual(events.map((e) => `${e.type} ${e.reason}`).sort(), ['Normal Started', 'Warning GateFailed']);
+      assert.match(events.find((e) => e.reason === 'GateFailed')!.message, /^Progressing → RolledBack: gate failed \(outputPSI/);
       // Warm for keepWarm, then, with no traffic, scaled to zero as Knative does (Knative's 30 s grace included).
       const pods = async (rev: string) => (await ok(['get', 'pods', '-l', `serving.knative.dev/revision=${rev}`, '-o', 'name'])).split('\n').filter(Boolean).length;
       assert.equal(await pods(done.candidateRevision!), 1, 'warm right after the rollback');

@@ -31,6 +31,8 @@ export interface PlanControllerOptions extends ObserveDeps {
   tickMs?: number;
   gateOptions?: GateOptions;
   log?: (line: string) => void;
+  /** Told each transition once it is stored and audited (`switchyard up` writes it as an Event); must not block. */
+  onTransition?: (plan: TrafficPlan, t: Transition) => void;
 }
 
 function commandOf(plan: TrafficPlan): Command | undefined {
@@ -209,7 +211,10 @@ export class PlanController {
     }
     if (result.state.stepStartedAt !== stored.plan.stepStartedAt) delete next.forecast;
     await this.writeStatus(plan, next, view, result.transitions, now);
-    for (const t of result.transitions) this.opts.log?.(`trafficplan ${key.namespace}/${key.name}: ${t.from} → ${t.to} (${t.cause}) ${t.reason}`);
+    for (const t of result.transitions) {
+      this.opts.log?.(`trafficplan ${key.namespace}/${key.name}: ${t.from} → ${t.to} (${t.cause}) ${t.reason}`);
+      this.opts.onTransition?.(plan, t);
+    }
     if (command) await this.consumeCommand(plan, command.type);
 
     // Level-based: re-assert the split every pass once the plan has started.

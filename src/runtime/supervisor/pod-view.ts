@@ -127,7 +127,8 @@ export function podObject(r: ReplicaSnapshot): KubeObject {
 }
 
 export interface EventInput {
-  involvedObject: { kind: string; name: string; namespace: string; uid?: string; fieldPath?: string };
+  /** apiVersion defaults to v1 (a Pod). */
+  involvedObject: { apiVersion?: string; kind: string; name: string; namespace: string; uid?: string; fieldPath?: string };
   reason: string;
   message: string;
   type?: 'Normal' | 'Warning';
@@ -138,6 +139,8 @@ export interface EventInput {
   /** Reuse a name to update (count) an earlier event. */
   name?: string;
   host?: string;
+  /** Who reports it (source.component); defaults to the supervisor. */
+  component?: string;
 }
 
 export function eventName(objectName: string, random: () => Buffer = () => randomBytes(8)): string {
@@ -158,8 +161,8 @@ export function eventObject(e: EventInput): KubeObject {
     firstTimestamp: e.firstTimestamp ?? time,
     lastTimestamp: time,
     count: e.count ?? 1,
-    source: { component: EVENT_SOURCE, ...(e.host ? { host: e.host } : {}) },
-    reportingComponent: EVENT_SOURCE,
+    source: { component: e.component ?? EVENT_SOURCE, ...(e.host ? { host: e.host } : {}) },
+    reportingComponent: e.component ?? EVENT_SOURCE,
     reportingInstance: e.host ?? '',
   };
 }
