@@ -90,3 +90,28 @@ test('a revision at zero, or raised from zero and not ready yet, is cold-startin
     scaler.stop();
   }
 });
+
+test("a revision starting its first replica here (after a restart of switchyard up) is cold-starting until ready; in Standard mode, which has no activator, it is not", async () => {
+  let now = 0;
+  let ready = 0;
+  const scaler = new LocalAutoscaler({ inflight: () => 0, ready: () => ready, buffered: () => 0, onChange: () => {}, now: () => now, tickMs: 1 });
+  const knative = 'ml/iris-predictor-00003';
+  const standard = 'ml/iris-predictor-00004';
+  scaler.desired(template('iris-predictor-00003', 1), {});
+  scaler.desired(template('iris-predictor-00004', 1), { 'serving.kserve.io/deploymentMode': 'RawDeployment' });
+  scaler.start();
+  try {
+    assert.equal(scaler.coldStarting(knative), true, 'its replica is loading: requests wait for it');
+    assert.equal(scaler.coldStarting(standard), false, 'Standard: no activator, requests fail until a replica is ready');
+    ready = 1;
+    now += 1000;
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(scaler.coldStarting(knative), false, 'ready');
+    ready = 0; // then it crashed: not a start, requests fail at once
+    now += 1000;
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(scaler.coldStarting(knative), false);
+  } finally {
+    scaler.stop();
+  }
+});

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { apiFetch, removeDir, startUp } from './harness.ts';
+import { apiFetch, removeDir, startUp, until } from './harness.ts';
 
 test('kill -9 during a stream of applies leaves a sound database and audit chain', async () => {
   let up = await startUp();
@@ -45,6 +45,35 @@ test('kill -9 during a stream of applies leaves a sound database and audit chain
     const list = (await (await apiFetch(up, '/apis/networking.istio.io/v1/namespaces/default/serviceentries')).json()) as { items: { metadata: { name: string } }[] };
     const names = new Set(list.items.map((o) => o.metadata.name));
     for (const name of acknowledged) assert.ok(names.has(name), `${name} was acknowledged but is missing after the crash`);
+  } finally {
+    await up.stop();
+    removeDir(dataDir);
+  }
+});
+
+test('after a restart, requests for a routed revision wait for its replica (the activator) instead of failing', async () => {
+  let up = await startUp();
+  const dataDir = up.dataDir;
+  const isvcs = '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices';
+  const ready = async () => {
+    const res = await apiFetch(up, `${isvcs}/iris`);
+    const o = (await res.json()) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+    return o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+  };
+  try {
+    const body = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'iris', namespace: 'default' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://models/iris-v1/' } } } };
+    assert.equal((await apiFetch(up, isvcs, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status, 201);
+    await until('iris to be Ready', ready, 60_000);
+    await up.stop();
+
+    up = await startUp([], dataDir);
+    // Sent as soon as the gateway listens again, while the revision's replica is starting.
+    const predict = () => fetch(`${up.gatewayUrl}/v1/models/iris:predict`, { method: 'POST', headers: { host: 'iris.default.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] }) });
+    const answers = await Promise.all(Array.from({ length: 10 }, predict));
+    assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200));
+    const metrics = await (await fetch(`${up.gatewayUrl}/metrics`)).text();
+    const held = /switchyard_activator_requests_total\{namespace="default",service="iris",revision="iris-predictor-00001",role="primary"\} (\d+)/.exec(metrics);
+    assert.ok(held && Number(held[1]) > 0, 'they arrived before the replica was ready and were held');
   } finally {
     await up.stop();
     removeDir(dataDir);

@@ -29,7 +29,7 @@ interface Tracked {
   state: AutoscalerState;
   desired: number;
   requests: number;
-  /** Raised from zero and no replica ready since: a cold start in progress. */
+  /** Raised from zero, or starting its first replica here, and no replica ready since: a cold start in progress. */
   waking: boolean;
 }
 
@@ -59,7 +59,10 @@ export class LocalAutoscaler {
     if (!t) {
       const zeroStart = annotations[INITIAL_SCALE] === '0' && config.minReplicas === 0 && config.mode === 'Knative' && config.enableScaleToZero;
       const initial = zeroStart ? 0 : Math.max(1, config.minReplicas);
-      t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0, waking: false };
+      // Its first replica is starting (a new revision, or every revision when `switchyard up` starts again):
+      // as Knative's activator does for a revision without a ready pod, requests wait for it rather than
+      // fail. Standard mode has no activator.
+      t = { config, state: initialAutoscalerState(config, this.now(), 0), desired: initial, requests: 0, waking: initial > 0 && config.mode === 'Knative' };
       this.revisions.set(key, t);
       let names = this.byNamespace.get(template.namespace);
       if (!names) this.byNamespace.set(template.namespace, (names = new Map()));
@@ -76,10 +79,11 @@ export class LocalAutoscaler {
   }
 
   /**
-   * At zero, or raised from zero and not ready yet: Knative's activator holds requests for such a
-   * revision until a replica is ready, whatever its minReplicas (a revision no route pointed at
-   * scales to zero too, and a plan may route to it again). One that was ready and lost its
-   * replicas (a crash) is not starting from zero: its requests fail at once.
+   * At zero, or raised from zero (or starting for the first time here) and not ready yet: Knative's
+   * activator holds requests for such a revision until a replica is ready, whatever its minReplicas
+   * (a revision no route pointed at scales to zero too, and a plan may route to it again; after a
+   * restart of `switchyard up` every routed revision starts again). One that was ready and lost its
+   * replicas (a crash) is not starting: its requests fail at once.
    */
   coldStarting(key: string): boolean {
     const t = this.revisions.get(key);
