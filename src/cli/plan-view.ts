@@ -209,6 +209,7 @@ export function renderPlanStatus(plan: PlanObject, opts: ViewOptions): string {
   field('Candidate', s.candidateRevision ?? '<not created yet>');
   field('Baseline', s.baselineRevision ?? '<unknown>');
   field('Split', splitText(s));
+  if (s.previewURL) field('Preview', `${s.previewURL}: the requests sent there judge the candidate (0% of live traffic)`);
   if (!TERMINAL_PHASES.has(phase)) {
     field('Requests', progressBar(s.stepRequests ?? 0, s.stepMinRequests, opts.barWidth));
     const windows = s.requiredPassingWindows ? `${s.passingWindows ?? 0}/${s.requiredPassingWindows} consecutive passing` : `${s.passingWindows ?? 0} consecutive passing`;

@@ -91,6 +91,8 @@ test('step descriptions name the phase kind, and the phase when there are severa
   assert.equal(stepDescription(multi), 'phase 2/2: canary step 1/3 at 5%');
   assert.equal(stepDescription({ ...multi, status: { phaseIndex: 0 } }), 'phase 1/2: shadow copying 25% to the candidate');
   assert.equal(stepDescription({ spec: { phases: [{ blueGreen: {} }] }, status: { canaryPercent: 0 } }), 'blueGreen preview (0% live)');
+  const preview = renderPlanStatus({ metadata: { name: 'p' }, spec: { phases: [{ blueGreen: {} }] }, status: { phase: 'Progressing', canaryPercent: 0, previewURL: 'http://latest-iris-predictor.ml.example.com' } }, { now: 0 });
+  assert.match(preview, /^Preview: {4}http:\/\/latest-iris-predictor\.ml\.example\.com: the requests sent there judge the candidate \(0% of live traffic\)$/m);
   const experiment = { reason: 'running', baseline: { units: 340 }, candidate: { units: 316 }, horizon: { unitsPerArm: 1774 } };
   assert.equal(stepDescription({ spec: { phases: [{ abTest: {} }] }, status: { canaryPercent: 50, experiment } }), 'abTest at 50%: 316/1774 units per arm');
   assert.equal(stepDescription({ spec: { phases: [{ bandit: {} }] }, status: { canaryPercent: 0 } }), 'bandit at 0%', 'before its first allocation');

@@ -257,9 +257,20 @@ test('blueGreen: the candidate is deployed at 0 % with its tag host on, judged o
     assert.equal(o.spec.predictor.model.storageUri, 'pvc://models/v2');
     assert.equal(o.metadata.annotations?.['serving.kserve.io/enable-tag-routing'], 'true', 'the preview answers on its tag host');
     await candidateCreated(store);
+    // KServe gives the candidate's tag host in its traffic status: the plan says where to send preview requests.
+    const tagged = await isvc(store);
+    (tagged.status as any).components.predictor.traffic = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+      { revisionName: 'iris-predictor-00002', tag: 'latest', latestRevision: true, percent: 0, url: 'http://latest-iris-predictor.default.example.com' },
+      { revisionName: 'iris-predictor-00001', tag: 'prev', latestRevision: false, percent: 100, url: 'http://prev-iris-predictor.default.example.com' },
+    ];
+    await store.update(ISVC, tagged, { ...admin, subresource: 'status' });
+    clock.t = 1_000_500;
+    await ctl.reconcile(await plan(store));
+    assert.equal((await plan(store)).status.previewURL, 'http://latest-iris-predictor.default.example.com');
     clock.t = 1_010_400;
     await ctl.reconcile(await plan(store));
     assert.equal((await plan(store)).status.phase, 'Promoted');
+    assert.equal((await plan(store)).status.previewURL, undefined, 'no preview once switched');
     assert.equal((await isvc(store)).spec.predictor.canaryTrafficPercent, undefined, 'switched: the candidate takes all traffic');
   }));
 

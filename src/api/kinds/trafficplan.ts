@@ -363,6 +363,8 @@ export const trafficPlanStatus = z.looseObject({
   steps: z.array(z.number()).optional(),
   candidateRevision: z.string().optional(),
   baselineRevision: z.string().optional(),
+  /** A blueGreen phase's preview: the candidate's tag host (KServe's status.components.predictor.traffic url), where the requests that judge it are sent. */
+  previewURL: z.string().optional(),
   lastWindow: z.strictObject({ from: z.string(), to: z.string(), verdict: z.string() }).optional(),
   /** A shadow phase: copies, pairs judged (toward exit.pairedRequests), agreement per output, the confusion matrix. */
   shadow: z.looseObject({ percent: z.number(), pairedRequests: z.number().optional(), pairs: z.number(), compared: z.number(), agreement: z.number().optional() }).optional(),

@@ -15,7 +15,7 @@ interface PredictorStatus {
   latestReadyRevision?: string;
   latestRolledoutRevision?: string;
   previousRolledoutRevision?: string;
-  traffic?: Array<{ revisionName?: string; percent?: number; tag?: string }>;
+  traffic?: Array<{ revisionName?: string; percent?: number; tag?: string; url?: string }>;
 }
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -111,8 +111,12 @@ export class IsvcTarget implements PlanTarget {
     const baseline = { namespace: ns, service: key.name, revision: next.baselineRevision };
     const candidate = next.candidateRevision ? { namespace: ns, service: key.name, revision: next.candidateRevision } : undefined;
     const failed = candidateFailure(obj, next.candidateRevision);
+    // A blue/green preview: where people send the requests that judge the candidate (KServe's tag host).
+    const tag = plan.spec.phases.find((p) => p.blueGreen)?.blueGreen?.preview?.tag;
+    const previewUrl = tag === undefined ? undefined : ps.traffic?.find((t) => t.tag === tag && t.revisionName === next.candidateRevision)?.url;
     return {
       ...(failed ? { candidateFailed: failed } : {}),
+      ...(previewUrl ? { previewUrl } : {}),
       memo: next, split, baseline,
       ...(candidate ? { candidate } : {}),
       // A bandit on an InferenceService has two arms, as KServe splits between two revisions.

@@ -72,6 +72,7 @@ export function presentStatus(
     ...(s.startedAt !== undefined ? { startedAt: iso(s.startedAt) } : {}),
     ...(memo.candidateRevision ? { candidateRevision: memo.candidateRevision } : {}),
     ...(memo.baselineRevision ? { baselineRevision: memo.baselineRevision } : {}),
+    ...previewOf(phaseSpec, s, view, previous),
     ...(lastW ? { lastWindow: lastW } : {}),
     ...(s.evidence ? {
       evidence: {
@@ -125,6 +126,13 @@ function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | u
 }
 
 /** Candidate requests per second over the step's evidence; undefined before any. */
+/** While a blue/green preview runs (0 % live), where to send the requests that judge the candidate. */
+function previewOf(phaseSpec: TrafficPlanSpec['phases'][number] | undefined, s: PlanState, view: TargetView | undefined, previous: TrafficPlanStatus | undefined): { previewURL?: string } {
+  if (!phaseSpec?.blueGreen || TERMINAL_PHASES.has(s.phase) || s.startedAt === undefined || s.canaryPercent !== 0) return {};
+  const url = view?.previewUrl ?? previous?.previewURL;
+  return url ? { previewURL: url } : {};
+}
+
 function candidateRate(s: PlanState): number | undefined {
   const e = s.evidence;
   if (!e || s.lastWindowEnd === undefined || e.candidate.requests === 0) return undefined;

@@ -52,6 +52,7 @@ export function PlanView({ namespace, name }: { namespace: string; name: string 
         <div><dt>Target</dt><dd>{target ? <a href={hrefOf({ view: 'service', namespace, name: target })}>InferenceService {target}</a> : spec.target?.virtualService ? `VirtualService ${spec.target.virtualService.name}` : '—'}</dd></div>
         <div><dt>Candidate</dt><dd>{spec.candidate?.storageUri ?? spec.candidate?.revision ?? '—'}{s?.candidateRevision ? ` (${s.candidateRevision})` : ''}</dd></div>
         <div><dt>Baseline</dt><dd>{s?.baselineRevision ?? '—'}</dd></div>
+        {s?.previewURL && <div><dt>Preview</dt><dd><code>{s.previewURL}</code>: the requests sent there judge the candidate</dd></div>}
         <div><dt>Owner</dt><dd>{spec.owner?.team ?? '—'}{spec.owner?.canHalt?.length ? ` (can halt: ${spec.owner.canHalt.join(', ')})` : ''}</dd></div>
         <div><dt>Started</dt><dd>{ago(s?.startedAt, now)}</dd></div>
         <div><dt>Window</dt><dd>{spec.window ?? '—'}{s?.lastWindow ? `, last ${s.lastWindow.verdict} at ${new Date(s.lastWindow.to).toLocaleTimeString('en-GB', { hour12: false })}` : ''}</dd></div>
