@@ -113,10 +113,10 @@ export class IsvcTarget implements PlanTarget {
     const failed = candidateFailure(obj, next.candidateRevision);
     // A blue/green preview: where people send the requests that judge the candidate (KServe's tag host).
     const tag = plan.spec.phases.find((p) => p.blueGreen)?.blueGreen?.preview?.tag;
-    const previewUrl = tag === undefined ? undefined : ps.traffic?.find((t) => t.tag === tag && t.revisionName === next.candidateRevision)?.url;
+    const previewURL = tag === undefined ? undefined : ps.traffic?.find((t) => t.tag === tag && t.revisionName === next.candidateRevision)?.url;
     return {
       ...(failed ? { candidateFailed: failed } : {}),
-      ...(previewUrl ? { previewUrl } : {}),
+      ...(previewURL ? { previewURL } : {}),
       memo: next, split, baseline,
       ...(candidate ? { candidate } : {}),
       // A bandit on an InferenceService has two arms, as KServe splits between two revisions.

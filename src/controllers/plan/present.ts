@@ -125,14 +125,14 @@ function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | u
   };
 }
 
-/** Candidate requests per second over the step's evidence; undefined before any. */
 /** While a blue/green preview runs (0 % live), where to send the requests that judge the candidate. */
 function previewOf(phaseSpec: TrafficPlanSpec['phases'][number] | undefined, s: PlanState, view: TargetView | undefined, previous: TrafficPlanStatus | undefined): { previewURL?: string } {
   if (!phaseSpec?.blueGreen || TERMINAL_PHASES.has(s.phase) || s.startedAt === undefined || s.canaryPercent !== 0) return {};
-  const url = view?.previewUrl ?? previous?.previewURL;
+  const url = view?.previewURL ?? previous?.previewURL;
   return url ? { previewURL: url } : {};
 }
 
+/** Candidate requests per second over the step's evidence; undefined before any. */
 function candidateRate(s: PlanState): number | undefined {
   const e = s.evidence;
   if (!e || s.lastWindowEnd === undefined || e.candidate.requests === 0) return undefined;

@@ -56,7 +56,7 @@ export interface TargetView {
   /** Bandit arms: each with its telemetry filter and its key in the prediction log; the fallback is the baseline. */
   arms?: Array<{ name: string; filter: SeriesFilter; fallback: boolean }>;
   /** A blue/green preview's address: the candidate's tag host as the target's status gives it. */
-  previewUrl?: string;
+  previewURL?: string;
   /** Requests per replica-hour pricing needs replica counts. */
   replicas?: { baseline: number; candidate: number };
   /** The candidate's revision failed to start or load (KServe: modelStatus BlockedByFailedLoad naming it), and why. */
