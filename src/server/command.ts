@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addLimitFlags, duration, limitsFromFlags, port, type LimitFlags } from './limit-flags.ts';
 import { DEFAULT_GRACE_MS } from '../runtime/supervisor/index.ts';
 import { DRAIN_MS, up } from './up.ts';
+import { DEFAULT_EVENT_TTL_MS } from './event-ttl.ts';
 
 export function registerUpCommand(program: Command): void {
   const cmd = program
@@ -15,7 +16,8 @@ export function registerUpCommand(program: Command): void {
     .option('--apply <path...>', 'manifest files or directories to apply once the server is up')
     .option('--runtimes-dir <dir>', 'Python environments of the built-in Python runtimes (default $SWITCHYARD_RUNTIMES_DIR, else <data-dir>/runtimes)')
     .option('--demo', "tell KServe's canary story live once up: v1, v2 at 10 %, the split observed, promotion, rollback")
-    .option('--feedback-join-window <duration>', 'how far before a feedback event its prediction is looked for when the request had no unit key (docs/feedback.md)', duration);
+    .option('--feedback-join-window <duration>', 'how far before a feedback event its prediction is looked for when the request had no unit key (docs/feedback.md)', duration)
+    .option('--event-ttl <duration>', `how long an Event is kept after it last happened, as kube-apiserver's --event-ttl (default: ${DEFAULT_EVENT_TTL_MS / 3_600_000}h)`, duration);
   addLimitFlags(cmd)
     .addHelpText('after', `
 Examples:
@@ -31,7 +33,7 @@ ask the gate's provider.prometheus.address, else $SWITCHYARD_PROMETHEUS_URL (doc
 Dashboard: https://127.0.0.1:8081/ui/ (the API port, HTTPS with the self-signed certificate in
 <data-dir>/tls/server.crt). Sign in with a token: the admin one in <data-dir>/admin.token, or one
 from \`switchyard token create --role viewer|operator|admin\`; controls appear only for roles that may use them.`)
-    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; runtimesDir?: string; demo?: boolean; feedbackJoinWindow?: number } & LimitFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; gatewayPort: number; listen: string; apply?: string[]; runtimesDir?: string; demo?: boolean; feedbackJoinWindow?: number; eventTtl?: number } & LimitFlags) => {
       const limits = limitsFromFlags(opts);
       const running = await up({
         dataDir: opts.dataDir, apiPort: opts.apiPort, gatewayPort: opts.gatewayPort, listen: opts.listen,
@@ -39,6 +41,7 @@ from \`switchyard token create --role viewer|operator|admin\`; controls appear o
         ...(opts.runtimesDir ? { runtimesDir: opts.runtimesDir } : {}),
         gatewayLimits: limits.gateway, apiLimits: limits.api,
         ...(opts.feedbackJoinWindow !== undefined ? { feedbackJoinWindowMs: opts.feedbackJoinWindow } : {}),
+        ...(opts.eventTtl !== undefined ? { eventTtlMs: opts.eventTtl } : {}),
       });
       let stopping = false;
       const shutdown = (signal: string): void => {

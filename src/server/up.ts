@@ -28,6 +28,7 @@ import { FeedbackStats } from '../gateway/feedback.ts';
 import { dashboardHandler } from './dashboard.ts';
 import { followPlanHistory } from './plan-history.ts';
 import { telemetrySeries } from './telemetry-series.ts';
+import { DEFAULT_EVENT_TTL_MS, startEventExpiry } from './event-ttl.ts';
 
 export interface UpOptions {
   dataDir: string;
@@ -44,6 +45,8 @@ export interface UpOptions {
   apiLimits?: Partial<ApiLimits>;
   /** How far before a feedback event a request id without a unit key is looked for (default 24h). */
   feedbackJoinWindowMs?: number;
+  /** How long an Event is kept after it last happened, as kube-apiserver's --event-ttl (default 1h). */
+  eventTtlMs?: number;
   log?: (line: string) => void;
 }
 
@@ -159,6 +162,7 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
   serving.attachGateway(gateway);
   await serving.start();
   const plans = startPlanController({ store, telemetry, predictions, log });
+  const eventExpiry = startEventExpiry({ store, ttlMs: opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS, log });
   log(`switchyard gateway listening on http://${opts.listen}:${gateway.port}`);
 
   for (const path of opts.apply ?? []) {
@@ -189,6 +193,7 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
         log(drainSummary('gateway', gw));
         log(drainSummary('API server', apiServer));
         await plans.stop();
+        await eventExpiry.stop();
         planHistory.stop();
         unwatchPolicies();
         // Its controllers first, then every replica (SIGTERM, SIGKILL after their grace); their pods are deleted.

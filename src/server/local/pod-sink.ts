@@ -46,8 +46,14 @@ export class StorePodSink implements PodSink {
       const uid = this.uids.get(key);
       const obj: KubeObject = uid ? { ...ev, involvedObject: { ...involved, uid } } : ev;
       const current = await this.store.get({ ...EVENTS, namespace: ev.metadata.namespace ?? '', name: ev.metadata.name });
-      if (!current) await this.store.create(EVENTS, obj, { actor: this.actor });
-      else await this.store.update(EVENTS, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } }, { actor: this.actor });
+      if (current) {
+        try {
+          return void await this.store.update(EVENTS, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } }, { actor: this.actor });
+        } catch (err) {
+          if (!notFound(err)) throw err; // expired meanwhile (event-ttl.ts): the repeat starts it again
+        }
+      }
+      await this.store.create(EVENTS, obj, { actor: this.actor });
     });
   }
 
