@@ -8,6 +8,7 @@ import { emptySide, scaleSide, type SideEvidence } from './evidence.ts';
 import { checksOf, evaluateGate, type GateAlpha, type GateInput, type GateSpec, type ScopeEvidence } from './gates.ts';
 import { PAIRED_METRICS } from './gate-pairs.ts';
 import type { PairTally } from './pairs.ts';
+import type { ArmOutcome, OutcomePair } from './outcomes.ts';
 import { unitsPerArm } from './abtest.ts';
 import type { ProviderEvidence } from './gate-providers.ts';
 import { banditStopRule, type BanditPhaseSpec, type TrafficPlanSpec } from '../api/kinds/trafficplan.ts';
@@ -37,9 +38,22 @@ function scaleTally(t: PairTally, k: number): PairTally {
   };
 }
 
+// Every total of an arm's outcomes grows with its units; the per-unit moments stay.
+function scaleArm(a: ArmOutcome, k: number): ArmOutcome {
+  return Object.fromEntries(Object.entries(a).map(([f, v]) => [f, v * k])) as unknown as ArmOutcome;
+}
+
+function scaleOutcomes(o: NonNullable<ScopeEvidence['outcomes']>, k: number): NonNullable<ScopeEvidence['outcomes']> {
+  const pair = (p: OutcomePair): OutcomePair => ({ candidate: scaleArm(p.candidate, k), baseline: scaleArm(p.baseline, k) });
+  return Object.fromEntries(Object.entries(o).map(([key, p]) => [key, {
+    ...pair(p), ...(p.slices ? { slices: Object.fromEntries(Object.entries(p.slices).map(([v, s]) => [v, pair(s)])) } : {}),
+  }]));
+}
+
 function scalePair(p: ScopeEvidence, k: number): ScopeEvidence {
   const out: ScopeEvidence = { candidate: scaleSide(p.candidate, k), baseline: scaleSide(p.baseline, k) };
   if (p.pairs) out.pairs = scaleTally(p.pairs, k);
+  if (p.outcomes) out.outcomes = scaleOutcomes(p.outcomes, k);
   return out;
 }
 

@@ -137,7 +137,8 @@ function gateRows(s: TrafficPlanStatus, color: boolean | undefined): string[] {
   if (gates.length === 0) return ['  <no gate evaluated yet>'];
   const rows = gates.map((g) => [
     `${g.name && g.name !== g.metric ? `${g.name} (${g.metric})` : g.metric}${g.slice ? ` [${g.slice}]` : ''}`,
-    `${formatNumber(g.value)}${intervalText(g.interval ?? g.deltaInterval)}`, formatNumber(g.baseline),
+    // A maxDelta gate's interval is of candidate − baseline, not of the value beside it: marked Δ.
+    `${formatNumber(g.value)}${g.interval ? intervalText(g.interval) : g.deltaInterval ? ` Δ${intervalText(g.deltaInterval)}` : ''}`, formatNumber(g.baseline),
     g.lastWindow ? `${formatNumber(g.lastWindow.value)}${g.lastWindow.failed ? ' FAILED' : ''}` : '-',
     g.threshold ?? '-', g.skipped ? 'skipped' : (g.verdict ?? '-'), g.needs?.message ?? '',
   ]);

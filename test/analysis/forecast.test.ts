@@ -31,6 +31,17 @@ test('a value on its threshold never decides; a decided gate needs nothing more;
   assert.deepEqual([decided[0]!.moreRequests, decided[0]!.toward], [0, 'fail']);
 });
 
+test('an outcome guardrail (refunds per unit, maxDelta) says how many more requests decide it, as a rate gate does', () => {
+  const gate: GateSpec = { metric: 'refund', outcome: { aggregate: 'conversion', per: 'unit' }, maxDelta: 0.02 };
+  const arm = (exposed: number, converted: number) => ({ exposed, converted, sum: converted, sumSq: converted, events: converted });
+  // 2 % refunds on both arms: the delta is 0, its interval still wider than the 0.02 allowed.
+  const step = { candidate: side({ requests: 900 }), baseline: side({ requests: 2100 }), outcomes: { refund: { candidate: arm(600, 12), baseline: arm(1400, 28) } } };
+  assert.equal(evaluateGate(gate, { step }, A).verdict, 'inconclusive');
+  const [f] = forecastGates([gate], step, A);
+  assert.equal(f!.toward, 'pass', f!.reason);
+  assert.ok(f!.moreRequests! > 0);
+});
+
 test('forecastPlan: a blue/green preview needs requests on its tag host, whose rate the live rate does not tell', () => {
   const spec = trafficPlanSpec.parse({
     target: { inferenceService: 's' }, candidate: { revision: 'r' }, owner: { team: 't' }, window: '2s', maxDuration: '30m',

@@ -137,6 +137,12 @@ test('an interval with an unbounded end (null in JSON) reads ∞', () => {
   assert.match(renderPlanStatus(plan, { now: NOW }), /^ {2}latencyP99Ms\s+2\.586 \[1\.878, ∞\]\s/m);
 });
 
+test("a maxDelta gate's interval is of the difference from the baseline, and is marked so beside the candidate's value", () => {
+  const refund = { metric: 'refund', value: 0.0213, deltaInterval: [-0.0153, 0.0278], baseline: 0.0165, threshold: 'maxDelta 0.02', verdict: 'inconclusive' };
+  const plan = { ...progressing, status: { ...progressing.status, gates: [refund] } } as PlanObject;
+  assert.match(renderPlanStatus(plan, { now: NOW }), /^ {2}refund\s+0\.0213 Δ \[-0\.0153, 0\.0278\]\s+0\.0165\s/m);
+});
+
 test('a plan waiting to start says so, with the reason, and names no current step', () => {
   const waiting: PlanObject = {
     metadata: { name: 'fraud-v2', namespace: 'risk' }, spec,

@@ -47,7 +47,7 @@ function GateCard({ gate, series, plan }: { gate: GateStatus; series: GateSeries
       </header>
       <dl class="facts">
         <div><dt>Thresholds</dt><dd>{gate.threshold ?? '—'}</dd></div>
-        <div><dt>Step value</dt><dd>{fmt(gate.value)} <span class="muted">{intervalText(gate.metric, gate.interval ?? gate.deltaInterval)}</span></dd></div>
+        <div><dt>Step value</dt><dd>{fmt(gate.value)} <span class="muted">{gate.interval ? intervalText(gate.metric, gate.interval) : gate.deltaInterval ? `difference from the baseline ${intervalText(gate.metric, gate.deltaInterval)}` : ''}</span></dd></div>
         {gate.baseline !== undefined && <div><dt>Baseline</dt><dd>{fmt(gate.baseline)}</dd></div>}
         <div><dt>Latest window</dt><dd>{fmt(gate.lastWindow?.value)}{gate.lastWindow ? <span class="muted"> ({count(gate.lastWindow.samples)} samples{gate.lastWindow.failed ? ', failed alone' : ''})</span> : null}</dd></div>
         {gate.samples && <div><dt>Samples in step</dt><dd>{count(gate.samples.candidate)} candidate, {count(gate.samples.baseline)} baseline</dd></div>}
