@@ -161,7 +161,10 @@ export function judgeAbTest(d: AbDesign, p: OutcomePair, final = false): AbResul
     if (reached || final) out.decision = !reached ? 'inconclusive' : abs.value / se > z ? 'win' : abs.value / se < -z ? 'lose' : 'inconclusive';
   }
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-  const liftText = out.relative ? `relative lift ${pct(out.relative.value)} [${pct(out.relative.interval[0])}, ${pct(out.relative.interval[1])}]` : `lift ${abs.value.toPrecision(3)}`;
+  // The absolute difference decides; the relative lift's interval (delta method) is wider, as it also
+  // carries the baseline's uncertainty, so it may still touch 0 when the difference does not: say which.
+  const num = (x: number) => (x > 0 ? '+' : '') + x.toPrecision(3);
+  const liftText = `difference ${num(abs.value)} [${num(lo)}, ${num(hi)}]${out.relative ? ` (relative lift ${pct(out.relative.value)} [${pct(out.relative.interval[0])}, ${pct(out.relative.interval[1])}])` : ''}`;
   const where = reached ? `at the horizon (${size} units per arm)` : final ? 'at maxDuration, before the horizon' : d.sequential ? 'before the horizon (sequential)' : `${Math.min(p.baseline.exposed, p.candidate.exposed)} of ${size ?? '?'} units per arm`;
   out.reason = out.decision === 'win' ? `the candidate wins ${where}: ${liftText}, p ${out.pValue!.toPrecision(3)}`
     : out.decision === 'lose' ? `the candidate loses ${where}: ${liftText}, p ${out.pValue!.toPrecision(3)}`

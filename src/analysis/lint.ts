@@ -31,10 +31,10 @@ interface PlanLike {
       shadow?: { exit?: { pairedRequests?: number; maxDuration?: string } | undefined } | undefined;
       canary?: { hold?: Hold } | undefined;
       blueGreen?: { hold?: Hold } | undefined;
-      abTest?: { hold?: Hold; minRequestsPerArm?: number; baselineRate?: number; minDetectableEffect?: number; maxDuration?: string } | undefined;
+      abTest?: { hold?: Hold; minRequestsPerArm?: number; baselineRate?: number; minDetectableEffect?: number; maxDuration?: string; primary?: { outcome?: { aggregate?: string } } } | undefined;
       bandit?: { rewardFreshness?: string; reward?: string | { kind?: string; zeroAfter?: string }; maxDuration?: string } | undefined;
     }> | undefined;
-    gates?: Array<{ metric: string; name?: string; bySlice?: string; provider?: { prometheus?: { query?: string | undefined; events?: string | undefined } } }> | undefined;
+    gates?: Array<{ metric: string; name?: string; bySlice?: string; outcome?: unknown; provider?: { prometheus?: { query?: string | undefined; events?: string | undefined } } }> | undefined;
     candidate?: { revision?: string } | undefined;
     maxDuration?: string | undefined;
     rollback?: { onGateFailure?: boolean; keepWarm?: string } | undefined;
@@ -68,10 +68,13 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
   }
 
   if (gates.length === 0) find('no-gates', 'blocking', 'spec.gates', 'No gates: nothing can stop this rollout. Add health gates (errorRate, latencyP99Ms; clientErrorRate when the candidate might reject requests the baseline answers) and output gates (outputPSI, classRateDelta, invalidOutputRate).');
-  else if (!gates.some((g) => OUTPUT_METRICS.has(g.metric))) {
-    // An A/B test's primary metric judges what the model does (a business outcome), as a custom gate does.
+  else if (!gates.some((g) => OUTPUT_METRICS.has(g.metric) || g.outcome !== undefined)) {
+    // An outcome gate judges what the model's answers led to; an A/B test's primary metric too, and a custom
+    // gate may: only a plan whose every gate is a health metric is refused, the others are told.
     const health = gates.every((g) => HEALTH_METRICS.has(g.metric)) && !phases.some((p) => p.abTest);
-    find('health-only-gates', health ? 'blocking' : 'warning', 'spec.gates', 'Gates only check service health: a model can be fast, stable and wrong. Add a gate on model output, e.g. {metric: classRateDelta, max: 0.05} or {metric: outputPSI, max: 0.2}.');
+    find('health-only-gates', health ? 'blocking' : 'warning', 'spec.gates', health
+      ? 'Gates only check service health: a model can be fast, stable and wrong. Add a gate on model output, e.g. {metric: classRateDelta, max: 0.05} or {metric: outputPSI, max: 0.2}.'
+      : 'No gate on model output: a model can be fast, stable and wrong, and outcomes come late. Add one, e.g. {metric: classRateDelta, max: 0.05} or {metric: outputPSI, max: 0.2}.');
   }
 
   phases.forEach((ph, i) => {
@@ -81,7 +84,10 @@ export function lintPlan(plan: PlanLike): LintFinding[] {
       find('no-request-budget', 'blocking', `${at}.canary.hold.minRequests`, 'No request budget: set hold.minRequests so a step advances on enough evidence, not on a quiet minute with a handful of requests.');
     }
     if (ph.abTest && !ph.abTest.minRequestsPerArm && !(ph.abTest.baselineRate && ph.abTest.minDetectableEffect)) {
-      find('no-request-budget', 'blocking', `${at}.abTest.minRequestsPerArm`, 'An A/B test without a size has no fixed end: set minRequestsPerArm (units per arm), or baselineRate and minDetectableEffect to derive it (power.prop.test).');
+      const aggregate = ph.abTest.primary?.outcome?.aggregate ?? 'conversion';
+      find('no-request-budget', 'blocking', `${at}.abTest.minRequestsPerArm`, aggregate === 'conversion'
+        ? 'An A/B test without a size has no fixed end: set minRequestsPerArm (units per arm), or baselineRate and minDetectableEffect to derive it (power.prop.test).'
+        : `An A/B test without a size has no fixed end: set minRequestsPerArm (units per arm). A ${aggregate}'s size depends on its spread: size it from past data (n ≈ 16·σ²/δ² per arm for α 0.05 and power 0.8, δ the smallest absolute difference worth detecting).`);
     }
     if (ph.shadow && !ph.shadow.exit?.pairedRequests && !ph.shadow.exit?.maxDuration) {
       find('shadow-no-exit', 'blocking', `${at}.shadow.exit`, 'Shadow without exit: set exit.pairedRequests or exit.maxDuration, otherwise the shadow becomes a second production path that costs money forever.');

@@ -20,6 +20,9 @@ test('fixed horizon: no decision before the size; at it a two-sided z test decid
   assert.ok(win.pValue! < 0.05);
   assert.ok(win.relative!.value > 0.2 && win.relative!.interval[0] > 0);
   assert.match(win.reason, /the candidate wins at the horizon \(3841 units per arm\)/);
+  // The reason names the interval that decided (the difference) first, the relative lift after it.
+  const [lo, hi] = win.absolute!.interval;
+  assert.match(win.reason, new RegExp(`: difference \\+0\\.0250 \\[\\+${lo.toPrecision(3).replace('.', '\\.')}, \\+${hi.toPrecision(3).replace('.', '\\.')}\\] \\(relative lift 25\\.00 %`));
   assert.equal(judgeAbTest(design(), { baseline: conv(3841, 480), candidate: conv(3841, 384) }).decision, 'lose');
   const flat = judgeAbTest(design(), { baseline: conv(3841, 384), candidate: conv(3841, 390) });
   assert.equal(flat.decision, 'inconclusive');

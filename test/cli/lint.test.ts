@@ -146,3 +146,29 @@ test('the shop examples (an A/B test on an InferenceService, a bandit on a Virtu
     .replace('target: {virtualService: {name: banner, route: main}}', 'target: {inferenceService: banner}'), 'b.yaml'), 100).plans[0]!.decisions!.steps[0]!;
   assert.deepEqual([onService.requests, onService.seconds], [2 * perArm, (2 * perArm) / 100 + 20]);
 });
+
+test('an A/B test on a mean is sized by units per arm, not by a conversion rate; an outcome guardrail judges the model', () => {
+  const plan = (abTest: string) => `apiVersion: switchyard.dev/v1alpha1
+kind: TrafficPlan
+metadata: {name: pricer-v2, namespace: store}
+spec:
+  target: {inferenceService: pricer}
+  candidate: {storageUri: "pvc://models/iris-v2/"}
+  owner: {team: pricing}
+  cohorts: {unit: {header: x-session}, exclude: [{header: x-synthetic}]}
+  phases:
+  - abTest: {percent: 30, primary: {metric: revenue, outcome: {aggregate: mean}}${abTest}}
+  gates:
+  - {metric: errorRate, max: 0.01}
+  - {metric: refund, outcome: {aggregate: conversion}, maxDelta: 0.02}
+  maxDuration: 1h
+  rollback: {keepWarm: 1h}
+`;
+  const rated = lint(plan(', baselineRate: 0.3, minDetectableEffect: 0.2')).plans[0]!;
+  assert.deepEqual(rated.errors.map((e) => e.field), ['spec.phases[0].abTest.baselineRate']);
+  assert.match(rated.errors[0]!.message, /size a conversion test \(power\.prop\.test\); the primary metric's aggregate is mean: give its size as minRequestsPerArm/);
+  const unsized = lint(plan('')).plans[0]!;
+  assert.deepEqual(unsized.findings.map((f) => f.id), ['no-request-budget']);
+  assert.match(unsized.findings[0]!.message, /set minRequestsPerArm \(units per arm\)\. A mean's size depends on its spread/);
+  assert.deepEqual(lint(plan(', minRequestsPerArm: 2000')).plans[0]!.findings, [], 'the refund guardrail is a gate on what the model does');
+});

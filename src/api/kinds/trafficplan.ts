@@ -115,6 +115,13 @@ const abTest = z.strictObject({
   sequential: z.boolean().optional().describe('Decide as soon as the always-valid interval of the lift excludes 0 (GrowthBook\'s sequential interval) instead of only at the horizon.'),
   maxDuration: duration.optional().describe('An experiment still undecided after this long ends inconclusive (the baseline is kept).'),
   hold: hold.optional(),
+}).superRefine((ab, ctx) => {
+  // power.prop.test sizes a difference of two proportions; a mean's or a ratio's size depends on its
+  // spread, which a rate does not give. Sized from baselineRate it would stop at an arbitrary size.
+  const aggregate = ab.primary?.outcome.aggregate;
+  if (ab.baselineRate !== undefined && aggregate !== undefined && aggregate !== 'conversion') {
+    invalid(ctx, ['baselineRate'], ab.baselineRate, `baselineRate and minDetectableEffect size a conversion test (power.prop.test); the primary metric's aggregate is ${aggregate}: give its size as minRequestsPerArm (units per arm)`);
+  }
 });
 
 const bandit = z
