@@ -196,3 +196,19 @@ test('cohorts without a unit are accepted for a canary (requests split at random
   assert.deepEqual(causesOf(o).map((c) => c.field), ['spec.phases[0].abTest']);
   assert.match(causesOf(o)[0]!.message, /set cohorts\.unit/);
 });
+
+test('a UCB bandit on a continuous reward needs its range (exploration is scaled by it); min must be below max', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.phases = [{ bandit: { algorithm: 'ucbTuned', reward: { metric: 'revenue', kind: 'continuous', min: 0 } } }];
+  const [missing] = causesOf(o);
+  assert.equal(missing!.field, 'spec.phases[0].bandit.reward.max');
+  assert.equal(missing!.reason, 'FieldValueRequired');
+  assert.match(missing!.message, /ucbTuned needs the range of a continuous reward/);
+  o.spec.phases[0].bandit.reward.max = 0;
+  assert.deepEqual(causesOf(o).map((c) => [c.field, c.message]), [['spec.phases[0].bandit.reward.min', 'Invalid value: 0: reward.min must be below reward.max (0)']]);
+  o.spec.phases[0].bandit.reward.max = 500;
+  assert.ok(validate(o).ok);
+  // Thompson's posterior and ε-greedy's averages need no range.
+  o.spec.phases[0].bandit = { algorithm: 'thompson', reward: { metric: 'revenue', kind: 'continuous' } };
+  assert.ok(validate(o).ok);
+});

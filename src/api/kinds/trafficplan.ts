@@ -174,6 +174,15 @@ const bandit = z
   .superRefine((b, ctx) => {
     if (b.minPercent !== undefined && b.maxPercent !== undefined && b.minPercent > b.maxPercent) invalid(ctx, ['minPercent'], b.minPercent, `minPercent must be at most maxPercent (${b.maxPercent})`);
     if (b.epsilon !== undefined && b.algorithm !== 'epsilonGreedy') invalid(ctx, ['epsilon'], b.epsilon, 'epsilon applies to algorithm epsilonGreedy');
+    const r = typeof b.reward === 'object' ? b.reward : undefined;
+    if (r?.min !== undefined && r.max !== undefined && !(r.min < r.max)) invalid(ctx, ['reward', 'min'], r.min, `reward.min must be below reward.max (${r.max})`);
+    // UCB's confidence widths are in units of the reward's range: without it a revenue of 40 would
+    // drown the exploration term and the bandit would be greedy from its first rewards.
+    if ((b.algorithm === 'ucb' || b.algorithm === 'ucbTuned') && r?.kind === 'continuous') {
+      for (const end of ['min', 'max'] as const) {
+        if (r[end] === undefined) invalid(ctx, ['reward', end], undefined, `${b.algorithm} needs the range of a continuous reward (reward.min and reward.max, e.g. 0 and the largest order value): its exploration is scaled by it`, 'FieldValueRequired');
+      }
+    }
   });
 
 const phase = z
