@@ -10,7 +10,7 @@ export interface LoggedReward {
   arm: number;
   /** P(this arm was assigned) when it was, in (0, 1]. */
   propensity: number;
-  /** The reward that followed; 0 for an assignment whose reward never came (a non-conversion). */
+  /** The reward that followed; 0 for a binary reward's assignment that passed zeroAfter without one (a non-conversion). */
   reward: number;
 }
 

@@ -160,7 +160,7 @@ export interface ArmRewards {
   implicitZeros?: number;
   /** The latest reward's arrival (epoch ms), when any. */
   lastRewardMs?: number;
-  /** Assignments logged with a propensity, summed for inverse-propensity estimates (a missing reward counts 0). */
+  /** Assignments logged with a propensity, summed for inverse-propensity estimates: those learnt from (a missing reward counts 0 only past zeroAfter). */
   logged?: { n: number; sum: number; sumSq: number; inverse: number };
 }
 
@@ -197,18 +197,21 @@ export function readArmRewards(db: Database.Database, q: { arms: readonly ArmKey
         AND (@revision IS NULL OR revision = @revision) AND (@variant IS NULL OR variant = @variant) AND request_id IS NOT NULL
       GROUP BY request_id)`);
   // Off-policy: every assignment logged with its propensity, and the (first, in-range) reward that followed it.
+  // As for learning, a missing reward is a 0 only for a binary reward with zeroAfter (and only once that
+  // has passed); otherwise the assignment waits for its reward: a revenue never posted is not a revenue of 0.
   const offPolicy = db.prepare(`SELECT COUNT(*) AS n, SUM(x) AS s, SUM(x * x) AS ss, SUM(1.0 / propensity) AS inv
     FROM (SELECT p.propensity, COALESCE(f.v, 0) / p.propensity AS x FROM predictions p
       LEFT JOIN (SELECT request_id, MIN(value) AS v FROM feedback WHERE namespace = @namespace AND metric = @metric AND matched = 1
         AND prediction_ms >= @from AND request_id IS NOT NULL GROUP BY request_id HAVING MIN(value) >= @min AND MIN(value) <= @max) f ON f.request_id = p.request_id
       WHERE p.role = 'primary' AND p.namespace = @namespace AND p.service = @service AND p.time >= @from AND p.time <= @matureBy AND p.propensity > 0
+        AND (@zeroing OR f.v IS NOT NULL)
         AND (@revision IS NULL OR p.revision = @revision) AND (@variant IS NULL OR p.variant = @variant) AND (@route IS NULL OR p.route = @route))`);
   return q.arms.map((a) => {
     const zeroing = q.zeroAfterMs !== undefined && q.toMs !== undefined;
     const cutoff = zeroing ? q.toMs! - q.zeroAfterMs! : -Infinity;
     const p = {
       namespace: a.namespace, service: a.service, revision: a.revision ?? null, variant: a.variant ?? null, route: q.route ?? null, from: q.fromMs, metric: q.metric,
-      min: q.min ?? -Infinity, max: q.max ?? Infinity, cutoff, matureBy: zeroing ? cutoff : Infinity,
+      min: q.min ?? -Infinity, max: q.max ?? Infinity, cutoff, matureBy: zeroing ? cutoff : Infinity, zeroing: zeroing ? 1 : 0,
     };
     const as = assigned.get(p) as Row;
     const r = rewards.get(p) as Row;

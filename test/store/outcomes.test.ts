@@ -55,9 +55,10 @@ test('arm rewards: assignments, rewards once per request, out-of-range apart, pe
   assert.equal(b!.outOfRange, 1, 'a click of 7 is outside [0, 1]: counted apart, not learnt from');
   assert.equal(a!.lastRewardMs, T0 + 5000);
   assert.equal(countUnmatchedRewards(db, { namespace: 'shop', metric: 'click', fromMs: T0 }), 1);
-  // IPS: a's rows give 1/0.5 twice and 0 twice; b's give 0 (the out-of-range reward is not a reward).
-  assert.deepEqual(a!.logged, { n: 4, sum: 4, sumSq: 8, inverse: 8 });
-  assert.deepEqual(b!.logged, { n: 2, sum: 0, sumSq: 0, inverse: 8 });
+  // IPS without zeroAfter: as for learning, only assignments with a reward (a's two clicks, 1/0.5 each);
+  // b has none in range (the click of 7 is not a reward), so nothing to estimate from.
+  assert.deepEqual(a!.logged, { n: 2, sum: 4, sumSq: 8, inverse: 4 });
+  assert.equal(b!.logged, undefined);
   // zeroAfter: assignments older than it with no reward event count as 0s (a2, a4; b2 — b1's out-of-range event is an event).
   const later = readArmRewards(db, { arms, route: 'shop/ranker/main', metric: 'click', fromMs: T0, min: 0, max: 1, zeroAfterMs: 60_000, toMs: T0 + 1000 + 60_000 });
   assert.deepEqual(later.map((x) => x.implicitZeros), [2, 1]);
@@ -69,12 +70,16 @@ test('arm rewards: assignments, rewards once per request, out-of-range apart, pe
   assert.equal(early[1]!.outOfRange, 1, 'an out-of-range value is seen at once (it freezes learning)');
   assert.equal(early[0]!.lastRewardMs, T0 + 5000, 'freshness reads every reward');
   assert.deepEqual(later.map((x) => [x.rewarded, x.sum]), [[2, 2], [0, 0]], 'once zeroAfter old, clicks and zeros count together');
-  assert.deepEqual(later[0]!.logged, a!.logged);
+  // With zeroAfter, IPS counts the unclicked assignments as the 0s learning counts: a's rows give 1/0.5 twice and 0 twice.
+  assert.deepEqual(later[0]!.logged, { n: 4, sum: 4, sumSq: 8, inverse: 8 });
+  assert.deepEqual(later[1]!.logged, { n: 2, sum: 0, sumSq: 0, inverse: 8 });
   assert.equal(a!.implicitZeros, 0, 'without zeroAfter only explicit 0 events count');
-  const [ipsA, ipsB] = ipsFromTotals([a!.logged!, b!.logged!]);
+  const [ipsA, ipsB] = ipsFromTotals([later[0]!.logged!, later[1]!.logged!]);
   assert.equal(ipsA!.ips, 4 / 6);
   assert.equal(ipsA!.snips, 0.5, 'SNIPS: the click rate of arm a');
   assert.equal(ipsB!.ips, 0);
+  // Without zeroAfter a pending assignment is no 0: SNIPS is the mean of the rewards that came, as the arm's learnt rate is.
+  assert.equal(ipsFromTotals([a!.logged!])[0]!.snips, a!.sum / a!.rewarded);
 });
 
 test("an A/B test's exposures count from the candidate's first answer: the units the baseline served while the candidate started are no arm", async (t) => {
