@@ -76,7 +76,8 @@ export function stepDescription(plan: PlanObject): string {
     text = `canary step ${(s.currentStep ?? 0) + 1}/${steps.length} at ${pct}%`;
   } else if (ph?.shadow) text = `shadow copying ${ph.shadow.percent ?? 0}% to the candidate`;
   else if (ph?.blueGreen) text = pct === 0 ? 'blueGreen preview (0% live)' : `blueGreen at ${pct}%`;
-  else if (ph?.abTest) text = `abTest at ${pct}%${abProgress(s)}`;
+  // The test's split is its design (fixed while it runs), not where traffic is now: after a win the candidate has 100 %.
+  else if (ph?.abTest) text = `abTest at ${ph.abTest.percent ?? 50}%${abProgress(s)}`;
   else if (ph?.bandit) text = `bandit${banditProgress(s) ?? ` at ${pct}%`}`;
   else text = `at ${pct}%`;
   return phases.length > 1 ? `phase ${index + 1}/${phases.length}: ${text}` : text;

@@ -95,6 +95,9 @@ test('step descriptions name the phase kind, and the phase when there are severa
   assert.match(preview, /^Preview: {4}http:\/\/latest-iris-predictor\.ml\.example\.com: the requests sent there judge the candidate \(0% of live traffic\)$/m);
   const experiment = { reason: 'running', baseline: { units: 340 }, candidate: { units: 316 }, horizon: { unitsPerArm: 1774 } };
   assert.equal(stepDescription({ spec: { phases: [{ abTest: {} }] }, status: { canaryPercent: 50, experiment } }), 'abTest at 50%: 316/1774 units per arm');
+  // The test's split, not where traffic went after it: a won 30 % test ended "in abTest at 30%".
+  const won = renderPlanStatus({ metadata: { name: 'p' }, spec: { phases: [{ abTest: { percent: 30 } }] }, status: { phase: 'Promoted', startedAt: '2026-11-22T09:00:00Z', canaryPercent: 100, experiment } }, { now: NOW });
+  assert.match(won, /^Phase: {6}Promoted \(ended in abTest at 30%: 316\/1774 units per arm\), candidate now at 100%$/m);
   assert.equal(stepDescription({ spec: { phases: [{ bandit: {} }] }, status: { canaryPercent: 0 } }), 'bandit at 0%', 'before its first allocation');
   const bandit = { version: 5, learning: true, arms: [{ name: 'arm-a', weight: 0.2 }, { name: 'arm-b', weight: 0.3 }, { name: 'arm-c', weight: 0.5 }] };
   assert.equal(stepDescription({ spec: { phases: [{ bandit: {} }] }, status: { canaryPercent: 80, bandit } }), 'bandit allocation v5: arm-a 20%, arm-b 30%, arm-c 50%');
