@@ -136,7 +136,7 @@ test('the previous revision keeps serving until the new one is ready, then stays
   d.set('iris-predictor-00002', 'loading');
   r = pass(r.obj, d);
   assert.equal(cond(r.out, 'PredictorReady').status, 'Unknown');
-  assert.match(cond(r.out, 'PredictorReady').message!, /Revision "iris-predictor-00002" is not ready yet: 0\/1 replicas ready; .*Revision "iris-predictor-00001" keeps serving\./);
+  assert.match(cond(r.out, 'PredictorReady').message!, /Revision "iris-predictor-00002" is not ready yet: 0\/1 replicas ready; .*Revision "iris-predictor-00001" \(100%\) keeps serving\./);
   assert.equal((r.out.status.modelStatus as { transitionStatus: string }).transitionStatus, 'InProgress');
   d.set('iris-predictor-00002', 'ready');
   r = pass(r.obj, d);
@@ -153,6 +153,23 @@ test('the previous revision keeps serving until the new one is ready, then stays
   r = pass(r.obj, d);
   assert.deepEqual(r.out.stop, ['iris-predictor-00001']);
   assert.deepEqual(Object.keys(predictor(r.out).revisions as object).sort(), ['iris-predictor-00002', 'iris-predictor-00003']);
+});
+
+test('a failed revision names the revisions that carry the traffic, not a ready one left at 0 % by a rollback', () => {
+  const d = new FakeDeployer();
+  const obj = v1Ready(d);
+  // v2 came up as a canary at 0 % (a plan that rolled back): ready, but v1 keeps everything.
+  let r = pass({ ...isvc(onnx('pvc://models/iris-v2/', { canaryTrafficPercent: 0 }), { generation: 2 }), status: obj.status }, d);
+  d.set('iris-predictor-00002', 'ready');
+  r = pass(r.obj, d);
+  assert.equal(predictor(r.out).latestReadyRevision, 'iris-predictor-00002');
+  // v3 never loads.
+  r = pass({ ...isvc(onnx('pvc://models/broken/', { canaryTrafficPercent: 0 }), { generation: 3 }), status: r.obj.status }, d);
+  d.set('iris-predictor-00003', 'init-failed-again');
+  r = pass(r.obj, d);
+  const message = cond(r.out, 'PredictorReady').message!;
+  assert.match(message, /Revision "iris-predictor-00001" \(100%\) keeps serving\.$/);
+  assert.doesNotMatch(message, /iris-predictor-00002/);
 });
 
 test('keep-warm: a revision with no traffic may scale to zero only after its keep-warm time, and is looked at again then', () => {
@@ -195,7 +212,7 @@ test('a crash-looping new revision blocks the rollout with a message naming the 
   assert.equal(pr.status, 'False');
   assert.equal(pr.reason, 'ModelLoadFailed');
   assert.match(pr.message!, /iris-predictor-00002-deployment-abc-0: CrashLoopBackOff \(exit code 1, 2 restarts\)/);
-  assert.match(pr.message!, /Revision "iris-predictor-00001" keeps serving/);
+  assert.match(pr.message!, /Revision "iris-predictor-00001" \(100%\) keeps serving/);
   assert.equal(cond(r.out, 'Ready').status, 'False');
   const ms = r.out.status.modelStatus as { transitionStatus: string; states: Record<string, string>; lastFailureInfo: Record<string, unknown> };
   assert.equal(ms.transitionStatus, 'BlockedByFailedLoad');

@@ -235,7 +235,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
       p.problem = { reason: everReady ? 'RuntimeUnhealthy' : 'ModelLoadFailed', message: `Revision "${p.latestCreated}" failed: ${p.created.detail}`, transition: 'BlockedByFailedLoad' };
     }
     const serving = p.latestReady === undefined ? undefined : p.latestReady === p.latestCreated ? p.created : stateOf(p, p.latestReady);
-    readies.push(componentCondition(READY_CONDITION[p.component], p, serving));
+    readies.push(componentCondition(READY_CONDITION[p.component], p, routed.traffic));
     if (latestDeploymentReady.status === 'True') latestDeploymentReady = deploymentCondition(p);
     if (p.failedRoute && routesReady.status === 'True') {
       routesReady = { type: 'RoutesReady', status: 'False', reason: 'RevisionFailed', message: failedRouteMessage(p.failedRoute) };
@@ -326,9 +326,19 @@ function failedRouteMessage(f: NonNullable<Pass['failedRoute']>): string {
   return `Revision "${f.revision}" carries ${f.percent}% of the traffic and cannot serve it: ${f.detail}.`;
 }
 
-function componentCondition(type: string, p: Pass, serving: RevisionState | undefined): ConditionInput {
+/** " Revision "X" keeps serving (100%)." for the routed revisions other than the latest: what users still get while it is not ready. */
+function stillServingText(p: Pass, traffic: RolloutStatus['traffic']): string {
+  if (p.failedRoute) return '';
+  const percent = new Map<string, number>();
+  for (const t of traffic) if (t.revisionName !== p.latestCreated && t.percent > 0) percent.set(t.revisionName, (percent.get(t.revisionName) ?? 0) + t.percent);
+  if (percent.size === 0) return '';
+  const names = [...percent].map(([rev, pct]) => `"${rev}" (${pct}%)`);
+  return percent.size === 1 ? ` Revision ${names[0]} keeps serving.` : ` Revisions ${names.join(', ')} keep serving.`;
+}
+
+function componentCondition(type: string, p: Pass, traffic: RolloutStatus['traffic']): ConditionInput {
   const { problem, latestCreated, latestReady, created } = p;
-  const stillServing = latestReady !== undefined && latestReady !== latestCreated && (serving?.ready ?? 0) > 0 ? ` Revision "${latestReady}" keeps serving.` : '';
+  const stillServing = stillServingText(p, traffic);
   if (problem) return { type, status: 'False', reason: problem.reason, message: `${problem.message}${stillServing}` };
   if (p.failedRoute) return { type, status: 'False', reason: 'RevisionFailed', message: failedRouteMessage(p.failedRoute) };
   if (latestCreated === undefined || !created) return { type, status: 'Unknown', reason: 'RevisionMissing', message: 'No revision has been created yet.' };
