@@ -98,6 +98,8 @@ export class KServeDouble {
       : [{ revision: latest, percent: canary, ...(tags ? { tag: 'latest' as const } : {}) }, { revision: rolled, percent: 100 - canary, ...(tags ? { tag: 'prev' as const } : {}) }];
     this.splits.set(key, split);
     const failed = latest.storageUri.includes('missing');
+    const mode = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'];
+    if (mode === 'RawDeployment' || mode === 'Standard') return this.standard(isvc);
     const status = {
       ...(failed ? { modelStatus: { transitionStatus: 'BlockedByFailedLoad', lastFailureInfo: { reason: 'ModelLoadFailed', message: `storage-initializer: ${latest.storageUri} not found`, modelRevisionName: latest.name } } } : {}),
       observedGeneration: isvc.metadata.generation,
@@ -112,6 +114,18 @@ export class KServeDouble {
       },
     };
     if (JSON.stringify(isvc.status?.components) === JSON.stringify(status.components) && JSON.stringify(isvc.status?.modelStatus) === JSON.stringify(status.modelStatus) && isvc.status?.observedGeneration === status.observedGeneration) return;
+    await this.api.replaceNamespacedCustomObjectStatus({ ...ISVC, namespace: isvc.metadata.namespace, name: isvc.metadata.name, body: { ...isvc, status } });
+  }
+
+  /** Standard (RawDeployment) mode, as KServe reports it: one Deployment, no revisions or traffic in the status, canaryTrafficPercent ignored. */
+  private async standard(isvc: Obj): Promise<void> {
+    const url = `http://${isvc.metadata.name}.${isvc.metadata.namespace}.example.com`;
+    const status = {
+      observedGeneration: isvc.metadata.generation, url, deploymentMode: 'RawDeployment',
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }],
+      components: { predictor: { url } },
+    };
+    if (isvc.status?.observedGeneration === status.observedGeneration && isvc.status?.deploymentMode === 'RawDeployment') return;
     await this.api.replaceNamespacedCustomObjectStatus({ ...ISVC, namespace: isvc.metadata.namespace, name: isvc.metadata.name, body: { ...isvc, status } });
   }
 }

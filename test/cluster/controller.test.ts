@@ -318,6 +318,22 @@ describe('cluster mode: switchyard controller on a real kube-apiserver', { skip:
     assert.equal(isvcOf('ads').spec.predictor.canaryTrafficPercent, undefined);
   });
 
+  test('a plan on an InferenceService in Standard (RawDeployment) mode says why it cannot split, and writes nothing', async () => {
+    const raw = JSON.parse(isvc('churn', 'gs://models/churn/v1'));
+    raw.metadata.annotations = { 'serving.kserve.io/deploymentMode': 'RawDeployment' };
+    kubectl(['apply', '-f', '-'], JSON.stringify(raw));
+    await until('KServe to report churn in RawDeployment mode', () => (isvcOf('churn').status?.deploymentMode === 'RawDeployment' ? true : undefined));
+    kubectl(['apply', '-f', '-'], plan('churn-v2', 'churn', 'gs://models/churn/v2', [50], 150));
+    const explained = await until('churn-v2 to explain', () => {
+      const message = planOf('churn-v2').status?.message as string | undefined;
+      return message && /Standard \(RawDeployment\)/.test(message) ? message : undefined;
+    }, 30_000, logs);
+    assert.match(explained, /InferenceService churn runs in Standard \(RawDeployment\) mode, which has no revisions to split: KServe moves canaryTrafficPercent only in Serverless mode\. Run it in Serverless mode, or target a VirtualService/);
+    const spec = isvcOf('churn').spec.predictor;
+    assert.deepEqual([spec.model.storageUri, spec.canaryTrafficPercent], ['gs://models/churn/v1', undefined], 'the candidate was not rolled out to every replica');
+    kubectl(['delete', 'trafficplan', 'churn-v2', '-n', NS]);
+  });
+
   test('switchyard export renders a data directory\'s objects as manifests the real API server accepts under KServe\'s and Istio\'s CRDs', async () => {
     const { dir } = await exampleDataDir();
     try {
