@@ -11,9 +11,15 @@ export const PHASE_KINDS = ['shadow', 'canary', 'blueGreen', 'abTest', 'bandit']
 
 /** Where a cohort key is read from: exactly one of header, cookie or query parameter. */
 const keySourceFields = {
-  header: z.string().min(1).optional(),
-  cookie: z.string().min(1).optional(),
-  query: z.string().min(1).optional(),
+  header: z.string().min(1).optional().describe('Request header whose value is the key (e.g. x-user-id).'),
+  cookie: z.string().min(1).optional().describe('Cookie whose value is the key.'),
+  query: z.string().min(1).optional().describe('Query parameter whose value is the key.'),
+};
+/** How a key's value is matched: any value when none is given. */
+const keyMatchFields = {
+  exact: z.string().optional().describe('Matches when the key equals this.'),
+  prefix: z.string().optional().describe('Matches when the key starts with this.'),
+  regex: z.string().optional().describe('Matches when this regular expression (JavaScript syntax) finds the key.'),
 };
 const keySource = exactlyOne(['header', 'cookie', 'query'], 'a key source');
 
@@ -21,18 +27,20 @@ const target = z
   .strictObject({
     inferenceService: z.string().min(1).optional().describe('The InferenceService whose canaryTrafficPercent the plan moves.'),
     virtualService: z
-      .strictObject({ name: z.string().min(1), route: z.string().optional().describe('Name of the http route whose weights move; the first when empty.') })
+      .strictObject({ name: z.string().min(1).describe('The VirtualService, in the plan\'s namespace.'), route: z.string().optional().describe('Name of the http route whose weights move; the first when empty.') })
       .optional()
       .describe('A VirtualService route whose destination weights the plan moves.'),
   })
-  .superRefine(exactlyOne(['inferenceService', 'virtualService'], 'target'));
+  .superRefine(exactlyOne(['inferenceService', 'virtualService'], 'target'))
+  .describe('What the plan moves: exactly one of inferenceService or virtualService.');
 
 const candidate = z
   .strictObject({
     storageUri: storageUri.min(1).optional().describe('Model artifact of the candidate; becomes the latest revision.'),
     revision: z.string().min(1).optional().describe('An existing revision (or VirtualService destination) to promote.'),
   })
-  .superRefine(exactlyOne(['storageUri', 'revision'], 'candidate'));
+  .superRefine(exactlyOne(['storageUri', 'revision'], 'candidate'))
+  .describe('The model traffic moves to: exactly one of storageUri or revision.');
 
 const owner = z.strictObject({
   team: z.string().min(1).describe('Team accountable for the rollout; under switchyard up, tokens in this group may send every command, change the spec and delete the plan.'),
@@ -41,16 +49,16 @@ const owner = z.strictObject({
 
 const cohorts = z.strictObject({
   unit: z.strictObject(keySourceFields).superRefine(keySource).optional().describe('Randomisation unit: requests with the same key always see the same variant (required by an abTest; without it a canary splits each request at random).'),
-  strata: z.array(z.strictObject({ name: z.string().min(1).regex(/^[^/]+$/, 'a stratum name does not contain "/"'), ...keySourceFields }).superRefine(keySource)).optional().describe('Slices reported (and gated) separately.'),
+  strata: z.array(z.strictObject({ name: z.string().min(1).regex(/^[^/]+$/, 'a stratum name does not contain "/"').describe('Name of the stratum, as a gate\'s bySlice and the status name it (e.g. tier).'), ...keySourceFields }).superRefine(keySource)).optional().describe('Slices reported (and gated) separately.'),
   exclude: z
     .array(
       z
-        .strictObject({ ...keySourceFields, exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() })
+        .strictObject({ ...keySourceFields, ...keyMatchFields })
         .superRefine(keySource),
     )
     .optional()
     .describe('Traffic kept out of the experiment (e.g. synthetic probes); always served by the baseline.'),
-});
+}).describe('How requests are grouped: the randomisation unit, strata reported separately, traffic kept out.');
 
 const hold = z
   .strictObject({
@@ -69,7 +77,7 @@ const shadow = z.strictObject({
     })
     .optional()
     .describe('When the shadow phase ends.'),
-});
+}).describe('The candidate answers copies of live requests, judged pair by pair against the baseline; users only ever get the baseline\'s answers.');
 
 const canary = z
   .strictObject({
@@ -81,12 +89,13 @@ const canary = z
       const prev = c.steps[i - 1];
       if (prev !== undefined && s <= prev) invalid(ctx, ['steps', i], s, `steps must be strictly ascending (${s} follows ${prev})`);
     });
-  });
+  })
+  .describe('The candidate takes a growing share of live traffic, step by step, while the gates pass.');
 
 const blueGreen = z.strictObject({
-  preview: z.strictObject({ tag: z.string().optional().describe('Tag host used for preview traffic, default "latest".') }).optional(),
+  preview: z.strictObject({ tag: z.string().optional().describe('Tag host used for preview traffic, default "latest".') }).optional().describe('Where the candidate answers while it has 0 % of live traffic.'),
   hold: hold.optional(),
-});
+}).describe('The candidate is judged on preview traffic at 0 % of live traffic, then takes all of it at once.');
 
 /** An outcome metric: feedback events (docs/feedback.md) per exposed unit or request. */
 const outcome = z
@@ -104,7 +113,7 @@ const outcome = z
 const abTest = z.strictObject({
   percent: z.number().gt(0).lt(100).optional().describe('Share of units assigned to the candidate, in percent (default 50). Fixed for the whole test.'),
   primary: z
-    .strictObject({ metric: z.string().min(1).describe('The feedback metric that decides the winner (e.g. purchase).'), outcome: outcome.prefault({}) })
+    .strictObject({ metric: z.string().min(1).describe('The feedback metric that decides the winner (e.g. purchase).'), outcome: outcome.prefault({}).describe('How the metric is counted per arm (default: conversion per unit).') })
     .optional()
     .describe('The declared primary metric; the plan\'s gates are the guardrails.'),
   minRequestsPerArm: z.number().int().min(1).optional().describe('Units per arm at the horizon; derived from baselineRate and minDetectableEffect when absent.'),
@@ -122,7 +131,7 @@ const abTest = z.strictObject({
   if (ab.baselineRate !== undefined && aggregate !== undefined && aggregate !== 'conversion') {
     invalid(ctx, ['baselineRate'], ab.baselineRate, `baselineRate and minDetectableEffect size a conversion test (power.prop.test); the primary metric's aggregate is ${aggregate}: give its size as minRequestsPerArm (units per arm)`);
   }
-});
+}).describe('Units (cohorts.unit) are assigned to baseline or candidate for the whole test, decided on a declared primary metric at a fixed size (or sequentially); the gates are guardrails.');
 
 const bandit = z
   .strictObject({
@@ -136,7 +145,10 @@ const bandit = z
       .describe('Arms by name: on a VirtualService target the route destinations (subset or host) that take part (default: all); on an InferenceService the baseline and the candidate.'),
     reward: z
       .union([z.string().min(1), z.strictObject({
-        metric: z.string().min(1), kind: z.enum(['binary', 'continuous']).default('binary'), min: z.number().optional(), max: z.number().optional(),
+        metric: z.string().min(1).describe('The feedback metric posted per request (docs/feedback.md).'),
+        kind: z.enum(['binary', 'continuous']).default('binary').describe('binary: 0 or 1 (a click); continuous: any value in [min, max] (revenue).'),
+        min: z.number().optional().describe('Lowest sane reward (binary: 0); values outside [min, max] freeze learning.'),
+        max: z.number().optional().describe('Highest sane reward (binary: 1); ucb and ucbTuned scale exploration by max − min.'),
         zeroAfter: duration.optional().describe('Binary rewards: an assignment with no reward event this long after it counts as a 0 (the click that never came), so applications may post only the 1s. Without it only explicit 0 events count.'),
       }).refine((r) => r.zeroAfter === undefined || r.kind === 'binary', { path: ['zeroAfter'], message: 'zeroAfter applies to binary rewards only: a missing revenue is not a revenue of 0' })])
       .optional()
@@ -155,13 +167,14 @@ const bandit = z
         valueRemaining: z.number().gt(0).optional().describe('…or when the regret the rest could still win back is below this relative bound (e.g. 0.01).'),
         minRewards: z.number().int().min(0).optional().describe('Rewards needed before a stopping rule may end it (default 100 per arm).'),
       })
-      .optional(),
+      .optional()
+      .describe('When the bandit ends and promotes its best arm.'),
     maxDuration: duration.optional().describe('The bandit ends by this time: the best arm is promoted if it is clearly best, else the baseline is kept.'),
     cohortLimits: z
       .array(
         z
           .strictObject({
-            ...keySourceFields, exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional(),
+            ...keySourceFields, ...keyMatchFields,
             hold: z.literal(true).optional().describe('Requests of this stratum are all served by the fallback arm.'),
             maxPercent: z.number().min(0).max(100).optional().describe('The arms other than the fallback together take at most this percent of the stratum.'),
           })
@@ -183,11 +196,13 @@ const bandit = z
         if (r[end] === undefined) invalid(ctx, ['reward', end], undefined, `${b.algorithm} needs the range of a continuous reward (reward.min and reward.max, e.g. 0 and the largest order value): its exploration is scaled by it`, 'FieldValueRequired');
       }
     }
-  });
+  })
+  .describe('Traffic is allocated between arms by the rewards they earn, recomputed on a cadence, inside floors, ceilings and guardrails.');
 
 const phase = z
   .strictObject({ shadow: shadow.optional(), canary: canary.optional(), blueGreen: blueGreen.optional(), abTest: abTest.optional(), bandit: bandit.optional() })
-  .superRefine(exactlyOne([...PHASE_KINDS], 'a phase'));
+  .superRefine(exactlyOne([...PHASE_KINDS], 'a phase'))
+  .describe('One pattern: exactly one of shadow, canary, blueGreen, abTest, bandit.');
 
 /** Metrics judged on shadow pairs (the baseline's and the candidate's answers to the same request). */
 export const PAIRED_GATE_METRICS = ['agreement', 'candidateErrorRate', 'scoreDeltaMean', 'scoreDeltaP99', 'pairedLatencyDeltaP50Ms', 'pairedLatencyDeltaP99Ms'] as const;
@@ -211,19 +226,20 @@ const prometheusProvider = z
     query: z.string().min(1).optional().describe('PromQL returning the gate\'s value for one window (one number per window).'),
     events: z.string().min(1).optional().describe('PromQL counting the events in one window (e.g. 5xx responses); with total, the gate is the rate events/total.'),
     total: z.string().min(1).optional().describe('PromQL counting the trials in one window (e.g. requests).'),
-    address: z.string().optional(),
+    address: z.string().optional().describe('Prometheus base URL (default: $SWITCHYARD_PROMETHEUS_URL of the controller).'),
   })
   .superRefine((p, ctx) => {
     if (p.query !== undefined && (p.events !== undefined || p.total !== undefined)) invalid(ctx, ['query'], p.query, 'set either query or events and total, not both');
     else if (p.query === undefined && (p.events === undefined || p.total === undefined)) {
       invalid(ctx, [p.events === undefined ? 'events' : 'total'], undefined, 'set query, or both events and total', 'FieldValueRequired');
     }
-  });
+  })
+  .describe('PromQL read at every window: one query for the value, or events and total for a rate.');
 
 const gate = z
   .strictObject({
     metric: z.string().min(1).describe('errorRate, clientErrorRate (4xx), latencyP50Ms/P90Ms/P99Ms, invalidOutputRate, outputPSI, classRateDelta, requests; on shadow pairs agreement, candidateErrorRate, scoreDeltaMean, scoreDeltaP99, pairedLatencyDeltaP50Ms/P99Ms; or any name with a provider.'),
-    name: z.string().optional(),
+    name: z.string().optional().describe('Name in status and reports (default: the metric); two gates on one metric need names.'),
     ...thresholds,
     pass: z
       .strictObject(thresholds)
@@ -276,7 +292,10 @@ export const trafficPlanSpec = z.strictObject({
     .prefault({})
     .describe('Rollback behaviour.'),
   budget: z
-    .strictObject({ maxCostPerHour: z.number().min(0).optional(), maxRequests: z.number().int().min(0).optional() })
+    .strictObject({
+      maxCostPerHour: z.number().min(0).optional().describe('Highest cost per hour (spec.cost prices) a step may run at; a step over it pauses the plan before traffic moves.'),
+      maxRequests: z.number().int().min(0).optional().describe('Candidate requests the plan may spend; used up without a decision, the plan ends as at maxDuration.'),
+    })
     .optional()
     .describe('Cost and request budget; the plan halts before exceeding it.'),
   cost: z
@@ -302,7 +321,7 @@ export const trafficPlanSpec = z.strictObject({
     if (!s.cohorts?.unit) invalid(ctx, ['phases', i, 'abTest'], undefined, 'an abTest assigns units sticky: set cohorts.unit (e.g. {header: x-user-id})', 'FieldValueRequired');
     if (!p.abTest.primary) invalid(ctx, ['phases', i, 'abTest', 'primary'], undefined, 'an abTest declares the primary metric that decides it, e.g. {metric: purchase}', 'FieldValueRequired');
   });
-});
+}).describe('What may move traffic to the candidate, in which phases, judged by which gates, owned by whom, and at what cost.');
 
 /**
  * On a VirtualService target the plan moves the route's weights and nothing else. What the gateway
@@ -339,63 +358,50 @@ export const PLAN_COMMANDS = ['promote', 'rollback', 'pause', 'resume', 'abort',
 export const HALT_COMMANDS: readonly string[] = ['pause', 'rollback', 'abort', 'kill', 'learning-off'];
 
 const gateStatus = z.looseObject({
-  metric: z.string(),
-  name: z.string().optional(),
-  /** The step's cumulative value and its always-valid interval. */
-  value: z.number().nullable().optional(),
-  interval: z.array(z.number().nullable()).optional(),
-  deltaInterval: z.array(z.number().nullable()).optional(),
-  baseline: z.number().nullable().optional(),
-  samples: z.strictObject({ candidate: z.number(), baseline: z.number() }).optional(),
-  threshold: z.string().optional(),
-  verdict: z.enum(['pass', 'fail', 'inconclusive', 'nodata', 'error']).optional(),
-  slice: z.string().optional(),
-  reason: z.string().optional(),
-  /** The latest window alone. */
-  lastWindow: z.looseObject({ value: z.number().nullable().optional(), samples: z.number(), failed: z.boolean().optional() }).optional(),
-  /** While undecided: how much more evidence a decision needs at the rates observed. */
-  needs: z.looseObject({ requests: z.number().optional(), seconds: z.number().optional(), message: z.string() }).optional(),
+  metric: z.string().describe('The gate\'s metric.'),
+  name: z.string().optional().describe('The gate\'s name, when it has one.'),
+  value: z.number().nullable().optional().describe('The candidate\'s value over the step (cumulative).'),
+  interval: z.array(z.number().nullable()).optional().describe('Its always-valid interval [low, high] (null: unbounded).'),
+  deltaInterval: z.array(z.number().nullable()).optional().describe('The always-valid interval of candidate − baseline (relative for relative thresholds), which delta thresholds judge.'),
+  baseline: z.number().nullable().optional().describe('The baseline\'s value over the step.'),
+  samples: z.strictObject({ candidate: z.number(), baseline: z.number() }).optional().describe('Samples behind the values, per side.'),
+  threshold: z.string().optional().describe('The thresholds, as written (e.g. "max 0.01").'),
+  verdict: z.enum(['pass', 'fail', 'inconclusive', 'nodata', 'error']).optional().describe('pass, fail, inconclusive (the interval straddles a threshold), nodata or error.'),
+  slice: z.string().optional().describe('The stratum judged (bySlice), as name=value.'),
+  reason: z.string().optional().describe('Why the verdict, in words.'),
+  lastWindow: z.looseObject({ value: z.number().nullable().optional(), samples: z.number(), failed: z.boolean().optional() }).optional().describe('The latest window alone.'),
+  needs: z.looseObject({ requests: z.number().optional(), seconds: z.number().optional(), message: z.string() }).optional().describe('While undecided: how much more evidence a decision needs at the rates observed.'),
 });
 
 export const trafficPlanStatus = z.looseObject({
-  phase: z.enum(PLAN_PHASES).optional(),
-  /** What the plan moves, for `kubectl get tp`: the InferenceService's name, or vs/NAME[:ROUTE] for a VirtualService route. */
-  target: z.string().optional(),
-  observedGeneration: z.number().int().optional(),
-  phaseIndex: z.number().int().optional(),
-  /** Index (from 0) of the step in the current phase, as Argo Rollouts' currentStepIndex. */
-  currentStep: z.number().int().optional(),
-  /** The current phase and step as people count them, for `kubectl get tp`: `canary 2/3`, `shadow`, `abTest`, `bandit`, `blueGreen`. */
-  step: z.string().optional(),
-  canaryPercent: z.number().optional(),
-  split: z.record(z.string(), z.number()).optional(),
-  stepRequests: z.number().int().optional(),
-  /** The step's hold: requests, passing windows and time needed to advance. */
-  stepMinRequests: z.number().int().optional(),
-  passingWindows: z.number().int().optional(),
-  requiredPassingWindows: z.number().int().optional(),
-  stepStartedAt: z.string().optional(),
-  startedAt: z.string().optional(),
-  steps: z.array(z.number()).optional(),
-  candidateRevision: z.string().optional(),
-  baselineRevision: z.string().optional(),
-  /** A blueGreen phase's preview: the candidate's tag host (KServe's status.components.predictor.traffic url), where the requests that judge it are sent. */
-  previewURL: z.string().optional(),
-  lastWindow: z.strictObject({ from: z.string(), to: z.string(), verdict: z.string() }).optional(),
-  /** A shadow phase: copies, pairs judged (toward exit.pairedRequests), agreement per output, the confusion matrix. */
-  shadow: z.looseObject({ percent: z.number(), pairedRequests: z.number().optional(), pairs: z.number(), compared: z.number(), agreement: z.number().optional() }).optional(),
-  /** An abTest phase: arms, lift, p-value, SRM, horizon and the decision with why (switchyard plan report). */
-  experiment: z.looseObject({ reason: z.string(), decision: z.enum(['win', 'lose', 'inconclusive']).optional() }).optional(),
-  /** A bandit phase: per arm its share, rewards, pending, P(best) and whether frozen; learning mode, holds, allocation history. */
-  bandit: z.looseObject({ version: z.number(), learning: z.boolean(), arms: z.array(z.looseObject({ name: z.string(), weight: z.number() })) }).optional(),
-  /** What the gates judge: everything since the step began. */
-  evidence: z.looseObject({ since: z.string(), windows: z.number(), candidateRequests: z.number(), baselineRequests: z.number(), baselineIsReference: z.boolean().optional() }).optional(),
-  /** Stored controller state (resumed after a restart). */
-  state: z.record(z.string(), z.unknown()).optional(),
-  gates: z.array(gateStatus).optional(),
-  message: z.string().optional(),
-  conditions: z.array(condition).optional(),
-});
+  phase: z.enum(PLAN_PHASES).optional().describe('Pending, Progressing, Paused; at the end Promoted, Validated (a shadow-only plan that passed), RolledBack or Aborted.'),
+  target: z.string().optional().describe('What the plan moves, for `kubectl get tp`: the InferenceService\'s name, or vs/NAME[:ROUTE] for a VirtualService route.'),
+  observedGeneration: z.number().int().optional().describe('The spec generation the controller last acted on.'),
+  phaseIndex: z.number().int().optional().describe('Index (from 0) of the current phase in spec.phases.'),
+  currentStep: z.number().int().optional().describe('Index (from 0) of the step in the current phase, as Argo Rollouts\' currentStepIndex.'),
+  step: z.string().optional().describe('The current phase and step as people count them, for `kubectl get tp`: `canary 2/3`, `shadow`, `abTest`, `bandit`, `blueGreen`.'),
+  canaryPercent: z.number().optional().describe('The candidate\'s share of live traffic the plan asks for now, in percent.'),
+  split: z.record(z.string(), z.number()).optional().describe('The split the target reports, revision (or destination) to percent.'),
+  stepRequests: z.number().int().optional().describe('Candidate requests served in the current step.'),
+  stepMinRequests: z.number().int().optional().describe('Candidate requests the step\'s hold needs (hold.minRequests).'),
+  passingWindows: z.number().int().optional().describe('Consecutive passing windows in the current step.'),
+  requiredPassingWindows: z.number().int().optional().describe('Passing windows the step\'s hold needs.'),
+  stepStartedAt: z.string().optional().describe('When the current step began (RFC 3339).'),
+  startedAt: z.string().optional().describe('When the plan first moved traffic (RFC 3339); maxDuration counts from it.'),
+  steps: z.array(z.number()).optional().describe('The current phase\'s steps, in percent.'),
+  candidateRevision: z.string().optional().describe('The revision (or destination) traffic moves to.'),
+  baselineRevision: z.string().optional().describe('The revision (or destination) the candidate is judged against and rolled back to.'),
+  previewURL: z.string().optional().describe('A blueGreen phase\'s preview: the candidate\'s tag host (KServe\'s status.components.predictor.traffic url), where the requests that judge it are sent.'),
+  lastWindow: z.strictObject({ from: z.string(), to: z.string(), verdict: z.string() }).optional().describe('The latest window judged and its verdict.'),
+  shadow: z.looseObject({ percent: z.number(), pairedRequests: z.number().optional(), pairs: z.number(), compared: z.number(), agreement: z.number().optional() }).optional().describe('A shadow phase: copies, pairs judged (toward exit.pairedRequests), agreement per output, the confusion matrix.'),
+  experiment: z.looseObject({ reason: z.string(), decision: z.enum(['win', 'lose', 'inconclusive']).optional() }).optional().describe('An abTest phase: arms, lift, p-value, SRM, horizon and the decision with why (switchyard plan report).'),
+  bandit: z.looseObject({ version: z.number(), learning: z.boolean(), arms: z.array(z.looseObject({ name: z.string(), weight: z.number() })) }).optional().describe('A bandit phase: per arm its share, rewards, pending, P(best) and whether frozen; learning mode, holds, allocation history.'),
+  evidence: z.looseObject({ since: z.string(), windows: z.number(), candidateRequests: z.number(), baselineRequests: z.number(), baselineIsReference: z.boolean().optional() }).optional().describe('What the gates judge: everything since the step began.'),
+  state: z.record(z.string(), z.unknown()).optional().describe('Stored controller state (resumed after a restart).'),
+  gates: z.array(gateStatus).optional().describe('Each gate on the step\'s evidence: value, interval, baseline, last window, verdict and what an undecided one still needs.'),
+  message: z.string().optional().describe('The latest decision or what the plan waits for, in words.'),
+  conditions: z.array(condition).optional().describe('Progressing, Paused, Completed, Decidable (and Accepted in a cluster), as Kubernetes conditions.'),
+}).describe('Where the plan is, as its controller last observed and decided.');
 
 export const trafficPlanSchema = kindObject({
   apiVersions: ['switchyard.dev/v1alpha1'],
