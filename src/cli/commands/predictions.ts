@@ -21,7 +21,7 @@ const Policy = z.looseObject({
   inputs: z.looseObject({ sampleRate: z.number(), keep: z.array(z.string()).optional(), drop: z.array(z.string()), hash: z.array(z.string()) }).nullable(),
   retention: z.string(),
 });
-const Rows = z.looseObject({ items: z.array(z.union([Pair, Row])), policy: Policy.optional() });
+const Rows = z.looseObject({ items: z.array(z.union([Pair, Row])), policy: Policy.optional(), policies: z.array(Policy.extend({ services: z.array(z.string()) })).optional() });
 type Item = z.infer<typeof Row> | z.infer<typeof Pair>;
 const isPair = (item: Item): item is z.infer<typeof Pair> => 'primary' in item && typeof item.primary === 'object';
 const disagrees = (item: Item): boolean => isPair(item) && item.compared !== 'agree';
@@ -44,6 +44,12 @@ export function policyLine(p: z.infer<typeof Policy>): string {
   const paths = i ? [i.keep ? `keep ${i.keep.join(', ')}` : '', i.drop.length ? `drop ${i.drop.join(', ')}` : '', i.hash.length ? `hash ${i.hash.join(', ')}` : ''].filter(Boolean) : [];
   const inputs = i ? `inputs of ${Math.round(i.sampleRate * 1000) / 10}% of requests${paths.length ? ` (${paths.join('; ')})` : ''}` : 'inputs not stored';
   return `Policy: ${p.policy ?? 'default (no PredictionLogPolicy)'}: ${inputs}; rows kept ${p.retention}`;
+}
+
+/** One line per policy in force for the rows shown, naming its services when they differ. */
+export function policyLines(body: { policy?: z.infer<typeof Policy> | undefined; policies?: Array<z.infer<typeof Policy> & { services: string[] }> | undefined }): string[] {
+  if (body.policies && body.policies.length > 1) return body.policies.map((p) => policyLine(p).replace(/^Policy: /, `Policy for ${p.services.join(', ')}: `));
+  return body.policy ? [policyLine(body.policy)] : [];
 }
 
 const cells = (r: z.infer<typeof Row>) => [new Date(r.time).toISOString(), r.requestId, r.service, r.revision ?? '', r.variant ?? '', r.role, String(r.status), r.latencyMs.toFixed(1), outputText(r.output)];
@@ -105,7 +111,7 @@ async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
     ctx.out(formatData(opts.disagreements ? { ...(answer as object), items: body.items.filter(disagrees).slice(0, shownLimit(opts.limit)) } : answer, format));
     return;
   }
-  if (body.policy) ctx.out(policyLine(body.policy));
+  for (const line of policyLines(body)) ctx.out(line);
   if (body.items.length === 0) {
     ctx.err(`No predictions in namespace ${ctx.namespace()} since ${opts.since} ago`);
     return;

@@ -160,8 +160,33 @@ async function handleNamespaced(url: URL, path: string, opts: ApiServerOptions, 
     limit: Math.min(10_000, positiveNumber(url, 'limit', 100)),
     ...(since !== null ? { sinceMs: positiveNumber(url, 'sinceMs', 0) } : {}),
   });
-  sendJson(res, 200, { items: paired ? withComparison(items as ComparablePair[]) : items, ...(opts.predictionPolicy ? { policy: opts.predictionPolicy(namespace, url.searchParams.get('service') ?? undefined) } : {}) });
+  const policies = opts.predictionPolicy ? policiesFor(namespace, url.searchParams.get('service') ?? undefined, items as unknown[], opts.predictionPolicy) : undefined;
+  sendJson(res, 200, {
+    items: paired ? withComparison(items as ComparablePair[]) : items,
+    // `policy` when one policy covers every row; `policies`, each with the services it covers here, always.
+    ...(policies ? { ...(policies.length === 1 ? { policy: policies[0]!.view } : {}), policies: policies.map((p) => ({ services: p.services, ...(p.view as object) })) } : {}),
+  });
   return true;
+}
+
+/**
+ * The PredictionLogPolicy of each service the rows come from (of the asked service; of the namespace
+ * when there are no rows), grouped: a namespace's services may keep different inputs, and one line
+ * for them all would say something false of some.
+ */
+function policiesFor(namespace: string, service: string | undefined, items: unknown[], policyOf: NonNullable<ApiServerOptions['predictionPolicy']>): Array<{ services: string[]; view: unknown }> {
+  const services = service !== undefined ? [service]
+    : [...new Set(items.map((i) => ((i as { primary?: { service?: string } }).primary ?? (i as { service?: string })).service).filter((x): x is string => typeof x === 'string'))].sort();
+  if (services.length === 0) return [{ services: [], view: policyOf(namespace, undefined) }];
+  const groups = new Map<string, { services: string[]; view: unknown }>();
+  for (const s of services) {
+    const view = policyOf(namespace, s);
+    const key = JSON.stringify(view);
+    const g = groups.get(key) ?? { services: [], view };
+    g.services.push(s);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
 }
 
 interface ComparablePair { primary: { output: unknown }; mirror: { output: unknown } }
