@@ -130,5 +130,12 @@ describe('plan status and kill against switchyard up', { concurrency: false }, (
     const observed = JSON.parse((await admin(['plan', 'cost', GOOD, '--observed', '-n', 'default', '-o', 'json'])).stdout);
     assert.equal(observed.sources.requestsPerSecond, 'observed over the last minute');
     assert.equal(typeof observed.inputs.requestsPerSecond, 'number');
+    // A plan already applied, by name, as plan status takes it; a name the server does not know is its 404.
+    const byName = await admin(['plan', 'cost', 'iris-v2', '-n', 'default', '--rps', '10', '-o', 'json']);
+    assert.equal(byName.code, 0, byName.stderr);
+    assert.deepEqual(JSON.parse(byName.stdout).plan, { name: 'iris-v2', namespace: 'default' });
+    const unknown = await admin(['plan', 'cost', 'no-such-plan', '-n', 'default', '--rps', '10']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /trafficplans\.switchyard\.dev "no-such-plan" not found/);
   });
 });

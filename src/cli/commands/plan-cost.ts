@@ -1,7 +1,8 @@
-// `switchyard plan cost FILE`: what a TrafficPlan costs per hour at each step
-// and in total, against budget.maxCostPerHour. Prices come from the plan's
+// `switchyard plan cost FILE|NAME`: what a TrafficPlan costs per hour at each
+// step and in total, against budget.maxCostPerHour. Prices come from the plan's
 // spec.cost, overridden by flags; --observed reads the live request rate and
-// replica counts from the API. Works offline otherwise.
+// replica counts from the API. Works offline on a file.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { findByKind } from '../../api/registry.ts';
 import { formatCauses, validateObject } from '../../api/validate.ts';
@@ -101,10 +102,24 @@ async function observe(ctx: CliContext, plan: ValidPlan): Promise<Observed> {
   return { requestsPerSecond: (stats.requests ?? 0) / (windowMs / 1000), replicas: isvc.spec?.predictor?.minReplicas ?? 1 };
 }
 
-async function costCommand(ctx: CliContext, files: string[], flags: CostFlags): Promise<boolean> {
+/** A plan on the API server, by name (as `plan status NAME` takes it): validated as a file's would be. */
+async function storedPlan(ctx: CliContext, name: string): Promise<ValidPlan> {
+  const ns = ctx.namespace();
+  const obj = await ctx.client().get<Record<string, unknown>>(`/apis/switchyard.dev/v1alpha1/namespaces/${encodeURIComponent(ns)}/trafficplans/${encodeURIComponent(name)}`);
+  const result = validateObject<ValidPlan>(findByKind('switchyard.dev/v1alpha1', 'TrafficPlan')!, obj);
+  if (!result.ok) throw syError('SY_ERR_INVALID', `trafficplan ${ns}/${name} is invalid: ${formatCauses(result.causes)}`);
+  return result.value;
+}
+
+/** A path that does not exist and reads as an object name (no "/" or extension) names a stored plan. */
+const isPlanName = (arg: string) => arg !== '-' && !existsSync(arg) && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(arg);
+
+async function costCommand(ctx: CliContext, args: string[], flags: CostFlags): Promise<boolean> {
   const format = parseDataFormat(flags.output);
   const reports: CostReport[] = [];
-  for (const plan of plansFrom(files, ctx.err)) {
+  const files = args.filter((a) => !isPlanName(a));
+  const stored = await Promise.all(args.filter(isPlanName).map((name) => storedPlan(ctx, name)));
+  for (const plan of [...(files.length > 0 ? plansFrom(files, ctx.err) : []), ...stored]) {
     const observed = flags.observed ? await observe(ctx, plan) : {};
     const { inputs, sources } = resolveCostInputs(plan, flags, observed);
     reports.push(costReport(plan, inputs, sources));
@@ -116,8 +131,8 @@ async function costCommand(ctx: CliContext, files: string[], flags: CostFlags): 
 
 export function registerPlanCost(plan: Command): void {
   plan.command('cost')
-    .description('Price a TrafficPlan file: cost per hour and expected hours of each step, keep-warm, total, and the peak against budget.maxCostPerHour (exit 1 if exceeded)')
-    .argument('[file]', 'YAML or JSON file with the TrafficPlan (- for stdin)')
+    .description('Price a TrafficPlan (a file, or one on the API server by name): cost per hour and expected hours of each step, keep-warm, total, and the peak against budget.maxCostPerHour (exit 1 if exceeded)')
+    .argument('[file]', 'YAML or JSON file with the TrafficPlan (- for stdin), or the name of a TrafficPlan on the API server')
     .option('-f, --filename <path>', 'the file, as kubectl names it (the same as the argument)', collect, [])
     .option('--rps <n>', 'requests per second reaching the target (default: spec.cost.requestsPerSecond)')
     .option('--cost-per-request <x>', 'baseline cost of one request (default: spec.cost.perRequest)')
@@ -141,7 +156,8 @@ and each request answered by one of them.
 Examples:
   switchyard plan cost examples/plans/iris-v2.yaml
   switchyard plan cost plan.yaml --rps 200 --cost-per-request 0.0004 --replica-hour-cost 1.2
-  switchyard plan cost plan.yaml --observed -n quickstart -o json`,
+  switchyard plan cost plan.yaml --observed -n quickstart -o json
+  switchyard plan cost iris-v2 -n quickstart --observed      # a plan already applied`,
     )
     .action(run(async (ctx, file: string | undefined, flags: CostFlags & { filename?: string[] }) => costCommand(ctx, filesOf(file ? [file] : [], flags.filename, 'plan cost'), flags)));
 }
