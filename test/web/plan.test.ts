@@ -7,7 +7,7 @@ import { checksOf } from '../../src/analysis/gates.ts';
 import { COMMAND_ANNOTATION, COMMAND_REASON_ANNOTATION, HALT_COMMANDS, TERMINAL_PLAN_PHASES } from '../../src/api/kinds/trafficplan.ts';
 import { commandsFor, HALT_COMMANDS as WEB_HALT_COMMANDS } from '../../src/web/model/commands.ts';
 import * as kinds from '../../src/web/model/kinds.ts';
-import { yRangeOf } from '../../src/web/components/chart-range.ts';
+import { xRangeOf, yRangeOf } from '../../src/web/components/chart-range.ts';
 import { gateKey, gateSeriesOf, splitSeriesOf, thresholdLines, timelineOf, type HistoryPoint } from '../../src/web/model/plan.ts';
 import type { Plan } from '../../src/web/model/kinds.ts';
 
@@ -102,4 +102,11 @@ test('chart ranges: fixed ends kept, never narrower than the least span', () => 
   assert.deepEqual(yRangeOf(0.9, 1, [null, 1], 0.05), [0.9, 1]);
   assert.deepEqual(yRangeOf(null, null, [0, 100]), [0, 100]);
   assert.deepEqual(yRangeOf(5, 5, undefined), [5, 10]);
+});
+
+test('the time axis spans the points, and a minute around a lone one (uPlot\'s own spans a thousand days)', () => {
+  assert.deepEqual(xRangeOf([1000, 1300, 1600], 1000, 1600), [1000, 1600]);
+  assert.deepEqual(xRangeOf([1000], 1000, 1000 + 86_400_000), [970, 1030]);
+  assert.deepEqual(xRangeOf([1000, 1000], 1000, 1000), [970, 1030]);
+  assert.deepEqual(xRangeOf([], null, null, 5000), [4940, 5000]);
 });

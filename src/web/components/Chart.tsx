@@ -4,7 +4,7 @@
 // same numbers in a table beside it.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import { yRangeOf } from './chart-range.ts';
+import { xRangeOf, yRangeOf } from './chart-range.ts';
 
 export interface ChartSeries {
   label: string;
@@ -72,7 +72,7 @@ export function Chart(props: ChartProps) {
         { values: (_u, ticks) => ticks.map((v) => new Date(v * 1000).toLocaleTimeString('en-GB', { hour12: false })) },
         { values: (_u, ticks) => ticks.map((v) => props.format(v)), size: 70 },
       ],
-      scales: { x: { time: true }, y: { range: (_u, lo, hi) => yRangeOf(lo, hi, range.current, props.minSpan) } },
+      scales: { x: { time: true, range: (u, lo, hi) => xRangeOf(u.data[0], lo, hi) }, y: { range: (_u, lo, hi) => yRangeOf(lo, hi, range.current, props.minSpan) } },
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
       ...(props.band ? { bands: [{ series: [props.band.upper + 1, props.band.lower + 1], fill: alpha(PALETTE[props.band.color % PALETTE.length]!, 0.15) }] } : {}),

@@ -16,3 +16,20 @@ export function yRangeOf(lo: number | null, hi: number | null, fixed: readonly [
   }
   return [min, max];
 }
+
+/** Seconds shown around a chart's only point (or its points all at one time). */
+export const LONE_POINT_SPAN_S = 60;
+
+/**
+ * The time axis (epoch seconds), from the points' times: uPlot's own range for
+ * a single point spans a thousand days, which labels every tick 00:00:00; a
+ * lone point gets a minute around it, no point the last minute.
+ */
+export function xRangeOf(times: ArrayLike<number>, lo: number | null, hi: number | null, nowS = Date.now() / 1000): [number, number] {
+  const n = times.length;
+  if (n === 0) return [nowS - LONE_POINT_SPAN_S, nowS];
+  const first = times[0]!;
+  const last = times[n - 1]!;
+  if (last > first) return [lo ?? first, hi ?? last];
+  return [first - LONE_POINT_SPAN_S / 2, first + LONE_POINT_SPAN_S / 2];
+}
