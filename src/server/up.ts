@@ -27,6 +27,7 @@ import { defaultRuntimesDir } from '../runtime/python/environments.ts';
 import { FeedbackStats } from '../gateway/feedback.ts';
 import { dashboardHandler } from './dashboard.ts';
 import { followPlanHistory } from './plan-history.ts';
+import { PlanHistoryLog } from '../store/plan-history-log.ts';
 import { telemetrySeries } from './telemetry-series.ts';
 import { DEFAULT_EVENT_TTL_MS, startEventExpiry } from './event-ttl.ts';
 
@@ -99,8 +100,9 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
   // 1 s buckets: plan windows (spec.window) are whole seconds and read bucket-aligned.
   const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
   const observers = gatewayObservers(telemetry, predictions);
-  // The dashboard's charts: each plan's recent looks and the telemetry per revision over time.
-  const planHistory = await followPlanHistory(store);
+  // The dashboard's charts: each plan's recent looks (kept in the database too) and the telemetry per revision over time.
+  const historyLog = new PlanHistoryLog(paths.database);
+  const planHistory = await followPlanHistory(store, { log: historyLog });
   let api: ApiServer;
   try {
     api = await startApiServer({
@@ -119,6 +121,7 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
     });
   } catch (err) {
     planHistory.stop();
+    historyLog.close();
     unwatchPolicies();
     await predictions.close();
     await store.close();
@@ -151,6 +154,7 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
     await serving.stop();
     await api.close();
     planHistory.stop();
+    historyLog.close();
     unwatchPolicies();
     await predictions.close();
     await store.close();
@@ -195,6 +199,7 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
         await plans.stop();
         await eventExpiry.stop();
         planHistory.stop();
+        historyLog.close();
         unwatchPolicies();
         // Its controllers first, then every replica (SIGTERM, SIGKILL after their grace); their pods are deleted.
         await serving.stop();

@@ -1,12 +1,14 @@
 // A plan's recent history: one point per judged window (with each gate's
 // window and cumulative values) and per move of split or phase, from the
-// store's watch, bounded in points per plan and in plans.
+// store's watch, bounded in points per plan and in plans, and kept in the
+// database across restarts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followPlanHistory, PlanHistory, TRAFFIC_PLANS } from '../../src/server/plan-history.ts';
+import { PlanHistoryLog } from '../../src/store/plan-history-log.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { KubeObject } from '../../src/store/types.ts';
 
@@ -72,4 +74,46 @@ test('followed from a real store: plans as stored at start, then every status wr
   await store.update(TRAFFIC_PLANS, { ...stored, status: windowStatus(4, 10, 0.02) }, { ...actor, subresource: 'status' });
   for (let i = 0; i < 50 && history.points('ml', 'p').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(history.points('ml', 'p').map((p) => p.gates[0]?.value), [0.01, 0.02]);
+});
+
+test('kept in the database: a restart reads back the points of the plans that exist; a plan made again under its name, or deleted, starts afresh', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-hist-'));
+  const path = join(dir, 'db.sqlite');
+  const store = await openSqliteStore({ path });
+  t.after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const actor = { actor: { name: 'test' } };
+  const status = (obj: KubeObject, s: Record<string, unknown>) => store.update(TRAFFIC_PLANS, { ...obj, status: s }, { ...actor, subresource: 'status' });
+  const waitFor = async (h: PlanHistory, name: string, n: number) => {
+    for (let i = 0; i < 100 && h.points('ml', name).length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  // First run: p gets three windows, q two.
+  let log = new PlanHistoryLog(path);
+  let run = await followPlanHistory(store, { log, maxPoints: 3 });
+  let p = await store.create(TRAFFIC_PLANS, plan('p', windowStatus(2, 10, 0.01)), actor);
+  const q = await store.create(TRAFFIC_PLANS, plan('q', windowStatus(2, 10, 0.01)), actor);
+  for (const s of [4, 6, 8]) p = await status(p, windowStatus(s, 10, s / 1000));
+  await status(q, windowStatus(4, 10, 0.02));
+  await waitFor(run.history, 'p', 3);
+  await waitFor(run.history, 'q', 2);
+  run.stop();
+  log.close();
+  // Meanwhile q is deleted and made again (a new uid): its old points are not its own.
+  await store.delete({ ...TRAFFIC_PLANS, namespace: 'ml', name: 'q' }, actor);
+  await store.create(TRAFFIC_PLANS, plan('q', windowStatus(20, 10, 0.05)), actor);
+  // Second run: p's charts are there, bounded as before; nothing is added twice.
+  log = new PlanHistoryLog(path);
+  run = await followPlanHistory(store, { log, maxPoints: 3 });
+  t.after(() => {
+    run.stop();
+    log.close();
+  });
+  assert.deepEqual(run.history.points('ml', 'p').map((x) => x.at - T0), [4000, 6000, 8000]);
+  assert.deepEqual(run.history.points('ml', 'q').map((x) => x.gates[0]?.value), [0.05], 'the new q has only its own status');
+  p = await status(p, windowStatus(10, 50, 0.01));
+  await waitFor(run.history, 'p', 4);
+  assert.deepEqual(run.history.points('ml', 'p').map((x) => x.at - T0), [6000, 8000, 10000]);
+  assert.deepEqual(log.points({ namespace: 'ml', name: 'p', uid: p.metadata.uid! }, 10).map((x) => x.at - T0), [6000, 8000, 10000], 'the database keeps what memory keeps');
 });
