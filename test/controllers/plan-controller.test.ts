@@ -302,6 +302,27 @@ test('a VirtualService target: weights move between the baseline and candidate d
     assert.deepEqual(asked.find((q) => q.variant === 'v2'), { namespace: 'default', service: 'triton.models.internal', route: 'default/scoring/main', destination: 'triton.models.internal', variant: 'v2', fromMs: 1_000_000, toMs: 1_010_000 });
   }));
 
+test('a VirtualService candidate named by its full host is shown as the baseline is, by its first label: one name in status and split', () =>
+  withStore(async (store) => {
+    await store.create(VIRTUAL_SERVICES, {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'scorer', namespace: 'default' },
+      spec: { hosts: ['scorer.example.com'], http: [{ name: 'main', route: [
+        { destination: { host: 'scorer-a-predictor.default.svc.cluster.local' }, weight: 100 },
+        { destination: { host: 'scorer-b-predictor.default.svc.cluster.local' }, weight: 0 },
+      ] }] },
+    } as KubeObject, admin);
+    const spec = trafficPlanSpec.parse({
+      target: { virtualService: { name: 'scorer', route: 'main' } }, candidate: { revision: 'scorer-b-predictor.default.svc.cluster.local' }, owner: { team: 'ml' },
+      phases: [{ canary: { steps: [10, 50], hold: { minRequests: 100 } } }], gates: [{ metric: 'errorRate', max: 0.05 }], window: '10s',
+    });
+    await store.create(PLANS, { apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'scorer-b', namespace: 'default' }, spec } as KubeObject, admin);
+    const ctl = new PlanController({ store, now: () => 1_000_000, readWindow: () => stats(0, 0, {}) });
+    await ctl.reconcile(await plan(store, 'scorer-b'));
+    const s = (await plan(store, 'scorer-b')).status;
+    assert.deepEqual([s.baselineRevision, s.candidateRevision], ['scorer-a-predictor', 'scorer-b-predictor']);
+    assert.deepEqual(s.split, { 'scorer-a-predictor': 90, 'scorer-b-predictor': 10 });
+  }));
+
 test("an A/B test's outcome reads count from the candidate's first answer; other phases' outcome gates from the step's start", () =>
   withStore(async (store) => {
     await seed(store, {

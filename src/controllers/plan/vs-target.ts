@@ -111,8 +111,8 @@ export class VsTarget implements PlanTarget {
     const cand = dests.find((d) => isCandidate(d, rev));
     const base = dests.find((d) => !isCandidate(d, rev));
     if (!cand || !base) return { memo, blocked: `route ${routeName ?? '(first)'} of VirtualService ${key.name} needs a destination for the candidate ${rev} and one for the baseline`, split: {} };
-    // The baseline is named as arms are (subset, else the host's first label), like the candidate users name.
-    const next: VsMemo = { ...memo, candidateRevision: rev, baselineRevision: armName(base) };
+    // Both sides are named as arms are (subset, else the host's first label), however the plan names the candidate.
+    const next: VsMemo = { ...memo, candidateRevision: armName(cand), baselineRevision: armName(base) };
     next.baselineWeights ??= Object.fromEntries(dests.flatMap((d, i) => (isCandidate(d, rev) ? [] : [[String(i), d.weight ?? (dests.length === 1 ? 100 : 0)]])));
     const total = dests.reduce((a, d) => a + (d.weight ?? 0), 0) || 1;
     const split = Object.fromEntries(dests.map((d) => [d.destination.subset ?? d.destination.host, Math.round(((d.weight ?? 0) / total) * 100)]));
