@@ -76,6 +76,8 @@ function steps(ns: string, file: string, changedFile: string, csr: string): Step
     { id: 'get -l none', args: ['get', 'isvc', ...n, '-l', 'team=nobody'] },
     { id: 'get --show-labels', args: ['get', 'isvc', ...n, '--show-labels'], read: read.table },
     { id: 'get -A --show-labels', args: ['get', 'vs', '-A', '--show-labels'], read: read.table },
+    // --sort-by asks for Table rows with the whole object (includeObject=Object) and sorts on it.
+    { id: 'get --sort-by a spec field', args: ['get', 'vs', ...n, '--sort-by=.spec.hosts[0]'], read: read.table },
     { id: 'describe InferenceService', args: ['describe', 'isvc', 'iris', ...n], read: read.describe },
     { id: 'describe VirtualService', args: ['describe', 'vs', 'iris-vs', ...n], read: read.describe },
     { id: 'describe ServiceEntry', args: ['describe', 'se', 'vllm', ...n], read: read.describe },

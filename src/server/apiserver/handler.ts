@@ -121,7 +121,8 @@ export async function handleResource(
   const actor = { name: `${principal.role}:${principal.name}`, principal };
   const resources = writeResources(url, ctx.resources);
   const table = wantsTable(req);
-  const one = (obj: KubeObject): unknown => (table ? toTable(info, [obj], { now: ctx.now() }) : obj);
+  const includeObject = includeObjectOf(url);
+  const one = (obj: KubeObject): unknown => (table ? toTable(info, [obj], { now: ctx.now(), includeObject }) : obj);
 
   switch (verb) {
     case 'get':
@@ -141,7 +142,7 @@ export async function handleResource(
         });
       }
       const list = await ctx.resources.list(scope, { labels, fields });
-      if (table) return sendJson(res, 200, toTable(info, list.items, { now: ctx.now(), resourceVersion: list.resourceVersion }));
+      if (table) return sendJson(res, 200, toTable(info, list.items, { now: ctx.now(), resourceVersion: list.resourceVersion, includeObject }));
       return sendJson(res, 200, { apiVersion: apiVersionOf(info, target.version), kind: `${info.kind}List`, metadata: { resourceVersion: list.resourceVersion }, items: list.items });
     }
     case 'create': {
@@ -183,4 +184,15 @@ export async function handleResource(
     default:
       throw syError('SY_ERR_METHOD_NOT_ALLOWED', `${method} is not supported on ${info.plural}`);
   }
+}
+
+/**
+ * A Table row's object, as kube-apiserver's `includeObject` asks: the object's metadata (default),
+ * the whole object (kubectl's --sort-by and custom columns read fields beyond metadata) or none.
+ */
+function includeObjectOf(url: URL): 'None' | 'Metadata' | 'Object' {
+  const v = url.searchParams.get('includeObject');
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw syError('SY_ERR_BAD_REQUEST', `includeObject must be None, Metadata or Object, got "${v}"`);
 }
