@@ -51,7 +51,7 @@ interface Step {
  */
 function steps(ns: string, file: string, changedFile: string, csr: string): Step[] {
   const n = ['-n', ns];
-  const bad = (o: Obj) => JSON.stringify({ ...o, metadata: { ...o.metadata, namespace: ns } });
+  const inNs = (o: Obj) => JSON.stringify({ ...o, metadata: { ...o.metadata, namespace: ns } });
   const kinds = Object.entries(TYPE).map(([kind, type]) => ({ kind, type, name: kind === 'ClusterServingRuntime' ? csr : fixtureName(kind), ns: kind === 'ClusterServingRuntime' ? [] : n }));
   return [
     { id: 'create namespace', args: ['create', 'namespace', ns] },
@@ -76,8 +76,6 @@ function steps(ns: string, file: string, changedFile: string, csr: string): Step
     { id: 'get -l none', args: ['get', 'isvc', ...n, '-l', 'team=nobody'] },
     { id: 'get --show-labels', args: ['get', 'isvc', ...n, '--show-labels'], read: read.table },
     { id: 'get -A --show-labels', args: ['get', 'vs', '-A', '--show-labels'], read: read.table },
-    // --sort-by asks for Table rows with the whole object (includeObject=Object) and sorts on it.
-    { id: 'get --sort-by a spec field', args: ['get', 'vs', ...n, '--sort-by=.spec.hosts[0]'], read: read.table },
     { id: 'describe InferenceService', args: ['describe', 'isvc', 'iris', ...n], read: read.describe },
     { id: 'describe VirtualService', args: ['describe', 'vs', 'iris-vs', ...n], read: read.describe },
     { id: 'describe ServiceEntry', args: ['describe', 'se', 'vllm', ...n], read: read.describe },
@@ -120,12 +118,12 @@ function steps(ns: string, file: string, changedFile: string, csr: string): Step
     { id: 'explain TrafficPlan gates', args: ['explain', 'trafficplan.spec.gates'], read: read.explain },
     { id: 'explain TrafficPlan canary', args: ['explain', 'trafficplan.spec.phases.canary'], read: read.explain },
     { id: 'explain (no such field)', args: ['explain', 'inferenceservice.spec.predictor.nosuchfield'], read: read.explain },
-    { id: 'bad input: unknown field', args: ['create', '-f', '-'], read: read.error, input: bad({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'bad' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://m/x' } }, bogus: 1 } }) },
-    { id: 'bad input: wrong type', args: ['create', '-f', '-'], read: read.error, input: bad({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'bad' }, spec: { hosts: 'not-a-list' } }) },
-    { id: 'bad input: out of range and missing', args: ['create', '-f', '-'], read: read.error, input: bad({ apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'bad' }, spec: { target: { inferenceService: 'x' }, candidate: { storageUri: 'pvc://m/y' }, phases: [{ canary: { steps: [1, 200] } }], gates: [{ metric: 'errorRate', max: 0.01 }] } }) },
-    { id: 'bad input: canaryTrafficPercent 101', args: ['create', '--dry-run=server', '-f', '-'], read: read.error, input: bad({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'bad' }, spec: { predictor: { canaryTrafficPercent: 101, model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://m/x' } } } }) },
-    { id: 'bad input: invalid name', args: ['create', '-f', '-'], read: read.error, input: bad({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'Bad_Name' }, spec: { hosts: ['x.external'] } }) },
-    { id: 'bad input: namespace mismatch', args: ['apply', '-n', 'default', '-f', '-'], read: read.error, input: bad({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'x' }, spec: { hosts: ['x.external'] } }) },
+    { id: 'bad input: unknown field', args: ['create', '-f', '-'], read: read.error, input: inNs({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'bad' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://m/x' } }, bogus: 1 } }) },
+    { id: 'bad input: wrong type', args: ['create', '-f', '-'], read: read.error, input: inNs({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'bad' }, spec: { hosts: 'not-a-list' } }) },
+    { id: 'bad input: out of range and missing', args: ['create', '-f', '-'], read: read.error, input: inNs({ apiVersion: 'switchyard.dev/v1alpha1', kind: 'TrafficPlan', metadata: { name: 'bad' }, spec: { target: { inferenceService: 'x' }, candidate: { storageUri: 'pvc://m/y' }, phases: [{ canary: { steps: [1, 200] } }], gates: [{ metric: 'errorRate', max: 0.01 }] } }) },
+    { id: 'bad input: canaryTrafficPercent 101', args: ['create', '--dry-run=server', '-f', '-'], read: read.error, input: inNs({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'bad' }, spec: { predictor: { canaryTrafficPercent: 101, model: { modelFormat: { name: 'onnx' }, storageUri: 'pvc://m/x' } } } }) },
+    { id: 'bad input: invalid name', args: ['create', '-f', '-'], read: read.error, input: inNs({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'Bad_Name' }, spec: { hosts: ['x.external'] } }) },
+    { id: 'bad input: namespace mismatch', args: ['apply', '-n', 'default', '-f', '-'], read: read.error, input: inNs({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'x' }, spec: { hosts: ['x.external'] } }) },
     { id: 'not found: get', args: ['get', 'isvc', 'nope', ...n], read: read.error },
     { id: 'not found: get -o yaml', args: ['get', 'vs', 'nope', ...n, '-o', 'yaml'], read: read.error },
     { id: 'not found: describe', args: ['describe', 'tp', 'nope', ...n], read: read.error },
@@ -133,6 +131,10 @@ function steps(ns: string, file: string, changedFile: string, csr: string): Step
     { id: 'not found: delete', args: ['delete', 'se', 'nope', ...n], read: read.error },
     { id: 'not found: namespace', args: ['get', 'isvc', 'iris', '-n', `${ns}-none`], read: read.error },
     { id: 'not found: resource type', args: ['get', 'nosuchkinds'], read: read.error },
+    // --sort-by asks for Table rows with the whole object (includeObject=Object) and sorts them on it: two objects to sort.
+    { id: 'create a second VirtualService', args: ['create', '-f', '-'], input: inNs({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'aardvark-vs' }, spec: { hosts: ['zz.example.com'], http: [{ route: [{ destination: { host: 'iris-predictor' } }] }] } }) },
+    { id: 'get --sort-by a spec field', args: ['get', 'vs', ...n, '--sort-by=.spec.hosts[0]'], read: read.table },
+    { id: 'delete the second VirtualService', args: ['delete', 'vs', 'aardvark-vs', ...n] },
     { id: 'delete --dry-run=server', args: ['delete', '-f', file, '--dry-run=server'] },
     { id: 'get after a dry-run delete', args: ['get', 'isvc,ig,vs,se,dr,tp', ...n, '-o', 'name'] },
     { id: 'delete --wait=false', args: ['delete', 'vs', 'iris-vs', ...n, '--wait=false'] },
