@@ -212,3 +212,15 @@ test('a UCB bandit on a continuous reward needs its range (exploration is scaled
   o.spec.phases[0].bandit = { algorithm: 'thompson', reward: { metric: 'revenue', kind: 'continuous' } };
   assert.ok(validate(o).ok);
 });
+
+test('the window is whole seconds, at least one: telemetry is kept per second', () => {
+  const o = loadManifest('trafficplan.yaml');
+  for (const bad of ['0s', '500ms', '1500ms']) {
+    o.spec.window = bad;
+    assert.deepEqual(causesOf(o).map((c) => [c.field, c.message]), [['spec.window', `Invalid value: "${bad}": window must be a whole number of seconds, at least 1s (telemetry is kept per second)`]]);
+  }
+  for (const good of ['1s', '2m', '1h30m', '2000ms']) {
+    o.spec.window = good;
+    assert.ok(validate(o).ok, good);
+  }
+});

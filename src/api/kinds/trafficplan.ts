@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { condition, duration, exactlyOne, invalid, kindObject, type RefineCtx } from '../common.ts';
 import { storageUri } from '../storage-uri.ts';
+import { parseGoDuration } from '../../core/duration.ts';
 
 export const PLAN_PHASES = ['Pending', 'Progressing', 'Paused', 'Promoted', 'Validated', 'RolledBack', 'Aborted'] as const;
 /** Phases a plan ends in: Validated is a shadow-only plan whose candidate passed without moving traffic. */
@@ -282,7 +283,11 @@ export const trafficPlanSpec = z.strictObject({
   phases: z.array(phase).min(1).describe('Ordered phases: shadow, canary, blueGreen, abTest, bandit.'),
   gates: z.array(gate).optional().describe('Conditions judged on the step\'s evidence at every window; a failure rolls back.'),
   alpha: z.number().gt(0).max(0.5).optional().describe('Chance the plan ever rolls back a candidate that meets every gate, over all its looks, steps and gates (default 0.05).'),
-  window: duration.default('1m').describe('Gate evaluation window (Go duration).'),
+  window: duration.default('1m').superRefine((w, ctx) => {
+    // The gateway keeps telemetry per second, and windows are read aligned on it.
+    const ms = parseGoDuration(w);
+    if (ms !== undefined && (ms < 1000 || ms % 1000 !== 0)) invalid(ctx, [], w, 'window must be a whole number of seconds, at least 1s (telemetry is kept per second)');
+  }).describe('Gate evaluation window (Go duration, whole seconds).'),
   maxDuration: duration.optional().describe('The plan aborts and rolls back after this long.'),
   rollback: z
     .strictObject({
