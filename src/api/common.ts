@@ -3,11 +3,22 @@
 // assembles a whole object (apiVersion, kind, metadata, spec, status).
 import { z } from 'zod';
 import { GO_DURATION } from '../core/duration.ts';
+import { compileRegex } from '../core/re2.ts';
 import { objectMeta } from './meta.ts';
 
 export const duration = z
   .string()
   .regex(GO_DURATION, { error: 'must be a duration like 30s, 10m, 24h or 1h30m' });
+
+/**
+ * An RE2 pattern the gateway can run: compiled at admission as the gateway compiles it (anchored,
+ * no backreferences, lookaround or nested unbounded repeats), so a bad one is a 422 naming the
+ * field, not a route that never matches or a pattern that backtracks on every request.
+ */
+export const re2Pattern = z.string().superRefine((p, ctx) => {
+  const r = compileRegex(p);
+  if ('error' in r) invalid(ctx, [], p, r.error);
+});
 
 /** Kubernetes resource.Quantity: accepted as a string ("500m", "1Gi") or a number. */
 export const quantity = z.union([

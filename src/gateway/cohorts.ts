@@ -5,6 +5,7 @@
 // telemetry so gates can be judged per slice; a bandit's cohort limits hold a
 // stratum on the baseline or cap the candidate's share of it. Compiled once per table.
 import { hash } from '../core/hash.ts';
+import { compileRegex } from '../core/re2.ts';
 
 export interface KeySource {
   from: 'header' | 'cookie' | 'query';
@@ -51,7 +52,10 @@ function matcher(e: { exact?: string | undefined; prefix?: string | undefined; r
   if (e.exact !== undefined) return (v) => v === e.exact;
   if (e.prefix !== undefined) return (v) => v !== undefined && v.startsWith(e.prefix!);
   if (e.regex !== undefined) {
-    const re = new RegExp(`^(?:${e.regex})$`);
+    // Admission refuses a pattern compileRegex refuses; one stored before that matches nothing.
+    const c = compileRegex(e.regex);
+    if ('error' in c) return () => false;
+    const re = c.re;
     return (v) => v !== undefined && re.test(v);
   }
   return (v) => v !== undefined;

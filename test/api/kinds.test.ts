@@ -279,3 +279,14 @@ test('a cluster manifest\'s pod-spec fields are accepted (and ignored); workerSp
   assert.match(causes.find((c) => c.field === 'spec.predictor.workerSpec')!.message, /multi-node workers are not supported by switchyard up/);
   assert.match(causes.find((c) => c.field === 'spec.predictor.autoScaling')!.message, /set scaleMetric/);
 });
+
+test('a VirtualService regex the gateway cannot run safely is refused at admission, naming the match', () => {
+  const o = loadManifest('virtualservice.yaml');
+  o.spec.http[0].match[0].uri = { regex: '/v1/models/(a+)+' };
+  const [c] = causesOf(o);
+  assert.equal(c!.field, 'spec.http[0].match[0].uri.regex');
+  o.spec.http[0].match[0].headers['x-cohort'] = { regex: '[' };
+  o.spec.http[0].match[0].uri = { prefix: '/v1/models/' };
+  assert.match(causesOf(o)[0]!.message, /invalid regex/);
+  assert.equal(causesOf(o)[0]!.field, 'spec.http[0].match[0].headers.x-cohort.regex');
+});

@@ -224,3 +224,30 @@ test('the window is whole seconds, at least one: telemetry is kept per second', 
     assert.ok(validate(o).ok, good);
   }
 });
+
+test('gates are told apart by name (else metric) and slice, and a slice names a stratum of cohorts.strata', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.gates = [{ metric: 'errorRate', max: 0.01 }, { metric: 'errorRate', max: 0.05 }];
+  const [dup] = causesOf(o);
+  assert.deepEqual([dup!.field, dup!.reason], ['spec.gates[1].name', 'FieldValueRequired']);
+  assert.match(dup!.message, /gates\[0\] is already known as "errorRate": give one of them a name/);
+  o.spec.gates[1].name = 'errors-loose';
+  assert.ok(validate(o).ok);
+  o.spec.cohorts = { strata: [{ name: 'tier', header: 'x-tier' }] };
+  o.spec.gates.push({ metric: 'errorRate', max: 0.02, bySlice: 'region' });
+  assert.deepEqual(causesOf(o).map((c) => [c.field, c.message]), [['spec.gates[2].bySlice', 'Unsupported value: "region": names no stratum of cohorts.strata (tier)']]);
+  o.spec.gates[2].bySlice = 'tier';
+  assert.ok(validate(o).ok, 'errorRate by tier is told apart from errorRate');
+});
+
+test('cohort and route regexes are RE2 the gateway can run: a bad one names its field', () => {
+  const o = loadManifest('trafficplan.yaml');
+  o.spec.cohorts.exclude = [{ header: 'x-bot', regex: '([' }];
+  const [c] = causesOf(o);
+  assert.equal(c!.field, 'spec.cohorts.exclude[0].regex');
+  assert.match(c!.message, /invalid regex/);
+  o.spec.cohorts.exclude[0].regex = '(a+)+';
+  assert.match(causesOf(o)[0]!.message, /backtrack|nested|repeat/i);
+  o.spec.cohorts.exclude[0].regex = 'bot-[0-9]+';
+  assert.ok(validate(o).ok);
+});

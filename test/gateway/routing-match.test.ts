@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileRoutingTable, type VirtualServiceInput } from '../../src/gateway/routing/compile.ts';
 import { matchRequest } from '../../src/gateway/routing/match.ts';
-import { compileRegex } from '../../src/gateway/routing/regex.ts';
+import { compileRegex } from '../../src/core/re2.ts';
 import type { RequestView } from '../../src/gateway/routing/types.ts';
 
 const GW = 'knative-serving/knative-ingress-gateway';

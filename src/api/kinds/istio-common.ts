@@ -1,6 +1,6 @@
 // Pieces shared by the networking.istio.io kinds, with Istio's field names.
 import { z } from 'zod';
-import { exactlyOne, stringMap } from '../common.ts';
+import { exactlyOne, re2Pattern, stringMap } from '../common.ts';
 
 /** networking.istio.io is served at v1 (preferred), v1beta1 and v1alpha3 with one schema. */
 export const ISTIO_API_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -9,7 +9,7 @@ export const stringMatch = z
   .strictObject({
     exact: z.string().optional(),
     prefix: z.string().optional(),
-    regex: z.string().optional().describe('RE2 regular expression that must match the whole value.'),
+    regex: re2Pattern.optional().describe('RE2 regular expression that must match the whole value.'),
   })
   .superRefine(exactlyOne(['exact', 'prefix', 'regex'], 'a string match'))
   .describe('Match a string exactly, by prefix, or by RE2 regex.');
@@ -19,7 +19,7 @@ export const presenceMatch = z
   .strictObject({
     exact: z.string().optional(),
     prefix: z.string().optional(),
-    regex: z.string().optional().describe('RE2 regular expression that must match the whole value.'),
+    regex: re2Pattern.optional().describe('RE2 regular expression that must match the whole value.'),
   })
   .superRefine((v, ctx) => {
     const set = (['exact', 'prefix', 'regex'] as const).filter((k) => v[k] !== undefined);

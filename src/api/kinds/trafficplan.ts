@@ -1,7 +1,7 @@
 // TrafficPlan (switchyard.dev/v1alpha1): what may move traffic to a candidate,
 // in which phases, judged by which gates, owned by whom, and at what cost.
 import { z } from 'zod';
-import { condition, duration, exactlyOne, invalid, kindObject, type RefineCtx } from '../common.ts';
+import { condition, duration, exactlyOne, invalid, kindObject, re2Pattern, type RefineCtx } from '../common.ts';
 import { storageUri } from '../storage-uri.ts';
 import { parseGoDuration } from '../../core/duration.ts';
 
@@ -20,7 +20,7 @@ const keySourceFields = {
 const keyMatchFields = {
   exact: z.string().optional().describe('Matches when the key equals this.'),
   prefix: z.string().optional().describe('Matches when the key starts with this.'),
-  regex: z.string().optional().describe('Matches when this regular expression (JavaScript syntax) finds the key.'),
+  regex: re2Pattern.optional().describe('Matches when this RE2 regular expression matches the whole key.'),
 };
 const keySource = exactlyOne(['header', 'cookie', 'query'], 'a key source');
 
@@ -319,6 +319,18 @@ export const trafficPlanSpec = z.strictObject({
     const tag = p.blueGreen?.preview?.tag;
     if (s.target.inferenceService && tag !== undefined && tag !== 'latest') {
       invalid(ctx, ['phases', i, 'blueGreen', 'preview', 'tag'], tag, 'KServe\'s tag routing gives the newest revision the host latest-<name>-predictor.<namespace>.<domain> (and the previous one prev-…): the preview answers on "latest", and no other tag has a host', 'FieldValueNotSupported');
+    }
+  });
+  // A gate is known by its name (else its metric) and slice: in status, forecasts and outcome reads.
+  const seen = new Map<string, number>();
+  (s.gates ?? []).forEach((g, i) => {
+    const key = `${g.name ?? g.metric}${g.bySlice ? `/${g.bySlice}` : ''}`;
+    const first = seen.get(key);
+    if (first !== undefined) invalid(ctx, ['gates', i, 'name'], g.name, `gates[${first}] is already known as "${g.name ?? g.metric}"${g.bySlice ? ` by ${g.bySlice}` : ''}: give one of them a name`, g.name === undefined ? 'FieldValueRequired' : 'FieldValueDuplicate');
+    else seen.set(key, i);
+    const strata = (s.cohorts?.strata ?? []).map((x) => x.name);
+    if (g.bySlice !== undefined && s.target.inferenceService && !strata.includes(g.bySlice)) {
+      invalid(ctx, ['gates', i, 'bySlice'], g.bySlice, strata.length > 0 ? `names no stratum of cohorts.strata (${strata.join(', ')})` : 'names no stratum: define it in cohorts.strata (e.g. {name: tier, header: x-tier})', 'FieldValueNotSupported');
     }
   });
   s.phases.forEach((p, i) => {

@@ -2,7 +2,7 @@
 // once, header names lower-cased, and conditions the gateway cannot evaluate
 // turned into a block that never matches (fail closed, reported).
 import type { HttpRoute } from '../../api/kinds/virtualservice.ts';
-import { compileRegex } from './regex.ts';
+import { compileRegex } from '../../core/re2.ts';
 import { StrKind, type CompiledMatch, type CompiledRoute, type NamedMatcher, type StrMatcher } from './types.ts';
 
 type MatchRequest = NonNullable<HttpRoute['match']>[number];

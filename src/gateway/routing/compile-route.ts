@@ -4,7 +4,7 @@
 import type { HttpRoute } from '../../api/kinds/virtualservice.ts';
 import { getBucketRanges } from '../../core/hash.ts';
 import type { destinationResolver } from './destinations.ts';
-import { compileRegex } from './regex.ts';
+import { compileRegex } from '../../core/re2.ts';
 import type { CompiledDestination, CompiledFault, CompiledMirror, CompiledRetries, CompiledRewrite, CompiledRoute, HeaderOps, HeaderRules, UnitKeySource } from './types.ts';
 import { parseGoDuration } from '../../core/duration.ts';
 
