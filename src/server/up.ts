@@ -101,7 +101,7 @@ async function startAll(opts: UpOptions, log: (line: string) => void, dir: Retur
   const telemetry = new TelemetryRecorder({ bucketMs: 1000, predictionsDropped: () => predictions.dropped });
   const observers = gatewayObservers(telemetry, predictions);
   // The dashboard's charts: each plan's recent looks (kept in the database too) and the telemetry per revision over time.
-  const historyLog = new PlanHistoryLog(paths.database);
+  const historyLog = new PlanHistoryLog(paths.database, (err) => log(`plan history: a chart point was not kept: ${err.message}`));
   const planHistory = await followPlanHistory(store, { log: historyLog });
   let api: ApiServer;
   try {

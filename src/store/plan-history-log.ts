@@ -4,8 +4,9 @@
 // (a plan deleted and created again under the same name starts afresh).
 // Written on the API server's watch of TrafficPlans: a point per judged
 // window, a few bytes, one indexed insert.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { PlanPoint } from '../api/plan-history.ts';
+import { openSharedDb } from './shared-db.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS plan_history (
@@ -28,26 +29,35 @@ export class PlanHistoryLog {
   private readonly insert: Database.Statement;
   private readonly trimBefore: Database.Statement;
 
-  constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 1000');
+  /** onError: a write that failed (disk full, a lock held too long); the chart misses that point, the server goes on. */
+  constructor(path: string, private readonly onError: (err: Error) => void = () => undefined) {
+    this.db = openSharedDb(path);
     this.db.exec(SCHEMA);
     this.insert = this.db.prepare('INSERT INTO plan_history (namespace, name, uid, at, point) VALUES (?, ?, ?, ?, ?)');
     this.trimBefore = this.db.prepare('DELETE FROM plan_history WHERE namespace = ? AND name = ? AND uid = ? AND at < ?');
   }
 
-  // After close (a watch event still in flight at shutdown), writes are dropped: the history is a view, not a record.
-  append(plan: PlanRef, point: PlanPoint): void {
+  /**
+   * Runs a write from the store's watch. The history is a view, not a record: a write after close
+   * (a watch event in flight at shutdown) is dropped, and a failed one is reported, never thrown
+   * into the watch that feeds the rest of the server.
+   */
+  private write(op: () => void): void {
     if (!this.db.open) return;
-    this.insert.run(plan.namespace, plan.name, plan.uid, point.at, JSON.stringify(point));
+    try {
+      op();
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
+  append(plan: PlanRef, point: PlanPoint): void {
+    this.write(() => this.insert.run(plan.namespace, plan.name, plan.uid, point.at, JSON.stringify(point)));
   }
 
   /** Drops a plan's points older than `at` (those the bounded history no longer keeps). */
   trim(plan: PlanRef, at: number): void {
-    if (!this.db.open) return;
-    this.trimBefore.run(plan.namespace, plan.name, plan.uid, at);
+    this.write(() => this.trimBefore.run(plan.namespace, plan.name, plan.uid, at));
   }
 
   /** A plan's newest `max` points, oldest first. */
@@ -68,8 +78,7 @@ export class PlanHistoryLog {
   }
 
   remove(plan: PlanRef): void {
-    if (!this.db.open) return;
-    this.db.prepare('DELETE FROM plan_history WHERE namespace = ? AND name = ? AND uid = ?').run(plan.namespace, plan.name, plan.uid);
+    this.write(() => this.db.prepare('DELETE FROM plan_history WHERE namespace = ? AND name = ? AND uid = ?').run(plan.namespace, plan.name, plan.uid));
   }
 
   close(): void {

@@ -2,10 +2,11 @@
 // batched inserts in one transaction per batch, and deletion by retention.
 // It runs in the log's worker thread (predictions-worker.ts), which owns its
 // own connection, so SQLite's synchronous writes never block the gateway.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { FeedbackEvent, FeedbackResult } from '../api/feedback.ts';
 import { FeedbackWriter } from './feedback-write.ts';
 import { filterInput, keyedHash, PolicySet, type InputRule, type PolicySource } from './predictions-policy.ts';
+import { openSharedDb } from './shared-db.ts';
 
 /** One answered request as the log receives it (built by the gateway side, written here). */
 export type PredictionRole = 'primary' | 'mirror';
@@ -102,10 +103,7 @@ CREATE INDEX IF NOT EXISTS feedback_received ON feedback (received_ms);`;
 
 /** Opens (or shares) the store's database file for the prediction log: WAL, and a short busy wait. */
 export function openPredictionsDb(path: string): Database.Database {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 1000');
+  const db = openSharedDb(path);
   db.exec(SCHEMA);
   // Tables written before rows carried these columns gain them (NULL for old rows).
   const columns = db.prepare('PRAGMA table_info(predictions)').all() as Array<{ name: string }>;

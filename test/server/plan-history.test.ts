@@ -117,3 +117,20 @@ test('kept in the database: a restart reads back the points of the plans that ex
   assert.deepEqual(run.history.points('ml', 'p').map((x) => x.at - T0), [6000, 8000, 10000]);
   assert.deepEqual(log.points({ namespace: 'ml', name: 'p', uid: p.metadata.uid! }, 10).map((x) => x.at - T0), [6000, 8000, 10000], 'the database keeps what memory keeps');
 });
+
+test('a point the database cannot take (here a read-only file) is reported, and the history and its watch go on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-hist-'));
+  const path = join(dir, 'db.sqlite');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  new PlanHistoryLog(path).close(); // the table exists
+  const errors: string[] = [];
+  const log = new PlanHistoryLog(path, (err) => errors.push(err.message));
+  t.after(() => log.close());
+  (log as unknown as { db: { pragma(s: string): void } }).db.pragma('query_only = ON');
+  const h = new PlanHistory({ log });
+  const obj = { ...plan('p', windowStatus(2, 10, 0.01)), metadata: { name: 'p', namespace: 'ml', uid: 'u1' } };
+  assert.doesNotThrow(() => h.observe({ type: 'ADDED', object: obj }));
+  assert.equal(h.points('ml', 'p').length, 1, 'kept in memory');
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /readonly|read-only|query_only/i);
+});
