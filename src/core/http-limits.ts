@@ -7,6 +7,7 @@
 // and the connection is closed.
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export interface HttpLimits {
@@ -35,14 +36,36 @@ const CLIENT_ERRORS: Record<string, { status: number; message: (l: HttpLimits) =
   HPE_HEADER_OVERFLOW: { status: 431, message: (l) => `the request head exceeds the limit of ${l.maxHeaderBytes} bytes` },
 };
 
+/** How long a connection answered with its request body unread stays half-closed before it is closed (Go's net/http waits as long: its rstAvoidanceDelay). */
+export const LINGER_MS = 500;
+
 /** Answers a request whose body is over the limit, and closes the connection: the rest of the body is never read. */
 export function refuseBody(res: ServerResponse, limits: HttpLimits, errorBody: ErrorBody, declared?: number): void {
   const message = declared === undefined
     ? `the request body exceeds the limit of ${limits.maxBodyBytes} bytes`
     : `the request body of ${declared} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`;
   const { contentType, body } = errorBody(413, message);
+  lingerBeforeClose(res);
   res.writeHead(413, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
+}
+
+/**
+ * Call before answering `Connection: close` to a request whose body is left unread. Closing a socket that
+ * holds unread bytes makes the kernel reset the connection at once, and the reset can erase the answer
+ * before the client, still sending, has read it (RFC 9112 §9.6). So the connection stops reading, sends the
+ * answer and a FIN (node ends such a connection by `destroySoon()`), and is closed LINGER_MS later.
+ */
+export function lingerBeforeClose(res: ServerResponse): void {
+  const socket = res.socket as (Socket & { _paused?: boolean }) | null;
+  if (!socket) return;
+  socket.pause();
+  socket._paused = true; // node's http server resumes a socket it has not paused itself when the request is dumped
+  socket.destroySoon = function (this: Socket): void {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS).unref();
+    this.once('close', () => clearTimeout(timer));
+  };
 }
 
 /** The body size a request declares, when it declares one over the limit. */

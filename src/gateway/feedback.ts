@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Registry } from 'prom-client';
 import { FEEDBACK_PATH, MAX_FEEDBACK_BODY_BYTES, parseFeedbackBatch, type FeedbackEvent, type FeedbackResult, type FeedbackStatus } from '../api/feedback.ts';
 import { isSwitchyardError, statusOf, syError, type ErrorCode, type SwitchyardError } from '../core/errors.ts';
+import { lingerBeforeClose } from '../core/http-limits.ts';
 import { parseJson } from '../core/parse.ts';
 import { bufferBody } from './capture.ts';
 
@@ -86,6 +87,7 @@ export async function serveFeedback(req: IncomingMessage, res: ServerResponse, e
     ep.stats.refusedFor(ep.listener, e);
     if (res.headersSent) return void res.destroy();
     // A body left unread (too large) makes the connection unusable.
+    if (e.code === 'SY_ERR_BODY_TOO_LARGE') lingerBeforeClose(res);
     const headers: Record<string, string> = e.code === 'SY_ERR_BODY_TOO_LARGE' ? { connection: 'close' } : e.code === 'SY_ERR_METHOD_NOT_ALLOWED' ? { allow: 'POST' } : {};
     answer(res, e.status, statusOf(e), headers);
   }

@@ -43,6 +43,13 @@ export class GatewayRequest extends IncomingMessage {
     this.counted = { max: limits.maxBodyBytes, bytes: 0, res, limits };
   }
 
+  // A refused body leaves its connection to refuseBody's lingering close, which node would cut short by
+  // destroying it here. The error reaches only those listening for it, as node's own _destroy does.
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.bodyRefused) return super._destroy(err, cb);
+    process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
+  }
+
   override push(chunk: any, encoding?: BufferEncoding): boolean {
     if (this.bodyRefused) return false;
     const c = this.counted;

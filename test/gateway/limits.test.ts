@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { LINGER_MS } from '../../src/core/http-limits.ts';
 import { EndpointRegistry } from '../../src/gateway/endpoints.ts';
 import { compileIngress } from '../../src/gateway/ingress.ts';
 import { startGateway, type Gateway, type ResponseRecord } from '../../src/gateway/server.ts';
@@ -89,10 +90,15 @@ describe('heads and bodies', () => {
   });
 
   test('a chunked body that outgrows the limit is cut off with 413 while streaming to the model; not counted as the model\'s failure', async () => {
+    // A fresh gateway: its first request opens the upstream connection while the body streams in.
+    const gw = await gateway({ headersTimeoutMs: 1000, maxBodyBytes: 4 * MiB });
+    after(() => gw.close(1000));
     const before = { ...seen };
     records.length = 0;
     const r = await rawRequest({ port: gw.port }, `POST ${PATH} HTTP/1.1\r\nHost: m.ns.example.com\r\nTransfer-Encoding: chunked\r\n\r\n`, { bytes: 200 * MiB, chunked: true });
+    // The client, still sending, reads the answer: the connection is half-closed and closed only after a pause.
     assert.equal(r.status, 413);
+    assert.ok(r.closedAfterMs >= LINGER_MS, `closed after ${r.closedAfterMs} ms`);
     assert.deepEqual(JSON.parse(r.body), { error: `the request body exceeds the limit of ${4 * MiB} bytes` });
     assert.ok(r.flushed < 24 * MiB, `the server took ${(r.flushed / MiB).toFixed(1)} MiB`);
     console.log(`# chunked 200 MiB body: refused after the server took ${(r.flushed / MiB).toFixed(1)} MiB, closed in ${r.closedAfterMs.toFixed(0)} ms`);

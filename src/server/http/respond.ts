@@ -1,6 +1,7 @@
 // Writing responses the way kube-apiserver does: JSON bodies, and failures as
 // metav1.Status objects carrying the Switchyard error code.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { lingerBeforeClose } from '../../core/http-limits.ts';
 import { isSwitchyardError, RETRY_AFTER_SECONDS, statusOf, syError, type SwitchyardError } from '../../core/errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
@@ -26,6 +27,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
+  if (e.code === 'SY_ERR_BODY_TOO_LARGE') lingerBeforeClose(res);
   sendJson(res, e.status, statusFor(e), 'application/json', headersFor(e));
 }
 
