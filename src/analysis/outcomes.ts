@@ -75,7 +75,7 @@ export function sequentialInterval(value: number, se: number, n: number, nStar: 
 }
 
 /** Units of a typical experiment: the sequential interval is tightest around here when nothing better is known. */
-const DEFAULT_TUNING = 10_000;
+export const DEFAULT_TUNING = 10_000;
 
 /** An outcome metric as a gate's estimate: the candidate's value, the baseline's, and intervals for every check. */
 export function outcomeEstimate(aggregate: Aggregate, p: OutcomePair, metric: string, opts: { per?: 'unit' | 'request'; nStar?: number } = {}): Estimate | NoData {

@@ -46,13 +46,15 @@ export function renderPlanReport(plan: PlanObject): string {
     const skipped = shadow?.verdict === 'passed' ? 'pass (in shadow)' : 'skipped';
     lines.push(...alignColumns([['  GATE', 'VALUE', 'THRESHOLD', 'VERDICT'], ...gates.map((g) => [`  ${g.name ?? g.metric}${g.slice ? ` [${g.slice}]` : ''}`, formatNumber(g.value), g.threshold ?? '-', g.skipped ? skipped : (g.verdict ?? '-')])]));
   }
-  const bandit = s.bandit as { algorithm: string; version: number; learning: boolean; hold?: string; valueRemaining?: number; result?: string; promotionWaits?: string; arms: Array<{ name: string; fallback: boolean; weight: number; rewards: number; rewardRate?: number; pending: number; probabilityBest?: number; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; snips?: number; logged?: number }> } | undefined;
+  const bandit = s.bandit as { algorithm: string; version: number; learning: boolean; hold?: string; valueRemaining?: number; result?: string; promotionWaits?: string; arms: Array<{ name: string; fallback: boolean; weight: number; rewards: number; rewardRate?: number; pending: number; probabilityBest?: number; rewardInterval?: [number, number]; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; snips?: number; logged?: number }> } | undefined;
   if (bandit) {
     lines.push('', `Bandit (${bandit.algorithm}, allocation v${bandit.version}, learning ${bandit.learning ? 'on' : 'OFF'}${bandit.hold ? `, held: ${bandit.hold}` : ''}${bandit.result ? `, result: ${bandit.result}` : ''}):`);
-    lines.push(...alignColumns([['  ARM', 'SHARE', 'REWARDS', 'RATE', 'PENDING', 'P(BEST)', ''], ...bandit.arms.map((a) => [
-      `  ${a.name}${a.fallback ? ' (fallback)' : ''}`, pct(a.weight), String(a.rewards), a.rewardRate === undefined ? '-' : formatNumber(a.rewardRate), String(a.pending),
+    lines.push(...alignColumns([['  ARM', 'SHARE', 'REWARDS', 'RATE', 'INTERVAL', 'PENDING', 'P(BEST)', ''], ...bandit.arms.map((a) => [
+      `  ${a.name}${a.fallback ? ' (fallback)' : ''}`, pct(a.weight), String(a.rewards), a.rewardRate === undefined ? '-' : formatNumber(a.rewardRate),
+      a.rewardInterval ? `[${formatNumber(a.rewardInterval[0])}, ${formatNumber(a.rewardInterval[1])}]` : '-', String(a.pending),
       a.probabilityBest === undefined ? '-' : pct(a.probabilityBest), a.frozen ? `FROZEN: ${a.frozenWhy ?? ''}` : '',
     ])]));
+    lines.push('  (INTERVAL: the arm\'s mean reward, always valid; an arm is promoted only once its interval lies above the fallback\'s.)');
     if (bandit.arms.some((a) => a.ips !== undefined)) {
       lines.push('', '  Off-policy estimates of each arm\'s mean reward had it served everything (from the logged propensities):');
       if (bandit.arms.some((a) => (a.logged ?? 0) < a.rewards)) lines.push('  (LOGGED counts answers an allocation assigned, with their propensity; answers served on the route\'s own weights before the first allocation have none, so REWARDS can be higher.)');

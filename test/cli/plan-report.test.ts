@@ -47,6 +47,19 @@ test('a bandit report says why an arm has fewer logged answers than rewards', ()
   assert.doesNotMatch(renderPlanReport(plan([arm('a', 300, 300), arm('b', 400, 400)])), /first allocation/);
 });
 
+test('a bandit report shows each arm\'s always-valid interval, and what a leader\'s promotion waits for', () => {
+  const arms = [
+    { name: 'a', fallback: true, weight: 0.5, rewards: 2000, rewardRate: 0.04, rewardInterval: [0.0244, 0.0609], pending: 0 },
+    { name: 'c', fallback: false, weight: 0.5, rewards: 2000, rewardRate: 0.08, rewardInterval: [0.0576, 0.107], pending: 3 },
+  ];
+  const promotionWaits = 'arm c leads, but its reward interval [0.0576, 0.107] does not lie above the fallback arm a\'s [0.0244, 0.0609] yet: it and the fallback share the traffic until it is shown better';
+  const text = renderPlanReport({ spec: { phases: [{ bandit: {} }] } as unknown as PlanObject['spec'], status: { phase: 'Progressing', bandit: { algorithm: 'thompson', version: 7, learning: true, promotionWaits, arms } } as unknown as PlanObject['status'] });
+  assert.match(text, /^ {2}ARM\s+SHARE\s+REWARDS\s+RATE\s+INTERVAL\s+PENDING\s+P\(BEST\)/m);
+  assert.match(text, /^ {2}c\s+50(\.0)? ?%\s+2000\s+0\.08\s+\[0\.0576, 0\.107\]\s+3/m);
+  assert.match(text, /an arm is promoted only once its interval lies above the fallback's/);
+  assert.match(text, /^ {2}arm c leads, but its reward interval/m);
+});
+
 test('a plan without an experiment phase says its gates are the report; one whose experiment has not judged yet says so', () => {
   const gates = [{ metric: 'errorRate', threshold: 'max 0.02', verdict: 'pass', value: 0 }];
   const canary = renderPlanReport({ spec: { phases: [{ canary: { steps: [20, 100] } }] } as unknown as PlanObject['spec'], status: { phase: 'Promoted', gates } as unknown as PlanObject['status'] });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
 import { seededRandom } from '../../src/core/random.ts';
 import { banditLook, startBandit, type ArmReading } from '../../src/controllers/plan/bandit-phase.ts';
+import { simulateBandit } from '../../bench/bandit-rollout.ts';
 import type { BanditPhaseSpec as BanditSpec } from '../../src/api/kinds/trafficplan.ts';
 
 const MIN = 60_000;
@@ -91,10 +92,10 @@ test('the no-learning mode keeps the allocation fixed', () => {
 test('ends when one arm is best with the asked probability (promoted), or keeps the fallback at maxDuration', () => {
   const b = spec({ stop: { probabilityBest: 0.95, minRewards: 100 }, maxDuration: '1h' });
   const s0 = startBandit(b, arms, 0, 0);
-  const win = banditLook(b, s0, [reading(2000, 80, { lastRewardMs: MIN }), reading(2000, 100, { lastRewardMs: MIN }), reading(2000, 160, { lastRewardMs: MIN })], [], 0, MIN, seededRandom(9));
+  const win = banditLook(b, s0, [reading(5000, 200, { lastRewardMs: MIN }), reading(5000, 250, { lastRewardMs: MIN }), reading(5000, 400, { lastRewardMs: MIN })], [], 0, MIN, seededRandom(9));
   assert.deepEqual([win.end?.best, win.end?.promote, win.end?.cause], [2, true, 'bandit-best-arm']);
   // Rounded down to two decimals: a near-certain arm never reads as a certain 100 %.
-  assert.match(win.end!.reason, /is best with probability (\d\d\.\d\d|100\.00) % — promoted$/);
+  assert.match(win.end!.reason, /is best with probability (\d\d\.\d\d|100\.00) % and its reward interval lies above the fallback's — promoted$/);
   assert.doesNotMatch(win.end!.reason, /probability 100\.0 %/);
   const flat = banditLook(b, s0, [reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 11, { lastRewardMs: 59 * MIN })], [], 0, 61 * MIN, seededRandom(10));
   assert.deepEqual([flat.end?.best, flat.end?.promote, flat.end?.cause], [0, false, 'bandit-inconclusive']);
@@ -103,7 +104,7 @@ test('ends when one arm is best with the asked probability (promoted), or keeps 
 test('the best arm is promoted only once its gates pass: while they are undecided the bandit goes on, at maxDuration the fallback is kept', () => {
   const b = spec({ stop: { probabilityBest: 0.95, minRewards: 100 }, maxDuration: '1h' });
   const s0 = startBandit(b, arms, 0, 0);
-  const rows = [reading(2000, 80, { lastRewardMs: MIN }), reading(2000, 100, { lastRewardMs: MIN }), reading(2000, 160, { lastRewardMs: MIN })];
+  const rows = [reading(5000, 200, { lastRewardMs: MIN }), reading(5000, 250, { lastRewardMs: MIN }), reading(5000, 400, { lastRewardMs: MIN })];
   const undecided = [undefined, undefined, 'errorRate: [0, 0.03] straddles max 0.02'];
   const waits = banditLook(b, s0, rows, [], 0, MIN, seededRandom(9), 0, undecided);
   assert.equal(waits.end, undefined, 'not promoted while its errorRate is undecided');
@@ -142,4 +143,67 @@ test('without new rewards the allocation stays as it is, so users are not moved 
   const same = banditLook(b, first, some, [undefined, undefined, undefined], 0, 3 * MIN, seededRandom(5)).state;
   assert.equal(same.version, first.version, 'the same rewards a cadence later: the same allocation');
   assert.deepEqual(same.weights, first.weights);
+});
+
+test('a leader not yet shown better than the fallback is confirmed against it: the two share the traffic, and it is promoted once its interval lies above', () => {
+  const b = spec({ stop: { probabilityBest: 0.95, minRewards: 100 }, cadence: '1m' });
+  const s0 = startBandit(b, arms, 0, 0);
+  // c leads clearly (8 % against 4 % and 5 %), but 2000 rewards each leave the intervals overlapping.
+  const early = [reading(2000, 80, { lastRewardMs: MIN }), reading(2000, 100, { lastRewardMs: MIN }), reading(2000, 160, { lastRewardMs: MIN })];
+  const lead = banditLook(b, s0, early, [], 0, MIN, seededRandom(9));
+  assert.equal(lead.end, undefined, 'not promoted on P(best) alone');
+  assert.ok(lead.state.probabilityBest![2]! >= 0.95);
+  assert.equal(lead.state.confirming, 2);
+  const [fallbackHigh, leaderLow] = [lead.state.intervals![0]![1], lead.state.intervals![2]![0]];
+  assert.ok(leaderLow <= fallbackHigh, `intervals overlap: c from ${leaderLow}, a up to ${fallbackHigh}`);
+  assert.match(lead.notes.join('\n'), /arm c is best with probability .*, but its reward interval \[0\.0\d+, 0\.\d+\] does not lie above the fallback arm a's \[0\.0\d+, 0\.0\d+\] yet: it and the fallback arm now share the traffic/);
+  // In the no-learning mode the allocation stays where the operator fixed it: nothing is confirmed.
+  assert.equal(banditLook(b, { ...s0, learning: false }, early, [], 0, MIN, seededRandom(9)).state.confirming, undefined);
+  // The next allocation confirms: c and the fallback half each, b at its floor.
+  const more = [reading(2500, 100, { lastRewardMs: 2 * MIN }), reading(2100, 105, { lastRewardMs: 2 * MIN }), reading(2600, 210, { lastRewardMs: 2 * MIN })];
+  const confirming = banditLook(b, lead.state, more, [], 0, 2 * MIN, seededRandom(10));
+  assert.deepEqual(confirming.state.weights.map((w) => Math.round(w * 1000) / 1000), [0.475, 0.05, 0.475]);
+  assert.deepEqual(confirming.notes, [], 'said once');
+  // Enough rewards on both: promoted.
+  const shown = [reading(12_000, 480, { lastRewardMs: 9 * MIN }), reading(2200, 110, { lastRewardMs: 9 * MIN }), reading(12_000, 960, { lastRewardMs: 9 * MIN })];
+  const done = banditLook(b, confirming.state, shown, [], 0, 9 * MIN, seededRandom(11));
+  assert.deepEqual([done.end?.best, done.end?.promote, done.end?.cause], [2, true, 'bandit-best-arm']);
+});
+
+test('arms within the value-remaining bound, or a leader unproven at maxDuration, keep the fallback: no promotion without evidence', () => {
+  const b = spec({ stop: { valueRemaining: 0.5, minRewards: 100 }, maxDuration: '1h' });
+  const s0 = startBandit(b, arms, 0, 0);
+  const flat = [reading(3000, 150, { lastRewardMs: MIN }), reading(3000, 150, { lastRewardMs: MIN }), reading(3000, 158, { lastRewardMs: MIN })];
+  const equal = banditLook(b, s0, flat, [], 0, MIN, seededRandom(4));
+  assert.deepEqual([equal.end?.best, equal.end?.promote, equal.end?.cause], [0, false, 'bandit-value-remaining']);
+  assert.match(equal.end!.reason, /is below 0\.5, and its reward interval .* does not lie above the fallback arm a's .*: the fallback arm a is kept$/);
+  const strict = spec({ stop: { probabilityBest: 0.95, minRewards: 100 }, maxDuration: '1h' });
+  const early = [reading(2000, 80, { lastRewardMs: 59 * MIN }), reading(2000, 100, { lastRewardMs: 59 * MIN }), reading(2000, 160, { lastRewardMs: 59 * MIN })];
+  const late = banditLook(strict, startBandit(strict, arms, 0, 0), early, [], 0, 61 * MIN, seededRandom(9));
+  assert.deepEqual([late.end?.best, late.end?.promote, late.end?.cause], [0, false, 'bandit-inconclusive']);
+  assert.match(late.end!.reason, /maxDuration 1h reached: arm c is best with probability .* but its reward interval .* does not lie above .*: the fallback arm is kept/);
+});
+
+// Error rates across traffic levels, through the whole phase (bench/bandit-stop.ts prints them at length).
+test('equal arms: a candidate is promoted in at most alpha of rollouts at every traffic level, where P(best) alone promotes in about a quarter; a 20 % better one is promoted', () => {
+  const b = spec({ stop: { probabilityBest: 0.95, minRewards: 100 }, cadence: '1m', maxDuration: '1h', rewardFreshness: '1h' });
+  const rand = seededRandom(23);
+  const RUNS = 60;
+  let promoted = 0;
+  let likely = 0;
+  for (const perLook of [300, 3000]) {
+    for (let r = 0; r < RUNS; r++) {
+      const x = simulateBandit(b, [0.05, 0.05], perLook, 61, MIN, rand);
+      if (x.promoted !== undefined) promoted++;
+      if ((x.firstLikelyBest ?? 0) > 0) likely++;
+    }
+  }
+  // Promotions ~ Binomial(120, p ≤ 0.05): more than 14 has probability < 0.001.
+  assert.ok(promoted <= 14, `promoted in ${promoted} of ${2 * RUNS} A/A rollouts`);
+  // What the rule guards against: P(best) ≥ 0.95 on the candidate first in well over 14 of them.
+  assert.ok(likely > 14, `P(best) alone would have promoted ${likely}`);
+  let right = 0;
+  for (let r = 0; r < 30; r++) if (simulateBandit(b, [0.05, 0.06], 3000, 61, MIN, rand).promoted === 1) right++;
+  console.log(`# A/A promoted ${promoted} of ${2 * RUNS} (P(best) alone ${likely}); 20 % better promoted ${right} of 30`);
+  assert.ok(right >= 24, `the better candidate promoted in ${right} of 30`);
 });

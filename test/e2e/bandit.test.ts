@@ -18,7 +18,7 @@ import { planTools } from './plans.ts';
 const ARMS = ['arm-a', 'arm-b', 'arm-c'];
 const ROW = [6.8, 2.8, 4.8, 1.4];
 
-interface Arm { name: string; fallback: boolean; weight: number; rewards: number; rewardRate?: number; pending: number; probabilityBest?: number; frozen?: boolean; frozenWhy?: string; ips?: number }
+interface Arm { name: string; fallback: boolean; weight: number; rewards: number; rewardRate?: number; pending: number; probabilityBest?: number; rewardInterval?: [number, number]; frozen?: boolean; frozenWhy?: string; ips?: number }
 interface Bandit { version: number; learning: boolean; hold?: string; result?: string; arms: Arm[] }
 interface PlanStatus { phase?: string; message?: string; bandit?: Bandit }
 
@@ -144,6 +144,9 @@ describe('bandit phase', { concurrency: false }, () => {
       assert.ok(c.probabilityBest! >= 0.99, `P(best) ${c.probabilityBest}`);
       assert.ok(done.bandit!.arms.every((a) => a.rewards >= 500), 'every arm earned the rewards the stopping rule needs');
       assert.ok(done.bandit!.arms.every((a) => a.ips !== undefined), 'inverse-propensity estimates from the logged propensities');
+      // Promoted on evidence, not on P(best) alone: its always-valid interval lies above the fallback's.
+      const a = done.bandit!.arms.find((x) => x.name === 'arm-a')!;
+      assert.ok(c.rewardInterval![0] > a.rewardInterval![1], `arm-c ${c.rewardInterval} above arm-a ${a.rewardInterval}`);
       assert.deepEqual(await weights('shop'), { 'arm-a': 0, 'arm-b': 0, 'arm-c': 100 });
       const end = (await audit<{ verb: string; evidence?: { cause?: string } }>('shop-bandit')).at(-1)!;
       assert.match(JSON.stringify(end), /bandit-best-arm|bandit-value-remaining/);

@@ -167,6 +167,7 @@ const bandit = z
         probabilityBest: z.number().gt(0.5).lt(1).optional().describe('End when one arm is best with at least this probability (default 0.95).'),
         valueRemaining: z.number().gt(0).optional().describe('…or when the regret the rest could still win back is below this relative bound (e.g. 0.01).'),
         minRewards: z.number().int().min(0).optional().describe('Rewards needed before a stopping rule may end it (default 100 per arm).'),
+        alpha: z.number().gt(0).max(0.5).optional().describe('Chance of promoting an arm that earns no more than the fallback arm, over all looks (default 0.05): an arm is promoted only once its always-valid reward interval lies above the fallback\'s.'),
       })
       .optional()
       .describe('When the bandit ends and promotes its best arm.'),
@@ -434,6 +435,6 @@ export type TrafficPlanStatus = z.infer<typeof trafficPlanStatus>;
 export type BanditPhaseSpec = NonNullable<TrafficPlanSpec['phases'][number]['bandit']>;
 
 /** A bandit's stopping rule with its defaults filled in: one place for the numbers the schema's descriptions promise. */
-export function banditStopRule(b: BanditPhaseSpec): { minRewards: number; probabilityBest: number; valueRemaining?: number } {
-  return { minRewards: b.stop?.minRewards ?? 100, probabilityBest: b.stop?.probabilityBest ?? 0.95, ...(b.stop?.valueRemaining !== undefined ? { valueRemaining: b.stop.valueRemaining } : {}) };
+export function banditStopRule(b: BanditPhaseSpec): { minRewards: number; probabilityBest: number; alpha: number; valueRemaining?: number } {
+  return { minRewards: b.stop?.minRewards ?? 100, probabilityBest: b.stop?.probabilityBest ?? 0.95, alpha: b.stop?.alpha ?? 0.05, ...(b.stop?.valueRemaining !== undefined ? { valueRemaining: b.stop.valueRemaining } : {}) };
 }

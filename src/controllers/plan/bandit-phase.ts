@@ -6,9 +6,12 @@
 // rewardFreshness) freeze learning, or fall back; an operator's no-learning
 // mode keeps the allocation fixed while everything is still logged. It ends
 // when one arm is best with the asked probability (or the value the others
-// could still win back is small), or at maxDuration.
+// could still win back is small), or at maxDuration; an arm other than the
+// fallback is promoted only once it is shown better than the fallback
+// (src/analysis/bandit-evidence.ts), else the fallback is kept.
 import { banditStopRule, type BanditPhaseSpec } from '../../api/kinds/trafficplan.ts';
 import { allocation, applyLimits, ipsFromTotals, probabilityBest, valueRemaining, type ArmStats, type BanditPolicy, type IpsEstimate, type LoggedTotals } from '../../analysis/bandit.ts';
+import { armIntervals, shownBetter } from '../../analysis/bandit-evidence.ts';
 import { optionalDurationMs as goDurationMs } from '../../core/duration.ts';
 import type { ArmRewards } from '../../store/outcomes.ts';
 
@@ -41,6 +44,10 @@ export interface BanditState {
   allocatedRewards?: number;
   probabilityBest?: number[];
   valueRemaining?: number;
+  /** Each arm's always-valid interval for its mean reward (src/analysis/bandit-evidence.ts): a promotion needs the arm's above the fallback's. */
+  intervals?: Array<[number, number]>;
+  /** The leading arm being confirmed against the fallback: the two share the traffic until it is shown better or no longer leads. */
+  confirming?: number;
   /** Each arm's inverse-propensity estimates from the logged assignments, when the gateway logged propensities. */
   offPolicy?: IpsEstimate[];
   lastRewardMs?: number;
@@ -150,7 +157,8 @@ export function banditLook(b: BanditPhaseSpec, s: BanditState, readings: readonl
     next = withAllocation(next, applyLimits(next.weights, limits(b, frozen)), now);
   } else if (!hold && next.learning && now - s.allocatedAt >= cadence && total(stats) > (s.allocatedRewards ?? 0)) {
     const t = total(stats) + 1;
-    next = withAllocation({ ...next, rates: stats.map(rate), allocatedRewards: total(stats) }, applyLimits(allocation(policy, stats, t, rand), limits(b, frozen)), now);
+    const learnt = s.confirming !== undefined && !frozen[s.confirming] ? confirmation(s.arms.length, s.confirming, s.fallback) : allocation(policy, stats, t, rand);
+    next = withAllocation({ ...next, rates: stats.map(rate), allocatedRewards: total(stats) }, applyLimits(learnt, limits(b, frozen)), now);
   }
   // Where it stands, and whether it ends.
   const live = stats.map((a, i) => (frozen[i] ? { pulls: 0, rewardSum: 0, rewardSumSq: 0 } : a));
@@ -159,33 +167,62 @@ export function banditLook(b: BanditPhaseSpec, s: BanditState, readings: readonl
   next.valueRemaining = valueRemaining(policy, live, rand);
   const best = pBest.indexOf(Math.max(...pBest));
   const stop = banditStopRule(b);
+  next.intervals = armIntervals(policy.reward, stats, stop.alpha);
   const enough = live.every((a, i) => frozen[i] || a.pulls >= stop.minRewards);
   const threshold = stop.probabilityBest;
   // Rounded down, so an arm best with probability 0.9995 never reads as a certain 100 %.
   const pct = (x: number) => `${(Math.floor(x * 10_000) / 100).toFixed(2)} %`;
+  const fallbackKept = (cause: string, why: string): BanditEnd => ({ best: s.fallback, promote: false, cause, reason: why });
   const verdict = (cause: string, what: string): BanditEnd => ({
     best, promote: best !== s.fallback, cause,
-    reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
+    reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} and its reward interval lies above the fallback's — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
   });
-  // The best arm's gates, when it is not the fallback arm: what its promotion still waits for.
+  // A promotion waits for the best arm's gates (is it safe?) and for evidence that it earns more than the fallback (is it better?).
   const waiting = best !== s.fallback ? unproven[best] : undefined;
+  const unshown = best !== s.fallback && !shownBetter(next.intervals, best, s.fallback) ? notShownBetter(next, best) : undefined;
   delete next.awaiting;
-  const stopping = !hold && enough && (pBest[best]! >= threshold || (stop.valueRemaining !== undefined && next.valueRemaining < stop.valueRemaining));
+  const likelyBest = pBest[best]! >= threshold;
+  // A leader not yet shown better is confirmed against the fallback, each taking half, for as long as it leads.
+  delete next.confirming;
+  if (!hold && next.learning && enough && unshown && !frozen[best] && (likelyBest || s.confirming === best)) {
+    next.confirming = best;
+    if (s.confirming !== best) notes.push(`arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)}, but ${unshown}: it and the fallback arm now share the traffic until it is shown better or no longer leads`);
+  }
+  const practicallyEqual = stop.valueRemaining !== undefined && next.valueRemaining < stop.valueRemaining;
+  const stopping = !hold && enough && (likelyBest || practicallyEqual);
   if (stopping && waiting) {
     next.awaiting = { arm: best, why: waiting };
     if (s.awaiting?.arm !== best) notes.push(`arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)}; promoting it waits for its gates to pass: ${waiting}`);
   }
-  if (stopping && !waiting && pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', 'stopping rule'), notes };
-  if (stopping && !waiting) {
-    return { state: next, end: verdict('bandit-value-remaining', `the value the other arms could still win back (${next.valueRemaining.toPrecision(3)}) is below ${stop.valueRemaining}`), notes };
+  if (stopping && !waiting && likelyBest && !unshown) return { state: next, end: verdict('bandit-best-arm', 'stopping rule'), notes };
+  if (stopping && !waiting && practicallyEqual) {
+    const bound = `the value the other arms could still win back (${next.valueRemaining.toPrecision(3)}) is below ${stop.valueRemaining}`;
+    if (!unshown) return { state: next, end: verdict('bandit-value-remaining', bound), notes };
+    return { state: next, end: fallbackKept('bandit-value-remaining', `${bound}, and ${unshown}: the fallback arm ${s.arms[s.fallback]} is kept`), notes };
   }
   const max = goDurationMs(b.maxDuration);
   if (max !== undefined && now - phaseStartedAt >= max) {
-    if (pBest[best]! >= threshold && waiting) {
-      return { state: next, end: { best: s.fallback, promote: false, cause: 'bandit-inconclusive', reason: `maxDuration ${b.maxDuration} reached: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} but its gates have not passed (${waiting}): the fallback arm is kept` }, notes };
-    }
-    if (pBest[best]! >= threshold) return { state: next, end: verdict('bandit-best-arm', `maxDuration ${b.maxDuration}`), notes };
-    return { state: next, end: { best: s.fallback, promote: false, cause: 'bandit-inconclusive', reason: `maxDuration ${b.maxDuration} reached with no arm best with probability ${pct(threshold)} (best ${s.arms[best]} at ${pct(pBest[best]!)}): the fallback arm is kept` }, notes };
+    const reached = `maxDuration ${b.maxDuration} reached`;
+    if (likelyBest && waiting) return { state: next, end: fallbackKept('bandit-inconclusive', `${reached}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} but its gates have not passed (${waiting}): the fallback arm is kept`), notes };
+    if (likelyBest && unshown) return { state: next, end: fallbackKept('bandit-inconclusive', `${reached}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} but ${unshown}: the fallback arm is kept`), notes };
+    if (likelyBest) return { state: next, end: verdict('bandit-best-arm', `maxDuration ${b.maxDuration}`), notes };
+    return { state: next, end: fallbackKept('bandit-inconclusive', `${reached} with no arm best with probability ${pct(threshold)} (best ${s.arms[best]} at ${pct(pBest[best]!)}): the fallback arm is kept`), notes };
   }
   return { state: next, notes };
+}
+
+/**
+ * The allocation that confirms a leader: it and the fallback take half each (before the limits).
+ * A bandit starves the arms it believes worse, the fallback among them, and an arm is shown better
+ * only against the fallback's interval: at a 5 % floor the fallback's rewards come ten times
+ * slower than at half, so the evidence would take ten times as long.
+ */
+function confirmation(arms: number, leader: number, fallback: number): number[] {
+  return Array.from({ length: arms }, (_, i) => (i === leader || i === fallback ? 0.5 : 0));
+}
+
+/** Why arm `arm` is not shown better than the fallback yet, in words (its interval and the fallback's). */
+export function notShownBetter(s: Pick<BanditState, 'arms' | 'fallback' | 'intervals'>, arm: number): string {
+  const iv = ([lo, hi]: readonly [number, number]) => `[${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`;
+  return `its reward interval ${iv(s.intervals![arm]!)} does not lie above the fallback arm ${s.arms[s.fallback]}'s ${iv(s.intervals![s.fallback]!)} yet`;
 }

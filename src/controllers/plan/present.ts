@@ -8,6 +8,8 @@ import { banditStopRule, type TrafficPlanSpec, type TrafficPlanStatus } from '..
 import type { GateForecast } from '../../analysis/forecast.ts';
 import type { GateResult } from '../../analysis/gates.ts';
 import { emptyTally, pairSummary, type PairTally } from '../../analysis/pairs.ts';
+import { shownBetter } from '../../analysis/bandit-evidence.ts';
+import { notShownBetter } from './bandit-phase.ts';
 import { TERMINAL_PHASES, holdOf, phaseKind, targetRef, type PlanState, type Transition } from './state.ts';
 import type { TargetMemo, TargetView } from './target.ts';
 
@@ -112,12 +114,14 @@ function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | u
     ...(b.hold ? { hold: b.hold } : {}), ...(b.valueRemaining !== undefined ? { valueRemaining: round(b.valueRemaining) } : {}),
     ...(b.lastRewardMs ? { lastReward: iso(b.lastRewardMs)! } : {}),
     ...(b.result !== undefined ? { result: b.arms[b.result]! } : {}),
-    ...(b.awaiting ? { promotionWaits: `arm ${b.arms[b.awaiting.arm]} is best; its promotion waits for its gates: ${b.awaiting.why}` } : {}),
+    ...(b.awaiting ? { promotionWaits: `arm ${b.arms[b.awaiting.arm]} is best; its promotion waits for its gates: ${b.awaiting.why}` }
+      : b.confirming !== undefined ? { promotionWaits: `arm ${b.arms[b.confirming]} leads, but ${notShownBetter(b, b.confirming)}: it and the fallback share the traffic until it is shown better` } : {}),
     arms: b.arms.map((name, i) => ({
       name, fallback: i === b.fallback, weight: round(b.weights[i]!), rewards: b.stats[i]!.pulls, rewardSum: round(b.stats[i]!.rewardSum),
       ...(b.stats[i]!.pulls > 0 ? { rewardRate: round(b.stats[i]!.rewardSum / b.stats[i]!.pulls) } : {}),
       pending: Math.max(0, (b.assigned[i] ?? 0) - b.stats[i]!.pulls),
       ...(b.probabilityBest ? { probabilityBest: round(b.probabilityBest[i]!) } : {}),
+      ...(b.intervals?.[i] && Number.isFinite(b.intervals[i]![0]) ? { rewardInterval: b.intervals[i]!.map(round) } : {}),
       ...(b.frozen[i] ? { frozen: true, frozenWhy: b.frozenWhy[i] ?? '' } : {}),
       ...(b.offPolicy?.[i] ? { ips: round(b.offPolicy[i]!.ips), ipsSe: round(b.offPolicy[i]!.ipsSe), snips: round(b.offPolicy[i]!.snips), logged: b.offPolicy[i]!.n } : {}),
     })),
@@ -237,6 +241,7 @@ function experimentWaits(phase: TrafficPlanSpec['phases'][number] | undefined, s
     const p = b.probabilityBest ?? [];
     const best = p.indexOf(Math.max(...p));
     if (best >= 0 && p[best]! < threshold) return `no arm is best with probability ${threshold} yet (${b.arms[best]} at ${round(p[best]!)})`;
+    if (best >= 0 && best !== b.fallback && b.intervals && !shownBetter(b.intervals, best, b.fallback)) return `arm ${b.arms[best]} is best with probability ${round(p[best]!)}, but ${notShownBetter(b, best)}: its promotion waits for that evidence`;
     return undefined;
   }
   const e = s.experiment as { horizon?: { unitsPerArm?: number; reached?: boolean }; baseline?: { units?: number }; candidate?: { units?: number }; reason?: string } | undefined;

@@ -1,5 +1,5 @@
 // A bandit phase: each arm's share of traffic now and over time, what it has
-// earned (rewards, rate, pending ones still without a reward), its probability
+// earned (rewards, rate and its always-valid interval, pending ones still without a reward), its probability
 // of being the best arm, whether a guardrail froze it and why, and the
 // off-policy estimate from the logged propensities; above them the mode
 // (learning, or held and why), since a held bandit is the thing to notice.
@@ -9,7 +9,7 @@ import { count, dateTime, percentOf, significant } from '../../format.ts';
 /** status.bandit as src/controllers/plan/present.ts writes it; every field read defensively. */
 export interface BanditStatus {
   algorithm?: string; version?: number; allocatedAt?: string; learning?: boolean; hold?: string; valueRemaining?: number; lastReward?: string; result?: string; promotionWaits?: string;
-  arms?: Array<{ name: string; fallback?: boolean; weight?: number; rewards?: number; rewardRate?: number; pending?: number; probabilityBest?: number; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; logged?: number }>;
+  arms?: Array<{ name: string; fallback?: boolean; weight?: number; rewards?: number; rewardRate?: number; pending?: number; probabilityBest?: number; rewardInterval?: [number, number]; frozen?: boolean; frozenWhy?: string; ips?: number; ipsSe?: number; logged?: number }>;
   history?: Array<{ at: string; weights: number[] }>;
 }
 
@@ -35,8 +35,8 @@ export function BanditPanel({ value }: { value: unknown }) {
       </dl>
       <div class="table-wrap">
         <table>
-          <caption>Arms: share of traffic, rewards earned, probability of being best, guardrails</caption>
-          <thead><tr>{['arm', 'share', 'rewards', 'reward rate', 'pending', 'P(best)', 'IPS estimate', 'guardrail'].map((h) => <th key={h} scope="col">{h}</th>)}</tr></thead>
+          <caption>Arms: share of traffic, rewards earned (the interval is always valid: an arm is promoted once its interval lies above the fallback's), probability of being best, guardrails</caption>
+          <thead><tr>{['arm', 'share', 'rewards', 'reward rate', 'interval', 'pending', 'P(best)', 'IPS estimate', 'guardrail'].map((h) => <th key={h} scope="col">{h}</th>)}</tr></thead>
           <tbody>
             {arms.map((a) => (
               <tr key={a.name}>
@@ -44,6 +44,7 @@ export function BanditPanel({ value }: { value: unknown }) {
                 <td class="num">{percentOf(a.weight)}</td>
                 <td class="num">{count(a.rewards)}</td>
                 <td class="num">{a.rewardRate !== undefined ? significant(a.rewardRate, 3) : '—'}</td>
+                <td class="num">{a.rewardInterval ? `${significant(a.rewardInterval[0], 3)} – ${significant(a.rewardInterval[1], 3)}` : '—'}</td>
                 <td class="num">{count(a.pending)}</td>
                 <td class="num">{percentOf(a.probabilityBest)}</td>
                 <td class="num">{a.ips !== undefined ? `${significant(a.ips, 3)} ± ${significant(1.96 * (a.ipsSe ?? 0), 2)}` : '—'}</td>
