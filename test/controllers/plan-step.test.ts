@@ -500,6 +500,12 @@ describe('abTest phase', () => {
     assert.match(waiting.state.message ?? '', /promoting it waits for its gates to pass: errorRate/);
     const again = feed(spec, waiting.state, [[2, { window: few(2) }]]);
     assert.deepEqual(again.transitions, [], 'said once');
+    // The message follows the lift as it moves, without a new transition.
+    const moved = feed(spec, waiting.state, [[2, { window: { ...abWin(2, [3000, 300], [3000, 450]), candidate: side(150) } }]]);
+    assert.deepEqual(moved.transitions, []);
+    assert.notEqual(moved.state.message, waiting.state.message);
+    assert.equal(moved.state.message, `${moved.state.experiment!.reason}; promoting it waits for its gates to pass: ${moved.state.message!.split('gates to pass: ')[1]}`);
+    assert.match(moved.state.message ?? '', /relative lift 50\.00 %/);
     const passed = feed(spec, waiting.state, [[2, { window: abWin(2, [3000, 300], [3000, 390]) }]]);
     assert.equal(passed.state.phase, 'Promoted', 'promoted once its gates pass');
     const late = feed(spec, again.state, [[6, { window: few(6) }]]);

@@ -260,7 +260,10 @@ class Run {
       const unproven = this.state.gates.filter((g) => !g.skipped && g.verdict !== 'pass').map((g) => `${g.gate}: ${g.reason}`).join('; ');
       if (unproven && final) return this.rollBack('RolledBack', 'ab-inconclusive', `${result.reason}; but its gates have not passed by maxDuration ${ab.maxDuration} (${unproven}): the baseline is kept`);
       if (unproven) {
-        if (!s.message?.includes(AWAITING_GATES)) this.move('Progressing', 'ab-awaiting-gates', `${result.reason}; ${AWAITING_GATES}: ${unproven}`);
+        // Recorded once; the message then follows the lift and the gates as they move.
+        const message = `${result.reason}; ${AWAITING_GATES}: ${unproven}`;
+        if (!s.message?.includes(AWAITING_GATES)) this.move('Progressing', 'ab-awaiting-gates', message);
+        else this.state = { ...this.state, message };
         return;
       }
       if (s.phaseIndex + 1 < this.spec.phases.length) {
