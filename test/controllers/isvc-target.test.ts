@@ -53,6 +53,7 @@ test('after a rolled-back plan, the new plan\'s candidate is the revision KServe
     assert.equal(before.candidate, undefined);
     const memo = await target.apply(p, before.memo, { percent: 0, promoted: false, running: true, previewTag: 'latest' });
     assert.equal(memo.applied, true);
+    assert.equal(memo.replaced, undefined, 'v2 was a rolled-back candidate parked at 0 %, not what serves');
 
     // KServe has not acted on the new storageUri yet: its status still names 00002 the latest revision.
     const lagging = await target.observe(p, memo);
@@ -77,6 +78,8 @@ test('a candidate revision KServe could not load (modelStatus BlockedByFailedLoa
     const target = new IsvcTarget(store);
     const p = plan('pvc://models/credit-v9/');
     const memo = await target.apply(p, (await target.observe(p, {})).memo, { percent: 10, promoted: false, running: true });
+    // What the candidate replaced, for the hint a rollback leaves in the plan's status.
+    assert.deepEqual(memo.replaced, { block: 'model', storageUri: 'pvc://models/credit-v1/' });
     const failure = (revision: string) => ({
       transitionStatus: 'BlockedByFailedLoad',
       lastFailureInfo: { reason: 'ModelLoadFailed', message: 'storage-initializer failed: pvc://models/credit-v9/ does not exist', modelRevisionName: revision },

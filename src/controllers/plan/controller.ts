@@ -287,7 +287,7 @@ export class PlanController {
     const key = { ...PLANS, namespace: plan.metadata.namespace ?? 'default', name: plan.metadata.name };
     const [first, ...rest] = transitions;
     const wrote = await retryUpdate<KubeObject & TrafficPlan>(this.opts.store, key, (current) => {
-      current.status = presentStatus(current.spec, stored, view, current.status, current.metadata.generation, transitions, now, blocked);
+      current.status = presentStatus(current.spec, stored, view, current.status, current.metadata.generation, transitions, now, blocked, current.metadata.namespace);
       return true;
     }, { actor: first?.by ? { name: first.by } : PLAN_ACTOR, subresource: 'status', ...(first ? { verb: `plan/${first.cause}`, evidence: first } : {}) });
     if (!wrote) return;

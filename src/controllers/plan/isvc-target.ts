@@ -20,13 +20,17 @@ interface PredictorStatus {
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The predictor block that holds storageUri: `model`, else the first framework block KServe knows. */
-function modelBlock(spec: Obj): Obj | undefined {
+/** The name of the predictor block that holds storageUri: `model`, else the first framework block KServe knows. */
+function modelBlockName(spec: Obj): string | undefined {
   const p = spec?.predictor as Obj | undefined;
   if (!p) return undefined;
-  if (p.model) return p.model as Obj;
-  for (const fw of FRAMEWORKS) if (p[fw]) return p[fw] as Obj;
-  return undefined;
+  if (p.model) return 'model';
+  return FRAMEWORKS.find((fw) => p[fw]);
+}
+
+function modelBlock(spec: Obj): Obj | undefined {
+  const name = modelBlockName(spec);
+  return name === undefined ? undefined : (spec.predictor[name] as Obj);
 }
 
 /** Whole seconds, as Kubernetes writes times. */
@@ -129,13 +133,18 @@ export class IsvcTarget implements PlanTarget {
     // Nothing was ever written and nothing should be: a plan stopped before it started leaves the target alone.
     if (!memo.applied && desired.percent === 0 && !desired.running) return memo;
     const uri = plan.spec.candidate.storageUri;
+    let replaced = memo.replaced;
     await updateWithRetry(this.store, this.key(plan), (obj) => {
       const spec = obj.spec as Obj;
       let changed = false;
       if (uri !== undefined) {
+        const block = modelBlockName(spec);
         const model = modelBlock(spec);
-        if (!model) throw new Error('the InferenceService lost its predictor model');
+        if (!model || block === undefined) throw new Error('the InferenceService lost its predictor model');
         if (model.storageUri !== uri) {
+          // Not a spec an earlier rollback parked at 0 %: that storageUri is a rolled-back candidate's, not what serves.
+          const parked = !memo.applied && (spec.predictor as Obj).canaryTrafficPercent === 0;
+          if (!replaced && !parked && typeof model.storageUri === 'string') replaced = { block, storageUri: model.storageUri };
           model.storageUri = uri;
           changed = true;
         }
@@ -171,6 +180,6 @@ export class IsvcTarget implements PlanTarget {
       }
       return changed;
     }, 'patch');
-    return { ...memo, applied: true };
+    return { ...memo, applied: true, ...(replaced ? { replaced } : {}) };
   }
 }

@@ -49,7 +49,7 @@ function conditions(state: PlanState, previous: TrafficPlanStatus['conditions'],
 
 export function presentStatus(
   spec: TrafficPlanSpec, stored: StoredState, view: TargetView | undefined, previous: TrafficPlanStatus | undefined,
-  generation: number | undefined, transitions: Transition[], now: number, blocked?: string,
+  generation: number | undefined, transitions: Transition[], now: number, blocked?: string, namespace?: string,
 ): TrafficPlanStatus {
   const s = stored.plan;
   const phaseSpec = spec.phases[s.phaseIndex];
@@ -87,7 +87,7 @@ export function presentStatus(
     ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
     // An ended plan needs nothing more: a forecast kept from its last undecided look would say otherwise.
     gates: s.gates.map((g) => gateStatus(passedInShadow(g, s), TERMINAL_PHASES.has(s.phase) ? undefined : stored.forecast, candidateRate(s))),
-    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`),
+    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : `${s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`}${restoreHint(spec, s, memo, namespace)}`,
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
   };
@@ -98,6 +98,22 @@ export function presentStatus(
 function shadowStatus(sh: NonNullable<TrafficPlanSpec['phases'][number]['shadow']>, pairs: PairTally | undefined) {
   const summary = pairSummary(pairs ?? emptyTally());
   return { percent: sh.percent, ...(sh.exit?.pairedRequests ? { pairedRequests: sh.exit.pairedRequests } : {}), ...summary };
+}
+
+/**
+ * After a rollback an InferenceService keeps the candidate's storageUri pinned at canaryTrafficPercent
+ * 0, as KServe leaves it: the spec names a model that serves nothing. Say so, and how to make the
+ * spec name what serves again (which also ends the pinning).
+ */
+function restoreHint(spec: TrafficPlanSpec, s: PlanState, memo: TargetMemo, namespace: string | undefined): string {
+  const name = spec.target.inferenceService;
+  if (!name || spec.candidate.storageUri === undefined || !memo.applied || (s.phase !== 'RolledBack' && s.phase !== 'Aborted')) return '';
+  const serving = memo.baselineRevision ? `revision ${memo.baselineRevision}` : 'the previously rolled-out revision';
+  // Said in the past: a finished plan's status is not rewritten once someone restores the spec.
+  const pinned = ` — the rollback left InferenceService ${name} naming the candidate's storageUri, pinned at canaryTrafficPercent 0 (${serving} serving everything), as KServe leaves one`;
+  if (!memo.replaced) return `${pinned}: apply its previous predictor again to make the spec name what serves`;
+  const patch = JSON.stringify({ spec: { predictor: { canaryTrafficPercent: null, [memo.replaced.block]: { storageUri: memo.replaced.storageUri } } } });
+  return `${pinned}; to make the spec name what serves: kubectl${namespace ? ` -n ${namespace}` : ''} patch isvc ${name} --type merge -p '${patch}'`;
 }
 
 /** A shadow that passed, in the phases after it: its verdict and pairs stay readable (status, report). */

@@ -41,6 +41,8 @@ export interface TargetMemo {
    * still answering its preview host) until KServe has acted on the new spec.
    */
   latestBeforeApply?: string;
+  /** What the candidate's storageUri replaced, and in which predictor block: what a rolled-back spec is restored to. */
+  replaced?: { block: string; storageUri: string };
 }
 
 export interface TargetView {
