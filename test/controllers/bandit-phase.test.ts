@@ -95,7 +95,7 @@ test('ends when one arm is best with the asked probability (promoted), or keeps 
   const win = banditLook(b, s0, [reading(5000, 200, { lastRewardMs: MIN }), reading(5000, 250, { lastRewardMs: MIN }), reading(5000, 400, { lastRewardMs: MIN })], [], 0, MIN, seededRandom(9));
   assert.deepEqual([win.end?.best, win.end?.promote, win.end?.cause], [2, true, 'bandit-best-arm']);
   // Rounded down to two decimals: a near-certain arm never reads as a certain 100 %.
-  assert.match(win.end!.reason, /is best with probability (\d\d\.\d\d|100\.00) % and its reward interval lies above the fallback's — promoted$/);
+  assert.match(win.end!.reason, /is best with probability (\d\d\.\d\d|100\.00) % and its reward interval \[0\.0\d+, 0\.0\d+\] lies above the fallback arm a's \[0\.0\d+, 0\.0\d+\] — promoted$/);
   assert.doesNotMatch(win.end!.reason, /probability 100\.0 %/);
   const flat = banditLook(b, s0, [reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 10, { lastRewardMs: 59 * MIN }), reading(200, 11, { lastRewardMs: 59 * MIN })], [], 0, 61 * MIN, seededRandom(10));
   assert.deepEqual([flat.end?.best, flat.end?.promote, flat.end?.cause], [0, false, 'bandit-inconclusive']);

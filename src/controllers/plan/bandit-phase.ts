@@ -175,7 +175,7 @@ export function banditLook(b: BanditPhaseSpec, s: BanditState, readings: readonl
   const fallbackKept = (cause: string, why: string): BanditEnd => ({ best: s.fallback, promote: false, cause, reason: why });
   const verdict = (cause: string, what: string): BanditEnd => ({
     best, promote: best !== s.fallback, cause,
-    reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} and its reward interval lies above the fallback's — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
+    reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} and its reward interval ${intervalText(next.intervals![best]!)} lies above the fallback arm ${s.arms[s.fallback]}'s ${intervalText(next.intervals![s.fallback]!)} — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
   });
   // A promotion waits for the best arm's gates (is it safe?) and for evidence that it earns more than the fallback (is it better?).
   const waiting = best !== s.fallback ? unproven[best] : undefined;
@@ -223,6 +223,7 @@ function confirmation(arms: number, leader: number, fallback: number): number[] 
 
 /** Why arm `arm` is not shown better than the fallback yet, in words (its interval and the fallback's). */
 export function notShownBetter(s: Pick<BanditState, 'arms' | 'fallback' | 'intervals'>, arm: number): string {
-  const iv = ([lo, hi]: readonly [number, number]) => `[${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`;
-  return `its reward interval ${iv(s.intervals![arm]!)} does not lie above the fallback arm ${s.arms[s.fallback]}'s ${iv(s.intervals![s.fallback]!)} yet`;
+  return `its reward interval ${intervalText(s.intervals![arm]!)} does not lie above the fallback arm ${s.arms[s.fallback]}'s ${intervalText(s.intervals![s.fallback]!)} yet`;
 }
+
+const intervalText = ([lo, hi]: readonly [number, number]) => `[${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`;
