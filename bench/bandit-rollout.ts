@@ -1,8 +1,10 @@
 // One simulated bandit phase, for bench/bandit-stop.ts and the bandit phase's
 // error-rate tests: the real phase (banditLook) on a simulated clock, each
-// look carrying `perLook` assignments split by the allocation and their 0/1
-// rewards drawn as binomial counts, until the phase ends or `looks` looks.
-import { binomial } from '../src/core/random.ts';
+// look carrying `perLook` assignments split by the allocation, until the
+// phase ends or `looks` looks. Rewards are 0/1 clicks drawn as binomial
+// counts, or revenue: a purchase with the arm's rate, of a lognormal value
+// (median e³ ≈ 20, mean ≈ 33, a heavy right tail), else 0.
+import { binomial, normalDraw } from '../src/core/random.ts';
 import type { BanditPhaseSpec } from '../src/api/kinds/trafficplan.ts';
 import { banditLook, startBandit, type ArmReading } from '../src/controllers/plan/bandit-phase.ts';
 
@@ -15,7 +17,23 @@ export interface SimulatedRollout {
   looks: number;
 }
 
-export function simulateBandit(phase: BanditPhaseSpec, rates: readonly number[], perLook: number, looks: number, lookMs: number, rand: () => number, threshold = 0.95, minRewards = 100): SimulatedRollout {
+export type SimulatedReward = 'binary' | 'revenue';
+
+/** Σ and Σ² of `n` rewards of an arm converting at `p`. */
+function draw(kind: SimulatedReward, n: number, p: number, rand: () => number): { sum: number; sumSq: number } {
+  const buyers = binomial(rand, n, p);
+  if (kind === 'binary') return { sum: buyers, sumSq: buyers };
+  let sum = 0;
+  let sumSq = 0;
+  for (let k = 0; k < buyers; k++) {
+    const value = Math.exp(3 + normalDraw(rand));
+    sum += value;
+    sumSq += value * value;
+  }
+  return { sum, sumSq };
+}
+
+export function simulateBandit(phase: BanditPhaseSpec, rates: readonly number[], perLook: number, looks: number, lookMs: number, rand: () => number, threshold = 0.95, minRewards = 100, reward: SimulatedReward = 'binary'): SimulatedRollout {
   let s = startBandit(phase, rates.map((_, i) => `arm-${i}`), 0, 0);
   const totals: ArmReading[] = rates.map(() => ({ assigned: 0, rewarded: 0, sum: 0, sumSq: 0, outOfRange: 0 }));
   let firstLikelyBest: number | undefined;
@@ -27,9 +45,9 @@ export function simulateBandit(phase: BanditPhaseSpec, rates: readonly number[],
       const n = i === rates.length - 1 ? left : binomial(rand, left, Math.min(1, s.weights[i]! / mass));
       left -= n;
       mass -= s.weights[i]!;
-      const clicks = binomial(rand, n, p);
+      const d = draw(reward, n, p, rand);
       const t = totals[i]!;
-      Object.assign(t, { assigned: t.assigned + n, rewarded: t.rewarded + n, sum: t.sum + clicks, sumSq: t.sumSq + clicks, lastRewardMs: look * lookMs });
+      Object.assign(t, { assigned: t.assigned + n, rewarded: t.rewarded + n, sum: t.sum + d.sum, sumSq: t.sumSq + d.sumSq, lastRewardMs: look * lookMs });
     });
     const r = banditLook(phase, s, totals.map((t) => ({ ...t })), [], 0, look * lookMs, rand);
     s = r.state;

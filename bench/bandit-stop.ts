@@ -12,30 +12,38 @@
 // stopping rule's probability alone reached its threshold on an arm other
 // than the fallback: what the phase would have promoted without the evidence
 // rule (src/analysis/bandit-evidence.ts). Seeded: same output every run.
-// Run: node --import tsx bench/bandit-stop.ts [--runs 200] [--levels 100,1000,10000] [--arms 2] [--rate 0.05] [--seed 3]
+// --reward revenue: each assignment buys with the arm's rate, for a lognormal
+// value (heavy-tailed, as revenue is); the phase learns a continuous reward.
+// Run: node --import tsx bench/bandit-stop.ts [--runs 200] [--levels 100,1000,10000] [--arms 2] [--rate 0.05] [--reward binary|revenue] [--seed 3]
 import { benchArgs } from './args.ts';
 import { seededRandom } from '../src/core/random.ts';
 import { normalQuantile } from '../src/analysis/special.ts';
 import { trafficPlanSpec, type BanditPhaseSpec } from '../src/api/kinds/trafficplan.ts';
-import { simulateBandit } from './bandit-rollout.ts';
+import { simulateBandit, type SimulatedReward } from './bandit-rollout.ts';
 
 const values = benchArgs(import.meta.url, {
   runs: { type: 'string', default: '200' },
   levels: { type: 'string', default: '100,1000,10000' },
   arms: { type: 'string', default: '2' },
   rate: { type: 'string', default: '0.05' },
+  reward: { type: 'string', default: 'binary' },
   seed: { type: 'string', default: '3' },
 });
 const RUNS = Number(values.runs);
 const LEVELS = values.levels.split(',').map(Number);
 const ARMS = Number(values.arms);
 const RATE = Number(values.rate);
+if (values.reward !== 'binary' && values.reward !== 'revenue') {
+  console.error(`bandit-stop.ts: --reward must be binary or revenue, not ${values.reward}`);
+  process.exit(2);
+}
+const REWARD: SimulatedReward = values.reward;
 const WINDOW_MS = 60_000;
 const LOOKS = 120;
 
 const PHASE: BanditPhaseSpec = trafficPlanSpec.parse({
   target: { virtualService: { name: 'picker' } }, candidate: { revision: 'b' }, owner: { team: 'bench' },
-  phases: [{ bandit: { algorithm: 'thompson', reward: { metric: 'click' }, minPercent: 5, cadence: '1m', maxDuration: `${LOOKS}m` } }],
+  phases: [{ bandit: { algorithm: 'thompson', reward: REWARD === 'binary' ? { metric: 'click' } : { metric: 'revenue', kind: 'continuous', min: 0, max: 1e6 }, minPercent: 5, cadence: '1m', maxDuration: `${LOOKS}m` } }],
 }).phases[0]!.bandit!;
 
 interface Outcome { promoted: number; right: number; alone: number; looks: number[] }
@@ -56,14 +64,14 @@ const SCENARIOS: Array<{ name: string; rates: number[]; better?: number }> = [
 ];
 
 const rand = seededRandom(Number(values.seed));
-console.log(`# ${ARMS} arms (arm 0 the fallback), thompson, minPercent 5, stop at P(best) ≥ 0.95 with ≥ 100 rewards per arm, alpha 0.05, ${LOOKS} looks, ${RUNS} runs per cell; rate ${RATE}`);
+console.log(`# ${ARMS} arms (arm 0 the fallback), thompson, minPercent 5, stop at P(best) ≥ 0.95 with ≥ 100 rewards per arm, alpha 0.05, ${LOOKS} looks, ${RUNS} runs per cell; ${REWARD} rewards, rate ${RATE}`);
 console.log('| scenario | assignments per look | promoted (95 % CI) | P(best) alone would have promoted | right arm | median looks to end |');
 console.log('|---|---|---|---|---|---|');
 for (const sc of SCENARIOS) {
   for (const level of LEVELS) {
     const o: Outcome = { promoted: 0, right: 0, alone: 0, looks: [] };
     for (let r = 0; r < RUNS; r++) {
-      const x = simulateBandit(PHASE, sc.rates, level, LOOKS + 1, WINDOW_MS, rand);
+      const x = simulateBandit(PHASE, sc.rates, level, LOOKS + 1, WINDOW_MS, rand, 0.95, 100, REWARD);
       if (x.promoted !== undefined) o.promoted++;
       if (x.promoted !== undefined && x.promoted === sc.better) o.right++;
       if ((x.firstLikelyBest ?? 0) > 0) o.alone++;
