@@ -155,14 +155,16 @@ test('a rolled-back InferenceService plan says its spec still names the candidat
   const state = after(s, 1, 500, 100);
   assert.equal(state.phase, 'RolledBack');
   const memo = { applied: true, baselineRevision: 'iris-predictor-00001', candidateRevision: 'iris-predictor-00002', replaced: { block: 'sklearn', storageUri: 'pvc://m/1' } };
-  const st = presentStatus(s, { plan: state, target: memo }, undefined, undefined, 1, [], MIN, undefined, 'models');
+  const view = { memo, split: { 'iris-predictor-00001': 100, 'iris-predictor-00002': 0 } };
+  const st = presentStatus(s, { plan: state, target: memo }, view, undefined, 1, [], MIN, undefined, 'models');
   assert.ok(st.message!.startsWith(state.message!), 'the decision comes first');
   assert.match(st.message!, /the rollback left InferenceService iris naming the candidate's storageUri, pinned at canaryTrafficPercent 0 \(revision iris-predictor-00001 serving everything\)/);
   assert.ok(st.message!.endsWith(`kubectl -n models patch isvc iris --type merge -p '{"spec":{"predictor":{"canaryTrafficPercent":null,"sklearn":{"storageUri":"pvc://m/1"}}}}'`), st.message);
   // Without what it replaced (the spec was parked by an earlier rollback), the hint names no command.
-  const parked = presentStatus(s, { plan: state, target: { ...memo, replaced: undefined } }, undefined, undefined, 1, [], MIN);
+  const parked = presentStatus(s, { plan: state, target: { ...memo, replaced: undefined } }, view, undefined, 1, [], MIN);
   assert.match(parked.message!, /apply its previous predictor again to make the spec name what serves$/);
-  // Nothing was written to the target, or it is still running: no hint.
-  assert.doesNotMatch(presentStatus(s, { plan: state, target: {} }, undefined, undefined, 1, [], MIN).message!, /rollback left/);
+  // Nothing was written to the target, the target is gone, or it is still running: no hint.
+  assert.doesNotMatch(presentStatus(s, { plan: state, target: {} }, view, undefined, 1, [], MIN).message!, /rollback left/);
+  assert.doesNotMatch(presentStatus(s, { plan: state, target: memo }, { ...view, missing: true }, undefined, 1, [], MIN).message!, /rollback left/);
   assert.doesNotMatch(present(s, after(s, 1, 100), MIN).message!, /rollback left/);
 });

@@ -244,6 +244,8 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     await arms.waitFor();
     const rows = await arms.locator('tbody tr').allInnerTexts();
     assert.equal(rows.length, 2, rows.join('\n'));
+    // Each arm's always-valid interval has a column; none yet without rewards.
+    assert.match(await arms.locator('thead').innerText(), /reward rate\s+interval\s+pending/);
     assert.match(rows[0]!, /^iris \(fallback\)/);
     assert.match(rows[1]!, /^iris-b\b/);
     assert.match(await panel.innerText(), /Algorithm\s+thompson/);

@@ -87,7 +87,7 @@ export function presentStatus(
     ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
     // An ended plan needs nothing more: a forecast kept from its last undecided look would say otherwise.
     gates: s.gates.map((g) => gateStatus(passedInShadow(g, s), TERMINAL_PHASES.has(s.phase) ? undefined : stored.forecast, candidateRate(s))),
-    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : `${s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`}${restoreHint(spec, s, memo, namespace)}`,
+    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : `${s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`}${view && !view.missing ? restoreHint(spec, s, memo, namespace) : ''}`,
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
   };
@@ -103,7 +103,7 @@ function shadowStatus(sh: NonNullable<TrafficPlanSpec['phases'][number]['shadow'
 /**
  * After a rollback an InferenceService keeps the candidate's storageUri pinned at canaryTrafficPercent
  * 0, as KServe leaves it: the spec names a model that serves nothing. Say so, and how to make the
- * spec name what serves again (which also ends the pinning).
+ * spec name what serves again (which also ends the pinning). Only of a target that still exists.
  */
 function restoreHint(spec: TrafficPlanSpec, s: PlanState, memo: TargetMemo, namespace: string | undefined): string {
   const name = spec.target.inferenceService;
@@ -137,7 +137,7 @@ function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | u
       ...(b.stats[i]!.pulls > 0 ? { rewardRate: round(b.stats[i]!.rewardSum / b.stats[i]!.pulls) } : {}),
       pending: Math.max(0, (b.assigned[i] ?? 0) - b.stats[i]!.pulls),
       ...(b.probabilityBest ? { probabilityBest: round(b.probabilityBest[i]!) } : {}),
-      ...(b.intervals?.[i] && Number.isFinite(b.intervals[i]![0]) ? { rewardInterval: b.intervals[i]!.map(round) } : {}),
+      ...(b.intervals?.[i] && b.stats[i]!.pulls > 0 && Number.isFinite(b.intervals[i]![0]) ? { rewardInterval: b.intervals[i]!.map(round) } : {}),
       ...(b.frozen[i] ? { frozen: true, frozenWhy: b.frozenWhy[i] ?? '' } : {}),
       ...(b.offPolicy?.[i] ? { ips: round(b.offPolicy[i]!.ips), ipsSe: round(b.offPolicy[i]!.ipsSe), snips: round(b.offPolicy[i]!.snips), logged: b.offPolicy[i]!.n } : {}),
     })),
