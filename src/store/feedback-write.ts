@@ -64,7 +64,7 @@ export class FeedbackWriter {
   private readonly recent: Database.Statement;
   private readonly recentAnywhere: Database.Statement;
   private readonly insert: Database.Statement;
-  private readonly ingestAll: (events: FeedbackEvent[], receivedMs: number) => FeedbackResult;
+  private readonly ingestAll: Database.Transaction<(events: FeedbackEvent[], receivedMs: number) => FeedbackResult>;
 
   constructor(db: Database.Database, private readonly cfg: FeedbackJoinConfig) {
     this.byRequest = db.prepare(JOIN_SQL.byRequest);
@@ -79,7 +79,10 @@ export class FeedbackWriter {
 
   /** Joins and stores a batch in one transaction (all or nothing); answers each event's status in order. */
   ingest(events: FeedbackEvent[], receivedMs: number): FeedbackResult {
-    return this.ingestAll(events, receivedMs);
+    // BEGIN IMMEDIATE: the join reads before the inserts write, and a read transaction that must then
+    // write fails at once with "database is locked" when another connection (the store's) wrote
+    // meanwhile — SQLite cannot wait there. Taking the write lock first waits for it instead.
+    return this.ingestAll.immediate(events, receivedMs);
   }
 
   private store(events: FeedbackEvent[], receivedMs: number): FeedbackResult {

@@ -233,3 +233,21 @@ test('a log written before rows carried unit keys opens, gains the column and th
   ]));
   assert.deepEqual(r.events.map((e) => e.status), ['accepted', 'accepted']);
 });
+
+test('feedback is stored while another connection writes the same file (the store\'s): the batch waits for the write lock, never "database is locked"', async (t) => {
+  const path = tempDb(t);
+  const log = openLog(t, path, () => T0 + 1000);
+  for (let i = 0; i < 50; i++) log.enqueue(prediction(`r${i}`, { unit: `user-${i}` }));
+  await log.flush();
+  const other = new Database(path, { timeout: 5000 });
+  t.after(() => other.close());
+  other.exec('CREATE TABLE IF NOT EXISTS scratch (n INTEGER)');
+  const write = other.prepare('INSERT INTO scratch (n) VALUES (?)');
+  const posts = Array.from({ length: 200 }, (_, i) => log.postFeedback(parseFeedbackBatch({ requestId: `r${i % 50}`, metric: 'click', value: 1, id: `e${i}` })).then(() => 'ok', (err: Error) => err.message));
+  // Meanwhile this thread commits small writes as fast as it can, as the store does between windows.
+  const until = performance.now() + 400;
+  for (let n = 0; performance.now() < until; n++) write.run(n);
+  const outcomes = await Promise.all(posts);
+  assert.deepEqual(outcomes.filter((o) => o !== 'ok'), []);
+  assert.equal(rowsOf(path).length, 200);
+});

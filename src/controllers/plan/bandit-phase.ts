@@ -170,8 +170,6 @@ export function banditLook(b: BanditPhaseSpec, s: BanditState, readings: readonl
   next.intervals = armIntervals(policy.reward, stats, stop.alpha);
   const enough = live.every((a, i) => frozen[i] || a.pulls >= stop.minRewards);
   const threshold = stop.probabilityBest;
-  // Rounded down, so an arm best with probability 0.9995 never reads as a certain 100 %.
-  const pct = (x: number) => `${(Math.floor(x * 10_000) / 100).toFixed(2)} %`;
   const fallbackKept = (cause: string, why: string): BanditEnd => ({ best: s.fallback, promote: false, cause, reason: why });
   const verdict = (cause: string, what: string): BanditEnd => ({
     best, promote: best !== s.fallback, cause,
@@ -227,3 +225,20 @@ export function notShownBetter(s: Pick<BanditState, 'arms' | 'fallback' | 'inter
 }
 
 const intervalText = ([lo, hi]: readonly [number, number]) => `[${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`;
+
+/** Rounded down, so an arm best with probability 0.9995 never reads as a certain 100 %. */
+const pct = (x: number) => `${(Math.floor(x * 10_000) / 100).toFixed(2)} %`;
+
+/**
+ * What the leading arm's promotion waits for now, in words: its gates (is it safe?), evidence that
+ * it earns more than the fallback (is it better?), or both; undefined when it waits for neither.
+ */
+export function promotionWait(s: BanditState): string | undefined {
+  const arm = s.awaiting?.arm ?? s.confirming;
+  if (arm === undefined) return undefined;
+  const lead = `arm ${s.arms[arm]} is best${s.probabilityBest ? ` with probability ${pct(s.probabilityBest[arm]!)}` : ''}`;
+  const gates = s.awaiting?.arm === arm ? `its gates to pass (${s.awaiting.why})` : undefined;
+  const evidence = s.confirming === arm && s.intervals ? `evidence that it earns more: ${notShownBetter(s, arm)}` : undefined;
+  const meanwhile = evidence ? '; meanwhile it and the fallback arm share the traffic' : '';
+  return `${lead}; its promotion waits for ${[gates, evidence].filter(Boolean).join(' and for ')}${meanwhile}`;
+}

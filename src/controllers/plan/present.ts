@@ -9,7 +9,7 @@ import type { GateForecast } from '../../analysis/forecast.ts';
 import type { GateResult } from '../../analysis/gates.ts';
 import { emptyTally, pairSummary, type PairTally } from '../../analysis/pairs.ts';
 import { shownBetter } from '../../analysis/bandit-evidence.ts';
-import { notShownBetter } from './bandit-phase.ts';
+import { notShownBetter, promotionWait } from './bandit-phase.ts';
 import { TERMINAL_PHASES, holdOf, phaseKind, targetRef, type PlanState, type Transition } from './state.ts';
 import type { TargetMemo, TargetView } from './target.ts';
 
@@ -130,8 +130,7 @@ function banditStatus(b: NonNullable<PlanState['bandit']>, algorithm: string | u
     ...(b.hold ? { hold: b.hold } : {}), ...(b.valueRemaining !== undefined ? { valueRemaining: round(b.valueRemaining) } : {}),
     ...(b.lastRewardMs ? { lastReward: iso(b.lastRewardMs)! } : {}),
     ...(b.result !== undefined ? { result: b.arms[b.result]! } : {}),
-    ...(b.awaiting ? { promotionWaits: `arm ${b.arms[b.awaiting.arm]} is best; its promotion waits for its gates: ${b.awaiting.why}` }
-      : b.confirming !== undefined ? { promotionWaits: `arm ${b.arms[b.confirming]} leads, but ${notShownBetter(b, b.confirming)}: it and the fallback share the traffic until it is shown better` } : {}),
+    ...(promotionWait(b) ? { promotionWaits: promotionWait(b)! } : {}),
     arms: b.arms.map((name, i) => ({
       name, fallback: i === b.fallback, weight: round(b.weights[i]!), rewards: b.stats[i]!.pulls, rewardSum: round(b.stats[i]!.rewardSum),
       ...(b.stats[i]!.pulls > 0 ? { rewardRate: round(b.stats[i]!.rewardSum / b.stats[i]!.pulls) } : {}),

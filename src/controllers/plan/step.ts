@@ -18,7 +18,7 @@ import { emptyArm } from '../../analysis/outcomes.ts';
 import { PRIMARY_OUTCOME } from '../../analysis/gates.ts';
 import { addSides } from '../../analysis/evidence.ts';
 import { seededRandom } from '../../core/random.ts';
-import { banditLook, startBandit } from './bandit-phase.ts';
+import { banditLook, promotionWait, startBandit } from './bandit-phase.ts';
 
 /** What a won A/B test says while its gates are still undecided (said once, not at every look). */
 const AWAITING_GATES = 'promoting it waits for its gates to pass';
@@ -305,6 +305,9 @@ class Run {
     // The candidates' share of traffic (all but the fallback arm's): an InferenceService's canaryTrafficPercent.
     this.state = { ...this.state, bandit, armEvidence, canaryPercent: Math.round(100 * (1 - bandit.weights[bandit.fallback]!)) };
     for (const note of look.notes) this.move(this.state.phase, 'bandit-guardrail', note);
+    // Each wait is recorded once, when it begins; the message says what the promotion waits for now.
+    const waits = promotionWait(bandit);
+    if (waits && !look.end) this.state = { ...this.state, message: waits };
     if (!look.end) return;
     this.state = { ...this.state, bandit: { ...bandit, result: look.end.best } };
     if (look.end.promote) this.promote(look.end.cause, look.end.reason);
