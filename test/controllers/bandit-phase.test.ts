@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
 import { seededRandom } from '../../src/core/random.ts';
-import { banditLook, startBandit, type ArmReading } from '../../src/controllers/plan/bandit-phase.ts';
+import { banditLook, promotionWait, startBandit, type ArmReading } from '../../src/controllers/plan/bandit-phase.ts';
 import { simulateBandit } from '../../bench/bandit-rollout.ts';
 import type { BanditPhaseSpec as BanditSpec } from '../../src/api/kinds/trafficplan.ts';
 
@@ -206,4 +206,17 @@ test('equal arms: a candidate is promoted in at most alpha of rollouts at every 
   for (let r = 0; r < 30; r++) if (simulateBandit(b, [0.05, 0.06], 3000, 61, MIN, rand).promoted === 1) right++;
   console.log(`# A/A promoted ${promoted} of ${2 * RUNS} (P(best) alone ${likely}); 20 % better promoted ${right} of 30`);
   assert.ok(right >= 24, `the better candidate promoted in ${right} of 30`);
+});
+
+test('what a leader\'s promotion waits for, in words: its gates, evidence that it earns more, or both', () => {
+  const b = spec({ stop: { probabilityBest: 0.95, minRewards: 100 } });
+  const early = [reading(2000, 80, { lastRewardMs: MIN }), reading(2000, 100, { lastRewardMs: MIN }), reading(2000, 160, { lastRewardMs: MIN })];
+  const both = banditLook(b, startBandit(b, arms, 0, 0), early, [], 0, MIN, seededRandom(9), 0, [undefined, undefined, 'errorRate: [0, 0.03] straddles max 0.02']).state;
+  assert.match(promotionWait(both)!, /^arm c is best with probability \d+\.\d\d %; its promotion waits for its gates to pass \(errorRate: \[0, 0\.03\] straddles max 0\.02\) and for evidence that it earns more: its reward interval \[.*\] does not lie above the fallback arm a's \[.*\] yet; meanwhile it and the fallback arm share the traffic$/);
+  const evidence = banditLook(b, startBandit(b, arms, 0, 0), early, [], 0, MIN, seededRandom(9)).state;
+  assert.match(promotionWait(evidence)!, /its promotion waits for evidence that it earns more: .*; meanwhile it and the fallback arm share the traffic$/);
+  const shown = [reading(5000, 200, { lastRewardMs: MIN }), reading(5000, 250, { lastRewardMs: MIN }), reading(5000, 400, { lastRewardMs: MIN })];
+  const gates = banditLook(b, startBandit(b, arms, 0, 0), shown, [], 0, MIN, seededRandom(9), 0, [undefined, undefined, 'errorRate: undecided']).state;
+  assert.match(promotionWait(gates)!, /its promotion waits for its gates to pass \(errorRate: undecided\)$/);
+  assert.equal(promotionWait(startBandit(b, arms, 0, 0)), undefined);
 });
