@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trafficPlanSpec } from '../../src/api/kinds/trafficplan.ts';
 import { seededRandom } from '../../src/core/random.ts';
-import { banditLook, promotionWait, startBandit, type ArmReading } from '../../src/controllers/plan/bandit-phase.ts';
+import { aboveText, banditLook, promotionWait, startBandit, type ArmReading } from '../../src/controllers/plan/bandit-phase.ts';
 import { simulateBandit } from '../../bench/bandit-rollout.ts';
 import type { BanditPhaseSpec as BanditSpec } from '../../src/api/kinds/trafficplan.ts';
 
@@ -219,4 +219,9 @@ test('what a leader\'s promotion waits for, in words: its gates, evidence that i
   const gates = banditLook(b, startBandit(b, arms, 0, 0), shown, [], 0, MIN, seededRandom(9), 0, [undefined, undefined, 'errorRate: undecided']).state;
   assert.match(promotionWait(gates)!, /its promotion waits for its gates to pass \(errorRate: undecided\)$/);
   assert.equal(promotionWait(startBandit(b, arms, 0, 0)), undefined);
+});
+
+test('a promotion\'s reason shows the intervals with the digits that tell them apart', () => {
+  assert.equal(aboveText(['a', 'c'], [[9.16, 12.2004], [12.2049, 15.9]], 1, 0), 'its reward interval [12.205, 15.900] lies above the fallback arm a\'s [9.1600, 12.200]');
+  assert.equal(aboveText(['a', 'c'], [[0.029, 0.053], [0.065, 0.097]], 1, 0), 'its reward interval [0.0650, 0.0970] lies above the fallback arm a\'s [0.0290, 0.0530]');
 });

@@ -173,7 +173,7 @@ export function banditLook(b: BanditPhaseSpec, s: BanditState, readings: readonl
   const fallbackKept = (cause: string, why: string): BanditEnd => ({ best: s.fallback, promote: false, cause, reason: why });
   const verdict = (cause: string, what: string): BanditEnd => ({
     best, promote: best !== s.fallback, cause,
-    reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} and its reward interval ${intervalText(next.intervals![best]!)} lies above the fallback arm ${s.arms[s.fallback]}'s ${intervalText(next.intervals![s.fallback]!)} — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
+    reason: best !== s.fallback ? `${what}: arm ${s.arms[best]} is best with probability ${pct(pBest[best]!)} and ${aboveText(s.arms, next.intervals!, best, s.fallback)} — promoted` : `${what}: the fallback arm ${s.arms[best]} is best (probability ${pct(pBest[best]!)}) — kept`,
   });
   // A promotion waits for the best arm's gates (is it safe?) and for evidence that it earns more than the fallback (is it better?).
   const waiting = best !== s.fallback ? unproven[best] : undefined;
@@ -224,7 +224,15 @@ export function notShownBetter(s: Pick<BanditState, 'arms' | 'fallback' | 'inter
   return `its reward interval ${intervalText(s.intervals![arm]!)} does not lie above the fallback arm ${s.arms[s.fallback]}'s ${intervalText(s.intervals![s.fallback]!)} yet`;
 }
 
-const intervalText = ([lo, hi]: readonly [number, number]) => `[${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`;
+const intervalText = ([lo, hi]: readonly [number, number], digits = 3) => `[${lo.toPrecision(digits)}, ${hi.toPrecision(digits)}]`;
+
+/** "its reward interval [..] lies above the fallback arm X's [..]", with the digits that show it does (3 or more). */
+export function aboveText(arms: readonly string[], intervals: ReadonlyArray<[number, number]>, arm: number, fallback: number): string {
+  const [low, high] = [intervals[arm]![0], intervals[fallback]![1]];
+  let digits = 3;
+  while (digits < 8 && Number(low.toPrecision(digits)) <= Number(high.toPrecision(digits))) digits++;
+  return `its reward interval ${intervalText(intervals[arm]!, digits)} lies above the fallback arm ${arms[fallback]}'s ${intervalText(intervals[fallback]!, digits)}`;
+}
 
 /** Rounded down, so an arm best with probability 0.9995 never reads as a certain 100 %. */
 const pct = (x: number) => `${(Math.floor(x * 10_000) / 100).toFixed(2)} %`;
