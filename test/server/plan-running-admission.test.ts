@@ -1,6 +1,6 @@
 // A running plan keeps the shape it started with: the API server refuses a change to its target,
 // candidate, phases or the traffic they move (naming each field), and admits changes to gates,
-// holds, exits and durations. Before it starts, or once it ended, anything goes. Real SQLite.
+// holds, exits and durations. Before it starts anything goes; once it ended its spec is its record. Real SQLite.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KINDS } from '../../src/api/registry.ts';
@@ -71,14 +71,26 @@ test('a phase of another kind, or one more phase, is one cause per phase', async
   assert.deepEqual(await fields('reshaped', longer), [['spec.phases', 'FieldValueForbidden'], ['spec.phases[0]', 'FieldValueForbidden'], ['spec.phases[1]', 'FieldValueForbidden']]);
 });
 
-test('before it starts (waiting, or Pending) and once it ended, a plan may be reshaped', async () => {
+test('before it starts (waiting, or Pending), a plan may be reshaped', async () => {
   const changed = canarySpec();
   changed.phases[0].canary.steps = [50, 100];
   changed.candidate = { storageUri: 'pvc://models/iris-v3/' };
   await stored('waiting', canarySpec(), { phase: 'Pending', started: false });
   await stored('paused-before-start', canarySpec(), { phase: 'Paused', started: false });
+  for (const name of ['waiting', 'paused-before-start', 'new']) assert.deepEqual(await fields(name, changed), [], name);
+});
+
+test('an ended plan is the record of what ran: a changed spec is refused, naming each field (it would do nothing); the same spec again is not', async () => {
   await stored('ended', canarySpec(), { phase: 'RolledBack', started: true });
-  for (const name of ['waiting', 'paused-before-start', 'ended', 'new']) assert.deepEqual(await fields(name, changed), [], name);
+  const changed = canarySpec();
+  changed.candidate = { storageUri: 'pvc://models/iris-v3/' };
+  changed.window = '5s';
+  const causes = await admit(PLAN, object('ended', changed), store);
+  assert.deepEqual(causes.map((c) => [c.field, c.reason]), [['spec.candidate', 'FieldValueForbidden'], ['spec.window', 'FieldValueForbidden']]);
+  assert.match(causes[0]!.message, /^Forbidden: the plan has ended \(RolledBack\) and its spec is the record of what ran; apply the change as a new plan \(another metadata\.name\)$/);
+  // Defaults written out or left out are the same spec.
+  assert.deepEqual(await fields('ended', canarySpec()), []);
+  assert.deepEqual(await fields('ended', { ...canarySpec(), rollback: {} }), []);
 });
 
 test('a running A/B test keeps its split and its unit key', async () => {

@@ -10,7 +10,7 @@ import { PROMETHEUS_URL_ENV } from '../../kube/prometheus.ts';
 import { checkQueryTemplate } from '../../kube/promql.ts';
 import type { KubeObject, Store } from '../../store/types.ts';
 import { LINT_OVERRIDE_ANNOTATION, blockingFindings, lintPlan } from '../../analysis/lint.ts';
-import { COMMAND_ANNOTATION, PLAN_COMMANDS, TERMINAL_PLAN_PHASES } from '../../api/kinds/trafficplan.ts';
+import { COMMAND_ANNOTATION, PLAN_COMMANDS, TERMINAL_PLAN_PHASES, trafficPlanSpec } from '../../api/kinds/trafficplan.ts';
 import { planShape, shapeChanges, type ShapedSpec } from '../../api/kinds/plan-shape.ts';
 
 const ISVCS = { group: 'serving.kserve.io', resource: 'inferenceservices' };
@@ -126,7 +126,8 @@ type PlanLike = {
 async function admitRunningPlan(obj: KubeObject, store: Store): Promise<Cause[]> {
   const stored = (await store.get({ group: 'switchyard.dev', resource: 'trafficplans', namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name })) as PlanLike | undefined;
   const phase = stored?.status?.phase;
-  if (!stored || !phase || TERMINAL_PLAN_PHASES.has(phase) || stored.status?.state?.plan?.startedAt === undefined) return [];
+  if (stored && phase && TERMINAL_PLAN_PHASES.has(phase)) return admitEndedPlan(stored, obj as PlanLike, phase);
+  if (!stored || !phase || stored.status?.state?.plan?.startedAt === undefined) return [];
   const index = stored.status?.phaseIndex ?? 0;
   const where = `${phase} in phase ${index + 1}${stored.spec?.phases?.[index]?.canary ? ` step ${(stored.status?.currentStep ?? 0) + 1}` : ''}`;
   const why = `the plan is running (${where}) and its step, evidence and split refer to this field; abort it and apply a new plan to change it (gates, holds, exits, durations, budgets and the window may change)`;
@@ -136,6 +137,24 @@ async function admitRunningPlan(obj: KubeObject, store: Store): Promise<Cause[]>
     causes.push({ field: 'spec.cohorts.unit', reason: 'FieldValueForbidden', message: 'Forbidden: the abTest is running: this would reassign units to arms and invalidate the experiment; abort the plan and start a new one to change it' });
   }
   return causes;
+}
+
+/**
+ * An ended plan is the record of what ran, and the controller acts on running plans only: a changed
+ * spec would do nothing while rewriting the record, so it is refused, naming each field that
+ * differs (as Kubernetes refuses a change to a Job's template). Metadata may change.
+ */
+function admitEndedPlan(stored: PlanLike, obj: PlanLike, phase: string): Cause[] {
+  const before = trafficPlanSpec.safeParse(stored.spec);
+  const after = trafficPlanSpec.safeParse(obj.spec);
+  if (!before.success || !after.success) return [];
+  const a = before.data as Record<string, unknown>;
+  const b = after.data as Record<string, unknown>;
+  const changed = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  return changed.map((k) => ({
+    field: `spec.${k}`, reason: 'FieldValueForbidden',
+    message: `Forbidden: the plan has ended (${phase}) and its spec is the record of what ran; apply the change as a new plan (another metadata.name)`,
+  }));
 }
 
 /** Lint findings an object's override annotation silenced: the API server audits them with the write. */
