@@ -101,7 +101,7 @@ Examples:
     )
     .action(run(async (ctx, name: string, opts: StatusOptions) => statusCommand(ctx, name, opts)));
   plan.command('report')
-    .description("Report a plan's experiment: an A/B test's arms, lift with intervals, p-value, SRM, guardrails and decision; a shadow's pairs and confusion matrix")
+    .description("Report a plan's experiment: an A/B test's arms, lift with intervals, p-value, SRM, guardrails and decision; a shadow's pairs and confusion matrix; a bandit's arms: share, rewards, reward rate with its always-valid interval, P(best), off-policy estimates")
     .argument('<name>', 'TrafficPlan name')
     .option('-o, --output <format>', 'json | yaml (status.experiment, status.shadow and the gates)')
     .addHelpText('after', '\nExamples:\n  switchyard plan report checkout-v2 -n shop\n  switchyard plan report checkout-v2 -n shop -o json | jq .experiment.relative')
