@@ -228,6 +228,7 @@ export function renderPlanStatus(plan: PlanObject, opts: ViewOptions): string {
     field('Command', `${a[COMMAND_ANNOTATION]}${by}${a[COMMAND_REASON_ANNOTATION] ? ` (${a[COMMAND_REASON_ANNOTATION]})` : ''}, not yet acted on by the controller`);
   }
   if (s.message) field('Message', s.message);
+  if (s.restore) field('Restore', s.restore);
   if (s.shadow) lines.push(...shadowRows(s.shadow as unknown as ShadowStatus));
   lines.push('Gates:', ...gateRows(s, opts.color));
   lines.push(...conditionRows(s, opts.now));

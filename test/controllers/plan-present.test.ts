@@ -149,7 +149,7 @@ test('after a shadow passes, the canary status keeps its verdict and pairs; pair
   assert.deepEqual([d.status, d.reason], ['True', 'GatesDecided'], d.message);
 });
 
-test('a rolled-back InferenceService plan says its spec still names the candidate at 0 %, and the patch that restores what serves', () => {
+test('a rolled-back InferenceService plan says in status.restore that its spec still names the candidate at 0 %, and the patch that restores what serves', () => {
   const s = spec('2h');
   // The candidate fails its error gate: rolled back.
   const state = after(s, 1, 500, 100);
@@ -157,14 +157,14 @@ test('a rolled-back InferenceService plan says its spec still names the candidat
   const memo = { applied: true, baselineRevision: 'iris-predictor-00001', candidateRevision: 'iris-predictor-00002', replaced: { block: 'sklearn', storageUri: 'pvc://m/1' } };
   const view = { memo, split: { 'iris-predictor-00001': 100, 'iris-predictor-00002': 0 } };
   const st = presentStatus(s, { plan: state, target: memo }, view, undefined, 1, [], MIN, undefined, 'models');
-  assert.ok(st.message!.startsWith(state.message!), 'the decision comes first');
-  assert.match(st.message!, /the rollback left InferenceService iris naming the candidate's storageUri, pinned at canaryTrafficPercent 0 \(revision iris-predictor-00001 serving everything\)/);
-  assert.ok(st.message!.endsWith(`kubectl -n models patch isvc iris --type merge -p '{"spec":{"predictor":{"canaryTrafficPercent":null,"sklearn":{"storageUri":"pvc://m/1"}}}}'`), st.message);
+  assert.equal(st.message, state.message, 'the message stays the decision');
+  assert.match(st.restore!, /^the rollback left InferenceService iris naming the candidate's storageUri, pinned at canaryTrafficPercent 0 \(revision iris-predictor-00001 serving everything\)/);
+  assert.ok(st.restore!.endsWith(`kubectl -n models patch isvc iris --type merge -p '{"spec":{"predictor":{"canaryTrafficPercent":null,"sklearn":{"storageUri":"pvc://m/1"}}}}'`), st.restore);
   // Without what it replaced (the spec was parked by an earlier rollback), the hint names no command.
   const parked = presentStatus(s, { plan: state, target: { ...memo, replaced: undefined } }, view, undefined, 1, [], MIN);
-  assert.match(parked.message!, /apply its previous predictor again to make the spec name what serves$/);
+  assert.match(parked.restore!, /apply its previous predictor again to make the spec name what serves$/);
   // Nothing was written to the target, the target is gone, or it is still running: no hint.
-  assert.doesNotMatch(presentStatus(s, { plan: state, target: {} }, view, undefined, 1, [], MIN).message!, /rollback left/);
-  assert.doesNotMatch(presentStatus(s, { plan: state, target: memo }, { ...view, missing: true }, undefined, 1, [], MIN).message!, /rollback left/);
-  assert.doesNotMatch(present(s, after(s, 1, 100), MIN).message!, /rollback left/);
+  assert.equal(presentStatus(s, { plan: state, target: {} }, view, undefined, 1, [], MIN).restore, undefined);
+  assert.equal(presentStatus(s, { plan: state, target: memo }, { ...view, missing: true }, undefined, 1, [], MIN).restore, undefined);
+  assert.equal(present(s, after(s, 1, 100), MIN).restore, undefined);
 });

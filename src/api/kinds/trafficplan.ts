@@ -418,6 +418,7 @@ export const trafficPlanStatus = z.looseObject({
   state: z.record(z.string(), z.unknown()).optional().describe('Stored controller state (resumed after a restart).'),
   gates: z.array(gateStatus).optional().describe('Each gate on the step\'s evidence: value, interval, baseline, last window, verdict and what an undecided one still needs.'),
   message: z.string().optional().describe('The latest decision or what the plan waits for, in words.'),
+  restore: z.string().optional().describe('After an InferenceService plan rolled back: its spec still names the candidate, pinned at canaryTrafficPercent 0 as KServe leaves it, and the kubectl patch that makes it name what serves.'),
   conditions: z.array(condition).optional().describe('Progressing, Paused, Completed, Decidable (and Accepted in a cluster), as Kubernetes conditions.'),
 }).describe('Where the plan is, as its controller last observed and decided.');
 

@@ -87,7 +87,8 @@ export function presentStatus(
     ...(s.bandit ? { bandit: banditStatus(s.bandit, phaseSpec?.bandit?.algorithm) } : {}),
     // An ended plan needs nothing more: a forecast kept from its last undecided look would say otherwise.
     gates: s.gates.map((g) => gateStatus(passedInShadow(g, s), TERMINAL_PHASES.has(s.phase) ? undefined : stored.forecast, candidateRate(s))),
-    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : `${s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`}${view && !view.missing ? restoreHint(spec, s, memo, namespace) : ''}`,
+    message: blocked && s.phase === 'Pending' ? `waiting: ${blocked}` : (s.message ?? `${phaseKind(phaseSpec)} phase ${s.phaseIndex + 1}`),
+    ...(view && !view.missing && restoreHint(spec, s, memo, namespace) ? { restore: restoreHint(spec, s, memo, namespace) } : {}),
     conditions: [...conditions(s, previous?.conditions, transitions.at(-1), now), decidable(spec, s, stored.forecast, previous?.conditions, now)],
     state: stored as unknown as Record<string, unknown>,
   };
@@ -110,7 +111,7 @@ function restoreHint(spec: TrafficPlanSpec, s: PlanState, memo: TargetMemo, name
   if (!name || spec.candidate.storageUri === undefined || !memo.applied || (s.phase !== 'RolledBack' && s.phase !== 'Aborted')) return '';
   const serving = memo.baselineRevision ? `revision ${memo.baselineRevision}` : 'the previously rolled-out revision';
   // Said in the past: a finished plan's status is not rewritten once someone restores the spec.
-  const pinned = ` — the rollback left InferenceService ${name} naming the candidate's storageUri, pinned at canaryTrafficPercent 0 (${serving} serving everything), as KServe leaves one`;
+  const pinned = `the rollback left InferenceService ${name} naming the candidate's storageUri, pinned at canaryTrafficPercent 0 (${serving} serving everything), as KServe leaves one`;
   if (!memo.replaced) return `${pinned}: apply its previous predictor again to make the spec name what serves`;
   const patch = JSON.stringify({ spec: { predictor: { canaryTrafficPercent: null, [memo.replaced.block]: { storageUri: memo.replaced.storageUri } } } });
   return `${pinned}; to make the spec name what serves: kubectl${namespace ? ` -n ${namespace}` : ''} patch isvc ${name} --type merge -p '${patch}'`;
