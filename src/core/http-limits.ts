@@ -46,17 +46,19 @@ export function refuseBody(res: ServerResponse, limits: HttpLimits, errorBody: E
     : `the request body of ${declared} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`;
   const { contentType, body } = errorBody(413, message);
   lingerBeforeClose(res);
-  res.writeHead(413, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(413, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
 /**
- * Call before answering `Connection: close` to a request whose body is left unread. Closing a socket that
- * holds unread bytes makes the kernel reset the connection at once, and the reset can erase the answer
- * before the client, still sending, has read it (RFC 9112 §9.6). So the connection stops reading, sends the
- * answer and a FIN (node ends such a connection by `destroySoon()`), and is closed LINGER_MS later.
+ * Call before answering a request whose body is left unread: the answer says `Connection: close`.
+ * Closing a socket that holds unread bytes makes the kernel reset the connection at once, and the reset
+ * can erase the answer before the client, still sending, has read it (RFC 9112 §9.6). So the connection
+ * stops reading, sends the answer and a FIN (node ends such a connection by `destroySoon()`), and is
+ * closed LINGER_MS later.
  */
 export function lingerBeforeClose(res: ServerResponse): void {
+  res.setHeader('connection', 'close');
   const socket = res.socket as (Socket & { _paused?: boolean }) | null;
   if (!socket) return;
   socket.pause();

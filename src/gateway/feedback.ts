@@ -86,9 +86,9 @@ export async function serveFeedback(req: IncomingMessage, res: ServerResponse, e
     const e = isSwitchyardError(err) ? err : syError('SY_ERR_INTERNAL', (err as Error)?.message ?? String(err));
     ep.stats.refusedFor(ep.listener, e);
     if (res.headersSent) return void res.destroy();
-    // A body left unread (too large) makes the connection unusable.
+    // A body left unread (too large) makes the connection unusable: answered with Connection: close, without a reset.
     if (e.code === 'SY_ERR_BODY_TOO_LARGE') lingerBeforeClose(res);
-    const headers: Record<string, string> = e.code === 'SY_ERR_BODY_TOO_LARGE' ? { connection: 'close' } : e.code === 'SY_ERR_METHOD_NOT_ALLOWED' ? { allow: 'POST' } : {};
+    const headers: Record<string, string> = e.code === 'SY_ERR_METHOD_NOT_ALLOWED' ? { allow: 'POST' } : {};
     answer(res, e.status, statusOf(e), headers);
   }
 }

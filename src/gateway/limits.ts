@@ -43,24 +43,25 @@ export class GatewayRequest extends IncomingMessage {
     this.counted = { max: limits.maxBodyBytes, bytes: 0, res, limits };
   }
 
-  // A refused body leaves its connection to refuseBody's lingering close, which node would cut short by
-  // destroying it here. The error reaches only those listening for it, as node's own _destroy does.
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (!this.bodyRefused) return super._destroy(err, cb);
-    process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
-  }
-
   override push(chunk: any, encoding?: BufferEncoding): boolean {
     if (this.bodyRefused) return false;
     const c = this.counted;
     if (c !== undefined && chunk !== null && (c.bytes += (chunk as Buffer).length) > c.max) {
       this.bodyRefused = true;
       if (!c.res.headersSent) refuseBody(c.res, c.limits, kserveErrorBody);
+      // Only this request: its connection is left to refuseBody's lingering close, which node's own
+      // _destroy would cut short by destroying the socket.
+      this._destroy = keepSocket;
       this.destroy(new BodyTooLargeError(`the request body exceeds the limit of ${c.max} bytes`));
       return false;
     }
     return super.push(chunk, encoding);
   }
+}
+
+/** A refused request's _destroy: the error reaches only those listening for it, as node's own does; the socket stays. */
+function keepSocket(this: IncomingMessage, err: Error | null, cb: (err?: Error | null) => void): void {
+  process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
 }
 
 /** Called first thing per request: only requests without a declared length are counted. */

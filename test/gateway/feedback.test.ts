@@ -167,6 +167,7 @@ test('limits: more than 1000 events or more than 1 MiB is 413 naming the limit; 
     })()),
   });
   assert.equal(chunked.statusCode, 413);
+  assert.equal(chunked.headers.connection, 'close', 'the rest of the body is never read: the connection ends');
   assert.equal(((await chunked.body.json()) as { errorCode: string }).errorCode, 'SY_ERR_BODY_TOO_LARGE');
   assert.equal(stored(), before);
   const get = await request(url('/switchyard/v1/feedback'), { headers: { authorization: `Bearer ${tokens.feedback}` } });

@@ -10,9 +10,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
   res.end(text);
 }
 
-/** Headers some failures need: a body left unread makes the connection unusable; a 429 says when to retry. */
+/** Headers some failures need: a 429 says when to retry. */
 function headersFor(err: SwitchyardError): Record<string, string> {
-  if (err.code === 'SY_ERR_BODY_TOO_LARGE') return { connection: 'close' };
   if (err.code === 'SY_ERR_TOO_MANY_REQUESTS') return { 'retry-after': String(RETRY_AFTER_SECONDS) };
   return {};
 }
@@ -27,6 +26,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
+  // A body left unread makes the connection unusable: answered with Connection: close, without a reset.
   if (e.code === 'SY_ERR_BODY_TOO_LARGE') lingerBeforeClose(res);
   sendJson(res, e.status, statusFor(e), 'application/json', headersFor(e));
 }
